@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian package bpfdiff needs to build, test, fuzz and run its oracles.
+# Idempotent and non-interactive: safe to run on every invocation of the README commands.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git
+  clang-14 lld-14 llvm-14 libclang-rt-14-dev clang-format-14
+  # libraries
+  libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libz3-dev libzydis-dev libelf-dev libbpf-dev zlib1g-dev
+  # fuzzing
+  afl++
+  # kernel oracle guest
+  qemu-system-x86 busybox-static cpio
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends "${missing[@]}"

@@ -1,0 +1,334 @@
+#include "vm/interp/interpreter.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "vm/isa/table.hpp"
+#include "vm/runtime/semantics_impl.hpp"
+
+namespace bpfdiff::vm {
+namespace {
+
+using isa::Family;
+using isa::Semantics;
+using isa::Source;
+using isa::Width;
+
+struct Frame {
+  uint64_t callee_saved[4];  // r6..r9 of the caller
+  uint64_t r10;
+  uint32_t return_pc;
+};
+
+// Everything the dispatch loop touches, in one place so the step functions
+// can be small inline templates.
+struct Machine {
+  uint64_t reg[isa::kNumRegisters] = {};
+  uint32_t pc = 0;
+  uint32_t depth = 0;  // frames pushed by local calls
+  uint32_t max_depth = 0;
+  Frame* frames = nullptr;
+  AddressSpace* mem = nullptr;
+  Region* stack = nullptr;
+  const Insn* code = nullptr;
+  const LoadedProgram* program = nullptr;
+  const HelperSpec* const* helper_at = nullptr;  // per pc, resolved once
+  const HelperRegistry* helpers = nullptr;
+  std::span<uint8_t> packet;  // what legacy packet loads read
+  ExecError error;
+};
+
+constexpr uint64_t sext_imm(int32_t imm) { return static_cast<uint64_t>(static_cast<int64_t>(imm)); }
+
+template <unsigned N>
+inline uint64_t read_le(const uint8_t* p) {
+  if constexpr (N == 1) {
+    return *p;
+  } else if constexpr (N == 2) {
+    uint16_t v;
+    std::memcpy(&v, p, 2);
+    return v;
+  } else if constexpr (N == 4) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  } else {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+}
+
+template <unsigned N>
+inline void write_le(uint8_t* p, uint64_t v) {
+  if constexpr (N == 1) {
+    *p = static_cast<uint8_t>(v);
+  } else if constexpr (N == 2) {
+    const auto x = static_cast<uint16_t>(v);
+    std::memcpy(p, &x, 2);
+  } else if constexpr (N == 4) {
+    const auto x = static_cast<uint32_t>(v);
+    std::memcpy(p, &x, 4);
+  } else {
+    std::memcpy(p, &v, 8);
+  }
+}
+
+template <unsigned N>
+constexpr uint64_t sign_extend(uint64_t v) {
+  if constexpr (N == 1) return sem::sext8(v);
+  if constexpr (N == 2) return sem::sext16(v);
+  if constexpr (N == 4) return sem::sext32(v);
+  return v;
+}
+
+inline bool fault(Machine& m, ErrorKind kind, uint64_t addr, uint32_t size) {
+  m.error = ExecError{kind, m.pc, addr, size};
+  return false;
+}
+
+bool call_local(Machine& m, uint32_t target) {
+  if (m.depth + 1 >= m.max_depth) return fault(m, ErrorKind::CallDepthExceeded, 0, 0);
+  Frame& f = m.frames[m.depth++];
+  std::memcpy(f.callee_saved, &m.reg[6], sizeof f.callee_saved);
+  f.r10 = m.reg[10];
+  f.return_pc = m.pc + 1;
+  m.reg[10] -= kStackFrameBytes;
+  m.stack->lo -= kStackFrameBytes;
+  m.pc = target;
+  return true;
+}
+
+bool call_helper(Machine& m, const HelperSpec& spec) {
+  HelperCall call;
+  std::memcpy(call.args, &m.reg[1], sizeof call.args);
+  call.memory = m.mem;
+  call.user = spec.user;
+  call.pc = m.pc;
+  const uint64_t r0 = spec.fn(call);
+  if (call.error) {
+    m.error = *call.error;
+    return false;
+  }
+  m.reg[0] = r0;  // r1..r5 are left as they were: helpers cannot reach them
+  ++m.pc;
+  return true;
+}
+
+// callx: the register holds a function address made by `lddw rX, code` or,
+// as in uBPF, a helper id.
+bool call_indirect(Machine& m, uint64_t value) {
+  if ((value >> kRegionShift) == static_cast<uint64_t>(RegionId::Code)) {
+    const uint64_t off = value & kRegionOffsetMask;
+    const auto& starts = m.program->function_starts;
+    const uint64_t target = off / isa::kSlotBytes;
+    if (off % isa::kSlotBytes == 0 && std::binary_search(starts.begin(), starts.end(), target)) {
+      return call_local(m, static_cast<uint32_t>(target));
+    }
+    return fault(m, ErrorKind::BadCallTarget, value, 0);
+  }
+  if (value > UINT32_MAX) return fault(m, ErrorKind::BadCallTarget, value, 0);
+  const HelperSpec* spec = m.helpers->find(static_cast<uint32_t>(value));
+  if (spec == nullptr) return fault(m, ErrorKind::UnknownHelper, value, 0);
+  return call_helper(m, *spec);
+}
+
+// Returns false when the run is over: from the entry function this is the
+// normal end of the program.
+bool do_exit(Machine& m) {
+  if (m.depth == 0) return false;
+  const Frame& f = m.frames[--m.depth];
+  std::memcpy(&m.reg[6], f.callee_saved, sizeof f.callee_saved);
+  m.reg[10] = f.r10;
+  m.stack->lo += kStackFrameBytes;
+  m.pc = f.return_pc;
+  return true;
+}
+
+template <Semantics S>
+[[gnu::always_inline]] inline bool step(Machine& m, const Insn& i) {
+  if constexpr (S.family == Family::Alu) {
+    uint64_t src;
+    if constexpr (S.source == Source::Reg) {
+      src = m.reg[i.src];
+    } else {
+      src = sext_imm(i.imm);
+    }
+    if constexpr (S.width == Width::W64) {
+      m.reg[i.dst] = sem::alu64<S.alu>(m.reg[i.dst], src);
+    } else {
+      m.reg[i.dst] = sem::alu32<S.alu>(m.reg[i.dst], src);
+    }
+    ++m.pc;
+    return true;
+  } else if constexpr (S.family == Family::Endian) {
+    m.reg[i.dst] = sem::endian<S.endian, S.endian_bits>(m.reg[i.dst]);
+    ++m.pc;
+    return true;
+  } else if constexpr (S.family == Family::Jump) {
+    if constexpr (S.cond == isa::JmpCond::Always) {
+      m.pc = i.target;
+    } else {
+      const uint64_t b = S.source == Source::Reg ? m.reg[i.src] : sext_imm(i.imm);
+      m.pc = sem::condition<S.cond, S.width>(m.reg[i.dst], b) ? i.target : m.pc + 1;
+    }
+    return true;
+  } else if constexpr (S.family == Family::Call) {
+    if constexpr (S.call == isa::CallKind::Helper) {
+      return call_helper(m, *m.helper_at[m.pc]);
+    } else if constexpr (S.call == isa::CallKind::Local) {
+      return call_local(m, i.target);
+    } else {
+      return call_indirect(m, m.reg[i.dst]);
+    }
+  } else if constexpr (S.family == Family::Exit) {
+    return do_exit(m);
+  } else if constexpr (S.family == Family::Lddw) {
+    m.reg[i.dst] = i.imm64;
+    m.pc += 2;
+    return true;
+  } else if constexpr (S.family == Family::Load || S.family == Family::LoadSigned) {
+    constexpr unsigned N = isa::bytes_of(S.size);
+    const uint64_t addr = m.reg[i.src] + static_cast<uint64_t>(static_cast<int64_t>(i.off));
+    const uint8_t* p = m.mem->translate(addr, N, false);
+    if (p == nullptr) return fault(m, ErrorKind::MemoryRead, addr, N);
+    const uint64_t v = read_le<N>(p);
+    m.reg[i.dst] = S.family == Family::LoadSigned ? sign_extend<N>(v) : v;
+    ++m.pc;
+    return true;
+  } else if constexpr (S.family == Family::StoreImm || S.family == Family::StoreReg) {
+    constexpr unsigned N = isa::bytes_of(S.size);
+    const uint64_t addr = m.reg[i.dst] + static_cast<uint64_t>(static_cast<int64_t>(i.off));
+    uint8_t* p = m.mem->translate(addr, N, true);
+    if (p == nullptr) return fault(m, ErrorKind::MemoryWrite, addr, N);
+    write_le<N>(p, S.family == Family::StoreReg ? m.reg[i.src] : sext_imm(i.imm));
+    ++m.pc;
+    return true;
+  } else if constexpr (S.family == Family::Atomic) {
+    constexpr unsigned N = isa::bytes_of(S.size);
+    const uint64_t addr = m.reg[i.dst] + static_cast<uint64_t>(static_cast<int64_t>(i.off));
+    uint8_t* p = m.mem->translate(addr, N, true);
+    if (p == nullptr) return fault(m, ErrorKind::MemoryWrite, addr, N);
+    // A single-threaded VM: a plain read-modify-write is atomic.
+    const uint64_t old = read_le<N>(p);
+    const uint64_t val = m.reg[i.src];
+    if constexpr (S.atomic == isa::AtomicOp::Cmpxchg) {
+      const uint64_t expected = N == 4 ? static_cast<uint32_t>(m.reg[0]) : m.reg[0];
+      if (old == expected) write_le<N>(p, val);
+      m.reg[0] = old;
+    } else {
+      uint64_t result;
+      if constexpr (S.atomic == isa::AtomicOp::Add) result = old + val;
+      if constexpr (S.atomic == isa::AtomicOp::Or) result = old | val;
+      if constexpr (S.atomic == isa::AtomicOp::And) result = old & val;
+      if constexpr (S.atomic == isa::AtomicOp::Xor) result = old ^ val;
+      if constexpr (S.atomic == isa::AtomicOp::Xchg) result = val;
+      write_le<N>(p, result);
+      if constexpr (S.fetch) m.reg[i.src] = old;
+    }
+    ++m.pc;
+    return true;
+  } else if constexpr (S.family == Family::PacketLoad) {
+    // Legacy packet access keeps its Linux meaning: the value is read in
+    // network byte order, and an access outside the packet ends the whole
+    // program with r0 = 0 instead of faulting.
+    constexpr unsigned N = isa::bytes_of(S.size);
+    uint64_t off = sext_imm(i.imm);
+    if constexpr (S.packet == isa::PacketMode::Ind) off += m.reg[i.src];
+    if (m.packet.size() < N || off > m.packet.size() - N) {
+      m.reg[0] = 0;
+      m.depth = 0;
+      return false;
+    }
+    const uint64_t v = read_le<N>(m.packet.data() + off);
+    if constexpr (N == 1) m.reg[0] = v;
+    if constexpr (N == 2) m.reg[0] = sem::bswap16(static_cast<uint16_t>(v));
+    if constexpr (N == 4) m.reg[0] = sem::bswap32(static_cast<uint32_t>(v));
+    ++m.pc;
+    return true;
+  }
+}
+
+}  // namespace
+
+Interpreter::Interpreter(const LoadedProgram& program, const HelperRegistry& helpers, ExecLimits limits)
+    : program_(program), helpers_(helpers), limits_(limits) {
+  limits_.max_call_depth = std::max<uint32_t>(limits_.max_call_depth, 1);
+  stack_.resize(std::size_t{limits_.max_call_depth} * kStackFrameBytes);
+}
+
+RunResult Interpreter::run(RunInput input) { return execute<false>(input, nullptr); }
+
+RunResult Interpreter::run_traced(RunInput input, const TraceFn& trace) { return execute<true>(input, &trace); }
+
+template <bool kTrace>
+RunResult Interpreter::execute(RunInput input, const TraceFn* trace) {
+  const std::size_t n = program_.insns.size();
+  // Helper specs are resolved per pc once per run rather than per call, so
+  // the call path is a load and an indirect call.
+  std::vector<const HelperSpec*> helper_at(n, nullptr);
+  for (std::size_t pc = 0; pc < n; ++pc) {
+    if (program_.insns[pc].form == isa::Form::call_helper) {
+      helper_at[pc] = helpers_.find(static_cast<uint32_t>(program_.insns[pc].imm));
+    }
+  }
+  std::vector<Frame> frames(limits_.max_call_depth);
+
+  std::fill(stack_.begin(), stack_.end(), uint8_t{0});
+  memory_.clear();
+  memory_.map(static_cast<uint32_t>(RegionId::Stack), stack_, true);
+  Region& stack = memory_.region(static_cast<uint32_t>(RegionId::Stack));
+  stack.lo = stack.hi - kStackFrameBytes;
+
+  Machine m;
+  m.max_depth = limits_.max_call_depth;
+  m.frames = frames.data();
+  m.mem = &memory_;
+  m.stack = &stack;
+  m.code = program_.insns.data();
+  m.program = &program_;
+  m.helper_at = helper_at.data();
+  m.helpers = &helpers_;
+  m.pc = program_.source.entry;
+  m.reg[10] = region_base(RegionId::Stack) + stack_.size();
+  if (input.mode == RunMode::Memory && !input.memory.empty()) {
+    m.reg[1] = memory_.map(static_cast<uint32_t>(RegionId::Input), input.memory, true);
+    m.reg[2] = input.memory.size();
+    m.packet = input.memory;
+  }
+
+  const uint64_t budget = limits_.instruction_budget;
+  uint64_t executed = 0;
+  for (;;) {
+    if (executed == budget) {
+      m.error = ExecError{ErrorKind::BudgetExhausted, m.pc, 0, 0};
+      break;
+    }
+    ++executed;
+    const Insn& insn = m.code[m.pc];
+    if constexpr (kTrace) {
+      std::array<uint64_t, isa::kNumRegisters> regs;
+      std::copy(std::begin(m.reg), std::end(m.reg), regs.begin());
+      (*trace)(m.pc, regs);
+    }
+    bool running = false;
+    using namespace isa;  // the rows of forms.def name enumerators unqualified
+    switch (insn.form) {
+#define BPF_FORM(name, opcode, disc, disc_value, mnemonic, semantics) \
+  case isa::Form::name:                                             \
+    running = step<semantics>(m, insn);                                \
+    break;
+#include "vm/isa/forms.def"
+#undef BPF_FORM
+    }
+    if (!running) break;
+  }
+
+  RunResult result;
+  std::copy(std::begin(m.reg), std::end(m.reg), result.regs.begin());
+  result.instructions = executed;
+  result.error = m.error;
+  return result;
+}
+
+}  // namespace bpfdiff::vm
