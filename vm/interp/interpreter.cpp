@@ -27,6 +27,7 @@ struct Machine {
   uint32_t pc = 0;
   uint32_t depth = 0;  // frames pushed by local calls
   uint32_t max_depth = 0;
+  uint32_t deepest = 0;  // largest depth reached, to know how much stack to clear next run
   Frame* frames = nullptr;
   AddressSpace* mem = nullptr;
   Region* stack = nullptr;
@@ -38,7 +39,9 @@ struct Machine {
   ExecError error;
 };
 
-constexpr uint64_t sext_imm(int32_t imm) { return static_cast<uint64_t>(static_cast<int64_t>(imm)); }
+constexpr uint64_t sext_imm(int32_t imm) {
+  return static_cast<uint64_t>(static_cast<int64_t>(imm));
+}
 
 template <unsigned N>
 inline uint64_t read_le(const uint8_t* p) {
@@ -90,6 +93,7 @@ inline bool fault(Machine& m, ErrorKind kind, uint64_t addr, uint32_t size) {
 bool call_local(Machine& m, uint32_t target) {
   if (m.depth + 1 >= m.max_depth) return fault(m, ErrorKind::CallDepthExceeded, 0, 0);
   Frame& f = m.frames[m.depth++];
+  m.deepest = std::max(m.deepest, m.depth);
   std::memcpy(f.callee_saved, &m.reg[6], sizeof f.callee_saved);
   f.r10 = m.reg[10];
   f.return_pc = m.pc + 1;
@@ -236,8 +240,16 @@ template <Semantics S>
     uint64_t off = sext_imm(i.imm);
     if constexpr (S.packet == isa::PacketMode::Ind) off += m.reg[i.src];
     if (m.packet.size() < N || off > m.packet.size() - N) {
+      // Unwind every local call, as if each frame had returned, so the run
+      // ends in the entry function's state like any other program end.
+      if (m.depth > 0) {
+        const Frame& outer = m.frames[0];
+        std::memcpy(&m.reg[6], outer.callee_saved, sizeof outer.callee_saved);
+        m.reg[10] = outer.r10;
+        m.stack->lo = m.stack->hi - kStackFrameBytes;
+        m.depth = 0;
+      }
       m.reg[0] = 0;
-      m.depth = 0;
       return false;
     }
     const uint64_t v = read_le<N>(m.packet.data() + off);
@@ -255,39 +267,65 @@ Interpreter::Interpreter(const LoadedProgram& program, const HelperRegistry& hel
     : program_(program), helpers_(helpers), limits_(limits) {
   limits_.max_call_depth = std::max<uint32_t>(limits_.max_call_depth, 1);
   stack_.resize(std::size_t{limits_.max_call_depth} * kStackFrameBytes);
+  dirty_frames_ = limits_.max_call_depth;
+  // Helper specs are resolved per pc once, so the call path is a load and an
+  // indirect call.
+  helper_at_.assign(program_.insns.size(), nullptr);
+  for (std::size_t pc = 0; pc < program_.insns.size(); ++pc) {
+    if (program_.insns[pc].form == isa::Form::call_helper) {
+      helper_at_[pc] = helpers_.find(static_cast<uint32_t>(program_.insns[pc].imm));
+    }
+  }
 }
 
-RunResult Interpreter::run(RunInput input) { return execute<false>(input, nullptr); }
+uint64_t Interpreter::register_region(std::span<uint8_t> bytes, bool writable) {
+  const uint32_t index =
+      static_cast<uint32_t>(RegionId::FirstDynamic) + static_cast<uint32_t>(registered_.size());
+  if (index >= kMaxRegions) return 0;
+  registered_.push_back({bytes, writable});
+  return region_base(index);
+}
 
-RunResult Interpreter::run_traced(RunInput input, const TraceFn& trace) { return execute<true>(input, &trace); }
+RunResult Interpreter::run(RunInput input) {
+  return execute<false>(input, nullptr);
+}
+
+RunResult Interpreter::run_traced(RunInput input, const TraceFn& trace) {
+  return execute<true>(input, &trace);
+}
 
 template <bool kTrace>
 RunResult Interpreter::execute(RunInput input, const TraceFn* trace) {
-  const std::size_t n = program_.insns.size();
-  // Helper specs are resolved per pc once per run rather than per call, so
-  // the call path is a load and an indirect call.
-  std::vector<const HelperSpec*> helper_at(n, nullptr);
-  for (std::size_t pc = 0; pc < n; ++pc) {
-    if (program_.insns[pc].form == isa::Form::call_helper) {
-      helper_at[pc] = helpers_.find(static_cast<uint32_t>(program_.insns[pc].imm));
-    }
+  Frame frames_storage[16];
+  std::vector<Frame> frames_heap;
+  Frame* frames = frames_storage;
+  if (limits_.max_call_depth > std::size(frames_storage)) {
+    frames_heap.resize(limits_.max_call_depth);
+    frames = frames_heap.data();
   }
-  std::vector<Frame> frames(limits_.max_call_depth);
 
-  std::fill(stack_.begin(), stack_.end(), uint8_t{0});
+  // Every run starts from a zeroed stack, so a read of a slot the program
+  // never wrote is deterministic (0) in every engine. Only the frames the
+  // previous run reached can be dirty.
+  const std::size_t dirty = std::size_t{dirty_frames_} * kStackFrameBytes;
+  std::fill(stack_.end() - static_cast<std::ptrdiff_t>(dirty), stack_.end(), uint8_t{0});
   memory_.clear();
   memory_.map(static_cast<uint32_t>(RegionId::Stack), stack_, true);
+  for (std::size_t k = 0; k < registered_.size(); ++k) {
+    memory_.map(static_cast<uint32_t>(RegionId::FirstDynamic) + static_cast<uint32_t>(k),
+                registered_[k].bytes, registered_[k].writable);
+  }
   Region& stack = memory_.region(static_cast<uint32_t>(RegionId::Stack));
   stack.lo = stack.hi - kStackFrameBytes;
 
   Machine m;
   m.max_depth = limits_.max_call_depth;
-  m.frames = frames.data();
+  m.frames = frames;
   m.mem = &memory_;
   m.stack = &stack;
   m.code = program_.insns.data();
   m.program = &program_;
-  m.helper_at = helper_at.data();
+  m.helper_at = helper_at_.data();
   m.helpers = &helpers_;
   m.pc = program_.source.entry;
   m.reg[10] = region_base(RegionId::Stack) + stack_.size();
@@ -315,14 +353,16 @@ RunResult Interpreter::execute(RunInput input, const TraceFn* trace) {
     using namespace isa;  // the rows of forms.def name enumerators unqualified
     switch (insn.form) {
 #define BPF_FORM(name, opcode, disc, disc_value, mnemonic, semantics) \
-  case isa::Form::name:                                             \
-    running = step<semantics>(m, insn);                                \
+  case isa::Form::name:                                               \
+    running = step<semantics>(m, insn);                               \
     break;
 #include "vm/isa/forms.def"
 #undef BPF_FORM
     }
     if (!running) break;
   }
+
+  dirty_frames_ = m.deepest + 1;
 
   RunResult result;
   std::copy(std::begin(m.reg), std::end(m.reg), result.regs.begin());

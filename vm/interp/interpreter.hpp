@@ -20,6 +20,11 @@ class Interpreter {
   RunResult run(RunInput input);
   RunResult run_traced(RunInput input, const TraceFn& trace);
 
+  // Maps caller-owned memory into every subsequent run (map values, global
+  // data, test buffers). Returns its virtual address, or 0 when all dynamic
+  // regions are taken.
+  uint64_t register_region(std::span<uint8_t> bytes, bool writable);
+
   // The whole stack area after the last run (all frames, deepest first), for
   // full-state comparison.
   std::span<const uint8_t> stack() const { return stack_; }
@@ -33,8 +38,15 @@ class Interpreter {
   const LoadedProgram& program_;
   const HelperRegistry& helpers_;
   ExecLimits limits_;
+  std::vector<const HelperSpec*> helper_at_;  // per pc: the helper a `call imm` there reaches
   std::vector<uint8_t> stack_;
+  uint32_t dirty_frames_;  // frames the previous run may have written, zeroed before the next
   AddressSpace memory_;
+  struct Registered {
+    std::span<uint8_t> bytes;
+    bool writable;
+  };
+  std::vector<Registered> registered_;  // region FirstDynamic + i
 };
 
 }  // namespace bpfdiff::vm

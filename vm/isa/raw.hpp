@@ -29,7 +29,9 @@ struct RawInsn {
   bool operator==(const RawInsn&) const = default;
 };
 
-constexpr InsnClass insn_class(uint8_t opcode) { return static_cast<InsnClass>(opcode & 0x07); }
+constexpr InsnClass insn_class(uint8_t opcode) {
+  return static_cast<InsnClass>(opcode & 0x07);
+}
 
 // Little-endian byte order as RFC 9669 specifies for the default encoding.
 RawInsn decode_slot(std::span<const uint8_t, kSlotBytes> bytes);

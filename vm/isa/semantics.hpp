@@ -27,7 +27,24 @@ enum class Width : uint8_t { W32, W64 };
 enum class Source : uint8_t { Imm, Reg };
 
 enum class AluOp : uint8_t {
-  Add, Sub, Mul, Div, Sdiv, Or, And, Lsh, Rsh, Neg, Mod, Smod, Xor, Mov, Movsx8, Movsx16, Movsx32, Arsh,
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Sdiv,
+  Or,
+  And,
+  Lsh,
+  Rsh,
+  Neg,
+  Mod,
+  Smod,
+  Xor,
+  Mov,
+  Movsx8,
+  Movsx16,
+  Movsx32,
+  Arsh,
 };
 
 enum class EndianOp : uint8_t { ToLe, ToBe, Bswap };
@@ -74,7 +91,9 @@ struct Semantics {
   constexpr bool operator==(const Semantics&) const = default;
 };
 
-constexpr unsigned bytes_of(MemSize s) { return static_cast<unsigned>(s); }
+constexpr unsigned bytes_of(MemSize s) {
+  return static_cast<unsigned>(s);
+}
 
 // Builders used by the rows of forms.def.
 constexpr Semantics alu(AluOp op, Width w, Source s) {

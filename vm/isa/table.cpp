@@ -226,7 +226,8 @@ static_assert(table_is_in_enum_order());
 struct OpcodeIndex {
   std::array<std::vector<Form>, 256> by_opcode;
   OpcodeIndex() {
-    for (const FormInfo& f : kTable) by_opcode[f.opcode].push_back(f.form);
+    for (const FormInfo& f : kTable)
+      by_opcode[f.opcode].push_back(f.form);
   }
 };
 
@@ -265,9 +266,13 @@ const char* disc_name(Disc d) {
 
 }  // namespace
 
-std::span<const FormInfo> all_forms() { return kTable; }
+std::span<const FormInfo> all_forms() {
+  return kTable;
+}
 
-const FormInfo& info(Form form) { return kTable[static_cast<std::size_t>(form)]; }
+const FormInfo& info(Form form) {
+  return kTable[static_cast<std::size_t>(form)];
+}
 
 std::optional<Form> find_form(const RawInsn& insn) {
   for (Form f : opcode_index().by_opcode[insn.opcode]) {
@@ -327,42 +332,72 @@ const char* to_string(Family f) {
 
 const char* to_string(AluOp op) {
   switch (op) {
-    case AluOp::Add: return "add";
-    case AluOp::Sub: return "sub";
-    case AluOp::Mul: return "mul";
-    case AluOp::Div: return "div";
-    case AluOp::Sdiv: return "sdiv";
-    case AluOp::Or: return "or";
-    case AluOp::And: return "and";
-    case AluOp::Lsh: return "lsh";
-    case AluOp::Rsh: return "rsh";
-    case AluOp::Neg: return "neg";
-    case AluOp::Mod: return "mod";
-    case AluOp::Smod: return "smod";
-    case AluOp::Xor: return "xor";
-    case AluOp::Mov: return "mov";
-    case AluOp::Movsx8: return "movsx8";
-    case AluOp::Movsx16: return "movsx16";
-    case AluOp::Movsx32: return "movsx32";
-    case AluOp::Arsh: return "arsh";
+    case AluOp::Add:
+      return "add";
+    case AluOp::Sub:
+      return "sub";
+    case AluOp::Mul:
+      return "mul";
+    case AluOp::Div:
+      return "div";
+    case AluOp::Sdiv:
+      return "sdiv";
+    case AluOp::Or:
+      return "or";
+    case AluOp::And:
+      return "and";
+    case AluOp::Lsh:
+      return "lsh";
+    case AluOp::Rsh:
+      return "rsh";
+    case AluOp::Neg:
+      return "neg";
+    case AluOp::Mod:
+      return "mod";
+    case AluOp::Smod:
+      return "smod";
+    case AluOp::Xor:
+      return "xor";
+    case AluOp::Mov:
+      return "mov";
+    case AluOp::Movsx8:
+      return "movsx8";
+    case AluOp::Movsx16:
+      return "movsx16";
+    case AluOp::Movsx32:
+      return "movsx32";
+    case AluOp::Arsh:
+      return "arsh";
   }
   return "?";
 }
 
 const char* to_string(JmpCond c) {
   switch (c) {
-    case JmpCond::Always: return "ja";
-    case JmpCond::Eq: return "jeq";
-    case JmpCond::Gt: return "jgt";
-    case JmpCond::Ge: return "jge";
-    case JmpCond::Set: return "jset";
-    case JmpCond::Ne: return "jne";
-    case JmpCond::Sgt: return "jsgt";
-    case JmpCond::Sge: return "jsge";
-    case JmpCond::Lt: return "jlt";
-    case JmpCond::Le: return "jle";
-    case JmpCond::Slt: return "jslt";
-    case JmpCond::Sle: return "jsle";
+    case JmpCond::Always:
+      return "ja";
+    case JmpCond::Eq:
+      return "jeq";
+    case JmpCond::Gt:
+      return "jgt";
+    case JmpCond::Ge:
+      return "jge";
+    case JmpCond::Set:
+      return "jset";
+    case JmpCond::Ne:
+      return "jne";
+    case JmpCond::Sgt:
+      return "jsgt";
+    case JmpCond::Sge:
+      return "jsge";
+    case JmpCond::Lt:
+      return "jlt";
+    case JmpCond::Le:
+      return "jle";
+    case JmpCond::Slt:
+      return "jslt";
+    case JmpCond::Sle:
+      return "jsle";
   }
   return "?";
 }

@@ -75,7 +75,7 @@ enum class IsaVersion : uint8_t { V1 = 1, V2 = 2, V3 = 3, V4 = 4 };
 
 struct FormInfo {
   Form form;
-  std::string_view name;      // identifier in forms.def, e.g. "add32_imm"
+  std::string_view name;  // identifier in forms.def, e.g. "add32_imm"
   uint8_t opcode;
   Disc disc;
   int32_t disc_value;
@@ -84,7 +84,7 @@ struct FormInfo {
   FieldRules rules;
   Syntax syntax;
   IsaVersion version;
-  uint8_t slots;              // 2 for lddw, 1 otherwise
+  uint8_t slots;  // 2 for lddw, 1 otherwise
 };
 
 std::span<const FormInfo> all_forms();

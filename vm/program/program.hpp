@@ -38,7 +38,7 @@ struct Insn {
 
 struct LoadedProgram {
   Program source;
-  std::vector<Insn> insns;              // one per slot; the second slot of lddw is never executed
+  std::vector<Insn> insns;                // one per slot; the second slot of lddw is never executed
   std::vector<uint32_t> function_starts;  // sorted: the entry, local-call targets, lddw code targets
 };
 

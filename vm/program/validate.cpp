@@ -56,7 +56,8 @@ class Validator {
       return make_error("program has " + std::to_string(n_) + " instructions, more than the limit of " +
                         std::to_string(kMaxProgramSlots));
     }
-    if (program_.entry >= n_) return make_error("entry point " + std::to_string(program_.entry) + " is outside the program");
+    if (program_.entry >= n_)
+      return make_error("entry point " + std::to_string(program_.entry) + " is outside the program");
 
     out_.source = program_;
     out_.insns.resize(n_);
@@ -68,6 +69,9 @@ class Validator {
     for (std::size_t pc = 0; pc < n_; ++pc) {
       if (auto e = decode_one(pc); !e.ok()) return e.error();
       if (isa::info(out_.insns[pc].form).slots == 2) ++pc;
+    }
+    if (second_slot_[program_.entry]) {
+      return make_error("entry point " + std::to_string(program_.entry) + " is the second slot of an lddw");
     }
     // Pass 2: control-flow targets, now that every slot's kind is known.
     for (std::size_t pc = 0; pc < n_; ++pc) {
@@ -129,7 +133,8 @@ class Validator {
       case isa::LddwKind::MapValue:
       case isa::LddwKind::MapIdx:
       case isa::LddwKind::MapIdxValue:
-        return at(pc, "imm", "lddw refers to map " + std::to_string(raw.imm) + ", but the program has no maps");
+        return at(pc, "imm",
+                  "lddw refers to map " + std::to_string(raw.imm) + ", but the program has no maps");
       case isa::LddwKind::BtfVar:
         return at(pc, "src", "lddw of a kernel variable by BTF id is not available outside the kernel");
     }
@@ -141,7 +146,9 @@ class Validator {
   Result<uint32_t> target(std::size_t pc, int64_t delta, const char* field) {
     const int64_t t = static_cast<int64_t>(pc) + delta + 1;
     if (t < 0 || t >= static_cast<int64_t>(n_)) {
-      return at(pc, field, "target " + std::to_string(t) + " is outside the program (0.." + std::to_string(n_ - 1) + ")");
+      return at(
+          pc, field,
+          "target " + std::to_string(t) + " is outside the program (0.." + std::to_string(n_ - 1) + ")");
     }
     if (second_slot_[static_cast<std::size_t>(t)]) {
       return at(pc, field, "target " + std::to_string(t) + " is the second slot of an lddw");
@@ -164,7 +171,8 @@ class Validator {
         switch (s.call) {
           case isa::CallKind::Helper:
             if (helpers_.find(static_cast<uint32_t>(insn.imm)) == nullptr) {
-              return at(pc, "imm", "call to unregistered helper " + std::to_string(static_cast<uint32_t>(insn.imm)));
+              return at(pc, "imm",
+                        "call to unregistered helper " + std::to_string(static_cast<uint32_t>(insn.imm)));
             }
             return {};
           case isa::CallKind::Local: {
@@ -215,8 +223,9 @@ class Validator {
           s.family == isa::Family::Exit || (s.family == isa::Family::Jump && s.cond == isa::JmpCond::Always);
       if (!terminates) {
         return at(pc, "opcode",
-                  next >= n_ ? "last instruction can fall through past the end of the program"
-                             : "instruction can fall through into the function at pc " + std::to_string(next));
+                  next >= n_
+                      ? "last instruction can fall through past the end of the program"
+                      : "instruction can fall through into the function at pc " + std::to_string(next));
       }
     }
     return {};

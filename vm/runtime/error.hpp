@@ -9,8 +9,9 @@ namespace bpfdiff::vm {
 
 enum class ErrorKind : uint8_t {
   None,
-  MemoryRead,         // load (or the read half of an atomic) outside every live region
-  MemoryWrite,        // store outside the live regions or into a read-only one
+  MemoryRead,         // load outside every live region
+  MemoryWrite,        // store or atomic (one read-modify-write access) outside the live
+                      // regions or into a read-only one
   BudgetExhausted,    // instruction budget used up
   CallDepthExceeded,  // a local call beyond the call-depth limit
   BadCallTarget,      // callx on a value that is neither a function address nor a helper id
@@ -20,9 +21,9 @@ enum class ErrorKind : uint8_t {
 
 struct ExecError {
   ErrorKind kind = ErrorKind::None;
-  uint32_t pc = 0;        // slot index of the faulting instruction
-  uint64_t address = 0;   // memory errors: the first byte accessed; calls: the target value
-  uint32_t size = 0;      // memory errors: access width in bytes
+  uint32_t pc = 0;       // slot index of the faulting instruction
+  uint64_t address = 0;  // memory errors: the first byte accessed; calls: the target value
+  uint32_t size = 0;     // memory errors: access width in bytes
 
   bool operator==(const ExecError&) const = default;
 };

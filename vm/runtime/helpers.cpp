@@ -23,7 +23,8 @@ const HelperSpec* HelperRegistry::find(std::string_view name) const {
 
 std::vector<uint32_t> HelperRegistry::ids() const {
   std::vector<uint32_t> out;
-  for (const auto& [id, spec] : by_id_) out.push_back(id);
+  for (const auto& [id, spec] : by_id_)
+    out.push_back(id);
   std::sort(out.begin(), out.end());
   return out;
 }

@@ -24,14 +24,18 @@ inline constexpr uint32_t kMaxRegions = 64;
 enum class RegionId : uint32_t {
   Null = 0,
   Stack = 1,
-  Input = 2,    // the run's input memory or context (r1)
-  Packet = 3,   // packet data in packet run modes
-  Code = 4,     // function addresses (lddw code, callx); never readable
+  Input = 2,   // the run's input memory or context (r1)
+  Packet = 3,  // packet data in packet run modes
+  Code = 4,    // function addresses (lddw code, callx); never readable
   FirstDynamic = 8,
 };
 
-constexpr uint64_t region_base(RegionId id) { return static_cast<uint64_t>(id) << kRegionShift; }
-constexpr uint64_t region_base(uint32_t index) { return static_cast<uint64_t>(index) << kRegionShift; }
+constexpr uint64_t region_base(RegionId id) {
+  return static_cast<uint64_t>(id) << kRegionShift;
+}
+constexpr uint64_t region_base(uint32_t index) {
+  return static_cast<uint64_t>(index) << kRegionShift;
+}
 
 // A mapped region. Only offsets in [lo, hi) are live; the stack moves lo as
 // frames are pushed and popped so dead frames are out of bounds.

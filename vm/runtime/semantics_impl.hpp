@@ -15,16 +15,25 @@ using isa::EndianOp;
 using isa::JmpCond;
 using isa::Width;
 
-constexpr uint64_t sext8(uint64_t v) { return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int8_t>(v))); }
-constexpr uint64_t sext16(uint64_t v) { return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int16_t>(v))); }
-constexpr uint64_t sext32(uint64_t v) { return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(v))); }
+constexpr uint64_t sext8(uint64_t v) {
+  return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int8_t>(v)));
+}
+constexpr uint64_t sext16(uint64_t v) {
+  return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int16_t>(v)));
+}
+constexpr uint64_t sext32(uint64_t v) {
+  return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(v)));
+}
 
-constexpr uint16_t bswap16(uint16_t v) { return static_cast<uint16_t>((v >> 8) | (v << 8)); }
+constexpr uint16_t bswap16(uint16_t v) {
+  return static_cast<uint16_t>((v >> 8) | (v << 8));
+}
 constexpr uint32_t bswap32(uint32_t v) {
   return ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >> 8) & 0xff00) | (v >> 24);
 }
 constexpr uint64_t bswap64(uint64_t v) {
-  return (static_cast<uint64_t>(bswap32(static_cast<uint32_t>(v))) << 32) | bswap32(static_cast<uint32_t>(v >> 32));
+  return (static_cast<uint64_t>(bswap32(static_cast<uint32_t>(v))) << 32) |
+         bswap32(static_cast<uint32_t>(v >> 32));
 }
 
 // 64-bit ALU: dst op src. `src` is the register or the sign-extended imm.

@@ -17,11 +17,11 @@
 namespace bpfdiff::text {
 
 struct DataTest {
-  std::string asm_source;                    // empty when the program is given as raw bytes
-  std::optional<std::vector<uint8_t>> raw;   // from "-- raw"
-  std::vector<uint8_t> memory;               // from "-- mem"
-  std::optional<uint64_t> result;            // from "-- result"
-  std::optional<std::string> error;          // from "-- error"
+  std::string asm_source;                   // empty when the program is given as raw bytes
+  std::optional<std::vector<uint8_t>> raw;  // from "-- raw"
+  std::vector<uint8_t> memory;              // from "-- mem"
+  std::optional<uint64_t> result;           // from "-- result"
+  std::optional<std::string> error;         // from "-- error"
 };
 
 Result<DataTest> parse_data_test(std::string_view text);

@@ -1,0 +1,25 @@
+// bpfdiff: the command-line front end of the VM.
+#include <CLI/CLI.hpp>
+
+#include "oracle/cli/commands.hpp"
+#include "oracle/cli/exit_codes.hpp"
+
+int main(int argc, char** argv) {
+  using namespace bpfdiff::cli;
+  CLI::App app{"bpfdiff: a hardened eBPF virtual machine (RFC 9669) and its tools.", "bpfdiff"};
+  app.require_subcommand(1);
+  app.footer(
+      "Exit status: 0 success, 1 the program stopped with a run-time error, 2 bad input, usage,\n"
+      "assembly or validation error, 3 a .data test ran but not as it expects.\n"
+      "Run `bpfdiff SUBCOMMAND --help` for the options of each subcommand.");
+  int exit_code = kExitOk;
+  add_asm_command(app, exit_code);
+  add_disasm_command(app, exit_code);
+  add_run_command(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitLoadFailed;
+  }
+  return exit_code;
+}

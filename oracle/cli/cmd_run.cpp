@@ -1,0 +1,180 @@
+// `bpfdiff run FILE ...`: load, validate and run a program, and report r0,
+// the full state, a trace, timings or a .data test's verdict.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "oracle/cli/commands.hpp"
+#include "oracle/cli/exit_codes.hpp"
+#include "oracle/cli/expectation.hpp"
+#include "oracle/cli/hex.hpp"
+#include "oracle/cli/input.hpp"
+#include "oracle/cli/report.hpp"
+#include "oracle/cli/session.hpp"
+#include "oracle/cli/trace.hpp"
+#include "oracle/engine.hpp"
+
+namespace bpfdiff::cli {
+namespace {
+
+struct RunCommandOptions {
+  std::string input;
+  std::string engine = "interp";
+  std::string mem_hex;
+  std::string mem_file;
+  std::string mode = "memory";
+  uint64_t budget = vm::ExecLimits{}.instruction_budget;
+  uint32_t max_call_depth = vm::ExecLimits{}.max_call_depth;
+  uint64_t repeat = 1;
+  bool trace = false;
+  bool json = false;
+  bool state = false;
+};
+
+// Prints a failure before anything ran, in the requested format.
+int load_failure(const RunCommandOptions& opts, const std::string& message,
+                 const std::optional<Verdict>& verdict = std::nullopt) {
+  if (opts.json) {
+    nlohmann::ordered_json j = load_error_json(opts.engine, message);
+    if (verdict) j["expected"] = verdict_json(*verdict);
+    std::cout << j.dump() << "\n";
+  } else {
+    std::cerr << "error: " << message << "\n";
+    if (verdict) std::cout << format_verdict(*verdict) << "\n";
+  }
+  return kExitLoadFailed;
+}
+
+Result<std::vector<uint8_t>> input_memory(const RunCommandOptions& opts, const ProgramInput& input) {
+  if (!opts.mem_hex.empty()) {
+    auto bytes = parse_hex_arg(opts.mem_hex);
+    if (!bytes) return make_error("--mem: " + bytes.error().message);
+    return bytes;
+  }
+  if (!opts.mem_file.empty()) return read_file(opts.mem_file);
+  if (input.data) return input.data->memory;
+  return std::vector<uint8_t>{};
+}
+
+int run_run(const RunCommandOptions& opts) {
+  if (auto engine = oracle::make_engine(opts.engine); !engine)
+    return load_failure(opts, engine.error().message);
+  auto input = load_program_file(opts.input, oracle::default_helpers());
+  if (!input) return load_failure(opts, input.error().message);
+  auto memory = input_memory(opts, *input);
+  if (!memory) return load_failure(opts, memory.error().message);
+
+  nlohmann::ordered_json trace_json = nlohmann::ordered_json::array();
+  TraceSink sink = [&](const TraceStep& step) {
+    if (opts.json) {
+      trace_json.push_back(trace_step_json(step));
+    } else {
+      std::cout << format_trace_step(step) << "\n";
+    }
+  };
+  RunOptions run_opts;
+  run_opts.engine = opts.engine;
+  run_opts.mode = opts.mode == "none" ? vm::RunMode::NoData : vm::RunMode::Memory;
+  run_opts.limits.instruction_budget = opts.budget;
+  run_opts.limits.max_call_depth = opts.max_call_depth;
+  run_opts.repeat = opts.repeat;
+  run_opts.trace = opts.trace ? &sink : nullptr;
+
+  auto report = run_program(input->program, *memory, run_opts, oracle::default_helpers());
+  if (!report) {
+    std::optional<Verdict> verdict;
+    if (input->data)
+      verdict = check_expectation(*input->data, Observed{std::nullopt, report.error().message});
+    return load_failure(opts, report.error().message, verdict);
+  }
+
+  const vm::RunResult& result = report->result;
+  std::optional<Verdict> verdict;
+  if (input->data) {
+    verdict =
+        check_expectation(*input->data, result.ok() ? Observed{result.r0(), ""}
+                                                    : Observed{std::nullopt, vm::describe(result.error)});
+  }
+
+  if (opts.json) {
+    nlohmann::ordered_json j = report_json(*report);
+    if (opts.trace) j["trace"] = std::move(trace_json);
+    if (verdict) j["expected"] = verdict_json(*verdict);
+    std::cout << j.dump() << "\n";
+  } else {
+    if (opts.state) {
+      std::cout << format_state(*report);
+    } else if (result.ok()) {
+      std::cout << hex_u64(result.r0()) << "\n";
+    }
+    if (!result.ok()) std::cerr << "error: " << vm::describe(result.error) << "\n";
+    if (verdict) std::cout << format_verdict(*verdict) << "\n";
+    if (report->runs > 1) {
+      std::cerr << report->runs << " runs on " << report->engine << ": " << report->ns_per_run()
+                << " ns/run (load " << report->load_ns << " ns, compile " << report->compile_ns << " ns)\n";
+    }
+  }
+  if (!result.ok()) return kExitRunFailed;
+  if (verdict && !verdict->match) return kExitMismatch;
+  return kExitOk;
+}
+
+// CLI::PositiveNumber reports its range as a 300-digit double; this says it plainly.
+const CLI::Validator kAtLeastOne(
+    [](std::string& value) -> std::string {
+      const auto first = value.find_first_not_of("0");
+      return value.empty() || first == std::string::npos ? "must be at least 1" : "";
+    },
+    "N>=1", "at least one");
+
+}  // namespace
+
+void add_run_command(CLI::App& app, int& exit_code) {
+  auto opts = std::make_shared<RunCommandOptions>();
+  CLI::App* cmd =
+      app.add_subcommand("run", "Validate and run a program; print r0, its state, a trace or timings.");
+  cmd->footer(
+      "FILE is assembly text (.asm, .s, or any printable file), raw bytecode (.bin, .o, or\n"
+      "binary content) or a bpf_conformance test (.data): its program and memory are used\n"
+      "(--mem and --mem-file override the memory) and the outcome is checked against the\n"
+      "test's `-- result` or `-- error`.\n"
+      "In memory mode r1 points to a writable copy of the input memory (0 when empty) and\n"
+      "r2 holds its length; r10 is the top of a 512-byte stack frame.\n\n"
+      "Exit status: 0 success, 1 run-time error (the message names pc, kind, address and size),\n"
+      "2 bad input, assembly or validation error or unknown engine, 3 a .data test ran cleanly\n"
+      "but its result differs from the expected one.\n"
+      "JSON (--json): {\"r0\", \"regs\", \"instructions\", \"error\", \"memory\", \"load_ns\",\n"
+      "\"compile_ns\", \"ns_per_run\", \"engine\", \"runs\"} plus \"trace\" and \"expected\" when relevant.");
+  cmd->add_option("FILE", opts->input, "program: assembly, raw bytecode or a .data test")->required();
+  cmd->add_option("--engine", opts->engine, "engine to run with (available: interp)")->capture_default_str();
+  auto* mem = cmd->add_option("--mem", opts->mem_hex, "input memory as hex: \"aa bb 0c\" or \"aabb0c\"");
+  auto* mem_file = cmd->add_option("--mem-file", opts->mem_file, "input memory: the raw bytes of this file");
+  mem->excludes(mem_file);
+  mem_file->excludes(mem);
+  cmd->add_option("--mode", opts->mode, "memory: r1/r2 describe the input memory; none: r1 = r2 = 0")
+      ->check(CLI::IsMember({"memory", "none"}))
+      ->capture_default_str();
+  cmd->add_option("--budget", opts->budget, "instructions executed before the run stops")
+      ->check(kAtLeastOne)
+      ->capture_default_str();
+  cmd->add_option("--max-call-depth", opts->max_call_depth, "call frames allowed, the entry's included")
+      ->check(kAtLeastOne)
+      ->capture_default_str();
+  cmd->add_option("--repeat", opts->repeat,
+                  "run N times, each on a fresh copy of the same memory; ns_per_run times only the runs")
+      ->check(kAtLeastOne)
+      ->capture_default_str();
+  cmd->add_flag("--trace", opts->trace,
+                "print each executed instruction: pc, disassembly, registers it changed "
+                "(an extra, untimed run)");
+  cmd->add_flag("--state", opts->state, "print r0..r10, the instruction count and the final memory");
+  cmd->add_flag("--json", opts->json, "print one JSON object instead of text");
+  cmd->callback([opts, &exit_code] { exit_code = run_run(*opts); });
+}
+
+}  // namespace bpfdiff::cli

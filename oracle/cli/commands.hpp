@@ -1,0 +1,12 @@
+#pragma once
+// The subcommands of `bpfdiff`. Each registers itself on the top-level app
+// and, when it runs, stores its exit status in `exit_code`.
+#include <CLI/CLI.hpp>
+
+namespace bpfdiff::cli {
+
+void add_asm_command(CLI::App& app, int& exit_code);
+void add_disasm_command(CLI::App& app, int& exit_code);
+void add_run_command(CLI::App& app, int& exit_code);
+
+}  // namespace bpfdiff::cli

@@ -1,0 +1,87 @@
+#include "oracle/compare.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace bpfdiff::oracle {
+namespace {
+
+std::string hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+void compare_bytes(const char* name, const std::vector<uint8_t>& a, const std::vector<uint8_t>& b,
+                   std::vector<Difference>& out) {
+  if (a.size() != b.size()) {
+    out.push_back({std::string(name) + ".size", std::to_string(a.size()), std::to_string(b.size())});
+    return;
+  }
+  const auto [ia, ib] = std::mismatch(a.begin(), a.end(), b.begin());
+  if (ia == a.end()) return;
+  const auto at = static_cast<std::size_t>(ia - a.begin());
+  out.push_back({std::string(name) + "[" + std::to_string(at) + "]", hex(*ia), hex(*ib)});
+}
+
+std::string render(const HelperCallRecord& r) {
+  std::string s = "pc " + std::to_string(r.pc) + " helper " + std::to_string(r.helper) + "(";
+  for (std::size_t i = 0; i < r.args.size(); ++i)
+    s += (i ? ", " : "") + hex(r.args[i]);
+  return s + ") = " + hex(r.result);
+}
+
+}  // namespace
+
+std::vector<Difference> compare(const Outcome& l, const Outcome& r, const CompareRules& rules) {
+  std::vector<Difference> out;
+  if (l.loaded != r.loaded) {
+    out.push_back({"load", l.loaded ? "accepted" : "rejected: " + l.load_error,
+                   r.loaded ? "accepted" : "rejected: " + r.load_error});
+    return out;
+  }
+  if (!l.loaded) return out;  // both rejected: agreement, whatever the wording
+
+  if (l.error.kind != r.error.kind) {
+    out.push_back({"error.kind", vm::to_string(l.error.kind), vm::to_string(r.error.kind)});
+  } else if (rules.error_details && l.error.kind != vm::ErrorKind::None) {
+    if (l.error.pc != r.error.pc)
+      out.push_back({"error.pc", std::to_string(l.error.pc), std::to_string(r.error.pc)});
+    if (l.error.address != r.error.address)
+      out.push_back({"error.address", hex(l.error.address), hex(r.error.address)});
+    if (l.error.size != r.error.size) {
+      out.push_back({"error.size", std::to_string(l.error.size), std::to_string(r.error.size)});
+    }
+  }
+
+  const std::size_t nregs = rules.registers ? l.regs.size() : 1;
+  for (std::size_t i = 0; i < nregs; ++i) {
+    if (l.regs[i] != r.regs[i]) out.push_back({"r" + std::to_string(i), hex(l.regs[i]), hex(r.regs[i])});
+  }
+  if (rules.instructions && l.instructions != r.instructions) {
+    out.push_back({"instructions", std::to_string(l.instructions), std::to_string(r.instructions)});
+  }
+  if (rules.memory) compare_bytes("memory", l.memory, r.memory, out);
+  if (rules.stack) compare_bytes("stack", l.stack, r.stack, out);
+  if (rules.helper_calls) {
+    const std::size_t n = std::min(l.helper_calls.size(), r.helper_calls.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!(l.helper_calls[i] == r.helper_calls[i])) {
+        out.push_back({"helper_calls[" + std::to_string(i) + "]", render(l.helper_calls[i]),
+                       render(r.helper_calls[i])});
+        break;
+      }
+    }
+    if (l.helper_calls.size() != r.helper_calls.size()) {
+      out.push_back({"helper_calls.size", std::to_string(l.helper_calls.size()),
+                     std::to_string(r.helper_calls.size())});
+    }
+  }
+  return out;
+}
+
+std::string to_string(const Difference& d) {
+  return d.field + ": " + d.left + " vs " + d.right;
+}
+
+}  // namespace bpfdiff::oracle

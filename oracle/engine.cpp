@@ -1,0 +1,50 @@
+#include "oracle/engine.hpp"
+
+#include "oracle/interp_engine.hpp"
+#include "oracle/recording_helpers.hpp"
+
+namespace bpfdiff::oracle {
+
+vm::RunResult Executor::run_traced(vm::RunInput input, const vm::TraceFn&) {
+  return run(input);
+}
+
+Outcome Engine::run(const vm::Program& program, const EngineInput& input) {
+  Outcome out;
+  out.engine = std::string(name());
+  RecordingHelpers helpers(helpers_);
+  auto executor = prepare_with(program, input.limits, helpers.registry());
+  if (!executor) {
+    out.load_error = executor.error().message;
+    return out;
+  }
+  out.loaded = true;
+  out.memory = input.memory;
+  const vm::RunResult r = (*executor)->run(vm::RunInput{input.mode, out.memory});
+  out.regs = r.regs;
+  out.instructions = r.instructions;
+  out.error = r.error;
+  const auto stack = (*executor)->stack();
+  out.stack.assign(stack.begin(), stack.end());
+  out.helper_calls = std::move(helpers.log());
+  return out;
+}
+
+const vm::HelperRegistry& default_helpers() {
+  static const vm::HelperRegistry registry;
+  return registry;
+}
+
+std::vector<std::string> engine_names() {
+  return {"interp"};
+}
+
+Result<std::unique_ptr<Engine>> make_engine(std::string_view name, const vm::HelperRegistry& helpers) {
+  if (name == "interp") return std::unique_ptr<Engine>(std::make_unique<InterpEngine>(helpers));
+  std::string known;
+  for (const std::string& n : engine_names())
+    known += (known.empty() ? "" : ", ") + n;
+  return make_error("unknown engine '" + std::string(name) + "' (available: " + known + ")");
+}
+
+}  // namespace bpfdiff::oracle

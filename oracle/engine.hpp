@@ -1,0 +1,82 @@
+#pragma once
+// One interface for every way of running a program: our interpreter, our JIT
+// with each option set, the SMT model, the host kernel, a QEMU guest. Engines
+// are chosen by name; one that cannot run here says why.
+//
+// Two levels: Engine::prepare validates (and compiles) a program once and
+// returns an Executor that runs it many times -- what `bpfdiff run --repeat`
+// times; Engine::run is one full-state run for the differential harness.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "oracle/outcome.hpp"
+#include "vm/program/program.hpp"
+#include "vm/runtime/helpers.hpp"
+#include "vm/runtime/run.hpp"
+#include "vm/util/result.hpp"
+
+namespace bpfdiff::oracle {
+
+// A program prepared by one engine.
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  virtual vm::RunResult run(vm::RunInput input) = 0;
+  // Engines that cannot report every instruction return false from can_trace
+  // and run untraced.
+  virtual bool can_trace() const { return false; }
+  virtual vm::RunResult run_traced(vm::RunInput input, const vm::TraceFn& trace);
+  // The whole stack area after the last run (all frames), for full-state comparison.
+  virtual std::span<const uint8_t> stack() const = 0;
+  virtual uint64_t load_ns() const = 0;     // validation
+  virtual uint64_t compile_ns() const = 0;  // translation to machine code (0 for interpreters)
+};
+
+struct EngineInput {
+  vm::RunMode mode = vm::RunMode::Memory;
+  std::vector<uint8_t> memory;  // copied per run: engines never share a buffer
+  vm::ExecLimits limits;
+};
+
+class Engine {
+ public:
+  explicit Engine(const vm::HelperRegistry& helpers) : helpers_(helpers) {}
+  virtual ~Engine() = default;
+  virtual std::string_view name() const = 0;
+
+  // Fails with the validator's (or compiler's) message.
+  Result<std::unique_ptr<Executor>> prepare(const vm::Program& program, const vm::ExecLimits& limits) {
+    return prepare_with(program, limits, helpers_);
+  }
+
+  // One run with the full observable state captured, helper calls included.
+  // Never throws, never crashes on bad input: rejection is an Outcome too.
+  Outcome run(const vm::Program& program, const EngineInput& input);
+
+ protected:
+  virtual Result<std::unique_ptr<Executor>> prepare_with(const vm::Program& program,
+                                                         const vm::ExecLimits& limits,
+                                                         const vm::HelperRegistry& helpers) = 0;
+
+ private:
+  const vm::HelperRegistry& helpers_;
+};
+
+// The helpers engines register unless told otherwise, so a program means the
+// same thing in each. (Real helpers and maps arrive with the ELF issue; until
+// then the registry is empty and `call` is rejected by the validator.)
+const vm::HelperRegistry& default_helpers();
+
+// Names accepted by make_engine, available or not on this machine.
+std::vector<std::string> engine_names();
+
+// Creates an engine by name; the error says why it is unknown or unavailable,
+// e.g. "unknown engine 'x' (available: interp)". `helpers` must outlive it.
+Result<std::unique_ptr<Engine>> make_engine(std::string_view name,
+                                            const vm::HelperRegistry& helpers = default_helpers());
+
+}  // namespace bpfdiff::oracle

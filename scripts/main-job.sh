@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# README command (a): install everything, build, and run the main job.
+# For now the main job runs the example programs of corpus/examples and the
+# conformance suite of corpus/conformance on the interpreter and prints what
+# each returned next to what it should return. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$(nproc)" --target bpfdiff bpfdiff-plugin
+
+bin=build/release/bin
+pass=0
+fail=0
+
+printf '\n%-40s %-20s %-20s %s\n' "program" "r0" "expected" "verdict"
+for f in corpus/examples/*.asm; do
+  expect=$(sed -n 's/^# expect: *//p' "$f" | head -1)
+  mem=$(sed -n 's/^# mem: *//p' "$f" | head -1)
+  if [[ -n "$mem" ]]; then
+    got=$("$bin/bpfdiff" run "$f" --mem "$mem" 2>&1) || true
+  else
+    got=$("$bin/bpfdiff" run "$f" 2>&1) || true
+  fi
+  if [[ -n "$expect" && "$((got))" == "$((expect))" ]] 2>/dev/null; then
+    verdict=ok; pass=$((pass + 1))
+  else
+    verdict=MISMATCH; fail=$((fail + 1))
+  fi
+  printf '%-40s %-20s %-20s %s\n' "$(basename "$f")" "$got" "$expect" "$verdict"
+done
+
+printf '\n%-40s %-41s %s\n' "conformance test" "observed" "verdict"
+# A .data file states its expected r0 or error; `bpfdiff run` prints
+# "expected ..., observed ...: match" when they agree (an expected error
+# makes the run itself exit non-zero, so the verdict line is what counts).
+for f in corpus/conformance/*.data; do
+  out=$("$bin/bpfdiff" run "$f" 2>/dev/null) || true
+  verdict_line=$(grep -E ': (match|MISMATCH|mismatch)' <<<"$out" | tail -1)
+  if [[ "$verdict_line" == *": match" ]]; then
+    verdict=ok; pass=$((pass + 1))
+  else
+    verdict=MISMATCH; fail=$((fail + 1))
+  fi
+  observed=$(sed -n 's/.*observed \(.*\): [a-zA-Z]*$/\1/p' <<<"$verdict_line")
+  printf '%-40s %-41s %s\n' "$(basename "$f")" "$(cut -c1-41 <<<"${observed:-?}")" "$verdict"
+done
+
+printf '\nsummary: %d passed, %d failed\n' "$pass" "$fail"
+[[ $fail -eq 0 ]]

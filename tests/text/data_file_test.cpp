@@ -1,0 +1,145 @@
+// The bpf_conformance .data format and the hex byte lists it shares with the plugin protocol.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "vm/text/data_file.hpp"
+
+namespace bpfdiff::text {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+TEST(HexBytes, AcceptsAnyWhitespaceAndOptionalPrefix) {
+  auto plugin = parse_hex_bytes("aa  bb  11  ");
+  ASSERT_TRUE(plugin.ok()) << plugin.error().message;
+  EXPECT_EQ(*plugin, (Bytes{0xaa, 0xbb, 0x11}));
+  auto mixed = parse_hex_bytes("\t0xAA 0b\n\r\n c  0X7f");
+  ASSERT_TRUE(mixed.ok()) << mixed.error().message;
+  EXPECT_EQ(*mixed, (Bytes{0xaa, 0x0b, 0x0c, 0x7f}));
+  auto empty = parse_hex_bytes("   ");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->empty());
+}
+
+TEST(HexBytes, RejectsBadTokensByName) {
+  auto bad = parse_hex_bytes("aa zz 11");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message,
+            "invalid hex byte 'zz' (word 2): expected one or two hex digits, optionally prefixed by 0x");
+  EXPECT_FALSE(parse_hex_bytes("123").ok());
+  EXPECT_FALSE(parse_hex_bytes("0x").ok());
+  EXPECT_FALSE(parse_hex_bytes("aa,bb").ok());
+  EXPECT_FALSE(parse_hex_bytes("-1").ok());
+}
+
+TEST(DataFile, ParsesConformanceStyleFile) {
+  auto t = parse_data_test(
+      "# Copyright (c) Big Switch Networks, Inc\n"
+      "# SPDX-License-Identifier: Apache-2.0\n"
+      "-- asm\n"
+      "# comment kept for the assembler\n"
+      "mov %r0, r1\n"
+      "ldxb r0, [r0+1]\n"
+      "exit\n"
+      "-- result\n"
+      "0x9876543210\n"
+      "-- mem\n"
+      "00 01 02 03\n"
+      "04 05\n");
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->asm_source, "# comment kept for the assembler\nmov %r0, r1\nldxb r0, [r0+1]\nexit\n");
+  EXPECT_EQ(t->result, 0x9876543210u);
+  EXPECT_EQ(t->memory, (Bytes{0, 1, 2, 3, 4, 5}));
+  EXPECT_FALSE(t->raw.has_value());
+  EXPECT_FALSE(t->error.has_value());
+}
+
+TEST(DataFile, IgnoresUnknownSections) {
+  auto t = parse_data_test(
+      "-- map\n"
+      "array_map 2 4 4 10\n"
+      "-- asm\n"
+      "call %r2\n"
+      "-- result\n"
+      "2\n"
+      "-- no register offset\n"
+      "call instruction\n");
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->asm_source, "call %r2\n");
+  EXPECT_EQ(t->result, 2u);
+}
+
+TEST(DataFile, ResultInDecimalHexOrNegative) {
+  auto dec = parse_data_test("-- result\n42");
+  ASSERT_TRUE(dec.ok());
+  EXPECT_EQ(dec->result, 42u);
+  auto neg = parse_data_test("-- result\r\n-1\r\n");
+  ASSERT_TRUE(neg.ok()) << neg.error().message;
+  EXPECT_EQ(neg->result, ~uint64_t{0});
+  auto bad = parse_data_test("-- asm\nexit\n-- result\n0xzz\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "line 4: invalid result '0xzz': expected a number");
+  EXPECT_FALSE(parse_data_test("-- result\n\n").ok());
+  EXPECT_FALSE(parse_data_test("-- result\n1\n2\n").ok());
+}
+
+TEST(DataFile, BadMemoryNamesTheLine) {
+  auto bad = parse_data_test("-- mem\naa bb\ncc qq\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message.rfind("line 3: invalid hex byte 'qq'", 0), 0u) << bad.error().message;
+}
+
+TEST(DataFile, RawAsBytesOrAs64BitSlots) {
+  auto bytes = parse_data_test("-- raw\nb7 00 00 00 2a 00 00 00\n95 00 00 00 00 00 00 00\n");
+  ASSERT_TRUE(bytes.ok()) << bytes.error().message;
+  const Bytes want = {0xb7, 0, 0, 0, 0x2a, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(bytes->raw, want);
+  auto words = parse_data_test("-- raw\n0x0000002a000000b7\n0x0000000000000095\n");
+  ASSERT_TRUE(words.ok()) << words.error().message;
+  EXPECT_EQ(words->raw, want);
+  EXPECT_FALSE(parse_data_test("-- raw\n0000002a000000b7\n").ok());
+}
+
+TEST(DataFile, ErrorSectionIsText) {
+  auto t = parse_data_test("-- asm\nja -1\n-- error\n  infinite loop at pc 0  \n");
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->error, "infinite loop at pc 0");
+}
+
+TEST(DataFile, DuplicateSectionIsAnError) {
+  auto t = parse_data_test("-- result\n1\n-- result\n2\n");
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error().message, "line 3: duplicate section '-- result'");
+}
+
+void expect_same(const DataTest& a, const DataTest& b) {
+  EXPECT_EQ(a.asm_source, b.asm_source);
+  EXPECT_EQ(a.raw, b.raw);
+  EXPECT_EQ(a.memory, b.memory);
+  EXPECT_EQ(a.result, b.result);
+  EXPECT_EQ(a.error, b.error);
+}
+
+TEST(DataFile, FormatRoundTripsThroughParse) {
+  DataTest full;
+  full.asm_source = "# comment\nmov r0, 1\n\nexit\n";
+  full.raw = Bytes{0xb7, 0, 0, 0, 1, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0};
+  for (int i = 0; i < 37; ++i)
+    full.memory.push_back(static_cast<uint8_t>(i * 7));
+  full.result = 0xfedcba9876543210u;
+  full.error = "division by zero\nat pc 3";
+  DataTest minimal;
+  DataTest empty_error;
+  empty_error.error = "";
+  for (const DataTest& t : {full, minimal, empty_error}) {
+    const std::string text = format_data_test(t);
+    auto back = parse_data_test(text);
+    ASSERT_TRUE(back.ok()) << back.error().message << "\n" << text;
+    expect_same(*back, t);
+  }
+}
+
+}  // namespace
+}  // namespace bpfdiff::text
