@@ -208,6 +208,17 @@ TEST(X86GoldenAlu, RegImm) {
   EXPECT_BYTES("4983fd08", a.cmp_imm(W64, r13, 8));                     // cmp r13, 8
 }
 
+TEST(X86GoldenAlu, RegMemAndMemImm) {
+  EXPECT_BYTES("4903442458", a.alu(AluOp::Add, W64, rax, mem(r12, 0x58)));      // add rax, [r12+0x58]
+  EXPECT_BYTES("4d3b5a08", a.alu(AluOp::Cmp, W64, r11, mem(r10, 8)));           // cmp r11, [r10+8]
+  EXPECT_BYTES("034500", a.alu(AluOp::Add, W32, rax, mem(rbp, 0)));             // add eax, [rbp+0]
+  EXPECT_BYTES("4d3b4d00", a.alu(AluOp::Cmp, W64, r9, mem(r13, 0)));            // cmp r9, [r13+0]
+  EXPECT_BYTES("49836c245805", a.alu_imm(AluOp::Sub, W64, mem(r12, 0x58), 5));  // sub qword [r12+0x58], 5
+  EXPECT_BYTES("49816c24582c010000", a.alu_imm(AluOp::Sub, W64, mem(r12, 0x58), 300));
+  EXPECT_BYTES("41837c246007", a.alu_imm(AluOp::Cmp, W32, mem(r12, 0x60), 7));  // cmp dword [r12+0x60], 7
+  EXPECT_BYTES("48830424ff", a.alu_imm(AluOp::Add, W64, mem(rsp, 0), -1));      // add qword [rsp], -1
+}
+
 TEST(X86GoldenAlu, Test) {
   EXPECT_BYTES("84c0", a.test(W8, rax, rax));                         // test al, al
   EXPECT_BYTES("84d1", a.test(W8, rcx, rdx));                         // test cl, dl

@@ -93,6 +93,25 @@ TEST(X86ZydisAlu, RegImmediateShortAndLongForms) {
   s.expect_clean(16 * 9 * (5 + 6 + 11 + 11));
 }
 
+TEST(X86ZydisAlu, RegMemAndMemImmediate) {
+  Sweep s;
+  const auto shapes = mem_shapes();
+  std::size_t n = 0;
+  for (const auto& c : kAluOps)
+    for (Width w : kAllWidths)
+      for (const Mem& m : shapes) {
+        for (Reg r : all_regs()) {
+          s.check([&](Assembler& a) { a.alu(c.op, w, r, m); }, {c.mn, {reg_op(r, w), mem_op(m, w)}});
+          ++n;
+        }
+        const int32_t v = w == W8 ? 0x7f : -5;
+        s.check([&](Assembler& a) { a.alu_imm(c.op, w, m, v); },
+                {c.mn, {mem_op(m, w), imm_op(v, bits_of(w))}});
+        ++n;
+      }
+  s.expect_clean(n);
+}
+
 TEST(X86ZydisAlu, MultiplyAndDivide) {
   Sweep s;
   const auto shapes = mem_shapes();

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/vm/engine_under_test.hpp"
 #include "vm/interp/interpreter.hpp"
 #include "vm/program/validate.hpp"
 #include "vm/text/assembler.hpp"
@@ -94,7 +95,7 @@ TEST_P(Conformance, MatchesTheExpectedResult) {
     if (!loaded.ok()) {
       failure = loaded.error().message;
     } else {
-      vm::Interpreter interp(*loaded, helpers);
+      EngineUnderTest interp(*loaded, helpers);
       result = interp.run(vm::RunInput{vm::RunMode::Memory, memory});
       if (!result.ok()) failure = vm::describe(result.error);
     }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/vm/engine_under_test.hpp"
 #include "tests/vm/program_builder.hpp"
 
 namespace bpfdiff::test {
@@ -235,7 +236,7 @@ TEST(Interpreter, IsReusableAfterAFaultInsideACall) {
   vm::Program p = b.program();
   auto loaded = vm::validate(p, no_helpers());
   ASSERT_TRUE(loaded.ok()) << loaded.error().message;
-  vm::Interpreter interp(*loaded, no_helpers());
+  EngineUnderTest interp(*loaded, no_helpers());
   const vm::RunResult bad = interp.run({});
   EXPECT_EQ(bad.error, (ExecError{ErrorKind::MemoryRead, 5, 0, 8}));
   std::vector<uint8_t> mem = {7, 0, 0, 0, 0, 0, 0, 0};

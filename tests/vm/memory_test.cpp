@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/vm/engine_under_test.hpp"
 #include "tests/vm/program_builder.hpp"
 
 namespace bpfdiff::test {
@@ -339,7 +340,7 @@ TEST(StackReuse, EveryRunStartsWithAZeroedStack) {
       .exit();
   auto loaded = vm::validate(b.program(), no_helpers());
   ASSERT_TRUE(loaded.ok()) << loaded.error().message;
-  vm::Interpreter interp(*loaded, no_helpers());
+  EngineUnderTest interp(*loaded, no_helpers());
   std::vector<uint8_t> mem(8, 0);
   ASSERT_TRUE(interp.run({vm::RunMode::Memory, mem}).ok());
   const vm::RunResult read = interp.run({});
@@ -365,7 +366,7 @@ TEST(StackReuse, DeepFramesOfAnEarlierRunAreZeroedToo) {
       .exit();  // 13
   auto loaded = vm::validate(b.program(), no_helpers());
   ASSERT_TRUE(loaded.ok()) << loaded.error().message;
-  vm::Interpreter interp(*loaded, no_helpers());
+  EngineUnderTest interp(*loaded, no_helpers());
   std::vector<uint8_t> mem(8, 0);
   ASSERT_TRUE(interp.run({vm::RunMode::Memory, mem}).ok());
   const vm::RunResult read = interp.run({});
@@ -379,7 +380,7 @@ TEST(RegisteredRegion, IsMappedInEveryRunAtAFirstDynamicRegion) {
   b.lddw(1, uint64_t{8} << 32).op(Form::ldxdw, 0, 1, 0).op(Form::stdw, 1, 0, 0, 7).exit();
   auto loaded = vm::validate(b.program(), no_helpers());
   ASSERT_TRUE(loaded.ok());
-  vm::Interpreter interp(*loaded, no_helpers());
+  EngineUnderTest interp(*loaded, no_helpers());
   EXPECT_EQ(interp.register_region(buffer, true), uint64_t{8} << 32);
   EXPECT_EQ(interp.run({}).r0(), 0x2au);
   EXPECT_EQ(buffer[0], 7);

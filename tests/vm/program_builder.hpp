@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/vm/engine_under_test.hpp"
 #include "vm/interp/interpreter.hpp"
 #include "vm/isa/encode.hpp"
 #include "vm/isa/table.hpp"
@@ -112,8 +113,8 @@ inline vm::RunResult run(const vm::Program& program, std::span<uint8_t> memory =
     r.regs.fill(0xdeaddeaddeaddeadULL);
     return r;
   }
-  vm::Interpreter interp(*loaded, helpers, opt.limits);
-  return interp.run(vm::RunInput{opt.mode, memory});
+  EngineUnderTest engine(*loaded, helpers, opt.limits);
+  return engine.run(vm::RunInput{opt.mode, memory});
 }
 
 inline vm::RunResult run(const ProgramBuilder& b, std::span<uint8_t> memory = {},

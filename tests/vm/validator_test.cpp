@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/vm/engine_under_test.hpp"
 #include "tests/vm/program_builder.hpp"
 
 namespace bpfdiff::test {
@@ -248,7 +249,7 @@ TEST(Validator, NonZeroEntryStartsThere) {
   auto loaded = vm::validate(p, no_helpers());
   ASSERT_TRUE(loaded.ok()) << loaded.error().message;
   EXPECT_EQ(loaded->function_starts, (std::vector<uint32_t>{2}));
-  vm::Interpreter interp(*loaded, no_helpers());
+  EngineUnderTest interp(*loaded, no_helpers());
   EXPECT_EQ(interp.run({}).r0(), 2u);
 }
 

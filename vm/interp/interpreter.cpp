@@ -14,11 +14,7 @@ using isa::Semantics;
 using isa::Source;
 using isa::Width;
 
-struct Frame {
-  uint64_t callee_saved[4];  // r6..r9 of the caller
-  uint64_t r10;
-  uint32_t return_pc;
-};
+using Frame = CallFrame;
 
 // Everything the dispatch loop touches, in one place so the step functions
 // can be small inline templates.
@@ -268,6 +264,7 @@ Interpreter::Interpreter(const LoadedProgram& program, const HelperRegistry& hel
   limits_.max_call_depth = std::max<uint32_t>(limits_.max_call_depth, 1);
   stack_.resize(std::size_t{limits_.max_call_depth} * kStackFrameBytes);
   dirty_frames_ = limits_.max_call_depth;
+  state_.frames.resize(limits_.max_call_depth);
   // Helper specs are resolved per pc once, so the call path is a load and an
   // indirect call.
   helper_at_.assign(program_.insns.size(), nullptr);
@@ -287,28 +284,23 @@ uint64_t Interpreter::register_region(std::span<uint8_t> bytes, bool writable) {
 }
 
 RunResult Interpreter::run(RunInput input) {
-  return execute<false>(input, nullptr);
+  begin(input);
+  return loop<false>(nullptr);
 }
 
 RunResult Interpreter::run_traced(RunInput input, const TraceFn& trace) {
-  return execute<true>(input, &trace);
+  begin(input);
+  return loop<true>(&trace);
 }
 
-template <bool kTrace>
-RunResult Interpreter::execute(RunInput input, const TraceFn* trace) {
-  Frame frames_storage[16];
-  std::vector<Frame> frames_heap;
-  Frame* frames = frames_storage;
-  if (limits_.max_call_depth > std::size(frames_storage)) {
-    frames_heap.resize(limits_.max_call_depth);
-    frames = frames_heap.data();
-  }
-
+ExecState& Interpreter::begin(RunInput input) {
+  ExecState& st = state_;
   // Every run starts from a zeroed stack, so a read of a slot the program
   // never wrote is deterministic (0) in every engine. Only the frames the
   // previous run reached can be dirty.
   const std::size_t dirty = std::size_t{dirty_frames_} * kStackFrameBytes;
   std::fill(stack_.end() - static_cast<std::ptrdiff_t>(dirty), stack_.end(), uint8_t{0});
+  dirty_frames_ = limits_.max_call_depth;  // until this run reports how deep it went
   memory_.clear();
   memory_.map(static_cast<uint32_t>(RegionId::Stack), stack_, true);
   for (std::size_t k = 0; k < registered_.size(); ++k) {
@@ -318,25 +310,54 @@ RunResult Interpreter::execute(RunInput input, const TraceFn* trace) {
   Region& stack = memory_.region(static_cast<uint32_t>(RegionId::Stack));
   stack.lo = stack.hi - kStackFrameBytes;
 
+  st.regs.fill(0);
+  st.pc = program_.source.entry;
+  st.depth = 0;
+  st.deepest = 0;
+  st.executed = 0;
+  st.packet = {};
+  st.regs[10] = region_base(RegionId::Stack) + stack_.size();
+  if (input.mode == RunMode::Memory && !input.memory.empty()) {
+    st.regs[1] = memory_.map(static_cast<uint32_t>(RegionId::Input), input.memory, true);
+    st.regs[2] = input.memory.size();
+    st.packet = input.memory;
+  }
+  return st;
+}
+
+RunResult Interpreter::resume() {
+  return loop<false>(nullptr);
+}
+
+RunResult Interpreter::finish(ExecError error) {
+  dirty_frames_ = state_.deepest + 1;
+  RunResult result;
+  result.regs = state_.regs;
+  result.instructions = state_.executed;
+  result.error = error;
+  return result;
+}
+
+template <bool kTrace>
+RunResult Interpreter::loop(const TraceFn* trace) {
+  ExecState& st = state_;
   Machine m;
+  std::copy(st.regs.begin(), st.regs.end(), m.reg);
+  m.pc = st.pc;
+  m.depth = st.depth;
+  m.deepest = st.deepest;
   m.max_depth = limits_.max_call_depth;
-  m.frames = frames;
+  m.frames = st.frames.data();
   m.mem = &memory_;
-  m.stack = &stack;
+  m.stack = &memory_.region(static_cast<uint32_t>(RegionId::Stack));
   m.code = program_.insns.data();
   m.program = &program_;
   m.helper_at = helper_at_.data();
   m.helpers = &helpers_;
-  m.pc = program_.source.entry;
-  m.reg[10] = region_base(RegionId::Stack) + stack_.size();
-  if (input.mode == RunMode::Memory && !input.memory.empty()) {
-    m.reg[1] = memory_.map(static_cast<uint32_t>(RegionId::Input), input.memory, true);
-    m.reg[2] = input.memory.size();
-    m.packet = input.memory;
-  }
+  m.packet = st.packet;
 
   const uint64_t budget = limits_.instruction_budget;
-  uint64_t executed = 0;
+  uint64_t executed = st.executed;
   for (;;) {
     if (executed == budget) {
       m.error = ExecError{ErrorKind::BudgetExhausted, m.pc, 0, 0};
@@ -362,13 +383,12 @@ RunResult Interpreter::execute(RunInput input, const TraceFn* trace) {
     if (!running) break;
   }
 
-  dirty_frames_ = m.deepest + 1;
-
-  RunResult result;
-  std::copy(std::begin(m.reg), std::end(m.reg), result.regs.begin());
-  result.instructions = executed;
-  result.error = m.error;
-  return result;
+  std::copy(std::begin(m.reg), std::end(m.reg), st.regs.begin());
+  st.pc = m.pc;
+  st.depth = m.depth;
+  st.deepest = m.deepest;
+  st.executed = executed;
+  return finish(m.error);
 }
 
 }  // namespace bpfdiff::vm

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "vm/program/program.hpp"
+#include "vm/runtime/exec_state.hpp"
 #include "vm/runtime/helpers.hpp"
 #include "vm/runtime/memory.hpp"
 #include "vm/runtime/run.hpp"
@@ -19,6 +20,14 @@ class Interpreter {
 
   RunResult run(RunInput input);
   RunResult run_traced(RunInput input, const TraceFn& trace);
+
+  // The pieces of run(), for engines that execute part of a run themselves
+  // (the JIT): begin() maps the input, zeroes the stack and returns the
+  // initial state; resume() interprets on from whatever that state has
+  // become; end() finishes the run where the state is, with `error`.
+  ExecState& begin(RunInput input);
+  RunResult resume();
+  RunResult end(ExecError error = {}) { return finish(error); }
 
   // Maps caller-owned memory into every subsequent run (map values, global
   // data, test buffers). Returns its virtual address, or 0 when all dynamic
@@ -33,7 +42,8 @@ class Interpreter {
 
  private:
   template <bool kTrace>
-  RunResult execute(RunInput input, const TraceFn* trace);
+  RunResult loop(const TraceFn* trace);
+  RunResult finish(ExecError error);
 
   const LoadedProgram& program_;
   const HelperRegistry& helpers_;
@@ -42,6 +52,7 @@ class Interpreter {
   std::vector<uint8_t> stack_;
   uint32_t dirty_frames_;  // frames the previous run may have written, zeroed before the next
   AddressSpace memory_;
+  ExecState state_;
   struct Registered {
     std::span<uint8_t> bytes;
     bool writable;

@@ -88,7 +88,9 @@ class Assembler {
 
   // --- integer arithmetic (assembler_alu.cpp) ----------------------------
   void alu(AluOp op, Width w, Reg dst, Reg src);
-  void alu_imm(AluOp op, Width w, Reg dst, int32_t imm);  // W64 sign-extends imm
+  void alu_imm(AluOp op, Width w, Reg dst, int32_t imm);         // W64 sign-extends imm
+  void alu(AluOp op, Width w, Reg dst, const Mem& src);          // 03 /r family: dst op= [mem]
+  void alu_imm(AluOp op, Width w, const Mem& dst, int32_t imm);  // 81/83 /n: [mem] op= imm
   void add(Width w, Reg dst, Reg src) { alu(AluOp::Add, w, dst, src); }
   void sub(Width w, Reg dst, Reg src) { alu(AluOp::Sub, w, dst, src); }
   void and_(Width w, Reg dst, Reg src) { alu(AluOp::And, w, dst, src); }

@@ -55,6 +55,33 @@ void Assembler::alu_imm(AluOp op, Width w, Reg dst, int32_t imm) {
   }
 }
 
+void Assembler::alu(AluOp op, Width w, Reg dst, const Mem& src) {
+  if (!check_mem("alu", src)) return;
+  const auto opcode = static_cast<uint8_t>(8 * digit(op) + 3);
+  put(rm_form(sized(w, byte_rex(w, dst)), {sized_opcode(w, opcode)}, enc::modrm_mem(number(dst), src)));
+}
+
+void Assembler::alu_imm(AluOp op, Width w, const Mem& dst, int32_t imm) {
+  if (!check_mem("alu", dst) ||
+      !require(imm_fits(w, imm), "alu", "immediate does not fit the operand size")) {
+    return;
+  }
+  const auto rm = enc::modrm_mem(digit(op), dst);
+  if (w == Width::W8) {
+    Inst out = rm_form(sized(w), {0x80}, rm);
+    out.imm_signed(imm, 1);
+    put(out);
+  } else if (enc::fits_int8(imm)) {
+    Inst out = rm_form(sized(w), {0x83}, rm);
+    out.imm_signed(imm, 1);
+    put(out);
+  } else {
+    Inst out = rm_form(sized(w), {0x81}, rm);
+    out.imm_signed(imm, imm_bytes(w));
+    put(out);
+  }
+}
+
 void Assembler::test(Width w, Reg lhs, Reg rhs) {
   if (!ok()) return;
   put(rm_form(sized(w, byte_rex(w, lhs) || byte_rex(w, rhs)), {sized_opcode(w, 0x85)},

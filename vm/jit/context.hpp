@@ -1,0 +1,51 @@
+#pragma once
+// The block of state JIT code works on, addressed from r12. Its layout is
+// part of the machine-code ABI: lowering reads field offsets with offsetof.
+#include <cstddef>
+#include <cstdint>
+
+#include "vm/runtime/error.hpp"
+#include "vm/runtime/exec_state.hpp"
+#include "vm/runtime/memory.hpp"
+
+namespace bpfdiff::jit {
+
+// Why the machine code returned.
+enum class JitStatus : uint32_t {
+  Exit = 0,   // the program ended normally
+  Error = 1,  // a run-time check failed; `error` says which
+  Deopt = 2,  // the interpreter must continue from `pc` (budget running out, callx)
+};
+
+struct JitContext {
+  uint64_t regs[isa::kNumRegisters];  // BPF registers: loaded on entry, stored on return
+  uint64_t remaining;                 // instruction budget left
+  const vm::Region* regions;          // the address space table (kMaxRegions entries)
+  vm::CallFrame* frames;
+  uint8_t* stack_host;  // host address of the stack region's offset 0
+  uint8_t* packet;      // legacy packet loads read here
+  uint64_t packet_len;
+  uint64_t saved_rsp;       // native stack pointer at entry, for returning from any depth
+  void* helper_trampoline;  // uint64_t (*)(r1, r2, r3, r4, r5, JitContext*)
+  void* program;            // the JitProgram, for the trampoline
+  uint32_t depth;           // local-call depth
+  uint32_t deepest;
+  uint32_t status;      // JitStatus
+  uint32_t pc;          // Deopt: where to resume; helper calls: the calling pc
+  uint32_t error_kind;  // vm::ErrorKind
+  uint32_t error_pc;
+  uint64_t error_address;
+  uint32_t error_size;
+  uint32_t reserved;
+};
+
+// Region fields the machine code reads.
+static_assert(sizeof(vm::Region) == 32, "lowering indexes regions with a shift by 5");
+inline constexpr int32_t kRegionHost = offsetof(vm::Region, host);
+inline constexpr int32_t kRegionLo = offsetof(vm::Region, lo);
+inline constexpr int32_t kRegionHi = offsetof(vm::Region, hi);
+inline constexpr int32_t kRegionWritable = offsetof(vm::Region, writable);
+
+using JitEntry = void (*)(JitContext* ctx);
+
+}  // namespace bpfdiff::jit

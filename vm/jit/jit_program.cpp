@@ -1,0 +1,145 @@
+#include "vm/jit/jit_program.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+#include "vm/jit/lowering.hpp"
+
+namespace bpfdiff::jit {
+namespace {
+
+constexpr int kMaxLayoutPasses = 16;
+
+struct Compiled {
+  std::vector<uint8_t> code;
+  std::vector<int64_t> labels;
+};
+
+// Emits until no label moves between two passes. The code of the last pass
+// was laid out with the offsets of the one before, which it reproduced
+// exactly, so every jump displacement in it is right.
+Result<Compiled> lay_out(const vm::LoadedProgram& program, const BlockInfo& blocks,
+                         const vm::ExecLimits& limits, const JitOptions& options, uint64_t key) {
+  for (const bool all_near : {false, true}) {
+    std::vector<int64_t> previous;
+    for (int pass = 0; pass < kMaxLayoutPasses; ++pass) {
+      Emitter e(previous, all_near);
+      Lowering(program, blocks, limits, options, key, e).emit();
+      if (!e.a.ok()) return make_error("jit: " + e.a.error());
+      if (e.offsets() == previous) return Compiled{e.a.code(), e.offsets()};
+      previous = e.offsets();
+    }
+  }
+  return make_error("jit: code layout did not converge");
+}
+
+}  // namespace
+
+std::string engine_name(const JitOptions& options) {
+  std::string name = "jit";
+  if (options.constant_blinding) name += "+blind";
+  if (!options.bmi2) name += "-bmi2";
+  return name;
+}
+
+JitProgram::JitProgram(const vm::LoadedProgram& program, const vm::HelperRegistry& helpers,
+                       vm::ExecLimits limits, JitOptions options)
+    : program_(program), limits_(limits), options_(options), interp_(program, helpers, limits) {
+  helper_at_.assign(program.insns.size(), nullptr);
+  for (std::size_t pc = 0; pc < program.insns.size(); ++pc) {
+    if (program.insns[pc].form == isa::Form::call_helper) {
+      helper_at_[pc] = helpers.find(static_cast<uint32_t>(program.insns[pc].imm));
+    }
+  }
+}
+
+Result<std::unique_ptr<JitProgram>> JitProgram::compile(const vm::LoadedProgram& program,
+                                                        const vm::HelperRegistry& helpers,
+                                                        vm::ExecLimits limits, JitOptions options) {
+  const auto start = std::chrono::steady_clock::now();
+  limits.max_call_depth = std::max<uint32_t>(limits.max_call_depth, 1);
+  if (limits.max_call_depth > kMaxJitCallDepth) {
+    return make_error("jit: call depth limit " + std::to_string(limits.max_call_depth) +
+                      " is above the JIT's " + std::to_string(kMaxJitCallDepth));
+  }
+  options.bmi2 = options.bmi2 && __builtin_cpu_supports("bmi2");
+  const uint64_t key =
+      options.constant_blinding ? (uint64_t{std::random_device{}()} << 32) | std::random_device{}() : 0;
+  std::unique_ptr<JitProgram> jit(new JitProgram(program, helpers, limits, options));
+  const BlockInfo blocks = analyse_blocks(program);
+  auto compiled = lay_out(program, blocks, jit->limits_, options, key);
+  if (!compiled) return compiled.error();
+  auto memory = ExecMemory::create(compiled->code);
+  if (!memory) return memory.error();
+  jit->code_ = std::move(memory).value();
+  jit->entry_ = reinterpret_cast<JitEntry>(const_cast<uint8_t*>(jit->code_.code()));
+  jit->insn_offsets_.resize(program.insns.size());
+  for (std::size_t pc = 0; pc < program.insns.size(); ++pc) {
+    jit->insn_offsets_[pc] = static_cast<uint32_t>(compiled->labels[pc]);
+  }
+  jit->compile_ns_ = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+  return jit;
+}
+
+uint64_t JitProgram::helper_trampoline(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                                       JitContext* ctx) {
+  auto* self = static_cast<JitProgram*>(ctx->program);
+  const vm::HelperSpec* spec = self->helper_at_[ctx->pc];
+  vm::HelperCall call;
+  call.args[0] = r1;
+  call.args[1] = r2;
+  call.args[2] = r3;
+  call.args[3] = r4;
+  call.args[4] = r5;
+  call.memory = &self->interp_.memory();
+  call.user = spec->user;
+  call.pc = ctx->pc;
+  const uint64_t result = spec->fn(call);
+  if (call.error) {
+    ctx->error_kind = static_cast<uint32_t>(call.error->kind);
+    ctx->error_pc = call.error->pc;
+    ctx->error_address = call.error->address;
+    ctx->error_size = call.error->size;
+  }
+  return result;
+}
+
+vm::RunResult JitProgram::run(vm::RunInput input) {
+  vm::ExecState& st = interp_.begin(input);
+  vm::AddressSpace& space = interp_.memory();
+  JitContext c{};
+  std::copy(st.regs.begin(), st.regs.end(), c.regs);
+  c.remaining = limits_.instruction_budget - st.executed;
+  c.regions = space.table();
+  c.frames = st.frames.data();
+  c.stack_host = space.region(static_cast<uint32_t>(vm::RegionId::Stack)).host;
+  c.packet = st.packet.data();
+  c.packet_len = st.packet.size();
+  c.helper_trampoline = reinterpret_cast<void*>(&JitProgram::helper_trampoline);
+  c.program = this;
+  c.depth = st.depth;
+  c.deepest = st.deepest;
+
+  entry_(&c);
+
+  std::copy(std::begin(c.regs), std::end(c.regs), st.regs.begin());
+  st.depth = c.depth;
+  st.deepest = c.deepest;
+  st.executed = limits_.instruction_budget - c.remaining;
+  switch (static_cast<JitStatus>(c.status)) {
+    case JitStatus::Exit:
+      return interp_.end();
+    case JitStatus::Error:
+      return interp_.end(
+          vm::ExecError{static_cast<vm::ErrorKind>(c.error_kind), c.error_pc, c.error_address, c.error_size});
+    case JitStatus::Deopt:
+      ++deopts_;
+      st.pc = c.pc;
+      return interp_.resume();
+  }
+  return interp_.end(vm::ExecError{vm::ErrorKind::BadCallTarget, c.pc, 0, 0});
+}
+
+}  // namespace bpfdiff::jit

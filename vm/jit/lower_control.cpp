@@ -1,0 +1,390 @@
+// Control flow: prologue and epilogue, block budget charges, jumps, calls,
+// exit, and the out-of-line stubs.
+#include <cstddef>
+
+#include "vm/jit/lowering.hpp"
+
+namespace bpfdiff::jit {
+
+using x86::Cond;
+using x86::mem;
+using x86::Width;
+using enum x86::Width;
+
+namespace {
+
+constexpr int32_t off(std::size_t o) {
+  return static_cast<int32_t>(o);
+}
+
+constexpr int32_t kRegs = off(offsetof(JitContext, regs));
+constexpr int32_t kRemaining = off(offsetof(JitContext, remaining));
+constexpr int32_t kRegions = off(offsetof(JitContext, regions));
+constexpr int32_t kFrames = off(offsetof(JitContext, frames));
+constexpr int32_t kSavedRsp = off(offsetof(JitContext, saved_rsp));
+constexpr int32_t kTrampoline = off(offsetof(JitContext, helper_trampoline));
+constexpr int32_t kDepth = off(offsetof(JitContext, depth));
+constexpr int32_t kDeepest = off(offsetof(JitContext, deepest));
+constexpr int32_t kStatus = off(offsetof(JitContext, status));
+constexpr int32_t kPc = off(offsetof(JitContext, pc));
+constexpr int32_t kErrorKind = off(offsetof(JitContext, error_kind));
+constexpr int32_t kErrorPc = off(offsetof(JitContext, error_pc));
+constexpr int32_t kErrorAddress = off(offsetof(JitContext, error_address));
+constexpr int32_t kErrorSize = off(offsetof(JitContext, error_size));
+// The stack is region 1; its live lower bound moves with every call and return.
+constexpr int32_t kStackLo =
+    off(sizeof(vm::Region) * static_cast<std::size_t>(vm::RegionId::Stack)) + kRegionLo;
+constexpr int32_t kStackHi =
+    off(sizeof(vm::Region) * static_cast<std::size_t>(vm::RegionId::Stack)) + kRegionHi;
+constexpr int32_t kFrameSize = off(sizeof(vm::CallFrame));
+constexpr int32_t kFrameR10 = off(offsetof(vm::CallFrame, r10));
+constexpr int32_t kFrameReturnPc = off(offsetof(vm::CallFrame, return_pc));
+
+constexpr std::array<Reg, 6> kCalleeSaved = {Reg::rbx, Reg::rbp, Reg::r12, Reg::r13, Reg::r14, Reg::r15};
+constexpr std::array<Reg, 5> kArgs = {Reg::rdi, Reg::rsi, Reg::rdx, Reg::rcx, Reg::r8};   // BPF r1..r5
+constexpr std::array<Reg, 4> kBpfCalleeSaved = {Reg::rbx, Reg::r13, Reg::r14, Reg::r15};  // BPF r6..r9
+
+Cond condition_code(isa::JmpCond c) {
+  switch (c) {
+    case isa::JmpCond::Always:
+    case isa::JmpCond::Eq:
+      return Cond::e;
+    case isa::JmpCond::Gt:
+      return Cond::a;
+    case isa::JmpCond::Ge:
+      return Cond::ae;
+    case isa::JmpCond::Set:
+    case isa::JmpCond::Ne:
+      return Cond::ne;
+    case isa::JmpCond::Sgt:
+      return Cond::g;
+    case isa::JmpCond::Sge:
+      return Cond::ge;
+    case isa::JmpCond::Lt:
+      return Cond::b;
+    case isa::JmpCond::Le:
+      return Cond::be;
+    case isa::JmpCond::Slt:
+      return Cond::l;
+    case isa::JmpCond::Sle:
+      return Cond::le;
+  }
+  return Cond::e;
+}
+
+}  // namespace
+
+BlockInfo analyse_blocks(const vm::LoadedProgram& program) {
+  const std::size_t n = program.insns.size();
+  BlockInfo b;
+  b.leader.assign(n, false);
+  b.block_length.assign(n, 0);
+  b.after.assign(n, 0);
+  std::vector<bool> second_slot(n, false);
+  b.leader[program.source.entry] = true;
+  for (uint32_t f : program.function_starts)
+    b.leader[f] = true;
+  for (std::size_t pc = 0; pc < n; ++pc) {
+    if (second_slot[pc]) continue;
+    const vm::Insn& insn = program.insns[pc];
+    const isa::FormInfo& fi = isa::info(insn.form);
+    const std::size_t next = pc + fi.slots;
+    if (fi.slots == 2 && pc + 1 < n) second_slot[pc + 1] = true;
+    switch (fi.sem.family) {
+      case isa::Family::Jump:
+        b.leader[insn.target] = true;
+        if (next < n) b.leader[next] = true;
+        break;
+      case isa::Family::Call:
+      case isa::Family::Exit:
+        // A call's return lands here; a new block charges what follows.
+        if (next < n) b.leader[next] = true;
+        break;
+      case isa::Family::Alu:
+      case isa::Family::Endian:
+      case isa::Family::Lddw:
+      case isa::Family::Load:
+      case isa::Family::LoadSigned:
+      case isa::Family::StoreImm:
+      case isa::Family::StoreReg:
+      case isa::Family::Atomic:
+      case isa::Family::PacketLoad:
+        break;
+    }
+  }
+  // Walk each block: count its instructions and, per instruction, how many follow it.
+  std::vector<uint32_t> members;
+  auto close = [&]() {
+    if (members.empty()) return;
+    b.block_length[members.front()] = static_cast<uint32_t>(members.size());
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      b.after[members[i]] = static_cast<uint32_t>(members.size() - i - 1);
+    }
+    members.clear();
+  };
+  for (std::size_t pc = 0; pc < n; ++pc) {
+    if (second_slot[pc]) continue;
+    if (b.leader[pc]) close();
+    members.push_back(static_cast<uint32_t>(pc));
+  }
+  close();
+  return b;
+}
+
+Lowering::Lowering(const vm::LoadedProgram& program, const BlockInfo& blocks, const vm::ExecLimits& limits,
+                   const JitOptions& options, uint64_t blinding_key, Emitter& e)
+    : program_(program),
+      blocks_(blocks),
+      limits_(limits),
+      options_(options),
+      key_(blinding_key),
+      e_(e),
+      a_(e.a) {}
+
+Emitter::Label Lowering::stub(Stub s) {
+  s.label = e_.new_label();
+  stubs_.push_back(s);
+  return s.label;
+}
+
+void Lowering::emit() {
+  const std::size_t n = program_.insns.size();
+  for (std::size_t pc = 0; pc < n; ++pc)
+    e_.new_label();  // label pc == pc
+  exit_label_ = e_.new_label();
+  error_exit_label_ = e_.new_label();
+
+  prologue();
+  e_.jmp(program_.source.entry);
+  for (std::size_t pc = 0; pc < n; ++pc) {
+    const vm::Insn& insn = program_.insns[pc];
+    const isa::FormInfo& fi = isa::info(insn.form);
+    pc_ = static_cast<uint32_t>(pc);
+    e_.bind(pc_);
+    if (blocks_.leader[pc] && blocks_.block_length[pc] > 0) charge_block(pc_);
+    const isa::Semantics& s = fi.sem;
+    switch (s.family) {
+      case isa::Family::Alu:
+        lower_alu(insn, s);
+        break;
+      case isa::Family::Endian:
+        lower_endian(insn, s);
+        break;
+      case isa::Family::Jump:
+        lower_jump(pc_, insn, s);
+        break;
+      case isa::Family::Call:
+        lower_call(pc_, insn, s);
+        break;
+      case isa::Family::Exit:
+        lower_exit();
+        break;
+      case isa::Family::Lddw:
+        lower_lddw(insn);
+        e_.bind(pc_ + 1 < n ? pc_ + 1 : pc_);  // the second slot is never a target; bind for layout checks
+        ++pc;
+        break;
+      case isa::Family::Load:
+      case isa::Family::LoadSigned:
+        lower_load(pc_, insn, s);
+        break;
+      case isa::Family::StoreImm:
+      case isa::Family::StoreReg:
+        lower_store(pc_, insn, s);
+        break;
+      case isa::Family::Atomic:
+        lower_atomic(pc_, insn, s);
+        break;
+      case isa::Family::PacketLoad:
+        lower_packet_load(pc_, insn, s);
+        break;
+    }
+  }
+  // Validation guarantees no path falls off the end; trap if one ever does.
+  a_.ud2();
+  for (std::size_t i = 0; i < stubs_.size(); ++i)
+    emit_stub(stubs_[i]);
+  epilogue();
+}
+
+void Lowering::prologue() {
+  for (Reg r : kCalleeSaved)
+    a_.push(r);
+  a_.sub_imm(W64, Reg::rsp, 8);  // 6 pushes + return address: realign to 16
+  a_.mov(W64, kCtx, Reg::rdi);
+  a_.mov(W64, ctx(kSavedRsp), Reg::rsp);
+  for (int r = 0; r < isa::kNumRegisters; ++r)
+    a_.mov(W64, kRegMap[r], ctx(kRegs + 8 * r));
+}
+
+void Lowering::epilogue() {
+  // Reached from any depth: the saved rsp drops native return addresses of
+  // local calls that will never return (an error or a deoptimisation).
+  e_.bind(error_exit_label_);
+  a_.mov_imm(W32, ctx(kStatus), static_cast<int32_t>(JitStatus::Error));
+  e_.bind(exit_label_);
+  for (int r = 0; r < isa::kNumRegisters; ++r)
+    a_.mov(W64, ctx(kRegs + 8 * r), kRegMap[r]);
+  a_.mov(W64, Reg::rsp, ctx(kSavedRsp));
+  a_.add_imm(W64, Reg::rsp, 8);
+  for (auto it = kCalleeSaved.rbegin(); it != kCalleeSaved.rend(); ++it)
+    a_.pop(*it);
+  a_.ret();
+}
+
+void Lowering::charge_block(uint32_t pc) {
+  const uint32_t length = blocks_.block_length[pc];
+  Stub s{Stub::Kind::Budget, 0};
+  s.pc = pc;
+  s.refund = length;
+  a_.alu_imm(x86::AluOp::Sub, W64, ctx(kRemaining), static_cast<int32_t>(length));
+  e_.jcc(Cond::b, stub(s));
+}
+
+void Lowering::lower_jump(uint32_t, const vm::Insn& insn, const isa::Semantics& s) {
+  if (s.cond == isa::JmpCond::Always) {
+    e_.jmp(insn.target);
+    return;
+  }
+  const Width w = s.width == isa::Width::W64 ? W64 : W32;
+  const Reg dst = kRegMap[insn.dst];
+  if (s.source == isa::Source::Reg) {
+    const Reg src = kRegMap[insn.src];
+    if (s.cond == isa::JmpCond::Set) {
+      a_.test(w, dst, src);
+    } else {
+      a_.cmp(w, dst, src);
+    }
+  } else if (options_.constant_blinding) {
+    const Reg imm = immediate_operand(insn.imm, w);
+    if (s.cond == isa::JmpCond::Set) {
+      a_.test(w, dst, imm);
+    } else {
+      a_.cmp(w, dst, imm);
+    }
+  } else if (s.cond == isa::JmpCond::Set) {
+    a_.test_imm(w, dst, insn.imm);
+  } else {
+    a_.cmp_imm(w, dst, insn.imm);
+  }
+  e_.jcc(condition_code(s.cond), insn.target);
+}
+
+void Lowering::lower_call(uint32_t pc, const vm::Insn& insn, const isa::Semantics& s) {
+  switch (s.call) {
+    case isa::CallKind::Helper: {
+      // Helpers leave BPF r1..r5 alone, but the SysV call may not.
+      for (Reg r : kArgs)
+        a_.push(r);
+      a_.mov(W64, kScratch1, Reg::rsp);
+      a_.and_imm(W64, Reg::rsp, -16);
+      a_.push(kScratch1);
+      a_.sub_imm(W64, Reg::rsp, 8);
+      a_.mov_imm(W32, ctx(kPc), static_cast<int32_t>(pc));
+      a_.mov(W64, Reg::r9, kCtx);  // sixth argument: the context
+      a_.mov(W64, kScratch3, ctx(kTrampoline));
+      a_.call(kScratch3);
+      a_.add_imm(W64, Reg::rsp, 8);
+      a_.pop(Reg::rsp);
+      for (auto it = kArgs.rbegin(); it != kArgs.rend(); ++it)
+        a_.pop(*it);
+      a_.alu_imm(x86::AluOp::Cmp, W32, ctx(kErrorKind), 0);
+      e_.jcc(Cond::ne, error_exit_label_);
+      return;
+    }
+    case isa::CallKind::Local: {
+      Stub depth{Stub::Kind::Error, 0};
+      depth.pc = pc;
+      depth.error = vm::ErrorKind::CallDepthExceeded;
+      a_.mov(W32, kScratch3, ctx(kDepth));
+      a_.cmp_imm(W32, kScratch3, static_cast<int32_t>(limits_.max_call_depth - 1));
+      e_.jcc(Cond::ae, stub(depth));
+      a_.imul_imm(W64, kScratch2, kScratch3, kFrameSize);
+      a_.alu(x86::AluOp::Add, W64, kScratch2, ctx(kFrames));
+      for (int i = 0; i < 4; ++i)
+        a_.mov(W64, mem(kScratch2, 8 * i), kBpfCalleeSaved[i]);
+      a_.mov(W64, mem(kScratch2, kFrameR10), Reg::rbp);
+      a_.mov_imm(W32, mem(kScratch2, kFrameReturnPc), static_cast<int32_t>(pc + 1));
+      a_.add_imm(W32, kScratch3, 1);
+      a_.mov(W32, ctx(kDepth), kScratch3);
+      a_.mov(W32, kScratch1, ctx(kDeepest));
+      a_.cmp(W32, kScratch3, kScratch1);
+      a_.cmov(Cond::a, W32, kScratch1, kScratch3);
+      a_.mov(W32, ctx(kDeepest), kScratch1);
+      a_.sub_imm(W64, Reg::rbp, static_cast<int32_t>(vm::kStackFrameBytes));
+      a_.mov(W64, kScratch1, ctx(kRegions));
+      a_.alu_imm(x86::AluOp::Sub, W64, mem(kScratch1, kStackLo), static_cast<int32_t>(vm::kStackFrameBytes));
+      e_.call(insn.target);
+      return;
+    }
+    case isa::CallKind::Indirect: {
+      // callx is rare; the interpreter resolves its dynamic target.
+      Stub d{Stub::Kind::Deopt, 0};
+      d.pc = pc;
+      d.refund = 1;
+      e_.jmp(stub(d));
+      return;
+    }
+  }
+}
+
+void Lowering::lower_exit() {
+  a_.mov(W32, kScratch3, ctx(kDepth));
+  a_.test(W32, kScratch3, kScratch3);
+  e_.jcc(Cond::e, exit_label_);
+  a_.sub_imm(W32, kScratch3, 1);
+  a_.mov(W32, ctx(kDepth), kScratch3);
+  a_.imul_imm(W64, kScratch2, kScratch3, kFrameSize);
+  a_.alu(x86::AluOp::Add, W64, kScratch2, ctx(kFrames));
+  for (int i = 0; i < 4; ++i)
+    a_.mov(W64, kBpfCalleeSaved[i], mem(kScratch2, 8 * i));
+  a_.mov(W64, Reg::rbp, mem(kScratch2, kFrameR10));
+  a_.mov(W64, kScratch1, ctx(kRegions));
+  a_.alu_imm(x86::AluOp::Add, W64, mem(kScratch1, kStackLo), static_cast<int32_t>(vm::kStackFrameBytes));
+  a_.ret();
+}
+
+void Lowering::emit_stub(const Stub& s) {
+  e_.bind(s.label);
+  if (s.refund > 0) a_.alu_imm(x86::AluOp::Add, W64, ctx(kRemaining), static_cast<int32_t>(s.refund));
+  switch (s.kind) {
+    case Stub::Kind::MemoryFault:
+      a_.lea(W64, kScratch3, mem(s.base, s.off));
+      a_.mov(W64, ctx(kErrorAddress), kScratch3);
+      [[fallthrough]];
+    case Stub::Kind::Error:
+      a_.mov_imm(W32, ctx(kErrorKind), static_cast<int32_t>(s.error));
+      a_.mov_imm(W32, ctx(kErrorPc), static_cast<int32_t>(s.pc));
+      a_.mov_imm(W32, ctx(kErrorSize), static_cast<int32_t>(s.size));
+      e_.jmp(error_exit_label_);
+      return;
+    case Stub::Kind::Budget:
+    case Stub::Kind::Deopt:
+      a_.mov_imm(W32, ctx(kPc), static_cast<int32_t>(s.pc));
+      a_.mov_imm(W32, ctx(kStatus), static_cast<int32_t>(JitStatus::Deopt));
+      e_.jmp(exit_label_);
+      return;
+    case Stub::Kind::PacketEnd: {
+      // Unwind every local call to the entry function's state, r0 = 0, end.
+      Emitter::Label done = e_.new_label();
+      a_.mov(W32, kScratch3, ctx(kDepth));
+      a_.test(W32, kScratch3, kScratch3);
+      e_.jcc(Cond::e, done);
+      a_.mov(W64, kScratch2, ctx(kFrames));
+      for (int i = 0; i < 4; ++i)
+        a_.mov(W64, kBpfCalleeSaved[i], mem(kScratch2, 8 * i));
+      a_.mov(W64, Reg::rbp, mem(kScratch2, kFrameR10));
+      a_.mov_imm(W32, ctx(kDepth), 0);
+      a_.mov(W64, kScratch1, ctx(kRegions));
+      a_.mov(W64, kScratch2, mem(kScratch1, kStackHi));
+      a_.sub_imm(W64, kScratch2, static_cast<int32_t>(vm::kStackFrameBytes));
+      a_.mov(W64, mem(kScratch1, kStackLo), kScratch2);
+      e_.bind(done);
+      a_.mov_imm(W32, Reg::rax, 0);
+      e_.jmp(exit_label_);
+      return;
+    }
+  }
+}
+
+}  // namespace bpfdiff::jit

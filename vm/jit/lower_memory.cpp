@@ -1,0 +1,212 @@
+// Loads, stores, atomics and legacy packet loads. Every access is checked
+// against the same region table the interpreter uses; the checks compile to
+// a few compares, and a failure jumps to a stub that records exactly what the
+// interpreter would report.
+#include <cstddef>
+
+#include "vm/jit/lowering.hpp"
+
+namespace bpfdiff::jit {
+
+using x86::AluOp;
+using x86::Cond;
+using x86::mem;
+using x86::Width;
+using enum x86::Width;
+
+namespace {
+
+constexpr int32_t off(std::size_t o) {
+  return static_cast<int32_t>(o);
+}
+constexpr int32_t kRegions = off(offsetof(JitContext, regions));
+constexpr int32_t kStackHost = off(offsetof(JitContext, stack_host));
+constexpr int32_t kPacket = off(offsetof(JitContext, packet));
+constexpr int32_t kPacketLen = off(offsetof(JitContext, packet_len));
+
+Width width_of_size(unsigned bytes) {
+  switch (bytes) {
+    case 1:
+      return W8;
+    case 2:
+      return W16;
+    case 4:
+      return W32;
+    default:
+      return W64;
+  }
+}
+
+}  // namespace
+
+// Returns the host operand for [base + off], size bytes. Clobbers r9..r11.
+x86::Mem Lowering::translate(uint32_t pc, Reg base, int32_t offset, uint32_t size, bool write) {
+  // r10-relative with a constant offset inside the current frame: the frame
+  // is live by construction, so no check is needed.
+  if (base == kRegMap[isa::kFramePointer] && offset >= -static_cast<int32_t>(vm::kStackFrameBytes) &&
+      offset + static_cast<int32_t>(size) <= 0) {
+    a_.mov(W32, kScratch2, Reg::rbp);  // offset of r10 in the stack region
+    a_.alu(AluOp::Add, W64, kScratch2, ctx(kStackHost));
+    return mem(kScratch2, offset);
+  }
+  Stub fault{Stub::Kind::MemoryFault, 0};
+  fault.pc = pc;
+  fault.error = write ? vm::ErrorKind::MemoryWrite : vm::ErrorKind::MemoryRead;
+  fault.size = size;
+  fault.base = base;
+  fault.off = offset;
+  fault.refund = blocks_.after[pc];
+  const Emitter::Label bad = stub(fault);
+
+  a_.lea(W64, kScratch3, mem(base, offset));  // the virtual address
+  a_.mov(W64, kScratch1, kScratch3);
+  a_.shr_imm(W64, kScratch1, static_cast<uint8_t>(vm::kRegionShift));
+  a_.cmp_imm(W64, kScratch1, static_cast<int32_t>(vm::kMaxRegions - 1));
+  e_.jcc(Cond::a, bad);
+  a_.shl_imm(W64, kScratch1, 5);  // * sizeof(Region)
+  a_.alu(AluOp::Add, W64, kScratch1, ctx(kRegions));
+  a_.mov(W32, kScratch2, kScratch3);  // offset within the region
+  a_.alu(AluOp::Cmp, W64, kScratch2, mem(kScratch1, kRegionLo));
+  e_.jcc(Cond::b, bad);
+  a_.lea(W64, kScratch3, mem(kScratch2, static_cast<int32_t>(size)));
+  a_.alu(AluOp::Cmp, W64, kScratch3, mem(kScratch1, kRegionHi));
+  e_.jcc(Cond::a, bad);
+  if (write) {
+    a_.alu_imm(AluOp::Cmp, W8, mem(kScratch1, kRegionWritable), 0);
+    e_.jcc(Cond::e, bad);
+  }
+  a_.alu(AluOp::Add, W64, kScratch2, mem(kScratch1, kRegionHost));
+  return mem(kScratch2, 0);
+}
+
+void Lowering::lower_load(uint32_t pc, const vm::Insn& insn, const isa::Semantics& s) {
+  const unsigned n = isa::bytes_of(s.size);
+  const x86::Mem m = translate(pc, kRegMap[insn.src], insn.off, n, false);
+  const Reg dst = kRegMap[insn.dst];
+  if (s.family == isa::Family::LoadSigned) {
+    a_.movsx(W64, dst, width_of_size(n), m);
+    return;
+  }
+  switch (n) {
+    case 1:
+      a_.movzx(dst, W8, m);
+      return;
+    case 2:
+      a_.movzx(dst, W16, m);
+      return;
+    case 4:
+      a_.mov(W32, dst, m);
+      return;
+    default:
+      a_.mov(W64, dst, m);
+      return;
+  }
+}
+
+void Lowering::lower_store(uint32_t pc, const vm::Insn& insn, const isa::Semantics& s) {
+  const unsigned n = isa::bytes_of(s.size);
+  const Width w = width_of_size(n);
+  const x86::Mem m = translate(pc, kRegMap[insn.dst], insn.off, n, true);
+  if (s.family == isa::Family::StoreReg) {
+    a_.mov(w, m, kRegMap[insn.src]);
+    return;
+  }
+  // st stores the low bytes of imm (sign-extended to 64 bits for stdw).
+  int32_t imm = insn.imm;
+  if (n == 1) imm = static_cast<int8_t>(imm);
+  if (n == 2) imm = static_cast<int16_t>(imm);
+  if (options_.constant_blinding) {
+    a_.mov(w, m, immediate_operand(imm, w == W64 ? W64 : W32));
+  } else {
+    a_.mov_imm(w, m, imm);
+  }
+}
+
+void Lowering::lower_atomic(uint32_t pc, const vm::Insn& insn, const isa::Semantics& s) {
+  const Width w = s.width == isa::Width::W64 ? W64 : W32;
+  const x86::Mem m = translate(pc, kRegMap[insn.dst], insn.off, isa::bytes_of(s.size), true);
+  const Reg src = kRegMap[insn.src];
+  auto op_of = [](isa::AtomicOp op) {
+    switch (op) {
+      case isa::AtomicOp::Or:
+        return AluOp::Or;
+      case isa::AtomicOp::And:
+        return AluOp::And;
+      case isa::AtomicOp::Xor:
+        return AluOp::Xor;
+      case isa::AtomicOp::Add:
+      case isa::AtomicOp::Xchg:
+      case isa::AtomicOp::Cmpxchg:
+        return AluOp::Add;
+    }
+    return AluOp::Add;
+  };
+  switch (s.atomic) {
+    case isa::AtomicOp::Add:
+      if (s.fetch) {
+        a_.lock_xadd(w, m, src);  // src = old value (zero-extended for 32 bits)
+      } else {
+        a_.lock_alu(AluOp::Add, w, m, src);
+      }
+      return;
+    case isa::AtomicOp::Or:
+    case isa::AtomicOp::And:
+    case isa::AtomicOp::Xor:
+      if (!s.fetch) {
+        a_.lock_alu(op_of(s.atomic), w, m, src);
+        return;
+      }
+      // x86 has no fetch-or/and/xor; programs run on one thread, so a
+      // load-op-store sequence is atomic with respect to the program.
+      a_.mov(w, kScratch3, m);
+      a_.mov(W64, kScratch1, kScratch3);
+      a_.alu(op_of(s.atomic), w, kScratch1, src);
+      a_.mov(w, m, kScratch1);
+      a_.mov(w, src, kScratch3);
+      return;
+    case isa::AtomicOp::Xchg:
+      a_.xchg(w, m, src);
+      return;
+    case isa::AtomicOp::Cmpxchg:
+      a_.lock_cmpxchg(w, m, src);                     // compares with rax (BPF r0), old value to rax
+      if (w == W32) a_.mov(W32, Reg::rax, Reg::rax);  // a successful cmpxchg32 leaves rax's top half
+      return;
+  }
+}
+
+void Lowering::lower_packet_load(uint32_t pc, const vm::Insn& insn, const isa::Semantics& s) {
+  const unsigned n = isa::bytes_of(s.size);
+  Stub end{Stub::Kind::PacketEnd, 0};
+  end.pc = pc;
+  end.refund = blocks_.after[pc];
+  const Emitter::Label out = stub(end);
+  // In range iff len >= n and off <= len - n (unsigned), as the interpreter checks.
+  a_.mov(W64, kScratch1, ctx(kPacketLen));
+  a_.cmp_imm(W64, kScratch1, static_cast<int32_t>(n));
+  e_.jcc(Cond::b, out);
+  a_.sub_imm(W64, kScratch1, static_cast<int32_t>(n));
+  if (s.packet == isa::PacketMode::Ind) {
+    a_.lea(W64, kScratch2, mem(kRegMap[insn.src], insn.imm));
+  } else {
+    a_.mov_imm(W64, kScratch2, insn.imm);
+  }
+  a_.cmp(W64, kScratch2, kScratch1);
+  e_.jcc(Cond::a, out);
+  a_.alu(AluOp::Add, W64, kScratch2, ctx(kPacket));
+  const Reg r0 = kRegMap[0];
+  switch (n) {
+    case 1:
+      a_.movzx(r0, W8, mem(kScratch2, 0));
+      return;
+    case 2:
+      a_.movzx(r0, W16, mem(kScratch2, 0));
+      a_.ror_imm(W16, r0, 8);
+      return;
+    default:
+      a_.mov(W32, r0, mem(kScratch2, 0));
+      a_.bswap(W32, r0);
+      return;
+  }
+}
+
+}  // namespace bpfdiff::jit

@@ -1,0 +1,109 @@
+#pragma once
+// Lowering of validated BPF instructions to x86-64, one family per .cpp
+// file. Internal to the JIT compiler.
+//
+// Register map (why: BPF r1..r5 are the SysV argument registers in order, so
+// the helper trampoline takes them where they already are; r6..r9 and r10
+// sit in callee-saved registers, so calls out of JIT code keep them):
+//   r0 rax  r1 rdi  r2 rsi  r3 rdx  r4 rcx  r5 r8
+//   r6 rbx  r7 r13  r8 r14  r9 r15  r10 rbp
+//   r12: the JitContext; r9, r10, r11: scratch.
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "vm/isa/table.hpp"
+#include "vm/jit/context.hpp"
+#include "vm/jit/emitter.hpp"
+#include "vm/jit/options.hpp"
+#include "vm/program/program.hpp"
+#include "vm/runtime/run.hpp"
+
+namespace bpfdiff::jit {
+
+using x86::Reg;
+
+inline constexpr std::array<Reg, isa::kNumRegisters> kRegMap = {Reg::rax, Reg::rdi, Reg::rsi, Reg::rdx,
+                                                                Reg::rcx, Reg::r8,  Reg::rbx, Reg::r13,
+                                                                Reg::r14, Reg::r15, Reg::rbp};
+inline constexpr Reg kCtx = Reg::r12;
+inline constexpr Reg kScratch1 = Reg::r9;
+inline constexpr Reg kScratch2 = Reg::r10;
+inline constexpr Reg kScratch3 = Reg::r11;
+
+// Per-instruction facts about basic blocks, for budget accounting.
+struct BlockInfo {
+  std::vector<bool> leader;            // a block starts at this pc
+  std::vector<uint32_t> block_length;  // at leaders: instructions in the block
+  std::vector<uint32_t> after;         // instructions of the block after this one
+};
+BlockInfo analyse_blocks(const vm::LoadedProgram& program);
+
+// Out-of-line code reached only when something goes wrong or the budget runs
+// out; emitted after the program body.
+struct Stub {
+  enum class Kind : uint8_t {
+    MemoryFault,  // set error {kind, pc, address = base + off, size}
+    Error,        // error fields already set (helper failure) or CallDepth
+    Budget,       // refund the block, deoptimise at its first pc
+    Deopt,        // deoptimise at pc (refund the instruction itself)
+    PacketEnd,    // legacy packet access out of range: unwind, r0 = 0, exit
+  };
+  Kind kind;
+  Emitter::Label label;
+  uint32_t pc = 0;
+  vm::ErrorKind error = vm::ErrorKind::None;
+  uint32_t size = 0;
+  Reg base = Reg::rax;
+  int32_t off = 0;
+  uint32_t refund = 0;  // instructions to give back to the budget
+};
+
+class Lowering {
+ public:
+  Lowering(const vm::LoadedProgram& program, const BlockInfo& blocks, const vm::ExecLimits& limits,
+           const JitOptions& options, uint64_t blinding_key, Emitter& e);
+
+  // Prologue, every instruction, stubs, epilogue. Label 0..n-1 are the pcs.
+  void emit();
+
+ private:
+  // lower_control.cpp
+  void prologue();
+  void epilogue();
+  void charge_block(uint32_t pc);
+  void lower_jump(uint32_t pc, const vm::Insn& insn, const isa::Semantics& s);
+  void lower_call(uint32_t pc, const vm::Insn& insn, const isa::Semantics& s);
+  void lower_exit();
+  void emit_stub(const Stub& stub);
+  // lower_alu.cpp
+  void lower_alu(const vm::Insn& insn, const isa::Semantics& s);
+  void lower_shift(const vm::Insn& insn, const isa::Semantics& s);
+  void lower_divide(const vm::Insn& insn, const isa::Semantics& s);
+  void lower_endian(const vm::Insn& insn, const isa::Semantics& s);
+  void lower_lddw(const vm::Insn& insn);
+  Reg immediate_operand(int32_t imm, x86::Width w);  // r11 holding imm (blinded if asked)
+  // lower_memory.cpp
+  x86::Mem translate(uint32_t pc, Reg base, int32_t off, uint32_t size, bool write);
+  void lower_load(uint32_t pc, const vm::Insn& insn, const isa::Semantics& s);
+  void lower_store(uint32_t pc, const vm::Insn& insn, const isa::Semantics& s);
+  void lower_atomic(uint32_t pc, const vm::Insn& insn, const isa::Semantics& s);
+  void lower_packet_load(uint32_t pc, const vm::Insn& insn, const isa::Semantics& s);
+
+  Emitter::Label stub(Stub s);
+  x86::Mem ctx(int32_t offset) const { return x86::mem(kCtx, offset); }
+
+  const vm::LoadedProgram& program_;
+  const BlockInfo& blocks_;
+  vm::ExecLimits limits_;
+  JitOptions options_;
+  uint64_t key_;
+  Emitter& e_;
+  x86::Assembler& a_;
+  std::vector<Stub> stubs_;
+  Emitter::Label exit_label_ = 0;
+  Emitter::Label error_exit_label_ = 0;
+  uint32_t pc_ = 0;  // instruction being lowered
+};
+
+}  // namespace bpfdiff::jit
