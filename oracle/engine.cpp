@@ -1,6 +1,7 @@
 #include "oracle/engine.hpp"
 
 #include "oracle/interp_engine.hpp"
+#include "oracle/jit_engine.hpp"
 #include "oracle/recording_helpers.hpp"
 
 namespace bpfdiff::oracle {
@@ -36,11 +37,17 @@ const vm::HelperRegistry& default_helpers() {
 }
 
 std::vector<std::string> engine_names() {
-  return {"interp"};
+  std::vector<std::string> names = {"interp"};
+  for (const jit::JitOptions& o : JitEngine::option_sets())
+    names.push_back(jit::engine_name(o));
+  return names;
 }
 
 Result<std::unique_ptr<Engine>> make_engine(std::string_view name, const vm::HelperRegistry& helpers) {
   if (name == "interp") return std::unique_ptr<Engine>(std::make_unique<InterpEngine>(helpers));
+  for (const jit::JitOptions& o : JitEngine::option_sets()) {
+    if (name == jit::engine_name(o)) return std::unique_ptr<Engine>(std::make_unique<JitEngine>(helpers, o));
+  }
   std::string known;
   for (const std::string& n : engine_names())
     known += (known.empty() ? "" : ", ") + n;

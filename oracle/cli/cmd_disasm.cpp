@@ -6,6 +6,9 @@
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
 #include "oracle/cli/input.hpp"
+#include "oracle/cli/jit_listing.hpp"
+#include "oracle/engine.hpp"
+#include "vm/jit/options.hpp"
 #include "vm/program/program.hpp"
 #include "vm/text/disassembler.hpp"
 
@@ -16,9 +19,46 @@ struct DisasmCommandOptions {
   std::string input;
   bool pc = false;
   bool bytes = false;
+  bool x86 = false;
+  std::string engine = "jit";
 };
 
+bool jit_options_named(const std::string& name, jit::JitOptions& out) {
+  for (bool blind : {false, true}) {
+    for (bool bmi2 : {true, false}) {
+      const jit::JitOptions o{blind, bmi2};
+      if (jit::engine_name(o) == name) {
+        out = o;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+int run_x86_listing(const DisasmCommandOptions& opts) {
+  jit::JitOptions options;
+  if (!jit_options_named(opts.engine, options)) {
+    std::cerr << "error: --x86 needs a JIT engine (jit, jit+blind, jit-bmi2, jit+blind-bmi2), not '"
+              << opts.engine << "'\n";
+    return kExitLoadFailed;
+  }
+  auto input = load_program_file(opts.input, oracle::default_helpers());
+  if (!input) {
+    std::cerr << "error: " << input.error().message << "\n";
+    return kExitLoadFailed;
+  }
+  auto listing = jit_listing(input->program, oracle::default_helpers(), options);
+  if (!listing) {
+    std::cerr << "error: " << listing.error().message << "\n";
+    return kExitLoadFailed;
+  }
+  std::cout << *listing;
+  return kExitOk;
+}
+
 int run_disasm(const DisasmCommandOptions& opts) {
+  if (opts.x86) return run_x86_listing(opts);
   auto bytes = read_file(opts.input);
   if (!bytes) {
     std::cerr << "error: " << bytes.error().message << "\n";
@@ -49,6 +89,12 @@ void add_disasm_command(CLI::App& app, int& exit_code) {
   cmd->add_option("FILE", opts->input, "raw bytecode, a whole number of 8-byte slots")->required();
   cmd->add_flag("--pc", opts->pc, "prefix each line with its slot index");
   cmd->add_flag("--bytes", opts->bytes, "append each instruction's bytes as a comment");
+  cmd->add_flag("--x86", opts->x86,
+                "show each instruction followed by the x86-64 code the JIT emits for it (FILE may also be "
+                "assembly or a .data test)");
+  cmd->add_option("--engine", opts->engine,
+                  "JIT option set for --x86: jit, jit+blind, jit-bmi2, jit+blind-bmi2")
+      ->capture_default_str();
   cmd->callback([opts, &exit_code] { exit_code = run_disasm(*opts); });
 }
 

@@ -122,7 +122,9 @@ TEST(Plugin, TruncatedSlotExitsNonZero) {
 TEST(Plugin, UnknownEngineIsAnError) {
   const auto r = run_process({kPlugin, "--engine", "warp"}, program({kMovR0_42, kExit}));
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.out.find("unknown engine 'warp' (available: interp)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("unknown engine 'warp' (available: interp, jit, jit-bmi2, jit+blind, jit+blind-bmi2)"),
+            std::string::npos)
+      << r.out;
 }
 
 TEST(Plugin, ElfInputIsNotSupportedYet) {

@@ -31,7 +31,8 @@ TEST(Engines, EveryListedEngineIsConstructible) {
 TEST(Engines, UnknownEngineNamesTheAvailableOnes) {
   auto e = make_engine("nope");
   ASSERT_FALSE(e.ok());
-  EXPECT_EQ(e.error().message, "unknown engine 'nope' (available: interp)");
+  EXPECT_EQ(e.error().message,
+            "unknown engine 'nope' (available: interp, jit, jit-bmi2, jit+blind, jit+blind-bmi2)");
 }
 
 // Smoke test: each engine really runs a program and reports full state.

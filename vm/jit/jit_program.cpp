@@ -78,6 +78,7 @@ Result<std::unique_ptr<JitProgram>> JitProgram::compile(const vm::LoadedProgram&
   for (std::size_t pc = 0; pc < program.insns.size(); ++pc) {
     jit->insn_offsets_[pc] = static_cast<uint32_t>(compiled->labels[pc]);
   }
+  jit->body_size_ = static_cast<uint32_t>(compiled->labels[body_end_label(program.insns.size())]);
   jit->compile_ns_ = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
   return jit;

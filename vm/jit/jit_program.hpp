@@ -40,6 +40,8 @@ class JitProgram {
   std::span<const uint8_t> code() const { return {code_.code(), code_.code_size()}; }
   // Offset in code() of each instruction slot's first byte.
   const std::vector<uint32_t>& insn_offsets() const { return insn_offsets_; }
+  // Where the program body ends and the shared out-of-line code begins.
+  uint32_t body_size() const { return body_size_; }
   uint64_t compile_ns() const { return compile_ns_; }
   const JitOptions& options() const { return options_; }
   uint64_t deopts() const { return deopts_; }  // runs the interpreter had to finish
@@ -58,6 +60,7 @@ class JitProgram {
   ExecMemory code_;
   JitEntry entry_ = nullptr;
   std::vector<uint32_t> insn_offsets_;
+  uint32_t body_size_ = 0;
   uint64_t compile_ns_ = 0;
   uint64_t deopts_ = 0;
 };

@@ -153,6 +153,7 @@ void Lowering::emit() {
     e_.new_label();  // label pc == pc
   exit_label_ = e_.new_label();
   error_exit_label_ = e_.new_label();
+  const Emitter::Label body_end = e_.new_label();  // == body_end_label(n)
 
   prologue();
   e_.jmp(program_.source.entry);
@@ -201,6 +202,7 @@ void Lowering::emit() {
     }
   }
   // Validation guarantees no path falls off the end; trap if one ever does.
+  e_.bind(body_end);
   a_.ud2();
   for (std::size_t i = 0; i < stubs_.size(); ++i)
     emit_stub(stubs_[i]);

@@ -59,6 +59,12 @@ struct Stub {
   uint32_t refund = 0;  // instructions to give back to the budget
 };
 
+// Labels 0..n-1 are the instruction slots; then come the exit labels and the
+// end of the program body (where the out-of-line stubs begin).
+constexpr Emitter::Label body_end_label(std::size_t slots) {
+  return static_cast<Emitter::Label>(slots + 2);
+}
+
 class Lowering {
  public:
   Lowering(const vm::LoadedProgram& program, const BlockInfo& blocks, const vm::ExecLimits& limits,

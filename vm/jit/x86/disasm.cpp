@@ -47,7 +47,8 @@ std::string format_listing(std::span<const uint8_t> code, uint64_t base_address)
   std::string out;
   for (const DisasmLine& line : disassemble(code, base_address)) {
     std::array<char, 32> head{};
-    std::snprintf(head.data(), head.size(), "%4zx:  ", line.offset);
+    std::snprintf(head.data(), head.size(),
+                  "%4llx:  ", static_cast<unsigned long long>(base_address + line.offset));
     out += head.data();
     std::string bytes;
     for (uint8_t b : line.bytes) {
