@@ -230,6 +230,25 @@ TEST(HelperCall, BadPointerFailsTheRunAtTheCall) {
   EXPECT_EQ(run(b, {}, h.opt).error, (ExecError{ErrorKind::HelperFailed, 1, 0, 8}));
 }
 
+// A failed call changes no register: r0 keeps its value (the JIT once
+// returned the helper's 0 in rax; found by the interp-vs-JIT fuzzer).
+TEST(HelperCall, FailureLeavesR0Unchanged) {
+  Helpers h;
+  ProgramBuilder b;
+  b.mov(0, 77).mov(1, 0).call_helper(2).exit();
+  const vm::RunResult r = run(b, {}, h.opt);
+  EXPECT_EQ(r.error, (ExecError{ErrorKind::HelperFailed, 2, 0, 8}));
+  EXPECT_EQ(r.r0(), 77u);
+}
+
+TEST(Callx, UnknownHelperLeavesR0Unchanged) {
+  ProgramBuilder b;
+  b.mov(0, 15).mov(3, 0).op(Form::callx, 3).exit();
+  const vm::RunResult r = run(b);
+  EXPECT_EQ(r.error, (ExecError{ErrorKind::UnknownHelper, 2, 0, 0}));
+  EXPECT_EQ(r.r0(), 15u);
+}
+
 TEST(HelperCall, PointerStraddlingTheStackTopFails) {
   Helpers h;
   ProgramBuilder b;

@@ -14,7 +14,7 @@ namespace bpfdiff::jit {
 enum class JitStatus : uint32_t {
   Exit = 0,   // the program ended normally
   Error = 1,  // a run-time check failed; `error` says which
-  Deopt = 2,  // the interpreter must continue from `pc` (budget running out, callx)
+  Deopt = 2,  // the interpreter must continue from `pc` (the budget runs out in this block)
 };
 
 struct JitContext {
@@ -25,10 +25,14 @@ struct JitContext {
   uint8_t* stack_host;  // host address of the stack region's offset 0
   uint8_t* packet;      // legacy packet loads read here
   uint64_t packet_len;
-  uint64_t saved_rsp;       // native stack pointer at entry, for returning from any depth
-  void* helper_trampoline;  // uint64_t (*)(r1, r2, r3, r4, r5, JitContext*)
-  void* program;            // the JitProgram, for the trampoline
-  uint32_t depth;           // local-call depth
+  uint64_t saved_rsp;             // native stack pointer at entry, for returning from any depth
+  void* helper_trampoline;        // uint64_t (*)(r1, r2, r3, r4, r5, JitContext*)
+  void* callx_trampoline;         // same signature; calls the helper whose id is in callx_value
+  void* program;                  // the JitProgram, for the trampolines
+  const uint64_t* function_code;  // per slot: host address of a function's code, 0 elsewhere
+  uint64_t callx_value;           // callx: the register value being called
+  uint64_t callx_target;          // callx: host address of the function called
+  uint32_t depth;                 // local-call depth
   uint32_t deepest;
   uint32_t status;      // JitStatus
   uint32_t pc;          // Deopt: where to resume; helper calls: the calling pc

@@ -45,7 +45,11 @@ std::string engine_name(const JitOptions& options) {
 
 JitProgram::JitProgram(const vm::LoadedProgram& program, const vm::HelperRegistry& helpers,
                        vm::ExecLimits limits, JitOptions options)
-    : program_(program), limits_(limits), options_(options), interp_(program, helpers, limits) {
+    : program_(program),
+      helpers_(helpers),
+      limits_(limits),
+      options_(options),
+      interp_(program, helpers, limits) {
   helper_at_.assign(program.insns.size(), nullptr);
   for (std::size_t pc = 0; pc < program.insns.size(); ++pc) {
     if (program.insns[pc].form == isa::Form::call_helper) {
@@ -78,26 +82,23 @@ Result<std::unique_ptr<JitProgram>> JitProgram::compile(const vm::LoadedProgram&
   for (std::size_t pc = 0; pc < program.insns.size(); ++pc) {
     jit->insn_offsets_[pc] = static_cast<uint32_t>(compiled->labels[pc]);
   }
+  jit->function_code_.assign(program.insns.size(), 0);
+  for (uint32_t f : program.function_starts) {
+    jit->function_code_[f] = reinterpret_cast<uint64_t>(jit->code_.code()) + jit->insn_offsets_[f];
+  }
   jit->body_size_ = static_cast<uint32_t>(compiled->labels[body_end_label(program.insns.size())]);
   jit->compile_ns_ = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
   return jit;
 }
 
-uint64_t JitProgram::helper_trampoline(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
-                                       JitContext* ctx) {
-  auto* self = static_cast<JitProgram*>(ctx->program);
-  const vm::HelperSpec* spec = self->helper_at_[ctx->pc];
+uint64_t JitProgram::call_helper(const vm::HelperSpec& spec, const uint64_t (&args)[5], JitContext* ctx) {
   vm::HelperCall call;
-  call.args[0] = r1;
-  call.args[1] = r2;
-  call.args[2] = r3;
-  call.args[3] = r4;
-  call.args[4] = r5;
-  call.memory = &self->interp_.memory();
-  call.user = spec->user;
+  std::copy(std::begin(args), std::end(args), call.args);
+  call.memory = &interp_.memory();
+  call.user = spec.user;
   call.pc = ctx->pc;
-  const uint64_t result = spec->fn(call);
+  const uint64_t result = spec.fn(call);
   if (call.error) {
     ctx->error_kind = static_cast<uint32_t>(call.error->kind);
     ctx->error_pc = call.error->pc;
@@ -105,6 +106,26 @@ uint64_t JitProgram::helper_trampoline(uint64_t r1, uint64_t r2, uint64_t r3, ui
     ctx->error_size = call.error->size;
   }
   return result;
+}
+
+uint64_t JitProgram::helper_trampoline(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                                       JitContext* ctx) {
+  auto* self = static_cast<JitProgram*>(ctx->program);
+  return self->call_helper(*self->helper_at_[ctx->pc], {r1, r2, r3, r4, r5}, ctx);
+}
+
+uint64_t JitProgram::callx_trampoline(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                                      JitContext* ctx) {
+  auto* self = static_cast<JitProgram*>(ctx->program);
+  const vm::HelperSpec* spec = self->helpers_.find(static_cast<uint32_t>(ctx->callx_value));
+  if (spec == nullptr) {
+    ctx->error_kind = static_cast<uint32_t>(vm::ErrorKind::UnknownHelper);
+    ctx->error_pc = ctx->pc;
+    ctx->error_address = ctx->callx_value;
+    ctx->error_size = 0;
+    return 0;
+  }
+  return self->call_helper(*spec, {r1, r2, r3, r4, r5}, ctx);
 }
 
 vm::RunResult JitProgram::run(vm::RunInput input) {
@@ -119,6 +140,8 @@ vm::RunResult JitProgram::run(vm::RunInput input) {
   c.packet = st.packet.data();
   c.packet_len = st.packet.size();
   c.helper_trampoline = reinterpret_cast<void*>(&JitProgram::helper_trampoline);
+  c.callx_trampoline = reinterpret_cast<void*>(&JitProgram::callx_trampoline);
+  c.function_code = function_code_.data();
   c.program = this;
   c.depth = st.depth;
   c.deepest = st.deepest;

@@ -44,15 +44,19 @@ class JitProgram {
   uint32_t body_size() const { return body_size_; }
   uint64_t compile_ns() const { return compile_ns_; }
   const JitOptions& options() const { return options_; }
-  uint64_t deopts() const { return deopts_; }  // runs the interpreter had to finish
+  uint64_t deopts() const { return deopts_; }  // runs the interpreter finished (budget ran out)
 
  private:
   JitProgram(const vm::LoadedProgram& program, const vm::HelperRegistry& helpers, vm::ExecLimits limits,
              JitOptions options);
   static uint64_t helper_trampoline(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
                                     JitContext* ctx);
+  static uint64_t callx_trampoline(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                                   JitContext* ctx);
+  uint64_t call_helper(const vm::HelperSpec& spec, const uint64_t (&args)[5], JitContext* ctx);
 
   const vm::LoadedProgram& program_;
+  const vm::HelperRegistry& helpers_;
   vm::ExecLimits limits_;
   JitOptions options_;
   vm::Interpreter interp_;  // owns the address space and stack; finishes deoptimised runs
@@ -60,6 +64,7 @@ class JitProgram {
   ExecMemory code_;
   JitEntry entry_ = nullptr;
   std::vector<uint32_t> insn_offsets_;
+  std::vector<uint64_t> function_code_;  // per slot, for callx
   uint32_t body_size_ = 0;
   uint64_t compile_ns_ = 0;
   uint64_t deopts_ = 0;

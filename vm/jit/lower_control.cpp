@@ -23,6 +23,10 @@ constexpr int32_t kRegions = off(offsetof(JitContext, regions));
 constexpr int32_t kFrames = off(offsetof(JitContext, frames));
 constexpr int32_t kSavedRsp = off(offsetof(JitContext, saved_rsp));
 constexpr int32_t kTrampoline = off(offsetof(JitContext, helper_trampoline));
+constexpr int32_t kCallxTrampoline = off(offsetof(JitContext, callx_trampoline));
+constexpr int32_t kFunctionCode = off(offsetof(JitContext, function_code));
+constexpr int32_t kCallxValue = off(offsetof(JitContext, callx_value));
+constexpr int32_t kCallxTarget = off(offsetof(JitContext, callx_target));
 constexpr int32_t kDepth = off(offsetof(JitContext, depth));
 constexpr int32_t kDeepest = off(offsetof(JitContext, deepest));
 constexpr int32_t kStatus = off(offsetof(JitContext, status));
@@ -272,62 +276,112 @@ void Lowering::lower_jump(uint32_t, const vm::Insn& insn, const isa::Semantics& 
   e_.jcc(condition_code(s.cond), insn.target);
 }
 
+void Lowering::call_out(uint32_t pc, int32_t trampoline_offset) {
+  // Helpers leave BPF r1..r5 alone, but the SysV call may not; a failing
+  // helper leaves r0 alone too, so rax is kept until the call succeeded. Local
+  // calls may have left the native stack 8-byte aligned, so realign.
+  a_.push(Reg::rax);
+  for (Reg r : kArgs)
+    a_.push(r);
+  a_.mov(W64, kScratch1, Reg::rsp);
+  a_.and_imm(W64, Reg::rsp, -16);
+  a_.push(kScratch1);
+  a_.sub_imm(W64, Reg::rsp, 8);
+  a_.mov_imm(W32, ctx(kPc), static_cast<int32_t>(pc));
+  a_.mov(W64, Reg::r9, kCtx);  // sixth argument: the context
+  a_.mov(W64, kScratch3, ctx(trampoline_offset));
+  a_.call(kScratch3);
+  a_.add_imm(W64, Reg::rsp, 8);
+  a_.pop(Reg::rsp);
+  for (auto it = kArgs.rbegin(); it != kArgs.rend(); ++it)
+    a_.pop(*it);
+  const Emitter::Label ok = e_.new_label();
+  a_.alu_imm(x86::AluOp::Cmp, W32, ctx(kErrorKind), 0);
+  e_.jcc(Cond::e, ok);
+  a_.pop(Reg::rax);
+  e_.jmp(error_exit_label_);
+  e_.bind(ok);
+  a_.add_imm(W64, Reg::rsp, 8);  // drop the saved r0: the result stays
+}
+
+void Lowering::push_frame(uint32_t pc) {
+  Stub depth{Stub::Kind::Error, 0};
+  depth.pc = pc;
+  depth.error = vm::ErrorKind::CallDepthExceeded;
+  a_.mov(W32, kScratch3, ctx(kDepth));
+  a_.cmp_imm(W32, kScratch3, static_cast<int32_t>(limits_.max_call_depth - 1));
+  e_.jcc(Cond::ae, stub(depth));
+  a_.imul_imm(W64, kScratch2, kScratch3, kFrameSize);
+  a_.alu(x86::AluOp::Add, W64, kScratch2, ctx(kFrames));
+  for (int i = 0; i < 4; ++i)
+    a_.mov(W64, mem(kScratch2, 8 * i), kBpfCalleeSaved[i]);
+  a_.mov(W64, mem(kScratch2, kFrameR10), Reg::rbp);
+  a_.mov_imm(W32, mem(kScratch2, kFrameReturnPc), static_cast<int32_t>(pc + 1));
+  a_.add_imm(W32, kScratch3, 1);
+  a_.mov(W32, ctx(kDepth), kScratch3);
+  a_.mov(W32, kScratch1, ctx(kDeepest));
+  a_.cmp(W32, kScratch3, kScratch1);
+  a_.cmov(Cond::a, W32, kScratch1, kScratch3);
+  a_.mov(W32, ctx(kDeepest), kScratch1);
+  a_.sub_imm(W64, Reg::rbp, static_cast<int32_t>(vm::kStackFrameBytes));
+  a_.mov(W64, kScratch1, ctx(kRegions));
+  a_.alu_imm(x86::AluOp::Sub, W64, mem(kScratch1, kStackLo), static_cast<int32_t>(vm::kStackFrameBytes));
+}
+
 void Lowering::lower_call(uint32_t pc, const vm::Insn& insn, const isa::Semantics& s) {
   switch (s.call) {
-    case isa::CallKind::Helper: {
-      // Helpers leave BPF r1..r5 alone, but the SysV call may not.
-      for (Reg r : kArgs)
-        a_.push(r);
-      a_.mov(W64, kScratch1, Reg::rsp);
-      a_.and_imm(W64, Reg::rsp, -16);
-      a_.push(kScratch1);
-      a_.sub_imm(W64, Reg::rsp, 8);
-      a_.mov_imm(W32, ctx(kPc), static_cast<int32_t>(pc));
-      a_.mov(W64, Reg::r9, kCtx);  // sixth argument: the context
-      a_.mov(W64, kScratch3, ctx(kTrampoline));
-      a_.call(kScratch3);
-      a_.add_imm(W64, Reg::rsp, 8);
-      a_.pop(Reg::rsp);
-      for (auto it = kArgs.rbegin(); it != kArgs.rend(); ++it)
-        a_.pop(*it);
-      a_.alu_imm(x86::AluOp::Cmp, W32, ctx(kErrorKind), 0);
-      e_.jcc(Cond::ne, error_exit_label_);
+    case isa::CallKind::Helper:
+      call_out(pc, kTrampoline);
       return;
-    }
-    case isa::CallKind::Local: {
-      Stub depth{Stub::Kind::Error, 0};
-      depth.pc = pc;
-      depth.error = vm::ErrorKind::CallDepthExceeded;
-      a_.mov(W32, kScratch3, ctx(kDepth));
-      a_.cmp_imm(W32, kScratch3, static_cast<int32_t>(limits_.max_call_depth - 1));
-      e_.jcc(Cond::ae, stub(depth));
-      a_.imul_imm(W64, kScratch2, kScratch3, kFrameSize);
-      a_.alu(x86::AluOp::Add, W64, kScratch2, ctx(kFrames));
-      for (int i = 0; i < 4; ++i)
-        a_.mov(W64, mem(kScratch2, 8 * i), kBpfCalleeSaved[i]);
-      a_.mov(W64, mem(kScratch2, kFrameR10), Reg::rbp);
-      a_.mov_imm(W32, mem(kScratch2, kFrameReturnPc), static_cast<int32_t>(pc + 1));
-      a_.add_imm(W32, kScratch3, 1);
-      a_.mov(W32, ctx(kDepth), kScratch3);
-      a_.mov(W32, kScratch1, ctx(kDeepest));
-      a_.cmp(W32, kScratch3, kScratch1);
-      a_.cmov(Cond::a, W32, kScratch1, kScratch3);
-      a_.mov(W32, ctx(kDeepest), kScratch1);
-      a_.sub_imm(W64, Reg::rbp, static_cast<int32_t>(vm::kStackFrameBytes));
-      a_.mov(W64, kScratch1, ctx(kRegions));
-      a_.alu_imm(x86::AluOp::Sub, W64, mem(kScratch1, kStackLo), static_cast<int32_t>(vm::kStackFrameBytes));
+    case isa::CallKind::Local:
+      push_frame(pc);
       e_.call(insn.target);
       return;
-    }
-    case isa::CallKind::Indirect: {
-      // callx is rare; the interpreter resolves its dynamic target.
-      Stub d{Stub::Kind::Deopt, 0};
-      d.pc = pc;
-      d.refund = 1;
-      e_.jmp(stub(d));
+    case isa::CallKind::Indirect:
+      lower_callx(pc, insn);
       return;
-    }
   }
+}
+
+// callx: a function address from `lddw rX, code(...)` (region 4, offset =
+// slot * 8, a function start) is a local call; a value below 2^32 is a helper
+// id; anything else is a bad target -- the interpreter's rules exactly.
+void Lowering::lower_callx(uint32_t pc, const vm::Insn& insn) {
+  const Reg value = kRegMap[insn.dst];
+  Stub bad{Stub::Kind::MemoryFault, 0};
+  bad.pc = pc;
+  bad.error = vm::ErrorKind::BadCallTarget;
+  bad.base = value;
+  const Emitter::Label bad_target = stub(bad);
+  const Emitter::Label helper = e_.new_label();
+  const Emitter::Label done = e_.new_label();
+
+  a_.mov(W64, kScratch1, value);
+  a_.shr_imm(W64, kScratch1, static_cast<uint8_t>(vm::kRegionShift));
+  a_.cmp_imm(W64, kScratch1, static_cast<int32_t>(vm::RegionId::Code));
+  e_.jcc(Cond::ne, helper);
+  a_.mov(W32, kScratch2, value);  // offset within the code region
+  a_.test_imm(W32, kScratch2, 7);
+  e_.jcc(Cond::ne, bad_target);
+  a_.shr_imm(W64, kScratch2, 3);
+  a_.cmp_imm(W64, kScratch2, static_cast<int32_t>(program_.insns.size()));
+  e_.jcc(Cond::ae, bad_target);
+  a_.mov(W64, kScratch1, ctx(kFunctionCode));
+  a_.mov(W64, kScratch1, x86::mem(kScratch1, kScratch2, x86::Scale::S8, 0));
+  a_.test(W64, kScratch1, kScratch1);
+  e_.jcc(Cond::e, bad_target);
+  a_.mov(W64, ctx(kCallxTarget), kScratch1);
+  push_frame(pc);
+  a_.mov(W64, kScratch3, ctx(kCallxTarget));
+  a_.call(kScratch3);
+  e_.jmp(done);
+
+  e_.bind(helper);
+  a_.test(W64, kScratch1, kScratch1);  // value >> 32: a helper id fits in 32 bits
+  e_.jcc(Cond::ne, bad_target);
+  a_.mov(W64, ctx(kCallxValue), value);
+  call_out(pc, kCallxTrampoline);
+  e_.bind(done);
 }
 
 void Lowering::lower_exit() {
@@ -361,7 +415,6 @@ void Lowering::emit_stub(const Stub& s) {
       e_.jmp(error_exit_label_);
       return;
     case Stub::Kind::Budget:
-    case Stub::Kind::Deopt:
       a_.mov_imm(W32, ctx(kPc), static_cast<int32_t>(s.pc));
       a_.mov_imm(W32, ctx(kStatus), static_cast<int32_t>(JitStatus::Deopt));
       e_.jmp(exit_label_);

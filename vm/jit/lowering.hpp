@@ -43,10 +43,9 @@ BlockInfo analyse_blocks(const vm::LoadedProgram& program);
 // out; emitted after the program body.
 struct Stub {
   enum class Kind : uint8_t {
-    MemoryFault,  // set error {kind, pc, address = base + off, size}
+    MemoryFault,  // set error {kind, pc, address = base + off, size} (also bad callx targets)
     Error,        // error fields already set (helper failure) or CallDepth
     Budget,       // refund the block, deoptimise at its first pc
-    Deopt,        // deoptimise at pc (refund the instruction itself)
     PacketEnd,    // legacy packet access out of range: unwind, r0 = 0, exit
   };
   Kind kind;
@@ -80,6 +79,9 @@ class Lowering {
   void charge_block(uint32_t pc);
   void lower_jump(uint32_t pc, const vm::Insn& insn, const isa::Semantics& s);
   void lower_call(uint32_t pc, const vm::Insn& insn, const isa::Semantics& s);
+  void call_out(uint32_t pc, int32_t trampoline_offset);  // SysV call keeping BPF r1..r5
+  void push_frame(uint32_t pc);                           // local call bookkeeping, before `call`
+  void lower_callx(uint32_t pc, const vm::Insn& insn);
   void lower_exit();
   void emit_stub(const Stub& stub);
   // lower_alu.cpp
