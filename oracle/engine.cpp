@@ -1,5 +1,9 @@
 #include "oracle/engine.hpp"
 
+#include <chrono>
+
+#include "vm/program/validate.hpp"
+
 #include "oracle/interp_engine.hpp"
 #include "oracle/jit_engine.hpp"
 #include "oracle/recording_helpers.hpp"
@@ -31,6 +35,16 @@ Outcome Engine::run(const vm::Program& program, const EngineInput& input) {
   return out;
 }
 
+Result<Validated> timed_validate(const vm::Program& program, const vm::HelperRegistry& helpers) {
+  const auto start = std::chrono::steady_clock::now();
+  auto loaded = vm::validate(program, helpers);
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start);
+  if (!loaded) return loaded.error();
+  return Validated{std::make_unique<vm::LoadedProgram>(std::move(loaded).value()),
+                   static_cast<uint64_t>(ns.count())};
+}
+
 const vm::HelperRegistry& default_helpers() {
   static const vm::HelperRegistry registry;
   return registry;
@@ -38,14 +52,14 @@ const vm::HelperRegistry& default_helpers() {
 
 std::vector<std::string> engine_names() {
   std::vector<std::string> names = {"interp"};
-  for (const jit::JitOptions& o : JitEngine::option_sets())
+  for (const jit::JitOptions& o : jit::all_option_sets())
     names.push_back(jit::engine_name(o));
   return names;
 }
 
 Result<std::unique_ptr<Engine>> make_engine(std::string_view name, const vm::HelperRegistry& helpers) {
   if (name == "interp") return std::unique_ptr<Engine>(std::make_unique<InterpEngine>(helpers));
-  for (const jit::JitOptions& o : JitEngine::option_sets()) {
+  for (const jit::JitOptions& o : jit::all_option_sets()) {
     if (name == jit::engine_name(o)) return std::unique_ptr<Engine>(std::make_unique<JitEngine>(helpers, o));
   }
   std::string known;

@@ -66,6 +66,13 @@ class Engine {
   const vm::HelperRegistry& helpers_;
 };
 
+// Validation as every engine of ours does it, timed for Executor::load_ns.
+struct Validated {
+  std::unique_ptr<vm::LoadedProgram> program;  // heap-held: executors keep references to it
+  uint64_t ns = 0;
+};
+Result<Validated> timed_validate(const vm::Program& program, const vm::HelperRegistry& helpers);
+
 // The helpers engines register unless told otherwise, so a program means the
 // same thing in each. (Real helpers and maps arrive with the ELF issue; until
 // then the registry is empty and `call` is rejected by the validator.)

@@ -1,9 +1,6 @@
 #include "oracle/jit_engine.hpp"
 
-#include <chrono>
-
 #include "vm/jit/jit_program.hpp"
-#include "vm/program/validate.hpp"
 
 namespace bpfdiff::oracle {
 namespace {
@@ -27,32 +24,15 @@ class JitExecutor final : public Executor {
 
 }  // namespace
 
-std::vector<jit::JitOptions> JitEngine::option_sets() {
-  std::vector<jit::JitOptions> out;
-  for (bool blind : {false, true}) {
-    for (bool bmi2 : {true, false}) {
-      jit::JitOptions o;
-      o.constant_blinding = blind;
-      o.bmi2 = bmi2;
-      out.push_back(o);
-    }
-  }
-  return out;
-}
-
 Result<std::unique_ptr<Executor>> JitEngine::prepare_with(const vm::Program& program,
                                                           const vm::ExecLimits& limits,
                                                           const vm::HelperRegistry& helpers) {
-  const auto start = std::chrono::steady_clock::now();
-  auto loaded = vm::validate(program, helpers);
-  const auto ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start);
-  if (!loaded) return loaded.error();
-  auto owned = std::make_unique<vm::LoadedProgram>(std::move(loaded).value());
-  auto compiled = jit::JitProgram::compile(*owned, helpers, limits, options_);
+  auto v = timed_validate(program, helpers);
+  if (!v) return v.error();
+  auto compiled = jit::JitProgram::compile(*v->program, helpers, limits, options_);
   if (!compiled) return compiled.error();
-  return std::unique_ptr<Executor>(std::make_unique<JitExecutor>(
-      std::move(owned), std::move(compiled).value(), static_cast<uint64_t>(ns.count())));
+  return std::unique_ptr<Executor>(
+      std::make_unique<JitExecutor>(std::move(v->program), std::move(compiled).value(), v->ns));
 }
 
 }  // namespace bpfdiff::oracle

@@ -12,9 +12,6 @@ class JitEngine final : public Engine {
       : Engine(helpers), options_(options), name_(jit::engine_name(options)) {}
   std::string_view name() const override { return name_; }
 
-  // Every option set, in a fixed order.
-  static std::vector<jit::JitOptions> option_sets();
-
  protected:
   Result<std::unique_ptr<Executor>> prepare_with(const vm::Program& program, const vm::ExecLimits& limits,
                                                  const vm::HelperRegistry& helpers) override;

@@ -124,6 +124,8 @@ int run_run(const RunCommandOptions& opts) {
   return kExitOk;
 }
 
+}  // namespace
+
 // CLI::PositiveNumber reports its range as a 300-digit double; this says it plainly.
 const CLI::Validator kAtLeastOne(
     [](std::string& value) -> std::string {
@@ -131,8 +133,6 @@ const CLI::Validator kAtLeastOne(
       return value.empty() || first == std::string::npos ? "must be at least 1" : "";
     },
     "N>=1", "at least one");
-
-}  // namespace
 
 void add_run_command(CLI::App& app, int& exit_code) {
   auto opts = std::make_shared<RunCommandOptions>();

@@ -8,5 +8,10 @@ namespace bpfdiff::cli {
 void add_asm_command(CLI::App& app, int& exit_code);
 void add_disasm_command(CLI::App& app, int& exit_code);
 void add_run_command(CLI::App& app, int& exit_code);
+void add_diff_command(CLI::App& app, int& exit_code);
+void add_repro_command(CLI::App& app, int& exit_code);
+
+// Numeric options such as --budget: "must be at least 1".
+extern const CLI::Validator kAtLeastOne;
 
 }  // namespace bpfdiff::cli

@@ -16,6 +16,12 @@ bool is_text_byte(uint8_t b) {
   return (b >= 0x20 && b < 0x7f) || b == '\n' || b == '\r' || b == '\t';
 }
 
+Error prefixed(const std::string& path, const Error& error) {
+  return make_error(path + ": " + error.message);
+}
+
+}  // namespace
+
 std::string lowercase_extension(std::string_view path) {
   std::string ext = std::filesystem::path(path).extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(),
@@ -23,11 +29,9 @@ std::string lowercase_extension(std::string_view path) {
   return ext;
 }
 
-Error prefixed(const std::string& path, const Error& error) {
-  return make_error(path + ": " + error.message);
+bool is_printable_text(std::span<const uint8_t> bytes) {
+  return std::all_of(bytes.begin(), bytes.end(), is_text_byte);
 }
-
-}  // namespace
 
 const char* to_string(InputKind kind) {
   switch (kind) {
@@ -69,7 +73,7 @@ InputKind detect_input_kind(std::string_view path, std::span<const uint8_t> byte
   if (ext == ".data") return InputKind::DataTest;
   if (ext == ".asm" || ext == ".s") return InputKind::Assembly;
   if (ext == ".bin" || ext == ".o") return InputKind::Bytecode;
-  if (bytes.size() % 8 != 0 || std::all_of(bytes.begin(), bytes.end(), is_text_byte)) {
+  if (bytes.size() % 8 != 0 || is_printable_text(bytes)) {
     return InputKind::Assembly;
   }
   return InputKind::Bytecode;

@@ -32,6 +32,12 @@ Result<void> write_file(const std::string& path, std::span<const uint8_t> bytes)
 
 bool has_elf_magic(std::span<const uint8_t> bytes);
 
+// ".data" for "dir/T.DATA"; empty without an extension.
+std::string lowercase_extension(std::string_view path);
+
+// Printable ASCII plus tab, CR and LF only (what assembly text is made of).
+bool is_printable_text(std::span<const uint8_t> bytes);
+
 // ELF by magic whatever the name; then .data, .asm/.s, .bin/.o by extension;
 // then text that is printable, or not a whole number of slots, is assembly.
 InputKind detect_input_kind(std::string_view path, std::span<const uint8_t> bytes);

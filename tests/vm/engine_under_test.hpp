@@ -20,21 +20,6 @@ inline std::string engine_under_test() {
   return name == nullptr || *name == '\0' ? std::string("interp") : std::string(name);
 }
 
-inline bool jit_options_from_name(const std::string& name, jit::JitOptions& out) {
-  for (bool blind : {false, true}) {
-    for (bool bmi2 : {true, false}) {
-      jit::JitOptions o;
-      o.constant_blinding = blind;
-      o.bmi2 = bmi2;
-      if (jit::engine_name(o) == name) {
-        out = o;
-        return true;
-      }
-    }
-  }
-  return false;
-}
-
 // Interpreter or JIT behind the interpreter's interface.
 class EngineUnderTest {
  public:
@@ -45,13 +30,13 @@ class EngineUnderTest {
       interp_ = std::make_unique<vm::Interpreter>(program, helpers, limits);
       return;
     }
-    jit::JitOptions options;
-    if (!jit_options_from_name(name, options)) {
+    const std::optional<jit::JitOptions> options = jit::options_named(name);
+    if (!options) {
       ADD_FAILURE() << "unknown BPFDIFF_TEST_ENGINE '" << name << "'";
       interp_ = std::make_unique<vm::Interpreter>(program, helpers, limits);
       return;
     }
-    auto compiled = jit::JitProgram::compile(program, helpers, limits, options);
+    auto compiled = jit::JitProgram::compile(program, helpers, limits, *options);
     if (!compiled) {
       ADD_FAILURE() << "JIT compilation failed: " << compiled.error().message;
       interp_ = std::make_unique<vm::Interpreter>(program, helpers, limits);

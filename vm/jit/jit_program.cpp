@@ -36,13 +36,6 @@ Result<Compiled> lay_out(const vm::LoadedProgram& program, const BlockInfo& bloc
 
 }  // namespace
 
-std::string engine_name(const JitOptions& options) {
-  std::string name = "jit";
-  if (options.constant_blinding) name += "+blind";
-  if (!options.bmi2) name += "-bmi2";
-  return name;
-}
-
 JitProgram::JitProgram(const vm::LoadedProgram& program, const vm::HelperRegistry& helpers,
                        vm::ExecLimits limits, JitOptions options)
     : program_(program),

@@ -3,6 +3,7 @@
 #include <cstddef>
 
 #include "vm/jit/lowering.hpp"
+#include "vm/jit/offsets.hpp"
 
 namespace bpfdiff::jit {
 
@@ -11,38 +12,9 @@ using x86::mem;
 using x86::Width;
 using enum x86::Width;
 
+using namespace offsets;
+
 namespace {
-
-constexpr int32_t off(std::size_t o) {
-  return static_cast<int32_t>(o);
-}
-
-constexpr int32_t kRegs = off(offsetof(JitContext, regs));
-constexpr int32_t kRemaining = off(offsetof(JitContext, remaining));
-constexpr int32_t kRegions = off(offsetof(JitContext, regions));
-constexpr int32_t kFrames = off(offsetof(JitContext, frames));
-constexpr int32_t kSavedRsp = off(offsetof(JitContext, saved_rsp));
-constexpr int32_t kTrampoline = off(offsetof(JitContext, helper_trampoline));
-constexpr int32_t kCallxTrampoline = off(offsetof(JitContext, callx_trampoline));
-constexpr int32_t kFunctionCode = off(offsetof(JitContext, function_code));
-constexpr int32_t kCallxValue = off(offsetof(JitContext, callx_value));
-constexpr int32_t kCallxTarget = off(offsetof(JitContext, callx_target));
-constexpr int32_t kDepth = off(offsetof(JitContext, depth));
-constexpr int32_t kDeepest = off(offsetof(JitContext, deepest));
-constexpr int32_t kStatus = off(offsetof(JitContext, status));
-constexpr int32_t kPc = off(offsetof(JitContext, pc));
-constexpr int32_t kErrorKind = off(offsetof(JitContext, error_kind));
-constexpr int32_t kErrorPc = off(offsetof(JitContext, error_pc));
-constexpr int32_t kErrorAddress = off(offsetof(JitContext, error_address));
-constexpr int32_t kErrorSize = off(offsetof(JitContext, error_size));
-// The stack is region 1; its live lower bound moves with every call and return.
-constexpr int32_t kStackLo =
-    off(sizeof(vm::Region) * static_cast<std::size_t>(vm::RegionId::Stack)) + kRegionLo;
-constexpr int32_t kStackHi =
-    off(sizeof(vm::Region) * static_cast<std::size_t>(vm::RegionId::Stack)) + kRegionHi;
-constexpr int32_t kFrameSize = off(sizeof(vm::CallFrame));
-constexpr int32_t kFrameR10 = off(offsetof(vm::CallFrame, r10));
-constexpr int32_t kFrameReturnPc = off(offsetof(vm::CallFrame, return_pc));
 
 constexpr std::array<Reg, 6> kCalleeSaved = {Reg::rbx, Reg::rbp, Reg::r12, Reg::r13, Reg::r14, Reg::r15};
 constexpr std::array<Reg, 5> kArgs = {Reg::rdi, Reg::rsi, Reg::rdx, Reg::rcx, Reg::r8};   // BPF r1..r5

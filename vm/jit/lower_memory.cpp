@@ -5,6 +5,7 @@
 #include <cstddef>
 
 #include "vm/jit/lowering.hpp"
+#include "vm/jit/offsets.hpp"
 
 namespace bpfdiff::jit {
 
@@ -14,15 +15,9 @@ using x86::mem;
 using x86::Width;
 using enum x86::Width;
 
-namespace {
+using namespace offsets;
 
-constexpr int32_t off(std::size_t o) {
-  return static_cast<int32_t>(o);
-}
-constexpr int32_t kRegions = off(offsetof(JitContext, regions));
-constexpr int32_t kStackHost = off(offsetof(JitContext, stack_host));
-constexpr int32_t kPacket = off(offsetof(JitContext, packet));
-constexpr int32_t kPacketLen = off(offsetof(JitContext, packet_len));
+namespace {
 
 Width width_of_size(unsigned bytes) {
   switch (bytes) {

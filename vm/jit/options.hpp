@@ -1,5 +1,8 @@
 #pragma once
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace bpfdiff::jit {
 
@@ -14,5 +17,11 @@ struct JitOptions {
 
 // "jit", "jit+blind", "jit-bmi2", "jit+blind-bmi2": the engine name of an option set.
 std::string engine_name(const JitOptions& options);
+
+// Every option set, in a fixed order (the differential harness runs each).
+std::vector<JitOptions> all_option_sets();
+
+// The option set whose engine_name is `name`.
+std::optional<JitOptions> options_named(std::string_view name);
 
 }  // namespace bpfdiff::jit

@@ -1,0 +1,77 @@
+#pragma once
+// Shared by `bpfdiff diff` and `bpfdiff repro`: loading a program with its
+// input memory from any file a user or a fuzzer produced (assembly, raw
+// bytecode, a .data test, a raw fuzz input), choosing engines by a comma
+// list, and running one program on each of them.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "oracle/compare.hpp"
+#include "oracle/engine.hpp"
+#include "oracle/outcome.hpp"
+#include "vm/program/program.hpp"
+#include "vm/runtime/helpers.hpp"
+#include "vm/util/result.hpp"
+
+namespace bpfdiff::cli {
+
+// The instruction budget of the interp_vs_jit_raw fuzz target: a fuzz input
+// replays with it unless --budget says otherwise, so that a divergence found
+// at BudgetExhausted reproduces.
+inline constexpr uint64_t kFuzzTargetBudget = 4096;
+
+struct ReplayInput {
+  vm::Program program;
+  std::vector<uint8_t> memory;
+  std::string kind;  // "assembly", "bytecode", "data test" or "fuzz input"
+  bool fuzz_layout = false;
+};
+
+// A raw fuzz input (u32 program_length | program | memory), told apart from
+// the other inputs: not named .asm/.s/.data, not ELF, not printable text,
+// and not a whole number of 8-byte slots.
+bool looks_like_fuzz_input(std::string_view path, std::span<const uint8_t> bytes);
+
+// Reads `path` as a fuzz input when `fuzz_input` is set or it looks like one,
+// else as load_program_file does. Memory: the fuzz input's or the .data
+// test's, else empty. Errors name the file.
+Result<ReplayInput> load_replay_input(const std::string& path, bool fuzz_input,
+                                      const vm::HelperRegistry& helpers);
+
+// The memory given by --mem (hex) or --mem-file, if either is set.
+Result<std::optional<std::vector<uint8_t>>> memory_override(const std::string& mem_hex,
+                                                            const std::string& mem_file);
+
+struct NamedEngines {
+  std::vector<std::string> names;
+  std::vector<std::unique_ptr<oracle::Engine>> engines;
+};
+
+// Makes each named engine (every one of oracle::engine_names() when `names`
+// is empty); fails on an unknown or repeated name.
+Result<NamedEngines> make_engines(const std::vector<std::string>& names);
+
+// One run per engine, each on its own copy of `memory`, in memory mode.
+std::vector<oracle::Outcome> run_on_each(NamedEngines& engines, const vm::Program& program,
+                                         std::span<const uint8_t> memory, uint64_t budget);
+
+// A difference between the first engine (the reference) and another one.
+struct EngineDifference {
+  std::string left;  // engine names
+  std::string right;
+  oracle::Difference difference;
+};
+
+// Each engine's outcome against the first's, under CompareRules::everything().
+std::vector<EngineDifference> differences_from_first(const std::vector<oracle::Outcome>& outcomes);
+
+// "r0 0x2a after 7 instructions", "pc 3: out-of-bounds ... after 4 instructions",
+// "rejected: <message>".
+std::string summarize(const oracle::Outcome& outcome);
+
+}  // namespace bpfdiff::cli
