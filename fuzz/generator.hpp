@@ -1,0 +1,61 @@
+#pragma once
+// The structure-aware program generator: fuzzer bytes (or a seed) in, a
+// program that the validator accepts by construction plus the input memory
+// it runs on, out.
+//
+// What the programs contain is driven by the instruction table: each step
+// picks a form from isa::all_forms() (those the ISA version allows and a
+// program without helpers or maps can hold) and wraps it in what makes it
+// meaningful -- a base pointer for memory access, a forward label for a jump,
+// a function for a call. Around that sit bounded counter loops (and rare
+// unbounded ones that run into the instruction budget), subprograms reached
+// by `call local` and by `callx` through `lddw code`, and a prologue that
+// fills r0..r9 with boundary values.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "fuzz/byte_source.hpp"
+#include "vm/isa/table.hpp"
+#include "vm/program/program.hpp"
+
+namespace bpfdiff::fuzz {
+
+struct GeneratorOptions {
+  // Slots in the whole program, prologue and subprograms included (lddw
+  // takes two). Values below kMinGeneratedSlots are raised to it.
+  std::size_t max_instructions = 64;
+  // Only forms with info(form).version <= isa_version are emitted.
+  isa::IsaVersion isa_version = isa::IsaVersion::V4;
+  // Share of memory accesses (loads, stores, atomics, packet loads) aimed
+  // outside every live region on purpose; the rest are in bounds.
+  double out_of_bounds_rate = 0.05;
+  // Chance per step of opening a loop (one in eight of them unbounded).
+  double loop_rate = 0.08;
+  // Chance per step of calling a subprogram; 0 also means no subprograms.
+  double call_rate = 0.08;
+};
+
+struct GeneratedCase {
+  vm::Program program;
+  std::vector<uint8_t> memory;  // the input memory (r1 points at it, r2 holds its length)
+};
+
+inline constexpr std::size_t kMinGeneratedSlots = 16;
+inline constexpr std::size_t kMaxGeneratedSlots = 65'536;
+inline constexpr std::size_t kMaxGeneratedMemory = 256;
+// The instruction budget generated cases are meant to run with: bounded loops
+// finish well within it, the unbounded ones exhaust it quickly.
+inline constexpr uint64_t kGeneratedInstructionBudget = 10'000;
+
+GeneratedCase generate(ByteSource& src, const GeneratorOptions& opt = {});
+
+// Whether a valid program can contain `form` here. Not generatable: `call`
+// of a helper (the default helper registry is empty) and the lddw pseudo
+// forms naming maps or BTF variables (programs have no maps; BTF exists only
+// in a kernel) -- the validator rejects each of them.
+bool generatable(isa::Form form);
+// The forms generate() draws from for `version`, in table order.
+std::vector<isa::Form> generatable_forms(isa::IsaVersion version);
+
+}  // namespace bpfdiff::fuzz

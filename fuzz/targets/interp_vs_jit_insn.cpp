@@ -1,0 +1,17 @@
+// Interpreter against every JIT option set on single-instruction programs:
+// the first byte picks the form, the rest the boundary values in its
+// registers, immediate and memory.
+#include <cstdint>
+
+#include "fuzz/byte_source.hpp"
+#include "fuzz/differential.hpp"
+#include "fuzz/single_insn.hpp"
+
+using namespace bpfdiff;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  fuzz::ByteSource src({data, size});
+  const fuzz::GeneratedCase c = fuzz::single_insn_case(src);
+  fuzz::check_engines_agree(c.program, fuzz::engine_input(c));
+  return 0;
+}

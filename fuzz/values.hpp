@@ -1,0 +1,29 @@
+#pragma once
+// Values that sit on the edges the ISA cares about: sign bits, the 32/64-bit
+// boundary, shift amounts around the width, byte and half-word masks. Both
+// generators draw immediates and register contents from here.
+#include <cstdint>
+#include <span>
+#include <utility>
+
+#include "fuzz/byte_source.hpp"
+
+namespace bpfdiff::fuzz {
+
+// 32-bit immediates: 0, 1, -1, INT32_MIN, INT32_MAX, 31, 32, 63, 64, 0x80,
+// 0xff, 0xffff and a few neighbours.
+std::span<const int32_t> interesting_imms();
+// 64-bit register values: the boundaries of both widths, shift amounts and masks.
+std::span<const uint64_t> boundary_values();
+// Pairs that meet at a sign or width boundary (INT64_MIN and -1 for sdiv
+// overflow, 0x7fffffff and 0x80000000, ...), for two-operand instructions.
+std::span<const std::pair<uint64_t, uint64_t>> boundary_pairs();
+
+// An immediate: usually from interesting_imms(), sometimes a neighbour of
+// one of them, sometimes uniformly random.
+int32_t draw_imm(ByteSource& src);
+// A 64-bit value: a boundary value, a sign-extended interesting immediate,
+// a neighbour of either, or uniformly random.
+uint64_t draw_value(ByteSource& src);
+
+}  // namespace bpfdiff::fuzz
