@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # README command (a): install everything, build, and run the main job.
-# For now the main job runs the example programs of corpus/examples and the
-# conformance suite of corpus/conformance on the interpreter and prints what
-# each returned next to what it should return. Idempotent.
+# The main job: the example programs and the conformance suite on the
+# interpreter (each result next to the expected one), then a differential
+# run of every corpus program on all engines (interpreter and each JIT
+# option set, full-state comparison), then the deterministic regression
+# gate in its quick form. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,5 +49,17 @@ for f in corpus/conformance/*.data; do
   printf '%-40s %-41s %s\n' "$(basename "$f")" "$(cut -c1-41 <<<"${observed:-?}")" "$verdict"
 done
 
-printf '\nsummary: %d passed, %d failed\n' "$pass" "$fail"
-[[ $fail -eq 0 ]]
+printf '\nexpected results: %d passed, %d failed\n' "$pass" "$fail"
+
+printf '\n==== differential: every corpus program on every engine\n'
+diff_status=0
+for dir in corpus/examples corpus/conformance; do
+  printf '%-20s ' "$dir:"
+  "$bin/bpfdiff" diff "$dir" | tail -1 || diff_status=$?
+done
+
+printf '\n==== regression gate (quick): corpus seeds, every form on boundary values, 2,000 generated programs\n'
+gate_status=0
+"$bin/bpfdiff" gate --quick || gate_status=$?
+
+[[ $fail -eq 0 && $diff_status -eq 0 && $gate_status -eq 0 ]]

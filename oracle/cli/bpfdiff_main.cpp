@@ -9,9 +9,9 @@ int main(int argc, char** argv) {
   CLI::App app{"bpfdiff: a hardened eBPF virtual machine (RFC 9669) and its tools.", "bpfdiff"};
   app.require_subcommand(1);
   app.footer(
-      "Exit status: 0 success, 1 the program stopped with a run-time error (diff, repro: the\n"
-      "engines disagree), 2 bad input, usage, assembly or validation error, 3 a .data test ran\n"
-      "but not as it expects.\n"
+      "Exit status: 0 success, 1 the program stopped with a run-time error (diff, repro, gate:\n"
+      "the engines disagree), 2 bad input, usage, assembly or validation error, 3 a .data test\n"
+      "ran but not as it expects.\n"
       "Run `bpfdiff SUBCOMMAND --help` for the options of each subcommand.");
   int exit_code = kExitOk;
   add_asm_command(app, exit_code);
@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   add_run_command(app, exit_code);
   add_diff_command(app, exit_code);
   add_repro_command(app, exit_code);
+  add_gate_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,257 @@
+// `bpfdiff gate`: the regression gate for JIT changes. Replays the corpus,
+// every single-instruction form and a fixed-seed batch of generated programs
+// on every engine; stops at the first divergence and leaves a reproducer.
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "fuzz/generator.hpp"
+#include "oracle/cli/commands.hpp"
+#include "oracle/cli/exit_codes.hpp"
+#include "oracle/cli/gate.hpp"
+#include "oracle/cli/replay.hpp"
+#include "oracle/engine.hpp"
+
+namespace bpfdiff::cli {
+namespace {
+
+constexpr std::size_t kDefaultPrograms = 20'000;
+constexpr std::size_t kQuickPrograms = 2'000;
+constexpr const char* kDefaultCorpus = "corpus";
+
+struct GateCommandOptions {
+  std::vector<std::string> engines;
+  uint64_t seed = 1;
+  std::size_t programs = kDefaultPrograms;
+  bool programs_given = false;
+  std::size_t insn_per_form = 16;
+  std::vector<std::string> corpus;
+  std::string out = "gate-findings";
+  bool json = false;
+  bool quick = false;
+};
+
+std::string fixed(double value, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
+  return buf;
+}
+
+std::string join(const std::vector<std::string>& items, const char* separator) {
+  std::string out;
+  for (const std::string& s : items)
+    out += (out.empty() ? "" : separator) + s;
+  return out;
+}
+
+// Progress lines on stderr, at most one a second.
+class ProgressPrinter {
+ public:
+  void operator()(GatePhase phase, std::size_t done, std::size_t total) {
+    if (!phase_ || *phase_ != phase) {
+      phase_ = phase;
+      start_ = std::chrono::steady_clock::now();
+    }
+    if (!throttle_.ready()) return;
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    std::cerr << "gate: " << to_string(phase) << " " << done << "/" << total << " ("
+              << fixed(s > 0 ? static_cast<double>(done) / s : 0, 0) << " programs/s)\n";
+  }
+
+ private:
+  std::optional<GatePhase> phase_;
+  std::chrono::steady_clock::time_point start_;
+  ProgressThrottle throttle_;
+};
+
+std::string phase_line(const GatePhaseStats& p, const GateOptions& options) {
+  std::string what = std::to_string(p.programs) + " programs";
+  if (p.phase == GatePhase::SingleInsn) what += " (" + std::to_string(options.insn_per_form) + " per form)";
+  if (p.phase == GatePhase::Generated) what += " (seed " + std::to_string(options.seed) + ")";
+  if (p.skipped > 0) what += ", " + std::to_string(p.skipped) + " skipped";
+  std::string name = to_string(p.phase);
+  name.resize(12, ' ');
+  return "  " + name + what + " in " + fixed(p.seconds, 1) + " s\n";
+}
+
+std::string text_summary(const GateReport& report, const GateOptions& options) {
+  std::string out;
+  for (const GatePhaseStats& p : report.phases)
+    out += phase_line(p, options);
+  out += "  total       " + std::to_string(report.total_programs()) + " programs in " +
+         fixed(report.seconds, 1) + " s (" + fixed(report.programs_per_second(), 0) + " programs/s)\n";
+  return out;
+}
+
+nlohmann::ordered_json summary_json(const GateReport& report, const GateOptions& options) {
+  nlohmann::ordered_json j;
+  j["result"] = report.finding ? "fail" : "pass";
+  j["engines"] = report.engines;
+  j["seed"] = options.seed;
+  j["insn_per_form"] = options.insn_per_form;
+  j["corpus"] = options.corpus_dirs;
+  auto phases = nlohmann::ordered_json::array();
+  for (const GatePhaseStats& p : report.phases) {
+    phases.push_back({{"phase", to_string(p.phase)},
+                      {"programs", p.programs},
+                      {"skipped", p.skipped},
+                      {"seconds", p.seconds}});
+  }
+  j["phases"] = std::move(phases);
+  j["total_programs"] = report.total_programs();
+  j["seconds"] = report.seconds;
+  j["programs_per_second"] = report.programs_per_second();
+  j["finding"] = nullptr;
+  return j;
+}
+
+nlohmann::ordered_json finding_json(const GateFinding& f, const std::optional<WrittenFinding>& written) {
+  nlohmann::ordered_json j;
+  j["phase"] = to_string(f.phase);
+  j["case"] = f.gate_case.id;
+  j["origin"] = f.gate_case.origin;
+  j["engine"] = f.divergent_engine();
+  j["budget"] = f.gate_case.budget;
+  auto diffs = nlohmann::ordered_json::array();
+  for (const EngineDifference& d : f.differences) {
+    diffs.push_back({{"left_engine", d.left},
+                     {"right_engine", d.right},
+                     {"field", d.difference.field},
+                     {"left", d.difference.left},
+                     {"right", d.difference.right}});
+  }
+  j["differences"] = std::move(diffs);
+  if (written) {
+    j["input"] = written->input_path;
+    j["data"] = written->data_path;
+    j["repro_command"] = written->repro_command;
+    j["diff_command"] = written->diff_command;
+  }
+  return j;
+}
+
+int usage_failure(const std::string& message) {
+  std::cerr << "error: " << message << "\n";
+  return kExitLoadFailed;
+}
+
+int report_finding(const GateReport& report, const GateOptions& options, const std::string& out_dir,
+                   bool json) {
+  const GateFinding& f = *report.finding;
+  // The reproducer goes to disk before anything is printed.
+  auto written = write_finding(f, out_dir, report.engines);
+  std::optional<WrittenFinding> files;
+  if (written) files = *written;
+  if (!written) std::cerr << "error: cannot write the reproducer: " << written.error().message << "\n";
+
+  std::string text = format_finding(f, files ? &*files : nullptr);
+  text += "after:\n" + text_summary(report, options);
+  if (json) {
+    nlohmann::ordered_json j = summary_json(report, options);
+    j["finding"] = finding_json(f, files);
+    std::cout << j.dump() << "\n";
+    std::cerr << text;
+  } else {
+    std::cout << text;
+  }
+  return kExitRunFailed;
+}
+
+int run_gate_command(GateCommandOptions opts) {
+  auto engines = make_engines(opts.engines);
+  if (!engines) return usage_failure(engines.error().message);
+  if (engines->engines.size() < 2)
+    return usage_failure("gate compares engines: give at least two with --engines");
+
+  GateOptions options;
+  options.seed = opts.seed;
+  options.programs = opts.programs_given ? opts.programs : opts.quick ? kQuickPrograms : kDefaultPrograms;
+  options.insn_per_form = opts.insn_per_form;
+  options.corpus_dirs = opts.corpus;
+  if (options.corpus_dirs.empty()) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(kDefaultCorpus, ec)) {
+      options.corpus_dirs.push_back(kDefaultCorpus);
+    } else {
+      std::cerr << "gate: no ./" << kDefaultCorpus << " directory and no --corpus: corpus phase is empty\n";
+    }
+  }
+
+  ProgressPrinter printer;
+  auto report = run_gate(options, *engines, [&printer](GatePhase phase, std::size_t done, std::size_t total) {
+    printer(phase, done, total);
+  });
+  if (!report) return usage_failure(report.error().message);
+  if (report->finding) return report_finding(*report, options, opts.out, opts.json);
+
+  if (opts.json) {
+    std::cout << summary_json(*report, options).dump() << "\n";
+  } else {
+    std::cout << "gate: pass: " << report->engines.size() << " engines agree (" << join(report->engines, ", ")
+              << ")\n"
+              << text_summary(*report, options);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_gate_command(CLI::App& app, int& exit_code) {
+  auto opts = std::make_shared<GateCommandOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "gate", "Regression gate for JIT changes: corpus, every instruction form and generated programs.");
+  cmd->footer(
+      "Runs three deterministic phases on every engine and compares each full outcome (load\n"
+      "verdict, r0..r10, memory, stack, instructions, error kind/pc/address/size, helper calls)\n"
+      "with the first engine's:\n"
+      "  corpus       every .data under DIR/regressions and every seed under DIR/fuzz/<target>/,\n"
+      "               read as that target reads it (raw layout for *_raw, the generator for\n"
+      "               interp_vs_jit_gen, the single-instruction builder for interp_vs_jit_insn;\n"
+      "               asm_roundtrip is skipped). DIR: each --corpus, else ./corpus if it exists;\n"
+      "  single-insn  every instruction form, --insn-per-form boundary-value cases each;\n"
+      "  generated    --programs generated programs from --seed (program i is always the same).\n"
+      "Budgets are the fuzz targets': " +
+      std::to_string(kFuzzTargetBudget) + " for raw seeds, " +
+      std::to_string(fuzz::kGeneratedInstructionBudget) +
+      " for generated and single-instruction\n"
+      "programs; for regression tests a \"# budget N\" comment before the first section, else the\n"
+      "default.\n\n"
+      "The gate stops at the first divergence: it writes the program as a fuzz input (u32 length |\n"
+      "program | memory) and as a .data test with the first engine's result into --out (each file\n"
+      "atomically), prints the differences and the `bpfdiff repro` and `bpfdiff diff` commands that\n"
+      "replay it. Progress goes to stderr at most once a second.\n"
+      "Exit status: 0 all engines agree, 1 a divergence, 2 bad usage or an unreadable corpus.\n"
+      "JSON (--json): {\"result\": \"pass\"|\"fail\", \"engines\", \"seed\", \"insn_per_form\", \"corpus\",\n"
+      "\"phases\": [{\"phase\", \"programs\", \"skipped\", \"seconds\"}], \"total_programs\", \"seconds\",\n"
+      "\"programs_per_second\", \"finding\": null | {\"phase\", \"case\", \"origin\", \"engine\", "
+      "\"budget\",\n"
+      "\"differences\": [{\"left_engine\", \"right_engine\", \"field\", \"left\", \"right\"}], \"input\", "
+      "\"data\",\n"
+      "\"repro_command\", \"diff_command\"}}.");
+  cmd->add_option("--engines", opts->engines,
+                  "engines to compare, comma-separated; the first is the reference")
+      ->delimiter(',')
+      ->default_str(join(oracle::engine_names(), ","));
+  cmd->add_option("--seed", opts->seed, "seed of the generated programs")->capture_default_str();
+  auto* programs = cmd->add_option("--programs", opts->programs, "generated programs to run (--quick: 2000)")
+                       ->capture_default_str();
+  cmd->add_option("--insn-per-form", opts->insn_per_form, "single-instruction cases per form")
+      ->capture_default_str();
+  cmd->add_option("--corpus", opts->corpus, "corpus directory (repeatable; default ./corpus)")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--out", opts->out, "directory for the reproducer of a finding")->capture_default_str();
+  cmd->add_flag("--json", opts->json, "print a JSON summary on stdout");
+  cmd->add_flag("--quick", opts->quick, "2000 generated programs instead of 20000 (what CI runs)");
+  cmd->callback([opts, programs, &exit_code] {
+    opts->programs_given = programs->count() > 0;
+    exit_code = run_gate_command(*opts);
+  });
+}
+
+}  // namespace bpfdiff::cli

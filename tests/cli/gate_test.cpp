@@ -1,0 +1,397 @@
+// `bpfdiff gate`: spawned as CI runs it (small counts), and its library in
+// process -- the phases with a deliberately broken engine, so that the
+// fail-fast path and the finding writer are exercised on a real divergence.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "fuzz/raw_input.hpp"
+#include "oracle/cli/gate.hpp"
+#include "oracle/cli/input.hpp"
+#include "oracle/engine.hpp"
+#include "tests/cli/process.hpp"
+#include "vm/isa/raw.hpp"
+#include "vm/isa/table.hpp"
+#include "vm/runtime/error.hpp"
+#include "vm/text/assembler.hpp"
+#include "vm/text/data_file.hpp"
+
+namespace bpfdiff::cli::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kBpfdiff = BPFDIFF_BIN;
+const std::string kCorpus = BPFDIFF_CORPUS_DIR;
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::vector<std::string> names_in(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir))
+    names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// ---------------------------------------------------------------------------
+// Spawned.
+
+class GateCommand : public ::testing::Test {
+ protected:
+  TempDir dir;
+};
+
+TEST_F(GateCommand, QuickRunWithSmallCountsPassesAndSummarises) {
+  const auto r = run_process({kBpfdiff, "gate", "--quick", "--programs", "200", "--insn-per-form", "2",
+                              "--corpus", kCorpus, "--out", dir.path() + "/findings"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("gate: pass: 5 engines agree (interp, jit, jit-bmi2, jit+blind, jit+blind-bmi2)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("  corpus      "), std::string::npos) << r.out;
+  const std::string insn =
+      "  single-insn " + std::to_string(isa::all_forms().size() * 2) + " programs (2 per form)";
+  EXPECT_NE(r.out.find(insn), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  generated   200 programs (seed 1)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  total       "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("programs/s)"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(dir.path() + "/findings")) << "nothing to write when all agree";
+}
+
+TEST_F(GateCommand, JsonSummaryHasOneEntryPerPhase) {
+  const auto r = run_process({kBpfdiff, "gate", "--json", "--programs", "30", "--insn-per-form", "1",
+                              "--seed", "7", "--engines", "interp,jit", "--corpus", kCorpus});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["result"], "pass");
+  EXPECT_EQ(j["engines"], nlohmann::json({"interp", "jit"}));
+  EXPECT_EQ(j["seed"], 7);
+  EXPECT_EQ(j["insn_per_form"], 1);
+  EXPECT_EQ(j["corpus"], nlohmann::json({kCorpus}));
+  ASSERT_EQ(j["phases"].size(), 3u) << r.out;
+  EXPECT_EQ(j["phases"][0]["phase"], "corpus");
+  EXPECT_EQ(j["phases"][1]["phase"], "single-insn");
+  EXPECT_EQ(j["phases"][2]["phase"], "generated");
+  EXPECT_GT(j["phases"][0]["programs"].get<std::size_t>(), 0u);
+  EXPECT_GT(j["phases"][0]["skipped"].get<std::size_t>(), 0u) << "asm_roundtrip seeds are skipped";
+  EXPECT_EQ(j["phases"][1]["programs"], isa::all_forms().size());
+  EXPECT_EQ(j["phases"][2]["programs"], 30);
+  std::size_t total = 0;
+  for (const auto& p : j["phases"]) {
+    EXPECT_TRUE(p["seconds"].is_number()) << p;
+    EXPECT_EQ(p["skipped"].is_number_unsigned(), true) << p;
+    total += p["programs"].get<std::size_t>();
+  }
+  EXPECT_EQ(j["total_programs"], total);
+  EXPECT_TRUE(j["seconds"].is_number());
+  EXPECT_TRUE(j["programs_per_second"].is_number());
+  EXPECT_TRUE(j["finding"].is_null());
+}
+
+TEST_F(GateCommand, ReadsEachFuzzTargetsSeedsItsWayAndReplaysRegressions) {
+  const std::string corpus = dir.path() + "/corpus";
+  fs::create_directories(corpus + "/regressions/sub");
+  fs::create_directories(corpus + "/fuzz/interp_vs_jit_raw");
+  fs::create_directories(corpus + "/fuzz/interp_vs_jit_gen");
+  fs::create_directories(corpus + "/fuzz/asm_roundtrip");
+  dir.write("corpus/regressions/sub/a.data", "# budget 50\n-- asm\nmov r0, 1\nexit\n-- result\n0x1\n");
+  dir.write("corpus/regressions/README.md", "not a test\n");
+  // u32 length 16 | mov r0, 0x2a; exit | 1 byte of memory
+  const unsigned char raw[] = {16, 0, 0, 0, 0xb7, 0, 0, 0, 0x2a, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0, 0xaa};
+  dir.write("corpus/fuzz/interp_vs_jit_raw/seed",
+            std::string(reinterpret_cast<const char*>(raw), sizeof raw));
+  dir.write("corpus/fuzz/interp_vs_jit_gen/seed", "any bytes are generator decisions");
+  dir.write("corpus/fuzz/asm_roundtrip/seed", "mov r0, 1\n");
+  const auto r = run_process(
+      {kBpfdiff, "gate", "--json", "--programs", "0", "--insn-per-form", "0", "--corpus", corpus});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["phases"][0]["programs"], 3) << r.out;
+  EXPECT_EQ(j["phases"][0]["skipped"], 1) << r.out;
+  EXPECT_EQ(j["total_programs"], 3) << r.out;
+}
+
+TEST_F(GateCommand, ARegressionThatDoesNotLoadIsAnError) {
+  fs::create_directories(dir.path() + "/c/regressions");
+  dir.write("c/regressions/bad.data", "-- asm\nfrobnicate r0\n");
+  const auto r = run_process({kBpfdiff, "gate", "--corpus", dir.path() + "/c", "--programs", "0"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("bad.data"), std::string::npos) << r.err;
+}
+
+TEST_F(GateCommand, UsageErrorsExitTwo) {
+  const std::vector<std::vector<std::string>> bad = {
+      {"--engines", "interp,nosuch"},
+      {"--engines", "interp"},
+      {"--engines", "interp,interp"},
+      {"--programs", "many"},
+      {"--seed", "-"},
+      {"--corpus", dir.path() + "/missing"},
+      {"--frobnicate"},
+      {"stray-argument"},
+  };
+  for (const auto& args : bad) {
+    std::vector<std::string> argv = {kBpfdiff, "gate", "--programs", "1", "--insn-per-form", "0"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const auto r = run_process(argv);
+    EXPECT_EQ(r.exit_code, 2) << args.front() << "\n" << r.out << r.err;
+    EXPECT_TRUE(r.out.find("gate: pass") == std::string::npos) << r.out;
+  }
+}
+
+TEST_F(GateCommand, HelpDescribesThePhasesAndExitStatus) {
+  const auto r = run_process({kBpfdiff, "gate", "--help"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  for (const char* word : {"--engines", "--seed", "--programs", "--insn-per-form", "--corpus", "--out",
+                           "--json", "--quick", "single-insn", "Exit status"}) {
+    EXPECT_NE(r.out.find(word), std::string::npos) << word << "\n" << r.out;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// In process.
+
+// An interpreter that returns r0 + 1: a stand-in for a broken JIT.
+class OffByOneExecutor : public oracle::Executor {
+ public:
+  explicit OffByOneExecutor(std::unique_ptr<oracle::Executor> inner) : inner_(std::move(inner)) {}
+  vm::RunResult run(vm::RunInput input) override {
+    vm::RunResult r = inner_->run(input);
+    if (r.ok()) ++r.regs[0];
+    return r;
+  }
+  std::span<const uint8_t> stack() const override { return inner_->stack(); }
+  uint64_t load_ns() const override { return inner_->load_ns(); }
+  uint64_t compile_ns() const override { return inner_->compile_ns(); }
+
+ private:
+  std::unique_ptr<oracle::Executor> inner_;
+};
+
+class OffByOneEngine : public oracle::Engine {
+ public:
+  OffByOneEngine()
+      : Engine(oracle::default_helpers()), inner_(std::move(oracle::make_engine("interp")).value()) {}
+  std::string_view name() const override { return "off-by-one"; }
+
+ protected:
+  Result<std::unique_ptr<oracle::Executor>> prepare_with(const vm::Program& program,
+                                                         const vm::ExecLimits& limits,
+                                                         const vm::HelperRegistry&) override {
+    auto inner = inner_->prepare(program, limits);
+    if (!inner) return inner.error();
+    return std::unique_ptr<oracle::Executor>(std::make_unique<OffByOneExecutor>(std::move(inner).value()));
+  }
+
+ private:
+  std::unique_ptr<oracle::Engine> inner_;
+};
+
+NamedEngines interp_and(std::unique_ptr<oracle::Engine> other) {
+  NamedEngines e;
+  e.names = {"interp", std::string(other->name())};
+  e.engines.push_back(std::move(oracle::make_engine("interp")).value());
+  e.engines.push_back(std::move(other));
+  return e;
+}
+
+TEST(GateLibrary, AllPhasesRunWhenTheEnginesAgree) {
+  auto engines = make_engines({"interp", "jit"});
+  ASSERT_TRUE(engines.ok()) << engines.error().message;
+  GateOptions options;
+  options.programs = 10;
+  options.insn_per_form = 1;
+  std::size_t calls = 0;
+  auto report = run_gate(options, *engines, [&](GatePhase, std::size_t done, std::size_t total) {
+    ++calls;
+    EXPECT_LE(done, total);
+  });
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_FALSE(report->finding);
+  ASSERT_EQ(report->phases.size(), 3u);
+  EXPECT_EQ(report->phases[0].programs, 0u) << "no corpus given";
+  EXPECT_EQ(report->phases[1].programs, isa::all_forms().size());
+  EXPECT_EQ(report->phases[2].programs, 10u);
+  EXPECT_EQ(report->total_programs(), isa::all_forms().size() + 10);
+  EXPECT_EQ(calls, report->total_programs());
+}
+
+TEST(GateLibrary, StopsAtTheFirstDivergence) {
+  NamedEngines engines = interp_and(std::make_unique<OffByOneEngine>());
+  GateOptions options;
+  options.programs = 1000;
+  options.insn_per_form = 4;
+  auto report = run_gate(options, engines);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  ASSERT_TRUE(report->finding);
+  const GateFinding& f = *report->finding;
+  EXPECT_EQ(f.phase, GatePhase::SingleInsn);
+  ASSERT_EQ(report->phases.size(), 2u) << "the generated phase never starts";
+  EXPECT_LT(report->phases[1].programs, isa::all_forms().size() * 4);
+  EXPECT_EQ(f.divergent_engine(), "off-by-one");
+  ASSERT_FALSE(f.differences.empty());
+  EXPECT_EQ(f.differences.front().difference.field, "r0");
+  EXPECT_EQ(f.outcomes.size(), 2u);
+  EXPECT_EQ(f.outcomes[1].regs[0], f.outcomes[0].regs[0] + 1);
+  EXPECT_EQ(f.gate_case.id.rfind("single-insn-", 0), 0u) << f.gate_case.id;
+}
+
+GateFinding made_up_finding(const std::string& source, std::vector<uint8_t> memory, uint64_t r0 = 0x2a) {
+  auto program = text::assemble(source);
+  EXPECT_TRUE(program.ok()) << program.error().message;
+  GateFinding f;
+  f.phase = GatePhase::Generated;
+  f.gate_case.id = "generated-s1-000042";
+  f.gate_case.origin = "seed 1, program 42";
+  f.gate_case.program = std::move(program).value();
+  f.gate_case.memory = std::move(memory);
+  f.gate_case.budget = 4096;
+  oracle::Outcome interp;
+  interp.engine = "interp";
+  interp.loaded = true;
+  interp.regs[0] = r0;
+  interp.instructions = 3;
+  oracle::Outcome jit = interp;
+  jit.engine = "jit-bmi2";
+  jit.regs[0] = r0 + 1;
+  f.outcomes = {interp, jit};
+  f.differences = {{"interp", "jit-bmi2", {"r0", "0x2a", "0x2b"}}};  // as if r0 were 0x2a
+  return f;
+}
+
+constexpr const char* kProgram = "lddw r0, 0x123456789\nldxb r2, [r1+1]\nadd r0, r2\nexit\n";
+
+TEST(GateFindingWriter, WritesTheFuzzInputAndADataTestThatRoundTrips) {
+  TempDir dir;
+  const std::string out = dir.path() + "/findings/nested";
+  const GateFinding f = made_up_finding(kProgram, {0x01, 0x02, 0x03});
+  auto written = write_finding(f, out, {"interp", "jit", "jit-bmi2"});
+  ASSERT_TRUE(written.ok()) << written.error().message;
+  EXPECT_EQ(written->input_path, out + "/generated-s1-000042.input");
+  EXPECT_EQ(written->data_path, out + "/generated-s1-000042.data");
+  EXPECT_EQ(names_in(out),
+            (std::vector<std::string>{"generated-s1-000042.data", "generated-s1-000042.input"}))
+      << "no temporary files left behind";
+
+  const std::string input = slurp(written->input_path);
+  const std::vector<uint8_t> expected =
+      fuzz::join_raw_input(isa::encode_slots(f.gate_case.program.slots), f.gate_case.memory);
+  EXPECT_EQ(std::vector<uint8_t>(input.begin(), input.end()), expected);
+
+  const std::string data = slurp(written->data_path);
+  auto parsed = text::parse_data_test(data);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message << "\n" << data;
+  auto reassembled = text::assemble(parsed->asm_source);
+  ASSERT_TRUE(reassembled.ok()) << reassembled.error().message;
+  EXPECT_EQ(reassembled->slots, f.gate_case.program.slots);
+  EXPECT_EQ(parsed->memory, f.gate_case.memory);
+  EXPECT_EQ(parsed->result, std::optional<uint64_t>(0x2a));
+  EXPECT_FALSE(parsed->error);
+  EXPECT_EQ(data_test_budget(data), std::optional<uint64_t>(4096));
+  EXPECT_EQ(text::format_data_test(*parsed), text::format_data_test(finding_data_test(f)));
+  EXPECT_NE(data.find("# interp vs jit-bmi2: r0"), std::string::npos) << data;
+
+  EXPECT_EQ(written->repro_command,
+            "bpfdiff repro " + written->input_path + " --fuzz-input --budget 4096 --engines interp,jit-bmi2");
+  EXPECT_EQ(written->diff_command, "bpfdiff diff " + written->input_path +
+                                       " --fuzz-input --budget 4096 --engines interp,jit,jit-bmi2");
+}
+
+TEST(GateFindingWriter, TheReportNamesTheDifferencesFilesAndCommands) {
+  TempDir dir;
+  const GateFinding f = made_up_finding(kProgram, {0x01});
+  auto written = write_finding(f, dir.path(), {"interp", "jit-bmi2"});
+  ASSERT_TRUE(written.ok()) << written.error().message;
+  const std::string text = format_finding(f, &*written);
+  EXPECT_EQ(text.rfind("gate: FAIL: divergence interp vs jit-bmi2 in phase generated (seed 1, program 42), "
+                       "budget 4096\ndifferences:\n  interp vs jit-bmi2: r0",
+                       0),
+            0u)
+      << text;
+  for (const std::string& part :
+       {written->input_path, written->data_path, written->repro_command, written->diff_command})
+    EXPECT_NE(text.find(part), std::string::npos) << part << "\n" << text;
+  EXPECT_EQ(format_finding(f, nullptr).find("replay:"), std::string::npos);
+}
+
+TEST(GateFindingWriter, TheWrittenFilesReplayWithReproAndDiff) {
+  TempDir dir;
+  // What the program really returns, so that `run` finds the .data's expectation met.
+  constexpr uint64_t kR0 = 0x12345678b;
+  auto written =
+      write_finding(made_up_finding(kProgram, {0x01, 0x02, 0x03}, kR0), dir.path(), {"interp", "jit"});
+  ASSERT_TRUE(written.ok()) << written.error().message;
+  // The divergence was made up, so the real engines agree on it.
+  const auto repro = run_process({kBpfdiff, "repro", written->input_path, "--fuzz-input", "--budget", "4096",
+                                  "--engines", "interp,jit-bmi2"});
+  EXPECT_EQ(repro.exit_code, 0) << repro.out << repro.err;
+  EXPECT_NE(repro.out.find("engines agree: nothing to reproduce"), std::string::npos) << repro.out;
+  const auto run = run_process({kBpfdiff, "run", written->data_path});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  const auto diff = run_process({kBpfdiff, "diff", written->data_path, "--budget", "4096"});
+  EXPECT_EQ(diff.exit_code, 0) << diff.out << diff.err;
+  EXPECT_NE(diff.out.find("agree (5 engines): r0 0x12345678b"), std::string::npos) << diff.out;
+}
+
+TEST(GateFindingWriter, RecordsTheReferenceErrorWhenItFaulted) {
+  TempDir dir;
+  GateFinding f = made_up_finding("ldxw r0, [r1+8]\nexit\n", {0x01});
+  f.outcomes[0].error.kind = vm::ErrorKind::MemoryRead;
+  f.outcomes[0].error.pc = 0;
+  f.outcomes[0].error.address = 0x200000008;
+  f.outcomes[0].error.size = 4;
+  const std::string message = vm::describe(f.outcomes[0].error);
+  auto written = write_finding(f, dir.path(), {"interp", "jit-bmi2"});
+  ASSERT_TRUE(written.ok()) << written.error().message;
+  auto parsed = text::parse_data_test(slurp(written->data_path));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_FALSE(parsed->result);
+  EXPECT_EQ(parsed->error, std::optional<std::string>(message));
+
+  f.outcomes[0].loaded = false;
+  f.outcomes[0].load_error = "pc 0: unknown opcode 0xff";
+  EXPECT_EQ(finding_data_test(f).error, std::optional<std::string>("pc 0: unknown opcode 0xff"));
+}
+
+TEST(GateFindingWriter, QuotesPathsForTheShell) {
+  TempDir dir;
+  auto written = write_finding(made_up_finding(kProgram, {}), dir.path() + "/with space", {"interp", "jit"});
+  ASSERT_TRUE(written.ok()) << written.error().message;
+  EXPECT_NE(written->repro_command.find("'" + written->input_path + "'"), std::string::npos)
+      << written->repro_command;
+}
+
+TEST(AtomicWrite, ReplacesTheFileWholeAndLeavesNoTemporary) {
+  TempDir dir;
+  const std::string path = dir.write("f.bin", "old contents that are longer");
+  const std::vector<uint8_t> bytes = {1, 2, 3};
+  ASSERT_TRUE(write_file_atomically(path, bytes).ok());
+  EXPECT_EQ(slurp(path), std::string("\x01\x02\x03"));
+  EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"f.bin"});
+  auto failed = write_file_atomically(dir.path() + "/missing/f.bin", bytes);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.error().message.find("missing"), std::string::npos) << failed.error().message;
+}
+
+TEST(DataTestBudget, ReadsTheCommentBeforeTheFirstSection) {
+  EXPECT_EQ(data_test_budget("# budget 4096\n-- asm\nexit\n"), std::optional<uint64_t>(4096));
+  EXPECT_EQ(data_test_budget("# other\n#budget 7 (gate)\n-- asm\n"), std::optional<uint64_t>(7));
+  EXPECT_EQ(data_test_budget("-- asm\n# budget 4096\nexit\n"), std::nullopt);
+  EXPECT_EQ(data_test_budget("# budget 0\n"), std::nullopt);
+  EXPECT_EQ(data_test_budget("# budget x\n"), std::nullopt);
+  EXPECT_EQ(data_test_budget(""), std::nullopt);
+}
+
+}  // namespace
+}  // namespace bpfdiff::cli::testing
