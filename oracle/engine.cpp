@@ -59,8 +59,8 @@ std::vector<std::string> engine_names() {
 
 Result<std::unique_ptr<Engine>> make_engine(std::string_view name, const vm::HelperRegistry& helpers) {
   if (name == "interp") return std::unique_ptr<Engine>(std::make_unique<InterpEngine>(helpers));
-  for (const jit::JitOptions& o : jit::all_option_sets()) {
-    if (name == jit::engine_name(o)) return std::unique_ptr<Engine>(std::make_unique<JitEngine>(helpers, o));
+  if (auto options = jit::options_named(name)) {
+    return std::unique_ptr<Engine>(std::make_unique<JitEngine>(helpers, *options));
   }
   std::string known;
   for (const std::string& n : engine_names())

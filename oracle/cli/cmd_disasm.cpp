@@ -1,6 +1,7 @@
 // `bpfdiff disasm FILE [--pc] [--bytes]`: raw bytecode to assembly text.
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "oracle/cli/commands.hpp"
@@ -23,22 +24,9 @@ struct DisasmCommandOptions {
   std::string engine = "jit";
 };
 
-bool jit_options_named(const std::string& name, jit::JitOptions& out) {
-  for (bool blind : {false, true}) {
-    for (bool bmi2 : {true, false}) {
-      const jit::JitOptions o{blind, bmi2};
-      if (jit::engine_name(o) == name) {
-        out = o;
-        return true;
-      }
-    }
-  }
-  return false;
-}
-
 int run_x86_listing(const DisasmCommandOptions& opts) {
-  jit::JitOptions options;
-  if (!jit_options_named(opts.engine, options)) {
+  const std::optional<jit::JitOptions> options = jit::options_named(opts.engine);
+  if (!options) {
     std::cerr << "error: --x86 needs a JIT engine (jit, jit+blind, jit-bmi2, jit+blind-bmi2), not '"
               << opts.engine << "'\n";
     return kExitLoadFailed;
@@ -48,7 +36,7 @@ int run_x86_listing(const DisasmCommandOptions& opts) {
     std::cerr << "error: " << input.error().message << "\n";
     return kExitLoadFailed;
   }
-  auto listing = jit_listing(input->program, oracle::default_helpers(), options);
+  auto listing = jit_listing(input->program, oracle::default_helpers(), *options);
   if (!listing) {
     std::cerr << "error: " << listing.error().message << "\n";
     return kExitLoadFailed;
