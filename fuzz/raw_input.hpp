@@ -8,6 +8,11 @@
 
 namespace bpfdiff::fuzz {
 
+// The instruction budget of the raw-bytes targets: small enough that each
+// input runs fast, large enough that loops still end by exhausting it. Tools
+// replaying a raw input (repro, diff, gate) use it so a finding reproduces.
+inline constexpr uint64_t kRawInputInstructionBudget = 4096;
+
 struct RawInput {
   std::span<const uint8_t> program;  // whole 8-byte slots only; a trailing partial slot is dropped
   std::span<const uint8_t> memory;

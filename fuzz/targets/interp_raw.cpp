@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   vm::ExecLimits limits;
-  limits.instruction_budget = 4096;  // keeps each input fast; loops still hit the budget
+  limits.instruction_budget = fuzz::kRawInputInstructionBudget;
   vm::Interpreter interp(*loaded, helpers, limits);
   std::vector<uint8_t> memory(in.memory.begin(), in.memory.end());
   const vm::RunResult r = interp.run({vm::RunMode::Memory, memory});

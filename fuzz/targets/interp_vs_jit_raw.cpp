@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!program) return 0;
   oracle::EngineInput input;
   input.memory.assign(in.memory.begin(), in.memory.end());
-  input.limits.instruction_budget = 4096;
+  input.limits.instruction_budget = fuzz::kRawInputInstructionBudget;
   fuzz::check_engines_agree(*program, input);
   return 0;
 }

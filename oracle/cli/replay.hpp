@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz/raw_input.hpp"
 #include "oracle/compare.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/outcome.hpp"
@@ -20,10 +21,9 @@
 
 namespace bpfdiff::cli {
 
-// The instruction budget of the interp_vs_jit_raw fuzz target: a fuzz input
-// replays with it unless --budget says otherwise, so that a divergence found
-// at BudgetExhausted reproduces.
-inline constexpr uint64_t kFuzzTargetBudget = 4096;
+// A fuzz input replays with the raw targets' budget unless --budget says
+// otherwise, so that a divergence found at BudgetExhausted reproduces.
+inline constexpr uint64_t kFuzzTargetBudget = fuzz::kRawInputInstructionBudget;
 
 struct ReplayInput {
   vm::Program program;

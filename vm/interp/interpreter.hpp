@@ -34,6 +34,9 @@ class Interpreter {
   // regions are taken.
   uint64_t register_region(std::span<uint8_t> bytes, bool writable);
 
+  // The helper a `call imm` at `pc` reaches (resolved once per program).
+  const HelperSpec* helper_at(uint32_t pc) const { return helper_at_[pc]; }
+
   // The whole stack area after the last run (all frames, deepest first), for
   // full-state comparison.
   std::span<const uint8_t> stack() const { return stack_; }

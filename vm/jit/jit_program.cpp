@@ -42,14 +42,7 @@ JitProgram::JitProgram(const vm::LoadedProgram& program, const vm::HelperRegistr
       helpers_(helpers),
       limits_(limits),
       options_(options),
-      interp_(program, helpers, limits) {
-  helper_at_.assign(program.insns.size(), nullptr);
-  for (std::size_t pc = 0; pc < program.insns.size(); ++pc) {
-    if (program.insns[pc].form == isa::Form::call_helper) {
-      helper_at_[pc] = helpers.find(static_cast<uint32_t>(program.insns[pc].imm));
-    }
-  }
-}
+      interp_(program, helpers, limits) {}
 
 Result<std::unique_ptr<JitProgram>> JitProgram::compile(const vm::LoadedProgram& program,
                                                         const vm::HelperRegistry& helpers,
@@ -104,7 +97,7 @@ uint64_t JitProgram::call_helper(const vm::HelperSpec& spec, const uint64_t (&ar
 uint64_t JitProgram::helper_trampoline(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
                                        JitContext* ctx) {
   auto* self = static_cast<JitProgram*>(ctx->program);
-  return self->call_helper(*self->helper_at_[ctx->pc], {r1, r2, r3, r4, r5}, ctx);
+  return self->call_helper(*self->interp_.helper_at(ctx->pc), {r1, r2, r3, r4, r5}, ctx);
 }
 
 uint64_t JitProgram::callx_trampoline(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,

@@ -60,7 +60,6 @@ class JitProgram {
   vm::ExecLimits limits_;
   JitOptions options_;
   vm::Interpreter interp_;  // owns the address space and stack; finishes deoptimised runs
-  std::vector<const vm::HelperSpec*> helper_at_;
   ExecMemory code_;
   JitEntry entry_ = nullptr;
   std::vector<uint32_t> insn_offsets_;
