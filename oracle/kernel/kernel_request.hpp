@@ -1,0 +1,50 @@
+#pragma once
+// The contract between the host side of the kernel oracle and whatever loads
+// programs into a real kernel: the host itself (`kernel-host`, direct bpf())
+// or the agent inside a QEMU guest (`kernel-qemu`, `kernel-qemu-interp`).
+// Both executors take a KernelRequest and give back a KernelResponse; the
+// guest protocol (oracle/kernel/protocol.*) serializes exactly these fields.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "vm/isa/raw.hpp"
+
+namespace bpfdiff::oracle::kernel {
+
+// Flags of a request (bit set).
+enum KernelRequestFlag : uint32_t {
+  kWantLogOnReject = 1u << 0,  // reload with the verifier log when the load fails
+  kJitDisable = 1u << 1,       // guest only: bpf_jit_enable = 0 (kernel interpreter)
+  kJitHarden = 1u << 2,        // guest only: bpf_jit_harden = 2 (constant blinding)
+};
+
+struct KernelRequest {
+  uint32_t flags = kWantLogOnReject;
+  // The program exactly as our VM runs it: r1 = address of `memory` (or 0
+  // when empty), r2 = its length, r10 = frame pointer. The executor wraps it
+  // in the full-state recipe (prologue, epilogue, register/memory maps).
+  std::vector<isa::RawInsn> program;
+  std::vector<uint8_t> memory;
+};
+
+enum class KernelVerdict : uint8_t {
+  Accepted,     // loaded and ran; regs/memory are meaningful
+  Rejected,     // the verifier said no; see errno_value and log
+  Unsupported,  // the recipe cannot express this program (e.g. too long after rewriting)
+  Failed,       // load accepted but BPF_PROG_TEST_RUN failed, or the executor broke
+};
+
+struct KernelResponse {
+  KernelVerdict verdict = KernelVerdict::Failed;
+  int32_t errno_value = 0;   // of BPF_PROG_LOAD or BPF_PROG_TEST_RUN
+  std::string log;           // verifier log (on rejection) or a description of the failure
+  std::array<uint64_t, 10> regs{};  // r0..r9 at exit (full 64 bits)
+  std::vector<uint8_t> memory;      // the memory after the run
+  uint32_t retval = 0;              // BPF_PROG_TEST_RUN's 32-bit retval, for cross-checking
+  uint64_t duration_ns = 0;         // wall time of load + run in the executor
+  std::string kernel_release;       // uname -r of the executing kernel
+};
+
+}  // namespace bpfdiff::oracle::kernel
