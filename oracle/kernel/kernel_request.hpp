@@ -42,6 +42,11 @@ struct KernelResponse {
   std::string log;           // verifier log (on rejection) or a description of the failure
   std::array<uint64_t, 10> regs{};  // r0..r9 at exit (full 64 bits)
   std::vector<uint8_t> memory;      // the memory after the run
+  // Kernel addresses of memory[0] and of the entry frame pointer (r10) as the
+  // program saw them, so pointer-valued registers translate into our VM's
+  // region + offset form before comparison (0 when unknown).
+  uint64_t memory_base = 0;
+  uint64_t frame_base = 0;
   uint32_t retval = 0;              // BPF_PROG_TEST_RUN's 32-bit retval, for cross-checking
   uint64_t duration_ns = 0;         // wall time of load + run in the executor
   std::string kernel_release;       // uname -r of the executing kernel
