@@ -278,7 +278,7 @@ Interpreter::Interpreter(const LoadedProgram& program, const HelperRegistry& hel
 uint64_t Interpreter::register_region(std::span<uint8_t> bytes, bool writable) {
   const uint32_t index =
       static_cast<uint32_t>(RegionId::FirstDynamic) + static_cast<uint32_t>(registered_.size());
-  if (index >= kMaxRegions) return 0;
+  if (index >= kFirstMapRegion) return 0;  // the regions above hold map values
   registered_.push_back({bytes, writable});
   return region_base(index);
 }

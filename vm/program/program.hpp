@@ -8,6 +8,7 @@
 
 #include "vm/isa/raw.hpp"
 #include "vm/isa/table.hpp"
+#include "vm/program/maps.hpp"
 #include "vm/util/result.hpp"
 
 namespace bpfdiff::vm {
@@ -18,6 +19,11 @@ struct Program {
   std::vector<isa::RawInsn> slots;  // lddw occupies two slots
   uint32_t entry = 0;               // slot index where execution starts
   std::string name;
+  std::vector<MapDef> maps;  // lddw map_fd/map_idx/map_value imm: an index here
+  // Every program of the object (ELF sections), all in `slots`; `entry` is
+  // one of them. Tail calls reach them through ProgArray maps, so one
+  // validation and one JIT compilation cover the whole object.
+  std::vector<ProgramEntry> entries;
 };
 
 // Raw little-endian bytecode; rejects sizes that are not a multiple of 8.

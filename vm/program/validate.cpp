@@ -1,5 +1,7 @@
 #include "vm/program/validate.hpp"
 
+#include "vm/program/maps.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -58,6 +60,7 @@ class Validator {
     }
     if (program_.entry >= n_)
       return make_error("entry point " + std::to_string(program_.entry) + " is outside the program");
+    if (auto e = check_maps(program_.maps); !e.ok()) return e.error();
 
     out_.source = program_;
     out_.insns.resize(n_);
@@ -73,6 +76,7 @@ class Validator {
     if (second_slot_[program_.entry]) {
       return make_error("entry point " + std::to_string(program_.entry) + " is the second slot of an lddw");
     }
+    if (auto e = check_program_starts(); !e.ok()) return e.error();
     // Pass 2: control-flow targets, now that every slot's kind is known.
     for (std::size_t pc = 0; pc < n_; ++pc) {
       if (second_slot_[pc]) continue;
@@ -130,13 +134,75 @@ class Validator {
         if (next.imm != 0) return at(pc + 1, "imm", "lddw code address: second imm must be 0");
         return {};  // target resolved in pass 2
       case isa::LddwKind::MapFd:
+      case isa::LddwKind::MapIdx: {
+        auto index = map_index(pc, raw.imm);
+        if (!index) return index.error();
+        if (next.imm != 0) return at(pc + 1, "imm", "lddw of a map handle: second imm must be 0");
+        insn.imm64 = map_handle(*index);
+        return {};
+      }
       case isa::LddwKind::MapValue:
-      case isa::LddwKind::MapIdx:
-      case isa::LddwKind::MapIdxValue:
-        return at(pc, "imm",
-                  "lddw refers to map " + std::to_string(raw.imm) + ", but the program has no maps");
+      case isa::LddwKind::MapIdxValue: {
+        auto index = map_index(pc, raw.imm);
+        if (!index) return index.error();
+        const MapDef& map = program_.maps[*index];
+        if (map.type != MapType::Array) {
+          return at(pc, "imm",
+                    "lddw of a map value needs an array map, map " + std::to_string(*index) + " is a " +
+                        to_string(map.type) + " map");
+        }
+        const auto offset = static_cast<uint32_t>(next.imm);
+        if (offset >= map.value_size) {
+          return at(pc, "imm",
+                    "offset " + std::to_string(offset) + " is past the " + std::to_string(map.value_size) +
+                        "-byte value of map " + std::to_string(*index));
+        }
+        insn.imm64 = map_values_base(*index) + offset;
+        return {};
+      }
       case isa::LddwKind::BtfVar:
         return at(pc, "src", "lddw of a kernel variable by BTF id is not available outside the kernel");
+    }
+    return {};
+  }
+
+  Result<uint32_t> map_index(std::size_t pc, int32_t imm) {
+    const std::size_t count = program_.maps.size();
+    const auto index = static_cast<uint32_t>(imm);
+    if (count == 0) {
+      return at(pc, "imm", "lddw refers to map " + std::to_string(index) + ", but the program has no maps");
+    }
+    if (index >= count) {
+      return at(pc, "imm",
+                "lddw refers to map " + std::to_string(index) + ", but the program has " +
+                    std::to_string(count) + (count == 1 ? " map" : " maps"));
+    }
+    return index;
+  }
+
+  // A slot that starts a program or a tail-call target: inside the program
+  // and on an instruction boundary. It becomes a function start, so the
+  // fall-through check and the JIT's function table cover it.
+  Result<void> program_start(uint32_t slot, const std::string& what) {
+    if (slot >= n_) {
+      return make_error(what + ": slot " + std::to_string(slot) + " is outside the program (0.." +
+                        std::to_string(n_ - 1) + ")");
+    }
+    if (second_slot_[slot])
+      return make_error(what + ": slot " + std::to_string(slot) + " is the second slot of an lddw");
+    function_start_[slot] = true;
+    return {};
+  }
+
+  Result<void> check_program_starts() {
+    for (const ProgramEntry& e : program_.entries) {
+      if (auto r = program_start(e.slot, "program '" + e.name + "'"); !r.ok()) return r.error();
+    }
+    for (std::size_t i = 0; i < program_.maps.size(); ++i) {
+      for (const auto& [key, slot] : program_.maps[i].prog_entries) {
+        const std::string what = "map " + std::to_string(i) + " key " + std::to_string(key);
+        if (auto r = program_start(slot, what); !r.ok()) return r.error();
+      }
     }
     return {};
   }

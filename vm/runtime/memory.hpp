@@ -27,6 +27,7 @@ enum class RegionId : uint32_t {
   Input = 2,   // the run's input memory or context (r1)
   Packet = 3,  // packet data in packet run modes
   Code = 4,    // function addresses (lddw code, callx); never readable
+  Maps = 5,    // map handles (lddw map_fd/map_idx); never readable
   FirstDynamic = 8,
 };
 
