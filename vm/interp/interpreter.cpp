@@ -36,7 +36,7 @@ struct Machine {
 };
 
 constexpr uint64_t sext_imm(int32_t imm) {
-  return static_cast<uint64_t>(static_cast<int64_t>(imm));
+  return sem::sext_imm(imm);
 }
 
 template <unsigned N>

@@ -4,6 +4,13 @@
 // constant folding of tests and, as the reference the Z3 model is checked
 // against, by the SMT issue. All arithmetic is on unsigned types, so nothing
 // here is undefined behaviour in C++.
+//
+// Every function is a template over its value types (`D`, a domain naming
+// the fixed-width integer types it computes with). The interpreter uses the
+// default, NativeDomain, so its code is exactly what it would be with the
+// types spelled out. The SMT check (oracle/smt/interp_check) instantiates the
+// same code with Z3-backed types and proves it equal to the model for all
+// inputs, so what is proved is this code, not a transcription of it.
 #include <cstdint>
 
 #include "vm/isa/semantics.hpp"
@@ -15,30 +22,61 @@ using isa::EndianOp;
 using isa::JmpCond;
 using isa::Width;
 
-constexpr uint64_t sext8(uint64_t v) {
-  return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int8_t>(v)));
+// The value types of the machine.
+struct NativeDomain {
+  using Bool = bool;
+  using U16 = uint16_t;
+  using U32 = uint32_t;
+  using U64 = uint64_t;
+  using S8 = int8_t;
+  using S16 = int16_t;
+  using S32 = int32_t;
+  using S64 = int64_t;
+};
+
+template <class D = NativeDomain>
+constexpr typename D::U64 sext8(typename D::U64 v) {
+  using U64 = typename D::U64;
+  return static_cast<U64>(static_cast<typename D::S64>(static_cast<typename D::S8>(v)));
 }
-constexpr uint64_t sext16(uint64_t v) {
-  return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int16_t>(v)));
+template <class D = NativeDomain>
+constexpr typename D::U64 sext16(typename D::U64 v) {
+  using U64 = typename D::U64;
+  return static_cast<U64>(static_cast<typename D::S64>(static_cast<typename D::S16>(v)));
 }
-constexpr uint64_t sext32(uint64_t v) {
-  return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(v)));
+template <class D = NativeDomain>
+constexpr typename D::U64 sext32(typename D::U64 v) {
+  using U64 = typename D::U64;
+  return static_cast<U64>(static_cast<typename D::S64>(static_cast<typename D::S32>(v)));
 }
 
-constexpr uint16_t bswap16(uint16_t v) {
-  return static_cast<uint16_t>((v >> 8) | (v << 8));
+// The 64-bit operand of an instruction's imm field: sign-extended.
+template <class D = NativeDomain>
+constexpr typename D::U64 sext_imm(typename D::S32 imm) {
+  return static_cast<typename D::U64>(static_cast<typename D::S64>(imm));
 }
-constexpr uint32_t bswap32(uint32_t v) {
+
+template <class D = NativeDomain>
+constexpr typename D::U16 bswap16(typename D::U16 v) {
+  return static_cast<typename D::U16>((v >> 8) | (v << 8));
+}
+template <class D = NativeDomain>
+constexpr typename D::U32 bswap32(typename D::U32 v) {
   return ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >> 8) & 0xff00) | (v >> 24);
 }
-constexpr uint64_t bswap64(uint64_t v) {
-  return (static_cast<uint64_t>(bswap32(static_cast<uint32_t>(v))) << 32) |
-         bswap32(static_cast<uint32_t>(v >> 32));
+template <class D = NativeDomain>
+constexpr typename D::U64 bswap64(typename D::U64 v) {
+  using U32 = typename D::U32;
+  using U64 = typename D::U64;
+  return (static_cast<U64>(bswap32<D>(static_cast<U32>(v))) << 32) |
+         static_cast<U64>(bswap32<D>(static_cast<U32>(v >> 32)));
 }
 
 // 64-bit ALU: dst op src. `src` is the register or the sign-extended imm.
-template <AluOp Op>
-constexpr uint64_t alu64(uint64_t dst, uint64_t src) {
+template <AluOp Op, class D = NativeDomain>
+constexpr typename D::U64 alu64(typename D::U64 dst, typename D::U64 src) {
+  using U64 = typename D::U64;
+  using S64 = typename D::S64;
   constexpr uint64_t kMin = uint64_t{1} << 63;
   if constexpr (Op == AluOp::Add) return dst + src;
   if constexpr (Op == AluOp::Sub) return dst - src;
@@ -47,7 +85,7 @@ constexpr uint64_t alu64(uint64_t dst, uint64_t src) {
   if constexpr (Op == AluOp::Sdiv) {
     if (src == 0) return 0;
     if (dst == kMin && src == ~uint64_t{0}) return kMin;  // INT64_MIN / -1 overflows: result is INT64_MIN
-    return static_cast<uint64_t>(static_cast<int64_t>(dst) / static_cast<int64_t>(src));
+    return static_cast<U64>(static_cast<S64>(dst) / static_cast<S64>(src));
   }
   if constexpr (Op == AluOp::Or) return dst | src;
   if constexpr (Op == AluOp::And) return dst & src;
@@ -58,18 +96,18 @@ constexpr uint64_t alu64(uint64_t dst, uint64_t src) {
   if constexpr (Op == AluOp::Smod) {
     if (src == 0) return dst;
     if (src == ~uint64_t{0}) return 0;  // x % -1 is 0, and INT64_MIN % -1 would trap in C++
-    return static_cast<uint64_t>(static_cast<int64_t>(dst) % static_cast<int64_t>(src));
+    return static_cast<U64>(static_cast<S64>(dst) % static_cast<S64>(src));
   }
   if constexpr (Op == AluOp::Xor) return dst ^ src;
   if constexpr (Op == AluOp::Mov) return src;
-  if constexpr (Op == AluOp::Movsx8) return sext8(src);
-  if constexpr (Op == AluOp::Movsx16) return sext16(src);
-  if constexpr (Op == AluOp::Movsx32) return sext32(src);
+  if constexpr (Op == AluOp::Movsx8) return sext8<D>(src);
+  if constexpr (Op == AluOp::Movsx16) return sext16<D>(src);
+  if constexpr (Op == AluOp::Movsx32) return sext32<D>(src);
   if constexpr (Op == AluOp::Arsh) {
     // Arithmetic shift written without shifting a negative value (which is
     // implementation-defined before C++20 and trips some sanitizers).
-    const unsigned n = static_cast<unsigned>(src & 63);
-    const uint64_t shifted = dst >> n;
+    const typename D::U32 n = static_cast<typename D::U32>(src & 63);
+    const U64 shifted = dst >> n;
     if ((dst & kMin) == 0 || n == 0) return shifted;
     return shifted | ~(~uint64_t{0} >> n);
   }
@@ -77,15 +115,17 @@ constexpr uint64_t alu64(uint64_t dst, uint64_t src) {
 }
 
 // 32-bit ALU: operates on the low halves; the result is zero-extended.
-template <AluOp Op>
-constexpr uint64_t alu32(uint64_t dst64, uint64_t src64) {
-  const uint32_t dst = static_cast<uint32_t>(dst64);
-  const uint32_t src = static_cast<uint32_t>(src64);
+template <AluOp Op, class D = NativeDomain>
+constexpr typename D::U64 alu32(typename D::U64 dst64, typename D::U64 src64) {
+  using U32 = typename D::U32;
+  using S32 = typename D::S32;
+  const U32 dst = static_cast<U32>(dst64);
+  const U32 src = static_cast<U32>(src64);
   constexpr uint32_t kMin = uint32_t{1} << 31;
-  uint32_t r = 0;
+  U32 r = 0;
   if constexpr (Op == AluOp::Add) r = dst + src;
   if constexpr (Op == AluOp::Sub) r = dst - src;
-  if constexpr (Op == AluOp::Mul) r = static_cast<uint32_t>(uint64_t{dst} * src);
+  if constexpr (Op == AluOp::Mul) r = static_cast<U32>(static_cast<typename D::U64>(dst) * src);
   if constexpr (Op == AluOp::Div) r = src == 0 ? 0 : dst / src;
   if constexpr (Op == AluOp::Sdiv) {
     if (src == 0) {
@@ -93,7 +133,7 @@ constexpr uint64_t alu32(uint64_t dst64, uint64_t src64) {
     } else if (dst == kMin && src == ~uint32_t{0}) {
       r = kMin;
     } else {
-      r = static_cast<uint32_t>(static_cast<int32_t>(dst) / static_cast<int32_t>(src));
+      r = static_cast<U32>(static_cast<S32>(dst) / static_cast<S32>(src));
     }
   }
   if constexpr (Op == AluOp::Or) r = dst | src;
@@ -108,42 +148,46 @@ constexpr uint64_t alu32(uint64_t dst64, uint64_t src64) {
     } else if (src == ~uint32_t{0}) {
       r = 0;
     } else {
-      r = static_cast<uint32_t>(static_cast<int32_t>(dst) % static_cast<int32_t>(src));
+      r = static_cast<U32>(static_cast<S32>(dst) % static_cast<S32>(src));
     }
   }
   if constexpr (Op == AluOp::Xor) r = dst ^ src;
   if constexpr (Op == AluOp::Mov) r = src;
-  if constexpr (Op == AluOp::Movsx8) r = static_cast<uint32_t>(sext8(src));
-  if constexpr (Op == AluOp::Movsx16) r = static_cast<uint32_t>(sext16(src));
+  if constexpr (Op == AluOp::Movsx8) r = static_cast<U32>(sext8<D>(src));
+  if constexpr (Op == AluOp::Movsx16) r = static_cast<U32>(sext16<D>(src));
   if constexpr (Op == AluOp::Movsx32) r = src;  // no ALU32 movsx32 form exists; kept total
   if constexpr (Op == AluOp::Arsh) {
-    const unsigned n = src & 31;
-    const uint32_t shifted = dst >> n;
+    const U32 n = src & 31;
+    const U32 shifted = dst >> n;
     r = ((dst & kMin) == 0 || n == 0) ? shifted : (shifted | ~(~uint32_t{0} >> n));
   }
   return r;
 }
 
-template <EndianOp Op, unsigned Bits>
-constexpr uint64_t endian(uint64_t v) {
+template <EndianOp Op, unsigned Bits, class D = NativeDomain>
+constexpr typename D::U64 endian(typename D::U64 v) {
+  using U16 = typename D::U16;
+  using U32 = typename D::U32;
   // The VM runs on little-endian hosts only (x86-64), so "to little endian"
   // truncates and "to big endian" swaps; bswap always swaps.
   if constexpr (Op == EndianOp::ToLe) {
-    if constexpr (Bits == 16) return static_cast<uint16_t>(v);
-    if constexpr (Bits == 32) return static_cast<uint32_t>(v);
+    if constexpr (Bits == 16) return static_cast<U16>(v);
+    if constexpr (Bits == 32) return static_cast<U32>(v);
     return v;
   } else {
-    if constexpr (Bits == 16) return bswap16(static_cast<uint16_t>(v));
-    if constexpr (Bits == 32) return bswap32(static_cast<uint32_t>(v));
-    return bswap64(v);
+    if constexpr (Bits == 16) return bswap16<D>(static_cast<U16>(v));
+    if constexpr (Bits == 32) return bswap32<D>(static_cast<U32>(v));
+    return bswap64<D>(v);
   }
 }
 
-template <JmpCond C, Width W>
-constexpr bool condition(uint64_t a64, uint64_t b64) {
+template <JmpCond C, Width W, class D = NativeDomain>
+constexpr typename D::Bool condition(typename D::U64 a64, typename D::U64 b64) {
   if constexpr (W == Width::W32) {
-    const uint32_t a = static_cast<uint32_t>(a64), b = static_cast<uint32_t>(b64);
-    const int32_t sa = static_cast<int32_t>(a), sb = static_cast<int32_t>(b);
+    using U32 = typename D::U32;
+    using S32 = typename D::S32;
+    const U32 a = static_cast<U32>(a64), b = static_cast<U32>(b64);
+    const S32 sa = static_cast<S32>(a), sb = static_cast<S32>(b);
     if constexpr (C == JmpCond::Always) return true;
     if constexpr (C == JmpCond::Eq) return a == b;
     if constexpr (C == JmpCond::Gt) return a > b;
@@ -157,8 +201,10 @@ constexpr bool condition(uint64_t a64, uint64_t b64) {
     if constexpr (C == JmpCond::Slt) return sa < sb;
     if constexpr (C == JmpCond::Sle) return sa <= sb;
   } else {
-    const uint64_t a = a64, b = b64;
-    const int64_t sa = static_cast<int64_t>(a), sb = static_cast<int64_t>(b);
+    using U64 = typename D::U64;
+    using S64 = typename D::S64;
+    const U64 a = a64, b = b64;
+    const S64 sa = static_cast<S64>(a), sb = static_cast<S64>(b);
     if constexpr (C == JmpCond::Always) return true;
     if constexpr (C == JmpCond::Eq) return a == b;
     if constexpr (C == JmpCond::Gt) return a > b;
