@@ -7,6 +7,7 @@
 #include "oracle/interp_engine.hpp"
 #include "oracle/jit_engine.hpp"
 #include "oracle/recording_helpers.hpp"
+#include "oracle/smt/smt_engine.hpp"
 
 namespace bpfdiff::oracle {
 
@@ -57,13 +58,20 @@ std::vector<std::string> engine_names() {
   return names;
 }
 
+std::vector<std::string> all_engine_names() {
+  std::vector<std::string> names = engine_names();
+  names.push_back("smt");
+  return names;
+}
+
 Result<std::unique_ptr<Engine>> make_engine(std::string_view name, const vm::HelperRegistry& helpers) {
   if (name == "interp") return std::unique_ptr<Engine>(std::make_unique<InterpEngine>(helpers));
+  if (name == "smt") return std::unique_ptr<Engine>(std::make_unique<SmtEngine>(helpers));
   if (auto options = jit::options_named(name)) {
     return std::unique_ptr<Engine>(std::make_unique<JitEngine>(helpers, *options));
   }
   std::string known;
-  for (const std::string& n : engine_names())
+  for (const std::string& n : all_engine_names())
     known += (known.empty() ? "" : ", ") + n;
   return make_error("unknown engine '" + std::string(name) + "' (available: " + known + ")");
 }

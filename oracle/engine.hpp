@@ -78,8 +78,12 @@ Result<Validated> timed_validate(const vm::Program& program, const vm::HelperReg
 // then the registry is empty and `call` is rejected by the validator.)
 const vm::HelperRegistry& default_helpers();
 
-// Names accepted by make_engine, available or not on this machine.
+// Our in-process engines that run every program: the interpreter and each
+// JIT option set. The interp-vs-JIT fuzz targets iterate this list.
 std::vector<std::string> engine_names();
+// Every name make_engine accepts, for help texts: engine_names() plus the
+// engines for a subset of programs ("smt": loop-free ALU/JMP programs).
+std::vector<std::string> all_engine_names();
 
 // Creates an engine by name; the error says why it is unknown or unavailable,
 // e.g. "unknown engine 'x' (available: interp)". `helpers` must outlive it.

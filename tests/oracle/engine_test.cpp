@@ -32,7 +32,7 @@ TEST(Engines, UnknownEngineNamesTheAvailableOnes) {
   auto e = make_engine("nope");
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.error().message,
-            "unknown engine 'nope' (available: interp, jit, jit-bmi2, jit+blind, jit+blind-bmi2)");
+            "unknown engine 'nope' (available: interp, jit, jit-bmi2, jit+blind, jit+blind-bmi2, smt)");
 }
 
 // Smoke test: each engine really runs a program and reports full state.
