@@ -1,0 +1,310 @@
+// `bpfdiff smt check`: prove every modelled form (ALU, byte order, jumps)
+// against the Z3 model, one column per registered check, and `bpfdiff smt
+// eval`: run a loop-free program on the model.
+#include <cinttypes>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "oracle/cli/commands.hpp"
+#include "oracle/cli/exit_codes.hpp"
+#include "oracle/cli/gate.hpp"
+#include "oracle/cli/input.hpp"
+#include "oracle/engine.hpp"
+#include "oracle/smt/check_matrix.hpp"
+#include "oracle/smt/interp_check.hpp"
+
+namespace bpfdiff::cli {
+namespace {
+
+namespace smt = oracle::smt;
+
+// Every check column. A library that proves an implementation against the
+// model adds its checks here, one line each.
+smt::CheckRegistry make_check_registry() {
+  smt::CheckRegistry registry;
+  smt::add_interp_checks(registry);
+  return registry;
+}
+
+struct CheckCommandOptions {
+  std::string forms;
+  std::string checks;
+  std::string out;
+  bool json = false;
+};
+
+std::string fixed(double value, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
+  return buf;
+}
+
+std::string duration(uint64_t ns) {
+  const double ms = static_cast<double>(ns) / 1e6;
+  return ms < 1000 ? fixed(ms, ms < 10 ? 1 : 0) + " ms" : fixed(ms / 1000, 2) + " s";
+}
+
+std::string pad(std::string s, std::size_t width) {
+  if (s.size() < width) s.resize(width, ' ');
+  return s;
+}
+
+// What a table cell says: the verdict and, when proved, the time.
+std::string cell_text(const smt::CheckOutcome& o) {
+  switch (o.verdict) {
+    case smt::Verdict::Proved:
+      return "ok " + duration(o.ns);
+    case smt::Verdict::Counterexample:
+      return "COUNTEREXAMPLE";
+    case smt::Verdict::Unknown:
+      return "UNKNOWN";
+    case smt::Verdict::Error:
+      return "ERROR";
+  }
+  return "?";
+}
+
+// Keeps a file name portable: check names may hold spaces and commas.
+std::string file_stem(std::string_view form, std::string_view check) {
+  std::string out = std::string(form) + "-";
+  for (char c : check) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-') ? c : '_';
+  return out;
+}
+
+// Writes through a temporary and a rename, so a reader never sees half a test.
+Result<std::string> write_counterexample(const std::string& dir, const std::string& stem,
+                                         const std::string& data) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return make_error(dir + ": " + ec.message());
+  const std::string path = dir + "/" + stem + ".data";
+  const std::string tmp = path + ".tmp";
+  auto written = write_file(tmp, std::span(reinterpret_cast<const uint8_t*>(data.data()), data.size()));
+  if (!written) return written.error();
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return make_error(path + ": " + ec.message());
+  return path;
+}
+
+int run_check_command(const CheckCommandOptions& opts) {
+  smt::CheckRegistry registry = make_check_registry();
+  auto forms = smt::select_forms(opts.forms);
+  if (!forms) {
+    std::cerr << "error: " << forms.error().message << "\n";
+    return kExitLoadFailed;
+  }
+  auto checks = smt::select_checks(registry, opts.checks);
+  if (!checks) {
+    std::cerr << "error: " << checks.error().message << "\n";
+    return kExitLoadFailed;
+  }
+
+  // The table streams row by row, which is the progress report; with --json
+  // progress goes to stderr at most once a second.
+  std::size_t form_width = 6;
+  for (isa::Form f : *forms) form_width = std::max(form_width, isa::info(f).name.size() + 2);
+  std::vector<std::size_t> widths;
+  std::string header = pad("form", form_width);
+  for (std::size_t i : *checks) {
+    const std::string name = registry.checks()[i]->name();
+    widths.push_back(std::max<std::size_t>(name.size() + 2, 16));
+    header += pad(name, widths.back());
+  }
+  header.erase(header.find_last_not_of(' ') + 1);
+  if (!opts.json) std::cout << header << "\n";
+
+  std::string row;
+  isa::Form row_form = forms->front();
+  std::size_t next_column = 0;
+  auto flush_row = [&] {
+    if (row.empty()) return;
+    // Columns that do not apply to the form stay "-".
+    while (next_column < checks->size()) row += pad("-", widths[next_column++]);
+    row.erase(row.find_last_not_of(' ') + 1);
+    std::cout << row << "\n" << std::flush;
+    row.clear();
+  };
+  ProgressThrottle throttle;
+  std::size_t forms_done = 0;
+  auto on_cell = [&](const smt::MatrixCell& cell) {
+    if (opts.json) {
+      if (cell.form != row_form) {
+        row_form = cell.form;
+        ++forms_done;
+        if (throttle.ready()) std::cerr << "smt check: " << forms_done << "/" << forms->size() << " forms\n";
+      }
+      return;
+    }
+    if (cell.form != row_form || row.empty()) {
+      flush_row();
+      row_form = cell.form;
+      row = pad(std::string(isa::info(cell.form).name), form_width);
+      next_column = 0;
+    }
+    while (next_column < checks->size() && (*checks)[next_column] != cell.check)
+      row += pad("-", widths[next_column++]);
+    row += pad(cell_text(cell.outcome), widths[next_column++]);
+  };
+  const smt::MatrixReport report = smt::run_matrix(registry, *forms, *checks, on_cell);
+  if (!opts.json) flush_row();
+
+  // Counterexamples: a .data test each, on disk (--out) or printed.
+  nlohmann::ordered_json results = nlohmann::ordered_json::array();
+  std::string failures;
+  for (const smt::MatrixCell& c : report.cells) {
+    const std::string form_name(isa::info(c.form).name);
+    const std::string check_name = registry.checks()[c.check]->name();
+    nlohmann::ordered_json j = {{"form", form_name},
+                                {"check", check_name},
+                                {"verdict", smt::to_string(c.outcome.verdict)},
+                                {"seconds", static_cast<double>(c.outcome.ns) / 1e9},
+                                {"detail", c.outcome.detail}};
+    if (c.outcome.verdict != smt::Verdict::Proved) {
+      failures += std::string(smt::to_string(c.outcome.verdict)) + ": " + form_name + " (" + check_name +
+                  "): " + c.outcome.detail + "\n";
+    }
+    if (c.outcome.verdict == smt::Verdict::Counterexample) {
+      j["data_test"] = c.outcome.data_test;
+      if (!opts.out.empty()) {
+        auto path = write_counterexample(opts.out, file_stem(form_name, check_name), c.outcome.data_test);
+        if (path) {
+          j["data_file"] = *path;
+          failures += "  written to " + *path + " (reproduce: bpfdiff run " + *path + " --engine E)\n";
+        } else {
+          failures += "  cannot write it: " + path.error().message + "\n";
+        }
+      } else {
+        failures += c.outcome.data_test;
+      }
+    }
+    results.push_back(std::move(j));
+  }
+
+  const smt::MatrixCell* slowest = report.slowest();
+  std::string summary = std::to_string(forms->size()) + " forms x " + std::to_string(checks->size()) +
+                        (checks->size() == 1 ? " check: " : " checks: ") + std::to_string(report.cells.size()) +
+                        " proofs, " + std::to_string(report.count(smt::Verdict::Proved)) + " proved, " +
+                        std::to_string(report.count(smt::Verdict::Counterexample)) + " counterexamples, " +
+                        std::to_string(report.count(smt::Verdict::Unknown)) + " unknown, " +
+                        std::to_string(report.count(smt::Verdict::Error)) + " errors in " +
+                        duration(report.total_ns());
+  if (slowest != nullptr) {
+    summary += "; slowest " + std::string(isa::info(slowest->form).name) + " (" +
+               registry.checks()[slowest->check]->name() + ") " + duration(slowest->outcome.ns);
+  }
+
+  if (opts.json) {
+    nlohmann::ordered_json j;
+    j["result"] = report.all_proved() ? "proved" : "failed";
+    auto names = nlohmann::ordered_json::array();
+    for (std::size_t i : *checks) names.push_back(registry.checks()[i]->name());
+    j["checks"] = std::move(names);
+    j["forms"] = forms->size();
+    j["proofs"] = report.cells.size();
+    j["proved"] = report.count(smt::Verdict::Proved);
+    j["counterexamples"] = report.count(smt::Verdict::Counterexample);
+    j["unknown"] = report.count(smt::Verdict::Unknown);
+    j["errors"] = report.count(smt::Verdict::Error);
+    j["seconds"] = static_cast<double>(report.total_ns()) / 1e9;
+    if (slowest != nullptr) {
+      j["slowest"] = {{"form", std::string(isa::info(slowest->form).name)},
+                      {"check", registry.checks()[slowest->check]->name()},
+                      {"seconds", static_cast<double>(slowest->outcome.ns) / 1e9}};
+    } else {
+      j["slowest"] = nullptr;
+    }
+    j["results"] = std::move(results);
+    std::cout << j.dump() << "\n";
+    std::cerr << failures;
+  } else {
+    std::cout << failures << summary << "\n";
+  }
+  return report.all_proved() ? kExitOk : kExitRunFailed;
+}
+
+std::string hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
+  return buf;
+}
+
+int run_eval_command(const std::string& path) {
+  auto input = load_program_file(path, oracle::default_helpers());
+  if (!input) {
+    std::cerr << "error: " << input.error().message << "\n";
+    return kExitLoadFailed;
+  }
+  auto engine = oracle::make_engine("smt");
+  if (!engine) {
+    std::cerr << "error: " << engine.error().message << "\n";
+    return kExitLoadFailed;
+  }
+  oracle::EngineInput in;
+  if (input->data) in.memory = input->data->memory;
+  const oracle::Outcome o = (*engine)->run(input->program, in);
+  if (!o.loaded) {
+    std::cerr << "error: " << o.load_error << "\n";
+    return kExitLoadFailed;
+  }
+  for (std::size_t r = 0; r < o.regs.size(); ++r) std::cout << "r" << r << " = " << hex(o.regs[r]) << "\n";
+  std::cout << "instructions = " << o.instructions << "\n";
+  if (!o.ok()) {
+    std::cerr << "error: " << vm::describe(o.error) << "\n";
+    return kExitRunFailed;
+  }
+  if (input->data && input->data->result && *input->data->result != o.regs[0]) {
+    std::cerr << "mismatch: the test expects r0 = " << hex(*input->data->result) << "\n";
+    return kExitMismatch;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_smt_command(CLI::App& app, int& exit_code) {
+  CLI::App* smt_cmd = app.add_subcommand("smt", "The Z3 model of the ALU, byte-order and jump instructions.");
+  smt_cmd->require_subcommand(1);
+
+  auto opts = std::make_shared<CheckCommandOptions>();
+  CLI::App* check = smt_cmd->add_subcommand(
+      "check", "Prove every modelled form equal to the model, one column per implementation check.");
+  check->footer(
+      "Rows are the modelled forms (every ALU, ALU32, byte-order, JMP and JMP32 form of the\n"
+      "instruction table); columns are the registered checks. `interp` lifts the interpreter's\n"
+      "own semantic functions (vm/runtime/semantics_impl.hpp) into Z3 and proves them equal to\n"
+      "the model for all register values and immediates, C++-definedness included. A cell reads\n"
+      "`ok <time>`, COUNTEREXAMPLE, UNKNOWN (solver gave up) or ERROR; `-` where the check does\n"
+      "not apply. Each counterexample is printed (or, with --out, written) as a .data test that\n"
+      "runs the instruction on the operands found and expects the model's value:\n"
+      "`bpfdiff run FILE.data --engine E` reproduces it.\n"
+      "Exit status: 0 every proof holds, 1 a counterexample, unknown or error, 2 bad usage.\n"
+      "JSON (--json): {\"result\": \"proved\"|\"failed\", \"checks\", \"forms\", \"proofs\", \"proved\",\n"
+      "\"counterexamples\", \"unknown\", \"errors\", \"seconds\", \"slowest\": {\"form\", \"check\",\n"
+      "\"seconds\"}, \"results\": [{\"form\", \"check\", \"verdict\", \"seconds\", \"detail\", \"data_test\",\n"
+      "\"data_file\"}]}.");
+  check->add_option("--forms", opts->forms, "regex over form names, e.g. '^sdiv' or '32_'");
+  check->add_option("--checks", opts->checks, "regex over check (column) names, e.g. '^interp$'");
+  check->add_option("--out", opts->out, "directory to write counterexamples into as .data tests");
+  check->add_flag("--json", opts->json, "print one JSON object on stdout");
+  check->callback([opts, &exit_code] { exit_code = run_check_command(*opts); });
+
+  auto path = std::make_shared<std::string>();
+  CLI::App* eval = smt_cmd->add_subcommand(
+      "eval", "Run a loop-free ALU/JMP program on the model (same as `run --engine smt`).");
+  eval->footer(
+      "FILE: assembly, bytecode or a .data test (its memory is used, its expected r0 checked).\n"
+      "Prints r0..r10 and the instructions executed.\n"
+      "Exit status: 0 ran, 1 run-time error, 2 load error (also: a form the model does not\n"
+      "cover, a backward jump), 3 a .data test's r0 differs from the model's.");
+  eval->add_option("FILE", *path, "program file")->required();
+  eval->callback([path, &exit_code] { exit_code = run_eval_command(*path); });
+}
+
+}  // namespace bpfdiff::cli
