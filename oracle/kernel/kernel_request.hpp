@@ -41,6 +41,10 @@ struct KernelResponse {
   int32_t errno_value = 0;   // of BPF_PROG_LOAD or BPF_PROG_TEST_RUN
   std::string log;           // verifier log (on rejection) or a description of the failure
   std::array<uint64_t, 10> regs{};  // r0..r9 at exit (full 64 bits)
+  // Bit i: regs[i] was exported. The verifier treats r1..r5 as undefined
+  // after a call, so on programs with calls the kernel may not give them
+  // (see full_state_rewrite.hpp); they are then not comparable.
+  uint16_t regs_valid = 0x3ff;
   std::vector<uint8_t> memory;      // the memory after the run
   // Kernel addresses of memory[0] and of the entry frame pointer (r10) as the
   // program saw them, so pointer-valued registers translate into our VM's

@@ -1,0 +1,63 @@
+#pragma once
+// The few bpf(2) commands the kernel oracle needs, as raw syscalls on the
+// uapi header (linux-libc-dev) rather than through libbpf: the executor is
+// linked statically into the guest agent, and these four commands are all
+// it uses. Failures are reported as the errno value, never thrown.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+
+#include "vm/isa/raw.hpp"
+
+namespace bpfdiff::oracle::kernel {
+
+// An owned file descriptor (a map or a program).
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept;
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd();
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+// The outcome of one syscall: a descriptor or value when err == 0, else the errno.
+template <class T>
+struct SysResult {
+  T value{};
+  int err = 0;
+  bool ok() const { return err == 0; }
+};
+
+// A single-entry BPF_MAP_TYPE_ARRAY with BPF_F_MMAPABLE, so its one value is
+// read and written through mmap with no syscall per request.
+SysResult<Fd> create_mmapable_array(uint32_t value_size, const char* name);
+
+struct ProgLoad {
+  std::span<const isa::RawInsn> insns;
+  uint32_t prog_type = 0;
+  uint32_t prog_flags = 0;
+  // A verifier log is requested when log_buf is not empty (log_level 1).
+  std::span<char> log_buf;
+};
+SysResult<Fd> prog_load(const ProgLoad& load);
+
+// BPF_PROG_TEST_RUN with no context, data or repeat: what a
+// BPF_PROG_TYPE_SYSCALL program accepts. `value` is the program's 32-bit retval.
+SysResult<uint32_t> prog_test_run(int prog_fd);
+
+// "EACCES", "EINVAL", ... (or the number when unknown), for messages and
+// rejection reasons that must not depend on the C library's wording.
+std::string errno_name(int err);
+
+}  // namespace bpfdiff::oracle::kernel

@@ -1,0 +1,274 @@
+#include "oracle/kernel/full_state_rewrite.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <string>
+
+namespace bpfdiff::oracle::kernel {
+namespace {
+
+using isa::RawInsn;
+
+// Raw opcode facts the rewrite needs. It works on slots, not on our
+// validated forms, because the guest agent receives raw requests and must
+// hand whatever it cannot express back as Unsupported, not crash.
+constexpr uint8_t kClassLd = 0x00;
+constexpr uint8_t kClassLdx = 0x01;
+constexpr uint8_t kClassStx = 0x03;
+constexpr uint8_t kClassAlu32 = 0x04;
+constexpr uint8_t kClassJmp = 0x05;
+constexpr uint8_t kClassJmp32 = 0x06;
+constexpr uint8_t kClassAlu64 = 0x07;
+constexpr uint8_t kModeAbs = 0x20;
+constexpr uint8_t kModeInd = 0x40;
+constexpr uint8_t kModeAtomic = 0xc0;
+constexpr uint8_t kLddw = 0x18;
+constexpr uint8_t kJa = 0x05;
+constexpr uint8_t kGotol = 0x06;
+constexpr uint8_t kCall = 0x85;
+constexpr uint8_t kCallx = 0x8d;
+constexpr uint8_t kExit = 0x95;
+constexpr uint8_t kSrcMapValue = 2;  // BPF_PSEUDO_MAP_VALUE
+constexpr uint8_t kSrcFunc = 4;      // BPF_PSEUDO_FUNC (lddw) / BPF_PSEUDO_CALL is 1 (call)
+constexpr uint8_t kSrcLocalCall = 1;
+constexpr int32_t kAtomicFetch = 0x01;
+constexpr int32_t kAtomicCmpxchg = 0xf1;
+constexpr uint16_t kAllRegs = 0x3ff;      // r0..r9
+constexpr uint16_t kCallerSaved = 0x3e;   // r1..r5
+
+uint8_t cls(const RawInsn& i) {
+  return i.opcode & 0x07;
+}
+bool is_lddw(const RawInsn& i) {
+  return i.opcode == kLddw;
+}
+
+// Where the pc-relative target of a branch, call or lddw func lives.
+enum class TargetField : uint8_t { None, Off, Imm };
+
+TargetField target_field(const RawInsn& i) {
+  if (is_lddw(i)) return i.src == kSrcFunc ? TargetField::Imm : TargetField::None;
+  const uint8_t c = cls(i);
+  if (c != kClassJmp && c != kClassJmp32) return TargetField::None;
+  if (i.opcode == kGotol) return TargetField::Imm;
+  const uint8_t op = i.opcode & 0xf0;
+  if (op == 0x00) return c == kClassJmp ? TargetField::Off : TargetField::None;
+  if (op == 0x80) return i.opcode == kCall && i.src == kSrcLocalCall ? TargetField::Imm : TargetField::None;
+  if (op == 0x90) return TargetField::None;  // exit
+  if (op <= 0xd0) return TargetField::Off;   // conditional jumps
+  return TargetField::None;                  // 0xe0, 0xf0: no such jump; the kernel rejects it
+}
+
+int64_t target_of(const RawInsn& i, uint32_t pc) {
+  const int64_t delta = target_field(i) == TargetField::Imm ? int64_t{i.imm} : int64_t{i.off};
+  return int64_t{pc} + delta + 1;
+}
+
+// Slot indexes where instructions start (second lddw slots excluded).
+std::vector<uint32_t> instruction_starts(std::span<const RawInsn> p) {
+  std::vector<uint32_t> starts;
+  for (uint32_t pc = 0; pc < p.size(); pc += is_lddw(p[pc]) ? 2 : 1)
+    starts.push_back(pc);
+  return starts;
+}
+
+std::string at(uint32_t pc, const std::string& why) {
+  return "pc " + std::to_string(pc) + ": " + why;
+}
+
+// Registers an instruction leaves defined (gen) and undefined (kill) as
+// the verifier sees it. Missing a gen only makes the analysis conservative.
+void transfer(const RawInsn& i, uint16_t& regs) {
+  const uint8_t c = cls(i);
+  const auto bit = [](unsigned r) { return r < 10 ? static_cast<uint16_t>(1u << r) : uint16_t{0}; };
+  if (i.opcode == kCall || i.opcode == kCallx ||
+      (c == kClassLd && ((i.opcode & 0xe0) == kModeAbs || (i.opcode & 0xe0) == kModeInd))) {
+    regs = static_cast<uint16_t>((regs & ~kCallerSaved) | 1u);  // r0 = result, r1..r5 clobbered
+    return;
+  }
+  if (c == kClassAlu32 || c == kClassAlu64 || c == kClassLdx || is_lddw(i)) {
+    regs |= bit(i.dst);
+    return;
+  }
+  if (c == kClassStx && (i.opcode & 0xe0) == kModeAtomic) {
+    if (i.imm == kAtomicCmpxchg) {
+      regs |= 1u;
+    } else if (i.imm & kAtomicFetch) {
+      regs |= bit(i.src);
+    }
+  }
+}
+
+RawInsn mov64_imm(uint8_t dst, int32_t imm) {
+  return {0xb7, dst, 0, 0, imm};
+}
+RawInsn stxdw(uint8_t base, int16_t off, uint8_t src) {
+  return {0x7b, base, src, off, 0};
+}
+RawInsn ldxdw(uint8_t dst, uint8_t base, int16_t off) {
+  return {0x79, dst, base, off, 0};
+}
+RawInsn stdw_imm(uint8_t base, int16_t off, int32_t imm) {
+  return {0x7a, base, 0, off, imm};
+}
+void lddw_map_value(std::vector<RawInsn>& out, uint8_t dst, int fd) {
+  out.push_back({kLddw, dst, kSrcMapValue, 0, fd});
+  out.push_back({0, 0, 0, 0, 0});  // offset 0 into the value
+}
+int16_t word(uint32_t w) {
+  return static_cast<int16_t>(w * 8);
+}
+
+std::vector<RawInsn> prologue(const RewriteInput& in) {
+  std::vector<RawInsn> out;
+  if (in.memory_map_fd >= 0 && in.memory_size > 0) {
+    lddw_map_value(out, 1, in.memory_map_fd);
+  } else {
+    out.push_back(mov64_imm(1, 0));
+  }
+  out.push_back(mov64_imm(2, static_cast<int32_t>(in.memory_size)));
+  for (uint8_t r : {0, 3, 4, 5, 6, 7, 8, 9})
+    out.push_back(mov64_imm(r, 0));
+  return out;
+}
+
+// r0 goes to the reserved slot so r0 can hold the registers value's address.
+std::vector<RawInsn> epilogue(const RewriteInput& in, uint16_t regs_valid) {
+  std::vector<RawInsn> out;
+  out.push_back(stxdw(10, kSpillOffset, 0));
+  lddw_map_value(out, 0, in.regs_map_fd);
+  for (uint8_t r = 1; r <= 9; ++r) {
+    if (regs_valid & (1u << r)) out.push_back(stxdw(0, word(r), r));
+  }
+  out.push_back(stxdw(0, word(kFrameBaseWord), 10));
+  out.push_back(ldxdw(1, 10, kSpillOffset));
+  out.push_back(stxdw(0, word(0), 1));
+  if (in.memory_map_fd >= 0 && in.memory_size > 0) {
+    lddw_map_value(out, 1, in.memory_map_fd);
+    out.push_back(stxdw(0, word(kMemoryBaseWord), 1));
+  }
+  out.push_back(stdw_imm(0, word(kDoneWord), kEpilogueDone));
+  out.push_back(ldxdw(0, 10, kSpillOffset));  // the program's r0 is the test run's retval
+  out.push_back({kExit, 0, 0, 0, 0});
+  return out;
+}
+
+}  // namespace
+
+uint16_t registers_defined_at_exits(std::span<const RawInsn> p, uint32_t entry_end) {
+  const uint32_t end = std::min<uint32_t>(entry_end, static_cast<uint32_t>(p.size()));
+  // in[pc]: registers defined on every path to pc found so far (top = all).
+  std::vector<uint16_t> in(end, kAllRegs);
+  std::vector<bool> seen(end, false);
+  std::vector<uint32_t> work;
+  if (end == 0) return kAllRegs;
+  seen[0] = true;
+  work.push_back(0);
+  uint16_t at_exits = kAllRegs;
+  const auto flow = [&](uint32_t to, uint16_t regs) {
+    if (to >= end) return;  // leaves the entry function: the kernel rejects that anyway
+    const uint16_t met = seen[to] ? static_cast<uint16_t>(in[to] & regs) : regs;
+    if (seen[to] && met == in[to]) return;
+    seen[to] = true;
+    in[to] = met;
+    work.push_back(to);
+  };
+  while (!work.empty()) {
+    const uint32_t pc = work.back();
+    work.pop_back();
+    const RawInsn& i = p[pc];
+    uint16_t regs = in[pc];
+    if (i.opcode == kExit) {
+      continue;
+    }
+    transfer(i, regs);
+    const TargetField tf = target_field(i);
+    const bool is_jump = tf != TargetField::None && !is_lddw(i) && i.opcode != kCall;
+    if (is_jump) {
+      const int64_t t = target_of(i, pc);
+      if (t >= 0) flow(static_cast<uint32_t>(std::min<int64_t>(t, end)), regs);
+      const bool unconditional = i.opcode == kJa || i.opcode == kGotol;
+      if (unconditional) continue;
+    }
+    flow(pc + (is_lddw(i) ? 2 : 1), regs);
+  }
+  for (uint32_t pc = 0; pc < end; ++pc) {
+    if (seen[pc] && p[pc].opcode == kExit) at_exits &= in[pc];
+  }
+  return at_exits;
+}
+
+Result<RewrittenProgram> rewrite_full_state(const RewriteInput& in) {
+  const std::span<const RawInsn> p = in.program;
+  if (p.empty()) return make_error("the program is empty");
+  if (p.size() > std::numeric_limits<int32_t>::max() / 2) return make_error("the program is too long");
+  if (in.memory_size > static_cast<uint32_t>(std::numeric_limits<int32_t>::max())) {
+    return make_error("the memory is larger than an imm32 can describe");
+  }
+  const auto n = static_cast<uint32_t>(p.size());
+  const std::vector<uint32_t> starts = instruction_starts(p);
+
+  // Refuse what the recipe cannot give the same meaning; find where the
+  // first subprogram begins.
+  uint32_t entry_end = n;
+  for (uint32_t pc : starts) {
+    const RawInsn& i = p[pc];
+    if (is_lddw(i) && i.src != 0 && i.src != kSrcFunc) {
+      return make_error(at(pc, "lddw with src " + std::to_string(i.src) +
+                                   " names a map or kernel variable; the request carries none"));
+    }
+    if (i.opcode == kCall && i.src != kSrcLocalCall && !in.allow_helper_calls) {
+      return make_error(at(pc, i.src == 0 ? "helper calls are not run on the kernel (they are the "
+                                            "kernel's helpers, not ours)"
+                                          : "kfunc calls are not run on the kernel"));
+    }
+    if (target_field(i) == TargetField::None) continue;
+    const int64_t t = target_of(i, pc);
+    if (t < 0 || t >= n) return make_error(at(pc, "target " + std::to_string(t) + " is outside the program"));
+    const bool function_start = (is_lddw(i) || i.opcode == kCall);
+    if (function_start && t > 0) entry_end = std::min(entry_end, static_cast<uint32_t>(t));
+  }
+
+  RewrittenProgram out;
+  out.entry_end = entry_end;
+  out.regs_valid = registers_defined_at_exits(p, entry_end);
+  const std::vector<RawInsn> pro = prologue(in);
+  const std::vector<RawInsn> epi = epilogue(in, out.regs_valid);
+  out.prologue_slots = static_cast<uint32_t>(pro.size());
+  out.epilogue_slots = static_cast<uint32_t>(epi.size());
+
+  out.insns = pro;
+  out.insns.insert(out.insns.end(), p.begin(), p.begin() + entry_end);
+  out.insns.insert(out.insns.end(), epi.begin(), epi.end());
+  out.insns.insert(out.insns.end(), p.begin() + entry_end, p.end());
+
+  for (uint32_t pc : starts) {
+    RawInsn& i = out.insns[out.new_pc(pc)];
+    const int64_t from = out.new_pc(pc);
+    if (pc < entry_end && i.opcode == kExit) {
+      const int64_t delta = int64_t{out.epilogue_pc()} - from - 1;
+      if (delta <= std::numeric_limits<int16_t>::max()) {
+        i = {kJa, 0, 0, static_cast<int16_t>(delta), 0};
+      } else {
+        i = {kGotol, 0, 0, 0, static_cast<int32_t>(delta)};  // v4: kernels before 6.6 reject it
+      }
+      continue;
+    }
+    const TargetField tf = target_field(i);
+    if (tf == TargetField::None) continue;
+    const auto t = static_cast<uint32_t>(target_of(p[pc], pc));
+    const int64_t delta = int64_t{out.new_pc(t)} - from - 1;
+    if (tf == TargetField::Imm) {
+      i.imm = static_cast<int32_t>(delta);
+    } else if (delta >= std::numeric_limits<int16_t>::min() && delta <= std::numeric_limits<int16_t>::max()) {
+      i.off = static_cast<int16_t>(delta);
+    } else if (i.opcode == kJa) {
+      i = {kGotol, 0, 0, 0, static_cast<int32_t>(delta)};
+    } else {
+      return make_error(at(pc, "the branch offset no longer fits 16 bits after the epilogue is inserted"));
+    }
+  }
+  return out;
+}
+
+}  // namespace bpfdiff::oracle::kernel

@@ -1,0 +1,204 @@
+#include "oracle/kernel/kernel_executor.hpp"
+
+#include <linux/bpf.h>
+#include <sys/mman.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "oracle/kernel/full_state_rewrite.hpp"
+
+namespace bpfdiff::oracle::kernel {
+namespace {
+
+constexpr std::size_t kFirstLogBytes = std::size_t{64} << 10;
+// 6.1 fails a load whose log does not fit with ENOSPC (and keeps the head of
+// the log, losing the reason); newer kernels keep the tail. Either way the
+// buffer grows until the log fits or this cap is reached.
+constexpr std::size_t kMaxLogBytes = std::size_t{64} << 20;
+// Memory maps kept for reuse; generated inputs use a few dozen sizes.
+constexpr std::size_t kMaxMemoryMaps = 64;
+
+uint64_t elapsed_ns(std::chrono::steady_clock::time_point start) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+}
+
+std::string sys_error(const char* what, int err) {
+  return std::string(what) + ": " + errno_name(err) + ": " + std::strerror(err);
+}
+
+std::string uname_release() {
+  utsname u{};
+  if (uname(&u) != 0) return "unknown";
+  return u.release;
+}
+
+uint64_t load_u64(const uint8_t* p, uint32_t word) {
+  uint64_t v;
+  std::memcpy(&v, p + std::size_t{word} * 8, sizeof v);
+  return v;
+}
+
+}  // namespace
+
+Result<KernelExecutor::MappedValue> KernelExecutor::map_value(uint32_t value_size, const char* name) {
+  auto fd = create_mmapable_array(value_size, name);
+  if (!fd.ok()) return make_error(sys_error("bpf(BPF_MAP_CREATE)", fd.err));
+  const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  // An mmappable array's values start at offset 0 of the mapping, each
+  // rounded up to 8 bytes; the mapping must cover whole pages.
+  const std::size_t bytes = (std::size_t{value_size} + 7) / 8 * 8;
+  const std::size_t mapped = (bytes + page - 1) / page * page;
+  void* data = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_SHARED, fd.value.get(), 0);
+  if (data == MAP_FAILED) return make_error(sys_error("mmap of a BPF array", errno));
+  MappedValue v;
+  v.fd = std::move(fd.value);
+  v.data = static_cast<uint8_t*>(data);
+  v.mapped = mapped;
+  v.value_size = value_size;
+  return v;
+}
+
+void KernelExecutor::unmap(MappedValue& v) {
+  if (v.data != nullptr) munmap(v.data, v.mapped);
+  v.data = nullptr;
+}
+
+Result<std::unique_ptr<KernelExecutor>> KernelExecutor::create(const ExecutorOptions& options) {
+  auto regs = map_value(kRegsValueSize, "bpfdiff_regs");
+  if (!regs) return regs.error();
+  return std::unique_ptr<KernelExecutor>(
+      new KernelExecutor(options, std::move(regs).value(), uname_release()));
+}
+
+KernelExecutor::KernelExecutor(const ExecutorOptions& options, MappedValue regs, std::string release)
+    : options_(options), regs_(std::move(regs)), jit_(options.sysctl_dir), release_(std::move(release)) {}
+
+KernelExecutor::~KernelExecutor() {
+  unmap(regs_);
+  for (auto& [size, v] : memory_maps_)
+    unmap(v);
+}
+
+Result<KernelExecutor::MappedValue*> KernelExecutor::memory_map(uint32_t size) {
+  if (auto it = memory_maps_.find(size); it != memory_maps_.end()) return &it->second;
+  if (memory_maps_.size() >= kMaxMemoryMaps) {
+    unmap(memory_maps_.begin()->second);
+    memory_maps_.erase(memory_maps_.begin());
+  }
+  auto v = map_value(size, "bpfdiff_mem");
+  if (!v) return v.error();
+  return &memory_maps_.emplace(size, std::move(v).value()).first->second;
+}
+
+std::string KernelExecutor::verifier_log(std::span<const isa::RawInsn> insns) {
+  if (log_buf_.empty()) log_buf_.resize(kFirstLogBytes);
+  for (;;) {
+    ProgLoad load{insns, BPF_PROG_TYPE_SYSCALL, BPF_F_SLEEPABLE, log_buf_};
+    auto fd = prog_load(load);
+    const bool truncated = fd.err == ENOSPC;
+    if (!truncated || log_buf_.size() >= kMaxLogBytes) {
+      std::string log(log_buf_.data(), strnlen(log_buf_.data(), log_buf_.size()));
+      if (fd.ok()) log += "\n(the load with a log succeeded: the rejection did not reproduce)";
+      if (truncated) log += "\n(log truncated at " + std::to_string(log_buf_.size()) + " bytes)";
+      return log;
+    }
+    log_buf_.resize(log_buf_.size() * 2);
+  }
+}
+
+void KernelExecutor::run_loaded(int prog_fd, const std::vector<uint8_t>& memory, MappedValue* mem,
+                                uint16_t regs_valid, KernelResponse& out) {
+  std::memset(regs_.data, 0, kRegsValueSize);
+  if (mem != nullptr) std::memcpy(mem->data, memory.data(), memory.size());
+  auto run = prog_test_run(prog_fd);
+  if (!run.ok()) {
+    out.verdict = KernelVerdict::Failed;
+    out.errno_value = run.err;
+    out.log = sys_error("bpf(BPF_PROG_TEST_RUN)", run.err);
+    return;
+  }
+  if (load_u64(regs_.data, kDoneWord) != static_cast<uint64_t>(kEpilogueDone)) {
+    out.verdict = KernelVerdict::Failed;
+    out.log = "the test run returned without reaching the epilogue";
+    return;
+  }
+  out.verdict = KernelVerdict::Accepted;
+  out.retval = run.value;
+  out.regs_valid = regs_valid;
+  for (uint32_t r = 0; r < out.regs.size(); ++r)
+    out.regs[r] = (regs_valid & (1u << r)) ? load_u64(regs_.data, r) : 0;
+  out.frame_base = load_u64(regs_.data, kFrameBaseWord);
+  out.memory_base = mem != nullptr ? load_u64(regs_.data, kMemoryBaseWord) : 0;
+  if (mem != nullptr) out.memory.assign(mem->data, mem->data + memory.size());
+}
+
+KernelResponse KernelExecutor::execute(const KernelRequest& request) {
+  const auto start = std::chrono::steady_clock::now();
+  KernelResponse out;
+  out.kernel_release = release_;
+  out.memory = request.memory;
+  const auto finish = [&](KernelVerdict verdict, std::string log) {
+    out.verdict = verdict;
+    out.log = std::move(log);
+    out.duration_ns = elapsed_ns(start);
+    return out;
+  };
+
+  if (auto r = jit_.apply(request.flags); !r) return finish(KernelVerdict::Failed, r.error().message);
+  if (request.memory.size() > UINT32_MAX) return finish(KernelVerdict::Unsupported, "the memory is too large");
+  const auto size = static_cast<uint32_t>(request.memory.size());
+  MappedValue* mem = nullptr;
+  if (size > 0) {
+    auto m = memory_map(size);
+    if (!m) return finish(KernelVerdict::Failed, m.error().message);
+    mem = *m;
+  }
+
+  RewriteInput rewrite_in;
+  rewrite_in.program = request.program;
+  rewrite_in.regs_map_fd = regs_.fd.get();
+  rewrite_in.memory_map_fd = mem != nullptr ? mem->fd.get() : -1;
+  rewrite_in.memory_size = size;
+  rewrite_in.allow_helper_calls = options_.allow_helper_calls;
+  auto rewritten = rewrite_full_state(rewrite_in);
+  if (!rewritten) return finish(KernelVerdict::Unsupported, rewritten.error().message);
+
+  auto prog = prog_load(ProgLoad{rewritten->insns, BPF_PROG_TYPE_SYSCALL, BPF_F_SLEEPABLE, {}});
+  if (!prog.ok()) {
+    out.errno_value = prog.err;
+    if (prog.err == EPERM) {
+      return finish(KernelVerdict::Failed, sys_error("bpf(BPF_PROG_LOAD)", prog.err));
+    }
+    std::string log = (request.flags & kWantLogOnReject) ? verifier_log(rewritten->insns) : std::string();
+    return finish(KernelVerdict::Rejected, std::move(log));
+  }
+  run_loaded(prog.value.get(), request.memory, mem, rewritten->regs_valid, out);
+  out.duration_ns = elapsed_ns(start);
+  return out;
+}
+
+Result<void> probe_kernel() {
+  auto executor = KernelExecutor::create();
+  if (!executor) return executor.error();
+  KernelRequest request;
+  request.program = {{0xb7, 0, 0, 0, 42}, {0x95, 0, 0, 0, 0}};  // mov r0, 42; exit
+  const KernelResponse r = (*executor)->execute(request);
+  if (r.verdict == KernelVerdict::Accepted && r.regs[0] == 42) return {};
+  switch (r.verdict) {
+    case KernelVerdict::Accepted:
+      return make_error("a probe program returned " + std::to_string(r.regs[0]) + " instead of 42");
+    case KernelVerdict::Rejected:
+      return make_error("a probe program was rejected (" + errno_name(r.errno_value) + "): " + r.log);
+    case KernelVerdict::Unsupported:
+    case KernelVerdict::Failed:
+      break;
+  }
+  return make_error(r.log);
+}
+
+}  // namespace bpfdiff::oracle::kernel

@@ -1,0 +1,78 @@
+#pragma once
+// The kernel executor: takes a KernelRequest, loads the program into the
+// running kernel with the full-state recipe (full_state_rewrite.hpp), runs
+// it once with BPF_PROG_TEST_RUN and returns the verdict and the whole final
+// state. Used directly by the `kernel-host` engine and, linked statically,
+// by the agent inside a QEMU guest; it depends only on vm/isa and the uapi
+// headers.
+//
+// Speed: the registers map and one memory map per memory size are created
+// once and reused; values go in and out through mmap, so a request costs
+// the load, the test run and a close. The verifier log is asked for only
+// after a rejection (logging every load costs about 3x).
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "oracle/kernel/bpf_syscall.hpp"
+#include "oracle/kernel/jit_sysctl.hpp"
+#include "oracle/kernel/kernel_request.hpp"
+#include "vm/util/result.hpp"
+
+namespace bpfdiff::oracle::kernel {
+
+struct ExecutorOptions {
+  // See RewriteInput::allow_helper_calls: off on the host, where a random
+  // helper call could act on this process.
+  bool allow_helper_calls = false;
+  // Where bpf_jit_enable and bpf_jit_harden live.
+  std::string sysctl_dir = "/proc/sys/net/core";
+};
+
+class KernelExecutor {
+ public:
+  // Creates the registers map; fails with the reason bpf() is unusable here
+  // (no permission, no BPF syscall, no mmappable arrays, ...).
+  static Result<std::unique_ptr<KernelExecutor>> create(const ExecutorOptions& options = {});
+  ~KernelExecutor();
+  KernelExecutor(const KernelExecutor&) = delete;
+  KernelExecutor& operator=(const KernelExecutor&) = delete;
+
+  // Never fails as a call: every problem is a verdict (Rejected,
+  // Unsupported, Failed) with the reason in `log`.
+  KernelResponse execute(const KernelRequest& request);
+
+  const std::string& kernel_release() const { return release_; }
+
+ private:
+  // One mmapped single-entry array.
+  struct MappedValue {
+    Fd fd;
+    uint8_t* data = nullptr;
+    std::size_t mapped = 0;
+    uint32_t value_size = 0;
+  };
+  KernelExecutor(const ExecutorOptions& options, MappedValue regs, std::string release);
+  static Result<MappedValue> map_value(uint32_t value_size, const char* name);
+  static void unmap(MappedValue& v);
+  Result<MappedValue*> memory_map(uint32_t size);
+  std::string verifier_log(std::span<const isa::RawInsn> insns);
+  void run_loaded(int prog_fd, const std::vector<uint8_t>& memory, MappedValue* mem, uint16_t regs_valid,
+                  KernelResponse& out);
+
+  ExecutorOptions options_;
+  MappedValue regs_;
+  std::map<uint32_t, MappedValue> memory_maps_;  // by value size
+  JitSysctl jit_;
+  std::string release_;
+  std::vector<char> log_buf_;
+};
+
+// Whether programs can be loaded and run here: a two-instruction
+// BPF_PROG_TYPE_SYSCALL program is loaded and test-run. The error is the
+// reason, e.g. "bpf(BPF_PROG_LOAD): EPERM: Operation not permitted".
+Result<void> probe_kernel();
+
+}  // namespace bpfdiff::oracle::kernel
