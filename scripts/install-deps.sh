@@ -13,7 +13,7 @@ packages=(
   # fuzzing
   afl++
   # kernel oracle guest
-  qemu-system-x86 busybox-static cpio
+  qemu-system-x86 busybox-static cpio kmod xz-utils
 )
 
 missing=()

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   add_repro_command(app, exit_code);
   add_gate_command(app, exit_code);
   add_smt_command(app, exit_code);
+  add_guest_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,326 @@
+// `bpfdiff guest build|status|boot|run|measure`: the QEMU guests of the
+// kernel oracle (oracle/kernel/guest/).
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "oracle/cli/commands.hpp"
+#include "oracle/cli/exit_codes.hpp"
+#include "oracle/cli/hex.hpp"
+#include "oracle/cli/input.hpp"
+#include "oracle/engine.hpp"
+#include "oracle/kernel/guest/guest_service.hpp"
+
+#ifndef BPFDIFF_SOURCE_DIR
+#error "BPFDIFF_SOURCE_DIR must name the source tree (set by CMake)"
+#endif
+
+namespace bpfdiff::cli {
+namespace {
+
+namespace guest = oracle::kernel::guest;
+using oracle::kernel::KernelRequest;
+using oracle::kernel::KernelResponse;
+using oracle::kernel::KernelVerdict;
+using Ms = std::chrono::duration<double, std::milli>;
+
+struct GuestCommandOptions {
+  // build
+  std::string kernel;
+  bool backports = false;
+  // pool
+  std::string image_dir = guest::default_image_dir();
+  std::size_t guests = 1;
+  std::string accel = "auto";
+  std::string findings_dir = guest::options_from_environment().findings_dir;
+  // run
+  std::string input;
+  std::string mem_hex;
+  std::string mem_file;
+  bool interp = false;
+  bool harden = false;
+  uint64_t repeat = 1;
+  bool json = false;
+  // measure
+  uint64_t requests = 2000;
+  bool faults = false;
+};
+
+Result<guest::GuestServiceOptions> service_options(const GuestCommandOptions& o) {
+  guest::GuestServiceOptions s = guest::options_from_environment();
+  s.image_dir = o.image_dir;
+  s.guests = o.guests;
+  s.findings_dir = o.findings_dir;
+  auto accel = guest::parse_accel(o.accel);
+  if (!accel) return accel.error();
+  s.accel = *accel;
+  if (o.faults) s.extra_cmdline = guest::kFaultsAllowedArg;
+  return s;
+}
+
+const char* verdict_name(KernelVerdict v) {
+  switch (v) {
+    case KernelVerdict::Accepted: return "accepted";
+    case KernelVerdict::Rejected: return "rejected";
+    case KernelVerdict::Unsupported: return "unsupported";
+    case KernelVerdict::Failed: return "failed";
+  }
+  return "unknown";
+}
+
+Result<std::unique_ptr<guest::GuestService>> start_service(const GuestCommandOptions& o, bool quiet) {
+  auto options = service_options(o);
+  if (!options) return options.error();
+  if (!quiet) std::cerr << "booting " << o.guests << " guest(s) from " << o.image_dir << " ...\n";
+  auto service = guest::GuestService::start(*options);
+  if (service && !quiet && !(*service)->notes().empty()) std::cerr << "note: " << (*service)->notes() << "\n";
+  return service;
+}
+
+int run_build(const GuestCommandOptions& o) {
+  std::string command = "bash '" + std::string(BPFDIFF_SOURCE_DIR) + "/scripts/build-guest.sh'";
+  if (!o.kernel.empty()) command += " --kernel '" + o.kernel + "'";
+  if (o.backports) command += " --backports";
+  const int status = std::system(command.c_str());
+  return status == 0 ? kExitOk : kExitRunFailed;
+}
+
+int run_status(const GuestCommandOptions& o) {
+  auto image = guest::find_guest_image(o.image_dir);
+  auto qemu = guest::probe_qemu("qemu-system-x86_64");
+  nlohmann::ordered_json j;
+  j["image_dir"] = o.image_dir;
+  j["image"] = image ? image->release : "missing: " + image.error().message;
+  j["qemu"] = qemu ? "ok" : qemu.error().message;
+  j["kvm_device"] = guest::kvm_device_usable();
+  j["engines"] = image && qemu ? "available" : "unavailable";
+  if (o.json) {
+    std::cout << j.dump() << "\n";
+  } else {
+    for (const auto& [key, value] : j.items())
+      std::cout << key << ": " << (value.is_string() ? value.get<std::string>() : value.dump()) << "\n";
+  }
+  return image && qemu ? kExitOk : kExitRunFailed;
+}
+
+int run_boot(const GuestCommandOptions& o) {
+  const auto began = std::chrono::steady_clock::now();
+  auto service = start_service(o, o.json);
+  if (!service) {
+    std::cerr << "error: " << service.error().message << "\n";
+    return kExitRunFailed;
+  }
+  const guest::PoolStats s = (*service)->pool().stats();
+  nlohmann::ordered_json j;
+  j["kernel_release"] = (*service)->pool().kernel_release();
+  j["vmm"] = (*service)->pool().describe();
+  j["guests"] = (*service)->pool().live_guests();
+  j["boot_ms"] = s.last_boot_ms;
+  j["snapshot_ms"] = s.snapshot_ms;
+  j["total_ms"] = Ms(std::chrono::steady_clock::now() - began).count();
+  j["accel"] = (*service)->accel_used();
+  j["notes"] = (*service)->notes();
+  j["agent_notes"] = s.agent_notes;
+  if (o.json) {
+    std::cout << j.dump() << "\n";
+  } else {
+    std::cout << "kernel " << j["kernel_release"].get<std::string>() << " (" << j["vmm"].get<std::string>() << "): "
+              << j["guests"].dump() << " guest(s) up; boot to first reply " << s.last_boot_ms
+              << " ms, snapshot " << s.snapshot_ms << " ms\n";
+    if (s.snapshot_ms == 0) std::cout << "no snapshot: guests will be recovered by cold boots\n";
+    if (!s.agent_notes.empty()) std::cout << "agent notes:\n" << s.agent_notes;
+  }
+  return kExitOk;
+}
+
+Result<KernelRequest> request_from(const GuestCommandOptions& o) {
+  auto input = load_program_file(o.input, oracle::default_helpers());
+  if (!input) return input.error();
+  if (input->program.entry != 0) return make_error("the kernel runs programs from their first slot; this one starts elsewhere");
+  KernelRequest r;
+  r.program = input->program.slots;
+  if (!o.mem_hex.empty()) {
+    auto bytes = parse_hex_arg(o.mem_hex);
+    if (!bytes) return make_error("--mem: " + bytes.error().message);
+    r.memory = *bytes;
+  } else if (!o.mem_file.empty()) {
+    auto bytes = read_file(o.mem_file);
+    if (!bytes) return bytes.error();
+    r.memory = *bytes;
+  } else if (input->data) {
+    r.memory = input->data->memory;
+  }
+  if (o.interp) r.flags |= oracle::kernel::kJitDisable;
+  if (o.harden) r.flags |= oracle::kernel::kJitHarden;
+  return r;
+}
+
+nlohmann::ordered_json response_json(const KernelResponse& r) {
+  nlohmann::ordered_json j;
+  j["verdict"] = verdict_name(r.verdict);
+  j["errno"] = r.errno_value;
+  j["r0"] = hex_u64(r.regs[0]);
+  nlohmann::ordered_json regs = nlohmann::ordered_json::array();
+  for (uint64_t v : r.regs) regs.push_back(hex_u64(v));
+  j["regs"] = regs;
+  j["memory"] = hex_spaced(r.memory);
+  j["retval"] = r.retval;
+  j["kernel_release"] = r.kernel_release;
+  j["log"] = r.log;
+  return j;
+}
+
+int run_run(const GuestCommandOptions& o) {
+  auto request = request_from(o);
+  if (!request) {
+    std::cerr << "error: " << request.error().message << "\n";
+    return kExitLoadFailed;
+  }
+  auto service = start_service(o, true);
+  if (!service) {
+    std::cerr << "error: " << service.error().message << "\n";
+    return kExitRunFailed;
+  }
+  KernelResponse last;
+  const auto began = std::chrono::steady_clock::now();
+  for (uint64_t i = 0; i < o.repeat; ++i) last = (*service)->pool().execute(*request);
+  const double ms = Ms(std::chrono::steady_clock::now() - began).count();
+  if (o.json) {
+    nlohmann::ordered_json j = response_json(last);
+    j["runs"] = o.repeat;
+    j["programs_per_s"] = o.repeat / (ms / 1000.0);
+    std::cout << j.dump() << "\n";
+  } else {
+    std::cout << "kernel " << last.kernel_release << ": " << verdict_name(last.verdict);
+    if (last.errno_value != 0) std::cout << " (errno " << last.errno_value << ")";
+    std::cout << "\n";
+    if (last.verdict == KernelVerdict::Accepted) {
+      for (std::size_t i = 0; i < last.regs.size(); ++i) std::cout << "r" << i << " = " << hex_u64(last.regs[i]) << "\n";
+      if (!last.memory.empty()) std::cout << "memory: " << hex_spaced(last.memory) << "\n";
+    }
+    if (!last.log.empty()) std::cout << last.log << (last.log.back() == '\n' ? "" : "\n");
+    if (o.repeat > 1) std::cerr << o.repeat << " runs: " << o.repeat / (ms / 1000.0) << " programs/s\n";
+  }
+  return last.verdict == KernelVerdict::Accepted ? kExitOk : kExitRunFailed;
+}
+
+// Programs per second through one guest: a short ALU program with memory, so
+// each request is a load, a run and the state coming back.
+double throughput(guest::GuestPool& pool, uint64_t requests, uint32_t flags, std::string& error) {
+  KernelRequest r;
+  r.flags = flags;
+  r.program = {{0xb7, 0, 0, 0, 7}, {0x07, 0, 0, 0, 35}, {0x61, 3, 1, 0, 0}, {0x0f, 0, 3, 0, 0}, {0x95, 0, 0, 0, 0}};
+  r.memory = {1, 0, 0, 0, 0, 0, 0, 0};
+  const auto began = std::chrono::steady_clock::now();
+  for (uint64_t i = 0; i < requests; ++i) {
+    const KernelResponse resp = pool.execute(r);
+    if (resp.verdict != KernelVerdict::Accepted || resp.regs[0] != 43) {
+      error = std::string(verdict_name(resp.verdict)) + ", r0 " + hex_u64(resp.regs[0]) + ": " + resp.log;
+      return 0;
+    }
+  }
+  return static_cast<double>(requests) / std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+}
+
+int run_measure(GuestCommandOptions o) {
+  o.guests = 1;
+  o.faults = true;  // the recovery measurement panics the guest on purpose
+  auto service = start_service(o, o.json);
+  if (!service) {
+    std::cerr << "error: " << service.error().message << "\n";
+    return kExitRunFailed;
+  }
+  guest::GuestPool& pool = (*service)->pool();
+  nlohmann::ordered_json j;
+  j["kernel_release"] = pool.kernel_release();
+  j["vmm"] = pool.describe();
+  j["boot_ms"] = pool.stats().last_boot_ms;
+  j["snapshot_ms"] = pool.stats().snapshot_ms;
+  std::string error;
+  j["jit_programs_per_s"] = throughput(pool, o.requests, 0, error);
+  j["interp_programs_per_s"] = throughput(pool, o.requests, oracle::kernel::kJitDisable, error);
+  const auto began = std::chrono::steady_clock::now();
+  auto finding = pool.inject_fault(guest::FaultKind::Panic);
+  j["panic_recovery_ms"] = Ms(std::chrono::steady_clock::now() - began).count();
+  j["restore_ms"] = pool.stats().last_restore_ms;
+  j["panic_finding"] = finding ? *finding : "error: " + finding.error().message;
+  if (!error.empty()) j["error"] = error;
+  if (o.json) {
+    std::cout << j.dump() << "\n";
+  } else {
+    for (const auto& [key, value] : j.items())
+      std::cout << key << ": " << (value.is_string() ? value.get<std::string>() : value.dump()) << "\n";
+  }
+  return error.empty() && finding ? kExitOk : kExitRunFailed;
+}
+
+void add_pool_options(CLI::App* cmd, GuestCommandOptions& o) {
+  cmd->add_option("--image", o.image_dir, "guest image directory (env BPFDIFF_GUEST_DIR)")->capture_default_str();
+  cmd->add_option("--accel", o.accel, "auto: KVM when a probe boot works, else TCG; tcg; kvm")
+      ->check(CLI::IsMember({"auto", "tcg", "kvm"}))
+      ->capture_default_str();
+  cmd->add_option("--findings", o.findings_dir, "where guest panics, oopses and hangs are written")
+      ->capture_default_str();
+}
+
+}  // namespace
+
+void add_guest_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<GuestCommandOptions>();
+  CLI::App* cmd = app.add_subcommand("guest", "Build, boot and use the QEMU guests of the kernel oracle.");
+  cmd->require_subcommand(1);
+  cmd->footer(
+      "The kernel-qemu and kernel-qemu-interp engines run programs in these guests: a Debian cloud\n"
+      "kernel under QEMU whose /init is bpfdiff-agent. `guest build` makes the image once\n"
+      "(scripts/build-guest.sh); the engines then boot guests on demand. A guest that panics,\n"
+      "oopses or hangs is written to --findings first, then restored from its snapshot.\n"
+      "Environment: BPFDIFF_GUEST_DIR, BPFDIFF_GUEST_POOL (guests per process),\n"
+      "BPFDIFF_GUEST_ACCEL (auto|tcg|kvm), BPFDIFF_FINDINGS_DIR.");
+
+  CLI::App* build = cmd->add_subcommand("build", "Build (or reuse) the guest image: scripts/build-guest.sh.");
+  build->add_option("--kernel", o->kernel, "Debian kernel image package (default: the pinned 6.1 cloud kernel)");
+  build->add_flag("--backports", o->backports, "take the package from bookworm-backports (private apt config)");
+  build->callback([o, &exit_code] { exit_code = run_build(*o); });
+
+  CLI::App* status = cmd->add_subcommand("status", "Whether the guest engines can run here (image, QEMU, KVM).");
+  status->add_option("--image", o->image_dir, "guest image directory")->capture_default_str();
+  status->add_flag("--json", o->json, "print one JSON object");
+  status->callback([o, &exit_code] { exit_code = run_status(*o); });
+
+  CLI::App* boot = cmd->add_subcommand("boot", "Boot guests (with their snapshots), report the times, stop them.");
+  add_pool_options(boot, *o);
+  boot->add_option("--guests", o->guests, "guests to boot in parallel")->check(kAtLeastOne)->capture_default_str();
+  boot->add_flag("--json", o->json, "print one JSON object");
+  boot->callback([o, &exit_code] { exit_code = run_boot(*o); });
+
+  CLI::App* run = cmd->add_subcommand("run", "Run one program in a guest kernel; print its verdict and state.");
+  add_pool_options(run, *o);
+  run->add_option("FILE", o->input, "program: assembly, raw bytecode or a .data test")->required();
+  auto* mem = run->add_option("--mem", o->mem_hex, "input memory as hex");
+  auto* mem_file = run->add_option("--mem-file", o->mem_file, "input memory: the raw bytes of this file");
+  mem->excludes(mem_file);
+  mem_file->excludes(mem);
+  run->add_flag("--interp", o->interp, "the kernel interpreter (bpf_jit_enable=0) instead of its JIT");
+  run->add_flag("--harden", o->harden, "bpf_jit_harden=2 (constant blinding)");
+  run->add_option("--repeat", o->repeat, "run N times and report programs per second")->check(kAtLeastOne);
+  run->add_flag("--json", o->json, "print one JSON object");
+  run->callback([o, &exit_code] { exit_code = run_run(*o); });
+
+  CLI::App* measure = cmd->add_subcommand(
+      "measure", "Boot time, snapshot time, programs/s (kernel JIT and interpreter), panic recovery time.");
+  add_pool_options(measure, *o);
+  measure->add_option("--requests", o->requests, "requests per throughput measurement")
+      ->check(kAtLeastOne)
+      ->capture_default_str();
+  measure->add_flag("--json", o->json, "print one JSON object");
+  measure->callback([o, &exit_code] { exit_code = run_measure(*o); });
+}
+
+}  // namespace bpfdiff::cli

@@ -1,0 +1,87 @@
+#include "oracle/kernel/guest/agent_client.hpp"
+
+namespace bpfdiff::oracle::kernel::guest {
+
+const char* reply_status_name(ReplyStatus status) {
+  switch (status) {
+    case ReplyStatus::Ok: return "ok";
+    case ReplyStatus::Timeout: return "timeout";
+    case ReplyStatus::Closed: return "closed";
+    case ReplyStatus::ProtocolError: return "protocol error";
+    case ReplyStatus::AgentError: return "agent error";
+  }
+  return "unknown";
+}
+
+namespace {
+
+template <class T, class U>
+Reply<T> failed_like(const Reply<U>& from) {
+  return Reply<T>{from.status, T{}, from.error};
+}
+
+}  // namespace
+
+Reply<Frame> AgentClient::exchange(MessageType type, std::span<const uint8_t> payload, Clock::time_point deadline) {
+  const uint64_t id = next_id_++;
+  if (auto sent = stream_.write(type, id, payload, deadline); !sent) {
+    const bool timed_out = Clock::now() >= deadline;
+    return {timed_out ? ReplyStatus::Timeout : ReplyStatus::Closed, {}, sent.error().message};
+  }
+  for (;;) {
+    ReadOutcome in = stream_.read(deadline);
+    switch (in.kind) {
+      case ReadOutcome::Kind::Frame: break;
+      case ReadOutcome::Kind::Malformed: return {ReplyStatus::ProtocolError, {}, "malformed reply: " + in.error};
+      case ReadOutcome::Kind::Closed:
+        return {ReplyStatus::Closed, {}, in.error.empty() ? "the agent closed the channel" : in.error};
+      case ReadOutcome::Kind::Timeout: return {ReplyStatus::Timeout, {}, "no reply within the deadline"};
+      case ReadOutcome::Kind::Failed: return {ReplyStatus::Closed, {}, in.error};
+    }
+    // A reply to an earlier request that timed out on our side arrives late;
+    // it answers nothing any more, so it is dropped.
+    if (in.frame.id < id) continue;
+    if (in.frame.id != id)
+      return {ReplyStatus::ProtocolError, {}, "reply for request " + std::to_string(in.frame.id) + " while waiting for " +
+                                                  std::to_string(id)};
+    if (in.frame.type == MessageType::Error) {
+      auto message = decode_error(in.frame.payload);
+      return {ReplyStatus::AgentError, {}, message ? *message : message.error().message};
+    }
+    return {ReplyStatus::Ok, std::move(in.frame), {}};
+  }
+}
+
+Reply<HelloInfo> AgentClient::hello(Clock::time_point deadline) {
+  auto r = exchange(MessageType::Hello, {}, deadline);
+  if (!r.ok()) return failed_like<HelloInfo>(r);
+  if (r.value.type != MessageType::HelloReply)
+    return {ReplyStatus::ProtocolError, {}, std::string("expected a hello reply, got ") + message_type_name(r.value.type)};
+  auto info = decode_hello_info(r.value.payload);
+  if (!info) return {ReplyStatus::ProtocolError, {}, info.error().message};
+  if (info->version != kProtocolVersion)
+    return {ReplyStatus::ProtocolError, {}, "agent speaks protocol version " + std::to_string(info->version)};
+  return {ReplyStatus::Ok, std::move(*info), {}};
+}
+
+Reply<KernelResponse> AgentClient::execute(const KernelRequest& request, Clock::time_point deadline) {
+  const std::vector<uint8_t> payload = encode_request(request);
+  auto r = exchange(MessageType::Request, payload, deadline);
+  if (!r.ok()) return failed_like<KernelResponse>(r);
+  if (r.value.type != MessageType::Response)
+    return {ReplyStatus::ProtocolError, {}, std::string("expected a response, got ") + message_type_name(r.value.type)};
+  auto response = decode_response(r.value.payload);
+  if (!response) return {ReplyStatus::ProtocolError, {}, response.error().message};
+  return {ReplyStatus::Ok, std::move(*response), {}};
+}
+
+Reply<bool> AgentClient::inject_fault(FaultKind kind, Clock::time_point deadline) {
+  const std::vector<uint8_t> payload = encode_fault(kind);
+  auto r = exchange(MessageType::Fault, payload, deadline);
+  if (!r.ok()) return failed_like<bool>(r);
+  if (r.value.type != MessageType::Fault || !r.value.payload.empty())
+    return {ReplyStatus::ProtocolError, false, "unexpected reply to a fault request"};
+  return {ReplyStatus::Ok, true, {}};
+}
+
+}  // namespace bpfdiff::oracle::kernel::guest

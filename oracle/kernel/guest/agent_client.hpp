@@ -1,0 +1,49 @@
+#pragma once
+// The host's end of the protocol: one request at a time over a connected
+// stream, each with a deadline. Failures are classified because the pool
+// reacts differently to each: a timeout means the guest hangs, a closed
+// stream that it died, a protocol error that the agent is confused.
+#include <string>
+
+#include "oracle/kernel/guest/frame_stream.hpp"
+#include "oracle/kernel/guest/protocol.hpp"
+
+namespace bpfdiff::oracle::kernel::guest {
+
+enum class ReplyStatus {
+  Ok,
+  Timeout,        // no reply before the deadline
+  Closed,         // the stream ended or broke: the guest (or its VMM) is gone
+  ProtocolError,  // a reply that is not the one expected, or malformed
+  AgentError,     // the agent answered with an Error message
+};
+const char* reply_status_name(ReplyStatus status);
+
+template <class T>
+struct Reply {
+  ReplyStatus status = ReplyStatus::ProtocolError;
+  T value{};
+  std::string error;
+  bool ok() const { return status == ReplyStatus::Ok; }
+};
+
+class AgentClient {
+ public:
+  // Does not own `fd`.
+  explicit AgentClient(int fd) : stream_(fd) {}
+
+  Reply<HelloInfo> hello(Clock::time_point deadline);
+  Reply<KernelResponse> execute(const KernelRequest& request, Clock::time_point deadline);
+  // Test only: asks the agent to panic or hang its guest. Ok means the agent
+  // acknowledged the fault before performing it.
+  Reply<bool> inject_fault(FaultKind kind, Clock::time_point deadline);
+
+ private:
+  // Sends one frame and waits for the frame answering it.
+  Reply<Frame> exchange(MessageType type, std::span<const uint8_t> payload, Clock::time_point deadline);
+
+  FrameStream stream_;
+  uint64_t next_id_ = 1;
+};
+
+}  // namespace bpfdiff::oracle::kernel::guest

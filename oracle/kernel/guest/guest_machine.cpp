@@ -1,0 +1,202 @@
+#include "oracle/kernel/guest/guest_machine.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <filesystem>
+#include <fstream>
+
+namespace bpfdiff::oracle::kernel::guest {
+namespace {
+
+using Ms = std::chrono::duration<double, std::milli>;
+
+// Console output kept per failure: the end matters most (the panic itself).
+constexpr uint64_t kMaxConsoleBytes = 256 * 1024;
+
+uint64_t file_size(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
+}  // namespace
+
+const char* guest_failure_name(GuestFailureKind kind) {
+  switch (kind) {
+    case GuestFailureKind::Panic: return "panic";
+    case GuestFailureKind::Oops: return "oops";
+    case GuestFailureKind::Hang: return "hang";
+    case GuestFailureKind::Died: return "died";
+    case GuestFailureKind::Protocol: return "protocol";
+  }
+  return "unknown";
+}
+
+const char* console_trouble(const std::string& console) {
+  static constexpr std::array<const char*, 11> kMarkers = {
+      "Kernel panic",  "Oops",     "BUG:",   "kernel BUG at", "WARNING:", "general protection fault",
+      "UBSAN:",        "KASAN:",   "Call Trace:", "soft lockup", "detected stalls"};
+  for (const char* marker : kMarkers) {
+    if (console.find(marker) != std::string::npos) return marker;
+  }
+  return nullptr;
+}
+
+GuestMachine::GuestMachine(const Vmm& vmm, GuestPaths paths, GuestTimeouts timeouts)
+    : vmm_(vmm), paths_(std::move(paths)), timeouts_(timeouts) {
+  std::error_code ec;  // a missing directory shows up as the VMM's start error
+  std::filesystem::create_directories(paths_.dir, ec);
+}
+
+GuestMachine::~GuestMachine() {
+  stop();
+}
+
+void GuestMachine::stop() {
+  client_.reset();
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  process_.kill();
+}
+
+std::string GuestMachine::take_console() {
+  const uint64_t end = file_size(paths_.console_log());
+  if (end < console_offset_) console_offset_ = 0;  // the file was replaced
+  uint64_t from = console_offset_;
+  if (end - from > kMaxConsoleBytes) from = end - kMaxConsoleBytes;
+  std::string text(end - from, '\0');
+  std::ifstream in(paths_.console_log(), std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(from));
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  console_offset_ = from + text.size();
+  return text;
+}
+
+Result<void> GuestMachine::start(bool from_snapshot) {
+  stop();
+  // Stale sockets from a killed VMM would make the new one fail to bind.
+  ::unlink(paths_.agent_socket().c_str());
+  ::unlink(paths_.monitor_socket().c_str());
+  console_offset_ = file_size(paths_.console_log());
+  const auto began = Clock::now();
+  const auto deadline = began + (from_snapshot ? timeouts_.restore : timeouts_.boot);
+  const auto argv = from_snapshot ? vmm_.restore_command(paths_) : vmm_.boot_command(paths_);
+  if (auto spawned = process_.spawn(argv, paths_.vmm_log()); !spawned) return spawned.error();
+  auto fd = connect_unix(paths_.agent_socket(), deadline, process_);
+  auto fail = [&](const std::string& why) -> Result<void> {
+    stop();
+    std::string console = take_console();
+    if (console.size() > 4000) console = "..." + console.substr(console.size() - 4000);
+    return make_error(std::string(from_snapshot ? "restore" : "boot") + " failed: " + why + " (" +
+                      vmm_.describe() + "; VMM log " + paths_.vmm_log() + ")" +
+                      (console.empty() ? std::string() : "\nconsole:\n" + console));
+  };
+  if (!fd) return fail(fd.error().message);
+  fd_ = *fd;
+  client_ = std::make_unique<AgentClient>(fd_);
+  auto hello = client_->hello(deadline);
+  if (!hello.ok()) return fail(std::string("no hello from the agent: ") + hello.error);
+  hello_ = std::move(hello.value);
+  const double ms = Ms(Clock::now() - began).count();
+  if (from_snapshot) {
+    ++stats_.restores;
+    stats_.last_restore_ms = ms;
+  } else {
+    ++stats_.cold_boots;
+    stats_.last_boot_ms = ms;
+  }
+  // Boot messages are not any request's fault; scanning starts from here.
+  console_offset_ = file_size(paths_.console_log());
+  return {};
+}
+
+Result<void> GuestMachine::boot() {
+  has_snapshot_ = false;
+  if (auto started = start(false); !started) return started;
+  if (vmm_.restore_command(paths_).empty()) return {};
+  const auto began = Clock::now();
+  auto saved = vmm_.save_snapshot(paths_, process_, began + timeouts_.snapshot);
+  if (saved) {
+    // The saved guest must still answer, or the snapshot saved a broken one.
+    auto hello = client_->hello(Clock::now() + timeouts_.restore);
+    if (!hello.ok()) return make_error("the guest stopped answering after its snapshot: " + hello.error);
+    has_snapshot_ = true;
+    stats_.snapshot_ms = Ms(Clock::now() - began).count();
+  } else {
+    // Not fatal: recovery falls back to cold boots.
+    hello_.agent_notes += "snapshot unavailable: " + saved.error().message + "\n";
+  }
+  return {};
+}
+
+Result<void> GuestMachine::recover() {
+  if (has_snapshot_) {
+    if (auto restored = start(true); restored) return restored;
+    has_snapshot_ = false;  // a snapshot that fails once is not trusted again
+  }
+  return boot();
+}
+
+GuestFailure GuestMachine::classify(const std::string& error, ReplyStatus status) {
+  GuestFailure f;
+  f.detail = error;
+  // A panicking guest closes the channel a moment before QEMU exits, and a
+  // hung one may be busy dying: give the VMM a moment to say which.
+  const auto grace = status == ReplyStatus::Timeout ? std::chrono::milliseconds(200) : std::chrono::milliseconds(2000);
+  process_.wait_exit(grace);
+  f.exit_status = process_.exit_status();
+  f.console = take_console();
+  const char* trouble = console_trouble(f.console);
+  if (f.exit_status && vmm_.exit_means_panic(*f.exit_status)) {
+    f.kind = GuestFailureKind::Panic;
+  } else if (f.console.find("Kernel panic") != std::string::npos) {
+    f.kind = GuestFailureKind::Panic;
+  } else if (trouble != nullptr) {
+    f.kind = GuestFailureKind::Oops;
+  } else if (status == ReplyStatus::Timeout && !f.exit_status) {
+    f.kind = GuestFailureKind::Hang;
+  } else if (status == ReplyStatus::ProtocolError || status == ReplyStatus::AgentError) {
+    f.kind = GuestFailureKind::Protocol;
+  } else {
+    f.kind = GuestFailureKind::Died;
+  }
+  if (f.exit_status) f.detail += " (VMM exit status " + std::to_string(*f.exit_status) + ")";
+  ++stats_.failures;
+  stop();
+  return f;
+}
+
+std::variant<KernelResponse, GuestFailure> GuestMachine::execute(const KernelRequest& request) {
+  if (!client_) return GuestFailure{GuestFailureKind::Died, "the guest is not running", "", std::nullopt, std::nullopt};
+  auto reply = client_->execute(request, Clock::now() + timeouts_.request);
+  if (!reply.ok()) return classify(reply.error, reply.status);
+  ++stats_.requests;
+  // An oops inside BPF code may leave the agent able to answer; the console
+  // says otherwise, and the guest is no longer trustworthy.
+  std::string console = take_console();
+  if (const char* trouble = console_trouble(console)) {
+    GuestFailure f{GuestFailureKind::Oops, std::string("console shows \"") + trouble + "\"", std::move(console),
+                   std::nullopt, std::move(reply.value)};
+    ++stats_.failures;
+    stop();
+    return f;
+  }
+  return std::move(reply.value);
+}
+
+std::variant<bool, GuestFailure> GuestMachine::inject_fault(FaultKind kind) {
+  if (!client_) return GuestFailure{GuestFailureKind::Died, "the guest is not running", "", std::nullopt, std::nullopt};
+  auto ack = client_->inject_fault(kind, Clock::now() + timeouts_.request);
+  if (!ack.ok()) {
+    if (ack.status == ReplyStatus::AgentError) return false;  // refused: faults not allowed in this guest
+    return classify(ack.error, ack.status);
+  }
+  // The fault is under way: what follows is what a failing request sees.
+  auto hello = client_->hello(Clock::now() + (kind == FaultKind::Hang ? std::chrono::milliseconds(500) : timeouts_.request));
+  if (hello.ok()) return true;  // survived (should not happen)
+  return classify(hello.error, hello.status);
+}
+
+}  // namespace bpfdiff::oracle::kernel::guest

@@ -1,0 +1,94 @@
+#pragma once
+// One guest of the pool: its VMM process, the agent connection, and what it
+// takes to tell a healthy guest from one that panicked, oopsed, hung or died.
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "oracle/kernel/guest/agent_client.hpp"
+#include "oracle/kernel/guest/child_process.hpp"
+#include "oracle/kernel/guest/vmm.hpp"
+
+namespace bpfdiff::oracle::kernel::guest {
+
+struct GuestTimeouts {
+  std::chrono::milliseconds boot{90'000};     // cold boot to the first hello (TCG: 2-4 s; slack for loaded hosts)
+  std::chrono::milliseconds restore{30'000};  // snapshot restore to the first hello
+  std::chrono::milliseconds snapshot{60'000}; // saving the snapshot after boot
+  std::chrono::milliseconds request{20'000};  // one request: load + run in the guest
+};
+
+enum class GuestFailureKind {
+  Panic,     // the kernel panicked (pvpanic exit status, or "Kernel panic" on the console)
+  Oops,      // the console shows an oops, BUG, WARNING or sanitizer report
+  Hang,      // no reply before the request deadline
+  Died,      // the VMM exited or the channel broke without a panic
+  Protocol,  // the agent answered with something that is not the answer
+};
+const char* guest_failure_name(GuestFailureKind kind);
+
+struct GuestFailure {
+  GuestFailureKind kind = GuestFailureKind::Died;
+  std::string detail;
+  std::string console;              // the console output since the last healthy request
+  std::optional<int> exit_status;   // of the VMM, when it exited
+  std::optional<KernelResponse> response;  // when the agent answered (oops after a reply)
+};
+
+struct GuestStats {
+  uint64_t cold_boots = 0;
+  uint64_t restores = 0;
+  uint64_t requests = 0;
+  uint64_t failures = 0;
+  double last_boot_ms = 0;     // spawn to first hello
+  double last_restore_ms = 0;  // spawn of the restore to first hello
+  double snapshot_ms = 0;      // saving the snapshot
+};
+
+// The console text that marks a broken kernel, or nullptr.
+const char* console_trouble(const std::string& console);
+
+class GuestMachine {
+ public:
+  GuestMachine(const Vmm& vmm, GuestPaths paths, GuestTimeouts timeouts);
+  ~GuestMachine();
+  GuestMachine(const GuestMachine&) = delete;
+  GuestMachine& operator=(const GuestMachine&) = delete;
+
+  // Cold boot to the first hello, then a snapshot when the VMM supports it.
+  Result<void> boot();
+  // After a failure: restore the snapshot (fast), else boot cold.
+  Result<void> recover();
+  // Runs one request. A failure leaves the guest stopped; recover() next.
+  std::variant<KernelResponse, GuestFailure> execute(const KernelRequest& request);
+  // Test only: makes the guest panic or hang, then reports the failure that
+  // follows as execute() would.
+  std::variant<bool, GuestFailure> inject_fault(FaultKind kind);
+  void stop();
+
+  bool healthy() const { return client_ != nullptr; }
+  bool has_snapshot() const { return has_snapshot_; }
+  const HelloInfo& hello() const { return hello_; }
+  const GuestStats& stats() const { return stats_; }
+  const GuestPaths& paths() const { return paths_; }
+
+ private:
+  Result<void> start(bool from_snapshot);
+  GuestFailure classify(const std::string& error, ReplyStatus status);
+  std::string take_console();  // console output since the last call
+
+  const Vmm& vmm_;
+  GuestPaths paths_;
+  GuestTimeouts timeouts_;
+  ChildProcess process_;
+  int fd_ = -1;
+  std::unique_ptr<AgentClient> client_;
+  HelloInfo hello_;
+  bool has_snapshot_ = false;
+  uint64_t console_offset_ = 0;
+  GuestStats stats_;
+};
+
+}  // namespace bpfdiff::oracle::kernel::guest

@@ -1,0 +1,61 @@
+#pragma once
+// Starting a pool of QEMU guests from the built image, with the settings a
+// user can change through the environment, and the one pool a process shares
+// between the kernel-qemu engines (the JIT/interpreter choice travels in each
+// request, so both engines use the same guests).
+#include <memory>
+#include <string>
+
+#include "oracle/kernel/guest/guest_pool.hpp"
+#include "oracle/kernel/guest/qemu_vmm.hpp"
+
+namespace bpfdiff::oracle::kernel::guest {
+
+enum class Accel { Auto, Tcg, Kvm };
+
+struct GuestServiceOptions {
+  std::string image_dir = default_image_dir();
+  std::size_t guests = 1;
+  // Auto: KVM when /dev/kvm opens and a guest actually boots with it (on
+  // these machines it does not: MSR errors or hangs), else TCG.
+  Accel accel = Accel::Auto;
+  std::string findings_dir = "bpfdiff-findings/guest";
+  std::string extra_cmdline;  // tests: kFaultsAllowedArg
+  GuestTimeouts timeouts;
+  std::string qemu = "qemu-system-x86_64";
+};
+
+// Defaults overridden by BPFDIFF_GUEST_DIR (image), BPFDIFF_GUEST_POOL
+// (number of guests), BPFDIFF_GUEST_ACCEL (auto|tcg|kvm), BPFDIFF_FINDINGS_DIR
+// (guest findings go to its guest/ subdirectory).
+GuestServiceOptions options_from_environment();
+Result<Accel> parse_accel(const std::string& name);
+
+// Why the kernel-qemu engines cannot run here, or nothing when they can
+// (image built, QEMU installed). Cheap: boots nothing.
+Result<void> guest_engines_available(const GuestServiceOptions& options);
+
+// A running pool with its scratch directory (sockets, consoles, snapshots),
+// removed when the pool is destroyed.
+class GuestService {
+ public:
+  static Result<std::unique_ptr<GuestService>> start(const GuestServiceOptions& options);
+  ~GuestService();
+  GuestPool& pool() { return *pool_; }
+  const std::string& accel_used() const { return accel_used_; }
+  const std::string& notes() const { return notes_; }  // e.g. why KVM was not used
+
+ private:
+  GuestService() = default;
+  std::unique_ptr<GuestPool> pool_;
+  std::string work_dir_;
+  std::string accel_used_;
+  std::string notes_;
+};
+
+// The process-wide service behind the kernel-qemu engines, started on first
+// use with options_from_environment(); a failed start is remembered and
+// reported again rather than retried on every program.
+Result<GuestService*> shared_guest_service();
+
+}  // namespace bpfdiff::oracle::kernel::guest

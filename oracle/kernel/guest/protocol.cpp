@@ -1,0 +1,255 @@
+#include "oracle/kernel/guest/protocol.hpp"
+
+#include <cstdio>
+
+namespace bpfdiff::oracle::kernel::guest {
+namespace {
+
+// Little-endian writer: the guest and host are both x86-64 today, but fixing
+// the byte order keeps the format independent of that.
+class Writer {
+ public:
+  void u8(uint8_t v) { out_.push_back(v); }
+  void u16(uint16_t v) { put(v, 2); }
+  void u32(uint32_t v) { put(v, 4); }
+  void u64(uint64_t v) { put(v, 8); }
+  void bytes(std::span<const uint8_t> b) {
+    u32(static_cast<uint32_t>(b.size()));
+    out_.insert(out_.end(), b.begin(), b.end());
+  }
+  void str(const std::string& s) {
+    bytes(std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+  }
+  std::vector<uint8_t> take() { return std::move(out_); }
+
+ private:
+  void put(uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  std::vector<uint8_t> out_;
+};
+
+// Reader with a sticky error: the first short read names the field, later
+// reads return zeros, and finish() reports it (or trailing garbage).
+class Reader {
+ public:
+  explicit Reader(std::span<const uint8_t> in) : in_(in) {}
+
+  uint8_t u8(const char* field) { return static_cast<uint8_t>(get(1, field)); }
+  uint16_t u16(const char* field) { return static_cast<uint16_t>(get(2, field)); }
+  uint32_t u32(const char* field) { return static_cast<uint32_t>(get(4, field)); }
+  uint64_t u64(const char* field) { return get(8, field); }
+
+  // A length-prefixed byte string of at most `max` bytes.
+  std::span<const uint8_t> bytes(const char* field, uint32_t max) {
+    const uint32_t n = u32(field);
+    if (!error_.empty()) return {};
+    if (n > max) {
+      fail(std::string(field) + " length " + std::to_string(n) + " exceeds the limit " + std::to_string(max));
+      return {};
+    }
+    if (n > remaining()) {
+      fail(std::string(field) + " truncated: " + std::to_string(n) + " bytes announced, " +
+           std::to_string(remaining()) + " present");
+      return {};
+    }
+    auto out = in_.subspan(pos_, n);
+    pos_ += n;
+    return out;
+  }
+  std::string str(const char* field, uint32_t max) {
+    auto b = bytes(field, max);
+    return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+  }
+
+  std::size_t remaining() const { return in_.size() - pos_; }
+  void fail(std::string message) {
+    if (error_.empty()) error_ = std::move(message);
+  }
+  bool failed() const { return !error_.empty(); }
+
+  Result<void> finish(const char* what) {
+    if (error_.empty() && remaining() != 0)
+      fail(std::to_string(remaining()) + " trailing bytes after the " + what);
+    if (!error_.empty()) return make_error(std::string("malformed ") + what + ": " + error_);
+    return {};
+  }
+
+ private:
+  uint64_t get(int n, const char* field) {
+    if (!error_.empty()) return 0;
+    if (remaining() < static_cast<std::size_t>(n)) {
+      fail(std::string(field) + " truncated");
+      return 0;
+    }
+    uint64_t v = 0;
+    for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(in_[pos_ + static_cast<std::size_t>(i)]) << (8 * i);
+    pos_ += static_cast<std::size_t>(n);
+    return v;
+  }
+
+  std::span<const uint8_t> in_;
+  std::size_t pos_ = 0;
+  std::string error_;
+};
+
+bool known_type(uint16_t t) {
+  return t >= static_cast<uint16_t>(MessageType::Hello) && t <= static_cast<uint16_t>(MessageType::Fault);
+}
+
+}  // namespace
+
+const char* message_type_name(MessageType type) {
+  switch (type) {
+    case MessageType::Hello: return "hello";
+    case MessageType::HelloReply: return "hello-reply";
+    case MessageType::Request: return "request";
+    case MessageType::Response: return "response";
+    case MessageType::Error: return "error";
+    case MessageType::Fault: return "fault";
+  }
+  return "unknown";
+}
+
+Result<FrameHeader> decode_header(std::span<const uint8_t> bytes) {
+  if (bytes.size() < kHeaderBytes)
+    return make_error("frame header truncated: " + std::to_string(bytes.size()) + " of " +
+                      std::to_string(kHeaderBytes) + " bytes");
+  Reader r(bytes.first(kHeaderBytes));
+  const uint32_t magic = r.u32("magic");
+  FrameHeader h;
+  h.version = r.u16("version");
+  const uint16_t type = r.u16("type");
+  h.id = r.u64("id");
+  h.length = r.u32("length");
+  if (magic != kMagic) {
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "%08x", magic);
+    return make_error(std::string("bad frame magic 0x") + hex + " (not a bpfdiff agent frame)");
+  }
+  if (h.version != kProtocolVersion)
+    return make_error("unsupported protocol version " + std::to_string(h.version) + " (this side speaks " +
+                      std::to_string(kProtocolVersion) + ")");
+  if (!known_type(type)) return make_error("unknown message type " + std::to_string(type));
+  h.type = static_cast<MessageType>(type);
+  if (h.length > kMaxPayloadBytes)
+    return make_error("frame payload length " + std::to_string(h.length) + " exceeds the limit " +
+                      std::to_string(kMaxPayloadBytes));
+  return h;
+}
+
+std::vector<uint8_t> encode_frame(MessageType type, uint64_t id, std::span<const uint8_t> payload) {
+  Writer w;
+  w.u32(kMagic);
+  w.u16(kProtocolVersion);
+  w.u16(static_cast<uint16_t>(type));
+  w.u64(id);
+  w.u32(static_cast<uint32_t>(payload.size()));
+  std::vector<uint8_t> out = w.take();
+  out.insert(out.end(), payload.begin(), payload.end());
+  return out;
+}
+
+std::vector<uint8_t> encode_hello_info(const HelloInfo& info) {
+  Writer w;
+  w.u16(info.version);
+  w.str(info.kernel_release);
+  w.str(info.agent_notes);
+  return w.take();
+}
+
+Result<HelloInfo> decode_hello_info(std::span<const uint8_t> payload) {
+  Reader r(payload);
+  HelloInfo info;
+  info.version = r.u16("version");
+  info.kernel_release = r.str("kernel release", 256);
+  info.agent_notes = r.str("agent notes", 64 * 1024);
+  if (auto ok = r.finish("hello reply"); !ok) return ok.error();
+  return info;
+}
+
+std::vector<uint8_t> encode_request(const KernelRequest& request) {
+  Writer w;
+  w.u32(request.flags);
+  w.bytes(isa::encode_slots(request.program));
+  w.bytes(request.memory);
+  return w.take();
+}
+
+Result<KernelRequest> decode_request(std::span<const uint8_t> payload) {
+  Reader r(payload);
+  KernelRequest req;
+  req.flags = r.u32("flags");
+  const auto code = r.bytes("program", kMaxProgramSlots * static_cast<uint32_t>(isa::kSlotBytes));
+  if (!r.failed() && code.size() % isa::kSlotBytes != 0)
+    r.fail("program length " + std::to_string(code.size()) + " is not a multiple of 8");
+  const auto memory = r.bytes("memory", kMaxMemoryBytes);
+  if (auto ok = r.finish("request"); !ok) return ok.error();
+  req.program = isa::decode_slots(code);
+  req.memory.assign(memory.begin(), memory.end());
+  return req;
+}
+
+std::vector<uint8_t> encode_response(const KernelResponse& response) {
+  Writer w;
+  w.u8(static_cast<uint8_t>(response.verdict));
+  w.u32(static_cast<uint32_t>(response.errno_value));
+  w.str(response.log);
+  for (uint64_t reg : response.regs) w.u64(reg);
+  w.bytes(response.memory);
+  w.u64(response.memory_base);
+  w.u64(response.frame_base);
+  w.u32(response.retval);
+  w.u64(response.duration_ns);
+  w.str(response.kernel_release);
+  return w.take();
+}
+
+Result<KernelResponse> decode_response(std::span<const uint8_t> payload) {
+  Reader r(payload);
+  KernelResponse resp;
+  const uint8_t verdict = r.u8("verdict");
+  if (!r.failed() && verdict > static_cast<uint8_t>(KernelVerdict::Failed))
+    r.fail("unknown verdict " + std::to_string(verdict));
+  resp.verdict = static_cast<KernelVerdict>(verdict);
+  resp.errno_value = static_cast<int32_t>(r.u32("errno"));
+  resp.log = r.str("log", kMaxStringBytes);
+  for (uint64_t& reg : resp.regs) reg = r.u64("registers");
+  const auto memory = r.bytes("memory", kMaxMemoryBytes);
+  resp.memory.assign(memory.begin(), memory.end());
+  resp.memory_base = r.u64("memory base");
+  resp.frame_base = r.u64("frame base");
+  resp.retval = r.u32("retval");
+  resp.duration_ns = r.u64("duration");
+  resp.kernel_release = r.str("kernel release", 256);
+  if (auto ok = r.finish("response"); !ok) return ok.error();
+  return resp;
+}
+
+std::vector<uint8_t> encode_error(const std::string& message) {
+  Writer w;
+  w.str(message);
+  return w.take();
+}
+
+Result<std::string> decode_error(std::span<const uint8_t> payload) {
+  Reader r(payload);
+  std::string message = r.str("message", kMaxStringBytes);
+  if (auto ok = r.finish("error"); !ok) return ok.error();
+  return message;
+}
+
+std::vector<uint8_t> encode_fault(FaultKind kind) {
+  return {static_cast<uint8_t>(kind)};
+}
+
+Result<FaultKind> decode_fault(std::span<const uint8_t> payload) {
+  Reader r(payload);
+  const uint8_t kind = r.u8("fault kind");
+  if (!r.failed() && kind != static_cast<uint8_t>(FaultKind::Panic) && kind != static_cast<uint8_t>(FaultKind::Hang))
+    r.fail("unknown fault kind " + std::to_string(kind));
+  if (auto ok = r.finish("fault"); !ok) return ok.error();
+  return static_cast<FaultKind>(kind);
+}
+
+}  // namespace bpfdiff::oracle::kernel::guest

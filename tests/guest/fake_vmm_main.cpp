@@ -1,0 +1,94 @@
+// A stand-in for QEMU in the pool tests: listens on the agent socket like
+// QEMU's chardev, serves the agent loop with a trivial executor, and acts out
+// the guest failures the pool must survive.
+//   fake_vmm --socket S --console C [--restore SNAPSHOT] [--fail-boot]
+// Requests whose first instruction has imm 0x7a4e1c (see pool_test.cpp)
+// panic the "kernel": a panic line on the console and exit status 1, as QEMU
+// with pvpanic does; imm 0x4a46 makes it hang; imm 0x0095 prints an oops
+// and answers. Faults (FaultKind) are always allowed.
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "oracle/kernel/guest/agent.hpp"
+
+using namespace bpfdiff::oracle::kernel;
+using namespace bpfdiff::oracle::kernel::guest;
+
+namespace {
+
+std::string console_path;
+
+void console(const std::string& line) {
+  std::ofstream(console_path, std::ios::app) << line << "\n";
+}
+
+[[noreturn]] void panic(const char* why) {
+  console(std::string("Kernel panic - not syncing: ") + why);
+  std::_Exit(1);
+}
+
+[[noreturn]] void hang() {
+  for (;;) ::pause();
+}
+
+KernelResponse execute(const KernelRequest& request) {
+  const int32_t imm = request.program.empty() ? 0 : request.program[0].imm;
+  if (imm == 0x7a4e1c) panic("fake panic");
+  if (imm == 0x4a46) hang();
+  if (imm == 0x0095) console("Oops: general protection fault in fake_bpf_prog");
+  KernelResponse r;
+  r.verdict = KernelVerdict::Accepted;
+  r.regs[0] = request.program.size();
+  r.memory = request.memory;
+  r.kernel_release = "fake-1.0";
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string socket_path, snapshot;
+  bool fail_boot = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--socket" && i + 1 < argc) socket_path = argv[++i];
+    else if (a == "--console" && i + 1 < argc) console_path = argv[++i];
+    else if (a == "--restore" && i + 1 < argc) snapshot = argv[++i];
+    else if (a == "--fail-boot") fail_boot = true;
+  }
+  if (!snapshot.empty() && ::access(snapshot.c_str(), R_OK) != 0) {
+    std::fprintf(stderr, "fake_vmm: cannot read snapshot %s\n", snapshot.c_str());
+    return 2;
+  }
+  console(snapshot.empty() ? "fake kernel booting" : "fake kernel restored");
+  if (fail_boot) panic("boot failure");
+  const int server = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket_path.c_str(), sizeof addr.sun_path - 1);
+  ::unlink(socket_path.c_str());
+  if (::bind(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(server, 1) != 0) {
+    std::perror("fake_vmm: bind");
+    return 2;
+  }
+  AgentConfig config;
+  config.hello.kernel_release = "fake-1.0";
+  config.on_fault = [](FaultKind kind) {
+    if (kind == FaultKind::Panic) panic("sysrq triggered crash");
+    hang();
+  };
+  // Like QEMU's server chardev: one connection at a time, reconnects accepted.
+  for (;;) {
+    const int fd = ::accept(server, nullptr, nullptr);
+    if (fd < 0) continue;
+    serve(fd, config, execute);
+    ::close(fd);
+  }
+}

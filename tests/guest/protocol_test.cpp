@@ -1,0 +1,159 @@
+// The guest wire protocol: every message round-trips, and every kind of
+// damage (truncation, bad magic/version/type, oversize lengths, trailing
+// bytes, bad counts) is an error naming what is wrong, never a crash.
+#include "oracle/kernel/guest/protocol.hpp"
+
+#include <gtest/gtest.h>
+
+namespace bpfdiff::oracle::kernel::guest {
+namespace {
+
+KernelRequest sample_request() {
+  KernelRequest r;
+  r.flags = kWantLogOnReject | kJitDisable;
+  r.program = {{0xb7, 0, 0, 0, 42}, {0x18, 1, 2, -3, -1}, {0, 0, 0, 0, 7}, {0x95, 0, 0, 0, 0}};
+  r.memory = {1, 2, 3, 0xff};
+  return r;
+}
+
+KernelResponse sample_response() {
+  KernelResponse r;
+  r.verdict = KernelVerdict::Rejected;
+  r.errno_value = -13;
+  r.log = "R1 invalid mem access 'scalar'\n";
+  for (std::size_t i = 0; i < r.regs.size(); ++i) r.regs[i] = 0x8000000000000000ull >> i;
+  r.memory = {9, 8, 7};
+  r.memory_base = 0xffff888000001000ull;
+  r.frame_base = 0xffffc90000123e00ull;
+  r.retval = 0xdeadbeef;
+  r.duration_ns = 123456789;
+  r.kernel_release = "6.1.0-50-cloud-amd64";
+  return r;
+}
+
+void expect_same(const KernelResponse& a, const KernelResponse& b) {
+  EXPECT_EQ(a.verdict, b.verdict);
+  EXPECT_EQ(a.errno_value, b.errno_value);
+  EXPECT_EQ(a.log, b.log);
+  EXPECT_EQ(a.regs, b.regs);
+  EXPECT_EQ(a.memory, b.memory);
+  EXPECT_EQ(a.memory_base, b.memory_base);
+  EXPECT_EQ(a.frame_base, b.frame_base);
+  EXPECT_EQ(a.retval, b.retval);
+  EXPECT_EQ(a.duration_ns, b.duration_ns);
+  EXPECT_EQ(a.kernel_release, b.kernel_release);
+}
+
+TEST(GuestProtocol, HeaderRoundTripsTypeIdAndLength) {
+  const std::vector<uint8_t> payload = {1, 2, 3};
+  const auto frame = encode_frame(MessageType::Request, 0x1122334455667788ull, payload);
+  ASSERT_EQ(frame.size(), kHeaderBytes + 3);
+  auto h = decode_header(frame);
+  ASSERT_TRUE(h) << h.error().message;
+  EXPECT_EQ(h->type, MessageType::Request);
+  EXPECT_EQ(h->id, 0x1122334455667788ull);
+  EXPECT_EQ(h->length, 3u);
+  // Fixed little-endian layout: the magic spells "BPFD".
+  EXPECT_EQ(std::string(frame.begin(), frame.begin() + 4), "BPFD");
+}
+
+TEST(GuestProtocol, RequestRoundTrips) {
+  const KernelRequest r = sample_request();
+  auto back = decode_request(encode_request(r));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->flags, r.flags);
+  EXPECT_EQ(back->program, r.program);
+  EXPECT_EQ(back->memory, r.memory);
+}
+
+TEST(GuestProtocol, ResponseRoundTrips) {
+  auto back = decode_response(encode_response(sample_response()));
+  ASSERT_TRUE(back) << back.error().message;
+  expect_same(*back, sample_response());
+}
+
+TEST(GuestProtocol, HelloErrorAndFaultRoundTrip) {
+  HelloInfo info{kProtocolVersion, "6.12.90+deb12.1-cloud-amd64", "pvpanic: built in"};
+  auto hello = decode_hello_info(encode_hello_info(info));
+  ASSERT_TRUE(hello);
+  EXPECT_EQ(*hello, info);
+  auto error = decode_error(encode_error("boom"));
+  ASSERT_TRUE(error);
+  EXPECT_EQ(*error, "boom");
+  auto fault = decode_fault(encode_fault(FaultKind::Hang));
+  ASSERT_TRUE(fault);
+  EXPECT_EQ(*fault, FaultKind::Hang);
+}
+
+TEST(GuestProtocol, EveryTruncationOfEveryPayloadIsAnError) {
+  const std::vector<std::vector<uint8_t>> payloads = {
+      encode_request(sample_request()), encode_response(sample_response()),
+      encode_hello_info({kProtocolVersion, "6.1", "x"}), encode_error("message"), encode_fault(FaultKind::Panic)};
+  for (std::size_t p = 0; p < payloads.size(); ++p) {
+    for (std::size_t n = 0; n < payloads[p].size(); ++n) {
+      std::span<const uint8_t> cut(payloads[p].data(), n);
+      const bool failed = p == 0   ? !decode_request(cut).ok()
+                          : p == 1 ? !decode_response(cut).ok()
+                          : p == 2 ? !decode_hello_info(cut).ok()
+                          : p == 3 ? !decode_error(cut).ok()
+                                   : !decode_fault(cut).ok();
+      EXPECT_TRUE(failed) << "payload " << p << " cut to " << n << " bytes decoded";
+    }
+  }
+}
+
+TEST(GuestProtocol, TrailingBytesAreRejected) {
+  auto bytes = encode_request(sample_request());
+  bytes.push_back(0);
+  auto r = decode_request(bytes);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("trailing"), std::string::npos) << r.error().message;
+}
+
+TEST(GuestProtocol, ProgramLengthMustBeWholeSlots) {
+  auto bytes = encode_request(sample_request());
+  // flags (4) then the program's u32 length: 32 -> 31.
+  bytes[4] = 31;
+  auto r = decode_request(bytes);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("multiple of 8"), std::string::npos) << r.error().message;
+}
+
+TEST(GuestProtocol, HugeAnnouncedLengthsAreRejectedBeforeAllocation) {
+  auto bytes = encode_request(sample_request());
+  bytes[4] = bytes[5] = bytes[6] = bytes[7] = 0xff;  // program length 4 GiB
+  auto r = decode_request(bytes);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("exceeds the limit"), std::string::npos) << r.error().message;
+}
+
+TEST(GuestProtocol, UnknownVerdictAndFaultKindAreRejected) {
+  auto bytes = encode_response(sample_response());
+  bytes[0] = 77;
+  EXPECT_FALSE(decode_response(bytes));
+  const std::vector<uint8_t> fault = {9};
+  EXPECT_FALSE(decode_fault(fault));
+}
+
+TEST(GuestProtocol, BadHeadersNameTheProblem) {
+  const auto good = encode_frame(MessageType::Hello, 1, {});
+  auto bad_magic = good;
+  bad_magic[0] = 'X';
+  auto bad_version = good;
+  bad_version[4] = 99;
+  auto bad_type = good;
+  bad_type[6] = 42;
+  auto bad_length = good;
+  bad_length[19] = 0x7f;
+  const std::vector<std::pair<std::vector<uint8_t>, std::string>> cases = {
+      {bad_magic, "magic"}, {bad_version, "version"}, {bad_type, "type"}, {bad_length, "exceeds"}};
+  for (const auto& [bytes, word] : cases) {
+    auto h = decode_header(bytes);
+    ASSERT_FALSE(h) << word;
+    EXPECT_NE(h.error().message.find(word), std::string::npos) << h.error().message;
+  }
+  EXPECT_FALSE(decode_header(std::span(good).first(kHeaderBytes - 1)));
+}
+
+}  // namespace
+}  // namespace bpfdiff::oracle::kernel::guest
