@@ -221,14 +221,27 @@ TEST(ElfLoader, ProgramArrayValuesBecomeEntrySlots) {
   EXPECT_EQ(entries, expected);
 }
 
-TEST(ElfLoader, TracePrintkObjectKeepsItsFormatInRodata) {
+TEST(ElfLoader, StringsInRodataAreReachedThroughSectionSymbolsWithAddends) {
   const ElfObject o = load(corpus_object("hello"));
   ASSERT_EQ(o.programs.size(), 1u);
   EXPECT_EQ(o.programs[0].section, "kprobe/sys_clone");
   const vm::MapDef& rodata = map(o, ".rodata");
   EXPECT_TRUE(rodata.read_only);
-  const std::string text(rodata.initial_values.begin(), rodata.initial_values.end());
-  EXPECT_EQ(text, std::string("answer=%d\n", 11));
+  const std::string formats(rodata.initial_values.begin(), rodata.initial_values.end());
+  EXPECT_EQ(formats, std::string("answer=%d\n\0hello, %s\n\0", 22));
+  const vm::MapDef& strings = map(o, ".rodata.str1.1");
+  EXPECT_TRUE(strings.read_only);
+  const std::string text(strings.initial_values.begin(), strings.initial_values.end());
+
+  // Each lddw addresses the start of its string: the addend clang put in imm.
+  std::vector<std::string> targets;
+  for (const AppliedRelocation& r : o.relocations) {
+    ASSERT_EQ(r.kind, RelocationKind::MapValue);
+    const auto& bytes = o.program.maps[r.map].initial_values;
+    targets.emplace_back(reinterpret_cast<const char*>(bytes.data() + r.value_offset));
+  }
+  EXPECT_EQ(targets, (std::vector<std::string>{"answer=%d\n", "hello, %s\n", "world"}));
+  EXPECT_NE(text.find("world"), std::string::npos);
 }
 
 TEST(ElfLoader, DescribesSlotsBySectionAndOffset) {

@@ -147,6 +147,8 @@ Result<std::vector<Symbol>> read_symbols(Elf* e, Elf_Scn* scn, const Section& sy
   Elf_Data* data = elf_getdata(scn, nullptr);
   if (data == nullptr && symtab.size != 0) return libelf_error(symtab.describe() + ": cannot read");
   const uint64_t count = symtab.size / kSymEntryBytes;
+  if (count > INT32_MAX)
+    return make_error(symtab.describe() + ": too many symbols");  // libelf indexes with int
   std::vector<Symbol> out;
   out.reserve(count);
   for (uint64_t i = 0; i < count; ++i) {
@@ -298,6 +300,8 @@ Result<std::vector<Relocation>> ElfImage::relocations(const Section& rel) const 
   Elf_Data* data = elf_getdata(scns_[rel.index], nullptr);
   if (data == nullptr) return libelf_error(rel.describe() + ": cannot read");
   const uint64_t count = rel.size / kRelEntryBytes;
+  if (count > INT32_MAX)
+    return make_error(rel.describe() + ": too many relocations");  // libelf indexes with int
   out.reserve(count);
   for (uint64_t i = 0; i < count; ++i) {
     GElf_Rel r;

@@ -189,9 +189,11 @@ class Loader {
   Result<uint32_t> code_target(const Symbol& sym, int64_t addend_bytes, const std::string& where) const {
     const CodeSection* code = code_section(sym.shndx);
     if (code == nullptr) return make_error(where + ": " + sym.describe() + " is not in a code section");
-    const int64_t off = static_cast<int64_t>(sym.value) + addend_bytes;
     const int64_t bytes = int64_t{code->slot_count} * static_cast<int64_t>(kSlot);
-    if (sym.value > static_cast<uint64_t>(bytes) || off < 0 || off >= bytes || off % kSlot != 0) {
+    // The symbol is checked first so the sum below cannot overflow.
+    const int64_t off =
+        sym.value <= static_cast<uint64_t>(bytes) ? static_cast<int64_t>(sym.value) + addend_bytes : -1;
+    if (off < 0 || off >= bytes || off % kSlot != 0) {
       return make_error(where + ": target " + sym.describe() + " + " + std::to_string(addend_bytes) +
                         " is not an instruction of section '" + code->name + "'");
     }
@@ -230,8 +232,9 @@ class Loader {
       applied.kind = RelocationKind::CodeAddress;
       applied.target = *target;
     } else if (auto data = maps_.data_map(sec->index)) {
-      const int64_t off = static_cast<int64_t>(sym.value) + addend;
-      if (sym.value > sec->size || off < 0 || off >= static_cast<int64_t>(sec->size)) {
+      // The symbol is checked first so the sum below cannot overflow.
+      const int64_t off = sym.value <= sec->size ? static_cast<int64_t>(sym.value) + addend : -1;
+      if (off < 0 || off >= static_cast<int64_t>(sec->size)) {
         return make_error(where + ": " + sym.describe() + " + " + std::to_string(addend) + " is outside " +
                           sec->describe() + " (" + std::to_string(sec->size) + " bytes)");
       }
