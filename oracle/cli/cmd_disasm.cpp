@@ -5,6 +5,7 @@
 #include <string>
 
 #include "oracle/cli/commands.hpp"
+#include "oracle/cli/elf_listing.hpp"
 #include "oracle/cli/exit_codes.hpp"
 #include "oracle/cli/input.hpp"
 #include "oracle/cli/jit_listing.hpp"
@@ -22,6 +23,7 @@ struct DisasmCommandOptions {
   bool bytes = false;
   bool x86 = false;
   std::string engine = "jit";
+  ElfChoice elf;
 };
 
 int run_x86_listing(const DisasmCommandOptions& opts) {
@@ -31,7 +33,7 @@ int run_x86_listing(const DisasmCommandOptions& opts) {
               << opts.engine << "'\n";
     return kExitLoadFailed;
   }
-  auto input = load_program_file(opts.input, oracle::default_helpers());
+  auto input = load_program_file(opts.input, oracle::default_helpers(), opts.elf);
   if (!input) {
     std::cerr << "error: " << input.error().message << "\n";
     return kExitLoadFailed;
@@ -53,8 +55,13 @@ int run_disasm(const DisasmCommandOptions& opts) {
     return kExitLoadFailed;
   }
   if (has_elf_magic(*bytes)) {
-    std::cerr << "error: " << opts.input << ": " << kElfUnsupported << "\n";
-    return kExitLoadFailed;
+    auto object = elf::load_elf(*bytes);
+    if (!object) {
+      std::cerr << "error: " << opts.input << ": " << object.error().message << "\n";
+      return kExitLoadFailed;
+    }
+    std::cout << elf_listing(*object, oracle::default_helpers(), ElfListingOptions{opts.bytes});
+    return kExitOk;
   }
   auto program = vm::program_from_bytes(*bytes);
   if (!program) {
@@ -73,8 +80,13 @@ void add_disasm_command(CLI::App& app, int& exit_code) {
   cmd->footer(
       "FILE holds raw little-endian slots (.bin, or a raw .o), 8 bytes each.\n"
       "Every slot prints, legal or not: slots that are no valid instruction print as `.slot`,\n"
-      "so the output assembles back to the same bytes. ELF objects are not supported yet.");
-  cmd->add_option("FILE", opts->input, "raw bytecode, a whole number of 8-byte slots")->required();
+      "so the output assembles back to the same bytes.\n"
+      "An ELF object (clang -target bpf -c) lists its maps and programs, then every code section\n"
+      "with relocations resolved: the map, global-data offset or function each lddw and call\n"
+      "refers to (slot numbers are those of `run` errors and traces).");
+  cmd->add_option("FILE", opts->input, "raw bytecode (8-byte slots) or an ELF object")->required();
+  cmd->add_option("--section", opts->elf.section, "ELF with --x86: the program of this section");
+  cmd->add_option("--program", opts->elf.program, "ELF with --x86: the program of this name");
   cmd->add_flag("--pc", opts->pc, "prefix each line with its slot index");
   cmd->add_flag("--bytes", opts->bytes, "append each instruction's bytes as a comment");
   cmd->add_flag("--x86", opts->x86,

@@ -34,6 +34,7 @@ struct RunCommandOptions {
   bool trace = false;
   bool json = false;
   bool state = false;
+  ElfChoice elf;
 };
 
 // Prints a failure before anything ran, in the requested format.
@@ -64,7 +65,7 @@ Result<std::vector<uint8_t>> input_memory(const RunCommandOptions& opts, const P
 int run_run(const RunCommandOptions& opts) {
   if (auto engine = oracle::make_engine(opts.engine); !engine)
     return load_failure(opts, engine.error().message);
-  auto input = load_program_file(opts.input, oracle::default_helpers());
+  auto input = load_program_file(opts.input, oracle::default_helpers(), opts.elf);
   if (!input) return load_failure(opts, input.error().message);
   auto memory = input_memory(opts, *input);
   if (!memory) return load_failure(opts, memory.error().message);
@@ -142,7 +143,9 @@ void add_run_command(CLI::App& app, int& exit_code) {
       "FILE is assembly text (.asm, .s, or any printable file), raw bytecode (.bin, .o, or\n"
       "binary content) or a bpf_conformance test (.data): its program and memory are used\n"
       "(--mem and --mem-file override the memory) and the outcome is checked against the\n"
-      "test's `-- result` or `-- error`.\n"
+      "test's `-- result` or `-- error`. An ELF object (clang -target bpf -c) runs one of its\n"
+      "programs, chosen with --section or --program when it has several; its maps and global\n"
+      "data start from their initial contents.\n"
       "In memory mode r1 points to a writable copy of the input memory (0 when empty) and\n"
       "r2 holds its length; r10 is the top of a 512-byte stack frame.\n\n"
       "Exit status: 0 success, 1 run-time error (the message names pc, kind, address and size),\n"
@@ -150,7 +153,11 @@ void add_run_command(CLI::App& app, int& exit_code) {
       "but its result differs from the expected one.\n"
       "JSON (--json): {\"r0\", \"regs\", \"instructions\", \"error\", \"memory\", \"load_ns\",\n"
       "\"compile_ns\", \"ns_per_run\", \"engine\", \"runs\"} plus \"trace\" and \"expected\" when relevant.");
-  cmd->add_option("FILE", opts->input, "program: assembly, raw bytecode or a .data test")->required();
+  cmd->add_option("FILE", opts->input, "program: assembly, raw bytecode, a .data test or an ELF object")
+      ->required();
+  cmd->add_option("--section", opts->elf.section, "ELF: run the program of this section (e.g. xdp)");
+  cmd->add_option("--program", opts->elf.program,
+                  "ELF: run the program (or .text function) of this name");
   cmd->add_option("--engine", opts->engine, "engine to run with (available: interp)")->capture_default_str();
   auto* mem = cmd->add_option("--mem", opts->mem_hex, "input memory as hex: \"aa bb 0c\" or \"aabb0c\"");
   auto* mem_file = cmd->add_option("--mem-file", opts->mem_file, "input memory: the raw bytes of this file");

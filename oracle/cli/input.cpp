@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "vm/elf/elf_loader.hpp"
 #include "vm/text/assembler.hpp"
 
 namespace bpfdiff::cli {
@@ -84,15 +85,45 @@ Result<vm::Program> program_from_data_test(const text::DataTest& test, const vm:
   return text::assemble(test.asm_source, text::AssembleOptions{&helpers});
 }
 
-Result<ProgramInput> load_program_file(const std::string& path, const vm::HelperRegistry& helpers) {
+Result<vm::Program> program_from_elf(std::span<const uint8_t> bytes, const ElfChoice& choice) {
+  auto object = elf::load_elf(bytes);
+  if (!object) return object.error();
+  if (!choice.section.empty() && !choice.program.empty()) {
+    return make_error("choose a program by section or by name, not both");
+  }
+  if (!choice.section.empty()) return elf::program_in_section(*object, choice.section);
+  if (!choice.program.empty()) return elf::program_named(*object, choice.program);
+  if (object->programs.size() != 1) {
+    std::string names;
+    for (const elf::ElfFunction& f : object->programs) {
+      names += (names.empty() ? "" : ", ") + f.name + " (section " + f.section + ")";
+    }
+    return make_error(
+        "the object holds " + std::to_string(object->programs.size()) +
+        " programs; choose one with --section or --program: " + (names.empty() ? "none" : names));
+  }
+  return elf::program_named(*object, object->programs.front().name);
+}
+
+Result<ProgramInput> load_program_file(const std::string& path, const vm::HelperRegistry& helpers,
+                                       const ElfChoice& elf) {
   auto bytes = read_file(path);
   if (!bytes) return bytes.error();
   ProgramInput input;
   input.kind = detect_input_kind(path, *bytes);
+  if (input.kind != InputKind::Elf && !elf.empty()) {
+    return make_error(path + ": --section and --program choose a program of an ELF object (this file is " +
+                      to_string(input.kind) + ")");
+  }
   const std::string_view as_text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
   switch (input.kind) {
-    case InputKind::Elf:
-      return make_error(path + ": " + std::string(kElfUnsupported));
+    case InputKind::Elf: {
+      auto program = program_from_elf(*bytes, elf);
+      if (!program) return prefixed(path, program.error());
+      input.program = std::move(program).value();
+      // The name is the program's, not the file's.
+      return input;
+    }
     case InputKind::Bytecode: {
       auto program = vm::program_from_bytes(*bytes);
       if (!program) return prefixed(path, program.error());

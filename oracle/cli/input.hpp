@@ -25,7 +25,18 @@ struct ProgramInput {
   std::optional<text::DataTest> data;  // set for .data files: memory and expected outcome
 };
 
-inline constexpr std::string_view kElfUnsupported = "ELF input is not supported yet";
+// Which program of an ELF object to run: by section (`--section xdp`) or by
+// function name (`--program count_packets`, or a .text function such as
+// `main`). With neither, the object must hold exactly one program.
+struct ElfChoice {
+  std::string section;
+  std::string program;
+  bool empty() const { return section.empty() && program.empty(); }
+};
+
+// The chosen program of an ELF object (all its code, maps and programs, with
+// the entry set); errors name the object's programs when the choice is wrong.
+Result<vm::Program> program_from_elf(std::span<const uint8_t> bytes, const ElfChoice& choice);
 
 Result<std::vector<uint8_t>> read_file(const std::string& path);
 Result<void> write_file(const std::string& path, std::span<const uint8_t> bytes);
@@ -45,7 +56,9 @@ InputKind detect_input_kind(std::string_view path, std::span<const uint8_t> byte
 // The program of a .data test: its `-- raw` bytes, else its assembled `-- asm`.
 Result<vm::Program> program_from_data_test(const text::DataTest& test, const vm::HelperRegistry& helpers);
 
-// Reads, detects and parses `path`. Errors name the file; ELF is refused.
-Result<ProgramInput> load_program_file(const std::string& path, const vm::HelperRegistry& helpers);
+// Reads, detects and parses `path`. Errors name the file. `elf` picks the
+// program of an ELF object and is an error for any other kind of file.
+Result<ProgramInput> load_program_file(const std::string& path, const vm::HelperRegistry& helpers,
+                                       const ElfChoice& elf = {});
 
 }  // namespace bpfdiff::cli

@@ -127,12 +127,6 @@ TEST(Plugin, UnknownEngineIsAnError) {
       << r.out;
 }
 
-TEST(Plugin, ElfInputIsNotSupportedYet) {
-  const auto r = run_process({kPlugin, "--elf"}, "7f 45 4c 46\n");
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.out, "ELF input is not supported yet\n");
-}
-
 TEST(Plugin, UnknownOptionIsAnError) {
   const auto r = run_process({kPlugin, "--frobnicate"}, program({kMovR0_42, kExit}));
   EXPECT_NE(r.exit_code, 0);
