@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   add_diff_command(app, exit_code);
   add_repro_command(app, exit_code);
   add_gate_command(app, exit_code);
+  add_minimize_command(app, exit_code);
+  add_fuzz_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
