@@ -32,7 +32,7 @@ const Engines& engines() {
 }  // namespace
 
 std::string Divergence::title() const {
-  return "divergence interp vs " + engine + ": " + (differences.empty() ? "" : differences.front().field);
+  return signature.title();
 }
 
 std::string Divergence::details() const {
@@ -51,11 +51,27 @@ std::optional<Divergence> find_divergence(const vm::Program& program, const orac
     const oracle::Outcome got = engine->run(program, input);
     auto diffs = oracle::compare(expected, got, oracle::CompareRules::everything());
     if (diffs.empty()) continue;
-    found = Divergence{std::string(engine->name()), std::move(diffs)};
+    // Bisection runs both engines a few dozen times more: only for a finding.
+    auto signature = divergence_signature(program, input, *e.reference, *engine);
+    if (!signature) {
+      // Agreed when run again: a non-deterministic engine, a finding too,
+      // but one without a place to point at.
+      signature = Signature{"interp", std::string(engine->name()), normalize_field(diffs.front().field),
+                            std::string(kUnknownForm), std::nullopt};
+    }
+    found = Divergence{std::string(engine->name()), std::move(diffs), std::move(*signature)};
     break;
   }
   if (reference != nullptr) *reference = std::move(expected);
   return found;
+}
+
+std::optional<Signature> find_signature(const vm::Program& program, const oracle::EngineInput& input) {
+  const Engines& e = engines();
+  std::vector<oracle::Engine*> others;
+  for (const auto& engine : e.others)
+    others.push_back(engine.get());
+  return first_signature(program, input, *e.reference, others);
 }
 
 void check_engines_agree(const vm::Program& program, const oracle::EngineInput& input) {

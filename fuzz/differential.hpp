@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "fuzz/generator.hpp"
+#include "fuzz/signature.hpp"
 #include "oracle/compare.hpp"
 #include "oracle/engine.hpp"
 
@@ -15,9 +16,10 @@ namespace bpfdiff::fuzz {
 
 struct Divergence {
   std::string engine;  // the engine that disagrees with the interpreter
-  std::vector<oracle::Difference> differences;
+  std::vector<oracle::Difference> differences;  // of the full runs
+  Signature signature;                          // where they part ways
 
-  // "divergence interp vs <engine>: <first field>", the finding's title.
+  // The signature's title, "divergence interp vs <engine>: <field> at <form>".
   std::string title() const;
   std::string details() const;  // one difference per line
 };
@@ -27,6 +29,10 @@ struct Divergence {
 // the interpreter's outcome. Engines are created once per process.
 std::optional<Divergence> find_divergence(const vm::Program& program, const oracle::EngineInput& input,
                                           oracle::Outcome* reference = nullptr);
+
+// The signature of the first engine that disagrees with the interpreter,
+// as find_divergence finds it; what the minimizer keeps constant.
+std::optional<Signature> find_signature(const vm::Program& program, const oracle::EngineInput& input);
 
 // find_divergence, reporting a divergence through report_violation (abort).
 void check_engines_agree(const vm::Program& program, const oracle::EngineInput& input);

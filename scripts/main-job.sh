@@ -4,7 +4,10 @@
 # interpreter (each result next to the expected one), then a differential
 # run of every corpus program on all engines (interpreter and each JIT
 # option set, full-state comparison), then the deterministic regression
-# gate in its quick form. Idempotent.
+# gate in its quick form, then a one-minute fuzzing campaign over every fuzz
+# target (libFuzzer build, coverage build, `bpfdiff fuzz --minutes 1`).
+# Idempotent: the builds are incremental and the campaign directory is
+# reused (each run is a new session on the saved corpora).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -62,4 +65,12 @@ printf '\n==== regression gate (quick): corpus seeds, every form on boundary val
 gate_status=0
 "$bin/bpfdiff" gate --quick || gate_status=$?
 
-[[ $fail -eq 0 && $diff_status -eq 0 && $gate_status -eq 0 ]]
+printf '\n==== fuzzing campaign: one minute over every fuzz target (bpfdiff fuzz)\n'
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz -j "$(nproc)" --target fuzz_binaries
+cmake --preset coverage >/dev/null
+cmake --build --preset coverage -j "$(nproc)"
+fuzz_status=0
+"$bin/bpfdiff" fuzz --minutes 1 --jobs "$(nproc)" --out build/main-job-campaign || fuzz_status=$?
+
+[[ $fail -eq 0 && $diff_status -eq 0 && $gate_status -eq 0 && $fuzz_status -eq 0 ]]

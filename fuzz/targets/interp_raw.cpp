@@ -6,11 +6,14 @@
 #include <string>
 
 #include "fuzz/check.hpp"
+#include "fuzz/custom_mutator.hpp"
 #include "fuzz/raw_input.hpp"
 #include "vm/interp/interpreter.hpp"
 #include "vm/program/validate.hpp"
 
 using namespace bpfdiff;
+
+BPFDIFF_RAW_CUSTOM_MUTATOR(0)
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const fuzz::RawInput in = fuzz::split_raw_input({data, size});

@@ -4,10 +4,13 @@
 // the first differing field.
 #include <cstdint>
 
+#include "fuzz/custom_mutator.hpp"
 #include "fuzz/differential.hpp"
 #include "fuzz/raw_input.hpp"
 
 using namespace bpfdiff;
+
+BPFDIFF_RAW_CUSTOM_MUTATOR(0)
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const fuzz::RawInput in = fuzz::split_raw_input({data, size});

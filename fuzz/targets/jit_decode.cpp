@@ -8,12 +8,16 @@
 #include <string>
 
 #include "fuzz/check.hpp"
+#include "fuzz/custom_mutator.hpp"
 #include "fuzz/raw_input.hpp"
 #include "vm/jit/jit_program.hpp"
 #include "vm/jit/x86/disasm.hpp"
 #include "vm/program/validate.hpp"
 
 using namespace bpfdiff;
+
+// The first byte picks the JIT option set; the raw layout follows it.
+BPFDIFF_RAW_CUSTOM_MUTATOR(1)
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;

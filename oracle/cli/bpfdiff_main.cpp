@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   add_gate_command(app, exit_code);
   add_smt_command(app, exit_code);
   add_guest_command(app, exit_code);
+  add_minimize_command(app, exit_code);
+  add_fuzz_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -117,6 +117,7 @@ nlohmann::ordered_json finding_json(const GateFinding& f, const std::optional<Wr
   j["case"] = f.gate_case.id;
   j["origin"] = f.gate_case.origin;
   j["engine"] = f.divergent_engine();
+  j["signature"] = f.signature ? nlohmann::ordered_json(f.signature->title()) : nlohmann::ordered_json(nullptr);
   j["budget"] = f.gate_case.budget;
   auto diffs = nlohmann::ordered_json::array();
   for (const EngineDifference& d : f.differences) {
@@ -229,7 +230,7 @@ void add_gate_command(CLI::App& app, int& exit_code) {
       "Exit status: 0 all engines agree, 1 a divergence, 2 bad usage or an unreadable corpus.\n"
       "JSON (--json): {\"result\": \"pass\"|\"fail\", \"engines\", \"seed\", \"insn_per_form\", \"corpus\",\n"
       "\"phases\": [{\"phase\", \"programs\", \"skipped\", \"seconds\"}], \"total_programs\", \"seconds\",\n"
-      "\"programs_per_second\", \"finding\": null | {\"phase\", \"case\", \"origin\", \"engine\", "
+      "\"programs_per_second\", \"finding\": null | {\"phase\", \"case\", \"origin\", \"engine\", \"signature\", "
       "\"budget\",\n"
       "\"differences\": [{\"left_engine\", \"right_engine\", \"field\", \"left\", \"right\"}], \"input\", "
       "\"data\",\n"

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz/signature.hpp"
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
 #include "oracle/cli/hex.hpp"
@@ -214,6 +215,14 @@ int run_repro(const ReproCommandOptions& opts) {
 
   const std::string& left = engines->names[0];
   const std::string& right = engines->names[other];
+  oracle::EngineInput signature_input;
+  signature_input.memory = memory;
+  signature_input.limits.instruction_budget = budget;
+  if (const auto signature = fuzz::divergence_signature(program, signature_input, *engines->engines[0],
+                                                        *engines->engines[other])) {
+    std::cout << "signature: " << signature->title() << "\n  (key " << signature->key()
+              << "; `bpfdiff minimize` keeps it while shrinking the program)\n\n";
+  }
   const oracle::FirstDivergence& div = *divergence;
   const std::string probes = " (bisection: " + std::to_string(div.probes) + " runs of each engine)\n";
   switch (div.kind) {

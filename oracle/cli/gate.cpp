@@ -215,7 +215,15 @@ std::optional<GateFinding> check(GatePhase phase, GateCase&& c, NamedEngines& en
   std::vector<oracle::Outcome> outcomes = run_on_each(engines, c.program, c.memory, c.budget);
   std::vector<EngineDifference> differences = differences_from_first(outcomes);
   if (differences.empty()) return std::nullopt;
-  return GateFinding{phase, std::move(c), std::move(outcomes), std::move(differences)};
+  std::optional<fuzz::Signature> signature;
+  for (std::size_t i = 1; i < engines.engines.size() && !signature; ++i) {
+    if (engines.names[i] != differences.front().right) continue;
+    oracle::EngineInput input;
+    input.memory = c.memory;
+    input.limits.instruction_budget = c.budget;
+    signature = fuzz::divergence_signature(c.program, input, *engines.engines[0], *engines.engines[i]);
+  }
+  return GateFinding{phase, std::move(c), std::move(outcomes), std::move(differences), std::move(signature)};
 }
 
 class PhaseRunner {
@@ -455,7 +463,8 @@ Result<WrittenFinding> write_finding(const GateFinding& finding, const std::stri
 
   std::string data =
       "# bpfdiff gate finding (" + std::string(to_string(finding.phase)) + ": " + one_line(c.origin) +
-      ")\n# " + reference + " vs " + finding.divergent_engine() + ": " +
+      ")\n" + (finding.signature ? "# signature: " + finding.signature->title() + "\n" : std::string()) + "# " +
+      reference + " vs " + finding.divergent_engine() + ": " +
       one_line(finding.differences.empty() ? std::string()
                                            : oracle::to_string(finding.differences.front().difference)) +
       "\n# expected: what " + reference + " produced\n# budget " + budget + "\n# " + out.repro_command + "\n";
@@ -469,7 +478,9 @@ std::string format_finding(const GateFinding& f, const WrittenFinding* written) 
   const std::string reference = f.outcomes.empty() ? std::string("?") : f.outcomes.front().engine;
   std::string text = "gate: FAIL: divergence " + reference + " vs " + f.divergent_engine() + " in phase " +
                      to_string(f.phase) + " (" + f.gate_case.origin + "), budget " +
-                     std::to_string(f.gate_case.budget) + "\ndifferences:\n";
+                     std::to_string(f.gate_case.budget) + "\n";
+  if (f.signature) text += "signature: " + f.signature->title() + "\n";
+  text += "differences:\n";
   for (const EngineDifference& d : f.differences)
     text += "  " + d.left + " vs " + d.right + ": " + oracle::to_string(d.difference) + "\n";
   if (written != nullptr) {

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz/signature.hpp"
 #include "oracle/cli/replay.hpp"
 #include "oracle/outcome.hpp"
 #include "vm/program/program.hpp"
@@ -59,6 +60,9 @@ struct GateFinding {
   GateCase gate_case;
   std::vector<oracle::Outcome> outcomes;  // one per engine; [0] is the reference
   std::vector<EngineDifference> differences;
+  // Where the reference and the first engine disagreeing with it part ways
+  // (unset only when that divergence does not reproduce).
+  std::optional<fuzz::Signature> signature;
 
   // The first engine that disagrees with the reference.
   std::string divergent_engine() const;

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The nightly fuzzing campaign: builds what `bpfdiff fuzz` needs (the CLI,
+# the fuzz targets for the chosen engine, the coverage build), then runs
+# every fuzz target on every core. Settings from the environment:
+#   MINUTES (default 480)  JOBS (default: nproc)  ENGINE (libfuzzer | afl)
+#   OUT (default fuzz-nightly; the same OUT resumes / continues a campaign)
+# Extra arguments go to `bpfdiff fuzz` (e.g. --targets interp_vs_jit_gen).
+# Results: OUT/report.html, OUT/report.json, OUT/findings/<signature>/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+minutes=${MINUTES:-480}
+jobs=${JOBS:-$(nproc)}
+engine=${ENGINE:-libfuzzer}
+out=${OUT:-fuzz-nightly}
+preset=fuzz
+[[ "$engine" == afl ]] && preset=afl
+
+bash scripts/install-deps.sh
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$(nproc)" --target bpfdiff
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset" -j "$(nproc)" --target fuzz_binaries
+cmake --preset coverage >/dev/null
+cmake --build --preset coverage -j "$(nproc)"
+
+exec build/release/bin/bpfdiff fuzz --minutes "$minutes" --jobs "$jobs" --engine "$engine" --out "$out" "$@"
