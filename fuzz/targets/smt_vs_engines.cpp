@@ -10,6 +10,7 @@
 #include "fuzz/check.hpp"
 #include "fuzz/differential.hpp"
 #include "fuzz/loop_free.hpp"
+#include "fuzz/signature.hpp"
 #include "oracle/compare.hpp"
 #include "oracle/engine.hpp"
 
@@ -21,6 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!made) fuzz::report_violation("smt engine unavailable", made.error().message);
     return std::move(made).value();
   }();
+  static const std::unique_ptr<oracle::Engine> interp = std::move(oracle::make_engine("interp")).value();
   fuzz::ByteSource src({data, size});
   const fuzz::LoopFreeCase c = fuzz::generate_loop_free(src);
   oracle::Outcome reference;
@@ -30,7 +32,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const oracle::Outcome model = smt->run(c.program, c.input);
   auto diffs = oracle::compare(reference, model, oracle::CompareRules::everything());
   if (!diffs.empty()) {
-    const fuzz::Divergence d{"smt", std::move(diffs)};
+    // The signature names the instruction where the model parts ways (bisection on the budget).
+    auto signature = fuzz::divergence_signature(c.program, c.input, *interp, *smt);
+    if (!signature) {
+      signature = fuzz::Signature{"interp", "smt", fuzz::normalize_field(diffs.front().field),
+                                  std::string(fuzz::kUnknownForm), std::nullopt};
+    }
+    const fuzz::Divergence d{"smt", std::move(diffs), std::move(*signature)};
     fuzz::report_violation(d.title(), d.details());
   }
   return 0;
