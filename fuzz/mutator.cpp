@@ -49,7 +49,8 @@ std::size_t serialize(Parsed& p, uint8_t* out, std::size_t max_size) {
   if (p.memory.size() > room) p.memory.resize(room);
   const std::vector<uint8_t> program = isa::encode_slots(p.slots);
   const std::vector<uint8_t> raw = join_raw_input(program, p.memory);
-  std::memcpy(out, p.prefix.data(), p.prefix.size());
+  // memcpy from an empty vector's data() (possibly null) is undefined, even for 0 bytes.
+  if (!p.prefix.empty()) std::memcpy(out, p.prefix.data(), p.prefix.size());
   std::memcpy(out + p.prefix.size(), raw.data(), raw.size());
   return p.prefix.size() + raw.size();
 }
