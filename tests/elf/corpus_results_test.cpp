@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -104,11 +105,11 @@ TEST_P(CorpusResult, MatchesTheExpectedR0) {
 INSTANTIATE_TEST_SUITE_P(Corpus, CorpusResult,
                          ::testing::Combine(::testing::ValuesIn(kCases),
                                             ::testing::ValuesIn(oracle::engine_names())),
-                         [](const auto& info) {
-                           std::string engine = std::get<1>(info.param);
+                         [](const auto& param) {
+                           std::string engine = std::get<1>(param.param);
                            std::replace_if(
                                engine.begin(), engine.end(), [](char ch) { return !std::isalnum(ch); }, '_');
-                           return std::string(std::get<0>(info.param).name) + "_" + engine;
+                           return std::string(std::get<0>(param.param).name) + "_" + engine;
                          });
 
 class CorpusState : public ::testing::TestWithParam<std::string> {};
@@ -174,8 +175,8 @@ TEST_P(CorpusState, TailCallsThroughAStaticallyFilledProgramArray) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, CorpusState, ::testing::ValuesIn(oracle::engine_names()),
-                         [](const auto& info) {
-                           std::string engine = info.param;
+                         [](const auto& param) {
+                           std::string engine = param.param;
                            std::replace_if(
                                engine.begin(), engine.end(), [](char ch) { return !std::isalnum(ch); }, '_');
                            return engine;
