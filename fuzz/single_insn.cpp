@@ -9,6 +9,7 @@
 #include "vm/isa/encode.hpp"
 #include "vm/runtime/memory.hpp"
 #include "vm/runtime/run.hpp"
+#include "vm/runtime/std_helpers.hpp"
 
 namespace bpfdiff::fuzz {
 namespace {
@@ -196,11 +197,15 @@ class Builder {
   void call() {
     const Label f = b_.new_label();
     switch (fi_.sem.call) {
-      case isa::CallKind::Helper:
-        // Rejected by the validator: no helpers are registered.
-        b_.emit(isa::encode(form_, 0, 0, 0, src_.pick(interesting_imms())));
+      case isa::CallKind::Helper: {
+        // Rejected by the validator: an id no helper is registered under
+        // (these cases set up no maps for the standard helpers to work on).
+        int32_t id = src_.pick(interesting_imms());
+        if (vm::standard_helpers().find(static_cast<uint32_t>(id)) != nullptr) id = -1;
+        b_.emit(isa::encode(form_, 0, 0, 0, id));
         exit();
         return;
+      }
       case isa::CallKind::Local: {
         // A callee-saved register with a value, to see it survive the call.
         const auto saved = static_cast<uint8_t>(6 + src_.below(4));

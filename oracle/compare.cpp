@@ -31,6 +31,49 @@ std::string render(const HelperCallRecord& r) {
   return s + ") = " + hex(r.result);
 }
 
+std::string quoted(const std::string& s) {
+  return "\"" + s + "\"";
+}
+
+// Maps compare by position (both outcomes come from the same program), then
+// entry by entry; the first difference per map is reported.
+void compare_maps(const std::vector<vm::MapSnapshot>& a, const std::vector<vm::MapSnapshot>& b,
+                  std::vector<Difference>& out) {
+  if (a.size() != b.size()) {
+    out.push_back({"maps.size", std::to_string(a.size()), std::to_string(b.size())});
+    return;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const std::string name = "maps[" + std::to_string(i) + "]";
+    const auto& ea = a[i].entries;
+    const auto& eb = b[i].entries;
+    const std::size_t n = std::min(ea.size(), eb.size());
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::string entry = name + ".entries[" + std::to_string(k) + "]";
+      const std::size_t before = out.size();
+      compare_bytes((entry + ".key").c_str(), ea[k].key, eb[k].key, out);
+      compare_bytes((entry + ".value").c_str(), ea[k].value, eb[k].value, out);
+      if (out.size() != before) return;
+    }
+    if (ea.size() != eb.size()) {
+      out.push_back({name + ".entries.size", std::to_string(ea.size()), std::to_string(eb.size())});
+      return;
+    }
+  }
+}
+
+void compare_trace(const std::vector<std::string>& a, const std::vector<std::string>& b,
+                   std::vector<Difference>& out) {
+  const std::size_t n = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) {
+      out.push_back({"trace[" + std::to_string(i) + "]", quoted(a[i]), quoted(b[i])});
+      return;
+    }
+  }
+  if (a.size() != b.size()) out.push_back({"trace.size", std::to_string(a.size()), std::to_string(b.size())});
+}
+
 }  // namespace
 
 std::vector<Difference> compare(const Outcome& l, const Outcome& r, const CompareRules& rules) {
@@ -61,7 +104,10 @@ std::vector<Difference> compare(const Outcome& l, const Outcome& r, const Compar
   if (rules.instructions && l.instructions != r.instructions) {
     out.push_back({"instructions", std::to_string(l.instructions), std::to_string(r.instructions)});
   }
-  if (rules.memory) compare_bytes("memory", l.memory, r.memory, out);
+  if (rules.memory) {
+    compare_bytes("memory", l.memory, r.memory, out);
+    compare_bytes("metadata", l.metadata, r.metadata, out);
+  }
   if (rules.stack) compare_bytes("stack", l.stack, r.stack, out);
   if (rules.helper_calls) {
     const std::size_t n = std::min(l.helper_calls.size(), r.helper_calls.size());
@@ -77,6 +123,8 @@ std::vector<Difference> compare(const Outcome& l, const Outcome& r, const Compar
                      std::to_string(r.helper_calls.size())});
     }
   }
+  if (rules.maps) compare_maps(l.maps, r.maps, out);
+  if (rules.trace) compare_trace(l.trace, r.trace, out);
   return out;
 }
 

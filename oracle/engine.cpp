@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "vm/program/validate.hpp"
+#include "vm/runtime/std_helpers.hpp"
 
 #include "oracle/interp_engine.hpp"
 #include "oracle/jit_engine.hpp"
@@ -26,14 +27,29 @@ Outcome Engine::run(const vm::Program& program, const EngineInput& input) {
   }
   out.loaded = true;
   out.memory = input.memory;
-  const vm::RunResult r = (*executor)->run(vm::RunInput{input.mode, out.memory});
+  out.metadata = input.metadata;
+  const vm::RunResult r = (*executor)->run(run_input(input, out.memory, out.metadata));
   out.regs = r.regs;
   out.instructions = r.instructions;
   out.error = r.error;
   const auto stack = (*executor)->stack();
   out.stack.assign(stack.begin(), stack.end());
   out.helper_calls = std::move(helpers.log());
+  out.maps = (*executor)->maps();
+  out.trace = (*executor)->trace_output();
   return out;
+}
+
+vm::RunInput run_input(const EngineInput& input, std::vector<uint8_t>& memory,
+                       std::vector<uint8_t>& metadata) {
+  vm::RunInput r;
+  r.mode = input.mode;
+  r.memory = memory;
+  r.metadata = metadata;
+  r.data_offset = input.data_offset;
+  r.data_end_offset = input.data_end_offset;
+  r.seed = input.seed;
+  return r;
 }
 
 Result<Validated> timed_validate(const vm::Program& program, const vm::HelperRegistry& helpers) {
@@ -47,8 +63,7 @@ Result<Validated> timed_validate(const vm::Program& program, const vm::HelperReg
 }
 
 const vm::HelperRegistry& default_helpers() {
-  static const vm::HelperRegistry registry;
-  return registry;
+  return vm::standard_helpers();
 }
 
 std::vector<std::string> engine_names() {

@@ -32,15 +32,30 @@ class Executor {
   virtual vm::RunResult run_traced(vm::RunInput input, const vm::TraceFn& trace);
   // The whole stack area after the last run (all frames), for full-state comparison.
   virtual std::span<const uint8_t> stack() const = 0;
+  // Map contents after the last run and its bpf_trace_printk output, one
+  // entry per call (engines without maps or helpers of ours: none).
+  virtual std::vector<vm::MapSnapshot> maps() const { return {}; }
+  virtual std::vector<std::string> trace_output() const { return {}; }
+  // Maps keep their contents across runs, as in the kernel; this restores
+  // the initial ones.
+  virtual void reset_maps() {}
   virtual uint64_t load_ns() const = 0;     // validation
   virtual uint64_t compile_ns() const = 0;  // translation to machine code (0 for interpreters)
 };
 
 struct EngineInput {
   vm::RunMode mode = vm::RunMode::Memory;
-  std::vector<uint8_t> memory;  // copied per run: engines never share a buffer
+  std::vector<uint8_t> memory;  // copied per run: engines never share a buffer (the packet in packet modes)
   vm::ExecLimits limits;
+  std::vector<uint8_t> metadata;  // MetaBuffer mode: r1's buffer, copied per run
+  uint32_t data_offset = 0;       // MetaBuffer mode: where the packet addresses go
+  uint32_t data_end_offset = 8;
+  uint64_t seed = 0;  // bpf_ktime_get_ns and bpf_get_prandom_u32
 };
+
+// The RunInput over an outcome's own copies of the buffers.
+vm::RunInput run_input(const EngineInput& input, std::vector<uint8_t>& memory,
+                       std::vector<uint8_t>& metadata);
 
 class Engine {
  public:
@@ -74,8 +89,9 @@ struct Validated {
 Result<Validated> timed_validate(const vm::Program& program, const vm::HelperRegistry& helpers);
 
 // The helpers engines register unless told otherwise, so a program means the
-// same thing in each. (Real helpers and maps arrive with the ELF issue; until
-// then the registry is empty and `call` is rejected by the validator.)
+// same thing in each: the standard helpers (vm/runtime/std_helpers.hpp: map
+// lookup/update/delete, ktime_get_ns, trace_printk, get_prandom_u32,
+// tail_call), numbered as in Linux.
 const vm::HelperRegistry& default_helpers();
 
 // Our in-process engines that run every program: the interpreter and each

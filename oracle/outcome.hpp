@@ -10,6 +10,7 @@
 
 #include "vm/isa/raw.hpp"
 #include "vm/runtime/error.hpp"
+#include "vm/runtime/map_store.hpp"
 
 namespace bpfdiff::oracle {
 
@@ -32,9 +33,12 @@ struct Outcome {
 
   // Run stage (meaningful when loaded).
   std::array<uint64_t, isa::kNumRegisters> regs{};  // r0..r10 at the end
-  std::vector<uint8_t> memory;                      // the input memory after the run
+  std::vector<uint8_t> memory;                      // the input memory (or packet) after the run
+  std::vector<uint8_t> metadata;                    // MetaBuffer mode: r1's buffer after the run
   std::vector<uint8_t> stack;                       // the whole stack area after the run
   std::vector<HelperCallRecord> helper_calls;
+  std::vector<vm::MapSnapshot> maps;  // every map's contents after the run
+  std::vector<std::string> trace;     // bpf_trace_printk output, one entry per call
   uint64_t instructions = 0;
   vm::ExecError error;  // kind None on success
 

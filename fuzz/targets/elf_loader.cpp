@@ -59,8 +59,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto program = elf::program_named(*object, f.name);
     BPFDIFF_FUZZ_CHECK(program.ok(), "elf: a listed program cannot be chosen", f.name);
   }
+  // Most objects are packet programs: give them an XDP context over a small
+  // packet so they get past their bounds checks.
   oracle::EngineInput input;
-  input.memory.assign(64, 0);
+  input.mode = vm::RunMode::Packet;
+  for (uint8_t i = 0; i < 64; ++i)
+    input.memory.push_back(i);
   input.limits.instruction_budget = fuzz::kRawInputInstructionBudget;
   fuzz::check_engines_agree(object->program, input);
   return 0;

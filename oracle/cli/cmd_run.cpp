@@ -28,6 +28,13 @@ struct RunCommandOptions {
   std::string mem_hex;
   std::string mem_file;
   std::string mode = "memory";
+  std::string packet_hex;
+  std::string packet_file;
+  uint32_t mbuff_size = 16;
+  uint32_t mbuff_data_offset = 0;
+  uint32_t mbuff_data_end_offset = 8;
+  uint64_t seed = 0;
+  bool maps = false;
   uint64_t budget = vm::ExecLimits{}.instruction_budget;
   uint32_t max_call_depth = vm::ExecLimits{}.max_call_depth;
   uint64_t repeat = 1;
@@ -52,6 +59,12 @@ int load_failure(const RunCommandOptions& opts, const std::string& message,
 }
 
 Result<std::vector<uint8_t>> input_memory(const RunCommandOptions& opts, const ProgramInput& input) {
+  if (!opts.packet_hex.empty()) {
+    auto bytes = parse_hex_arg(opts.packet_hex);
+    if (!bytes) return make_error("--packet: " + bytes.error().message);
+    return bytes;
+  }
+  if (!opts.packet_file.empty()) return read_file(opts.packet_file);
   if (!opts.mem_hex.empty()) {
     auto bytes = parse_hex_arg(opts.mem_hex);
     if (!bytes) return make_error("--mem: " + bytes.error().message);
@@ -60,6 +73,21 @@ Result<std::vector<uint8_t>> input_memory(const RunCommandOptions& opts, const P
   if (!opts.mem_file.empty()) return read_file(opts.mem_file);
   if (input.data) return input.data->memory;
   return std::vector<uint8_t>{};
+}
+
+vm::RunMode run_mode(const std::string& name) {
+  if (name == "none") return vm::RunMode::NoData;
+  if (name == "packet") return vm::RunMode::Packet;
+  if (name == "mbuff") return vm::RunMode::MetaBuffer;
+  return vm::RunMode::Memory;
+}
+
+// trace_printk messages as the kernel's trace pipe shows them: one line each.
+void print_printk(const std::vector<std::string>& lines) {
+  for (const std::string& line : lines) {
+    std::cout << "trace_printk: " << line;
+    if (line.empty() || line.back() != '\n') std::cout << "\n";
+  }
 }
 
 int run_run(const RunCommandOptions& opts) {
@@ -80,7 +108,11 @@ int run_run(const RunCommandOptions& opts) {
   };
   RunOptions run_opts;
   run_opts.engine = opts.engine;
-  run_opts.mode = opts.mode == "none" ? vm::RunMode::NoData : vm::RunMode::Memory;
+  run_opts.mode = run_mode(opts.mode);
+  if (run_opts.mode == vm::RunMode::MetaBuffer) run_opts.metadata.assign(opts.mbuff_size, 0);
+  run_opts.data_offset = opts.mbuff_data_offset;
+  run_opts.data_end_offset = opts.mbuff_data_end_offset;
+  run_opts.seed = opts.seed;
   run_opts.limits.instruction_budget = opts.budget;
   run_opts.limits.max_call_depth = opts.max_call_depth;
   run_opts.repeat = opts.repeat;
@@ -105,14 +137,17 @@ int run_run(const RunCommandOptions& opts) {
   if (opts.json) {
     nlohmann::ordered_json j = report_json(*report);
     if (opts.trace) j["trace"] = std::move(trace_json);
+    if (opts.maps) j["maps"] = maps_json(report->maps);
     if (verdict) j["expected"] = verdict_json(*verdict);
     std::cout << j.dump() << "\n";
   } else {
+    print_printk(report->printk);
     if (opts.state) {
       std::cout << format_state(*report);
     } else if (result.ok()) {
       std::cout << hex_u64(result.r0()) << "\n";
     }
+    if (opts.maps) std::cout << format_maps(report->maps);
     if (!result.ok()) std::cerr << "error: " << vm::describe(result.error) << "\n";
     if (verdict) std::cout << format_verdict(*verdict) << "\n";
     if (report->runs > 1) {
@@ -147,12 +182,22 @@ void add_run_command(CLI::App& app, int& exit_code) {
       "programs, chosen with --section or --program when it has several; its maps and global\n"
       "data start from their initial contents.\n"
       "In memory mode r1 points to a writable copy of the input memory (0 when empty) and\n"
-      "r2 holds its length; r10 is the top of a 512-byte stack frame.\n\n"
+      "r2 holds its length; r10 is the top of a 512-byte stack frame.\n"
+      "In packet mode r1 points to a read-only struct xdp_md {u32 data, data_end, data_meta,\n"
+      "ingress_ifindex, rx_queue_index, egress_ifindex} whose data/data_end bound the packet\n"
+      "(--packet, --packet-file, else the memory), mapped at 0x1000000.\n"
+      "In mbuff mode r1 points to a zeroed metadata buffer of --mbuff-size bytes into which the\n"
+      "VM writes the packet's data and data_end addresses (8 bytes each, at the two offsets);\n"
+      "r2 holds the packet length.\n"
+      "Helpers: 1 map_lookup_elem, 2 map_update_elem, 3 map_delete_elem, 5 ktime_get_ns,\n"
+      "6 trace_printk (its output is printed as `trace_printk: ...` lines), 7 get_prandom_u32\n"
+      "(ktime and prandom are fixed by --seed), 12 tail_call.\n\n"
       "Exit status: 0 success, 1 run-time error (the message names pc, kind, address and size),\n"
       "2 bad input, assembly or validation error or unknown engine, 3 a .data test ran cleanly\n"
       "but its result differs from the expected one.\n"
       "JSON (--json): {\"r0\", \"regs\", \"instructions\", \"error\", \"memory\", \"load_ns\",\n"
-      "\"compile_ns\", \"ns_per_run\", \"engine\", \"runs\"} plus \"trace\" and \"expected\" when relevant.");
+      "\"compile_ns\", \"ns_per_run\", \"engine\", \"runs\", \"printk\"} plus \"trace\", \"maps\",\n"
+      "\"metadata\" and \"expected\" when relevant.");
   cmd->add_option("FILE", opts->input, "program: assembly, raw bytecode, a .data test or an ELF object")
       ->required();
   cmd->add_option("--section", opts->elf.section, "ELF: run the program of this section (e.g. xdp)");
@@ -163,9 +208,27 @@ void add_run_command(CLI::App& app, int& exit_code) {
   auto* mem_file = cmd->add_option("--mem-file", opts->mem_file, "input memory: the raw bytes of this file");
   mem->excludes(mem_file);
   mem_file->excludes(mem);
-  cmd->add_option("--mode", opts->mode, "memory: r1/r2 describe the input memory; none: r1 = r2 = 0")
-      ->check(CLI::IsMember({"memory", "none"}))
+  cmd->add_option("--mode", opts->mode,
+                  "memory: r1/r2 describe the input memory; none: r1 = r2 = 0; packet: r1 = an XDP context; "
+                  "mbuff: r1 = a metadata buffer holding the packet's bounds, r2 = its length")
+      ->check(CLI::IsMember({"memory", "none", "packet", "mbuff"}))
       ->capture_default_str();
+  auto* packet = cmd->add_option("--packet", opts->packet_hex, "packet (packet and mbuff modes) as hex");
+  auto* packet_file =
+      cmd->add_option("--packet-file", opts->packet_file, "packet: the raw bytes of this file");
+  packet->excludes(packet_file);
+  packet_file->excludes(packet);
+  cmd->add_option("--mbuff-size", opts->mbuff_size, "mbuff mode: bytes of the metadata buffer")
+      ->capture_default_str();
+  cmd->add_option("--mbuff-data-offset", opts->mbuff_data_offset,
+                  "mbuff mode: where the packet's start address is written")
+      ->capture_default_str();
+  cmd->add_option("--mbuff-data-end-offset", opts->mbuff_data_end_offset,
+                  "mbuff mode: where the packet's end address is written")
+      ->capture_default_str();
+  cmd->add_option("--seed", opts->seed, "seed of bpf_ktime_get_ns and bpf_get_prandom_u32")
+      ->capture_default_str();
+  cmd->add_flag("--maps", opts->maps, "print every map's contents after the run");
   cmd->add_option("--budget", opts->budget, "instructions executed before the run stops")
       ->check(kAtLeastOne)
       ->capture_default_str();

@@ -1,5 +1,6 @@
 #include "oracle/cli/report.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "oracle/cli/hex.hpp"
@@ -39,6 +40,38 @@ std::string format_state(const RunReport& report) {
   }
   out += "instructions: " + std::to_string(report.result.instructions) + "\n";
   out += "memory: " + (report.memory.empty() ? std::string("(none)") : hex_compact(report.memory)) + "\n";
+  if (!report.metadata.empty()) out += "metadata: " + hex_compact(report.metadata) + "\n";
+  return out;
+}
+
+std::string format_maps(const std::vector<vm::MapSnapshot>& maps) {
+  std::string out;
+  for (std::size_t i = 0; i < maps.size(); ++i) {
+    const vm::MapSnapshot& m = maps[i];
+    out += "map " + std::to_string(i) + " '" + m.name + "' (" + vm::to_string(m.type) + ", " +
+           std::to_string(m.entries.size()) + (m.entries.size() == 1 ? " entry" : " entries") + ")\n";
+    std::size_t zero = 0;
+    for (const vm::MapEntry& e : m.entries) {
+      const bool all_zero = std::all_of(e.value.begin(), e.value.end(), [](uint8_t b) { return b == 0; });
+      if (m.type == vm::MapType::Array && all_zero) {
+        ++zero;
+        continue;
+      }
+      out += "  " + hex_compact(e.key) + ": " + hex_compact(e.value) + "\n";
+    }
+    if (zero > 0) out += "  (" + std::to_string(zero) + " all-zero entries not shown)\n";
+  }
+  return out;
+}
+
+json maps_json(const std::vector<vm::MapSnapshot>& maps) {
+  json out = json::array();
+  for (const vm::MapSnapshot& m : maps) {
+    json entries = json::array();
+    for (const vm::MapEntry& e : m.entries)
+      entries.push_back(json{{"key", hex_compact(e.key)}, {"value", hex_compact(e.value)}});
+    out.push_back(json{{"name", m.name}, {"type", vm::to_string(m.type)}, {"entries", std::move(entries)}});
+  }
   return out;
 }
 
@@ -71,16 +104,19 @@ json report_json(const RunReport& report) {
   json regs = json::array();
   for (uint64_t r : report.result.regs)
     regs.push_back(hex_u64(r));
-  return json{{"r0", hex_u64(report.result.r0())},
-              {"regs", std::move(regs)},
-              {"instructions", report.result.instructions},
-              {"error", error_json(report.result.error)},
-              {"memory", hex_compact(report.memory)},
-              {"load_ns", report.load_ns},
-              {"compile_ns", report.compile_ns},
-              {"ns_per_run", report.ns_per_run()},
-              {"engine", report.engine},
-              {"runs", report.runs}};
+  json j{{"r0", hex_u64(report.result.r0())},
+         {"regs", std::move(regs)},
+         {"instructions", report.result.instructions},
+         {"error", error_json(report.result.error)},
+         {"memory", hex_compact(report.memory)},
+         {"load_ns", report.load_ns},
+         {"compile_ns", report.compile_ns},
+         {"ns_per_run", report.ns_per_run()},
+         {"engine", report.engine},
+         {"runs", report.runs},
+         {"printk", report.printk}};
+  if (!report.metadata.empty()) j["metadata"] = hex_compact(report.metadata);
+  return j;
 }
 
 json load_error_json(const std::string& engine, const std::string& message) {

@@ -244,6 +244,27 @@ TEST(ElfLoader, StringsInRodataAreReachedThroughSectionSymbolsWithAddends) {
   EXPECT_NE(text.find("world"), std::string::npos);
 }
 
+TEST(ElfLoader, MainOfTextIsFoundAsAFunctionOrAsAGlobalLabel) {
+  auto bytes = test_object("conformance_main");
+  for (bool as_label : {false, true}) {
+    if (as_label) {
+      // What an assembler writes for `.globl main` without `.type main, @function`.
+      test::ElfEditor e(bytes);
+      const uint32_t i = e.symbol_index("main");
+      auto sym = e.symbol(i);
+      sym.st_info = ELF64_ST_INFO(STB_GLOBAL, STT_NOTYPE);
+      sym.st_size = 0;
+      e.set_symbol(i, sym);
+    }
+    const ElfObject o = load(bytes);
+    EXPECT_TRUE(o.programs.empty());
+    auto main_program = program_named(o, "main");
+    ASSERT_TRUE(main_program) << main_program.error().message;
+    EXPECT_EQ(main_program->entry, function(o.subprograms, "main").slot);
+    EXPECT_NE(main_program->entry, function(o.subprograms, "triple").slot);  // main is not first
+  }
+}
+
 TEST(ElfLoader, DescribesSlotsBySectionAndOffset) {
   const ElfObject o = load(test_object("multi"));
   const ElfFunction& third = function(o.programs, "third");

@@ -152,6 +152,22 @@ TEST(X86GoldenFlow, CallsStackAndTraps) {
   EXPECT_BYTES("41ffd5", a.call(r13));     // call r13
   EXPECT_BYTES("41ffd6", a.call(r14));     // call r14
   EXPECT_BYTES("41ffd7", a.call(r15));     // call r15
+  EXPECT_BYTES("ffe0", a.jmp(rax));        // jmp rax
+  EXPECT_BYTES("ffe1", a.jmp(rcx));        // jmp rcx
+  EXPECT_BYTES("ffe2", a.jmp(rdx));        // jmp rdx
+  EXPECT_BYTES("ffe3", a.jmp(rbx));        // jmp rbx
+  EXPECT_BYTES("ffe4", a.jmp(rsp));        // jmp rsp
+  EXPECT_BYTES("ffe5", a.jmp(rbp));        // jmp rbp
+  EXPECT_BYTES("ffe6", a.jmp(rsi));        // jmp rsi
+  EXPECT_BYTES("ffe7", a.jmp(rdi));        // jmp rdi
+  EXPECT_BYTES("41ffe0", a.jmp(r8));       // jmp r8
+  EXPECT_BYTES("41ffe1", a.jmp(r9));       // jmp r9
+  EXPECT_BYTES("41ffe2", a.jmp(r10));      // jmp r10
+  EXPECT_BYTES("41ffe3", a.jmp(r11));      // jmp r11
+  EXPECT_BYTES("41ffe4", a.jmp(r12));      // jmp r12
+  EXPECT_BYTES("41ffe5", a.jmp(r13));      // jmp r13
+  EXPECT_BYTES("41ffe6", a.jmp(r14));      // jmp r14
+  EXPECT_BYTES("41ffe7", a.jmp(r15));      // jmp r15
   EXPECT_BYTES("50", a.push(rax));         // push rax
   EXPECT_BYTES("51", a.push(rcx));         // push rcx
   EXPECT_BYTES("52", a.push(rdx));         // push rdx

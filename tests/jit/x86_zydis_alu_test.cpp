@@ -215,6 +215,7 @@ TEST(X86ZydisAlu, JumpsAndCalls) {
   }
   for (Reg r : all_regs()) {
     s.check([&](Assembler& a) { a.call(r); }, {ZYDIS_MNEMONIC_CALL, {reg_op(r, W64)}});
+    s.check([&](Assembler& a) { a.jmp(r); }, {ZYDIS_MNEMONIC_JMP, {reg_op(r, W64)}});
     s.check([&](Assembler& a) { a.push(r); }, {ZYDIS_MNEMONIC_PUSH, {reg_op(r, W64)}});
     s.check([&](Assembler& a) { a.pop(r); }, {ZYDIS_MNEMONIC_POP, {reg_op(r, W64)}});
   }

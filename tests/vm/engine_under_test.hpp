@@ -47,6 +47,8 @@ class EngineUnderTest {
 
   vm::RunResult run(vm::RunInput input) { return jit_ ? jit_->run(input) : interp_->run(input); }
   std::span<const uint8_t> stack() const { return jit_ ? jit_->stack() : interp_->stack(); }
+  vm::HelperEnv& env() { return jit_ ? jit_->env() : interp_->env(); }
+  void reset_maps() { jit_ ? jit_->reset_maps() : interp_->reset_maps(); }
   uint64_t register_region(std::span<uint8_t> bytes, bool writable) {
     return jit_ ? jit_->register_region(bytes, writable) : interp_->register_region(bytes, writable);
   }

@@ -66,6 +66,20 @@ class ProgramBuilder {
     }
     return *this;
   }
+  // lddw rX, map_idx(map): the handle of Program::maps[map].
+  ProgramBuilder& lddw_map(int dst, uint32_t map) {
+    for (const auto& s :
+         isa::encode_lddw(Form::lddw_map_idx, static_cast<uint8_t>(dst), static_cast<int32_t>(map), 0))
+      slots_.push_back(s);
+    return *this;
+  }
+  // lddw rX, map_value(map, offset): the address of that byte of the map's first value.
+  ProgramBuilder& lddw_map_value(int dst, uint32_t map, uint32_t offset) {
+    for (const auto& s : isa::encode_lddw(Form::lddw_map_value, static_cast<uint8_t>(dst),
+                                          static_cast<int32_t>(map), static_cast<int32_t>(offset)))
+      slots_.push_back(s);
+    return *this;
+  }
   // call local with an absolute target.
   ProgramBuilder& call_local(uint32_t target) { return op(Form::call_local, 0, 0, 0, rel(target)); }
   ProgramBuilder& call_helper(int32_t id) { return op(Form::call_helper, 0, 0, 0, id); }

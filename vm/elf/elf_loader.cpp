@@ -108,14 +108,19 @@ class Loader {
   Result<void> find_functions() {
     for (const CodeSection& code : obj_.code_sections) {
       std::vector<ElfFunction> found;
+      const bool text = code.name == ".text";
       for (const Symbol& sym : image_.symbols()) {
-        if (sym.shndx != code.index || sym.type != STT_FUNC) continue;
+        // Assembler-written objects may mark an entry point only as a global
+        // label (`.globl main` without `.type`): in .text, that names a
+        // function too.
+        const bool label = text && sym.type == STT_NOTYPE && sym.bind == STB_GLOBAL;
+        if (sym.shndx != code.index || (sym.type != STT_FUNC && !label)) continue;
         auto f = function_at(sym, code);
         if (!f) return f.error();
         found.push_back(std::move(f).value());
       }
       std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.slot < b.slot; });
-      if (code.name == ".text") {
+      if (text) {
         obj_.subprograms = std::move(found);
       } else if (found.empty()) {
         // Hand-written objects may have no function symbols: the section is

@@ -31,6 +31,7 @@ struct Machine {
   const LoadedProgram* program = nullptr;
   const HelperSpec* const* helper_at = nullptr;  // per pc, resolved once
   const HelperRegistry* helpers = nullptr;
+  HelperEnv* env = nullptr;
   std::span<uint8_t> packet;  // what legacy packet loads read
   ExecError error;
 };
@@ -104,6 +105,7 @@ bool call_helper(Machine& m, const HelperSpec& spec) {
   std::memcpy(call.args, &m.reg[1], sizeof call.args);
   call.memory = m.mem;
   call.user = spec.user;
+  call.env = m.env;
   call.pc = m.pc;
   const uint64_t r0 = spec.fn(call);
   if (call.error) {
@@ -111,7 +113,9 @@ bool call_helper(Machine& m, const HelperSpec& spec) {
     return false;
   }
   m.reg[0] = r0;  // r1..r5 are left as they were: helpers cannot reach them
-  ++m.pc;
+  // A tail call replaces the running function in its (reset) frame: same
+  // depth, same r10, and its exit returns to this function's caller.
+  m.pc = call.tail_call ? *call.tail_call : m.pc + 1;
   return true;
 }
 
@@ -261,6 +265,7 @@ template <Semantics S>
 
 Interpreter::Interpreter(const LoadedProgram& program, const HelperRegistry& helpers, ExecLimits limits)
     : program_(program), helpers_(helpers), limits_(limits) {
+  env_.maps = MapStore(program.source.maps);
   limits_.max_call_depth = std::max<uint32_t>(limits_.max_call_depth, 1);
   stack_.resize(std::size_t{limits_.max_call_depth} * kStackFrameBytes);
   dirty_frames_ = limits_.max_call_depth;
@@ -317,12 +322,51 @@ ExecState& Interpreter::begin(RunInput input) {
   st.executed = 0;
   st.packet = {};
   st.regs[10] = region_base(RegionId::Stack) + stack_.size();
-  if (input.mode == RunMode::Memory && !input.memory.empty()) {
-    st.regs[1] = memory_.map(static_cast<uint32_t>(RegionId::Input), input.memory, true);
-    st.regs[2] = input.memory.size();
-    st.packet = input.memory;
-  }
+  env_.maps.map_into(memory_);
+  env_.start_run(input.seed);
+  map_input(input);
   return st;
+}
+
+void Interpreter::map_input(const RunInput& input) {
+  ExecState& st = state_;
+  const auto input_region = static_cast<uint32_t>(RegionId::Input);
+  switch (input.mode) {
+    case RunMode::NoData:
+      return;
+    case RunMode::Memory:
+      if (!input.memory.empty()) {
+        st.regs[1] = memory_.map(input_region, input.memory, true);
+        st.regs[2] = input.memory.size();
+        st.packet = input.memory;
+      }
+      return;
+    case RunMode::Packet:
+    case RunMode::MetaBuffer:
+      break;
+  }
+  // The packet sits at kPacketBase in region 0; an empty (or impossibly
+  // large) packet leaves region 0 unmapped, so every access faults.
+  const bool fits = !input.memory.empty() && input.memory.size() <= kMaxPacketBytes;
+  if (fits) memory_.map_at(static_cast<uint32_t>(RegionId::Null), kPacketBase, input.memory, true);
+  const uint64_t data = kPacketBase;
+  const uint64_t data_end = kPacketBase + (fits ? input.memory.size() : 0);
+  st.packet = input.memory;
+  if (input.mode == RunMode::Packet) {
+    xdp_md_ = XdpMd{
+        static_cast<uint32_t>(data), static_cast<uint32_t>(data_end), static_cast<uint32_t>(data), 0, 0, 0};
+    // Read-only, as the verifier makes struct xdp_md for XDP programs.
+    st.regs[1] = memory_.map(input_region, {reinterpret_cast<uint8_t*>(&xdp_md_), sizeof xdp_md_}, false);
+    return;
+  }
+  std::span<uint8_t> meta = input.metadata;
+  auto put = [&](uint64_t offset, uint64_t value) {
+    if (offset <= meta.size() && meta.size() - offset >= 8) std::memcpy(meta.data() + offset, &value, 8);
+  };
+  put(input.data_offset, data);
+  put(input.data_end_offset, data_end);
+  if (!meta.empty()) st.regs[1] = memory_.map(input_region, meta, true);
+  st.regs[2] = data_end - data;
 }
 
 RunResult Interpreter::resume() {
@@ -354,6 +398,7 @@ RunResult Interpreter::loop(const TraceFn* trace) {
   m.program = &program_;
   m.helper_at = helper_at_.data();
   m.helpers = &helpers_;
+  m.env = &env_;
   m.packet = st.packet;
 
   const uint64_t budget = limits_.instruction_budget;

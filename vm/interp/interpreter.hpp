@@ -8,6 +8,7 @@
 
 #include "vm/program/program.hpp"
 #include "vm/runtime/exec_state.hpp"
+#include "vm/runtime/helper_env.hpp"
 #include "vm/runtime/helpers.hpp"
 #include "vm/runtime/memory.hpp"
 #include "vm/runtime/run.hpp"
@@ -41,12 +42,18 @@ class Interpreter {
   // full-state comparison.
   std::span<const uint8_t> stack() const { return stack_; }
   AddressSpace& memory() { return memory_; }
+  // Maps, trace_printk output of the last run, clock and random state.
+  HelperEnv& env() { return env_; }
+  const HelperEnv& env() const { return env_; }
+  // Back to the maps' initial contents (they persist across runs otherwise).
+  void reset_maps() { env_.maps.reset(); }
   const ExecLimits& limits() const { return limits_; }
 
  private:
   template <bool kTrace>
   RunResult loop(const TraceFn* trace);
   RunResult finish(ExecError error);
+  void map_input(const RunInput& input);  // r1, r2 and the regions of the run mode
 
   const LoadedProgram& program_;
   const HelperRegistry& helpers_;
@@ -61,6 +68,8 @@ class Interpreter {
     bool writable;
   };
   std::vector<Registered> registered_;  // region FirstDynamic + i
+  HelperEnv env_;
+  XdpMd xdp_md_{};  // Packet mode: what r1 points to
 };
 
 }  // namespace bpfdiff::vm

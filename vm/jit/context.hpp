@@ -32,6 +32,7 @@ struct JitContext {
   const uint64_t* function_code;  // per slot: host address of a function's code, 0 elsewhere
   uint64_t callx_value;           // callx: the register value being called
   uint64_t callx_target;          // callx: host address of the function called
+  uint64_t tail_target;           // set by a successful bpf_tail_call: host address to jump to
   uint32_t depth;                 // local-call depth
   uint32_t deepest;
   uint32_t status;      // JitStatus

@@ -83,6 +83,7 @@ uint64_t JitProgram::call_helper(const vm::HelperSpec& spec, const uint64_t (&ar
   std::copy(std::begin(args), std::end(args), call.args);
   call.memory = &interp_.memory();
   call.user = spec.user;
+  call.env = &interp_.env();
   call.pc = ctx->pc;
   const uint64_t result = spec.fn(call);
   if (call.error) {
@@ -90,6 +91,10 @@ uint64_t JitProgram::call_helper(const vm::HelperSpec& spec, const uint64_t (&ar
     ctx->error_pc = call.error->pc;
     ctx->error_address = call.error->address;
     ctx->error_size = call.error->size;
+  } else if (call.tail_call) {
+    // Tail-call targets are function starts (the validator made them so),
+    // so the function table has their code.
+    ctx->tail_target = function_code_[*call.tail_call];
   }
   return result;
 }

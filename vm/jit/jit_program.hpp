@@ -37,6 +37,10 @@ class JitProgram {
     return interp_.register_region(bytes, writable);
   }
 
+  vm::HelperEnv& env() { return interp_.env(); }
+  const vm::HelperEnv& env() const { return interp_.env(); }
+  void reset_maps() { interp_.reset_maps(); }
+
   std::span<const uint8_t> code() const { return {code_.code(), code_.code_size()}; }
   // Offset in code() of each instruction slot's first byte.
   const std::vector<uint32_t>& insn_offsets() const { return insn_offsets_; }

@@ -130,6 +130,7 @@ void Lowering::emit() {
   exit_label_ = e_.new_label();
   error_exit_label_ = e_.new_label();
   const Emitter::Label body_end = e_.new_label();  // == body_end_label(n)
+  tail_call_label_ = e_.new_label();
 
   prologue();
   e_.jmp(program_.source.entry);
@@ -196,6 +197,12 @@ void Lowering::prologue() {
 }
 
 void Lowering::epilogue() {
+  // A successful tail call: the target function runs in the current frame,
+  // at the current native depth, so its exit returns where this function's
+  // would have. Its first block charges the budget as any function entry.
+  e_.bind(tail_call_label_);
+  a_.mov_imm(W64, ctx(kTailTarget), 0);
+  a_.jmp(kScratch3);
   // Reached from any depth: the saved rsp drops native return addresses of
   // local calls that will never return (an error or a deoptimisation).
   e_.bind(error_exit_label_);
@@ -274,6 +281,10 @@ void Lowering::call_out(uint32_t pc, int32_t trampoline_offset) {
   e_.jmp(error_exit_label_);
   e_.bind(ok);
   a_.add_imm(W64, Reg::rsp, 8);  // drop the saved r0: the result stays
+  // Any helper may have been bpf_tail_call (callx can reach it by id too).
+  a_.mov(W64, kScratch3, ctx(kTailTarget));
+  a_.test(W64, kScratch3, kScratch3);
+  e_.jcc(Cond::ne, tail_call_label_);
 }
 
 void Lowering::push_frame(uint32_t pc) {

@@ -111,7 +111,8 @@ class Lowering {
   std::vector<Stub> stubs_;
   Emitter::Label exit_label_ = 0;
   Emitter::Label error_exit_label_ = 0;
-  uint32_t pc_ = 0;  // instruction being lowered
+  Emitter::Label tail_call_label_ = 0;  // jumps to ctx.tail_target after a successful bpf_tail_call
+  uint32_t pc_ = 0;                     // instruction being lowered
 };
 
 }  // namespace bpfdiff::jit

@@ -23,6 +23,7 @@ inline constexpr int32_t kCallxTrampoline = off(offsetof(JitContext, callx_tramp
 inline constexpr int32_t kFunctionCode = off(offsetof(JitContext, function_code));
 inline constexpr int32_t kCallxValue = off(offsetof(JitContext, callx_value));
 inline constexpr int32_t kCallxTarget = off(offsetof(JitContext, callx_target));
+inline constexpr int32_t kTailTarget = off(offsetof(JitContext, tail_target));
 inline constexpr int32_t kDepth = off(offsetof(JitContext, depth));
 inline constexpr int32_t kDeepest = off(offsetof(JitContext, deepest));
 inline constexpr int32_t kStatus = off(offsetof(JitContext, status));

@@ -15,16 +15,28 @@
 
 namespace bpfdiff::vm {
 
+struct HelperEnv;
+
 struct HelperCall {
   uint64_t args[5] = {};
   AddressSpace* memory = nullptr;
-  void* user = nullptr;  // HelperSpec::user
+  void* user = nullptr;      // HelperSpec::user
+  HelperEnv* env = nullptr;  // the engine's maps, trace sink, clock; see helper_env.hpp
   uint32_t pc = 0;
   std::optional<ExecError> error;
+  // Set by bpf_tail_call when it succeeds: the engine continues at this slot
+  // in the current frame instead of after the call.
+  std::optional<uint32_t> tail_call;
 
   // Host pointer for [addr, addr+size) or nullptr after recording a
   // HelperFailed error that names the address.
   uint8_t* access(uint64_t addr, uint64_t size, bool write) {
+    // Sizes come from program registers: one past a region's size can never
+    // be in bounds, and keeps translate's offset + size from wrapping.
+    if (size > kRegionOffsetMask) {
+      fail(addr, UINT32_MAX);
+      return nullptr;
+    }
     uint8_t* p = size == 0 ? nullptr : memory->translate(addr, size, write);
     if (p == nullptr && size != 0) fail(addr, static_cast<uint32_t>(size));
     return p;

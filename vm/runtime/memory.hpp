@@ -9,6 +9,7 @@
 // and a finding reproduces on another machine. Region 0 is never mapped, so
 // a null or small-integer pointer always faults.
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -54,6 +55,16 @@ class AddressSpace {
     regions_[index] = Region{bytes.data(), 0, bytes.size(), writable};
     return region_base(index);
   }
+  // Maps `bytes` as offsets [offset, offset + size) of region `index`; the
+  // rest of the region stays out of bounds. Used for packets, which sit high
+  // in region 0 so that their addresses fit 32 bits while null still faults.
+  uint64_t map_at(uint32_t index, uint64_t offset, std::span<uint8_t> bytes, bool writable) {
+    // host is the address offset 0 would have: never dereferenced itself,
+    // only offset back into [lo, hi) by translate.
+    auto* host = reinterpret_cast<uint8_t*>(reinterpret_cast<uintptr_t>(bytes.data()) - offset);
+    regions_[index] = Region{host, offset, offset + bytes.size(), writable};
+    return region_base(index) + offset;
+  }
   void unmap(uint32_t index) { regions_[index] = Region{}; }
   void clear() { regions_.fill(Region{}); }
 
@@ -68,7 +79,9 @@ class AddressSpace {
     const uint64_t off = addr & kRegionOffsetMask;
     // off < 2^32 and size is small, so off + size cannot wrap.
     if (off < r.lo || off + size > r.hi || (write && !r.writable)) return nullptr;
-    return r.host + off;
+    // Integer arithmetic: a region mapped with map_at has a host base that
+    // is not inside any object, so C++ pointer arithmetic on it would be UB.
+    return reinterpret_cast<uint8_t*>(reinterpret_cast<uintptr_t>(r.host) + off);
   }
 
   // For the JIT: the table it indexes directly.

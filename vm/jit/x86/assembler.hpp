@@ -149,6 +149,7 @@ class Assembler {
   void jmp(JumpSize size, int32_t disp);
   void call(int32_t disp);  // E8 rel32
   void call(Reg target);    // FF /2
+  void jmp(Reg target);     // FF /4
   void push(Reg r);
   void pop(Reg r);
   void ret();

@@ -75,6 +75,11 @@ void Assembler::call(Reg target) {
   put(rm_form(Prefix{}, {0xFF}, enc::modrm_reg(2, target)));
 }
 
+void Assembler::jmp(Reg target) {
+  // Near indirect jumps are 64-bit by default: no REX.W.
+  put(rm_form(Prefix{}, {0xFF}, enc::modrm_reg(4, target)));
+}
+
 void Assembler::push(Reg r) {
   put(o_form(Prefix{}, {}, 0x50, r));
 }
