@@ -43,19 +43,6 @@ double exec_per_sec(const TargetTotals& t) {
   return t.seconds > 0 ? static_cast<double>(t.execs) / t.seconds : 0;
 }
 
-Json finding_json(const FindingRecord& f) {
-  return {{"key", f.key},
-          {"title", f.title},
-          {"kind", f.kind},
-          {"target", f.target},
-          {"count", f.count},
-          {"first_input", f.first_input},
-          {"minimized", f.minimized},
-          {"original_slots", f.original_slots},
-          {"minimized_slots", f.minimized_slots},
-          {"repro_command", f.repro_command}};
-}
-
 // Per target, the samples of `value` over time.
 std::vector<ChartSeries> series_of(const CampaignState& s, uint64_t Sample::*value) {
   std::map<std::string, ChartSeries> by_target;
@@ -128,7 +115,7 @@ Json campaign_report_json(const CampaignReport& r) {
                  {"crashes", s.crashes.size()}};
   j["findings"] = Json::array();
   for (const FindingRecord& f : s.findings)
-    j["findings"].push_back(finding_json(f));
+    j["findings"].push_back(to_json(f));
   j["samples"] = Json::array();
   for (const Sample& x : s.samples) {
     j["samples"].push_back({{"t", x.t},

@@ -41,6 +41,19 @@ FindingRecord* CampaignState::finding(const std::string& key) {
   return nullptr;
 }
 
+Json to_json(const FindingRecord& f) {
+  return {{"key", f.key},
+          {"title", f.title},
+          {"target", f.target},
+          {"kind", f.kind},
+          {"first_input", f.first_input},
+          {"count", f.count},
+          {"minimized", f.minimized},
+          {"original_slots", f.original_slots},
+          {"minimized_slots", f.minimized_slots},
+          {"repro_command", f.repro_command}};
+}
+
 Json to_json(const CampaignState& s) {
   Json j;
   j["version"] = s.version;
@@ -77,16 +90,7 @@ Json to_json(const CampaignState& s) {
   }
   j["findings"] = Json::array();
   for (const FindingRecord& f : s.findings) {
-    j["findings"].push_back({{"key", f.key},
-                             {"title", f.title},
-                             {"target", f.target},
-                             {"kind", f.kind},
-                             {"first_input", f.first_input},
-                             {"count", f.count},
-                             {"minimized", f.minimized},
-                             {"original_slots", f.original_slots},
-                             {"minimized_slots", f.minimized_slots},
-                             {"repro_command", f.repro_command}});
+    j["findings"].push_back(to_json(f));
   }
   return j;
 }

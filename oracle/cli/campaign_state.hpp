@@ -91,6 +91,8 @@ struct CampaignState {
   FindingRecord* finding(const std::string& key);
 };
 
+// One finding as both state.json and report.json write it.
+nlohmann::ordered_json to_json(const FindingRecord& finding);
 nlohmann::ordered_json to_json(const CampaignState& state);
 Result<CampaignState> campaign_state_from_json(const nlohmann::json& j);
 
