@@ -123,8 +123,8 @@ std::vector<Difference> compare(const Outcome& l, const Outcome& r, const Compar
                      std::to_string(r.helper_calls.size())});
     }
   }
-  if (rules.maps) compare_maps(l.maps, r.maps, out);
-  if (rules.trace) compare_trace(l.trace, r.trace, out);
+  if (rules.maps && l.maps_observed && r.maps_observed) compare_maps(l.maps, r.maps, out);
+  if (rules.trace && l.trace_observed && r.trace_observed) compare_trace(l.trace, r.trace, out);
   return out;
 }
 

@@ -18,8 +18,8 @@ struct CompareRules {
   bool instructions = true;  // instructions executed
   bool helper_calls = true;
   bool error_details = true;  // pc/address/size of a fault, not just its kind
-  bool maps = true;           // map contents after the run
-  bool trace = true;          // bpf_trace_printk output
+  bool maps = true;           // map contents after the run, when both engines observe them
+  bool trace = true;          // bpf_trace_printk output, when both engines observe it
 
   static CompareRules everything() { return {}; }
 };
@@ -27,7 +27,7 @@ struct CompareRules {
 struct Difference {
   std::string field;  // "load", "error.kind", "r3", "memory[12]", "stack[500]", "instructions",
                       // "helper_calls[0]", "maps[1].entries[2].value[0]", "trace[0]"
-  std::string left;  // values rendered for people, e.g. "0x2a"
+  std::string left;   // values rendered for people, e.g. "0x2a"
   std::string right;
 };
 

@@ -35,8 +35,14 @@ Outcome Engine::run(const vm::Program& program, const EngineInput& input) {
   const auto stack = (*executor)->stack();
   out.stack.assign(stack.begin(), stack.end());
   out.helper_calls = std::move(helpers.log());
-  out.maps = (*executor)->maps();
-  out.trace = (*executor)->trace_output();
+  if (auto maps = (*executor)->maps()) {
+    out.maps = std::move(*maps);
+    out.maps_observed = true;
+  }
+  if (auto trace = (*executor)->trace_output()) {
+    out.trace = std::move(*trace);
+    out.trace_observed = true;
+  }
   return out;
 }
 

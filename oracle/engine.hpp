@@ -8,6 +8,7 @@
 // times; Engine::run is one full-state run for the differential harness.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -33,9 +34,9 @@ class Executor {
   // The whole stack area after the last run (all frames), for full-state comparison.
   virtual std::span<const uint8_t> stack() const = 0;
   // Map contents after the last run and its bpf_trace_printk output, one
-  // entry per call (engines without maps or helpers of ours: none).
-  virtual std::vector<vm::MapSnapshot> maps() const { return {}; }
-  virtual std::vector<std::string> trace_output() const { return {}; }
+  // entry per call; nullopt from engines that cannot observe them.
+  virtual std::optional<std::vector<vm::MapSnapshot>> maps() const { return std::nullopt; }
+  virtual std::optional<std::vector<std::string>> trace_output() const { return std::nullopt; }
   // Maps keep their contents across runs, as in the kernel; this restores
   // the initial ones.
   virtual void reset_maps() {}

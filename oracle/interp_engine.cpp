@@ -17,8 +17,8 @@ class InterpExecutor final : public Executor {
     return interp_.run_traced(input, trace);
   }
   std::span<const uint8_t> stack() const override { return interp_.stack(); }
-  std::vector<vm::MapSnapshot> maps() const override { return interp_.env().maps.snapshot(); }
-  std::vector<std::string> trace_output() const override { return interp_.env().trace; }
+  std::optional<std::vector<vm::MapSnapshot>> maps() const override { return interp_.env().maps.snapshot(); }
+  std::optional<std::vector<std::string>> trace_output() const override { return interp_.env().trace; }
   void reset_maps() override { interp_.reset_maps(); }
   uint64_t load_ns() const override { return load_ns_; }
   uint64_t compile_ns() const override { return 0; }

@@ -13,8 +13,8 @@ class JitExecutor final : public Executor {
 
   vm::RunResult run(vm::RunInput input) override { return jit_->run(input); }
   std::span<const uint8_t> stack() const override { return jit_->stack(); }
-  std::vector<vm::MapSnapshot> maps() const override { return jit_->env().maps.snapshot(); }
-  std::vector<std::string> trace_output() const override { return jit_->env().trace; }
+  std::optional<std::vector<vm::MapSnapshot>> maps() const override { return jit_->env().maps.snapshot(); }
+  std::optional<std::vector<std::string>> trace_output() const override { return jit_->env().trace; }
   void reset_maps() override { jit_->reset_maps(); }
   uint64_t load_ns() const override { return load_ns_; }
   uint64_t compile_ns() const override { return jit_->compile_ns(); }

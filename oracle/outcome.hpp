@@ -39,6 +39,10 @@ struct Outcome {
   std::vector<HelperCallRecord> helper_calls;
   std::vector<vm::MapSnapshot> maps;  // every map's contents after the run
   std::vector<std::string> trace;     // bpf_trace_printk output, one entry per call
+  // Whether the engine could observe them at all (the kernel's test run may
+  // not): compare() only compares what both sides observed.
+  bool maps_observed = false;
+  bool trace_observed = false;
   uint64_t instructions = 0;
   vm::ExecError error;  // kind None on success
 

@@ -93,8 +93,8 @@ Result<RunReport> run_program(const vm::Program& program, std::span<const uint8_
                        copies.begin() + static_cast<std::ptrdiff_t>((last + 1) * size));
   report.metadata.assign(meta_copies.begin() + static_cast<std::ptrdiff_t>(last * meta_size),
                          meta_copies.begin() + static_cast<std::ptrdiff_t>((last + 1) * meta_size));
-  report.maps = engine->maps();
-  report.printk = engine->trace_output();
+  report.maps = engine->maps().value_or(std::vector<vm::MapSnapshot>{});
+  report.printk = engine->trace_output().value_or(std::vector<std::string>{});
   return report;
 }
 
