@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "oracle/kernel_compare.hpp"
+
 namespace bpfdiff::oracle {
 namespace {
 
@@ -77,6 +79,9 @@ void compare_trace(const std::vector<std::string>& a, const std::vector<std::str
 }  // namespace
 
 std::vector<Difference> compare(const Outcome& l, const Outcome& r, const CompareRules& rules) {
+  // A kernel on either side has its own rules (what it can export, what a
+  // rejection means): kernel_compare.hpp.
+  if (l.kernel || r.kernel) return kernel_differences(l, r);
   std::vector<Difference> out;
   if (l.loaded != r.loaded) {
     out.push_back({"load", l.loaded ? "accepted" : "rejected: " + l.load_error,

@@ -7,6 +7,7 @@
 
 #include "oracle/interp_engine.hpp"
 #include "oracle/jit_engine.hpp"
+#include "oracle/kernel_host_engine.hpp"
 #include "oracle/recording_helpers.hpp"
 #include "oracle/smt/smt_engine.hpp"
 
@@ -79,9 +80,14 @@ std::vector<std::string> engine_names() {
   return names;
 }
 
+std::vector<std::string> kernel_engine_names() {
+  return {kKernelHostEngine};
+}
+
 std::vector<std::string> all_engine_names() {
   std::vector<std::string> names = engine_names();
   names.push_back("smt");
+  for (std::string& n : kernel_engine_names()) names.push_back(std::move(n));
   return names;
 }
 
@@ -91,6 +97,7 @@ Result<std::unique_ptr<Engine>> make_engine(std::string_view name, const vm::Hel
   if (auto options = jit::options_named(name)) {
     return std::unique_ptr<Engine>(std::make_unique<JitEngine>(helpers, *options));
   }
+  if (name == kKernelHostEngine) return make_kernel_host_engine(helpers);
   std::string known;
   for (const std::string& n : all_engine_names())
     known += (known.empty() ? "" : ", ") + n;

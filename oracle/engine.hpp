@@ -71,7 +71,8 @@ class Engine {
 
   // One run with the full observable state captured, helper calls included.
   // Never throws, never crashes on bad input: rejection is an Outcome too.
-  Outcome run(const vm::Program& program, const EngineInput& input);
+  // Virtual for engines that load per input (the kernel engines).
+  virtual Outcome run(const vm::Program& program, const EngineInput& input);
 
  protected:
   virtual Result<std::unique_ptr<Executor>> prepare_with(const vm::Program& program,
@@ -98,9 +99,14 @@ const vm::HelperRegistry& default_helpers();
 // Our in-process engines that run every program: the interpreter and each
 // JIT option set. The interp-vs-JIT fuzz targets iterate this list.
 std::vector<std::string> engine_names();
-// Every name make_engine accepts, for help texts: engine_names() plus the
-// engines for a subset of programs ("smt": loop-free ALU/JMP programs).
+// Every name make_engine accepts, for help texts: engine_names(), the
+// engines for a subset of programs ("smt": loop-free ALU/JMP programs) and
+// the kernel engines.
 std::vector<std::string> all_engine_names();
+
+// Engines backed by a real kernel (kernel-host, the QEMU guest engines),
+// made by make_engine by name, available or not on this machine.
+std::vector<std::string> kernel_engine_names();
 
 // Creates an engine by name; the error says why it is unknown or unavailable,
 // e.g. "unknown engine 'x' (available: interp)". `helpers` must outlive it.

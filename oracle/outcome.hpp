@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "oracle/kernel/kernel_request.hpp"
 #include "vm/isa/raw.hpp"
 #include "vm/runtime/error.hpp"
 #include "vm/runtime/map_store.hpp"
@@ -22,6 +23,25 @@ struct HelperCallRecord {
   uint64_t result = 0;
 
   bool operator==(const HelperCallRecord&) const = default;
+};
+
+// What a kernel engine (kernel-host, the QEMU guest engines) adds to an
+// outcome: the verifier's verdict and log, and what the exported state means.
+struct KernelOutcome {
+  kernel::KernelVerdict verdict = kernel::KernelVerdict::Failed;
+  int32_t errno_value = 0;
+  std::string log;               // verifier log on rejection, else the Unsupported/Failed reason
+  std::string rejection_reason;  // kernel::rejection_reason() of a rejection
+  std::string release;           // uname -r of the kernel that judged it
+  uint16_t regs_valid = 0x3ff;   // bit i: ri was exported (r1..r5 may not be after calls)
+  uint32_t retval = 0;           // BPF_PROG_TEST_RUN's 32-bit retval
+  uint64_t duration_ns = 0;      // load + run in the executor
+  // Our interpreter read stack bytes the run never wrote: the kernel's stack
+  // is not zeroed, so a disagreement is not comparable (kernel_compare.hpp).
+  bool uninitialized_stack_read = false;
+  // Our run used a pointer's bits beyond what region+offset translation
+  // preserves (oracle/comparability.hpp): likewise not comparable.
+  bool pointer_bits_exposed = false;
 };
 
 struct Outcome {
@@ -45,6 +65,11 @@ struct Outcome {
   bool trace_observed = false;
   uint64_t instructions = 0;
   vm::ExecError error;  // kind None on success
+
+  // Set by kernel engines only. Its loaded/load_error above mean "the
+  // verifier accepted it and the test run worked"; stack and instructions
+  // stay empty (the kernel exports neither).
+  std::optional<KernelOutcome> kernel;
 
   bool ok() const { return loaded && error.kind == vm::ErrorKind::None; }
 };

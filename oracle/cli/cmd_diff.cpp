@@ -14,9 +14,13 @@
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
 #include "oracle/cli/hex.hpp"
+#include "oracle/cli/kernel_report.hpp"
 #include "oracle/cli/replay.hpp"
 #include "oracle/cli/report.hpp"
 #include "oracle/engine.hpp"
+#include "oracle/kernel_compare.hpp"
+#include "oracle/kernel_outcome.hpp"
+#include "oracle/kernel_tally.hpp"
 
 namespace bpfdiff::cli {
 namespace {
@@ -60,16 +64,37 @@ FileResult diff_file(const std::string& path, const DiffCommandOptions& opts,
   return result;
 }
 
+// One line per kernel outcome: its verdict (a rejection is no disagreement,
+// so it is said here).
+std::string kernel_lines(const FileResult& r) {
+  std::string out;
+  for (const oracle::Outcome& o : r.outcomes) {
+    if (o.kernel) out += "  " + kernel_verdict_line(o) + "\n";
+  }
+  return out;
+}
+
 std::string format_text(const FileResult& r) {
   if (r.load_error) return r.path + ": error: " + *r.load_error + "\n";
   if (r.agree()) {
     return r.path + ": agree (" + std::to_string(r.outcomes.size()) +
-           " engines): " + summarize(r.outcomes.front()) + "\n";
+           " engines): " + summarize(r.outcomes.front()) + "\n" + kernel_lines(r);
   }
   std::string out = r.path + ": disagree\n";
   for (const EngineDifference& d : r.differences)
     out += "  " + d.left + " vs " + d.right + ": " + oracle::to_string(d.difference) + "\n";
-  return out;
+  return out + kernel_lines(r);
+}
+
+// The first kernel engine against the reference under the kernel rules,
+// when the reference is one of ours.
+void tally_kernel(const FileResult& r, oracle::KernelTally& tally) {
+  if (r.load_error || r.outcomes.empty() || r.outcomes.front().kernel) return;
+  for (const oracle::Outcome& o : r.outcomes) {
+    if (!o.kernel) continue;
+    tally.add(oracle::compare_with_kernel(r.outcomes.front(), o));
+    return;
+  }
 }
 
 nlohmann::ordered_json outcome_json(const oracle::Outcome& o) {
@@ -84,6 +109,22 @@ nlohmann::ordered_json outcome_json(const oracle::Outcome& o) {
   j["instructions"] = o.instructions;
   j["error"] = error_json(o.error);
   return j;
+}
+
+void add_kernel_json(nlohmann::ordered_json& j, const oracle::Outcome& o) {
+  if (!o.kernel) return;
+  const oracle::KernelOutcome& k = *o.kernel;
+  nlohmann::ordered_json kj;
+  kj["verdict"] = oracle::to_string(k.verdict);
+  kj["release"] = k.release;
+  if (k.verdict == oracle::kernel::KernelVerdict::Rejected) {
+    kj["errno"] = k.errno_value;
+    kj["reason"] = k.rejection_reason;
+    kj["log"] = k.log;
+  } else if (k.verdict != oracle::kernel::KernelVerdict::Accepted) {
+    kj["why"] = k.log;
+  }
+  j["kernel"] = std::move(kj);
 }
 
 nlohmann::ordered_json format_json(const FileResult& r) {
@@ -101,6 +142,14 @@ nlohmann::ordered_json format_json(const FileResult& r) {
     engines.push_back(o.engine);
   j["engines"] = std::move(engines);
   j["reference"] = outcome_json(r.outcomes.front());
+  auto kernels = nlohmann::ordered_json::array();
+  for (const oracle::Outcome& o : r.outcomes) {
+    if (!o.kernel) continue;
+    nlohmann::ordered_json kj = {{"engine", o.engine}};
+    add_kernel_json(kj, o);
+    kernels.push_back(std::move(kj));
+  }
+  if (!kernels.empty()) j["kernels"] = std::move(kernels);
   auto diffs = nlohmann::ordered_json::array();
   for (const EngineDifference& d : r.differences) {
     diffs.push_back({{"left_engine", d.left},
@@ -146,9 +195,11 @@ int run_diff(const DiffCommandOptions& opts) {
   }
 
   std::size_t agree = 0, disagree = 0, failed = 0;
+  oracle::KernelTally tally;
   auto json_array = nlohmann::ordered_json::array();
   for (const std::string& file : files) {
     const FileResult r = diff_file(file, opts, *memory, *engines);
+    tally_kernel(r, tally);
     if (r.load_error) {
       ++failed;
     } else if (r.agree()) {
@@ -170,6 +221,7 @@ int run_diff(const DiffCommandOptions& opts) {
     std::string summary = std::to_string(files.size()) + " programs, " + std::to_string(agree) + " agree, " +
                           std::to_string(disagree) + " disagree";
     if (failed > 0) summary += ", " + std::to_string(failed) + " failed to load";
+    if (tally.total() > 0) summary += "\nkernel rules, " + tally.summary();
     if (opts.json) {
       std::cout << json_array.dump() << "\n";
       std::cerr << summary << "\n";
@@ -189,6 +241,13 @@ std::string engine_list() {
   return s;
 }
 
+std::string kernel_engine_list() {
+  std::string s;
+  for (const std::string& n : oracle::kernel_engine_names())
+    s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
 }  // namespace
 
 void add_diff_command(CLI::App& app, int& exit_code) {
@@ -203,7 +262,13 @@ void add_diff_command(CLI::App& app, int& exit_code) {
       "followed by a summary line \"N programs, M agree, K disagree\".\n"
       "Each engine's outcome (load verdict, r0..r10, instructions, error kind/pc/address/size,\n"
       "memory, stack, helper calls) is compared with the first engine's; a program all engines\n"
-      "reject counts as agreement. Use `bpfdiff repro FILE` to localise a disagreement.\n\n"
+      "reject counts as agreement. Use `bpfdiff repro FILE` to localise a disagreement.\n"
+      "Kernel engines (" + kernel_engine_list() + ", e.g. --engines interp,kernel-host) follow the\n"
+      "kernel rules: a kernel rejection is no disagreement (its verdict, errno and reason are\n"
+      "printed under the file), an accepted program must give the same r0..r9 (pointers as\n"
+      "region+offset) and memory and must not fault in our VM; stack, instruction count and\n"
+      "helper calls are not compared (the kernel does not export them). A DIR summary adds\n"
+      "the kernel's acceptance rate and top rejection reasons.\n\n"
       "Budget: --budget, else " +
       std::to_string(kFuzzTargetBudget) + " for fuzz inputs (as the fuzz target) and " +
       std::to_string(vm::ExecLimits{}.instruction_budget) +

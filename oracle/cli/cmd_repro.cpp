@@ -18,6 +18,7 @@
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
 #include "oracle/cli/hex.hpp"
+#include "oracle/cli/kernel_report.hpp"
 #include "oracle/cli/outcome_table.hpp"
 #include "oracle/cli/replay.hpp"
 #include "oracle/engine.hpp"
@@ -185,7 +186,9 @@ int run_repro(const ReproCommandOptions& opts) {
   std::optional<vm::LoadedProgram> loaded;
   std::vector<uint32_t> block;
   const bool jit_in_pair = other != 0 && (is_jit(engines->names[0]) || is_jit(engines->names[other]));
-  if (other != 0) {
+  // A kernel runs the program whole (no instruction budget): no bisection.
+  const bool kernel_in_pair = other != 0 && (outcomes[0].kernel || outcomes[other].kernel);
+  if (other != 0 && !kernel_in_pair) {
     divergence = oracle::find_first_divergence(runner(*engines->engines[0], program, memory),
                                                runner(*engines->engines[other], program, memory), budget);
     if (auto validated = vm::validate(program, oracle::default_helpers()))
@@ -203,6 +206,9 @@ int run_repro(const ReproCommandOptions& opts) {
                                block.empty() ? 0 : block.front())
             << "\n";
   std::cout << "outcomes:\n" << format_outcome_table(outcomes, use_color(opts.color)) << "\n";
+  if (has_kernel_outcome(outcomes)) {
+    std::cout << "kernel:\n" << format_kernel_section(outcomes.front(), outcomes) << "\n";
+  }
 
   if (other == 0) {
     std::cout << "engines agree: nothing to reproduce\n";
@@ -215,6 +221,12 @@ int run_repro(const ReproCommandOptions& opts) {
 
   const std::string& left = engines->names[0];
   const std::string& right = engines->names[other];
+  if (kernel_in_pair) {
+    std::cout << left << " vs " << right << ": the kernel runs a program whole (it has no instruction\n"
+              << "budget to stop it at), so there is no bisection; compare the outcomes above and\n"
+              << "run `bpfdiff run --trace` on our side\n";
+    return kExitRunFailed;
+  }
   oracle::EngineInput signature_input;
   signature_input.memory = memory;
   signature_input.limits.instruction_budget = budget;
@@ -267,7 +279,7 @@ int run_repro(const ReproCommandOptions& opts) {
 
 std::string engine_list() {
   std::string s;
-  for (const std::string& n : oracle::engine_names())
+  for (const std::string& n : oracle::all_engine_names())
     s += (s.empty() ? "" : ", ") + n;
   return s;
 }
@@ -293,7 +305,10 @@ void add_repro_command(CLI::App& app, int& exit_code) {
       "    names the k-th instruction. The JIT charges its budget per basic block and runs a block\n"
       "    natively only when all of it fits, so the answer is the last instruction of the block\n"
       "    that goes wrong; the listing marks the whole block;\n"
-      "  - the x86-64 code the JIT made of that block.\n\n"
+      "  - the x86-64 code the JIT made of that block;\n"
+      "  - for kernel engines (e.g. --engines interp,kernel-host): the kernel's verdict, release,\n"
+      "    rejection reason and verifier log, and the kernel rules' verdict on the pair (a\n"
+      "    rejection is no disagreement; see `bpfdiff diff --help`); no bisection.\n\n"
       "Engines: " +
       engine_list() + ". Budget: --budget, else " + std::to_string(kFuzzTargetBudget) +
       " for fuzz inputs (as the fuzz target) and " + std::to_string(vm::ExecLimits{}.instruction_budget) +

@@ -65,8 +65,34 @@ std::string window(const std::vector<uint8_t>& bytes, std::size_t at) {
 }  // namespace
 
 bool OutcomeRow::differs() const {
-  return std::adjacent_find(values.begin(), values.end(), std::not_equal_to<>()) != values.end();
+  // A kernel's unexported fields say so and never count as a difference.
+  std::vector<std::string> known;
+  for (const std::string& v : values) {
+    if (v != kNotExported) known.push_back(v);
+  }
+  return std::adjacent_find(known.begin(), known.end(), std::not_equal_to<>()) != known.end();
 }
+
+namespace {
+
+// Kernel engines export r0..r9 (r1..r5 not always) and the memory only.
+void mark_not_exported(std::vector<OutcomeRow>& rows, const std::vector<oracle::Outcome>& outcomes) {
+  for (std::size_t col = 0; col < outcomes.size(); ++col) {
+    const oracle::Outcome& o = outcomes[col];
+    if (!o.kernel || !o.loaded) continue;
+    for (OutcomeRow& row : rows) {
+      const std::string& f = row.field;
+      bool hidden = f == "instructions" || f.rfind("error", 0) == 0 || f.rfind("stack", 0) == 0 ||
+                    f == "helper calls";
+      if (f.size() == 2 && f[0] == 'r' && f[1] >= '1' && f[1] <= '5') {
+        hidden = (o.kernel->regs_valid & (1u << (f[1] - '0'))) == 0;
+      }
+      if (hidden) row.values[col] = std::string(kNotExported);
+    }
+  }
+}
+
+}  // namespace
 
 std::vector<OutcomeRow> outcome_rows(const std::vector<oracle::Outcome>& outcomes) {
   std::vector<OutcomeRow> rows;
@@ -109,6 +135,7 @@ std::vector<OutcomeRow> outcome_rows(const std::vector<oracle::Outcome>& outcome
         [at](const oracle::Outcome& o) { return window(o.stack, *at); });
   }
   add("helper calls", [](const oracle::Outcome& o) { return std::to_string(o.helper_calls.size()); });
+  mark_not_exported(rows, outcomes);
   return rows;
 }
 
@@ -139,8 +166,7 @@ std::string format_outcome_table(const std::vector<oracle::Outcome>& outcomes, b
     names.push_back(o.engine);
   std::string out = line(" ", "field", names) + "\n";
   for (const OutcomeRow& row : rows) {
-    const bool differs =
-        std::adjacent_find(row.values.begin(), row.values.end(), std::not_equal_to<>()) != row.values.end();
+    const bool differs = row.differs();
     const std::string text = line(differs ? "*" : " ", row.field, row.values);
     out += differs && color ? "\x1b[1;31m" + text + "\x1b[0m\n" : text + "\n";
   }

@@ -4,11 +4,16 @@
 // memory preview, a stack digest, and the bytes at the first offset where
 // memory or stack differ. Rows whose values differ start with '*'.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "oracle/outcome.hpp"
 
 namespace bpfdiff::cli {
+
+// The value shown for what a kernel engine does not export (stack,
+// instruction count, fault details, r1..r5 after a call).
+inline constexpr std::string_view kNotExported = "n/a (kernel)";
 
 struct OutcomeRow {
   std::string field;                // "r3", "error.pc", "memory[12..]", ...

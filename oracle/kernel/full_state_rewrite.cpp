@@ -119,9 +119,13 @@ int16_t word(uint32_t w) {
   return static_cast<int16_t>(w * 8);
 }
 
+bool rewrite_has_memory(const RewriteInput& in) {
+  return in.memory_map_fd >= 0 && in.memory_size > 0;
+}
+
 std::vector<RawInsn> prologue(const RewriteInput& in) {
   std::vector<RawInsn> out;
-  if (in.memory_map_fd >= 0 && in.memory_size > 0) {
+  if (rewrite_has_memory(in)) {
     lddw_map_value(out, 1, in.memory_map_fd);
   } else {
     out.push_back(mov64_imm(1, 0));
@@ -143,7 +147,7 @@ std::vector<RawInsn> epilogue(const RewriteInput& in, uint16_t regs_valid) {
   out.push_back(stxdw(0, word(kFrameBaseWord), 10));
   out.push_back(ldxdw(1, 10, kSpillOffset));
   out.push_back(stxdw(0, word(0), 1));
-  if (in.memory_map_fd >= 0 && in.memory_size > 0) {
+  if (rewrite_has_memory(in)) {
     lddw_map_value(out, 1, in.memory_map_fd);
     out.push_back(stxdw(0, word(kMemoryBaseWord), 1));
   }

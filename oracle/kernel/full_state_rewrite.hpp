@@ -74,6 +74,12 @@ struct RewrittenProgram {
   }
 };
 
+// Slots the prologue adds in front of the entry function: an original pc p
+// of the entry function is p + this in the kernel's verifier log.
+constexpr uint32_t prologue_slots(bool has_memory) {
+  return has_memory ? 11 : 10;  // lddw r1 (2) or mov r1; mov r2; eight movs of 0
+}
+
 // Fails (the program is Unsupported by the recipe) with the reason: an empty
 // program, maps or BTF variables referenced by lddw, helper calls when not
 // allowed, a branch target outside the program, a conditional branch whose

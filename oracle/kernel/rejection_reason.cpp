@@ -62,6 +62,10 @@ std::string normalize(std::string_view line) {
       while (i < line.size() && is_hex(line[i])) ++i;
     } else {
       while (i < line.size() && is_digit(line[i])) ++i;
+      // Hex without 0x, as in "unknown opcode 8d": letters a-f that end the token.
+      std::size_t j = i;
+      while (j < line.size() && std::isxdigit(static_cast<unsigned char>(line[j])) && !is_digit(line[j])) ++j;
+      if (j > i && (j == line.size() || !word_char(j))) i = j;
     }
     while (i + 1 < line.size() && (line[i] == '+' || line[i] == '-') && is_digit(line[i + 1])) {
       ++i;

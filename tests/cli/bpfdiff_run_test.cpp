@@ -169,7 +169,8 @@ TEST_F(BpfdiffRun, UnknownEngineExitsTwo) {
   const auto file = dir.write("answer.asm", "mov r0, 42\nexit\n");
   const auto r = run_process({kBpfdiff, "run", file, "--engine", "x"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("unknown engine 'x' (available: interp, jit, jit-bmi2, jit+blind, jit+blind-bmi2, smt)"),
+  EXPECT_NE(r.err.find("unknown engine 'x' (available: interp, jit, jit-bmi2, jit+blind, "
+                       "jit+blind-bmi2, smt, kernel-host"),
             std::string::npos)
       << r.err;
 }

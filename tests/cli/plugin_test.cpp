@@ -122,7 +122,8 @@ TEST(Plugin, TruncatedSlotExitsNonZero) {
 TEST(Plugin, UnknownEngineIsAnError) {
   const auto r = run_process({kPlugin, "--engine", "warp"}, program({kMovR0_42, kExit}));
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.out.find("unknown engine 'warp' (available: interp, jit, jit-bmi2, jit+blind, jit+blind-bmi2, smt)"),
+  EXPECT_NE(r.out.find("unknown engine 'warp' (available: interp, jit, jit-bmi2, jit+blind, "
+                       "jit+blind-bmi2, smt, kernel-host"),
             std::string::npos)
       << r.out;
 }

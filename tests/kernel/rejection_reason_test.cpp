@@ -24,6 +24,8 @@ TEST(RejectionReason, NumbersCollapseSoReasonsCountTogether) {
   EXPECT_EQ(rejection_reason("invalid access to map value, value_size=8 off=12 size=4\n", EACCES),
             "invalid access to map value, value_size=# off=# size=#");
   EXPECT_EQ(rejection_reason("unknown opcode 0x8d\n", EINVAL), "unknown opcode #");
+  EXPECT_EQ(rejection_reason("unknown opcode 8d\n", EINVAL), "unknown opcode #");
+  EXPECT_EQ(rejection_reason("R1 type=scalar expected=fp\n", EACCES), "R# type=scalar expected=fp");
   // Digits inside a word are part of the word.
   EXPECT_EQ(rejection_reason("BPF_ALU uses reserved fields\nR0 !read_ok\n", EACCES), "R# !read_ok");
   EXPECT_EQ(rejection_reason("misaligned u32 access\n", EACCES), "misaligned u32 access");

@@ -46,6 +46,7 @@ TEST(FullStateRewrite, PrologueSetsTheRegistersOurInterpreterStartsWith) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   const auto& in = r->insns;
   ASSERT_EQ(r->prologue_slots, 11u);
+  EXPECT_EQ(prologue_slots(true), 11u) << "what reports use to map verifier-log pcs back";
   // r1 = the memory map value, through a BPF_PSEUDO_MAP_VALUE lddw at offset 0.
   EXPECT_EQ(in[0], (RawInsn{0x18, 1, 2, 0, kMemFd}));
   EXPECT_EQ(in[1], (RawInsn{0, 0, 0, 0, 0}));
@@ -63,6 +64,7 @@ TEST(FullStateRewrite, EmptyMemoryMeansR1AndR2AreZero) {
   auto r = rewrite(assemble("mov r0, 1\nexit"), 0);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->prologue_slots, 10u);
+  EXPECT_EQ(prologue_slots(false), 10u);
   EXPECT_EQ(r->insns[0], mov(1, 0));
   EXPECT_EQ(r->insns[1], mov(2, 0));
   for (const RawInsn& i : r->insns) EXPECT_FALSE(i.opcode == 0x18 && i.imm == kMemFd) << "no memory map";

@@ -1,0 +1,147 @@
+#include "oracle/comparability.hpp"
+
+#include <vector>
+
+#include "oracle/engine.hpp"
+#include "vm/interp/interpreter.hpp"
+#include "vm/program/validate.hpp"
+#include "vm/runtime/memory.hpp"
+
+namespace bpfdiff::oracle {
+namespace {
+
+bool looks_like_pointer(uint64_t v) {
+  const uint64_t region = v >> vm::kRegionShift;
+  return region == static_cast<uint64_t>(vm::RegionId::Stack) ||
+         region == static_cast<uint64_t>(vm::RegionId::Input);
+}
+
+// Whether the instruction lets a pointer's bits into a value the kernel
+// computes differently (see the header). `regs` are the values before it.
+bool exposes_pointer_bits(const vm::Insn& insn, const isa::Semantics& s,
+                          const std::array<uint64_t, isa::kNumRegisters>& regs) {
+  const bool reg_source = s.source == isa::Source::Reg;
+  const bool dst_ptr = looks_like_pointer(regs[insn.dst]);
+  const bool src_ptr = reg_source && looks_like_pointer(regs[insn.src]);
+  switch (s.family) {
+    case isa::Family::Alu:
+      if (s.width == isa::Width::W32) return src_ptr || (dst_ptr && s.alu != isa::AluOp::Mov);
+      switch (s.alu) {
+        case isa::AluOp::Mov: return false;
+        case isa::AluOp::Add: return dst_ptr && src_ptr;
+        case isa::AluOp::Sub: return src_ptr && !dst_ptr;
+        case isa::AluOp::Mul:
+        case isa::AluOp::Div:
+        case isa::AluOp::Sdiv:
+        case isa::AluOp::Or:
+        case isa::AluOp::And:
+        case isa::AluOp::Lsh:
+        case isa::AluOp::Rsh:
+        case isa::AluOp::Neg:
+        case isa::AluOp::Mod:
+        case isa::AluOp::Smod:
+        case isa::AluOp::Xor:
+        case isa::AluOp::Arsh:
+          return dst_ptr || src_ptr;
+        case isa::AluOp::Movsx8:
+        case isa::AluOp::Movsx16:
+        case isa::AluOp::Movsx32:
+          return src_ptr;
+      }
+      return false;
+    case isa::Family::Endian:
+      return dst_ptr;
+    case isa::Family::StoreReg:
+      return src_ptr && s.size != isa::MemSize::DW;
+    case isa::Family::Atomic:
+      return looks_like_pointer(regs[insn.src]) || (s.atomic == isa::AtomicOp::Cmpxchg && looks_like_pointer(regs[0]));
+    case isa::Family::Jump: {
+      if (s.cond == isa::JmpCond::Always) return false;
+      if (!dst_ptr && !src_ptr) return false;
+      if (s.width == isa::Width::W32) return true;
+      const bool equality = s.cond == isa::JmpCond::Eq || s.cond == isa::JmpCond::Ne;
+      if (!reg_source) return !(equality && insn.imm == 0);  // a pointer is never null in either
+      // Two pointers into the same region compare alike; anything else does not.
+      return !(dst_ptr && src_ptr && (regs[insn.dst] >> vm::kRegionShift) == (regs[insn.src] >> vm::kRegionShift));
+    }
+    case isa::Family::Load:
+    case isa::Family::LoadSigned:
+    case isa::Family::StoreImm:
+    case isa::Family::Call:
+    case isa::Family::Exit:
+    case isa::Family::Lddw:
+    case isa::Family::PacketLoad:
+      return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+Comparability check_comparability(const vm::Program& program, std::span<const uint8_t> memory,
+                                  vm::RunMode mode, const vm::ExecLimits& limits) {
+  Comparability out;
+  auto loaded = vm::validate(program, default_helpers());
+  if (!loaded) return out;
+  vm::Interpreter interp(*loaded, default_helpers(), limits);
+  const uint64_t stack_lo = vm::region_base(vm::RegionId::Stack);
+  const uint64_t stack_size = uint64_t{limits.max_call_depth} * vm::kStackFrameBytes;
+  std::vector<bool> written(stack_size, false);
+
+  // [addr, addr + size) as stack offsets, or false when not on the stack.
+  const auto on_stack = [&](uint64_t addr, uint64_t size, uint64_t& off) {
+    if (addr < stack_lo || addr - stack_lo + size > stack_size) return false;
+    off = addr - stack_lo;
+    return true;
+  };
+  const auto mark = [&](uint64_t off, uint64_t size, bool value) {
+    for (uint64_t b = off; b < off + size; ++b) written[b] = value;
+  };
+  const auto check = [&](uint64_t off, uint64_t size) {
+    for (uint64_t b = off; b < off + size; ++b) out.uninitialized_stack_read = out.uninitialized_stack_read || !written[b];
+  };
+
+  const vm::TraceFn trace = [&](uint32_t pc, const std::array<uint64_t, isa::kNumRegisters>& regs) {
+    const vm::Insn& insn = loaded->insns[pc];
+    const isa::Semantics& s = isa::info(insn.form).sem;
+    out.pointer_bits_exposed = out.pointer_bits_exposed || exposes_pointer_bits(insn, s, regs);
+    const uint64_t size = isa::bytes_of(s.size);
+    const auto at = [&](uint8_t base) { return regs[base] + static_cast<uint64_t>(int64_t{insn.off}); };
+    uint64_t off = 0;
+    switch (s.family) {
+      case isa::Family::Load:
+      case isa::Family::LoadSigned:
+        if (on_stack(at(insn.src), size, off)) check(off, size);
+        break;
+      case isa::Family::StoreImm:
+      case isa::Family::StoreReg:
+        if (on_stack(at(insn.dst), size, off)) mark(off, size, true);
+        break;
+      case isa::Family::Atomic:
+        if (on_stack(at(insn.dst), size, off)) {
+          check(off, size);
+          mark(off, size, true);
+        }
+        break;
+      case isa::Family::Call:
+        // The callee's frame is the 512 bytes under the caller's.
+        if (s.call != isa::CallKind::Helper &&
+            on_stack(regs[isa::kFramePointer] - 2 * vm::kStackFrameBytes, vm::kStackFrameBytes, off)) {
+          mark(off, vm::kStackFrameBytes, false);
+        }
+        break;
+      case isa::Family::Alu:
+      case isa::Family::Endian:
+      case isa::Family::Jump:
+      case isa::Family::Exit:
+      case isa::Family::Lddw:
+      case isa::Family::PacketLoad:
+        break;
+    }
+  };
+  std::vector<uint8_t> copy(memory.begin(), memory.end());
+  (void)interp.run_traced(vm::RunInput{mode, copy}, trace);
+  return out;
+}
+
+}  // namespace bpfdiff::oracle

@@ -1,0 +1,35 @@
+#pragma once
+// What makes one of our runs incomparable with the kernel's, found by
+// tracing our interpreter over the same program and input. Used only to
+// excuse a disagreement (kernel_compare.hpp), never to hide an agreement.
+//
+// - Uninitialised stack: our VM starts every frame zeroed, the kernel does
+//   not clear its stack (the verifier lets privileged programs read slots
+//   never written). RFC 9669 leaves the initial stack undefined.
+// - Pointer bits: our pointers are region + offset (0x200000000 + k), the
+//   kernel's are kernel addresses. The translation back (kernel_outcome.hpp)
+//   holds through 64-bit moves, additions and subtractions of scalars, and
+//   8-byte stores; any other use of a pointer's bits (32-bit operations,
+//   partial stores, multiplication, masks, shifts, byte swaps, comparison
+//   with a scalar) gives values that legitimately differ.
+#include <span>
+
+#include "vm/program/program.hpp"
+#include "vm/runtime/run.hpp"
+
+namespace bpfdiff::oracle {
+
+struct Comparability {
+  bool uninitialized_stack_read = false;
+  bool pointer_bits_exposed = false;
+};
+
+// Runs the interpreter once, traced, on a copy of `memory`. A frame pushed
+// by a local call counts as never written (in the kernel it is fresh stack).
+// A value counts as a pointer when it lies in our stack or input region
+// (a scalar that happens to be there only makes this more cautious).
+// Nothing is flagged when our validator rejects the program.
+Comparability check_comparability(const vm::Program& program, std::span<const uint8_t> memory,
+                                  vm::RunMode mode, const vm::ExecLimits& limits);
+
+}  // namespace bpfdiff::oracle

@@ -1,0 +1,119 @@
+#include "oracle/kernel_outcome.hpp"
+
+#include <cstring>
+
+#include "oracle/kernel/bpf_syscall.hpp"
+#include "oracle/kernel/rejection_reason.hpp"
+#include "vm/runtime/memory.hpp"
+
+namespace bpfdiff::oracle {
+namespace {
+
+// |value - base| when within the window (base != 0), else nothing.
+bool near(uint64_t value, uint64_t base, uint64_t size, uint64_t& distance) {
+  if (base == 0) return false;
+  const uint64_t below = base - value;  // wraps when value >= base
+  const uint64_t above = value - base;
+  if (value >= base && above <= size + kPointerWindow) {
+    distance = above > size ? above - size : 0;
+    return true;
+  }
+  if (value < base && below <= kPointerWindow) {
+    distance = below;
+    return true;
+  }
+  return false;
+}
+
+// Pointers the program stored into the memory (`stxdw [r1+8], r1`) are
+// kernel addresses there too: every 8-byte window that translates is
+// rewritten. A window of random bytes that happens to lie within 2^29 of
+// a kernel base (top 16 bits all ones and the next ones exact) is not a
+// practical risk.
+void translate_stored_pointers(std::vector<uint8_t>& memory, const KernelBases& bases) {
+  for (std::size_t off = 0; off + 8 <= memory.size();) {
+    uint64_t v;
+    std::memcpy(&v, memory.data() + off, sizeof v);
+    const uint64_t t = translate_pointer(v, bases);
+    if (t == v) {
+      ++off;
+      continue;
+    }
+    std::memcpy(memory.data() + off, &t, sizeof t);
+    off += 8;
+  }
+}
+
+}  // namespace
+
+uint64_t translate_pointer(uint64_t value, const KernelBases& b) {
+  uint64_t to_memory = 0, to_stack = 0;
+  // The frame's live bytes lie below frame_base, so the stack's "object"
+  // is the 512 bytes under it: measure from its lowest address.
+  const uint64_t frame_low = b.frame_base == 0 ? 0 : b.frame_base - vm::kStackFrameBytes;
+  const bool in_memory = near(value, b.memory_base, b.memory_size, to_memory);
+  const bool in_stack = near(value, frame_low, vm::kStackFrameBytes, to_stack);
+  if (in_memory && (!in_stack || to_memory <= to_stack)) {
+    return vm::region_base(vm::RegionId::Input) + (value - b.memory_base);
+  }
+  if (in_stack) return b.our_stack_top + (value - b.frame_base);
+  return value;
+}
+
+const char* to_string(kernel::KernelVerdict verdict) {
+  switch (verdict) {
+    case kernel::KernelVerdict::Accepted: return "accepted";
+    case kernel::KernelVerdict::Rejected: return "rejected";
+    case kernel::KernelVerdict::Unsupported: return "unsupported";
+    case kernel::KernelVerdict::Failed: return "failed";
+  }
+  return "?";
+}
+
+Outcome outcome_from_response(const std::string& engine, const kernel::KernelResponse& r,
+                              const vm::ExecLimits& limits) {
+  Outcome out;
+  out.engine = engine;
+  KernelOutcome k;
+  k.verdict = r.verdict;
+  k.errno_value = r.errno_value;
+  k.log = r.log;
+  k.release = r.kernel_release;
+  k.regs_valid = r.regs_valid;
+  k.retval = r.retval;
+  k.duration_ns = r.duration_ns;
+  out.memory = r.memory;
+  switch (r.verdict) {
+    case kernel::KernelVerdict::Accepted: {
+      out.loaded = true;
+      KernelBases bases;
+      bases.memory_base = r.memory_base;
+      bases.memory_size = r.memory.size();
+      bases.frame_base = r.frame_base;
+      bases.our_stack_top = vm::region_base(vm::RegionId::Stack) +
+                            uint64_t{limits.max_call_depth} * vm::kStackFrameBytes;
+      for (std::size_t i = 0; i < r.regs.size(); ++i) {
+        if (r.regs_valid & (1u << i)) out.regs[i] = translate_pointer(r.regs[i], bases);
+      }
+      out.regs[isa::kFramePointer] = bases.our_stack_top;
+      translate_stored_pointers(out.memory, bases);
+      break;
+    }
+    case kernel::KernelVerdict::Rejected:
+      k.rejection_reason = kernel::rejection_reason(r.log, r.errno_value);
+      out.load_error = "kernel verifier rejected it (" + kernel::errno_name(r.errno_value) +
+                       "): " + std::string(kernel::last_log_line(r.log));
+      if (kernel::last_log_line(r.log).empty()) out.load_error += "(no log)";
+      break;
+    case kernel::KernelVerdict::Unsupported:
+      out.load_error = "not expressible on the kernel: " + r.log;
+      break;
+    case kernel::KernelVerdict::Failed:
+      out.load_error = "the kernel run failed: " + r.log;
+      break;
+  }
+  out.kernel = std::move(k);
+  return out;
+}
+
+}  // namespace bpfdiff::oracle

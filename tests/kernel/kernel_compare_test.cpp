@@ -1,0 +1,144 @@
+#include "oracle/kernel_compare.hpp"
+
+#include <gtest/gtest.h>
+
+#include "oracle/compare.hpp"
+#include "oracle/kernel_outcome.hpp"
+
+namespace bpfdiff::oracle {
+namespace {
+
+using kernel::KernelVerdict;
+
+Outcome ours_ran(uint64_t r0, std::vector<uint8_t> memory = {1, 2}) {
+  Outcome o;
+  o.engine = "interp";
+  o.loaded = true;
+  o.regs[0] = r0;
+  o.regs[3] = 33;
+  o.memory = std::move(memory);
+  o.stack.assign(4096, 0xaa);  // never compared with the kernel
+  o.instructions = 12;
+  return o;
+}
+
+Outcome kernel_outcome(KernelVerdict verdict, uint64_t r0 = 0, std::vector<uint8_t> memory = {1, 2}) {
+  Outcome o;
+  o.engine = "kernel-host";
+  o.loaded = verdict == KernelVerdict::Accepted;
+  o.regs[0] = r0;
+  o.regs[3] = 33;
+  o.memory = std::move(memory);
+  KernelOutcome k;
+  k.verdict = verdict;
+  if (verdict == KernelVerdict::Rejected) k.rejection_reason = "R# invalid mem access 'scalar'";
+  o.kernel = k;
+  return o;
+}
+
+TEST(KernelCompare, AKernelRejectionIsNotAMismatchButCountsItsReason) {
+  const auto c = compare_with_kernel(ours_ran(1), kernel_outcome(KernelVerdict::Rejected));
+  EXPECT_EQ(c.kind, KernelAgreement::KernelRejected);
+  EXPECT_EQ(c.reason, "R# invalid mem access 'scalar'");
+  EXPECT_FALSE(c.finding());
+  Outcome faulted = ours_ran(1);
+  faulted.error.kind = vm::ErrorKind::MemoryRead;
+  EXPECT_EQ(compare_with_kernel(faulted, kernel_outcome(KernelVerdict::Rejected)).kind,
+            KernelAgreement::KernelRejected)
+      << "the verifier caught what our VM caught at run time";
+  Outcome rejected;
+  EXPECT_EQ(compare_with_kernel(rejected, kernel_outcome(KernelVerdict::Rejected)).kind,
+            KernelAgreement::BothRejected);
+}
+
+TEST(KernelCompare, AcceptedAndSameStateAgreesWhateverTheStackAndCount) {
+  const auto c = compare_with_kernel(ours_ran(7), kernel_outcome(KernelVerdict::Accepted, 7));
+  EXPECT_EQ(c.kind, KernelAgreement::Agree);
+  EXPECT_TRUE(c.differences.empty());
+}
+
+TEST(KernelCompare, AnyRegisterOrMemoryByteIsAFinding) {
+  auto c = compare_with_kernel(ours_ran(7), kernel_outcome(KernelVerdict::Accepted, 8));
+  EXPECT_EQ(c.kind, KernelAgreement::Mismatch);
+  ASSERT_EQ(c.differences.size(), 1u);
+  EXPECT_EQ(to_string(c.differences[0]), "r0: 0x7 vs 0x8");
+  c = compare_with_kernel(ours_ran(7), kernel_outcome(KernelVerdict::Accepted, 7, {1, 3}));
+  EXPECT_EQ(c.kind, KernelAgreement::Mismatch);
+  EXPECT_EQ(to_string(c.differences.at(0)), "memory[1]: 0x2 vs 0x3");
+}
+
+TEST(KernelCompare, RegistersTheKernelDidNotExportAreNotCompared) {
+  Outcome k = kernel_outcome(KernelVerdict::Accepted, 7);
+  k.regs[3] = 0;
+  k.kernel->regs_valid = 0x3c1;  // r1..r5 clobbered by a call
+  EXPECT_EQ(compare_with_kernel(ours_ran(7), k).kind, KernelAgreement::Agree);
+}
+
+TEST(KernelCompare, AFaultOnAnAcceptedProgramIsAVerifierSoundnessFinding) {
+  Outcome faulted = ours_ran(0);
+  faulted.error = {vm::ErrorKind::MemoryWrite, 3, 0x200000010, 4};
+  const auto c = compare_with_kernel(faulted, kernel_outcome(KernelVerdict::Accepted));
+  EXPECT_EQ(c.kind, KernelAgreement::VerifierSoundness);
+  EXPECT_TRUE(c.finding());
+  EXPECT_NE(c.reason.find("pc 3"), std::string::npos) << c.reason;
+}
+
+TEST(KernelCompare, OurBudgetRunningOutIsNotComparable) {
+  Outcome out_of_budget = ours_ran(0);
+  out_of_budget.error.kind = vm::ErrorKind::BudgetExhausted;
+  EXPECT_EQ(compare_with_kernel(out_of_budget, kernel_outcome(KernelVerdict::Accepted)).kind,
+            KernelAgreement::NotComparable);
+}
+
+TEST(KernelCompare, UninitialisedStackReadsExcuseADifferenceButNotAnAgreement) {
+  Outcome k = kernel_outcome(KernelVerdict::Accepted, 99);
+  k.kernel->uninitialized_stack_read = true;
+  EXPECT_EQ(compare_with_kernel(ours_ran(7), k).kind, KernelAgreement::NotComparable);
+  k.regs[0] = 7;
+  EXPECT_EQ(compare_with_kernel(ours_ran(7), k).kind, KernelAgreement::Agree);
+}
+
+TEST(KernelCompare, ExposedPointerBitsExcuseADifference) {
+  Outcome k = kernel_outcome(KernelVerdict::Accepted, 99);
+  k.kernel->pointer_bits_exposed = true;
+  const auto c = compare_with_kernel(ours_ran(7), k);
+  EXPECT_EQ(c.kind, KernelAgreement::NotComparable);
+  EXPECT_NE(c.reason.find("pointer"), std::string::npos);
+}
+
+TEST(KernelCompare, UnsupportedFailedAndWeRejected) {
+  EXPECT_EQ(compare_with_kernel(ours_ran(0), kernel_outcome(KernelVerdict::Unsupported)).kind,
+            KernelAgreement::NotComparable);
+  EXPECT_EQ(compare_with_kernel(ours_ran(0), kernel_outcome(KernelVerdict::Failed)).kind,
+            KernelAgreement::NotComparable);
+  Outcome rejected;
+  rejected.load_error = "pc 0: bad";
+  const auto c = compare_with_kernel(rejected, kernel_outcome(KernelVerdict::Accepted));
+  EXPECT_EQ(c.kind, KernelAgreement::WeRejected);
+  EXPECT_TRUE(c.finding());
+}
+
+TEST(KernelCompare, CompareAppliesTheKernelRulesOnEitherSide) {
+  // compare() (what `bpfdiff diff` uses) sees no difference in a rejection...
+  EXPECT_TRUE(compare(ours_ran(1), kernel_outcome(KernelVerdict::Rejected), CompareRules::everything()).empty());
+  // ...and orients a finding's values as its arguments are.
+  const auto left_kernel =
+      compare(kernel_outcome(KernelVerdict::Accepted, 8), ours_ran(7), CompareRules::everything());
+  ASSERT_EQ(left_kernel.size(), 1u);
+  EXPECT_EQ(to_string(left_kernel[0]), "r0: 0x8 vs 0x7");
+}
+
+TEST(KernelCompare, TwoKernelsCompareVerdictsThenState) {
+  EXPECT_EQ(compare_kernels(kernel_outcome(KernelVerdict::Accepted), kernel_outcome(KernelVerdict::Rejected))
+                .at(0)
+                .field,
+            "kernel.verdict");
+  EXPECT_TRUE(
+      compare_kernels(kernel_outcome(KernelVerdict::Rejected), kernel_outcome(KernelVerdict::Rejected)).empty());
+  EXPECT_EQ(compare_kernels(kernel_outcome(KernelVerdict::Accepted, 1), kernel_outcome(KernelVerdict::Accepted, 2))
+                .size(),
+            1u);
+}
+
+}  // namespace
+}  // namespace bpfdiff::oracle
