@@ -534,6 +534,10 @@ class Campaign {
         }
       }
     }
+    // Only empty scaffolding is left of the swaps; remove() keeps a non-empty directory.
+    std::error_code ec;
+    fs::remove(out_ / "corpus.merge", ec);
+    fs::remove(out_ / "corpus.old", ec);
     (void)save();
   }
 
