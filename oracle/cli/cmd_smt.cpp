@@ -1,6 +1,8 @@
 // `bpfdiff smt check`: prove every modelled form (ALU, byte order, jumps)
 // against the Z3 model, one column per registered check, and `bpfdiff smt
 // eval`: run a loop-free program on the model.
+#include <algorithm>
+#include <cctype>
 #include <cinttypes>
 #include <cstdio>
 #include <filesystem>
