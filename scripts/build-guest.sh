@@ -74,7 +74,7 @@ if ((backports)); then
   # Refresh the private lists at most once a day.
   if [[ -z $(find "$priv/lists" -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null) ]]; then
     say "updating the private bookworm-backports package lists"
-    apt-get "${apt_opts[@]}" update >"$priv/update.log" 2>&1 ||
+    apt-get "${apt_opts[@]}" update </dev/null >"$priv/update.log" 2>&1 ||
       die "bookworm-backports is unreachable from here (apt-get update failed, see $priv/update.log)"
   fi
 fi
@@ -83,13 +83,13 @@ fi
 # cloud meta-package depends on now (the archive drops old ABI packages).
 resolve_kernel() {
   local want="$1"
-  if apt-cache "${apt_opts[@]}" show "$want" >/dev/null 2>&1; then
+  if apt-cache "${apt_opts[@]}" show "$want" </dev/null >/dev/null 2>&1; then
     echo "$want"
     return
   fi
   [[ -n $kernel ]] && die "no package '$want' in the apt lists$( ((backports)) && echo ' of bookworm-backports')"
   local dep
-  dep=$(apt-cache "${apt_opts[@]}" depends linux-image-cloud-amd64 2>/dev/null |
+  dep=$(apt-cache "${apt_opts[@]}" depends linux-image-cloud-amd64 </dev/null 2>/dev/null |
         awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
   [[ -n $dep ]] || die "neither $want nor linux-image-cloud-amd64 is in the apt lists (run apt-get update)"
   echo "build-guest: $want has left the archive; using $dep" >&2
@@ -103,7 +103,7 @@ tree="$out/unpacked/$pkg"
 deb=$(ls "$out/debs/${pkg}_"*.deb 2>/dev/null | head -n1 || true)
 if [[ -z $deb ]]; then
   say "downloading $pkg"
-  (cd "$out/debs" && apt-get "${apt_opts[@]}" download "$pkg" >"$out/debs/download.log" 2>&1) ||
+  (cd "$out/debs" && apt-get "${apt_opts[@]}" download "$pkg" </dev/null >"$out/debs/download.log" 2>&1) ||
     die "apt-get download $pkg failed (see $out/debs/download.log)"
   deb=$(ls "$out/debs/${pkg}_"*.deb | head -n1)
 fi

@@ -22,6 +22,7 @@ KernelResponse sample_response() {
   r.errno_value = -13;
   r.log = "R1 invalid mem access 'scalar'\n";
   for (std::size_t i = 0; i < r.regs.size(); ++i) r.regs[i] = 0x8000000000000000ull >> i;
+  r.regs_valid = 0x3c1;  // r1..r5 not exported (a call clobbered them)
   r.memory = {9, 8, 7};
   r.memory_base = 0xffff888000001000ull;
   r.frame_base = 0xffffc90000123e00ull;
@@ -36,6 +37,7 @@ void expect_same(const KernelResponse& a, const KernelResponse& b) {
   EXPECT_EQ(a.errno_value, b.errno_value);
   EXPECT_EQ(a.log, b.log);
   EXPECT_EQ(a.regs, b.regs);
+  EXPECT_EQ(a.regs_valid, b.regs_valid);
   EXPECT_EQ(a.memory, b.memory);
   EXPECT_EQ(a.memory_base, b.memory_base);
   EXPECT_EQ(a.frame_base, b.frame_base);

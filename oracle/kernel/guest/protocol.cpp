@@ -196,6 +196,7 @@ std::vector<uint8_t> encode_response(const KernelResponse& response) {
   w.u32(static_cast<uint32_t>(response.errno_value));
   w.str(response.log);
   for (uint64_t reg : response.regs) w.u64(reg);
+  w.u16(response.regs_valid);
   w.bytes(response.memory);
   w.u64(response.memory_base);
   w.u64(response.frame_base);
@@ -215,6 +216,7 @@ Result<KernelResponse> decode_response(std::span<const uint8_t> payload) {
   resp.errno_value = static_cast<int32_t>(r.u32("errno"));
   resp.log = r.str("log", kMaxStringBytes);
   for (uint64_t& reg : resp.regs) reg = r.u64("registers");
+  resp.regs_valid = r.u16("registers valid");
   const auto memory = r.bytes("memory", kMaxMemoryBytes);
   resp.memory.assign(memory.begin(), memory.end());
   resp.memory_base = r.u64("memory base");
