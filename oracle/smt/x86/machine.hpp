@@ -1,0 +1,48 @@
+#pragma once
+// The symbolic x86-64 machine state for one path: the sixteen 64-bit
+// general-purpose registers, the status flags the JIT's branches read, and
+// the conditions under which the path would raise #DE. Flags the SDM leaves
+// undefined become fresh, unconstrained constants, so a proof can never rely
+// on them and the native quickcheck skips comparing them.
+#include <z3++.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace bpfdiff::oracle::smt::x86 {
+
+inline constexpr unsigned kGprCount = 16;
+inline constexpr uint8_t kRax = 0, kRcx = 1, kRdx = 2, kRbx = 3, kRsp = 4, kRbp = 5, kRsi = 6, kRdi = 7;
+
+// Names of the registers at each width, for messages: gpr_name(1, 8) == "cl".
+std::string gpr_name(uint8_t reg, unsigned bits = 64, bool high_byte = false);
+
+enum class Flag : uint8_t { CF, PF, ZF, SF, OF };
+inline constexpr unsigned kFlagCount = 5;
+const char* flag_name(Flag f);
+
+struct Machine {
+  explicit Machine(z3::context& c);
+
+  // A state whose registers and flags are the constants `<prefix>rax`, ...,
+  // `<prefix>cf`, ...: the universally quantified inputs of a proof.
+  static Machine symbolic(z3::context& c, const std::string& prefix = "");
+
+  z3::context& ctx() const { return *ctx_; }
+  z3::expr& flag(Flag f) { return flags[static_cast<unsigned>(f)]; }
+  const z3::expr& flag(Flag f) const { return flags[static_cast<unsigned>(f)]; }
+
+  // A fresh constant for a value the SDM calls undefined.
+  z3::expr undefined_bool();
+
+  std::array<z3::expr, kGprCount> gpr;     // 64-bit bit-vectors
+  std::array<z3::expr, kFlagCount> flags;  // Bool
+  z3::expr divide_error;                   // Bool: this path raised #DE
+
+ private:
+  z3::context* ctx_;
+  unsigned undefined_count_ = 0;
+};
+
+}  // namespace bpfdiff::oracle::smt::x86
