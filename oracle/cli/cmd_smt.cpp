@@ -21,6 +21,7 @@
 #include "oracle/engine.hpp"
 #include "oracle/smt/check_matrix.hpp"
 #include "oracle/smt/interp_check.hpp"
+#include "oracle/smt/jit_check.hpp"
 
 namespace bpfdiff::cli {
 namespace {
@@ -29,9 +30,11 @@ namespace smt = oracle::smt;
 
 // Every check column. A library that proves an implementation against the
 // model adds its checks here, one line each.
-smt::CheckRegistry make_check_registry() {
+smt::CheckRegistry make_check_registry(bool all_jit_registers) {
   smt::CheckRegistry registry;
   smt::add_interp_checks(registry);
+  smt::add_jit_checks(registry,
+                      all_jit_registers ? smt::JitAssignments::All : smt::JitAssignments::Representative);
   return registry;
 }
 
@@ -40,6 +43,7 @@ struct CheckCommandOptions {
   std::string checks;
   std::string out;
   bool json = false;
+  bool all_jit_registers = false;
 };
 
 std::string fixed(double value, int decimals) {
@@ -96,7 +100,7 @@ Result<std::string> write_counterexample(const std::string& dir, const std::stri
 }
 
 int run_check_command(const CheckCommandOptions& opts) {
-  smt::CheckRegistry registry = make_check_registry();
+  smt::CheckRegistry registry = make_check_registry(opts.all_jit_registers);
   auto forms = smt::select_forms(opts.forms);
   if (!forms) {
     std::cerr << "error: " << forms.error().message << "\n";
@@ -281,7 +285,11 @@ void add_smt_command(CLI::App& app, int& exit_code) {
       "Rows are the modelled forms (every ALU, ALU32, byte-order, JMP and JMP32 form of the\n"
       "instruction table); columns are the registered checks. `interp` lifts the interpreter's\n"
       "own semantic functions (vm/runtime/semantics_impl.hpp) into Z3 and proves them equal to\n"
-      "the model for all register values and immediates, C++-definedness included. A cell reads\n"
+      "the model for all register values and immediates, C++-definedness included. `jit R,S`\n"
+      "(one per JIT option set and register assignment dst=R, src=S) compiles the form with the\n"
+      "JIT and proves the x86-64 it emitted equal to the model for all register values, every\n"
+      "immediate class (0, 1, -1, imm8, imm32, INT_MIN), with the other registers preserved and\n"
+      "no #DE (oracle/smt/jit_proof.hpp); --all-registers adds every (dst, src). A cell reads\n"
       "`ok <time>`, COUNTEREXAMPLE, UNKNOWN (solver gave up) or ERROR; `-` where the check does\n"
       "not apply. Each counterexample is printed (or, with --out, written) as a .data test that\n"
       "runs the instruction on the operands found and expects the model's value:\n"
@@ -295,6 +303,8 @@ void add_smt_command(CLI::App& app, int& exit_code) {
   check->add_option("--checks", opts->checks, "regex over check (column) names, e.g. '^interp$'");
   check->add_option("--out", opts->out, "directory to write counterexamples into as .data tests");
   check->add_flag("--json", opts->json, "print one JSON object on stdout");
+  check->add_flag("--all-registers", opts->all_jit_registers,
+                  "JIT columns for every (dst, src) register pair, not only the representative ones");
   check->callback([opts, &exit_code] { exit_code = run_check_command(*opts); });
 
   auto path = std::make_shared<std::string>();

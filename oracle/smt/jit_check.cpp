@@ -1,0 +1,74 @@
+#include "oracle/smt/jit_check.hpp"
+
+#include <memory>
+#include <string>
+
+#include "oracle/smt/bpf_model.hpp"
+#include "oracle/smt/jit_proof.hpp"
+#include "vm/jit/lowering.hpp"
+
+namespace bpfdiff::oracle::smt {
+namespace {
+
+class JitCheck final : public FormCheck {
+ public:
+  JitCheck(jit::JitOptions options, RegisterAssignment assignment)
+      : options_(options), assignment_(assignment) {}
+
+  std::string name() const override { return jit::engine_name(options_) + " " + assignment_.name(); }
+
+  bool applies_to(isa::Form form) const override { return covers(form) && !cases(form).empty(); }
+
+  CheckOutcome check(isa::Form form) override {
+    CheckOutcome out;
+    unsigned proofs = 0, paths = 0;
+    for (const JitCase& c : cases(form)) {
+      const JitProof p = prove_jit_case(c);
+      ++proofs;
+      paths += p.paths;
+      if (p.verdict == JitProof::Verdict::Proved) continue;
+      out.detail = describe(c) + ": " + p.detail;
+      if (p.verdict == JitProof::Verdict::Error) {
+        out.verdict = p.detail.rfind("solver gave up", 0) == 0 ? Verdict::Unknown : Verdict::Error;
+        return out;
+      }
+      out.verdict = Verdict::Counterexample;
+      out.data_test = p.data_test;
+      const isa::RawInsn raw = case_instruction(c);
+      CounterexampleInput w;
+      w.form = c.form;
+      w.dst_reg = raw.dst;
+      w.src_reg = raw.src;
+      w.dst_value = p.inputs[jit::x86::number(jit::kRegMap[raw.dst])];
+      w.src_value = p.inputs[jit::x86::number(jit::kRegMap[raw.src])];
+      w.imm = raw.imm;
+      out.witness = w;
+      return out;
+    }
+    out.verdict = Verdict::Proved;
+    out.detail = std::to_string(proofs) + (proofs == 1 ? " proof, " : " proofs, ") + std::to_string(paths) +
+                 " x86 paths";
+    return out;
+  }
+
+ private:
+  std::vector<JitCase> cases(isa::Form form) const {
+    return cases_for(form, {assignment_}, imm_classes(), {options_});
+  }
+
+  jit::JitOptions options_;
+  RegisterAssignment assignment_;
+};
+
+}  // namespace
+
+void add_jit_checks(CheckRegistry& registry, JitAssignments which) {
+  const std::vector<RegisterAssignment> assignments =
+      which == JitAssignments::All ? all_assignments() : representative_assignments();
+  for (const jit::JitOptions& options : jit::all_option_sets()) {
+    for (const RegisterAssignment& a : assignments)
+      registry.add(std::make_unique<JitCheck>(options, a));
+  }
+}
+
+}  // namespace bpfdiff::oracle::smt
