@@ -5,7 +5,8 @@
 #   MINUTES (default 480)  JOBS (default: nproc)  ENGINE (libfuzzer | afl)
 #   OUT (default fuzz-nightly; the same OUT resumes / continues a campaign)
 # Extra arguments go to `bpfdiff fuzz` (e.g. --targets interp_vs_jit_gen).
-# Results: OUT/report.html, OUT/report.json, OUT/findings/<signature>/.
+# Results: OUT/report.html, OUT/report.json, OUT/findings/<signature>/,
+# OUT/smt-check.json (and OUT/smt-counterexamples/ if a proof fails).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,4 +25,16 @@ cmake --build --preset "$preset" -j "$(nproc)" --target fuzz_binaries
 cmake --preset coverage >/dev/null
 cmake --build --preset coverage -j "$(nproc)"
 
-exec build/release/bin/bpfdiff fuzz --minutes "$minutes" --jobs "$jobs" --engine "$engine" --out "$out" "$@"
+# The full Z3 matrix first (every JIT register assignment; CI proves a sample):
+# a counterexample is a finding like any other, written as a .data test.
+mkdir -p "$out"
+smt_status=0
+build/release/bin/bpfdiff smt check --all-registers --json --out "$out/smt-counterexamples" \
+  >"$out/smt-check.json" || smt_status=$?
+echo "smt check --all-registers: exit $smt_status, results in $out/smt-check.json"
+
+fuzz_status=0
+build/release/bin/bpfdiff fuzz --minutes "$minutes" --jobs "$jobs" --engine "$engine" --out "$out" "$@" ||
+  fuzz_status=$?
+if ((smt_status != 0)); then exit "$smt_status"; fi
+exit "$fuzz_status"
