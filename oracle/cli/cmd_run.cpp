@@ -203,7 +203,9 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--section", opts->elf.section, "ELF: run the program of this section (e.g. xdp)");
   cmd->add_option("--program", opts->elf.program,
                   "ELF: run the program (or .text function) of this name");
-  cmd->add_option("--engine", opts->engine, "engine to run with (available: interp)")->capture_default_str();
+  std::string engines;
+  for (const std::string& name : oracle::all_engine_names()) engines += (engines.empty() ? "" : ", ") + name;
+  cmd->add_option("--engine", opts->engine, "engine to run with: " + engines)->capture_default_str();
   auto* mem = cmd->add_option("--mem", opts->mem_hex, "input memory as hex: \"aa bb 0c\" or \"aabb0c\"");
   auto* mem_file = cmd->add_option("--mem-file", opts->mem_file, "input memory: the raw bytes of this file");
   mem->excludes(mem_file);
