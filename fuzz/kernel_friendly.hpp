@@ -25,9 +25,12 @@
 //    alignment for the stack and atomics); the stack is written before it is
 //    read (a fixed arena per function, initialised on entry), since the
 //    kernel's stack is not zeroed and ours is;
-//  - loops count a register in r6..r9 down from a constant (<= 8 turns, two
-//    levels deep) so the verifier can walk them, and a cost bound keeps the
-//    whole run far below kGeneratedInstructionBudget;
+//  - loops count a register in r6..r9 down from a constant (<= 5 turns, two
+//    levels deep, two loops per function) so the verifier can walk them,
+//    and a cost bound keeps the whole run far below kGeneratedInstructionBudget;
+//  - branches are 12% of the steps: each branch on an unknown value can
+//    double the states the verifier walks, and at the uniform share of the
+//    50-odd jump forms a few programs hit its 1M-instruction limit;
 //  - calls form a DAG (the verifier forbids recursion), each frame's stack
 //    is small, so the combined stack stays far below 512 bytes;
 //  - immediates obey the verifier's field rules: shift counts below the
