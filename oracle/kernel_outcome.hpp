@@ -30,6 +30,8 @@ struct KernelBases {
 // `value` in our address space when it lies within kPointerWindow of one
 // of the bases (the nearest wins), else unchanged.
 uint64_t translate_pointer(uint64_t value, const KernelBases& bases);
+// The same within `window` bytes of either object instead.
+uint64_t translate_pointer(uint64_t value, const KernelBases& bases, uint64_t window);
 
 // loaded = the kernel accepted and ran it; load_error = why not (rejection
 // reason and errno, or the Unsupported/Failed message); regs translated,

@@ -3,12 +3,10 @@
 // reason, a program the kernel accepts must give the same registers and
 // memory in our VM, and must not fault in it (verifier soundness).
 //
-// Input: byte 0 even -> the structure-aware generator reads the rest;
-// odd -> the rest is a raw input (u32 length | program | memory).
-// Generated programs are made without deliberate out-of-bounds accesses and
-// skipped when they hold callx or legacy packet loads, which the kernel
-// refuses for this program type whatever the rest of the program is. Where
-// bpf() is unavailable every input is skipped (said once). At exit the
+// Input: byte 0 even -> the kernel-friendly generator (fuzz/kernel_friendly.hpp)
+// reads the rest, so nearly every generated program passes the verifier and
+// is compared; odd -> the rest is a raw input (u32 length | program | memory).
+// Where bpf() is unavailable every input is skipped (said once). At exit the
 // tally (agreements, top rejection reasons) goes to stderr. With
 // BPFDIFF_CASE_FILE=path every case is written there as a raw input before
 // it runs, for `bpfdiff repro --fuzz-input`.
@@ -21,6 +19,7 @@
 #include "fuzz/check.hpp"
 #include "fuzz/differential.hpp"
 #include "fuzz/generator.hpp"
+#include "fuzz/kernel_friendly.hpp"
 #include "fuzz/raw_input.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/kernel_compare.hpp"
@@ -89,17 +88,6 @@ void check(KernelOracle& o, const vm::Program& program, const oracle::EngineInpu
                          details);
 }
 
-// Forms the kernel refuses for every BPF_PROG_TYPE_SYSCALL program (callx,
-// legacy packet loads): generated programs holding them are not sent, so
-// the kernel's time goes to programs it can accept.
-bool kernel_refuses_outright(const vm::Program& program) {
-  for (const isa::RawInsn& i : program.slots) {
-    const bool packet = (i.opcode & 0x07) == 0 && ((i.opcode & 0xe0) == 0x20 || (i.opcode & 0xe0) == 0x40);
-    if (i.opcode == 0x8d || packet) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -108,11 +96,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::span<const uint8_t> rest(data + 1, size - 1);
   if ((data[0] & 1) == 0) {
     fuzz::ByteSource src(rest);
-    fuzz::GeneratorOptions options;
-    options.max_instructions = 128;
-    options.out_of_bounds_rate = 0;  // the verifier rejects those; our own targets test them
-    const fuzz::GeneratedCase c = fuzz::generate(src, options);
-    if (kernel_refuses_outright(c.program)) return 0;
+    // v4: the host kernel this target runs on is 6.6 or later (CI and here: 6.18).
+    const fuzz::GeneratedCase c = fuzz::generate_kernel_friendly(src);
     check(*o, c.program, fuzz::engine_input(c));
     return 0;
   }

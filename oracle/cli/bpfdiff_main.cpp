@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   add_guest_command(app, exit_code);
   add_minimize_command(app, exit_code);
   add_fuzz_command(app, exit_code);
+  add_kernel_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

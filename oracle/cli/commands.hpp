@@ -15,6 +15,7 @@ void add_smt_command(CLI::App& app, int& exit_code);
 void add_guest_command(CLI::App& app, int& exit_code);
 void add_minimize_command(CLI::App& app, int& exit_code);
 void add_fuzz_command(CLI::App& app, int& exit_code);
+void add_kernel_command(CLI::App& app, int& exit_code);
 
 // Numeric options such as --budget: "must be at least 1".
 extern const CLI::Validator kAtLeastOne;

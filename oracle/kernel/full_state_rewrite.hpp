@@ -56,7 +56,10 @@ struct RewriteInput {
   uint32_t memory_size = 0;
   // Helper and kfunc calls mean the kernel's functions, not ours, and on
   // the host a random helper call (bpf_sys_close, bpf_sys_bpf, ...) could
-  // harm the executor's own process; they are refused unless allowed.
+  // harm the executor's own process; they are refused unless allowed --
+  // except bpf_ktime_get_ns (5) and bpf_get_prandom_u32 (7), which only read
+  // a clock or a random number and always pass (the kernel-friendly
+  // generator calls them).
   bool allow_helper_calls = false;
 };
 

@@ -68,6 +68,17 @@ TEST(OutcomeFromResponse, AcceptedRejectedUnsupported) {
   EXPECT_EQ(ours, kOurInput + 4);
   EXPECT_EQ(o.memory[0], 1);
   EXPECT_EQ(o.memory[15], 1);
+
+  // A scalar's bytes read from a shifted window may look like a vmalloc
+  // address within 2^29 of a base; only windows close to an object are
+  // pointers (-55 at [8] reads 0xffffc90000000000 from [3]).
+  std::vector<uint8_t> scalar_memory(16, 0);
+  const uint64_t minus55 = static_cast<uint64_t>(-55);
+  std::memcpy(scalar_memory.data() + 8, &minus55, 8);
+  r.memory = scalar_memory;
+  o = outcome_from_response("kernel-host", r, vm::ExecLimits{});
+  EXPECT_EQ(o.memory, scalar_memory);
+  r.memory = std::vector<uint8_t>(16, 1);
   EXPECT_EQ(o.kernel->release, "6.18.44");
 
   r.verdict = kernel::KernelVerdict::Rejected;

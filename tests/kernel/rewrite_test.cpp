@@ -222,6 +222,25 @@ TEST(FullStateRewrite, HelperCallsPassWhenAllowed) {
   EXPECT_EQ(r->regs_valid, 0x3c1) << "r1..r5 are clobbered by the call";
 }
 
+TEST(FullStateRewrite, KtimeAndPrandomPassEvenWhenHelpersAreNotAllowed) {
+  for (const char* text : {"call 5\nexit", "call 7\nexit"}) {
+    RewriteInput in;
+    const auto p = assemble(text);
+    in.program = p;
+    in.regs_map_fd = kRegsFd;
+    auto r = rewrite_full_state(in);
+    ASSERT_TRUE(r.ok()) << text << ": " << r.error().message;
+    EXPECT_EQ(r->regs_valid, 0x3c1) << text;
+  }
+  for (const char* text : {"call 6\nexit", "call 8\nexit", "call 4\nexit"}) {
+    RewriteInput in;
+    const auto p = assemble(text);
+    in.program = p;
+    in.regs_map_fd = kRegsFd;
+    EXPECT_FALSE(rewrite_full_state(in).ok()) << text << " may act on the host";
+  }
+}
+
 TEST(RegistersDefinedAtExits, CallsClobberR1ToR5UntilWrittenAgain) {
   const char* sub = "f:\nmov r0, 0\nexit\n";
   auto defined = [&](const std::string& entry) {

@@ -1,0 +1,163 @@
+#include "fuzz/kernel_friendly.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "fuzz/differential.hpp"
+#include "oracle/comparability.hpp"
+#include "oracle/engine.hpp"
+#include "tests/fuzz/form_count.hpp"
+#include "vm/program/validate.hpp"
+
+namespace bpfdiff::fuzz {
+namespace {
+
+using testing::count_forms;
+using testing::FormCounts;
+
+GeneratedCase from_seed(uint64_t seed, const KernelFriendlyOptions& opt = {}) {
+  ByteSource src(seed);
+  return generate_kernel_friendly(src, opt);
+}
+
+std::string why_invalid(const vm::Program& p) {
+  auto v = vm::validate(p, oracle::default_helpers());
+  return v ? std::string() : v.error().message;
+}
+
+oracle::Engine& interp() {
+  static auto e = std::move(oracle::make_engine("interp")).value();
+  return *e;
+}
+
+KernelFriendlyOptions with_isa(isa::IsaVersion v) {
+  KernelFriendlyOptions opt;
+  opt.isa_version = v;
+  return opt;
+}
+
+TEST(KernelFriendly, EveryProgramIsValidAndHoldsOnlyFormsOfItsIsaVersionTheKernelTakes) {
+  for (auto version : {isa::IsaVersion::V3, isa::IsaVersion::V4}) {
+    for (uint64_t seed = 0; seed < 1'000; ++seed) {
+      const GeneratedCase c = from_seed(seed, with_isa(version));
+      ASSERT_EQ(why_invalid(c.program), "") << "seed " << seed;
+      ASSERT_LE(c.memory.size(), kMaxGeneratedMemory);
+      FormCounts counts{};
+      count_forms(c.program, counts);
+      for (std::size_t f = 0; f < counts.size(); ++f) {
+        if (counts[f] == 0) continue;
+        const isa::FormInfo& fi = isa::all_forms()[f];
+        ASSERT_LE(static_cast<int>(fi.version), static_cast<int>(version)) << fi.name << " seed " << seed;
+        ASSERT_TRUE(kernel_friendly(fi.form)) << fi.name << " seed " << seed;
+      }
+    }
+  }
+}
+
+TEST(KernelFriendly, TheSameSeedGivesTheSameCase) {
+  for (uint64_t seed : {1u, 77u, 4242u}) {
+    const GeneratedCase a = from_seed(seed);
+    const GeneratedCase b = from_seed(seed);
+    EXPECT_EQ(a.program.slots, b.program.slots);
+    EXPECT_EQ(a.memory, b.memory);
+  }
+  EXPECT_NE(from_seed(1).program.slots, from_seed(2).program.slots);
+}
+
+TEST(KernelFriendly, TwoThousandProgramsCoverEveryFormTheModeEmits) {
+  for (auto version : {isa::IsaVersion::V3, isa::IsaVersion::V4}) {
+    FormCounts counts{};
+    for (uint64_t seed = 0; seed < 2'000; ++seed)
+      count_forms(from_seed(seed, with_isa(version)).program, counts);
+    for (isa::Form f : kernel_friendly_forms(version))
+      EXPECT_GT(counts[static_cast<std::size_t>(f)], 0u) << isa::info(f).name;
+  }
+}
+
+TEST(KernelFriendly, TheModeLeavesOutOnlyWhatTheKernelRefusesForSyscallPrograms) {
+  std::vector<std::string> left_out;
+  for (const isa::FormInfo& fi : isa::all_forms()) {
+    if (!kernel_friendly(fi.form)) left_out.emplace_back(fi.name);
+  }
+  EXPECT_EQ(left_out, (std::vector<std::string>{"callx", "lddw_map_fd", "lddw_map_value", "lddw_btf_var",
+                                                "lddw_code", "lddw_map_idx", "lddw_map_idx_value", "ldabsw",
+                                                "ldabsh", "ldabsb", "ldindw", "ldindh", "ldindb"}));
+}
+
+// No deliberate out-of-bounds access, no fault of any kind, no loop that
+// outlives the budget: every program runs to its exit in our interpreter.
+// Nothing in it reads stack it did not write (the kernel's is not zeroed).
+// Pointer bits: the generator never lets them into a value, but the check
+// takes any value in our stack or input region for a pointer; the generator
+// keeps its constants and memory words out of them, so only a computed
+// scalar that lands there (0xffffffff + 1, a quotient, ...) flags a
+// program: about 5% of them, and the flag only excuses a disagreement.
+TEST(KernelFriendly, EveryProgramRunsCleanlyAndComparably) {
+  std::size_t flagged = 0;
+  constexpr uint64_t kPrograms = 1'000;
+  for (uint64_t seed = 0; seed < kPrograms; ++seed) {
+    const GeneratedCase c = from_seed(seed);
+    const oracle::EngineInput input = engine_input(c);
+    const oracle::Outcome o = interp().run(c.program, input);
+    ASSERT_TRUE(o.ok()) << "seed " << seed << ": " << o.load_error << " " << vm::to_string(o.error.kind)
+                        << " at pc " << o.error.pc;
+    const oracle::Comparability cmp =
+        oracle::check_comparability(c.program, c.memory, input.mode, input.limits);
+    ASSERT_FALSE(cmp.uninitialized_stack_read) << "seed " << seed;
+    flagged += cmp.pointer_bits_exposed;
+  }
+  EXPECT_LT(flagged * 10, kPrograms) << flagged << " programs flagged as exposing pointer bits";
+}
+
+TEST(KernelFriendly, HelperCallsAreKtimeAndPrandomOnly) {
+  std::size_t helpers = 0;
+  for (uint64_t seed = 0; seed < 500; ++seed) {
+    for (const isa::RawInsn& i : from_seed(seed).program.slots) {
+      if (i.opcode != 0x85 || i.src != 0) continue;
+      ++helpers;
+      EXPECT_TRUE(i.imm == static_cast<int32_t>(kKtimeGetNsHelper) ||
+                  i.imm == static_cast<int32_t>(kGetPrandomU32Helper))
+          << "helper " << i.imm;
+    }
+  }
+  EXPECT_GT(helpers, 0u);
+}
+
+TEST(KernelFriendly, RatesOfZeroTurnOffCallsHelpersAndLoops) {
+  KernelFriendlyOptions opt;
+  opt.call_rate = 0;
+  opt.helper_rate = 0;
+  opt.loop_rate = 0;
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    const GeneratedCase c = from_seed(seed, opt);
+    FormCounts counts{};
+    count_forms(c.program, counts);
+    EXPECT_EQ(counts[static_cast<std::size_t>(isa::Form::call_helper)], 0u) << seed;
+    EXPECT_EQ(counts[static_cast<std::size_t>(isa::Form::call_local)], 0u) << seed;
+    const oracle::Outcome o = interp().run(c.program, engine_input(c));
+    ASSERT_TRUE(o.ok()) << seed;
+    EXPECT_LE(o.instructions, c.program.slots.size()) << "no loops: each slot runs at most once, seed " << seed;
+  }
+}
+
+TEST(KernelFriendly, AnyFuzzerBytesGiveAValidProgramWithinItsSize) {
+  ByteSource lengths(uint64_t{5});
+  for (int i = 0; i < 1'000; ++i) {
+    std::vector<uint8_t> bytes(lengths.below(800));
+    for (auto& b : bytes)
+      b = lengths.byte();
+    ByteSource src(bytes);
+    KernelFriendlyOptions opt;
+    opt.max_instructions = 16 + lengths.below(256);
+    const GeneratedCase c = generate_kernel_friendly(src, opt);
+    ASSERT_EQ(why_invalid(c.program), "") << "input " << i;
+    ASSERT_LE(c.program.slots.size(), opt.max_instructions + 8) << "input " << i;
+    const oracle::Outcome o = interp().run(c.program, engine_input(c));
+    ASSERT_TRUE(o.ok()) << "input " << i << ": " << o.load_error;
+  }
+}
+
+}  // namespace
+}  // namespace bpfdiff::fuzz
