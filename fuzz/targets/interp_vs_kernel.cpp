@@ -111,6 +111,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::GeneratorOptions options;
     options.max_instructions = 128;
     options.out_of_bounds_rate = 0;  // the verifier rejects those; our own targets test them
+    // No helper calls or maps: save_case keeps raw bytes (no maps), and the
+    // kernel leg compares plain programs; interp_vs_jit_gen covers helpers.
+    options.helper_rate = 0;
     const fuzz::GeneratedCase c = fuzz::generate(src, options);
     if (kernel_refuses_outright(c.program)) return 0;
     check(*o, c.program, fuzz::engine_input(c));
