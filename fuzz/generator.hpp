@@ -9,10 +9,15 @@
 // meaningful -- a base pointer for memory access, a forward label for a jump,
 // a function for a call. Around that sit bounded counter loops (and rare
 // unbounded ones that run into the instruction budget), subprograms reached
-// by `call local` and by `callx` through `lddw code`, and a prologue that
-// fills r0..r9 with boundary values.
+// by `call local` and by `callx` through `lddw code`, a prologue that
+// fills r0..r9 with boundary values, and calls of the standard helpers
+// (vm/runtime/std_helpers) on maps the program declares -- with valid
+// arguments, and at a tunable rate with invalid ones (a handle that names no
+// map, a key or value pointer outside the frame, a size past it, bad flags),
+// which both engines must answer with the same error code or fault.
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "fuzz/byte_source.hpp"
@@ -34,10 +39,14 @@ struct GeneratorOptions {
   double loop_rate = 0.08;
   // Chance per step of calling a subprogram; 0 also means no subprograms.
   double call_rate = 0.08;
+  // Chance per step of calling a standard helper; 0 also means no maps.
+  double helper_rate = 0.04;
+  // Share of helper calls given an invalid argument on purpose.
+  double bad_argument_rate = 0.2;
 };
 
 struct GeneratedCase {
-  vm::Program program;
+  vm::Program program;          // with the maps it declares (program.maps)
   std::vector<uint8_t> memory;  // the input memory (r1 points at it, r2 holds its length)
 };
 
@@ -50,10 +59,17 @@ inline constexpr uint64_t kGeneratedInstructionBudget = 10'000;
 
 GeneratedCase generate(ByteSource& src, const GeneratorOptions& opt = {});
 
-// Whether a valid program can contain `form` here. Not generatable: `call`
-// of a helper (the default helper registry is empty) and the lddw pseudo
-// forms naming maps or BTF variables (programs have no maps; BTF exists only
-// in a kernel) -- the validator rejects each of them.
+// The helpers generated programs call: the standard ones (the default
+// registry of the engines), by their Linux numbers.
+std::span<const uint32_t> generated_helper_ids();
+
+// Whether a program without maps can contain `form` alone, with no set-up:
+// what the generator's steps draw from, and what the single-instruction cases
+// expect to validate. Not generatable: `call` of a helper (its id and
+// arguments need set-up) and the lddw pseudo forms naming maps (they need
+// declared maps) -- generate() still emits both, in its helper-call step,
+// with the maps it declares -- and lddw of a BTF variable, which is never
+// generated (BTF exists only in a kernel).
 bool generatable(isa::Form form);
 // The forms generate() draws from for `version`, in table order.
 std::vector<isa::Form> generatable_forms(isa::IsaVersion version);

@@ -12,6 +12,8 @@ packages=(
   libz3-dev libzydis-dev libelf-dev libbpf-dev zlib1g-dev
   # fuzzing
   afl++
+  # scripts: JSON in shell (planted-bug.sh, fuzz-bench.sh)
+  jq
   # kernel oracle guest
   qemu-system-x86 busybox-static cpio kmod xz-utils
 )

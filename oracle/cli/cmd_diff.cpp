@@ -32,6 +32,7 @@ struct DiffCommandOptions {
   std::string mem_file;
   uint64_t budget = 0;  // 0: not given
   bool fuzz_input = false;
+  std::string layout;  // --layout: read FILE as that fuzz target's input
   bool json = false;
 };
 
@@ -50,14 +51,15 @@ FileResult diff_file(const std::string& path, const DiffCommandOptions& opts,
                      const std::optional<std::vector<uint8_t>>& memory, NamedEngines& engines) {
   FileResult result;
   result.path = path;
-  auto input = load_replay_input(path, opts.fuzz_input, oracle::default_helpers());
+  auto input = load_replay_input(path, opts.fuzz_input, opts.layout, oracle::default_helpers());
   if (!input) {
     result.load_error = input.error().message;
     return result;
   }
   result.kind = input->kind;
-  result.budget = opts.budget != 0
-                      ? opts.budget
+  result.budget = opts.budget != 0 ? opts.budget
+                  : input->budget != 0
+                      ? input->budget
                       : (input->fuzz_layout ? kFuzzTargetBudget : vm::ExecLimits{}.instruction_budget);
   result.outcomes = run_on_each(engines, input->program, memory ? *memory : input->memory, result.budget);
   result.differences = differences_from_first(result.outcomes);
@@ -290,6 +292,10 @@ void add_diff_command(CLI::App& app, int& exit_code) {
   mem_file->excludes(mem);
   cmd->add_option("--budget", opts->budget, "instruction budget of every run")->check(kAtLeastOne);
   cmd->add_flag("--fuzz-input", opts->fuzz_input, "read every FILE as a raw fuzz input");
+  cmd->add_option("--layout", opts->layout,
+                  "read every FILE as this fuzz target's input: raw, generated (interp_vs_jit_gen decisions: "
+                  "the program with its maps), single-insn or program; the budget is the target's")
+      ->check(CLI::IsMember({"raw", "generated", "single-insn", "program"}));
   cmd->add_flag("--json", opts->json, "print JSON: one object per file, an array for a DIR");
   cmd->callback([opts, &exit_code] { exit_code = run_diff(*opts); });
 }

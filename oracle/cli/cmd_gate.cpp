@@ -17,6 +17,7 @@
 #include "oracle/cli/gate.hpp"
 #include "oracle/cli/replay.hpp"
 #include "oracle/engine.hpp"
+#include "vm/jit/planted.hpp"
 
 namespace bpfdiff::cli {
 namespace {
@@ -183,6 +184,10 @@ int run_gate_command(GateCommandOptions opts) {
       std::cerr << "gate: no ./" << kDefaultCorpus << " directory and no --corpus: corpus phase is empty\n";
     }
   }
+
+  // A planted build (scripts/planted-bug.sh) must never pass for a real one.
+  if (!jit::planted_bug().empty())
+    std::cerr << "gate: this build's JIT has a bug planted on purpose: " << jit::planted_bug() << "\n";
 
   ProgressPrinter printer;
   auto report = run_gate(options, *engines, [&printer](GatePhase phase, std::size_t done, std::size_t total) {

@@ -41,6 +41,7 @@ struct ReproCommandOptions {
   std::string mem_file;
   uint64_t budget = 0;  // 0: not given
   bool fuzz_input = false;
+  std::string layout;  // --layout: read FILE as that fuzz target's input
   std::string color = "auto";
 };
 
@@ -158,7 +159,7 @@ int run_repro(const ReproCommandOptions& opts) {
     std::cerr << "error: repro compares engines: give at least two with --engines\n";
     return kExitLoadFailed;
   }
-  auto input = load_replay_input(opts.input, opts.fuzz_input, oracle::default_helpers());
+  auto input = load_replay_input(opts.input, opts.fuzz_input, opts.layout, oracle::default_helpers());
   if (!input) {
     std::cerr << "error: " << input.error().message << "\n";
     return kExitLoadFailed;
@@ -170,8 +171,9 @@ int run_repro(const ReproCommandOptions& opts) {
   }
   const std::vector<uint8_t> memory = *memory_arg ? **memory_arg : input->memory;
   const uint64_t budget =
-      opts.budget != 0 ? opts.budget
-                       : (input->fuzz_layout ? kFuzzTargetBudget : vm::ExecLimits{}.instruction_budget);
+      opts.budget != 0     ? opts.budget
+      : input->budget != 0 ? input->budget
+                           : (input->fuzz_layout ? kFuzzTargetBudget : vm::ExecLimits{}.instruction_budget);
   const vm::Program& program = input->program;
 
   const std::vector<oracle::Outcome> outcomes = run_on_each(*engines, program, memory, budget);
@@ -321,6 +323,10 @@ void add_repro_command(CLI::App& app, int& exit_code) {
       ->delimiter(',')
       ->default_str("interp,jit");
   cmd->add_flag("--fuzz-input", opts->fuzz_input, "read FILE as a raw fuzz input whatever it looks like");
+  cmd->add_option("--layout", opts->layout,
+                  "read FILE as this fuzz target's input: raw, generated (interp_vs_jit_gen decisions: the "
+                  "program with its maps), single-insn or program; its budget is the target's")
+      ->check(CLI::IsMember({"raw", "generated", "single-insn", "program"}));
   auto* mem = cmd->add_option("--mem", opts->mem_hex, "input memory as hex (overrides the file's)");
   auto* mem_file = cmd->add_option("--mem-file", opts->mem_file, "input memory: the raw bytes of this file");
   mem->excludes(mem_file);

@@ -198,7 +198,9 @@ Result<std::optional<GateCase>> corpus_case(const CorpusFile& file) {
     }
     case SeedLayout::Generated: {
       fuzz::ByteSource src(*bytes);
-      return std::optional<GateCase>(generated_case(fuzz::generate(src, generator_options()), id, origin));
+      GateCase c = generated_case(fuzz::generate(src, generator_options()), id, origin);
+      c.decisions = *bytes;
+      return std::optional<GateCase>(std::move(c));
     }
     case SeedLayout::SingleInsn: {
       fuzz::ByteSource src(*bytes);
@@ -314,6 +316,12 @@ void generated_phase(const GateOptions& options, GateReport& report, NamedEngine
     GateCase c = generated_case(fuzz::generate(src, generator),
                                 "generated-s" + std::to_string(options.seed) + "-" + zero_padded(i, 6),
                                 "seed " + std::to_string(options.seed) + ", program " + std::to_string(i));
+    // The bytes the seeded source handed out are the decisions: read from
+    // a byte source, they make the same program.
+    fuzz::ByteSource again(program_seed(options.seed, i));
+    c.decisions.resize(src.consumed());
+    for (uint8_t& b : c.decisions)
+      b = again.byte();
     if (!phase.run(std::move(c))) break;
   }
 }
@@ -460,6 +468,17 @@ Result<WrittenFinding> write_finding(const GateFinding& finding, const std::stri
 
   const std::vector<uint8_t> input = fuzz::join_raw_input(isa::encode_slots(c.program.slots), c.memory);
   if (auto w = write_file_atomically(out.input_path, input); !w) return w.error();
+  if (!c.decisions.empty()) {
+    out.decisions_path = base.string() + ".gen";
+    if (auto w = write_file_atomically(out.decisions_path, c.decisions); !w) return w.error();
+  }
+  if (!c.program.maps.empty() && !out.decisions_path.empty()) {
+    out.repro_command = "bpfdiff repro " + shell_quote(out.decisions_path) +
+                        " --layout generated --engines " +
+                        shell_quote(reference + "," + finding.divergent_engine());
+    out.diff_command = "bpfdiff diff " + shell_quote(out.decisions_path) + " --layout generated --engines " +
+                       shell_quote(all);
+  }
 
   std::string data =
       "# bpfdiff gate finding (" + std::string(to_string(finding.phase)) + ": " + one_line(c.origin) +
@@ -485,8 +504,11 @@ std::string format_finding(const GateFinding& f, const WrittenFinding* written) 
     text += "  " + d.left + " vs " + d.right + ": " + oracle::to_string(d.difference) + "\n";
   if (written != nullptr) {
     text += "reproducer:\n  " + written->input_path + "  (fuzz layout: u32 length | program | memory)\n  " +
-            written->data_path + "  (.data test with " + reference + "'s result)\nreplay:\n  " +
-            written->repro_command + "\n  " + written->diff_command + "\n";
+            written->data_path + "  (.data test with " + reference + "'s result)\n";
+    if (!written->decisions_path.empty())
+      text += "  " + written->decisions_path +
+              "  (generator decisions: an interp_vs_jit_gen input, maps included)\n";
+    text += "replay:\n  " + written->repro_command + "\n  " + written->diff_command + "\n";
   }
   return text;
 }

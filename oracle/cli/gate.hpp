@@ -53,6 +53,10 @@ struct GateCase {
   vm::Program program;
   std::vector<uint8_t> memory;
   uint64_t budget = 0;
+  // Generated cases: the generator's decisions, i.e. the interp_vs_jit_gen
+  // input that rebuilds this program -- with the maps it declares, which the
+  // raw layout (u32 length | program | memory) cannot carry.
+  std::vector<uint8_t> decisions;
 };
 
 struct GateFinding {
@@ -103,14 +107,17 @@ text::DataTest finding_data_test(const GateFinding& finding);
 std::optional<uint64_t> data_test_budget(std::string_view text);
 
 struct WrittenFinding {
-  std::string input_path;  // fuzz layout: u32 length | program | memory
-  std::string data_path;   // the .data test
+  std::string input_path;      // fuzz layout: u32 length | program | memory
+  std::string data_path;       // the .data test
+  std::string decisions_path;  // generated cases: <id>.gen, an interp_vs_jit_gen input; else empty
   std::string repro_command;
   std::string diff_command;
 };
 
-// Writes the finding's two files into `out_dir` (created if needed), each
-// atomically: a temporary file in the same directory, fsync, rename.
+// Writes the finding's files into `out_dir` (created if needed), each
+// atomically: a temporary file in the same directory, fsync, rename. A
+// program with maps is reproduced from its .gen decisions (the raw input and
+// the .data test hold no maps): the commands then use `--layout generated`.
 Result<WrittenFinding> write_finding(const GateFinding& finding, const std::string& out_dir,
                                      const std::vector<std::string>& engines);
 

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "fuzz/raw_input.hpp"
+#include "oracle/cli/finding.hpp"
 #include "oracle/cli/hex.hpp"
 #include "oracle/cli/input.hpp"
 #include "vm/isa/raw.hpp"
@@ -39,6 +40,22 @@ Result<ReplayInput> load_replay_input(const std::string& path, bool fuzz_input,
   out.kind = to_string(loaded->kind);
   out.program = std::move(loaded->program);
   if (loaded->data) out.memory = loaded->data->memory;
+  return out;
+}
+
+Result<ReplayInput> load_replay_input(const std::string& path, bool fuzz_input, std::string_view layout,
+                                      const vm::HelperRegistry& helpers) {
+  if (layout.empty()) return load_replay_input(path, fuzz_input, helpers);
+  const std::optional<FindingLayout> l = finding_layout_named(layout);
+  if (!l) return make_error("unknown layout '" + std::string(layout) + "'");
+  auto c = read_finding(path, *l);
+  if (!c) return c.error();
+  ReplayInput out;
+  out.program = std::move(c->program);
+  out.memory = std::move(c->memory);
+  out.kind = std::string(to_string(*l)) + " input";
+  out.fuzz_layout = *l != FindingLayout::Program;
+  out.budget = c->budget;
   return out;
 }
 

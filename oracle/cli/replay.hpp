@@ -30,6 +30,7 @@ struct ReplayInput {
   std::vector<uint8_t> memory;
   std::string kind;  // "assembly", "bytecode", "data test" or "fuzz input"
   bool fuzz_layout = false;
+  uint64_t budget = 0;  // the fuzz target's budget when read with a --layout; else 0
 };
 
 // A raw fuzz input (u32 program_length | program | memory), told apart from
@@ -41,6 +42,13 @@ bool looks_like_fuzz_input(std::string_view path, std::span<const uint8_t> bytes
 // else as load_program_file does. Memory: the fuzz input's or the .data
 // test's, else empty. Errors name the file.
 Result<ReplayInput> load_replay_input(const std::string& path, bool fuzz_input,
+                                      const vm::HelperRegistry& helpers);
+
+// Reads `path` the way the fuzz target of `layout` reads its input ("raw",
+// "generated", "single-insn"; "program": as load_program_file does), with
+// that target's budget. Generator decisions rebuild the whole program, maps
+// included. An empty `layout` is load_replay_input.
+Result<ReplayInput> load_replay_input(const std::string& path, bool fuzz_input, std::string_view layout,
                                       const vm::HelperRegistry& helpers);
 
 // The memory given by --mem (hex) or --mem-file, if either is set.

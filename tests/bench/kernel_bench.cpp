@@ -37,6 +37,7 @@ std::vector<fuzz::GeneratedCase> generated_cases(std::size_t n, std::size_t max_
     fuzz::ByteSource src(seed);
     fuzz::GeneratorOptions options;
     options.max_instructions = max_instructions;
+    options.helper_rate = 0;  // plain programs, as before helper calls and maps were generated
     cases.push_back(fuzz::generate(src, options));
   }
   return cases;

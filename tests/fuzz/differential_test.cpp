@@ -42,6 +42,35 @@ TEST(Differential, GeneratedProgramsAgreeInEveryEngine) {
   EXPECT_EQ(divergent, 0u);
 }
 
+// Programs full of helper calls, valid and not, on the maps they declare:
+// the full outcome -- maps, helper-call trace, printk output included -- is
+// the same on every engine, and the interpreter's outcome shows the maps.
+TEST(Differential, HelperCallsAndMapsAgreeInEveryEngine) {
+  GeneratorOptions opt;
+  opt.helper_rate = 0.3;
+  opt.max_instructions = 128;
+  std::size_t divergent = 0, with_maps = 0, with_calls = 0, with_trace = 0;
+  for (uint64_t seed = 0; seed < 500; ++seed) {
+    ByteSource src(seed);
+    const GeneratedCase c = generate(src, opt);
+    oracle::Outcome ref;
+    const auto d = find_divergence(c.program, engine_input(c), &ref);
+    ASSERT_TRUE(ref.loaded) << ref.load_error;
+    EXPECT_EQ(ref.maps_observed, true);
+    EXPECT_EQ(ref.maps.size(), c.program.maps.size());
+    if (!ref.maps.empty()) ++with_maps;
+    if (!ref.helper_calls.empty()) ++with_calls;
+    if (!ref.trace.empty()) ++with_trace;
+    if (d && ++divergent <= 3) {
+      ADD_FAILURE() << "seed " << seed << ": " << d->title() << "\n" << d->details() << hex_slots(c.program);
+    }
+  }
+  EXPECT_EQ(divergent, 0u);
+  EXPECT_GT(with_maps, 250u);
+  EXPECT_GT(with_calls, 250u);
+  EXPECT_GT(with_trace, 0u);
+}
+
 TEST(Differential, SingleInstructionProgramsAgreeInEveryEngine) {
   std::size_t divergent = 0;
   for (const SingleInsnCase& c : enumerate_single_insn_cases(16)) {

@@ -3,12 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <set>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "fuzz/differential.hpp"
 #include "oracle/engine.hpp"
 #include "tests/fuzz/form_count.hpp"
+#include "vm/program/maps.hpp"
 #include "vm/program/validate.hpp"
 
 namespace bpfdiff::fuzz {
@@ -91,19 +94,21 @@ TEST(Generator, SameSeedSameCase) {
   EXPECT_NE(from_seed(1).program.slots, from_seed(2).program.slots);
 }
 
-// Every form a valid program can hold appears; only call_helper (no helpers
-// are registered) and the lddw map/BTF pseudo forms (no maps, no kernel) are
-// left out, and they are exactly the non-generatable ones.
-TEST(Generator, EveryGeneratableFormAppearsAcrossSeeds) {
+// Every form a valid program can hold appears: the generatable ones as
+// steps, and the non-generatable call_helper and lddw map forms from the
+// helper-call step and map-value accesses (they need set-up and declared
+// maps). Only lddw_btf_var (BTF exists only in a kernel) never does.
+TEST(Generator, EveryFormButBtfVariablesAppearsAcrossSeeds) {
   FormCounts counts{};
   for (uint64_t seed = 0; seed < 3'000; ++seed)
     count_forms(from_seed(seed).program, counts);
   std::vector<std::string> missing, excluded;
   for (const isa::FormInfo& fi : isa::all_forms()) {
-    if (!generatable(fi.form)) {
-      excluded.emplace_back(fi.name);
-      EXPECT_EQ(counts[static_cast<std::size_t>(fi.form)], 0u) << fi.name;
-    } else if (counts[static_cast<std::size_t>(fi.form)] == 0) {
+    const std::size_t count = counts[static_cast<std::size_t>(fi.form)];
+    if (!generatable(fi.form)) excluded.emplace_back(fi.name);
+    if (fi.form == isa::Form::lddw_btf_var) {
+      EXPECT_EQ(count, 0u);
+    } else if (count == 0) {
       missing.emplace_back(fi.name);
     }
   }
@@ -113,12 +118,58 @@ TEST(Generator, EveryGeneratableFormAppearsAcrossSeeds) {
   EXPECT_EQ(generatable_forms(isa::IsaVersion::V4).size(), isa::kNumForms - 6);
 }
 
+// The helper ids a program calls, from its call_helper slots.
+std::set<uint32_t> helpers_called(const vm::Program& p) {
+  std::set<uint32_t> ids;
+  for (std::size_t pc = 0; pc < p.slots.size();) {
+    const auto form = isa::find_form(p.slots[pc]);
+    if (*form == isa::Form::call_helper) ids.insert(static_cast<uint32_t>(p.slots[pc].imm));
+    pc += isa::info(*form).slots;
+  }
+  return ids;
+}
+
+TEST(Generator, CallsEveryStandardHelperOnEveryKindOfMap) {
+  std::set<uint32_t> ids;
+  std::set<vm::MapType> types;
+  std::size_t with_maps = 0, with_initial_values = 0, with_programs = 0;
+  for (uint64_t seed = 0; seed < 1'000; ++seed) {
+    const GeneratedCase c = from_seed(seed);
+    const std::set<uint32_t> called = helpers_called(c.program);
+    ids.insert(called.begin(), called.end());
+    if (!c.program.maps.empty()) ++with_maps;
+    for (const vm::MapDef& m : c.program.maps) {
+      types.insert(m.type);
+      if (!m.initial_values.empty()) ++with_initial_values;
+      if (!m.prog_entries.empty()) ++with_programs;
+    }
+  }
+  const std::span<const uint32_t> all = generated_helper_ids();
+  EXPECT_EQ(ids, std::set<uint32_t>(all.begin(), all.end()));
+  EXPECT_EQ(types, (std::set<vm::MapType>{vm::MapType::Array, vm::MapType::Hash, vm::MapType::ProgArray}));
+  EXPECT_GT(with_maps, 500u);
+  EXPECT_GT(with_initial_values, 0u);
+  EXPECT_GT(with_programs, 0u);
+}
+
+TEST(Generator, NoHelperRateMeansNoHelperCallsAndNoMaps) {
+  GeneratorOptions opt;
+  opt.helper_rate = 0;
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    const GeneratedCase c = from_seed(seed, opt);
+    ASSERT_TRUE(c.program.maps.empty());
+    ASSERT_TRUE(helpers_called(c.program).empty());
+  }
+}
+
 struct RunStats {
   std::size_t runs = 0;
   std::size_t ok = 0;
   std::size_t budget = 0;
   std::size_t memory = 0;  // MemoryRead or MemoryWrite
   std::size_t other = 0;   // call errors
+  std::size_t helper_failed = 0;
+  std::size_t with_helper_calls = 0;  // runs that called a helper
   std::size_t with_loop = 0;
   std::size_t with_call = 0;
 };
@@ -150,6 +201,8 @@ RunStats run_many(const GeneratorOptions& opt, uint64_t seeds) {
             counts[static_cast<std::size_t>(isa::Form::callx)] >
         0)
       ++s.with_call;
+    if (!o.helper_calls.empty()) ++s.with_helper_calls;
+    if (o.error.kind == vm::ErrorKind::HelperFailed) ++s.helper_failed;
     switch (o.error.kind) {
       case vm::ErrorKind::None:
         ++s.ok;
@@ -179,6 +232,7 @@ RunStats run_many(const GeneratorOptions& opt, uint64_t seeds) {
 TEST(Generator, LoopsMostlyFinishWithinTheBudgetAndSomeExhaustIt) {
   GeneratorOptions opt;
   opt.out_of_bounds_rate = 0;
+  opt.helper_rate = 0;  // tail calls restart the program: loops alone here
   const RunStats s = run_many(opt, 2'000);
   RecordProperty("budget_exhausted", static_cast<int>(s.budget));
   EXPECT_GT(s.with_loop, s.runs / 4) << "loops are common";
@@ -197,7 +251,8 @@ TEST(Generator, InBoundsAccessesNeverFaultWhenTheOutOfBoundsRateIsZero) {
 
 TEST(Generator, OutOfBoundsRateControlsMemoryFaults) {
   GeneratorOptions opt;
-  opt.loop_rate = 0;  // every access runs at most once per call
+  opt.loop_rate = 0;    // every access runs at most once per call
+  opt.helper_rate = 0;  // and no invalid helper argument ends a run first
   opt.out_of_bounds_rate = 1.0;
   const RunStats all = run_many(opt, 1'000);
   opt.out_of_bounds_rate = 0.05;
@@ -207,6 +262,23 @@ TEST(Generator, OutOfBoundsRateControlsMemoryFaults) {
   EXPECT_GT(all.memory, all.runs * 6 / 10);
   EXPECT_GT(some.memory, some.runs / 20);
   EXPECT_LT(some.memory, some.runs / 2);
+}
+
+// Valid arguments never make a helper fail (lookups that miss return null,
+// updates of a full map an error code); invalid ones are answered with a
+// fault (HelperFailed) or an error code, and both happen.
+TEST(Generator, InvalidHelperArgumentsAreTheOnlyHelperFailures) {
+  GeneratorOptions opt;
+  opt.helper_rate = 0.3;
+  opt.out_of_bounds_rate = 0;
+  opt.bad_argument_rate = 0;
+  const RunStats valid = run_many(opt, 1'000);
+  EXPECT_GT(valid.with_helper_calls, valid.runs / 2);
+  EXPECT_EQ(valid.helper_failed, 0u);
+  EXPECT_EQ(valid.memory, 0u) << "in-bounds accesses through looked-up values and map_value";
+  opt.bad_argument_rate = 1.0;
+  const RunStats invalid = run_many(opt, 1'000);
+  EXPECT_GT(invalid.helper_failed, invalid.runs / 4);
 }
 
 }  // namespace

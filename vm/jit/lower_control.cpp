@@ -1,9 +1,11 @@
 // Control flow: prologue and epilogue, block budget charges, jumps, calls,
 // exit, and the out-of-line stubs.
 #include <cstddef>
+#include <string_view>
 
 #include "vm/jit/lowering.hpp"
 #include "vm/jit/offsets.hpp"
+#include "vm/jit/planted.hpp"
 
 namespace bpfdiff::jit {
 
@@ -48,7 +50,28 @@ Cond condition_code(isa::JmpCond c) {
   return Cond::e;
 }
 
+// The condition code a conditional jump is lowered to. A planted build
+// (BPFDIFF_PLANT_JIT_BUG=jsgt32-sign, never the default) gets JMP32 jsgt
+// wrong on purpose: it tests the unsigned `a`, as if the operands had been
+// zero- rather than sign-extended, which differs only when exactly one
+// operand is negative as an int32 -- the kind of slip the gate and the
+// campaign exist to catch (scripts/planted-bug.sh measures how fast).
+Cond jump_condition(const isa::Semantics& s) {
+#ifdef BPFDIFF_PLANTED_JSGT32_SIGN
+  if (s.width == isa::Width::W32 && s.cond == isa::JmpCond::Sgt) return Cond::a;
+#endif
+  return condition_code(s.cond);
+}
+
 }  // namespace
+
+std::string_view planted_bug() {
+#ifdef BPFDIFF_PLANTED_JSGT32_SIGN
+  return "jsgt32-sign";
+#else
+  return "";
+#endif
+}
 
 BlockInfo analyse_blocks(const vm::LoadedProgram& program) {
   const std::size_t n = program.insns.size();
@@ -252,7 +275,7 @@ void Lowering::lower_jump(uint32_t, const vm::Insn& insn, const isa::Semantics& 
   } else {
     a_.cmp_imm(w, dst, insn.imm);
   }
-  e_.jcc(condition_code(s.cond), insn.target);
+  e_.jcc(jump_condition(s), insn.target);
 }
 
 void Lowering::call_out(uint32_t pc, int32_t trampoline_offset) {
