@@ -8,6 +8,7 @@
 #include "oracle/interp_engine.hpp"
 #include "oracle/jit_engine.hpp"
 #include "oracle/kernel_host_engine.hpp"
+#include "oracle/kernel_qemu_engine.hpp"
 #include "oracle/recording_helpers.hpp"
 #include "oracle/smt/smt_engine.hpp"
 
@@ -81,7 +82,9 @@ std::vector<std::string> engine_names() {
 }
 
 std::vector<std::string> kernel_engine_names() {
-  return {kKernelHostEngine};
+  std::vector<std::string> names = {kKernelHostEngine};
+  for (std::string& n : kernel_qemu_engine_names()) names.push_back(std::move(n));
+  return names;
 }
 
 std::vector<std::string> all_engine_names() {
@@ -98,6 +101,7 @@ Result<std::unique_ptr<Engine>> make_engine(std::string_view name, const vm::Hel
     return std::unique_ptr<Engine>(std::make_unique<JitEngine>(helpers, *options));
   }
   if (name == kKernelHostEngine) return make_kernel_host_engine(helpers);
+  if (is_kernel_qemu_engine(name)) return make_kernel_qemu_engine(name, helpers);
   std::string known;
   for (const std::string& n : all_engine_names())
     known += (known.empty() ? "" : ", ") + n;

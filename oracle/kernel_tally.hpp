@@ -25,6 +25,11 @@ class KernelTally {
   // and reasons for not comparing, most frequent first.
   std::string summary(std::size_t top = 10) const;
 
+  // Counts by rejection reason, and by reason for not comparing (first
+  // line, pcs left out), for reports that list them.
+  const std::map<std::string, uint64_t>& rejections() const { return rejections_; }
+  const std::map<std::string, uint64_t>& not_comparable() const { return not_comparable_; }
+
  private:
   uint64_t total_ = 0;
   std::map<KernelAgreement, uint64_t> kinds_;

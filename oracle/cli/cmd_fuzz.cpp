@@ -8,6 +8,7 @@
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
 #include "oracle/cli/input.hpp"
+#include "oracle/cli/kernel_campaign.hpp"
 
 namespace bpfdiff::cli {
 namespace {
@@ -18,9 +19,45 @@ struct FuzzCommandOptions {
   bool json = false;
   bool no_triage = false;
   bool no_coverage = false;
+  // --engines naming a kernel engine: the in-process kernel campaign.
+  KernelCampaignOptions kernel;
+  int isa_version = 3;
 };
 
+int run_kernel_fuzz(FuzzCommandOptions& opts) {
+  opts.kernel.minutes = opts.campaign.minutes;
+  opts.kernel.out = opts.campaign.out;
+  opts.kernel.progress_seconds = opts.campaign.progress_seconds;
+  opts.kernel.isa_version = static_cast<isa::IsaVersion>(opts.isa_version);
+  auto result = run_kernel_campaign(opts.kernel, [](const std::string& line) { std::cerr << line << std::endl; },
+                                    default_kernel_campaign_hooks(opts.kernel));
+  if (!result) {
+    std::cerr << "error: " << result.error().message << "\n";
+    return kExitLoadFailed;
+  }
+  if (opts.json) {
+    auto report = read_file(result->report_json);
+    if (!report) {
+      std::cerr << "error: " << report.error().message << "\n";
+      return kExitLoadFailed;
+    }
+    std::cout << std::string(report->begin(), report->end());
+  } else {
+    std::cout << format_kernel_campaign_summary(*result);
+  }
+  if (result->interrupted) return kExitRunFailed;
+  return result->findings.empty() ? kExitOk : kExitRunFailed;
+}
+
 int run_fuzz(FuzzCommandOptions& opts) {
+  if (!opts.kernel.engines.empty()) {
+    if (!names_kernel_engine(opts.kernel.engines)) {
+      std::cerr << "error: --engines is for the kernel campaign and names no kernel engine; the interp/JIT "
+                   "campaign runs the fuzz targets (--targets)\n";
+      return kExitLoadFailed;
+    }
+    return run_kernel_fuzz(opts);
+  }
   opts.campaign.engine = opts.engine == "afl" ? FuzzEngine::Afl : FuzzEngine::LibFuzzer;
   opts.campaign.triage = !opts.no_triage;
   opts.campaign.coverage = !opts.no_coverage;
@@ -65,6 +102,20 @@ void add_fuzz_command(CLI::App& app, int& exit_code) {
       "Resumable: killed or interrupted (Ctrl-C), the same command with the same --out continues\n"
       "the session where it stopped; after a complete session it starts a new one on the saved\n"
       "corpora, findings and history.\n"
+      "\n"
+      "Kernel campaign: --engines naming a kernel engine (e.g. --engines interp,jit,kernel-qemu)\n"
+      "runs in this process instead of the fuzz binaries: each generated program runs on every\n"
+      "engine; ours are compared with the first of ours (everything must agree), each kernel\n"
+      "with it under the kernel rules (a rejection is counted by reason, not a mismatch; a\n"
+      "program the kernel accepts must not fault in ours and must leave the same registers and\n"
+      "memory), and two kernel engines with each other. Every finding is written atomically to\n"
+      "OUT/findings/<signature>/ (case.data, input.raw, outcomes.json, kernel logs, the guest\n"
+      "console for guest failures; a guest's own record goes to OUT/findings/guest/ before it is\n"
+      "restored). A guest that panics, hangs or is killed costs one program: the pool restores\n"
+      "it from its snapshot and the campaign goes on. Progress lines give programs/s, the\n"
+      "kernel's acceptance rate and the findings; OUT/report.json holds agreement, acceptance,\n"
+      "top rejection reasons, throughput per engine and guest restarts. Programs come from\n"
+      "(seed, iteration), kept in OUT/kernel-state.json: the same --out resumes.\n"
       "Exit status: 0 no findings, 1 findings (or interrupted), 2 bad usage or nothing to run.");
   cmd->add_option("--minutes", opts->campaign.minutes, "wall-clock length of the session")
       ->check(CLI::PositiveNumber)
@@ -91,6 +142,26 @@ void add_fuzz_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--max-minimize-tests", opts->campaign.max_minimize_tests,
                   "candidates the minimizer tries per finding")
+      ->capture_default_str();
+  cmd->add_option("--engines", opts->kernel.engines,
+                  "kernel campaign: engines, comma-separated, ours first (e.g. interp,jit,kernel-qemu)")
+      ->delimiter(',');
+  cmd->add_option("--guests", opts->kernel.guests, "kernel campaign: QEMU guests in the pool")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_option("--seed", opts->kernel.seed, "kernel campaign: seed of a new campaign (a resumed one keeps its own seed and ISA version)")
+      ->capture_default_str();
+  cmd->add_option("--max-programs", opts->kernel.max_programs,
+                  "kernel campaign: stop after this many programs, or at --minutes (0: no limit)")
+      ->capture_default_str();
+  cmd->add_option("--max-instructions", opts->kernel.max_instructions,
+                  "kernel campaign: slots per generated program")
+      ->check(CLI::Range(16, 4096))
+      ->capture_default_str();
+  cmd->add_option("--isa-version", opts->isa_version,
+                  "kernel campaign: instruction set of the programs (3: what Debian 12's 6.1 kernel takes; "
+                  "4 adds sdiv/smod, movsx, bswap, sign-extending loads, for 6.12 kernels)")
+      ->check(CLI::Range(1, 4))
       ->capture_default_str();
   cmd->add_flag("--no-triage", opts->no_triage, "leave crashes untriaged (a later run triages them)");
   cmd->add_flag("--no-coverage", opts->no_coverage, "skip the source-coverage summary");

@@ -14,6 +14,7 @@
 #include "oracle/cli/expectation.hpp"
 #include "oracle/cli/hex.hpp"
 #include "oracle/cli/input.hpp"
+#include "oracle/cli/kernel_run.hpp"
 #include "oracle/cli/report.hpp"
 #include "oracle/cli/session.hpp"
 #include "oracle/cli/trace.hpp"
@@ -91,8 +92,8 @@ void print_printk(const std::vector<std::string>& lines) {
 }
 
 int run_run(const RunCommandOptions& opts) {
-  if (auto engine = oracle::make_engine(opts.engine); !engine)
-    return load_failure(opts, engine.error().message);
+  auto engine = oracle::make_engine(opts.engine);
+  if (!engine) return load_failure(opts, engine.error().message);
   auto input = load_program_file(opts.input, oracle::default_helpers(), opts.elf);
   if (!input) return load_failure(opts, input.error().message);
   auto memory = input_memory(opts, *input);
@@ -118,7 +119,9 @@ int run_run(const RunCommandOptions& opts) {
   run_opts.repeat = opts.repeat;
   run_opts.trace = opts.trace ? &sink : nullptr;
 
-  auto report = run_program(input->program, *memory, run_opts, oracle::default_helpers());
+  auto report = is_kernel_engine(opts.engine)
+                    ? run_kernel_program(**engine, input->program, *memory, run_opts)
+                    : run_program(input->program, *memory, run_opts, oracle::default_helpers());
   if (!report) {
     std::optional<Verdict> verdict;
     if (input->data)
@@ -192,6 +195,9 @@ void add_run_command(CLI::App& app, int& exit_code) {
       "Helpers: 1 map_lookup_elem, 2 map_update_elem, 3 map_delete_elem, 5 ktime_get_ns,\n"
       "6 trace_printk (its output is printed as `trace_printk: ...` lines), 7 get_prandom_u32\n"
       "(ktime and prandom are fixed by --seed), 12 tail_call.\n\n"
+      "Kernel engines (kernel-host, kernel-qemu, kernel-qemu-interp; memory and none modes) load\n"
+      "the program into a real kernel on every run: a verifier rejection is a load failure that\n"
+      "prints the verdict and the verifier log; --repeat times whole load + run round trips.\n\n"
       "Exit status: 0 success, 1 run-time error (the message names pc, kind, address and size),\n"
       "2 bad input, assembly or validation error or unknown engine, 3 a .data test ran cleanly\n"
       "but its result differs from the expected one.\n"

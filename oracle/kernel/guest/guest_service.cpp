@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 
 namespace bpfdiff::oracle::kernel::guest {
 namespace {
@@ -115,20 +116,50 @@ GuestService::~GuestService() {
   if (!work_dir_.empty()) std::filesystem::remove_all(work_dir_, ec);
 }
 
-Result<GuestService*> shared_guest_service() {
-  static std::mutex mutex;
-  static std::unique_ptr<GuestService> service;
-  static std::string failure;
-  std::lock_guard lock(mutex);
-  if (service) return service.get();
-  if (!failure.empty()) return make_error(failure);
-  auto started = GuestService::start(options_from_environment());
-  if (!started) {
-    failure = started.error().message;
-    return make_error(failure);
+namespace {
+
+struct SharedService {
+  std::mutex mutex;
+  std::unique_ptr<GuestService> service;
+  std::string failure;
+  std::optional<GuestServiceOptions> options;  // unset: from the environment
+};
+
+SharedService& shared() {
+  static SharedService s;
+  return s;
+}
+
+}  // namespace
+
+GuestServiceOptions shared_guest_service_options() {
+  SharedService& s = shared();
+  std::lock_guard lock(s.mutex);
+  return s.options ? *s.options : options_from_environment();
+}
+
+Result<void> configure_shared_guest_service(const GuestServiceOptions& options) {
+  SharedService& s = shared();
+  std::lock_guard lock(s.mutex);
+  if (s.service || !s.failure.empty()) {
+    return make_error("the shared guest pool has already been started; configure it before the first kernel-qemu engine");
   }
-  service = std::move(*started);
-  return service.get();
+  s.options = options;
+  return {};
+}
+
+Result<GuestService*> shared_guest_service() {
+  SharedService& s = shared();
+  std::lock_guard lock(s.mutex);
+  if (s.service) return s.service.get();
+  if (!s.failure.empty()) return make_error(s.failure);
+  auto started = GuestService::start(s.options ? *s.options : options_from_environment());
+  if (!started) {
+    s.failure = started.error().message;
+    return make_error(s.failure);
+  }
+  s.service = std::move(*started);
+  return s.service.get();
 }
 
 }  // namespace bpfdiff::oracle::kernel::guest

@@ -54,8 +54,15 @@ class GuestService {
 };
 
 // The process-wide service behind the kernel-qemu engines, started on first
-// use with options_from_environment(); a failed start is remembered and
+// use with shared_guest_service_options(); a failed start is remembered and
 // reported again rather than retried on every program.
 Result<GuestService*> shared_guest_service();
+
+// The options the shared service starts (or started) with:
+// options_from_environment() unless configured. A campaign configures the
+// pool size and where guest failures go before its first kernel engine is
+// made; once the service runs, configuring fails (the pool is not rebuilt).
+GuestServiceOptions shared_guest_service_options();
+Result<void> configure_shared_guest_service(const GuestServiceOptions& options);
 
 }  // namespace bpfdiff::oracle::kernel::guest

@@ -1,0 +1,108 @@
+#pragma once
+// `bpfdiff fuzz --engines interp,jit,kernel-qemu`: the kernel campaign. It
+// runs in this process (a kernel engine is a pool of guests or bpf() here,
+// not a libFuzzer binary): generate a program, run it on every named engine,
+// compare ours with ours (oracle::compare) and each kernel with our reference
+// (oracle::compare_with_kernel, tallied by oracle::KernelTally), write every
+// finding to OUT/findings/<signature>/, show progress, end with a summary and
+// OUT/report.json.
+//
+// A guest that panics, hangs or is killed mid-run costs one program: the
+// pool writes the request and the console log to OUT/findings/guest/ before
+// it restores the guest, the campaign records the program as a guest finding
+// beside the other engines' outcomes, and goes on with the next program.
+// Programs come from (seed, iteration), so OUT/kernel-state.json (rewritten
+// atomically) is enough to resume, and a finding names its iteration.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "oracle/engine.hpp"
+#include "oracle/kernel_tally.hpp"
+#include "vm/isa/table.hpp"
+#include "vm/util/result.hpp"
+
+namespace bpfdiff::cli {
+
+struct KernelCampaignOptions {
+  std::vector<std::string> engines;  // ours first (the first is the reference), kernel engines anywhere
+  double minutes = 10;
+  uint64_t max_programs = 0;  // 0: no limit; else stop after this many (or at --minutes, if sooner)
+  std::size_t guests = 1;     // QEMU guests in the pool (kernel-qemu engines)
+  std::string out = "fuzz-campaign";
+  uint64_t seed = 1;  // a new campaign's seed; a resumed one keeps its own
+  std::size_t max_instructions = 64;
+  // Instruction set of the generated programs. v3 by default: Debian 12's
+  // own kernel (6.1, the default guest) rejects every v4 form (sdiv/smod,
+  // movsx, bswap, sign-extending loads); a 6.12 guest takes v4.
+  isa::IsaVersion isa_version = isa::IsaVersion::V3;
+  double progress_seconds = 5;
+};
+
+// Whether `engines` names a kernel engine, i.e. whether `bpfdiff fuzz` runs
+// the kernel campaign rather than the libFuzzer/AFL one.
+bool names_kernel_engine(const std::vector<std::string>& engines);
+
+// Seams for tests: where engines come from, what happens after each program.
+struct KernelCampaignHooks {
+  std::function<Result<std::unique_ptr<oracle::Engine>>(const std::string& name)> make_engine;
+  // Guest pool counters for progress and the report; none without guests.
+  std::function<std::optional<std::pair<uint64_t, uint64_t>>()> guest_restarts_and_failures;
+  std::function<void(uint64_t programs_done)> after_program;
+  // Which names are kernel engines (kernel rules, tallies); default: the
+  // names of oracle::kernel_engine_names().
+  std::function<bool(const std::string& name)> is_kernel_engine;
+};
+KernelCampaignHooks default_kernel_campaign_hooks(const KernelCampaignOptions& options);
+
+struct EngineThroughput {
+  uint64_t runs = 0;
+  double seconds = 0;
+  double per_second() const { return seconds > 0 ? static_cast<double>(runs) / seconds : 0; }
+};
+
+struct KernelCampaignFinding {
+  std::string signature;
+  std::string kind;  // "divergence", "mismatch", "verifier soundness", "guest failure", ...
+  std::string dir;   // OUT/findings/<signature>
+  uint64_t count = 0;
+  uint64_t first_iteration = 0;
+};
+
+struct KernelCampaignResult {
+  std::string out;
+  uint64_t seed = 0;
+  uint64_t programs = 0;        // run this session
+  uint64_t skipped = 0;         // generated but not sent (forms the kernel refuses outright)
+  uint64_t total_programs = 0;  // over all sessions
+  double seconds = 0;
+  std::vector<std::string> engines;
+  std::string reference;
+  std::map<std::string, oracle::KernelTally> tallies;  // per kernel engine, against the reference
+  std::map<std::string, EngineThroughput> throughput;
+  uint64_t ours_disagree = 0;  // programs on which our engines disagreed
+  uint64_t guest_restarts = 0;
+  uint64_t guest_failures = 0;
+  std::map<std::string, std::string> kernel_releases;
+  std::vector<KernelCampaignFinding> findings;  // every signature, all sessions
+  uint64_t new_findings = 0;                    // signatures first seen this session
+  bool interrupted = false;
+  std::string report_json;
+};
+
+// Runs (or resumes) the campaign in options.out. Fails on setup errors: no
+// engine of ours or no kernel engine named, an engine that cannot be made
+// (with its "unavailable" reason), an unusable OUT.
+Result<KernelCampaignResult> run_kernel_campaign(const KernelCampaignOptions& options,
+                                                 const std::function<void(const std::string&)>& progress,
+                                                 const KernelCampaignHooks& hooks);
+
+// What `bpfdiff fuzz` prints at the end.
+std::string format_kernel_campaign_summary(const KernelCampaignResult& result);
+
+}  // namespace bpfdiff::cli

@@ -1,0 +1,59 @@
+#pragma once
+// One finding of the kernel campaign on disk: OUT/findings/<signature>/ with
+//   finding.json   signature, kind, title, differences, seed and iteration,
+//                  kernel releases, the reproducer command
+//   case.data      the program as a .data test (memory, the reference's result)
+//   input.raw      the same as a raw fuzz input (`bpfdiff repro --fuzz-input`)
+//   outcomes.json  every engine's outcome, kernel verdicts and logs included
+//   kernel-<engine>.log   each kernel engine's log: the verifier log of a rejection,
+//                  or what failed (a guest failure names the pool's record)
+//   console.log    the guest console, for guest failures (from the pool's record)
+// The directory is built under a temporary name and renamed into place, so
+// a reader (or a campaign resumed after a crash) sees all of it or nothing.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "oracle/compare.hpp"
+#include "oracle/engine.hpp"
+#include "vm/util/result.hpp"
+
+namespace bpfdiff::cli {
+
+struct KernelCase {
+  uint64_t seed = 0;
+  uint64_t iteration = 0;
+  vm::Program program;
+  oracle::EngineInput input;
+  std::vector<oracle::Outcome> outcomes;  // one per engine, in --engines order
+};
+
+struct KernelFindingRecord {
+  std::string signature;  // file-name safe, e.g. "interp-vs-kernel-qemu.mismatch.r0"
+  std::string kind;       // "divergence", "mismatch", "verifier soundness", "we reject", "guest failure", ...
+  std::string title;
+  std::vector<oracle::Difference> differences;
+  std::string guest_record;  // the pool's record of a guest failure (holds console.log), else empty
+};
+
+// The failure record path a guest pool names in a Failed response's log
+// ("guest failure: ...; finding PATH"), or empty.
+std::string guest_record_of(const oracle::Outcome& outcome);
+// Whether a kernel outcome is a guest failure (panic, oops, hang, death).
+bool is_guest_failure(const oracle::Outcome& outcome);
+
+nlohmann::ordered_json outcome_json(const oracle::Outcome& outcome);
+
+// Writes OUT/findings/<signature>/ (findings_dir is OUT/findings). When that
+// directory already exists the finding is a repeat and nothing is written;
+// returns the directory either way.
+Result<std::string> write_kernel_finding(const std::string& findings_dir, const KernelFindingRecord& finding,
+                                         const KernelCase& c, const std::vector<std::string>& engines);
+
+// "bpfdiff repro DIR/input.raw --fuzz-input --budget N --engines a,b,c"
+std::string kernel_repro_command(const std::string& finding_dir, const KernelCase& c,
+                                 const std::vector<std::string>& engines);
+
+}  // namespace bpfdiff::cli

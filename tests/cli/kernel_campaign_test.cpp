@@ -1,0 +1,342 @@
+// The kernel campaign's loop without a kernel: fake kernel engines whose
+// verdicts are scripted, so the tallies, the findings on disk (atomic, one
+// directory per signature, repeats counted), the guest-failure records, the
+// report and resumption are checked exactly.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "oracle/cli/kernel_campaign.hpp"
+#include "oracle/cli/kernel_finding.hpp"
+#include "oracle/kernel_qemu_engine.hpp"
+
+namespace bpfdiff::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+json read_json(const fs::path& path) {
+  return json::parse(read_text(path));
+}
+
+// What the fake kernel does with the n-th program it is sent (1-based).
+enum class Script { Agree, Reject, Mismatch, GuestDies };
+
+// A kernel engine that runs our interpreter and reports its result as the
+// kernel would, or rejects, disagrees or "dies" as scripted.
+class FakeKernel final : public oracle::Engine {
+ public:
+  // `calls` outlives the engine (the campaign destroys its engines at the end).
+  FakeKernel(std::function<Script(uint64_t)> script, fs::path record_dir, uint64_t& calls)
+      : Engine(oracle::default_helpers()),
+        interp_(std::move(oracle::make_engine("interp")).value()),
+        script_(std::move(script)),
+        record_dir_(std::move(record_dir)),
+        calls_(calls) {}
+
+  std::string_view name() const override { return "fake-kernel"; }
+
+  oracle::Outcome run(const vm::Program& program, const oracle::EngineInput& input) override {
+    ++calls_;
+    oracle::Outcome out;
+    out.engine = "fake-kernel";
+    out.kernel = oracle::KernelOutcome{};
+    out.kernel->release = "6.1.0-fake";
+    out.memory = input.memory;
+    switch (script_(calls_)) {
+      case Script::Reject:
+        out.kernel->verdict = oracle::kernel::KernelVerdict::Rejected;
+        out.kernel->rejection_reason = calls_ % 2 == 0 ? "R1 invalid mem access" : "unreachable insn";
+        out.kernel->log = "0: (b7) r0 = 0\n" + out.kernel->rejection_reason + "\n";
+        out.load_error = "rejected";
+        return out;
+      case Script::GuestDies: {
+        // As the pool does: its own record first (with the console), then
+        // a Failed response naming it.
+        const fs::path record = record_dir_ / ("guest-died-" + std::to_string(calls_));
+        fs::create_directories(record);
+        std::ofstream(record / "console.log") << "[    1.0] Kernel panic - not syncing: fake\n";
+        out.kernel->verdict = oracle::kernel::KernelVerdict::Failed;
+        out.kernel->log = "guest failure: died: the VMM exited (status 137); finding " + record.string();
+        out.load_error = out.kernel->log;
+        return out;
+      }
+      case Script::Agree:
+      case Script::Mismatch:
+        break;
+    }
+    const oracle::Outcome ours = interp_->run(program, input);
+    if (!ours.ok() && ours.error.kind != vm::ErrorKind::BudgetExhausted) {
+      // A sound verifier refuses what would fault (here: the call depth).
+      out.kernel->verdict = oracle::kernel::KernelVerdict::Rejected;
+      out.kernel->rejection_reason = "fake: faults in our VM";
+      out.load_error = "rejected";
+      return out;
+    }
+    out.kernel->verdict = oracle::kernel::KernelVerdict::Accepted;
+    out.loaded = ours.loaded;
+    out.regs = ours.regs;
+    out.memory = ours.memory;
+    out.error = ours.error;
+    if (script_(calls_) == Script::Mismatch) out.regs[0] ^= 1;
+    return out;
+  }
+
+ protected:
+  Result<std::unique_ptr<oracle::Executor>> prepare_with(const vm::Program&, const vm::ExecLimits&,
+                                                         const vm::HelperRegistry&) override {
+    return make_error("fake-kernel loads per input");
+  }
+
+ private:
+  std::unique_ptr<oracle::Engine> interp_;
+  std::function<Script(uint64_t)> script_;
+  fs::path record_dir_;
+  uint64_t& calls_;
+};
+
+class KernelCampaignLoop : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("bpfdiff-kcampaign-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    // jit only where ours-vs-ours matters: its per-run mmap/mprotect makes
+    // it the slow engine on a loaded machine.
+    options_.engines = {"interp", "fake-kernel"};
+    options_.out = dir_.string();
+    options_.minutes = 60;  // the program count ends these runs
+    options_.max_programs = 40;
+    options_.max_instructions = 32;
+    options_.progress_seconds = 1e9;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  KernelCampaignHooks hooks(std::function<Script(uint64_t)> script) {
+    KernelCampaignHooks h;
+    h.make_engine = [this, script](const std::string& name) -> Result<std::unique_ptr<oracle::Engine>> {
+      if (name == "fake-kernel") {
+        return std::unique_ptr<oracle::Engine>(
+            std::make_unique<FakeKernel>(script, dir_ / "findings" / "guest", fake_calls_));
+      }
+      return oracle::make_engine(name);
+    };
+    h.is_kernel_engine = [](const std::string& name) { return name == "fake-kernel"; };
+    return h;
+  }
+
+  Result<KernelCampaignResult> run(std::function<Script(uint64_t)> script) {
+    return run_kernel_campaign(options_, [this](const std::string& line) { lines_.push_back(line); },
+                               hooks(std::move(script)));
+  }
+
+  fs::path dir_;
+  KernelCampaignOptions options_;
+  uint64_t fake_calls_ = 0;
+  std::vector<std::string> lines_;
+};
+
+TEST_F(KernelCampaignLoop, TalliesEveryProgramByVerdict) {
+  // Every third program is rejected, the rest agree.
+  auto r = run([](uint64_t n) { return n % 3 == 0 ? Script::Reject : Script::Agree; });
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->programs, 40u);
+  EXPECT_EQ(fake_calls_, 40u);
+  const oracle::KernelTally& t = r->tallies.at("fake-kernel");
+  EXPECT_EQ(t.total(), 40u);
+  const uint64_t rejected = t.count(oracle::KernelAgreement::KernelRejected);
+  const uint64_t agree = t.count(oracle::KernelAgreement::Agree);
+  const uint64_t not_comparable = t.count(oracle::KernelAgreement::NotComparable);
+  EXPECT_GE(rejected, 13u);
+  EXPECT_GE(agree, 20u);
+  EXPECT_EQ(rejected + agree + not_comparable, 40u);
+  EXPECT_NEAR(t.acceptance_percent(), 100.0 * static_cast<double>(agree) / static_cast<double>(agree + rejected), 1e-9);
+  EXPECT_TRUE(r->findings.empty());
+  for (const auto& f : r->findings) ADD_FAILURE() << f.signature << " " << f.dir;
+  EXPECT_EQ(r->ours_disagree, 0u);
+  EXPECT_EQ(r->throughput.at("interp").runs, 40u);
+
+  const json report = read_json(dir_ / "report.json");
+  EXPECT_EQ(report["programs"], 40);
+  EXPECT_EQ(report["reference"], "interp");
+  EXPECT_EQ(report["kernels"]["fake-kernel"]["agree"], agree);
+  EXPECT_EQ(report["kernels"]["fake-kernel"]["kernel-rejects"], rejected);
+  EXPECT_EQ(report["kernels"]["fake-kernel"]["release"], "6.1.0-fake");
+  EXPECT_DOUBLE_EQ(report["kernels"]["fake-kernel"]["agreement_percent"].get<double>(), 100.0);
+  // The scripted reasons alternate with the call number: 3, 9, 15, ... are odd.
+  std::map<std::string, int> reasons;
+  for (const json& reason : report["kernels"]["fake-kernel"]["top_rejection_reasons"])
+    reasons[reason["reason"].get<std::string>()] = reason["count"].get<int>();
+  EXPECT_EQ(reasons["unreachable insn"], 7);
+  EXPECT_EQ(reasons["R1 invalid mem access"], 6);
+  EXPECT_EQ(reasons.size(), rejected == 13 ? 2u : 3u);
+  EXPECT_TRUE(report["throughput"].contains("fake-kernel"));
+}
+
+TEST_F(KernelCampaignLoop, RunsEveryEngineOfOursBesideTheKernel) {
+  options_.engines = {"interp", "jit", "fake-kernel"};
+  options_.max_programs = 8;
+  auto r = run([](uint64_t) { return Script::Agree; });
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->reference, "interp");
+  EXPECT_EQ(r->throughput.at("jit").runs, 8u);
+  EXPECT_EQ(r->ours_disagree, 0u);
+  EXPECT_EQ(r->tallies.size(), 1u);  // jit is ours: compared with interp, not tallied as a kernel
+}
+
+TEST_F(KernelCampaignLoop, WritesEachSignatureOnceAndCountsRepeats) {
+  auto r = run([](uint64_t n) { return n % 10 == 5 ? Script::Mismatch : Script::Agree; });
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->findings.size(), 1u);
+  const KernelCampaignFinding& f = r->findings.front();
+  EXPECT_EQ(f.signature, "interp-vs-fake-kernel.mismatch.r0");
+  EXPECT_EQ(f.count, 4u);
+  EXPECT_EQ(r->tallies.at("fake-kernel").count(oracle::KernelAgreement::Mismatch), 4u);
+  const fs::path d = dir_ / "findings" / f.signature;
+  ASSERT_EQ(fs::path(f.dir), d);
+  for (const char* file : {"finding.json", "case.data", "input.raw", "outcomes.json"})
+    EXPECT_TRUE(fs::exists(d / file)) << file;
+  const json finding = read_json(d / "finding.json");
+  EXPECT_EQ(finding["kind"], "mismatch");
+  EXPECT_EQ(finding["differences"][0]["field"], "r0");
+  EXPECT_EQ(finding["kernel_releases"]["fake-kernel"], "6.1.0-fake");
+  EXPECT_NE(finding["repro"].get<std::string>().find("--fuzz-input"), std::string::npos);
+  const json outcomes = read_json(d / "outcomes.json");
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_EQ(outcomes[0]["engine"], "interp");
+  EXPECT_EQ(outcomes[1]["kernel"]["verdict"], "accepted");
+  EXPECT_NE(read_text(d / "case.data").find("-- asm"), std::string::npos);
+  // Built under a temporary name and renamed: nothing half-written is left.
+  for (const auto& entry : fs::directory_iterator(dir_ / "findings"))
+    EXPECT_NE(entry.path().filename().string().rfind(".tmp-", 0), 0u) << entry.path();
+}
+
+TEST_F(KernelCampaignLoop, AGuestFailureIsAFindingWithItsConsoleAndTheCampaignGoesOn) {
+  auto r = run([](uint64_t n) { return n == 7 ? Script::GuestDies : Script::Agree; });
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->programs, 40u);
+  ASSERT_EQ(r->findings.size(), 1u);
+  EXPECT_EQ(r->findings[0].signature, "fake-kernel.guest-died");
+  EXPECT_EQ(r->findings[0].kind, "guest failure");
+  const fs::path d = dir_ / "findings" / "fake-kernel.guest-died";
+  EXPECT_NE(read_text(d / "console.log").find("Kernel panic"), std::string::npos);
+  EXPECT_NE(read_text(d / "kernel-fake-kernel.log").find("guest failure: died"), std::string::npos);
+  EXPECT_EQ(read_json(d / "finding.json")["guest_record"], (dir_ / "findings" / "guest" / "guest-died-7").string());
+  // Not a mismatch: counted as not comparable (once, for the failure; a
+  // program that runs out of our budget is not comparable either), the
+  // others agree.
+  const oracle::KernelTally& t = r->tallies.at("fake-kernel");
+  uint64_t guest_failures = 0;
+  for (const auto& [reason, n] : t.not_comparable())
+    if (reason.rfind("failed: guest failure: died", 0) == 0) guest_failures += n;
+  EXPECT_EQ(guest_failures, 1u);
+  EXPECT_EQ(t.count(oracle::KernelAgreement::Agree) + t.count(oracle::KernelAgreement::NotComparable) +
+                t.count(oracle::KernelAgreement::KernelRejected),
+            40u);
+  EXPECT_EQ(t.count(oracle::KernelAgreement::Mismatch), 0u);
+}
+
+TEST_F(KernelCampaignLoop, ResumesFromItsStateWithTheSameSeed) {
+  options_.seed = 77;
+  options_.max_programs = 10;
+  auto first = run([](uint64_t n) { return n == 3 ? Script::Mismatch : Script::Agree; });
+  ASSERT_TRUE(first) << first.error().message;
+  const json state = read_json(dir_ / "kernel-state.json");
+  EXPECT_EQ(state["seed"], 77);
+  EXPECT_EQ(state["total_programs"], 10);
+  const uint64_t next = state["next_iteration"].get<uint64_t>();
+  EXPECT_GE(next, 10u);  // plus the programs skipped (forms the kernel refuses outright)
+
+  options_.seed = 1;  // a resumed campaign keeps its own seed
+  // The fake counts its calls over both sessions: 13 is the second one's third.
+  auto second = run([](uint64_t n) { return n == 13 ? Script::Mismatch : Script::Agree; });
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_EQ(second->seed, 77u);
+  EXPECT_EQ(second->total_programs, 20u);
+  EXPECT_GE(read_json(dir_ / "kernel-state.json")["next_iteration"].get<uint64_t>(), next + 10);
+  ASSERT_EQ(second->findings.size(), 1u);
+  EXPECT_EQ(second->findings[0].count, 2u);  // seen again in the second session, still one directory
+  EXPECT_EQ(second->new_findings, 0u);
+}
+
+TEST_F(KernelCampaignLoop, RefusesEngineListsWithoutBothSides) {
+  options_.engines = {"interp", "jit"};
+  auto no_kernel = run([](uint64_t) { return Script::Agree; });
+  ASSERT_FALSE(no_kernel);
+  EXPECT_NE(no_kernel.error().message.find("no kernel engine"), std::string::npos);
+  options_.engines = {"fake-kernel"};
+  EXPECT_FALSE(run([](uint64_t) { return Script::Agree; }));
+  options_.engines = {"interp", "fake-kernel", "interp"};
+  auto twice = run([](uint64_t) { return Script::Agree; });
+  ASSERT_FALSE(twice);
+  EXPECT_NE(twice.error().message.find("twice"), std::string::npos);
+}
+
+TEST(KernelCampaignEngines, NamesTheKernelEnginesItRunsInProcess) {
+  EXPECT_TRUE(names_kernel_engine({"interp", "kernel-qemu"}));
+  EXPECT_TRUE(names_kernel_engine({"kernel-qemu-interp", "interp"}));
+  EXPECT_TRUE(names_kernel_engine({"interp", "kernel-host"}));
+  EXPECT_FALSE(names_kernel_engine({"interp", "jit"}));
+  const auto names = oracle::kernel_engine_names();
+  EXPECT_NE(std::find(names.begin(), names.end(), "kernel-qemu"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "kernel-qemu-interp"), names.end());
+  // engine_names() stays our in-process engines (the interp-vs-JIT targets iterate it).
+  for (const std::string& n : oracle::engine_names()) EXPECT_EQ(n.rfind("kernel", 0), std::string::npos) << n;
+}
+
+TEST(KernelQemuEngine, SaysWhatIsMissingWhenThereIsNoImage) {
+  ::setenv("BPFDIFF_GUEST_DIR", "/nonexistent/bpfdiff-guest", 1);
+  for (const char* name : {"kernel-qemu", "kernel-qemu-interp"}) {
+    auto engine = oracle::make_engine(name);
+    ASSERT_FALSE(engine) << name;
+    EXPECT_NE(engine.error().message.find(std::string(name) + " unavailable: "), std::string::npos)
+        << engine.error().message;
+    EXPECT_NE(engine.error().message.find("scripts/build-guest.sh"), std::string::npos) << engine.error().message;
+  }
+  ::unsetenv("BPFDIFF_GUEST_DIR");
+}
+
+TEST(KernelFinding, AnExistingSignatureDirectoryIsLeftAsItIs) {
+  const fs::path dir = fs::temp_directory_path() / ("bpfdiff-kfinding-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  KernelCase c;
+  c.program.slots = {isa::RawInsn{0xb7, 0, 0, 0, 7}, isa::RawInsn{0x95, 0, 0, 0, 0}};
+  c.input.memory = {1, 2, 3};
+  oracle::Outcome o;
+  o.engine = "interp";
+  o.loaded = true;
+  o.regs[0] = 7;
+  c.outcomes = {o};
+  KernelFindingRecord f;
+  f.signature = "a-vs-b.mismatch.r0";
+  f.kind = "mismatch";
+  f.title = "first";
+  auto first = write_kernel_finding(dir.string(), f, c, {"interp"});
+  ASSERT_TRUE(first) << first.error().message;
+  f.title = "second";
+  auto second = write_kernel_finding(dir.string(), f, c, {"interp"});
+  ASSERT_TRUE(second);
+  EXPECT_EQ(*first, *second);
+  EXPECT_EQ(read_json(fs::path(*first) / "finding.json")["title"], "first");
+  EXPECT_NE(read_text(fs::path(*first) / "case.data").find("-- result\n0x7"), std::string::npos)
+      << read_text(fs::path(*first) / "case.data");
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace bpfdiff::cli

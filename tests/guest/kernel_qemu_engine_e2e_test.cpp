@@ -1,0 +1,180 @@
+// End to end through the engine interface: kernel-qemu and kernel-qemu-interp
+// made by oracle::make_engine run programs in a real guest and agree with our
+// interpreter under the kernel rules; and a kernel campaign survives its
+// guest being SIGKILLed mid-run: the program in flight becomes a finding on
+// disk, the guest comes back from its snapshot, the campaign finishes with
+// its report. One guest boot serves the whole suite (the shared service).
+// Skipped, with the reason, without the image of scripts/build-guest.sh or QEMU.
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "oracle/cli/kernel_campaign.hpp"
+#include "oracle/engine.hpp"
+#include "oracle/kernel/guest/guest_service.hpp"
+#include "oracle/kernel_compare.hpp"
+
+namespace bpfdiff {
+namespace {
+
+namespace fs = std::filesystem;
+namespace guest = oracle::kernel::guest;
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The QEMU processes this test process started (the pool's guests are its
+// children): the only ones it may kill.
+std::vector<pid_t> our_qemu_children() {
+  std::vector<pid_t> out;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string stat = read_text(entry.path() / "stat");
+    const std::size_t open = stat.find('(');
+    const std::size_t close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    const std::string comm = stat.substr(open + 1, close - open - 1);
+    std::istringstream rest(stat.substr(close + 2));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == ::getpid() && comm.rfind("qemu-system", 0) == 0) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+class KernelQemuEngines : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    campaign_dir_ = fs::temp_directory_path() / ("bpfdiff-kq-e2e-" + std::to_string(::getpid()));
+    guest::GuestServiceOptions o = guest::shared_guest_service_options();
+    if (auto available = guest::guest_engines_available(o); !available) {
+      skip_reason_ = available.error().message;
+      return;
+    }
+    o.accel = guest::Accel::Tcg;  // KVM does not boot these guests here; its probe would only cost time
+    o.guests = 1;
+    o.findings_dir = (campaign_dir_ / "findings" / "guest").string();
+    ASSERT_TRUE(guest::configure_shared_guest_service(o));
+    auto jit = oracle::make_engine("kernel-qemu");
+    if (!jit) {
+      start_error_ = jit.error().message;
+      return;
+    }
+    jit_ = std::move(jit).value().release();
+    interp_ = std::move(oracle::make_engine("kernel-qemu-interp")).value().release();
+  }
+  static void TearDownTestSuite() {
+    delete jit_;
+    delete interp_;
+    std::error_code ec;
+    fs::remove_all(campaign_dir_, ec);
+  }
+  void SetUp() override {
+    if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
+    ASSERT_NE(jit_, nullptr) << start_error_;
+  }
+
+  static inline oracle::Engine* jit_ = nullptr;
+  static inline oracle::Engine* interp_ = nullptr;
+  static inline std::string skip_reason_;
+  static inline std::string start_error_;
+  static inline fs::path campaign_dir_;
+};
+
+vm::Program program(std::vector<isa::RawInsn> slots) {
+  vm::Program p;
+  p.slots = std::move(slots);
+  return p;
+}
+
+TEST_F(KernelQemuEngines, RunLikeOurInterpreterWithTheKernelJitAndItsInterpreter) {
+  // r0 = len * 3; mem[0] = r0; exit
+  const vm::Program p = program({{0xbf, 0, 2, 0, 0}, {0x27, 0, 0, 0, 3}, {0x73, 1, 0, 0, 0}, {0x95, 0, 0, 0, 0}});
+  oracle::EngineInput input;
+  input.memory = {0, 0, 0, 0, 0};
+  const oracle::Outcome ours = std::move(oracle::make_engine("interp")).value()->run(p, input);
+  for (oracle::Engine* e : {jit_, interp_}) {
+    const oracle::Outcome theirs = e->run(p, input);
+    ASSERT_TRUE(theirs.kernel) << e->name();
+    EXPECT_EQ(theirs.kernel->verdict, oracle::kernel::KernelVerdict::Accepted) << e->name() << ": " << theirs.kernel->log;
+    EXPECT_EQ(theirs.regs[0], 15u) << e->name();
+    EXPECT_EQ(theirs.memory[0], 15u) << e->name();
+    EXPECT_FALSE(theirs.kernel->release.empty());
+    const oracle::KernelComparison c = oracle::compare_with_kernel(ours, theirs);
+    EXPECT_EQ(c.kind, oracle::KernelAgreement::Agree) << e->name() << ": " << c.reason;
+  }
+}
+
+TEST_F(KernelQemuEngines, ReportTheVerifiersRejectionWithItsReason) {
+  // r0 = *(u64 *)(r3 + 0) with r3 never written.
+  const vm::Program p = program({{0x79, 0, 3, 0, 0}, {0x95, 0, 0, 0, 0}});
+  const oracle::Outcome theirs = jit_->run(p, oracle::EngineInput{});
+  ASSERT_TRUE(theirs.kernel);
+  EXPECT_EQ(theirs.kernel->verdict, oracle::kernel::KernelVerdict::Rejected);
+  EXPECT_FALSE(theirs.loaded);
+  EXPECT_FALSE(theirs.kernel->rejection_reason.empty());
+  EXPECT_NE(theirs.kernel->log.find("R3"), std::string::npos) << theirs.kernel->log;
+}
+
+TEST_F(KernelQemuEngines, ACampaignSurvivesItsGuestBeingKilled) {
+  cli::KernelCampaignOptions options;
+  options.engines = {"interp", "jit", "kernel-qemu"};
+  options.out = campaign_dir_.string();
+  options.minutes = 30;  // the program count ends the run
+  options.max_programs = 30;
+  options.progress_seconds = 1e9;
+  cli::KernelCampaignHooks hooks = cli::default_kernel_campaign_hooks(options);
+  std::vector<pid_t> killed;
+  hooks.after_program = [&](uint64_t done) {
+    if (done != 10) return;
+    killed = our_qemu_children();
+    for (pid_t pid : killed) ::kill(pid, SIGKILL);
+  };
+  auto r = cli::run_kernel_campaign(options, nullptr, hooks);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(killed.size(), 1u);
+  EXPECT_EQ(r->programs, 30u);  // it went on after the kill
+
+  // The program in flight when the guest went down is a guest finding,
+  // with the pool's own record (written before the restore) beside it.
+  const auto guest_finding = std::find_if(r->findings.begin(), r->findings.end(), [](const auto& f) {
+    return f.signature.rfind("kernel-qemu.guest-", 0) == 0;
+  });
+  ASSERT_NE(guest_finding, r->findings.end());
+  EXPECT_EQ(guest_finding->count, 1u);
+  const fs::path dir = guest_finding->dir;
+  for (const char* file : {"finding.json", "outcomes.json", "input.raw", "case.data"})
+    EXPECT_TRUE(fs::exists(dir / file)) << dir / file;
+  const auto finding = nlohmann::json::parse(read_text(dir / "finding.json"));
+  const std::string record = finding.value("guest_record", "");
+  ASSERT_FALSE(record.empty());
+  EXPECT_TRUE(fs::exists(fs::path(record) / "program.bin")) << record;
+  EXPECT_EQ(fs::path(record).parent_path(), campaign_dir_ / "findings" / "guest");
+
+  EXPECT_GE(r->guest_failures, 1u);
+  EXPECT_GE(r->guest_restarts, 1u);
+  const auto report = nlohmann::json::parse(read_text(campaign_dir_ / "report.json"));
+  EXPECT_EQ(report["programs"], 30);
+  EXPECT_GE(report["guest"]["restarts"].get<int>(), 1);
+  // The programs after the restore were judged by the kernel again.
+  const oracle::KernelTally& tally = r->tallies.at("kernel-qemu");
+  EXPECT_EQ(tally.total(), 30u);
+  EXPECT_GE(tally.count(oracle::KernelAgreement::Agree) + tally.count(oracle::KernelAgreement::KernelRejected) +
+                tally.count(oracle::KernelAgreement::BothRejected),
+            15u);
+}
+
+}  // namespace
+}  // namespace bpfdiff
