@@ -159,5 +159,17 @@ TEST(KernelFriendly, AnyFuzzerBytesGiveAValidProgramWithinItsSize) {
   }
 }
 
+TEST(KernelFriendly, TheIsaVersionFollowsTheKernelRelease) {
+  EXPECT_EQ(isa_version_for_kernel("6.1.0-18-cloud-amd64"), isa::IsaVersion::V3);
+  EXPECT_EQ(isa_version_for_kernel("6.5.13"), isa::IsaVersion::V3);
+  EXPECT_EQ(isa_version_for_kernel("6.6.0"), isa::IsaVersion::V4);
+  EXPECT_EQ(isa_version_for_kernel("6.12.9+bpo-cloud-amd64"), isa::IsaVersion::V4);
+  EXPECT_EQ(isa_version_for_kernel("6.18.44-fc-v445"), isa::IsaVersion::V4);
+  EXPECT_EQ(isa_version_for_kernel("7.0"), isa::IsaVersion::V4);
+  EXPECT_EQ(isa_version_for_kernel("5.15.0"), isa::IsaVersion::V3);
+  for (const char* bad : {"", "6", "6.", "x.y", "6.x"})
+    EXPECT_EQ(isa_version_for_kernel(bad), isa::IsaVersion::V3) << bad;
+}
+
 }  // namespace
 }  // namespace bpfdiff::fuzz
