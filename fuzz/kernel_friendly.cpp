@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <optional>
 
 #include "fuzz/program_builder.hpp"
@@ -946,6 +947,17 @@ std::vector<isa::Form> kernel_friendly_forms(isa::IsaVersion version) {
 
 GeneratedCase generate_kernel_friendly(ByteSource& src, const KernelFriendlyOptions& opt) {
   return KernelFriendlyGenerator(src, opt).run();
+}
+
+isa::IsaVersion isa_version_for_kernel(std::string_view release) {
+  unsigned major = 0, minor = 0;
+  const char* end = release.data() + release.size();
+  auto [p, ec] = std::from_chars(release.data(), end, major);
+  if (ec != std::errc() || p == end || *p != '.') return isa::IsaVersion::V3;
+  auto [q, ec2] = std::from_chars(p + 1, end, minor);
+  if (ec2 != std::errc()) return isa::IsaVersion::V3;
+  (void)q;
+  return major > 6 || (major == 6 && minor >= 6) ? isa::IsaVersion::V4 : isa::IsaVersion::V3;
 }
 
 }  // namespace bpfdiff::fuzz

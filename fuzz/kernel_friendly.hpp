@@ -51,6 +51,7 @@
 // options in, the same GeneratedCase as the plain generator out.
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "fuzz/byte_source.hpp"
@@ -75,6 +76,11 @@ inline constexpr uint32_t kKtimeGetNsHelper = 5;
 inline constexpr uint32_t kGetPrandomU32Helper = 7;
 
 GeneratedCase generate_kernel_friendly(ByteSource& src, const KernelFriendlyOptions& opt = {});
+
+// The ISA version a kernel of this release (`uname -r`, "6.1.0-18-amd64",
+// "6.18.44-...") verifies: v4 from 6.6 on, v3 before it and when the release
+// cannot be read (v3 programs pass on every kernel the oracle supports).
+isa::IsaVersion isa_version_for_kernel(std::string_view release);
 
 // Whether the mode emits `form` at all (see above for what it leaves out).
 bool kernel_friendly(isa::Form form);

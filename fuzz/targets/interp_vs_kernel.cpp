@@ -15,6 +15,8 @@
 #include <cstdlib>
 #include <memory>
 
+#include <sys/utsname.h>
+
 #include "fuzz/byte_source.hpp"
 #include "fuzz/check.hpp"
 #include "fuzz/differential.hpp"
@@ -35,7 +37,15 @@ struct KernelOracle {
   std::unique_ptr<oracle::Engine> interp;
   std::unique_ptr<oracle::Engine> kernel;
   oracle::KernelTally tally;
+  fuzz::KernelFriendlyOptions generator;  // the ISA version this kernel verifies
 };
+
+fuzz::KernelFriendlyOptions generator_for_this_kernel() {
+  fuzz::KernelFriendlyOptions options;
+  utsname u{};
+  options.isa_version = fuzz::isa_version_for_kernel(uname(&u) == 0 ? u.release : "");
+  return options;
+}
 
 void print_tally();
 
@@ -46,7 +56,8 @@ KernelOracle* kernel_oracle() {
       std::fprintf(stderr, "interp_vs_kernel: skipped: %s\n", kernel.error().message.c_str());
       return static_cast<KernelOracle*>(nullptr);
     }
-    auto* o = new KernelOracle{std::move(oracle::make_engine("interp")).value(), std::move(kernel).value(), {}};
+    auto* o = new KernelOracle{std::move(oracle::make_engine("interp")).value(), std::move(kernel).value(), {},
+                               generator_for_this_kernel()};
     std::atexit(print_tally);
     return o;
   }();
@@ -96,8 +107,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::span<const uint8_t> rest(data + 1, size - 1);
   if ((data[0] & 1) == 0) {
     fuzz::ByteSource src(rest);
-    // v4: the host kernel this target runs on is 6.6 or later (CI and here: 6.18).
-    const fuzz::GeneratedCase c = fuzz::generate_kernel_friendly(src);
+    const fuzz::GeneratedCase c = fuzz::generate_kernel_friendly(src, o->generator);
     check(*o, c.program, fuzz::engine_input(c));
     return 0;
   }

@@ -146,7 +146,7 @@ void add_fuzz_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--engines", opts->kernel.engines,
                   "kernel campaign: engines, comma-separated, ours first (e.g. interp,jit,kernel-qemu)")
       ->delimiter(',');
-  cmd->add_option("--guests", opts->kernel.guests, "kernel campaign: QEMU guests in the pool")
+  cmd->add_option("--guests", opts->kernel.guests, "kernel campaign: QEMU guests in the pool, each kept busy by its own worker thread")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   cmd->add_option("--seed", opts->kernel.seed, "kernel campaign: seed of a new campaign (a resumed one keeps its own seed and ISA version)")

@@ -7,7 +7,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <optional>
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -20,6 +23,7 @@
 #include "oracle/compare.hpp"
 #include "oracle/kernel/guest/guest_service.hpp"
 #include "oracle/kernel_compare.hpp"
+#include "oracle/kernel_host_engine.hpp"
 #include "oracle/kernel_qemu_engine.hpp"
 
 namespace bpfdiff::cli {
@@ -104,7 +108,13 @@ class KernelCampaign {
  private:
   Result<void> load_state();
   Result<void> save_state();
-  void run_one(uint64_t iteration);
+  // The next program to run, or nothing when the campaign is over (time,
+  // count, signal). Call with mutex_ held.
+  std::optional<std::pair<uint64_t, fuzz::GeneratedCase>> next_case();
+  // Runs one program on a worker's engines (no lock held), then adds its
+  // results to the campaign's (under mutex_).
+  void run_one(std::vector<NamedEngine>& engines, uint64_t iteration, fuzz::GeneratedCase generated);
+  void worker(std::vector<NamedEngine>& engines);
   void record(const KernelFindingRecord& finding, const KernelCase& c);
   std::pair<uint64_t, uint64_t> guest_counters() const;
   std::string progress_line() const;
@@ -113,8 +123,14 @@ class KernelCampaign {
   KernelCampaignOptions options_;
   const std::function<void(const std::string&)>& progress_;
   const KernelCampaignHooks& hooks_;
-  std::vector<NamedEngine> engines_;
+  // One set of engines per worker; the workers share the guest pool, each
+  // keeps one guest busy.
+  std::vector<std::vector<NamedEngine>> workers_;
+  std::vector<std::string> engine_names_;
   std::size_t reference_ = 0;
+  std::mutex mutex_;
+  uint64_t dispatched_ = 0;  // programs handed to workers this session
+  Clock::time_point last_progress_;
   uint64_t next_iteration_ = 0;
   uint64_t previous_programs_ = 0;
   std::pair<uint64_t, uint64_t> guest_baseline_{0, 0};
@@ -188,9 +204,7 @@ void KernelCampaign::record(const KernelFindingRecord& finding, const KernelCase
     ++it->count;
   } else {
     const std::string findings_dir = (fs::path(options_.out) / "findings").string();
-    std::vector<std::string> engine_names;
-    for (const NamedEngine& e : engines_) engine_names.push_back(e.name);
-    auto written = write_kernel_finding(findings_dir, finding, c, engine_names);
+    auto written = write_kernel_finding(findings_dir, finding, c, engine_names_);
     KernelCampaignFinding f;
     f.signature = finding.signature;
     f.kind = finding.kind;
@@ -204,44 +218,73 @@ void KernelCampaign::record(const KernelFindingRecord& finding, const KernelCase
   if (auto saved = save_state(); !saved && progress_) progress_("kernel campaign: " + saved.error().message);
 }
 
-void KernelCampaign::run_one(uint64_t iteration) {
-  const fuzz::GeneratedCase generated = generate_kernel_case(result_.seed, iteration, options_);
-  if (kernel_refuses_outright(generated.program)) {
-    ++result_.skipped;
-    return;
+std::optional<std::pair<uint64_t, fuzz::GeneratedCase>> KernelCampaign::next_case() {
+  // Generation is cheap next to any engine, so it happens here, under the
+  // lock: the skipped programs are counted in order and --max-programs is exact.
+  while (true) {
+    if (g_stop.load()) return std::nullopt;
+    if (options_.max_programs != 0 && dispatched_ >= options_.max_programs) return std::nullopt;
+    if (seconds_since(start_) >= options_.minutes * 60) return std::nullopt;
+    const uint64_t iteration = next_iteration_++;
+    fuzz::GeneratedCase generated = generate_kernel_case(result_.seed, iteration, options_);
+    if (kernel_refuses_outright(generated.program)) {
+      ++result_.skipped;
+      continue;
+    }
+    ++dispatched_;
+    return std::make_pair(iteration, std::move(generated));
   }
+}
+
+void KernelCampaign::worker(std::vector<NamedEngine>& engines) {
+  while (true) {
+    std::optional<std::pair<uint64_t, fuzz::GeneratedCase>> next;
+    {
+      std::lock_guard lock(mutex_);
+      next = next_case();
+    }
+    if (!next) return;
+    run_one(engines, next->first, std::move(next->second));
+    std::lock_guard lock(mutex_);
+    if (hooks_.after_program) hooks_.after_program(result_.programs);
+    if (std::chrono::duration<double>(Clock::now() - last_progress_).count() >= options_.progress_seconds) {
+      last_progress_ = Clock::now();
+      if (progress_) progress_(progress_line());
+      if (auto saved = save_state(); !saved && progress_) progress_("kernel campaign: " + saved.error().message);
+    }
+  }
+}
+
+void KernelCampaign::run_one(std::vector<NamedEngine>& engines, uint64_t iteration, fuzz::GeneratedCase generated) {
   KernelCase c;
   c.seed = result_.seed;
   c.iteration = iteration;
-  c.program = generated.program;
   c.input = fuzz::engine_input(generated);
-  for (NamedEngine& e : engines_) {
+  c.program = std::move(generated.program);
+  std::vector<double> seconds;
+  for (NamedEngine& e : engines) {
     const auto start = Clock::now();
     c.outcomes.push_back(e.engine->run(c.program, c.input));
-    EngineThroughput& t = result_.throughput[e.name];
-    ++t.runs;
-    t.seconds += seconds_since(start);
-    if (c.outcomes.back().kernel && result_.kernel_releases[e.name].empty())
-      result_.kernel_releases[e.name] = c.outcomes.back().kernel->release;
+    seconds.push_back(seconds_since(start));
   }
-  ++result_.programs;
 
   const oracle::Outcome& ref = c.outcomes[reference_];
-  const std::string& ref_name = engines_[reference_].name;
+  const std::string& ref_name = engines[reference_].name;
   std::vector<KernelFindingRecord> findings;
+  std::vector<std::pair<std::string, oracle::KernelComparison>> comparisons;
   bool ours_disagree = false;
-  for (std::size_t i = 0; i < engines_.size(); ++i) {
+  for (std::size_t i = 0; i < engines.size(); ++i) {
     if (i == reference_) continue;
     const oracle::Outcome& o = c.outcomes[i];
-    const std::string& name = engines_[i].name;
-    if (!engines_[i].kernel) {
+    const std::string& name = engines[i].name;
+    if (!engines[i].kernel) {
       // Ours against ours: everything must agree.
       auto diffs = oracle::compare(ref, o, oracle::CompareRules::everything());
       if (diffs.empty()) continue;
       ours_disagree = true;
       KernelFindingRecord f;
       f.kind = "divergence";
-      auto sig = fuzz::divergence_signature(c.program, c.input, *engines_[reference_].engine, *engines_[i].engine);
+      auto sig = fuzz::divergence_signature(c.program, c.input, *engines[reference_].engine, *engines[i].engine);
       f.signature = sig ? sig->key() : ref_name + "-vs-" + name + "." + fuzz::normalize_field(diffs.front().field);
       f.title = sig ? sig->title() : "divergence " + ref_name + " vs " + name + ": " + diffs.front().field;
       f.differences = std::move(diffs);
@@ -249,7 +292,7 @@ void KernelCampaign::run_one(uint64_t iteration) {
       continue;
     }
     const oracle::KernelComparison k = oracle::compare_with_kernel(ref, o);
-    result_.tallies[name].add(k);
+    comparisons.emplace_back(name, k);
     if (is_guest_failure(o)) {
       KernelFindingRecord f;
       f.kind = "guest failure";
@@ -272,9 +315,9 @@ void KernelCampaign::run_one(uint64_t iteration) {
   }
   // Kernel against kernel (its JIT and its interpreter, or two kernels):
   // where both ran the program and the state is meaningful on both.
-  for (std::size_t i = 0; i < engines_.size(); ++i) {
-    for (std::size_t j = i + 1; j < engines_.size(); ++j) {
-      if (!engines_[i].kernel || !engines_[j].kernel) continue;
+  for (std::size_t i = 0; i < engines.size(); ++i) {
+    for (std::size_t j = i + 1; j < engines.size(); ++j) {
+      if (!engines[i].kernel || !engines[j].kernel) continue;
       const oracle::Outcome& a = c.outcomes[i];
       const oracle::Outcome& b = c.outcomes[j];
       const auto comparable = [](const oracle::Outcome& o) {
@@ -287,12 +330,23 @@ void KernelCampaign::run_one(uint64_t iteration) {
       if (diffs.empty()) continue;
       KernelFindingRecord f;
       f.kind = "kernel divergence";
-      f.signature = engines_[i].name + "-vs-" + engines_[j].name + "." + fuzz::normalize_field(diffs.front().field);
+      f.signature = engines[i].name + "-vs-" + engines[j].name + "." + fuzz::normalize_field(diffs.front().field);
       f.title = "kernel engines disagree on " + diffs.front().field;
       f.differences = std::move(diffs);
       findings.push_back(std::move(f));
     }
   }
+
+  std::lock_guard lock(mutex_);
+  ++result_.programs;
+  for (std::size_t i = 0; i < engines.size(); ++i) {
+    EngineThroughput& t = result_.throughput[engines[i].name];
+    ++t.runs;
+    t.seconds += seconds[i];
+    if (c.outcomes[i].kernel && result_.kernel_releases[engines[i].name].empty())
+      result_.kernel_releases[engines[i].name] = c.outcomes[i].kernel->release;
+  }
+  for (const auto& [name, k] : comparisons) result_.tallies[name].add(k);
   if (ours_disagree) ++result_.ours_disagree;
   for (const KernelFindingRecord& f : findings) record(f, c);
 }
@@ -400,28 +454,43 @@ Result<KernelCampaignResult> KernelCampaign::run() {
   bool have_ours = false;
   bool have_kernel = false;
   for (const std::string& name : options_.engines) {
-    if (std::any_of(engines_.begin(), engines_.end(), [&](const NamedEngine& e) { return e.name == name; }))
+    if (std::find(engine_names_.begin(), engine_names_.end(), name) != engine_names_.end())
       return make_error("engine '" + name + "' is named twice in --engines");
-    auto made = hooks_.make_engine(name);
-    if (!made) return made.error();
     const bool kernel = hooks_.is_kernel_engine ? hooks_.is_kernel_engine(name) : is_kernel(name);
-    if (!kernel && !have_ours) reference_ = engines_.size();
+    if (!kernel && !have_ours) reference_ = engine_names_.size();
     have_ours = have_ours || !kernel;
     have_kernel = have_kernel || kernel;
-    engines_.push_back({name, std::move(made).value(), kernel});
-    result_.engines.push_back(name);
+    engine_names_.push_back(name);
   }
   if (!have_ours) return make_error("--engines names no engine of ours to compare the kernel with (e.g. interp)");
   if (!have_kernel) return make_error("--engines names no kernel engine");
-  result_.reference = engines_[reference_].name;
+  // One worker per guest, so each guest of the pool has a program in
+  // flight. kernel-host alone runs one program at a time (the host's CPUs
+  // are ours too).
+  const bool host_only = std::all_of(engine_names_.begin(), engine_names_.end(), [&](const std::string& n) {
+    const bool kernel = hooks_.is_kernel_engine ? hooks_.is_kernel_engine(n) : is_kernel(n);
+    return !kernel || n == oracle::kKernelHostEngine;
+  });
+  const std::size_t workers = host_only ? 1 : std::max<std::size_t>(options_.guests, 1);
+  for (std::size_t w = 0; w < workers; ++w) {
+    std::vector<NamedEngine> engines;
+    for (const std::string& name : engine_names_) {
+      auto made = hooks_.make_engine(name);
+      if (!made) return made.error();
+      const bool kernel = hooks_.is_kernel_engine ? hooks_.is_kernel_engine(name) : is_kernel(name);
+      engines.push_back({name, std::move(made).value(), kernel});
+    }
+    workers_.push_back(std::move(engines));
+  }
+  result_.engines = engine_names_;
+  result_.reference = engine_names_[reference_];
   result_.out = options_.out;
   if (hooks_.guest_restarts_and_failures) {
     if (auto base = hooks_.guest_restarts_and_failures()) guest_baseline_ = *base;
   }
 
   start_ = Clock::now();
-  const double budget = options_.minutes * 60;
-  auto last_progress = start_;
+  last_progress_ = start_;
   if (progress_) {
     progress_("kernel campaign: seed " + std::to_string(result_.seed) + ", ISA v" +
               std::to_string(static_cast<int>(options_.isa_version)) + ", from program " +
@@ -431,17 +500,12 @@ Result<KernelCampaignResult> KernelCampaign::run() {
                 return s;
               }() + ", reference " + result_.reference + ", out " + options_.out);
   }
-  while (!g_stop.load()) {
-    if (options_.max_programs != 0 && result_.programs >= options_.max_programs) break;
-    if (seconds_since(start_) >= budget) break;
-    const uint64_t iteration = next_iteration_++;
-    run_one(iteration);
-    if (hooks_.after_program) hooks_.after_program(result_.programs);
-    if (std::chrono::duration<double>(Clock::now() - last_progress).count() >= options_.progress_seconds) {
-      last_progress = Clock::now();
-      if (progress_) progress_(progress_line());
-      if (auto saved = save_state(); !saved && progress_) progress_("kernel campaign: " + saved.error().message);
-    }
+  if (workers_.size() == 1) {
+    worker(workers_.front());
+  } else {
+    std::vector<std::thread> threads;
+    for (auto& engines : workers_) threads.emplace_back([this, &engines] { worker(engines); });
+    for (std::thread& t : threads) t.join();
   }
   result_.interrupted = g_stop.load();
   result_.seconds = seconds_since(start_);

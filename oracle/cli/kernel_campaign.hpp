@@ -33,7 +33,9 @@ struct KernelCampaignOptions {
   std::vector<std::string> engines;  // ours first (the first is the reference), kernel engines anywhere
   double minutes = 10;
   uint64_t max_programs = 0;  // 0: no limit; else stop after this many (or at --minutes, if sooner)
-  std::size_t guests = 1;     // QEMU guests in the pool (kernel-qemu engines)
+  // QEMU guests in the pool (kernel-qemu engines); one worker thread per
+  // guest keeps each of them busy.
+  std::size_t guests = 1;
   std::string out = "fuzz-campaign";
   uint64_t seed = 1;  // a new campaign's seed; a resumed one keeps its own
   std::size_t max_instructions = 64;

@@ -4,6 +4,7 @@
 // report and resumption are checked exactly.
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -42,7 +43,7 @@ enum class Script { Agree, Reject, Mismatch, GuestDies };
 class FakeKernel final : public oracle::Engine {
  public:
   // `calls` outlives the engine (the campaign destroys its engines at the end).
-  FakeKernel(std::function<Script(uint64_t)> script, fs::path record_dir, uint64_t& calls)
+  FakeKernel(std::function<Script(uint64_t)> script, fs::path record_dir, std::atomic<uint64_t>& calls)
       : Engine(oracle::default_helpers()),
         interp_(std::move(oracle::make_engine("interp")).value()),
         script_(std::move(script)),
@@ -52,23 +53,23 @@ class FakeKernel final : public oracle::Engine {
   std::string_view name() const override { return "fake-kernel"; }
 
   oracle::Outcome run(const vm::Program& program, const oracle::EngineInput& input) override {
-    ++calls_;
+    const uint64_t call = ++calls_;
     oracle::Outcome out;
     out.engine = "fake-kernel";
     out.kernel = oracle::KernelOutcome{};
     out.kernel->release = "6.1.0-fake";
     out.memory = input.memory;
-    switch (script_(calls_)) {
+    switch (script_(call)) {
       case Script::Reject:
         out.kernel->verdict = oracle::kernel::KernelVerdict::Rejected;
-        out.kernel->rejection_reason = calls_ % 2 == 0 ? "R1 invalid mem access" : "unreachable insn";
+        out.kernel->rejection_reason = call % 2 == 0 ? "R1 invalid mem access" : "unreachable insn";
         out.kernel->log = "0: (b7) r0 = 0\n" + out.kernel->rejection_reason + "\n";
         out.load_error = "rejected";
         return out;
       case Script::GuestDies: {
         // As the pool does: its own record first (with the console), then
         // a Failed response naming it.
-        const fs::path record = record_dir_ / ("guest-died-" + std::to_string(calls_));
+        const fs::path record = record_dir_ / ("guest-died-" + std::to_string(call));
         fs::create_directories(record);
         std::ofstream(record / "console.log") << "[    1.0] Kernel panic - not syncing: fake\n";
         out.kernel->verdict = oracle::kernel::KernelVerdict::Failed;
@@ -93,7 +94,7 @@ class FakeKernel final : public oracle::Engine {
     out.regs = ours.regs;
     out.memory = ours.memory;
     out.error = ours.error;
-    if (script_(calls_) == Script::Mismatch) out.regs[0] ^= 1;
+    if (script_(call) == Script::Mismatch) out.regs[0] ^= 1;
     return out;
   }
 
@@ -107,7 +108,7 @@ class FakeKernel final : public oracle::Engine {
   std::unique_ptr<oracle::Engine> interp_;
   std::function<Script(uint64_t)> script_;
   fs::path record_dir_;
-  uint64_t& calls_;
+  std::atomic<uint64_t>& calls_;
 };
 
 class KernelCampaignLoop : public ::testing::Test {
@@ -147,7 +148,7 @@ class KernelCampaignLoop : public ::testing::Test {
 
   fs::path dir_;
   KernelCampaignOptions options_;
-  uint64_t fake_calls_ = 0;
+  std::atomic<uint64_t> fake_calls_{0};
   std::vector<std::string> lines_;
 };
 
@@ -156,7 +157,7 @@ TEST_F(KernelCampaignLoop, TalliesEveryProgramByVerdict) {
   auto r = run([](uint64_t n) { return n % 3 == 0 ? Script::Reject : Script::Agree; });
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->programs, 40u);
-  EXPECT_EQ(fake_calls_, 40u);
+  EXPECT_EQ(fake_calls_.load(), 40u);
   const oracle::KernelTally& t = r->tallies.at("fake-kernel");
   EXPECT_EQ(t.total(), 40u);
   const uint64_t rejected = t.count(oracle::KernelAgreement::KernelRejected);
@@ -186,6 +187,21 @@ TEST_F(KernelCampaignLoop, TalliesEveryProgramByVerdict) {
   EXPECT_EQ(reasons["R1 invalid mem access"], 6);
   EXPECT_EQ(reasons.size(), rejected == 13 ? 2u : 3u);
   EXPECT_TRUE(report["throughput"].contains("fake-kernel"));
+}
+
+TEST_F(KernelCampaignLoop, WorkersShareTheProgramsAndTheCountsStayExact) {
+  options_.guests = 3;  // three workers, each with its own engines
+  auto r = run([](uint64_t n) { return n % 4 == 0 ? Script::Reject : Script::Agree; });
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->programs, 40u);
+  EXPECT_EQ(fake_calls_.load(), 40u);
+  EXPECT_EQ(r->throughput.at("interp").runs, 40u);
+  const oracle::KernelTally& t = r->tallies.at("fake-kernel");
+  EXPECT_EQ(t.total(), 40u);
+  EXPECT_GE(t.count(oracle::KernelAgreement::KernelRejected), 10u);
+  const json state = read_json(dir_ / "kernel-state.json");
+  EXPECT_EQ(state["total_programs"], 40);
+  EXPECT_EQ(state["next_iteration"].get<uint64_t>(), 40u + r->skipped);
 }
 
 TEST_F(KernelCampaignLoop, RunsEveryEngineOfOursBesideTheKernel) {
