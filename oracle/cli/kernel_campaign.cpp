@@ -16,6 +16,7 @@
 
 #include "fuzz/differential.hpp"
 #include "fuzz/generator.hpp"
+#include "fuzz/kernel_friendly.hpp"
 #include "fuzz/signature.hpp"
 #include "oracle/cli/gate.hpp"
 #include "oracle/cli/kernel_finding.hpp"
@@ -42,18 +43,6 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Forms the kernel refuses in every BPF_PROG_TYPE_SYSCALL program (callx,
-// legacy packet loads), as the interp_vs_kernel target filters them:
-// generated programs holding them are not sent, so the kernel's time goes to
-// programs it can accept.
-bool kernel_refuses_outright(const vm::Program& program) {
-  for (const isa::RawInsn& i : program.slots) {
-    const bool packet = (i.opcode & 0x07) == 0 && ((i.opcode & 0xe0) == 0x20 || (i.opcode & 0xe0) == 0x40);
-    if (i.opcode == 0x8d || packet) return true;
-  }
-  return false;
-}
-
 // Program `iteration` of a campaign with `seed`: the same pair always gives
 // the same program, which is what makes the campaign resumable and each
 // finding reproducible from finding.json alone.
@@ -63,15 +52,14 @@ fuzz::GeneratedCase generate_kernel_case(uint64_t seed, uint64_t iteration, cons
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
   fuzz::ByteSource src(z ^ (z >> 31));
-  // The generator the campaign draws from. When fuzz's kernel-friendly mode
-  // lands, this is the line that switches to it; until then the general
-  // generator without deliberate out-of-bounds accesses (which the verifier
-  // rejects; our own targets cover them).
-  fuzz::GeneratorOptions options;
+  // The kernel-friendly mode: programs the verifier accepts by construction
+  // (no unreachable code, no uninitialised reads, bounded loops, in-bounds
+  // memory), so the kernel's time goes to running programs, not rejecting
+  // them. Deliberate faults are our own targets' business.
+  fuzz::KernelFriendlyOptions options;
   options.max_instructions = campaign.max_instructions;
   options.isa_version = campaign.isa_version;
-  options.out_of_bounds_rate = 0;
-  return fuzz::generate(src, options);
+  return fuzz::generate_kernel_friendly(src, options);
 }
 
 std::string slug(std::string_view text) {
@@ -220,20 +208,14 @@ void KernelCampaign::record(const KernelFindingRecord& finding, const KernelCase
 
 std::optional<std::pair<uint64_t, fuzz::GeneratedCase>> KernelCampaign::next_case() {
   // Generation is cheap next to any engine, so it happens here, under the
-  // lock: the skipped programs are counted in order and --max-programs is exact.
-  while (true) {
-    if (g_stop.load()) return std::nullopt;
-    if (options_.max_programs != 0 && dispatched_ >= options_.max_programs) return std::nullopt;
-    if (seconds_since(start_) >= options_.minutes * 60) return std::nullopt;
-    const uint64_t iteration = next_iteration_++;
-    fuzz::GeneratedCase generated = generate_kernel_case(result_.seed, iteration, options_);
-    if (kernel_refuses_outright(generated.program)) {
-      ++result_.skipped;
-      continue;
-    }
-    ++dispatched_;
-    return std::make_pair(iteration, std::move(generated));
-  }
+  // lock: iterations are handed out in order and --max-programs is exact.
+  if (g_stop.load()) return std::nullopt;
+  if (options_.max_programs != 0 && dispatched_ >= options_.max_programs) return std::nullopt;
+  if (seconds_since(start_) >= options_.minutes * 60) return std::nullopt;
+  const uint64_t iteration = next_iteration_++;
+  fuzz::GeneratedCase generated = generate_kernel_case(result_.seed, iteration, options_);
+  ++dispatched_;
+  return std::make_pair(iteration, std::move(generated));
 }
 
 void KernelCampaign::worker(std::vector<NamedEngine>& engines) {
@@ -381,7 +363,6 @@ Result<void> KernelCampaign::write_report() {
   j["reference"] = result_.reference;
   j["isa_version"] = static_cast<int>(options_.isa_version);
   j["programs"] = result_.programs;
-  j["skipped"] = result_.skipped;
   j["total_programs"] = result_.total_programs;
   j["seconds"] = result_.seconds;
   j["programs_per_second"] = result_.seconds > 0 ? static_cast<double>(result_.programs) / result_.seconds : 0.0;
@@ -576,10 +557,10 @@ std::string format_kernel_campaign_summary(const KernelCampaignResult& r) {
   std::string out = r.interrupted ? "kernel campaign: interrupted; run the same command again to resume\n"
                                   : "kernel campaign: done\n";
   char line[256];
-  std::snprintf(line, sizeof line, "  %llu programs in %.1f s (%.1f/s), %llu skipped; %llu over all sessions; seed %llu\n",
+  std::snprintf(line, sizeof line, "  %llu programs in %.1f s (%.1f/s); %llu over all sessions; seed %llu\n",
                 static_cast<unsigned long long>(r.programs), r.seconds,
                 r.seconds > 0 ? static_cast<double>(r.programs) / r.seconds : 0.0,
-                static_cast<unsigned long long>(r.skipped), static_cast<unsigned long long>(r.total_programs),
+                static_cast<unsigned long long>(r.total_programs),
                 static_cast<unsigned long long>(r.seed));
   out += line;
   out += "  reference " + r.reference + "; our engines disagreed on " + std::to_string(r.ours_disagree) + " programs\n";

@@ -80,7 +80,6 @@ struct KernelCampaignResult {
   std::string out;
   uint64_t seed = 0;
   uint64_t programs = 0;        // run this session
-  uint64_t skipped = 0;         // generated but not sent (forms the kernel refuses outright)
   uint64_t total_programs = 0;  // over all sessions
   double seconds = 0;
   std::vector<std::string> engines;
