@@ -136,23 +136,24 @@ void Lowering::lower_atomic(uint32_t pc, const vm::Insn& insn, const isa::Semant
     }
     return AluOp::Add;
   };
+  // Unlocked read-modify-writes (see Assembler::xadd): the program is the
+  // only thread touching its memory, so they are atomic as far as it can tell.
   switch (s.atomic) {
     case isa::AtomicOp::Add:
       if (s.fetch) {
-        a_.lock_xadd(w, m, src);  // src = old value (zero-extended for 32 bits)
+        a_.xadd(w, m, src);  // src = old value (zero-extended for 32 bits)
       } else {
-        a_.lock_alu(AluOp::Add, w, m, src);
+        a_.alu(AluOp::Add, w, m, src);
       }
       return;
     case isa::AtomicOp::Or:
     case isa::AtomicOp::And:
     case isa::AtomicOp::Xor:
       if (!s.fetch) {
-        a_.lock_alu(op_of(s.atomic), w, m, src);
+        a_.alu(op_of(s.atomic), w, m, src);
         return;
       }
-      // x86 has no fetch-or/and/xor; programs run on one thread, so a
-      // load-op-store sequence is atomic with respect to the program.
+      // x86 has no fetch-or/and/xor: load, operate, store, return the old value.
       a_.mov(w, kScratch3, m);
       a_.mov(W64, kScratch1, kScratch3);
       a_.alu(op_of(s.atomic), w, kScratch1, src);
@@ -160,10 +161,13 @@ void Lowering::lower_atomic(uint32_t pc, const vm::Insn& insn, const isa::Semant
       a_.mov(w, src, kScratch3);
       return;
     case isa::AtomicOp::Xchg:
-      a_.xchg(w, m, src);
+      // Not `xchg [m], src`: the CPU locks that one whatever the prefix.
+      a_.mov(w, kScratch3, m);
+      a_.mov(w, m, src);
+      a_.mov(w, src, kScratch3);  // a 32-bit mov zero-extends, as BPF's xchg32 does
       return;
     case isa::AtomicOp::Cmpxchg:
-      a_.lock_cmpxchg(w, m, src);                     // compares with rax (BPF r0), old value to rax
+      a_.cmpxchg(w, m, src);                          // compares with rax (BPF r0), old value to rax
       if (w == W32) a_.mov(W32, Reg::rax, Reg::rax);  // a successful cmpxchg32 leaves rax's top half
       return;
   }

@@ -137,10 +137,18 @@ class Assembler {
   void bswap(Width w, Reg dst);  // W32 / W64; for 16 bits use ror_imm(W16, r, 8)
 
   // --- atomics (assembler_atomic.cpp) ------------------------------------
+  // The JIT emits the unlocked forms: a BPF program runs on one thread, and
+  // a LOCK on a misaligned operand that straddles a cache line is a split
+  // lock, which hosts with split-lock/bus-lock detection trap and throttle
+  // (milliseconds per instruction). `xchg` with memory is locked by the CPU
+  // whatever the prefix, so the JIT does not use it either.
   void xchg(Width w, const Mem& dst, Reg src);  // implicitly locked
-  void lock_xadd(Width w, const Mem& dst, Reg src);
-  void lock_cmpxchg(Width w, const Mem& dst, Reg src);        // compares with rax/eax
-  void lock_alu(AluOp op, Width w, const Mem& dst, Reg src);  // any op but Cmp
+  void xadd(Width w, const Mem& dst, Reg src) { emit_xadd(w, dst, src, false); }
+  void cmpxchg(Width w, const Mem& dst, Reg src) { emit_cmpxchg(w, dst, src, false); }  // compares with rax/eax
+  void alu(AluOp op, Width w, const Mem& dst, Reg src) { emit_alu_to_mem(op, w, dst, src, false); }  // not Cmp
+  void lock_xadd(Width w, const Mem& dst, Reg src) { emit_xadd(w, dst, src, true); }
+  void lock_cmpxchg(Width w, const Mem& dst, Reg src) { emit_cmpxchg(w, dst, src, true); }
+  void lock_alu(AluOp op, Width w, const Mem& dst, Reg src) { emit_alu_to_mem(op, w, dst, src, true); }
 
   // --- flags consumers and control flow (assembler_flow.cpp) -------------
   void cmov(Cond cc, Width w, Reg dst, Reg src);  // W16 / W32 / W64
@@ -167,6 +175,10 @@ class Assembler {
   bool require(bool cond, std::string_view what, std::string_view why);
   // True when no error is recorded and `m` is encodable (no rsp index).
   bool check_mem(std::string_view what, const Mem& m);
+  // The read-modify-write encodings, with or without the LOCK prefix.
+  void emit_xadd(Width w, const Mem& dst, Reg src, bool lock);
+  void emit_cmpxchg(Width w, const Mem& dst, Reg src, bool lock);
+  void emit_alu_to_mem(AluOp op, Width w, const Mem& dst, Reg src, bool lock);
 
   std::vector<uint8_t> code_;
   std::string error_;

@@ -13,9 +13,9 @@ using detail::sized_opcode;
 
 namespace {
 
-Prefix locked(Width w, Reg src) {
+Prefix rmw_prefix(Width w, Reg src, bool lock) {
   Prefix p = sized(w, byte_rex(w, src));
-  p.lock = true;
+  p.lock = lock;
   return p;
 }
 
@@ -27,20 +27,23 @@ void Assembler::xchg(Width w, const Mem& dst, Reg src) {
   put(rm_form(sized(w, byte_rex(w, src)), {sized_opcode(w, 0x87)}, enc::modrm_mem(number(src), dst)));
 }
 
-void Assembler::lock_xadd(Width w, const Mem& dst, Reg src) {
+void Assembler::emit_xadd(Width w, const Mem& dst, Reg src, bool lock) {
   if (!check_mem("xadd", dst)) return;
-  put(rm_form(locked(w, src), {0x0F, sized_opcode(w, 0xC1)}, enc::modrm_mem(number(src), dst)));
+  put(rm_form(rmw_prefix(w, src, lock), {0x0F, sized_opcode(w, 0xC1)}, enc::modrm_mem(number(src), dst)));
 }
 
-void Assembler::lock_cmpxchg(Width w, const Mem& dst, Reg src) {
+void Assembler::emit_cmpxchg(Width w, const Mem& dst, Reg src, bool lock) {
   if (!check_mem("cmpxchg", dst)) return;
-  put(rm_form(locked(w, src), {0x0F, sized_opcode(w, 0xB1)}, enc::modrm_mem(number(src), dst)));
+  put(rm_form(rmw_prefix(w, src, lock), {0x0F, sized_opcode(w, 0xB1)}, enc::modrm_mem(number(src), dst)));
 }
 
-void Assembler::lock_alu(AluOp op, Width w, const Mem& dst, Reg src) {
-  if (!check_mem("lock", dst) || !require(op != AluOp::Cmp, "lock", "cmp cannot take a lock prefix")) return;
+void Assembler::emit_alu_to_mem(AluOp op, Width w, const Mem& dst, Reg src, bool lock) {
+  const char* what = lock ? "lock" : "alu";
+  if (!check_mem(what, dst) || !require(op != AluOp::Cmp, what, "cmp has no memory-destination form here")) {
+    return;
+  }
   const auto opcode = static_cast<uint8_t>(8 * static_cast<uint8_t>(op) + 1);
-  put(rm_form(locked(w, src), {sized_opcode(w, opcode)}, enc::modrm_mem(number(src), dst)));
+  put(rm_form(rmw_prefix(w, src, lock), {sized_opcode(w, opcode)}, enc::modrm_mem(number(src), dst)));
 }
 
 }  // namespace bpfdiff::jit::x86
