@@ -39,9 +39,8 @@ void Assembler::emit_cmpxchg(Width w, const Mem& dst, Reg src, bool lock) {
 
 void Assembler::emit_alu_to_mem(AluOp op, Width w, const Mem& dst, Reg src, bool lock) {
   const char* what = lock ? "lock" : "alu";
-  if (!check_mem(what, dst) || !require(op != AluOp::Cmp, what, "cmp has no memory-destination form here")) {
-    return;
-  }
+  const char* why = lock ? "cmp cannot take a lock prefix" : "cmp has no memory-destination form here";
+  if (!check_mem(what, dst) || !require(op != AluOp::Cmp, what, why)) return;
   const auto opcode = static_cast<uint8_t>(8 * static_cast<uint8_t>(op) + 1);
   put(rm_form(rmw_prefix(w, src, lock), {sized_opcode(w, opcode)}, enc::modrm_mem(number(src), dst)));
 }
