@@ -4,7 +4,9 @@
 # interpreter (each result next to the expected one), then a differential
 # run of every corpus program on all engines (interpreter and each JIT
 # option set, full-state comparison), then the deterministic regression
-# gate in its quick form, then a one-minute fuzzing campaign over every fuzz
+# gate in its quick form, the Z3 proofs (`bpfdiff smt check`), a kernel
+# campaign of 1,000 programs against the host kernel and a QEMU guest where
+# this machine has them, then a one-minute fuzzing campaign over every fuzz
 # target (libFuzzer build, coverage build, `bpfdiff fuzz --minutes 1`).
 # Idempotent: the builds are incremental and the campaign directory is
 # reused (each run is a new session on the saved corpora).
@@ -13,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
 cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)" --target bpfdiff bpfdiff-plugin
+cmake --build --preset release -j "$(nproc)" --target bpfdiff bpfdiff-plugin bpfdiff-agent
 
 bin=build/release/bin
 pass=0
@@ -65,6 +67,31 @@ printf '\n==== regression gate (quick): corpus seeds, every form on boundary val
 gate_status=0
 "$bin/bpfdiff" gate --quick || gate_status=$?
 
+printf '\n==== Z3: every ALU, byte-order and jump form proved for the interpreter and the JIT\n'
+smt_status=0
+"$bin/bpfdiff" smt check | tail -1 || smt_status=$?
+
+# The kernels this machine offers: the host's (bpf() allowed) and a QEMU guest
+# (image built from Debian's kernel package, cached). Each missing one is
+# said and skipped, never a failure of the job.
+printf '\n==== the kernel as an oracle: 1,000 kernel-friendly programs on our engines and the kernels\n'
+kernel_engines=interp,jit
+if "$bin/bpfdiff" run corpus/examples/factorial.asm --engine kernel-host >/dev/null 2>&1; then
+  kernel_engines+=,kernel-host
+else
+  echo "kernel-host: bpf() is not permitted here; skipped"
+fi
+if bash scripts/build-guest.sh --quiet --agent "$bin/bpfdiff-agent" >/dev/null 2>&1; then
+  kernel_engines+=,kernel-qemu,kernel-qemu-interp
+else
+  echo "kernel-qemu: no guest image (scripts/build-guest.sh failed); skipped"
+fi
+kernel_status=0
+if [[ "$kernel_engines" != interp,jit ]]; then
+  "$bin/bpfdiff" fuzz --engines "$kernel_engines" --max-programs 1000 --progress 10 \
+    --out build/main-job-kernel 2>&1 | grep -v '^kernel campaign [0-9]' || kernel_status=$?
+fi
+
 printf '\n==== fuzzing campaign: one minute over every fuzz target (bpfdiff fuzz)\n'
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "$(nproc)" --target fuzz_binaries
@@ -73,4 +100,5 @@ cmake --build --preset coverage -j "$(nproc)"
 fuzz_status=0
 "$bin/bpfdiff" fuzz --minutes 1 --jobs "$(nproc)" --out build/main-job-campaign || fuzz_status=$?
 
-[[ $fail -eq 0 && $diff_status -eq 0 && $gate_status -eq 0 && $fuzz_status -eq 0 ]]
+[[ $fail -eq 0 && $diff_status -eq 0 && $gate_status -eq 0 && $smt_status -eq 0 && $kernel_status -eq 0 &&
+  $fuzz_status -eq 0 ]]
