@@ -95,7 +95,7 @@ Result<std::unique_ptr<Engine>> make_kernel_qemu_engine(std::string_view name, c
   const std::string prefix = std::string(name) + " unavailable: ";
   const uint32_t flags = name == kKernelQemuInterpEngine ? kernel::kJitDisable : 0u;
   const kernel::guest::GuestServiceOptions options = kernel::guest::shared_guest_service_options();
-  if (auto daemon = running_daemon(options.image_dir))
+  if (auto daemon = options.use_daemon ? running_daemon(options.image_dir) : std::nullopt)
     return std::unique_ptr<Engine>(std::make_unique<KernelQemuEngine>(helpers, std::string(name), flags, *daemon));
   // The cheap checks first, so a machine without the image is told at once
   // rather than after a failed boot.

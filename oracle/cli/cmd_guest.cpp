@@ -460,7 +460,8 @@ void add_guest_command(CLI::App& app, int& exit_code) {
       "(scripts/build-guest.sh); the engines then boot guests on demand. A guest that panics,\n"
       "oopses or hangs is written to --findings first, then restored from its snapshot.\n"
       "Environment: BPFDIFF_GUEST_DIR, BPFDIFF_GUEST_POOL (guests per process),\n"
-      "BPFDIFF_GUEST_ACCEL (auto|tcg|kvm), BPFDIFF_FINDINGS_DIR.");
+      "BPFDIFF_GUEST_ACCEL (auto|tcg|kvm), BPFDIFF_FINDINGS_DIR, BPFDIFF_GUEST_DAEMON=0 (ignore a\n"
+      "pool daemon: `guest start` keeps booted guests for later commands; `guest stop`).");
 
   CLI::App* build = cmd->add_subcommand("build", "Build (or reuse) the guest image: scripts/build-guest.sh.");
   build->add_option("--kernel", o->kernel, "Debian kernel image package (default: the pinned 6.1 cloud kernel)");

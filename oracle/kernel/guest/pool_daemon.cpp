@@ -320,13 +320,17 @@ KernelResponse DaemonClient::execute(const KernelRequest& request) {
   }
   auto reply = client_.execute(request, Clock::now() + kRequestDeadline);
   if (reply.ok()) return std::move(reply.value);
-  // The stream is out of step after any failure, so the client stays broken:
-  // every later request gets the same explanation at once.
-  broken_ = true;
-  broken_why_ = "the guest pool daemon (" + path_ + ") failed: " + reply_status_name(reply.status) +
+  const std::string why = "the guest pool daemon (" + path_ + ") failed: " + reply_status_name(reply.status) +
                 (reply.error.empty() ? "" : ": " + reply.error) +
                 "; see `bpfdiff guest status`, restart it with `bpfdiff guest stop` and `bpfdiff guest start`";
-  failed.log = broken_why_;
+  failed.log = why;
+  // An Error reply refuses this one request and leaves the stream in step;
+  // after any other failure it is not, so the client stays broken and every
+  // later request gets the same explanation at once.
+  if (reply.status != ReplyStatus::AgentError) {
+    broken_ = true;
+    broken_why_ = why;
+  }
   return failed;
 }
 
