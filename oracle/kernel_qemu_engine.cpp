@@ -1,7 +1,11 @@
 #include "oracle/kernel_qemu_engine.hpp"
 
+#include <iostream>
+#include <optional>
+
 #include "oracle/comparability.hpp"
 #include "oracle/kernel/guest/guest_service.hpp"
+#include "oracle/kernel/guest/pool_daemon.hpp"
 #include "oracle/kernel_outcome.hpp"
 
 namespace bpfdiff::oracle {
@@ -10,8 +14,8 @@ namespace {
 class KernelQemuEngine final : public Engine {
  public:
   KernelQemuEngine(const vm::HelperRegistry& helpers, std::string name, uint32_t flags,
-                   kernel::guest::GuestPool& pool)
-      : Engine(helpers), name_(std::move(name)), flags_(flags), pool_(pool) {}
+                   kernel::guest::ExecuteFn execute)
+      : Engine(helpers), name_(std::move(name)), flags_(flags), execute_(std::move(execute)) {}
 
   std::string_view name() const override { return name_; }
 
@@ -28,7 +32,7 @@ class KernelQemuEngine final : public Engine {
     request.flags = kernel::kWantLogOnReject | flags_;
     request.program = program.slots;
     if (input.mode == vm::RunMode::Memory) request.memory = input.memory;
-    Outcome out = outcome_from_response(name_, pool_.execute(request), input.limits);
+    Outcome out = outcome_from_response(name_, execute_(request), input.limits);
     if (input.mode != vm::RunMode::Memory) out.memory = input.memory;
     if (out.ok()) {
       const Comparability c = check_comparability(program, input.memory, input.mode, input.limits);
@@ -49,8 +53,32 @@ class KernelQemuEngine final : public Engine {
  private:
   std::string name_;
   uint32_t flags_;
-  kernel::guest::GuestPool& pool_;
+  // The process's own pool, or the pool daemon of `bpfdiff guest start`.
+  kernel::guest::ExecuteFn execute_;
 };
+
+// A daemon started by `bpfdiff guest start` for this image serves the
+// request when it answers; otherwise the process boots its own pool. A record
+// left by a dead daemon is surprising (the user expects no boot), so that
+// fallback is said on stderr; no daemon at all is the normal case and silent.
+std::optional<kernel::guest::ExecuteFn> running_daemon(const std::string& image_dir) {
+  namespace guest = kernel::guest;
+  const std::string run_dir = guest::daemon_run_dir(image_dir);
+  const guest::DaemonProbe probe = guest::probe_daemon(run_dir, std::chrono::milliseconds(5000));
+  if (probe.state == guest::DaemonProbe::State::Absent) return std::nullopt;
+  if (probe.state == guest::DaemonProbe::State::Stale) {
+    std::cerr << "note: the guest pool daemon of " << run_dir << " is not usable (" << probe.why
+              << "); booting guests in this process (`bpfdiff guest stop` cleans up)\n";
+    return std::nullopt;
+  }
+  auto client = guest::DaemonClient::connect(probe.info.socket, std::chrono::milliseconds(5000));
+  if (!client) {
+    std::cerr << "note: " << client.error().message << "; booting guests in this process\n";
+    return std::nullopt;
+  }
+  std::shared_ptr<guest::DaemonClient> shared = std::move(*client);
+  return guest::ExecuteFn([shared](const kernel::KernelRequest& request) { return shared->execute(request); });
+}
 
 }  // namespace
 
@@ -65,17 +93,21 @@ bool is_kernel_qemu_engine(std::string_view name) {
 Result<std::unique_ptr<Engine>> make_kernel_qemu_engine(std::string_view name, const vm::HelperRegistry& helpers) {
   if (!is_kernel_qemu_engine(name)) return make_error("unknown engine '" + std::string(name) + "'");
   const std::string prefix = std::string(name) + " unavailable: ";
+  const uint32_t flags = name == kKernelQemuInterpEngine ? kernel::kJitDisable : 0u;
+  const kernel::guest::GuestServiceOptions options = kernel::guest::shared_guest_service_options();
+  if (auto daemon = options.use_daemon ? running_daemon(options.image_dir) : std::nullopt)
+    return std::unique_ptr<Engine>(std::make_unique<KernelQemuEngine>(helpers, std::string(name), flags, *daemon));
   // The cheap checks first, so a machine without the image is told at once
   // rather than after a failed boot.
-  if (auto available = kernel::guest::guest_engines_available(kernel::guest::shared_guest_service_options());
-      !available) {
+  if (auto available = kernel::guest::guest_engines_available(options); !available) {
     return make_error(prefix + available.error().message);
   }
   auto service = kernel::guest::shared_guest_service();
   if (!service) return make_error(prefix + service.error().message);
-  const uint32_t flags = name == kKernelQemuInterpEngine ? kernel::kJitDisable : 0u;
-  return std::unique_ptr<Engine>(
-      std::make_unique<KernelQemuEngine>(helpers, std::string(name), flags, (*service)->pool()));
+  kernel::guest::GuestPool* pool = &(*service)->pool();
+  return std::unique_ptr<Engine>(std::make_unique<KernelQemuEngine>(
+      helpers, std::string(name), flags,
+      [pool](const kernel::KernelRequest& request) { return pool->execute(request); }));
 }
 
 }  // namespace bpfdiff::oracle

@@ -1,6 +1,12 @@
-// `bpfdiff guest build|status|boot|run|measure`: the QEMU guests of the
-// kernel oracle (oracle/kernel/guest/).
+// `bpfdiff guest build|status|boot|run|measure|start|stop`: the QEMU guests
+// of the kernel oracle (oracle/kernel/guest/).
+#include <fcntl.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <filesystem>
+#include <thread>
 
 #include <chrono>
 #include <cstdlib>
@@ -17,6 +23,7 @@
 #include "oracle/cli/input.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/kernel/guest/guest_service.hpp"
+#include "oracle/kernel/guest/pool_daemon.hpp"
 
 #ifndef BPFDIFF_SOURCE_DIR
 #error "BPFDIFF_SOURCE_DIR must name the source tree (set by CMake)"
@@ -101,6 +108,21 @@ int run_status(const GuestCommandOptions& o) {
   j["qemu"] = qemu ? "ok" : qemu.error().message;
   j["kvm_device"] = guest::kvm_device_usable();
   j["engines"] = image && qemu ? "available" : "unavailable";
+  const std::string run_dir = guest::daemon_run_dir(o.image_dir);
+  const guest::DaemonProbe probe = guest::probe_daemon(run_dir, std::chrono::milliseconds(2000));
+  switch (probe.state) {
+    case guest::DaemonProbe::State::Absent: j["daemon"] = "not running"; break;
+    case guest::DaemonProbe::State::Stale: j["daemon"] = "stale (" + probe.why + "); `bpfdiff guest stop` cleans up"; break;
+    case guest::DaemonProbe::State::Running:
+      j["daemon"] = "running";
+      j["daemon_pid"] = probe.info.pid;
+      j["daemon_guests"] = probe.info.guests;
+      j["daemon_kernel"] = probe.hello.kernel_release;
+      j["daemon_accel"] = probe.info.accel;
+      j["daemon_uptime_s"] = static_cast<int64_t>(std::time(nullptr)) - probe.info.started_unix;
+      j["daemon_socket"] = probe.info.socket;
+      break;
+  }
   if (o.json) {
     std::cout << j.dump() << "\n";
   } else {
@@ -211,6 +233,162 @@ int run_run(const GuestCommandOptions& o) {
   return last.verdict == KernelVerdict::Accepted ? kExitOk : kExitRunFailed;
 }
 
+std::string tail_of(const std::string& path, std::size_t bytes) {
+  auto content = read_file(path);
+  if (!content) return {};
+  const std::size_t from = content->size() > bytes ? content->size() - bytes : 0;
+  return std::string(content->begin() + static_cast<std::ptrdiff_t>(from), content->end());
+}
+
+void print_running(const guest::DaemonProbe& probe, const char* what) {
+  std::cout << what << ": pid " << probe.info.pid << ", " << probe.info.guests << " guest(s), kernel "
+            << probe.hello.kernel_release << " (" << probe.info.accel << "), boot " << probe.info.boot_ms
+            << " ms, socket " << probe.info.socket << "\n";
+}
+
+// `guest serve`: the daemon itself (started by `guest start`, in the
+// foreground when run by hand). Owns one GuestService, so snapshot restore,
+// panic/hang detection and findings work as in a single process.
+int run_serve(const GuestCommandOptions& o) {
+  // Before any thread exists, so that only the signal thread receives them.
+  guest::block_termination_signals();
+  const std::string run_dir = guest::daemon_run_dir(o.image_dir);
+  if (guest::probe_daemon(run_dir, std::chrono::milliseconds(2000)).state == guest::DaemonProbe::State::Running) {
+    std::cerr << "error: a guest pool daemon already serves " << run_dir << "\n";
+    return kExitRunFailed;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(run_dir, ec);
+  auto service = start_service(o, false);
+  if (!service) {
+    std::cerr << "error: " << service.error().message << "\n";
+    return kExitRunFailed;
+  }
+  guest::GuestPool& pool = (*service)->pool();
+  auto server = guest::PoolDaemonServer::listen(guest::daemon_socket_path(run_dir));
+  if (!server) {
+    std::cerr << "error: " << server.error().message << "\n";
+    return kExitRunFailed;
+  }
+  guest::DaemonInfo info;
+  info.pid = ::getpid();
+  info.socket = guest::daemon_socket_path(run_dir);
+  info.guests = pool.live_guests();
+  info.kernel_release = pool.kernel_release();
+  info.accel = (*service)->accel_used();
+  info.started_unix = static_cast<int64_t>(std::time(nullptr));
+  info.boot_ms = pool.stats().last_boot_ms;
+  if (auto written = guest::write_daemon_info(run_dir, info); !written) {
+    std::cerr << "error: " << written.error().message << "\n";
+    return kExitRunFailed;
+  }
+  std::cerr << "serving " << info.guests << " guest(s) of kernel " << info.kernel_release << " on " << info.socket
+            << std::endl;
+  guest::AgentConfig config;
+  config.hello.kernel_release = pool.kernel_release();
+  config.hello.agent_notes = pool.stats().agent_notes;
+  const uint64_t connections = guest::run_until_terminated(
+      **server, config, [&pool](const KernelRequest& request) { return pool.execute(request); });
+  server->reset();
+  // Only our own record: a second daemon may have replaced it meanwhile.
+  if (auto recorded = guest::read_daemon_info(run_dir); recorded && recorded->pid == ::getpid())
+    guest::remove_daemon_files(run_dir);
+  const guest::PoolStats s = pool.stats();
+  std::cerr << "stopped after " << connections << " connection(s), " << s.requests << " request(s), "
+            << s.failures << " guest failure(s)" << std::endl;
+  return kExitOk;
+}
+
+// `guest start`: `guest serve` in the background, detached (own session,
+// output to <run>/daemon.log); returns once it answers a hello.
+int run_start(const GuestCommandOptions& o) {
+  const std::string run_dir = guest::daemon_run_dir(o.image_dir);
+  guest::DaemonProbe probe = guest::probe_daemon(run_dir, std::chrono::milliseconds(2000));
+  if (probe.state == guest::DaemonProbe::State::Running) {
+    print_running(probe, "already running");
+    return kExitOk;
+  }
+  if (probe.state == guest::DaemonProbe::State::Stale) {
+    auto cleaned = guest::stop_daemon(run_dir, std::chrono::milliseconds(30'000));
+    std::cerr << "note: " << (cleaned ? *cleaned : cleaned.error().message) << "\n";
+    if (!cleaned) return kExitRunFailed;
+  }
+  auto options = service_options(o);
+  if (!options) {
+    std::cerr << "error: " << options.error().message << "\n";
+    return kExitLoadFailed;
+  }
+  if (auto available = guest::guest_engines_available(*options); !available) {
+    std::cerr << "error: " << available.error().message << "\n";
+    return kExitRunFailed;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(run_dir, ec);
+  if (ec) {
+    std::cerr << "error: cannot create " << run_dir << ": " << ec.message() << "\n";
+    return kExitRunFailed;
+  }
+  const std::string log = guest::daemon_log_path(run_dir);
+  const std::string image = std::filesystem::absolute(o.image_dir).string();
+  const std::string findings = std::filesystem::absolute(o.findings_dir).string();
+  const std::string guests = std::to_string(o.guests);
+  std::vector<std::string> args = {"bpfdiff", "guest", "serve", "--image", image, "--guests", guests,
+                                   "--accel", o.accel, "--findings", findings};
+  const auto began = std::chrono::steady_clock::now();
+  const pid_t child = ::fork();
+  if (child < 0) {
+    std::cerr << "error: fork failed\n";
+    return kExitRunFailed;
+  }
+  if (child == 0) {
+    ::setsid();
+    const int null_fd = ::open("/dev/null", O_RDONLY);
+    const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (null_fd >= 0) ::dup2(null_fd, 0);
+    if (log_fd >= 0) {
+      ::dup2(log_fd, 1);
+      ::dup2(log_fd, 2);
+    }
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv("/proc/self/exe", argv.data());
+    ::_exit(127);
+  }
+  std::cerr << "starting a pool of " << o.guests << " guest(s) from " << o.image_dir << " (log: " << log << ") ...\n";
+  // Generous: N guests boot in parallel on few cores, each with its own slack.
+  const auto deadline = began + std::chrono::minutes(10);
+  for (;;) {
+    int status = 0;
+    if (::waitpid(child, &status, WNOHANG) == child) {
+      std::cerr << "error: the daemon exited before serving; the end of " << log << ":\n" << tail_of(log, 2000);
+      return kExitRunFailed;
+    }
+    probe = guest::probe_daemon(run_dir, std::chrono::milliseconds(2000));
+    if (probe.state == guest::DaemonProbe::State::Running && probe.info.pid == child) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(child, SIGTERM);
+      std::cerr << "error: the daemon did not answer within 10 minutes; the end of " << log << ":\n"
+                << tail_of(log, 2000);
+      return kExitRunFailed;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  print_running(probe, "started");
+  std::cout << "ready after " << Ms(std::chrono::steady_clock::now() - began).count() << " ms\n";
+  return kExitOk;
+}
+
+int run_stop(const GuestCommandOptions& o) {
+  auto stopped = guest::stop_daemon(guest::daemon_run_dir(o.image_dir), std::chrono::milliseconds(60'000));
+  if (!stopped) {
+    std::cerr << "error: " << stopped.error().message << "\n";
+    return kExitRunFailed;
+  }
+  std::cout << *stopped << "\n";
+  return kExitOk;
+}
+
 // Programs per second through one guest: a short ALU program with memory, so
 // each request is a load, a run and the state coming back.
 double throughput(guest::GuestPool& pool, uint64_t requests, uint32_t flags, std::string& error) {
@@ -274,7 +452,7 @@ void add_pool_options(CLI::App* cmd, GuestCommandOptions& o) {
 
 void add_guest_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<GuestCommandOptions>();
-  CLI::App* cmd = app.add_subcommand("guest", "Build, boot and use the QEMU guests of the kernel oracle.");
+  CLI::App* cmd = app.add_subcommand("guest", "Build, boot, serve and use the QEMU guests of the kernel oracle.");
   cmd->require_subcommand(1);
   cmd->footer(
       "The kernel-qemu and kernel-qemu-interp engines run programs in these guests: a Debian cloud\n"
@@ -282,7 +460,8 @@ void add_guest_command(CLI::App& app, int& exit_code) {
       "(scripts/build-guest.sh); the engines then boot guests on demand. A guest that panics,\n"
       "oopses or hangs is written to --findings first, then restored from its snapshot.\n"
       "Environment: BPFDIFF_GUEST_DIR, BPFDIFF_GUEST_POOL (guests per process),\n"
-      "BPFDIFF_GUEST_ACCEL (auto|tcg|kvm), BPFDIFF_FINDINGS_DIR.");
+      "BPFDIFF_GUEST_ACCEL (auto|tcg|kvm), BPFDIFF_FINDINGS_DIR, BPFDIFF_GUEST_DAEMON=0 (ignore a\n"
+      "pool daemon: `guest start` keeps booted guests for later commands; `guest stop`).");
 
   CLI::App* build = cmd->add_subcommand("build", "Build (or reuse) the guest image: scripts/build-guest.sh.");
   build->add_option("--kernel", o->kernel, "Debian kernel image package (default: the pinned 6.1 cloud kernel)");
@@ -321,6 +500,22 @@ void add_guest_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   measure->add_flag("--json", o->json, "print one JSON object");
   measure->callback([o, &exit_code] { exit_code = run_measure(*o); });
+
+  CLI::App* start = cmd->add_subcommand(
+      "start", "Start a guest pool daemon: later kernel-qemu engines use its booted guests instead of booting.");
+  add_pool_options(start, *o);
+  start->add_option("--guests", o->guests, "guests in the daemon's pool")->check(kAtLeastOne)->capture_default_str();
+  start->callback([o, &exit_code] { exit_code = run_start(*o); });
+
+  CLI::App* stop = cmd->add_subcommand("stop", "Stop the guest pool daemon (and clean up after a dead one).");
+  stop->add_option("--image", o->image_dir, "guest image directory")->capture_default_str();
+  stop->callback([o, &exit_code] { exit_code = run_stop(*o); });
+
+  // What `start` runs in the background; by hand it serves in the foreground.
+  CLI::App* serve = cmd->add_subcommand("serve", "Run the guest pool daemon in the foreground (see `guest start`).");
+  add_pool_options(serve, *o);
+  serve->add_option("--guests", o->guests, "guests in the pool")->check(kAtLeastOne)->capture_default_str();
+  serve->callback([o, &exit_code] { exit_code = run_serve(*o); });
 }
 
 }  // namespace bpfdiff::cli

@@ -516,6 +516,7 @@ KernelCampaignHooks default_kernel_campaign_hooks(const KernelCampaignOptions& o
   // The pool's own record of a guest failure (request, console) lands here
   // before the guest is restored.
   guest_options->findings_dir = (fs::path(options.out) / "findings" / "guest").string();
+  guest_options->use_daemon = false;  // its own pool: --guests N, findings under --out, restart counts
   hooks.make_engine = [guest_options, configured = std::make_shared<bool>(false)](
                           const std::string& name) -> Result<std::unique_ptr<oracle::Engine>> {
     if (oracle::is_kernel_qemu_engine(name) && !*configured) {

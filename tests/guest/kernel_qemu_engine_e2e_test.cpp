@@ -65,6 +65,7 @@ class KernelQemuEngines : public ::testing::Test {
     }
     o.accel = guest::Accel::Tcg;  // KVM does not boot these guests here; its probe would only cost time
     o.guests = 1;
+    o.use_daemon = false;  // this suite kills its own QEMU children; a user's daemon must not serve it
     o.findings_dir = (campaign_dir_ / "findings" / "guest").string();
     ASSERT_TRUE(guest::configure_shared_guest_service(o));
     auto jit = oracle::make_engine("kernel-qemu");

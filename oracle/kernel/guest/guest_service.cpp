@@ -50,6 +50,7 @@ GuestServiceOptions options_from_environment() {
     if (auto a = parse_accel(v)) o.accel = *a;
   }
   if (const char* v = std::getenv("BPFDIFF_FINDINGS_DIR"); v && *v) o.findings_dir = std::string(v) + "/guest";
+  if (const char* v = std::getenv("BPFDIFF_GUEST_DAEMON"); v && std::string(v) == "0") o.use_daemon = false;
   return o;
 }
 

@@ -23,11 +23,17 @@ struct GuestServiceOptions {
   std::string extra_cmdline;  // tests: kFaultsAllowedArg
   GuestTimeouts timeouts;
   std::string qemu = "qemu-system-x86_64";
+  // Whether the kernel-qemu engines may use a pool daemon of this image
+  // (`bpfdiff guest start`) instead of booting their own guests. A campaign
+  // does not: it wants its pool size and its guest findings in its own
+  // directory.
+  bool use_daemon = true;
 };
 
 // Defaults overridden by BPFDIFF_GUEST_DIR (image), BPFDIFF_GUEST_POOL
 // (number of guests), BPFDIFF_GUEST_ACCEL (auto|tcg|kvm), BPFDIFF_FINDINGS_DIR
-// (guest findings go to its guest/ subdirectory).
+// (guest findings go to its guest/ subdirectory), BPFDIFF_GUEST_DAEMON=0 (never
+// use a running pool daemon).
 GuestServiceOptions options_from_environment();
 Result<Accel> parse_accel(const std::string& name);
 
