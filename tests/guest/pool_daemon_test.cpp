@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -147,6 +148,48 @@ TEST_F(PoolDaemon, StaleRecordOfADeadDaemonIsCleanedUp) {
   auto again = stop_daemon(run_dir_, 5s);
   ASSERT_TRUE(again);
   EXPECT_NE(again->find("no guest pool daemon"), std::string::npos) << *again;
+}
+
+// A daemon killed outright leaves its QEMU children running in its process
+// group; cleaning up its stale record kills them. A sleep named like QEMU
+// stands in for the guest.
+TEST_F(PoolDaemon, StaleCleanupKillsTheDeadDaemonsGuests) {
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  const pid_t daemon = ::fork();
+  if (daemon == 0) {
+    ::setsid();
+    const pid_t guest = ::fork();
+    if (guest == 0) {
+      char name[] = "qemu-system-fake";
+      char seconds[] = "60";
+      char* argv[] = {name, seconds, nullptr};
+      ::execv("/bin/sleep", argv);
+      ::_exit(127);
+    }
+    (void)!::write(pipe_fds[1], &guest, sizeof guest);
+    ::_exit(0);  // dies without stopping its guest
+  }
+  pid_t guest = 0;
+  ASSERT_EQ(::read(pipe_fds[0], &guest, sizeof guest), static_cast<ssize_t>(sizeof guest));
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+  ASSERT_EQ(::waitpid(daemon, nullptr, 0), daemon);
+  // The exec has happened once the name shows in its command line.
+  for (int i = 0; i < 500; ++i) {
+    std::ifstream in("/proc/" + std::to_string(guest) + "/cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.find("qemu-system-fake") != std::string::npos) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_TRUE(process_alive(guest));
+  ASSERT_TRUE(write_daemon_info(run_dir_, info_for(daemon)));
+  auto stopped = stop_daemon(run_dir_, 5s);
+  ASSERT_TRUE(stopped) << stopped.error().message;
+  EXPECT_NE(stopped->find("killed 1 QEMU process"), std::string::npos) << *stopped;
+  // Reaped by init (or a subreaper) once killed.
+  for (int i = 0; i < 500 && process_alive(guest); ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_FALSE(process_alive(guest));
 }
 
 TEST_F(PoolDaemon, StopTerminatesARunningDaemonAndRemovesItsFiles) {

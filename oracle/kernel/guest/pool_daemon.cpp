@@ -44,6 +44,29 @@ bool looks_like_daemon(pid_t pid) {
 
 }  // namespace
 
+std::size_t kill_orphaned_guests(pid_t daemon_pid) {
+  if (daemon_pid <= 0) return 0;
+  std::size_t killed = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string stat = read_whole(entry.path().string() + "/stat");
+    const auto paren = stat.rfind(')');
+    if (paren == std::string::npos) continue;
+    // After ") ": state, ppid, pgrp.
+    std::istringstream fields(stat.substr(paren + 1));
+    std::string state;
+    long ppid = 0;
+    long pgrp = 0;
+    if (!(fields >> state >> ppid >> pgrp) || pgrp != daemon_pid) continue;
+    const std::string cmdline = read_whole(entry.path().string() + "/cmdline");
+    if (cmdline.find("qemu-system") == std::string::npos) continue;
+    if (::kill(static_cast<pid_t>(std::stol(name)), SIGKILL) == 0) ++killed;
+  }
+  return killed;
+}
+
 std::string daemon_run_dir(const std::string& image_dir) { return image_dir + "/run"; }
 std::string daemon_socket_path(const std::string& run_dir) { return run_dir + "/pool.sock"; }
 std::string daemon_info_path(const std::string& run_dir) { return run_dir + "/pool.json"; }
@@ -161,7 +184,9 @@ Result<std::string> stop_daemon(const std::string& run_dir, std::chrono::millise
       // Alive but mute: a hung daemon gets the signal too, if it is ours.
       if (process_alive(pid) && looks_like_daemon(pid)) break;
       remove_daemon_files(run_dir);
-      return "removed stale files of a dead daemon (" + probe.why + ")";
+      const std::size_t orphans = process_alive(pid) ? 0 : kill_orphaned_guests(pid);
+      return "removed stale files of a dead daemon (" + probe.why + ")" +
+             (orphans ? "; killed " + std::to_string(orphans) + " QEMU process(es) it left behind" : "");
     }
     case DaemonProbe::State::Running: break;
   }

@@ -64,6 +64,12 @@ struct DaemonProbe {
 };
 DaemonProbe probe_daemon(const std::string& run_dir, std::chrono::milliseconds hello_timeout);
 
+// A daemon killed outright (SIGKILL, OOM) cannot stop its QEMU children; they
+// stay in its process group (`guest start` makes it a session leader, so the
+// group id is its pid). Kills the QEMU processes of that group; call only once
+// `daemon_pid` is known dead. Returns how many were killed.
+std::size_t kill_orphaned_guests(pid_t daemon_pid);
+
 // Stops the daemon of `run_dir` (SIGTERM, waits up to `wait` for it to exit)
 // and removes its files; a stale record is just removed. Returns a sentence
 // for the user: what was stopped or cleaned, or that nothing ran.
