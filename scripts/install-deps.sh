@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git ccache
   clang-14 lld-14 llvm-14 libclang-rt-14-dev clang-format-14
   # libraries
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev

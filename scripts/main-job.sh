@@ -12,6 +12,8 @@
 # reused (each run is a new session on the saved corpora).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache keys on paths relative to the checkout, so a clean clone elsewhere reuses the cache.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 
 bash scripts/install-deps.sh
 cmake --preset release >/dev/null

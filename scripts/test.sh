@@ -6,6 +6,8 @@
 # Idempotent: reruns reuse the build trees under build/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache keys on paths relative to the checkout, so a clean clone elsewhere reuses the cache.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 
 bash scripts/install-deps.sh
 
