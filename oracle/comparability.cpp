@@ -76,13 +76,28 @@ bool exposes_pointer_bits(const vm::Insn& insn, const isa::Semantics& s,
   return false;
 }
 
+// Our validator's messages for rules that are ours alone
+// (vm/program/validate.cpp).
+std::string rejection_not_comparable(const std::string& validator_error) {
+  if (validator_error.find("call to unregistered helper") != std::string::npos) {
+    return "our validator knows only our helpers; the kernel has its own (" + validator_error + ")";
+  }
+  if (validator_error.find("more than the limit of") != std::string::npos) {
+    return "our length limit is not the kernel's (" + validator_error + ")";
+  }
+  return {};
+}
+
 }  // namespace
 
 Comparability check_comparability(const vm::Program& program, std::span<const uint8_t> memory,
                                   vm::RunMode mode, const vm::ExecLimits& limits) {
   Comparability out;
   auto loaded = vm::validate(program, default_helpers());
-  if (!loaded) return out;
+  if (!loaded) {
+    out.rejection_not_comparable = rejection_not_comparable(loaded.error().message);
+    return out;
+  }
   vm::Interpreter interp(*loaded, default_helpers(), limits);
   const uint64_t stack_lo = vm::region_base(vm::RegionId::Stack);
   const uint64_t stack_size = uint64_t{limits.max_call_depth} * vm::kStackFrameBytes;
@@ -93,6 +108,9 @@ Comparability check_comparability(const vm::Program& program, std::span<const ui
     if (addr < stack_lo || addr - stack_lo + size > stack_size) return false;
     off = addr - stack_lo;
     return true;
+  };
+  const auto in_memory = [](uint64_t addr) {
+    return (addr >> vm::kRegionShift) == static_cast<uint64_t>(vm::RegionId::Input);
   };
   const auto mark = [&](uint64_t off, uint64_t size, bool value) {
     for (uint64_t b = off; b < off + size; ++b) written[b] = value;
@@ -116,12 +134,15 @@ Comparability check_comparability(const vm::Program& program, std::span<const ui
       case isa::Family::StoreImm:
       case isa::Family::StoreReg:
         if (on_stack(at(insn.dst), size, off)) mark(off, size, true);
+        if (s.family == isa::Family::StoreReg && looks_like_pointer(regs[insn.src]) && in_memory(at(insn.dst)))
+          out.pointer_stored_in_memory = true;
         break;
       case isa::Family::Atomic:
         if (on_stack(at(insn.dst), size, off)) {
           check(off, size);
           mark(off, size, true);
         }
+        if (looks_like_pointer(regs[insn.src]) && in_memory(at(insn.dst))) out.pointer_stored_in_memory = true;
         break;
       case isa::Family::Call:
         // The callee's frame is the 512 bytes under the caller's.

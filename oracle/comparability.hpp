@@ -13,6 +13,7 @@
 //   partial stores, multiplication, masks, shifts, byte swaps, comparison
 //   with a scalar) gives values that legitimately differ.
 #include <span>
+#include <string>
 
 #include "vm/program/program.hpp"
 #include "vm/runtime/run.hpp"
@@ -22,13 +23,21 @@ namespace bpfdiff::oracle {
 struct Comparability {
   bool uninitialized_stack_read = false;
   bool pointer_bits_exposed = false;
+  // A pointer went into the input memory (kernel addresses in the kernel's
+  // copy, which only the full-state run can translate back).
+  bool pointer_stored_in_memory = false;
+  // Our validator rejects the program for a reason that is ours alone, not
+  // a rule of the verifier's: a helper our registry lacks (the kernel has
+  // hundreds), more slots than our limit. Empty otherwise.
+  std::string rejection_not_comparable;
 };
 
 // Runs the interpreter once, traced, on a copy of `memory`. A frame pushed
 // by a local call counts as never written (in the kernel it is fresh stack).
 // A value counts as a pointer when it lies in our stack or input region
 // (a scalar that happens to be there only makes this more cautious).
-// Nothing is flagged when our validator rejects the program.
+// When our validator rejects the program, only rejection_not_comparable
+// is filled in.
 Comparability check_comparability(const vm::Program& program, std::span<const uint8_t> memory,
                                   vm::RunMode mode, const vm::ExecLimits& limits);
 

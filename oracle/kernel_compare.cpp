@@ -4,7 +4,9 @@
 #include <cstdio>
 #include <utility>
 
+#include "oracle/kernel/bpf_syscall.hpp"
 #include "oracle/kernel_outcome.hpp"
+#include "vm/runtime/memory.hpp"
 
 namespace bpfdiff::oracle {
 namespace {
@@ -42,37 +44,100 @@ constexpr uint16_t kAllRegs = 0x3ff;
 
 const char* to_string(KernelAgreement kind) {
   switch (kind) {
-    case KernelAgreement::Agree: return "agree";
-    case KernelAgreement::BothRejected: return "both reject";
-    case KernelAgreement::KernelRejected: return "kernel rejects";
-    case KernelAgreement::NotComparable: return "not comparable";
-    case KernelAgreement::WeRejected: return "we reject what the kernel runs";
-    case KernelAgreement::VerifierSoundness: return "verifier soundness";
-    case KernelAgreement::Mismatch: return "mismatch";
+    case KernelAgreement::Agree:
+      return "agree";
+    case KernelAgreement::BothRejected:
+      return "both reject";
+    case KernelAgreement::KernelRejected:
+      return "kernel rejects";
+    case KernelAgreement::NotComparable:
+      return "not comparable";
+    case KernelAgreement::WeRejected:
+      return "we reject what the kernel runs";
+    case KernelAgreement::VerifierSoundness:
+      return "verifier soundness";
+    case KernelAgreement::Mismatch:
+      return "mismatch";
   }
   return "?";
 }
 
+namespace {
+
+bool looks_like_pointer(uint64_t v) {
+  const uint64_t region = v >> vm::kRegionShift;
+  return region == static_cast<uint64_t>(vm::RegionId::Stack) ||
+         region == static_cast<uint64_t>(vm::RegionId::Input);
+}
+
+// The unmodified run against ours: what it shows is r0's low 32 bits (the
+// test run's retval) and the memory (the context, copied back).
+std::vector<Difference> plain_differences(const Outcome& ours, const KernelOutcome& k) {
+  std::vector<Difference> out;
+  const uint64_t r0 = ours.regs[0];
+  // A pointer returned in r0 is a kernel address there, with no base known.
+  if (!looks_like_pointer(r0) && static_cast<uint32_t>(r0) != k.plain.retval) {
+    out.push_back({"plain.r0.low32", hex(static_cast<uint32_t>(r0)), hex(k.plain.retval)});
+  }
+  if (k.pointer_stored_in_memory) return out;
+  if (ours.memory.size() != k.plain.memory.size()) {
+    out.push_back(
+        {"plain.memory.size", std::to_string(ours.memory.size()), std::to_string(k.plain.memory.size())});
+    return out;
+  }
+  const auto [a, b] = std::mismatch(ours.memory.begin(), ours.memory.end(), k.plain.memory.begin());
+  if (a != ours.memory.end()) {
+    out.push_back({"plain.memory[" + std::to_string(a - ours.memory.begin()) + "]", hex(*a), hex(*b)});
+  }
+  return out;
+}
+
+}  // namespace
+
 KernelComparison compare_with_kernel(const Outcome& ours, const Outcome& kernel) {
   KernelComparison c;
   const KernelOutcome k = kernel.kernel.value_or(KernelOutcome{});
-  switch (k.verdict) {
-    case kernel::KernelVerdict::Rejected:
-      c.kind = ours.loaded ? KernelAgreement::KernelRejected : KernelAgreement::BothRejected;
-      c.reason = k.rejection_reason;
-      return c;
-    case kernel::KernelVerdict::Unsupported:
-    case kernel::KernelVerdict::Failed:
-      c.kind = KernelAgreement::NotComparable;
-      c.reason = std::string(to_string(k.verdict)) + ": " + k.log;
-      return c;
-    case kernel::KernelVerdict::Accepted:
-      break;
-  }
+  const bool full_ran = k.verdict == kernel::KernelVerdict::Accepted;
+  const bool plain_ran = k.plain.verdict == kernel::KernelVerdict::Accepted;
+
+  // The verdict on the program as written is the unmodified load's: the
+  // full-state wrapper is a different program (it defines registers,
+  // moves where the verifier prunes), so its acceptance alone never makes
+  // "the kernel runs what we reject".
   if (!ours.loaded) {
+    if (!k.plain.loaded) {
+      if (!full_ran && k.verdict != kernel::KernelVerdict::Rejected &&
+          k.plain.verdict != kernel::KernelVerdict::Rejected) {
+        c.kind = KernelAgreement::NotComparable;
+        c.reason = std::string(to_string(k.verdict)) + ": " + k.log;
+        return c;
+      }
+      c.kind = KernelAgreement::BothRejected;
+      c.reason = k.verdict == kernel::KernelVerdict::Rejected
+                     ? k.rejection_reason
+                     : "unmodified: " + kernel::errno_name(k.plain.errno_value);
+      return c;
+    }
+    if (!k.rejection_not_comparable.empty()) {
+      c.kind = KernelAgreement::NotComparable;
+      c.reason = k.rejection_not_comparable;
+      return c;
+    }
     c.kind = KernelAgreement::WeRejected;
     c.reason = "the kernel runs a program our validator rejects";
-    c.differences.push_back({"load", "rejected: " + ours.load_error, "accepted"});
+    c.differences.push_back({"load", "rejected: " + ours.load_error, "accepted (the unmodified program)"});
+    return c;
+  }
+  if (!full_ran && !plain_ran) {
+    if (k.verdict == kernel::KernelVerdict::Rejected || k.plain.verdict == kernel::KernelVerdict::Rejected) {
+      c.kind = KernelAgreement::KernelRejected;
+      c.reason = k.verdict == kernel::KernelVerdict::Rejected
+                     ? k.rejection_reason
+                     : "unmodified: " + kernel::errno_name(k.plain.errno_value);
+      return c;
+    }
+    c.kind = KernelAgreement::NotComparable;
+    c.reason = std::string(to_string(k.verdict)) + ": " + (k.log.empty() ? k.plain.log : k.log);
     return c;
   }
   if (ours.error.kind == vm::ErrorKind::BudgetExhausted) {
@@ -82,11 +147,16 @@ KernelComparison compare_with_kernel(const Outcome& ours, const Outcome& kernel)
   }
   if (ours.error.kind != vm::ErrorKind::None) {
     c.kind = KernelAgreement::VerifierSoundness;
-    c.reason = "the verifier accepted a program that faults in our VM: " + vm::describe(ours.error);
+    c.reason = std::string("the verifier accepted a program that faults in our VM (") +
+               (plain_ran ? "unmodified" : "full-state run") + "): " + vm::describe(ours.error);
     c.differences.push_back({"error.kind", vm::to_string(ours.error.kind), "none (kernel accepted and ran)"});
     return c;
   }
-  c.differences = state_differences(ours, kAllRegs, kernel, k.regs_valid);
+  if (full_ran) c.differences = state_differences(ours, kAllRegs, kernel, k.regs_valid);
+  if (plain_ran) {
+    for (Difference& d : plain_differences(ours, k))
+      c.differences.push_back(std::move(d));
+  }
   if (c.differences.empty()) return c;
   if (k.uninitialized_stack_read || k.pointer_bits_exposed) {
     c.kind = KernelAgreement::NotComparable;
@@ -104,11 +174,28 @@ KernelComparison compare_with_kernel(const Outcome& ours, const Outcome& kernel)
 std::vector<Difference> compare_kernels(const Outcome& l, const Outcome& r) {
   const KernelOutcome lk = l.kernel.value_or(KernelOutcome{});
   const KernelOutcome rk = r.kernel.value_or(KernelOutcome{});
+  if (lk.plain.loaded != rk.plain.loaded) {
+    return {{"kernel.plain.verdict", to_string(lk.plain.verdict), to_string(rk.plain.verdict)}};
+  }
   if (lk.verdict != rk.verdict) {
     return {{"kernel.verdict", to_string(lk.verdict), to_string(rk.verdict)}};
   }
-  if (lk.verdict != kernel::KernelVerdict::Accepted) return {};
-  return state_differences(l, lk.regs_valid, r, rk.regs_valid);
+  std::vector<Difference> out;
+  if (lk.verdict == kernel::KernelVerdict::Accepted)
+    out = state_differences(l, lk.regs_valid, r, rk.regs_valid);
+  const bool both_plain = lk.plain.verdict == kernel::KernelVerdict::Accepted &&
+                          rk.plain.verdict == kernel::KernelVerdict::Accepted;
+  if (both_plain && lk.plain.retval != rk.plain.retval) {
+    out.push_back({"plain.r0.low32", hex(lk.plain.retval), hex(rk.plain.retval)});
+  }
+  if (both_plain && lk.plain.memory.size() == rk.plain.memory.size() && !lk.pointer_stored_in_memory) {
+    const auto [a, b] =
+        std::mismatch(lk.plain.memory.begin(), lk.plain.memory.end(), rk.plain.memory.begin());
+    if (a != lk.plain.memory.end()) {
+      out.push_back({"plain.memory[" + std::to_string(a - lk.plain.memory.begin()) + "]", hex(*a), hex(*b)});
+    }
+  }
+  return out;
 }
 
 std::vector<Difference> kernel_differences(const Outcome& left, const Outcome& right) {

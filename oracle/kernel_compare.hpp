@@ -1,32 +1,40 @@
 #pragma once
 // The differential rules between our VM and a kernel engine, as explicit
-// code (the kernel's outcome carries Outcome::kernel).
+// code (the kernel's outcome carries Outcome::kernel). A kernel engine runs
+// every program twice (kernel_executor.hpp): unmodified ("plain": the
+// verdict on the program as written, r0's low 32 bits, the memory) and
+// wrapped in the full-state recipe ("full": r0..r9 and the memory, under a
+// wrapper that changes what the verifier sees).
 //
-//  kernel verdict | our VM                 | result
-//  ---------------+------------------------+-----------------------------------------------
-//  rejected       | ran (ok or fault)      | KernelRejected: not a mismatch; counted by
-//                 |                        | rejection reason (kernel::rejection_reason)
-//  rejected       | rejected               | BothRejected
-//  unsupported,   | anything               | NotComparable (the recipe cannot express it,
-//  failed         |                        | or the test run broke: reported, not a finding)
-//  accepted       | rejected by validator  | WeRejected: a finding; the verifier is the
-//                 |                        | stricter of the two, so a program it runs and we
-//                 |                        | refuse points at our validator
-//  accepted       | BudgetExhausted        | NotComparable: the kernel has no instruction
-//                 |                        | budget, its loops may run longer than ours
-//  accepted       | any other fault        | VerifierSoundness: a finding; the verifier let
-//                 |                        | through a program that breaks the hardening contract
-//  accepted       | ran                    | Agree, or Mismatch (a finding) on any exported
-//                 |                        | register r0..r9 or any byte of the memory
+//  kernel verdict           | our VM          | result
+//  -------------------------+-----------------+-----------------------------------------------
+//  plain rejected           | rejected        | BothRejected, whatever the full-state run says:
+//                           |                 | a wrapper can make a program valid (it defines
+//                           |                 | registers, adds an exit to fall into)
+//  plain accepted           | rejected        | WeRejected (a finding: the verifier is the
+//                           |                 | stricter, so a program it runs and we refuse
+//                           |                 | points at our validator) -- or NotComparable
+//                           |                 | when our rule is ours alone (helpers we lack,
+//                           |                 | our length limit)
+//  neither ran, one rejected| ran             | KernelRejected: counted by rejection reason
+//  neither ran, none reject.| anything        | NotComparable (unsupported, or a run failed)
+//  either ran               | BudgetExhausted | NotComparable: the kernel has no budget
+//  either ran               | any other fault | VerifierSoundness: a finding
+//  either ran               | ran             | Agree, or Mismatch (a finding) on: full -- any
+//                           |                 | exported register r0..r9 or memory byte; plain
+//                           |                 | -- r0's low 32 bits or a memory byte
 //
 // Not compared, because the kernel does not expose them: the stack (not
 // exported), the instruction count, helper calls, fault details; r1..r5
-// after a call when the kernel did not export them (regs_valid). When the
-// registers or memory differ but our run read stack bytes it never wrote
-// (the kernel's stack is not zeroed, ours is; RFC 9669 says nothing), or
-// used a pointer's bits beyond what translation preserves (32-bit ops on a
-// pointer, partial pointer stores, masks; oracle/comparability.hpp), the
-// result is NotComparable rather than Mismatch.
+// after a call when the kernel did not export them (regs_valid); in the
+// plain run, an r0 that holds a pointer in our VM and the memory when our
+// run stored a pointer in it (kernel addresses with no base to translate
+// by). When the registers or memory differ but our run read stack bytes it
+// never wrote (the kernel's stack is not zeroed, ours is; RFC 9669 says
+// nothing), or used a pointer's bits beyond what translation preserves
+// (32-bit ops on a pointer, partial pointer stores, masks;
+// oracle/comparability.hpp), the result is NotComparable rather than
+// Mismatch.
 #include <string>
 #include <vector>
 
@@ -60,8 +68,9 @@ struct KernelComparison {
 // `ours` is an outcome of one of our engines, `kernel` of a kernel engine.
 KernelComparison compare_with_kernel(const Outcome& ours, const Outcome& kernel);
 
-// Two kernel outcomes (e.g. host and guest, JIT and interpreter): verdicts,
-// then the registers both exported and the memory.
+// Two kernel outcomes (e.g. host and guest, JIT and interpreter): verdicts
+// (plain, then full), then the registers both exported and the memory, and
+// the plain runs' retval and memory.
 std::vector<Difference> compare_kernels(const Outcome& left, const Outcome& right);
 
 // What compare() does when either side is a kernel outcome: the findings'

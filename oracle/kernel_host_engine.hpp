@@ -2,7 +2,8 @@
 // `kernel-host`: the running kernel as an engine, through bpf() on this
 // machine (root, or CAP_BPF + CAP_PERFMON). Each run is one executor
 // request: load with the full-state recipe, verifier verdict, one test run,
-// the state read back and translated (kernel_outcome.hpp).
+// the state read back and translated: a KernelEngine (kernel_engine.hpp)
+// given this process's KernelExecutor.
 #include <memory>
 #include <string>
 

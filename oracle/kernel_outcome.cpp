@@ -95,6 +95,9 @@ Outcome outcome_from_response(const std::string& engine, const kernel::KernelRes
   k.regs_valid = r.regs_valid;
   k.retval = r.retval;
   k.duration_ns = r.duration_ns;
+  k.plain = r.plain;
+  k.instrumentation = r.instrumentation;
+  k.body_offset = r.body_offset;
   out.memory = r.memory;
   switch (r.verdict) {
     case kernel::KernelVerdict::Accepted: {

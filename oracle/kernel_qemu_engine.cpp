@@ -3,65 +3,18 @@
 #include <iostream>
 #include <optional>
 
-#include "oracle/comparability.hpp"
 #include "oracle/kernel/guest/guest_service.hpp"
 #include "oracle/kernel/guest/pool_daemon.hpp"
-#include "oracle/kernel_outcome.hpp"
+#include "oracle/kernel_engine.hpp"
 
 namespace bpfdiff::oracle {
 namespace {
-
-class KernelQemuEngine final : public Engine {
- public:
-  KernelQemuEngine(const vm::HelperRegistry& helpers, std::string name, uint32_t flags,
-                   kernel::guest::ExecuteFn execute)
-      : Engine(helpers), name_(std::move(name)), flags_(flags), execute_(std::move(execute)) {}
-
-  std::string_view name() const override { return name_; }
-
-  Outcome run(const vm::Program& program, const EngineInput& input) override {
-    if (program.entry != 0) {
-      kernel::KernelResponse unsupported;
-      unsupported.verdict = kernel::KernelVerdict::Unsupported;
-      unsupported.log = "the entry point is pc " + std::to_string(program.entry) +
-                        "; the kernel starts every program at pc 0";
-      unsupported.memory = input.memory;
-      return outcome_from_response(name_, unsupported, input.limits);
-    }
-    kernel::KernelRequest request;
-    request.flags = kernel::kWantLogOnReject | flags_;
-    request.program = program.slots;
-    if (input.mode == vm::RunMode::Memory) request.memory = input.memory;
-    Outcome out = outcome_from_response(name_, execute_(request), input.limits);
-    if (input.mode != vm::RunMode::Memory) out.memory = input.memory;
-    if (out.ok()) {
-      const Comparability c = check_comparability(program, input.memory, input.mode, input.limits);
-      out.kernel->uninitialized_stack_read = c.uninitialized_stack_read;
-      out.kernel->pointer_bits_exposed = c.pointer_bits_exposed;
-    }
-    return out;
-  }
-
- protected:
-  // The verifier sees the memory's size, so one load serves one input only.
-  Result<std::unique_ptr<Executor>> prepare_with(const vm::Program&, const vm::ExecLimits&,
-                                                 const vm::HelperRegistry&) override {
-    return make_error(name_ + " loads the program per input and cannot be prepared ahead: use `bpfdiff run --engine " +
-                      name_ + " FILE`, `bpfdiff diff --engines interp," + name_ + " FILE` or `bpfdiff repro`");
-  }
-
- private:
-  std::string name_;
-  uint32_t flags_;
-  // The process's own pool, or the pool daemon of `bpfdiff guest start`.
-  kernel::guest::ExecuteFn execute_;
-};
 
 // A daemon started by `bpfdiff guest start` for this image serves the
 // request when it answers; otherwise the process boots its own pool. A record
 // left by a dead daemon is surprising (the user expects no boot), so that
 // fallback is said on stderr; no daemon at all is the normal case and silent.
-std::optional<kernel::guest::ExecuteFn> running_daemon(const std::string& image_dir) {
+std::optional<kernel::ExecuteFn> running_daemon(const std::string& image_dir) {
   namespace guest = kernel::guest;
   const std::string run_dir = guest::daemon_run_dir(image_dir);
   const guest::DaemonProbe probe = guest::probe_daemon(run_dir, std::chrono::milliseconds(5000));
@@ -77,7 +30,7 @@ std::optional<kernel::guest::ExecuteFn> running_daemon(const std::string& image_
     return std::nullopt;
   }
   std::shared_ptr<guest::DaemonClient> shared = std::move(*client);
-  return guest::ExecuteFn([shared](const kernel::KernelRequest& request) { return shared->execute(request); });
+  return kernel::ExecuteFn([shared](const kernel::KernelRequest& request) { return shared->execute(request); });
 }
 
 }  // namespace
@@ -96,7 +49,7 @@ Result<std::unique_ptr<Engine>> make_kernel_qemu_engine(std::string_view name, c
   const uint32_t flags = name == kKernelQemuInterpEngine ? kernel::kJitDisable : 0u;
   const kernel::guest::GuestServiceOptions options = kernel::guest::shared_guest_service_options();
   if (auto daemon = options.use_daemon ? running_daemon(options.image_dir) : std::nullopt)
-    return std::unique_ptr<Engine>(std::make_unique<KernelQemuEngine>(helpers, std::string(name), flags, *daemon));
+    return std::unique_ptr<Engine>(std::make_unique<KernelEngine>(helpers, std::string(name), flags, *daemon));
   // The cheap checks first, so a machine without the image is told at once
   // rather than after a failed boot.
   if (auto available = kernel::guest::guest_engines_available(options); !available) {
@@ -105,7 +58,7 @@ Result<std::unique_ptr<Engine>> make_kernel_qemu_engine(std::string_view name, c
   auto service = kernel::guest::shared_guest_service();
   if (!service) return make_error(prefix + service.error().message);
   kernel::guest::GuestPool* pool = &(*service)->pool();
-  return std::unique_ptr<Engine>(std::make_unique<KernelQemuEngine>(
+  return std::unique_ptr<Engine>(std::make_unique<KernelEngine>(
       helpers, std::string(name), flags,
       [pool](const kernel::KernelRequest& request) { return pool->execute(request); }));
 }

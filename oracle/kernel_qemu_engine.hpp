@@ -3,8 +3,8 @@
 // interpreter, bpf_jit_enable=0): a Linux kernel in a QEMU guest as an
 // engine. Each run is one request to the process-wide guest pool
 // (oracle/kernel/guest/guest_service.hpp), which both engines share since
-// the JIT choice travels in the request; the response becomes an Outcome
-// exactly as kernel-host's does (kernel_outcome.hpp).
+// the JIT choice travels in the request. Both are a KernelEngine
+// (kernel_engine.hpp) given the pool (or the pool daemon) as its executor.
 #include <memory>
 #include <string>
 #include <string_view>

@@ -42,6 +42,17 @@ struct KernelOutcome {
   // Our run used a pointer's bits beyond what region+offset translation
   // preserves (oracle/comparability.hpp): likewise not comparable.
   bool pointer_bits_exposed = false;
+  // The unmodified run (kernel_request.hpp): the kernel's verdict on the
+  // program as written, its 32-bit return value and the memory after it.
+  kernel::PlainRun plain;
+  std::string instrumentation;  // the full-state run's wrapper
+  uint32_t body_offset = 0;     // the full-state verifier log says pc p + this for pc p
+  // Our run left a pointer in the memory: the unmodified run's memory holds
+  // kernel addresses there, with no base to translate them by.
+  bool pointer_stored_in_memory = false;
+  // Why our validator's rejection says nothing about the verifier's (a
+  // helper we do not register, our length limit), or empty.
+  std::string rejection_not_comparable;
 };
 
 struct Outcome {

@@ -97,6 +97,18 @@ SysResult<uint32_t> prog_test_run(int prog_fd) {
   return {attr.test.retval, 0};
 }
 
+SysResult<uint32_t> prog_test_run(int prog_fd, std::span<uint8_t> ctx) {
+  bpf_attr attr;
+  std::memset(&attr, 0, sizeof attr);
+  attr.test.prog_fd = static_cast<uint32_t>(prog_fd);
+  if (!ctx.empty()) {
+    attr.test.ctx_in = reinterpret_cast<uint64_t>(ctx.data());
+    attr.test.ctx_size_in = static_cast<uint32_t>(ctx.size());
+  }
+  if (sys_bpf(BPF_PROG_TEST_RUN, attr) < 0) return {0, errno};
+  return {attr.test.retval, 0};
+}
+
 std::string errno_name(int err) {
   switch (err) {
     case EPERM: return "EPERM";

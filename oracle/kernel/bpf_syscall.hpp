@@ -1,7 +1,7 @@
 #pragma once
 // The few bpf(2) commands the kernel oracle needs, as raw syscalls on the
 // uapi header (linux-libc-dev) rather than through libbpf: the executor is
-// linked statically into the guest agent, and these four commands are all
+// linked statically into the guest agent, and these few commands are all
 // it uses. Failures are reported as the errno value, never thrown.
 #include <cstddef>
 #include <cstdint>
@@ -55,6 +55,10 @@ SysResult<Fd> prog_load(const ProgLoad& load);
 // BPF_PROG_TEST_RUN with no context, data or repeat: what a
 // BPF_PROG_TYPE_SYSCALL program accepts. `value` is the program's 32-bit retval.
 SysResult<uint32_t> prog_test_run(int prog_fd);
+// The same with a context: the kernel copies `ctx` in, hands the program a
+// pointer to its copy in r1, and copies it back over `ctx` after the run.
+// This is how a BPF_PROG_TYPE_SYSCALL program, unmodified, sees our memory.
+SysResult<uint32_t> prog_test_run(int prog_fd, std::span<uint8_t> ctx);
 
 // "EACCES", "EINVAL", ... (or the number when unknown), for messages and
 // rejection reasons that must not depend on the C library's wording.

@@ -28,11 +28,15 @@ constexpr uint8_t kGotol = 0x06;
 constexpr uint8_t kCall = 0x85;
 constexpr uint8_t kCallx = 0x8d;
 constexpr uint8_t kExit = 0x95;
+constexpr uint8_t kMayGoto = 0xe5;  // BPF_JMP | BPF_JCOND: the kernel's, not RFC 9669's
+constexpr uint8_t kClassSt = 0x02;
 constexpr uint8_t kSrcMapValue = 2;  // BPF_PSEUDO_MAP_VALUE
 constexpr uint8_t kSrcFunc = 4;      // BPF_PSEUDO_FUNC (lddw) / BPF_PSEUDO_CALL is 1 (call)
 constexpr uint8_t kSrcLocalCall = 1;
 constexpr int32_t kAtomicFetch = 0x01;
 constexpr int32_t kAtomicCmpxchg = 0xf1;
+constexpr int32_t kLoadAcquire = 0x100;   // BPF_LOAD_ACQ (6.15): the kernel's, not RFC 9669's
+constexpr int32_t kStoreRelease = 0x110;  // BPF_STORE_REL
 constexpr uint16_t kAllRegs = 0x3ff;      // r0..r9
 constexpr uint16_t kCallerSaved = 0x3e;   // r1..r5
 // Helpers that read a clock or a random number and touch nothing else: safe
@@ -103,6 +107,48 @@ void transfer(const RawInsn& i, uint16_t& regs) {
   }
 }
 
+uint16_t reg_bit(unsigned r) {
+  return r < 10 ? static_cast<uint16_t>(1u << r) : uint16_t{0};
+}
+
+// Registers an instruction reads, as far as the verifier checks that they
+// are initialised. Calls count as reading r1..r5 (a helper's or callee's
+// arguments); an exit of the entry function reads r0 (the epilogue's spill).
+// Reading too many only makes the minimal prologue less minimal.
+uint16_t reads(const RawInsn& i) {
+  const uint8_t c = cls(i);
+  const bool x = (i.opcode & 0x08) != 0;
+  const uint8_t op = i.opcode & 0xf0;
+  switch (c) {
+    case kClassAlu32:
+    case kClassAlu64:
+      if (op == 0xb0) return x ? reg_bit(i.src) : uint16_t{0};  // mov
+      if (op == 0x80 || op == 0xd0) return reg_bit(i.dst);      // neg, byte swap
+      return static_cast<uint16_t>(reg_bit(i.dst) | (x ? reg_bit(i.src) : 0));
+    case kClassLdx:
+      return reg_bit(i.src);
+    case kClassSt:
+      return reg_bit(i.dst);
+    case kClassStx: {
+      uint16_t r = static_cast<uint16_t>(reg_bit(i.dst) | reg_bit(i.src));
+      if ((i.opcode & 0xe0) == kModeAtomic && i.imm == kAtomicCmpxchg) r |= 1u;
+      return r;
+    }
+    case kClassLd:
+      if (is_lddw(i)) return 0;
+      return static_cast<uint16_t>(reg_bit(6) | ((i.opcode & 0xe0) == kModeInd ? reg_bit(i.src) : 0));
+    case kClassJmp:
+    case kClassJmp32:
+      if (i.opcode == kCall) return kCallerSaved;
+      if (i.opcode == kCallx) return static_cast<uint16_t>(kCallerSaved | reg_bit(i.dst));
+      if (i.opcode == kExit) return 1u;
+      if (i.opcode == kJa || i.opcode == kGotol) return 0;
+      return static_cast<uint16_t>(reg_bit(i.dst) | (x ? reg_bit(i.src) : 0));
+    default:
+      return 0;
+  }
+}
+
 RawInsn mov64_imm(uint8_t dst, int32_t imm) {
   return {0xb7, dst, 0, 0, imm};
 }
@@ -127,16 +173,20 @@ bool rewrite_has_memory(const RewriteInput& in) {
   return in.memory_map_fd >= 0 && in.memory_size > 0;
 }
 
-std::vector<RawInsn> prologue(const RewriteInput& in) {
+// Sets the registers of `regs` as our interpreter starts them.
+std::vector<RawInsn> prologue(const RewriteInput& in, uint16_t regs) {
   std::vector<RawInsn> out;
-  if (rewrite_has_memory(in)) {
-    lddw_map_value(out, 1, in.memory_map_fd);
-  } else {
-    out.push_back(mov64_imm(1, 0));
+  if (regs & reg_bit(1)) {
+    if (rewrite_has_memory(in)) {
+      lddw_map_value(out, 1, in.memory_map_fd);
+    } else {
+      out.push_back(mov64_imm(1, 0));
+    }
   }
-  out.push_back(mov64_imm(2, static_cast<int32_t>(in.memory_size)));
-  for (uint8_t r : {0, 3, 4, 5, 6, 7, 8, 9})
-    out.push_back(mov64_imm(r, 0));
+  if (regs & reg_bit(2)) out.push_back(mov64_imm(2, static_cast<int32_t>(in.memory_size)));
+  for (uint8_t r : {0, 3, 4, 5, 6, 7, 8, 9}) {
+    if (regs & reg_bit(r)) out.push_back(mov64_imm(r, 0));
+  }
   return out;
 }
 
@@ -163,32 +213,36 @@ std::vector<RawInsn> epilogue(const RewriteInput& in, uint16_t regs_valid) {
 
 }  // namespace
 
-uint16_t registers_defined_at_exits(std::span<const RawInsn> p, uint32_t entry_end) {
-  const uint32_t end = std::min<uint32_t>(entry_end, static_cast<uint32_t>(p.size()));
-  // in[pc]: registers defined on every path to pc found so far (top = all).
-  std::vector<uint16_t> in(end, kAllRegs);
-  std::vector<bool> seen(end, false);
+namespace {
+
+// Must-be-written dataflow over the entry function [0, end): in[pc] holds
+// the registers defined on every path to pc (seen[pc]: reachable).
+struct Defined {
+  std::vector<uint16_t> in;
+  std::vector<bool> seen;
+};
+
+Defined defined_registers(std::span<const RawInsn> p, uint32_t end, uint16_t at_entry) {
+  Defined d{std::vector<uint16_t>(end, kAllRegs), std::vector<bool>(end, false)};
+  if (end == 0) return d;
   std::vector<uint32_t> work;
-  if (end == 0) return kAllRegs;
-  seen[0] = true;
+  d.seen[0] = true;
+  d.in[0] = at_entry;
   work.push_back(0);
-  uint16_t at_exits = kAllRegs;
   const auto flow = [&](uint32_t to, uint16_t regs) {
     if (to >= end) return;  // leaves the entry function: the kernel rejects that anyway
-    const uint16_t met = seen[to] ? static_cast<uint16_t>(in[to] & regs) : regs;
-    if (seen[to] && met == in[to]) return;
-    seen[to] = true;
-    in[to] = met;
+    const uint16_t met = d.seen[to] ? static_cast<uint16_t>(d.in[to] & regs) : regs;
+    if (d.seen[to] && met == d.in[to]) return;
+    d.seen[to] = true;
+    d.in[to] = met;
     work.push_back(to);
   };
   while (!work.empty()) {
     const uint32_t pc = work.back();
     work.pop_back();
     const RawInsn& i = p[pc];
-    uint16_t regs = in[pc];
-    if (i.opcode == kExit) {
-      continue;
-    }
+    uint16_t regs = d.in[pc];
+    if (i.opcode == kExit) continue;
     transfer(i, regs);
     const TargetField tf = target_field(i);
     const bool is_jump = tf != TargetField::None && !is_lddw(i) && i.opcode != kCall;
@@ -200,15 +254,88 @@ uint16_t registers_defined_at_exits(std::span<const RawInsn> p, uint32_t entry_e
     }
     flow(pc + (is_lddw(i) ? 2 : 1), regs);
   }
+  return d;
+}
+
+// The last instruction of the entry function ends it (exit or unconditional
+// jump), so nothing placed right after it can be reached by falling through.
+bool entry_ends_with_jump(std::span<const RawInsn> p, uint32_t entry_end) {
+  uint32_t last = entry_end;
+  for (uint32_t pc = 0; pc < entry_end; pc += is_lddw(p[pc]) ? 2 : 1)
+    last = pc;
+  if (last >= entry_end || is_lddw(p[last])) return false;
+  return p[last].opcode == kExit || p[last].opcode == kJa || p[last].opcode == kGotol;
+}
+
+}  // namespace
+
+Instrumentation instrumentation_for_seed(uint32_t seed) {
+  const uint32_t v = seed % kInstrumentationVariants;
+  return {(v & 1) ? EpiloguePlacement::AfterEntry : EpiloguePlacement::First,
+          (v & 2) ? PrologueKind::Minimal : PrologueKind::Full};
+}
+
+std::string describe(const Instrumentation& i) {
+  return std::string(i.placement == EpiloguePlacement::First ? "epilogue-first" : "epilogue-after") + "/" +
+         (i.prologue == PrologueKind::Full ? "full-prologue" : "minimal-prologue");
+}
+
+uint16_t registers_defined_at_exits(std::span<const RawInsn> p, uint32_t entry_end, uint16_t at_entry) {
+  const uint32_t end = std::min<uint32_t>(entry_end, static_cast<uint32_t>(p.size()));
+  if (end == 0) return kAllRegs;
+  const Defined d = defined_registers(p, end, at_entry);
+  uint16_t at_exits = kAllRegs;
   for (uint32_t pc = 0; pc < end; ++pc) {
-    if (seen[pc] && p[pc].opcode == kExit) at_exits &= in[pc];
+    if (d.seen[pc] && p[pc].opcode == kExit) at_exits &= d.in[pc];
   }
   return at_exits;
 }
 
+uint16_t registers_read_before_written(std::span<const RawInsn> p, uint32_t entry_end) {
+  const uint32_t end = std::min<uint32_t>(entry_end, static_cast<uint32_t>(p.size()));
+  // Defining a register the program reads early defines it on later paths
+  // too, which can only shrink what else is read undefined: iterate to the
+  // fixed point (at most one round per register).
+  uint16_t needed = 0;
+  for (;;) {
+    const Defined d = defined_registers(p, end, needed);
+    uint16_t more = needed;
+    for (uint32_t pc = 0; pc < end; pc += is_lddw(p[pc]) ? 2 : 1) {
+      if (d.seen[pc]) more |= static_cast<uint16_t>(reads(p[pc]) & ~d.in[pc] & kAllRegs);
+    }
+    if (more == needed) return needed;
+    needed = more;
+  }
+}
+
+Result<void> check_expressible(std::span<const RawInsn> p, bool allow_helper_calls) {
+  if (p.empty()) return make_error("the program is empty");
+  for (uint32_t pc = 0; pc < p.size(); pc += is_lddw(p[pc]) ? 2 : 1) {
+    const RawInsn& i = p[pc];
+    if (is_lddw(i) && i.src != 0 && i.src != kSrcFunc) {
+      return make_error(at(pc, "lddw with src " + std::to_string(i.src) +
+                                   " names a map or kernel variable; the request carries none"));
+    }
+    const bool harmless = i.src == 0 && (i.imm == kKtimeGetNs || i.imm == kGetPrandomU32);
+    if (i.opcode == kCall && i.src != kSrcLocalCall && !allow_helper_calls && !harmless) {
+      return make_error(at(pc, i.src == 0 ? "helper calls are not run on the kernel (they are the "
+                                            "kernel's helpers, not ours)"
+                                          : "kfunc calls are not run on the kernel"));
+    }
+    if (i.opcode == kMayGoto)
+      return make_error(at(pc, "may_goto is the kernel's instruction, not RFC 9669's"));
+    const bool atomic = cls(i) == kClassStx && (i.opcode & 0xe0) == kModeAtomic;
+    if (atomic && (i.imm == kLoadAcquire || i.imm == kStoreRelease)) {
+      return make_error(
+          at(pc, "load-acquire and store-release are the kernel's instructions, not RFC 9669's"));
+    }
+  }
+  return {};
+}
+
 Result<RewrittenProgram> rewrite_full_state(const RewriteInput& in) {
   const std::span<const RawInsn> p = in.program;
-  if (p.empty()) return make_error("the program is empty");
+  if (auto ok = check_expressible(p, in.allow_helper_calls); !ok) return ok.error();
   if (p.size() > std::numeric_limits<int32_t>::max() / 2) return make_error("the program is too long");
   if (in.memory_size > static_cast<uint32_t>(std::numeric_limits<int32_t>::max())) {
     return make_error("the memory is larger than an imm32 can describe");
@@ -216,47 +343,54 @@ Result<RewrittenProgram> rewrite_full_state(const RewriteInput& in) {
   const auto n = static_cast<uint32_t>(p.size());
   const std::vector<uint32_t> starts = instruction_starts(p);
 
-  // Refuse what the recipe cannot give the same meaning; find where the
-  // first subprogram begins.
+  // Find where the first subprogram begins; refuse targets outside the
+  // program, which no layout can keep meaning the same.
   uint32_t entry_end = n;
   for (uint32_t pc : starts) {
     const RawInsn& i = p[pc];
-    if (is_lddw(i) && i.src != 0 && i.src != kSrcFunc) {
-      return make_error(at(pc, "lddw with src " + std::to_string(i.src) +
-                                   " names a map or kernel variable; the request carries none"));
-    }
-    const bool harmless = i.src == 0 && (i.imm == kKtimeGetNs || i.imm == kGetPrandomU32);
-    if (i.opcode == kCall && i.src != kSrcLocalCall && !in.allow_helper_calls && !harmless) {
-      return make_error(at(pc, i.src == 0 ? "helper calls are not run on the kernel (they are the "
-                                            "kernel's helpers, not ours)"
-                                          : "kfunc calls are not run on the kernel"));
-    }
     if (target_field(i) == TargetField::None) continue;
     const int64_t t = target_of(i, pc);
     if (t < 0 || t >= n) return make_error(at(pc, "target " + std::to_string(t) + " is outside the program"));
     const bool function_start = (is_lddw(i) || i.opcode == kCall);
     if (function_start && t > 0) entry_end = std::min(entry_end, static_cast<uint32_t>(t));
   }
+  // A truncated lddw would borrow its second slot from whatever follows.
+  if (!starts.empty() && is_lddw(p[starts.back()]) && starts.back() + 1 >= n) {
+    return make_error(at(starts.back(), "lddw is truncated"));
+  }
 
   RewrittenProgram out;
   out.entry_end = entry_end;
-  out.regs_valid = registers_defined_at_exits(p, entry_end);
-  const std::vector<RawInsn> pro = prologue(in);
+  out.instrumentation = in.instrumentation;
+  if (out.instrumentation.placement == EpiloguePlacement::AfterEntry && !entry_ends_with_jump(p, entry_end)) {
+    out.instrumentation.placement = EpiloguePlacement::First;
+  }
+  out.prologue_regs = out.instrumentation.prologue == PrologueKind::Full
+                          ? kAllRegs
+                          : registers_read_before_written(p, entry_end);
+  out.regs_valid = registers_defined_at_exits(p, entry_end, out.prologue_regs);
+  const std::vector<RawInsn> pro = prologue(in, out.prologue_regs);
   const std::vector<RawInsn> epi = epilogue(in, out.regs_valid);
   out.prologue_slots = static_cast<uint32_t>(pro.size());
   out.epilogue_slots = static_cast<uint32_t>(epi.size());
 
   out.insns = pro;
-  out.insns.insert(out.insns.end(), p.begin(), p.begin() + entry_end);
-  out.insns.insert(out.insns.end(), epi.begin(), epi.end());
-  out.insns.insert(out.insns.end(), p.begin() + entry_end, p.end());
+  if (out.instrumentation.placement == EpiloguePlacement::First) {
+    out.insns.push_back({kJa, 0, 0, static_cast<int16_t>(epi.size()), 0});
+    out.insns.insert(out.insns.end(), epi.begin(), epi.end());
+    out.insns.insert(out.insns.end(), p.begin(), p.end());
+  } else {
+    out.insns.insert(out.insns.end(), p.begin(), p.begin() + entry_end);
+    out.insns.insert(out.insns.end(), epi.begin(), epi.end());
+    out.insns.insert(out.insns.end(), p.begin() + entry_end, p.end());
+  }
 
   for (uint32_t pc : starts) {
     RawInsn& i = out.insns[out.new_pc(pc)];
     const int64_t from = out.new_pc(pc);
     if (pc < entry_end && i.opcode == kExit) {
       const int64_t delta = int64_t{out.epilogue_pc()} - from - 1;
-      if (delta <= std::numeric_limits<int16_t>::max()) {
+      if (delta >= std::numeric_limits<int16_t>::min() && delta <= std::numeric_limits<int16_t>::max()) {
         i = {kJa, 0, 0, static_cast<int16_t>(delta), 0};
       } else {
         i = {kGotol, 0, 0, 0, static_cast<int32_t>(delta)};  // v4: kernels before 6.6 reject it

@@ -1,22 +1,39 @@
 #pragma once
 // The full-state recipe: how a program as our VM runs it becomes a kernel
 // program whose whole final state (r0..r9, the memory) can be read back.
+// It is one of two kernel runs of every program; the other runs the program
+// unmodified (kernel_executor.hpp), and the verdict that counts is that one's.
 //
 // BPF_PROG_TEST_RUN reports only a 32-bit return value, so the rewrite makes
 // the program export its state itself, into two single-entry mmappable array
-// maps addressed with `lddw rX, map_value(fd)`:
+// maps addressed with `lddw rX, map_value(fd)`. Two layouts:
 //
-//   [prologue]   r1 = &memory value (or 0), r2 = length, r0 and r3..r9 = 0:
-//                exactly the registers our interpreter starts with
-//   [entry body] the entry function, each `exit` now `ja epilogue`
-//   [epilogue]   spills r0 to [r10 - 8], stores r0..r9, r10 and the memory
-//                base into the registers value, restores r0 and exits
-//   [subprograms] unchanged, except branch and call offsets that cross the
-//                 inserted epilogue
+//   epilogue first                      epilogue after the entry function
+//   [prologue]                          [prologue]
+//   ja over the epilogue                [entry body]  each `exit` now `ja epilogue`
+//   [epilogue]                          [epilogue]
+//   [entry body]  exits: ja epilogue    [subprograms]
+//   [subprograms]
 //
-// Exits of subprograms are returns and stay. The epilogue sits inside the
-// entry function (before the first subprogram) because the verifier splits
-// functions at call targets and a jump may not leave its function.
+//   prologue:  r1 = &memory value (or 0), r2 = length, r0 and r3..r9 = 0
+//              (our interpreter's start), or only those of these registers
+//              the program may read before writing them (the minimal one)
+//   epilogue:  spills r0 to [r10 - 8], stores r0..r9, r10 and the memory
+//              base into the registers value, restores r0 and exits
+//
+// The instrumentation varies between programs (`Instrumentation`, chosen
+// from the run's seed), because the verifier saves states for pruning at
+// points that depend on the instructions and jumps seen since the last one:
+// a single wrapper could hide a bug every time, several rarely do.
+//
+// A rewrite must never make a program valid that the kernel would reject:
+// "epilogue first" keeps the entry function's last instruction last, so a
+// program that falls off its end still does; "after" is used only when the
+// entry function ends with an exit or an unconditional jump, so nothing can
+// fall into the epilogue. Exits of subprograms are returns and stay. The
+// epilogue sits inside the entry function (before the first subprogram)
+// because the verifier splits functions at call targets and a jump may not
+// leave its function.
 //
 // The reserved stack slot [r10 - 8] of the entry frame is written only in
 // the epilogue, after the program's last instruction, so the program can
@@ -26,13 +43,14 @@
 // ("combined stack size"), which the harness counts as a rejection, never
 // as a mismatch.
 //
-// r1..r5 after a call: the verifier treats them as undefined (it marks
-// them unreadable), so the epilogue may not read them on a path where a
-// call clobbered them. A must-be-written analysis of the entry function
-// decides which of r1..r5 every exit sees defined; only those are stored,
-// and `regs_valid` says which registers the kernel exported.
+// Registers the verifier considers undefined (r1..r5 after a call, any
+// register the minimal prologue left alone and the program never wrote)
+// may not be read by the epilogue. A must-be-written analysis of the entry
+// function decides which registers every exit sees defined; only those are
+// stored, and `regs_valid` says which registers the kernel exported.
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "vm/isa/raw.hpp"
@@ -49,6 +67,28 @@ inline constexpr uint32_t kRegsValueSize = kRegsValueWords * 8;
 inline constexpr int32_t kEpilogueDone = 0x600dcafe;
 inline constexpr int16_t kSpillOffset = -8;  // the reserved slot of the entry frame
 
+enum class EpiloguePlacement : uint8_t { First, AfterEntry };
+enum class PrologueKind : uint8_t { Full, Minimal };
+
+struct Instrumentation {
+  EpiloguePlacement placement = EpiloguePlacement::First;
+  PrologueKind prologue = PrologueKind::Full;
+  bool operator==(const Instrumentation&) const = default;
+};
+inline constexpr uint32_t kInstrumentationVariants = 4;
+// Variant `seed % kInstrumentationVariants`.
+Instrumentation instrumentation_for_seed(uint32_t seed);
+// "epilogue-first/full-prologue", ...
+std::string describe(const Instrumentation& instrumentation);
+
+// Refuses what no kernel run of ours can give the same meaning as our VM,
+// with the reason: an empty program, maps or BTF variables referenced by
+// lddw (a request carries no maps), helper or kfunc calls when not allowed
+// (see RewriteInput::allow_helper_calls), and the kernel's own instructions
+// outside RFC 9669 (may_goto, load-acquire, store-release), which our VM
+// does not have. Applies to the unmodified run as much as to the rewrite.
+Result<void> check_expressible(std::span<const isa::RawInsn> program, bool allow_helper_calls);
+
 struct RewriteInput {
   std::span<const isa::RawInsn> program;  // entry function first, as the kernel requires
   int regs_map_fd = -1;
@@ -61,37 +101,60 @@ struct RewriteInput {
   // a clock or a random number and always pass (the kernel-friendly
   // generator calls them).
   bool allow_helper_calls = false;
+  // The wanted layout; AfterEntry falls back to First when the entry
+  // function could fall through into the epilogue.
+  Instrumentation instrumentation;
 };
 
 struct RewrittenProgram {
   std::vector<isa::RawInsn> insns;
+  Instrumentation instrumentation;  // the one used
   uint32_t prologue_slots = 0;
   uint32_t entry_end = 0;  // original slot index where the first subprogram starts (or the length)
   uint32_t epilogue_slots = 0;
-  uint16_t regs_valid = 0;  // bit i: the epilogue stores ri (r0..r9)
+  uint16_t prologue_regs = 0;  // bit i: the prologue sets ri
+  uint16_t regs_valid = 0;     // bit i: the epilogue stores ri (r0..r9)
 
-  uint32_t epilogue_pc() const { return prologue_slots + entry_end; }
+  // Slots in front of the original slot 0: an original pc p of the entry
+  // function is p + this in the kernel's verifier log.
+  uint32_t body_offset() const {
+    return prologue_slots + (instrumentation.placement == EpiloguePlacement::First ? 1 + epilogue_slots : 0);
+  }
+  uint32_t epilogue_pc() const {
+    return instrumentation.placement == EpiloguePlacement::First ? prologue_slots + 1
+                                                                 : prologue_slots + entry_end;
+  }
   // Where an original slot landed.
   uint32_t new_pc(uint32_t original) const {
+    if (instrumentation.placement == EpiloguePlacement::First) return body_offset() + original;
     return prologue_slots + original + (original >= entry_end ? epilogue_slots : 0);
   }
 };
 
-// Slots the prologue adds in front of the entry function: an original pc p
-// of the entry function is p + this in the kernel's verifier log.
+// The full prologue's length, i.e. body_offset() of the "epilogue after,
+// full prologue" wrapper only. Outcomes carry the exact offset of the
+// wrapper used (KernelOutcome::body_offset); this remains for the report
+// writer until it reads that.
 constexpr uint32_t prologue_slots(bool has_memory) {
   return has_memory ? 11 : 10;  // lddw r1 (2) or mov r1; mov r2; eight movs of 0
 }
 
-// Fails (the program is Unsupported by the recipe) with the reason: an empty
-// program, maps or BTF variables referenced by lddw, helper calls when not
-// allowed, a branch target outside the program, a conditional branch whose
-// new offset no longer fits 16 bits, a memory larger than an imm32.
+// Fails (the program is Unsupported by the recipe) with the reason: what
+// check_expressible() refuses, a branch target outside the program, a
+// conditional branch whose new offset no longer fits 16 bits, a memory
+// larger than an imm32.
 Result<RewrittenProgram> rewrite_full_state(const RewriteInput& input);
 
 // Must-be-written analysis alone (exposed for tests): bit i set when ri
 // holds a value the verifier considers initialised at every exit of the
-// entry function [0, entry_end), given r0..r9 set by the prologue.
-uint16_t registers_defined_at_exits(std::span<const isa::RawInsn> program, uint32_t entry_end);
+// entry function [0, entry_end), given the registers `at_entry` (bit i: ri)
+// set by the prologue.
+uint16_t registers_defined_at_exits(std::span<const isa::RawInsn> program, uint32_t entry_end,
+                                    uint16_t at_entry = 0x3ff);
+
+// The registers (r0..r9) the entry function may read before it writes them,
+// counting an exit as a read of r0 and any call as a read of r1..r5: what
+// the minimal prologue must set so the rewrite is judged like the program.
+uint16_t registers_read_before_written(std::span<const isa::RawInsn> program, uint32_t entry_end);
 
 }  // namespace bpfdiff::oracle::kernel

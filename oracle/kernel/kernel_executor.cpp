@@ -137,6 +137,33 @@ void KernelExecutor::run_loaded(int prog_fd, const std::vector<uint8_t>& memory,
   if (mem != nullptr) out.memory.assign(mem->data, mem->data + memory.size());
 }
 
+void KernelExecutor::run_plain(const KernelRequest& request, PlainRun& plain) {
+  auto prog = prog_load(ProgLoad{request.program, BPF_PROG_TYPE_SYSCALL, BPF_F_SLEEPABLE, {}});
+  plain.errno_value = prog.err;
+  if (!prog.ok()) {
+    if (prog.err == EPERM) {
+      plain.verdict = KernelVerdict::Failed;
+      plain.log = sys_error("bpf(BPF_PROG_LOAD)", prog.err);
+      return;
+    }
+    plain.verdict = KernelVerdict::Rejected;
+    if (request.flags & kWantPlainLog) plain.log = verifier_log(request.program);
+    return;
+  }
+  plain.loaded = true;
+  plain.memory = request.memory;
+  auto run = prog_test_run(prog.value.get(), plain.memory);
+  if (!run.ok()) {
+    plain.verdict = KernelVerdict::Failed;
+    plain.errno_value = run.err;
+    plain.log = sys_error("bpf(BPF_PROG_TEST_RUN)", run.err);
+    plain.memory = request.memory;
+    return;
+  }
+  plain.verdict = KernelVerdict::Accepted;
+  plain.retval = run.value;
+}
+
 KernelResponse KernelExecutor::execute(const KernelRequest& request) {
   const auto start = std::chrono::steady_clock::now();
   KernelResponse out;
@@ -149,8 +176,18 @@ KernelResponse KernelExecutor::execute(const KernelRequest& request) {
     return out;
   };
 
-  if (auto r = jit_.apply(request.flags); !r) return finish(KernelVerdict::Failed, r.error().message);
+  if (auto r = jit_.apply(request.flags); !r) {
+    out.plain.verdict = KernelVerdict::Failed;
+    out.plain.log = r.error().message;
+    return finish(KernelVerdict::Failed, r.error().message);
+  }
   if (request.memory.size() > UINT32_MAX) return finish(KernelVerdict::Unsupported, "the memory is too large");
+  if (auto expressible = check_expressible(request.program, options_.allow_helper_calls); !expressible) {
+    out.plain.log = expressible.error().message;
+    return finish(KernelVerdict::Unsupported, expressible.error().message);
+  }
+  run_plain(request, out.plain);
+
   const auto size = static_cast<uint32_t>(request.memory.size());
   MappedValue* mem = nullptr;
   if (size > 0) {
@@ -158,15 +195,17 @@ KernelResponse KernelExecutor::execute(const KernelRequest& request) {
     if (!m) return finish(KernelVerdict::Failed, m.error().message);
     mem = *m;
   }
-
   RewriteInput rewrite_in;
   rewrite_in.program = request.program;
   rewrite_in.regs_map_fd = regs_.fd.get();
   rewrite_in.memory_map_fd = mem != nullptr ? mem->fd.get() : -1;
   rewrite_in.memory_size = size;
   rewrite_in.allow_helper_calls = options_.allow_helper_calls;
+  rewrite_in.instrumentation = instrumentation_for_seed(request.instrumentation_seed);
   auto rewritten = rewrite_full_state(rewrite_in);
   if (!rewritten) return finish(KernelVerdict::Unsupported, rewritten.error().message);
+  out.instrumentation = describe(rewritten->instrumentation);
+  out.body_offset = rewritten->body_offset();
 
   auto prog = prog_load(ProgLoad{rewritten->insns, BPF_PROG_TYPE_SYSCALL, BPF_F_SLEEPABLE, {}});
   if (!prog.ok()) {
@@ -188,10 +227,15 @@ Result<void> probe_kernel() {
   KernelRequest request;
   request.program = {{0xb7, 0, 0, 0, 42}, {0x95, 0, 0, 0, 0}};  // mov r0, 42; exit
   const KernelResponse r = (*executor)->execute(request);
-  if (r.verdict == KernelVerdict::Accepted && r.regs[0] == 42) return {};
+  if (r.verdict == KernelVerdict::Accepted && r.regs[0] == 42 && r.plain.verdict == KernelVerdict::Accepted &&
+      r.plain.retval == 42) {
+    return {};
+  }
   switch (r.verdict) {
     case KernelVerdict::Accepted:
-      return make_error("a probe program returned " + std::to_string(r.regs[0]) + " instead of 42");
+      return make_error("a probe program returned " + std::to_string(r.regs[0]) + " (unmodified: " +
+                        (r.plain.verdict == KernelVerdict::Accepted ? std::to_string(r.plain.retval) : r.plain.log) +
+                        ") instead of 42");
     case KernelVerdict::Rejected:
       return make_error("a probe program was rejected (" + errno_name(r.errno_value) + "): " + r.log);
     case KernelVerdict::Unsupported:

@@ -1,8 +1,19 @@
 #pragma once
-// The kernel executor: takes a KernelRequest, loads the program into the
-// running kernel with the full-state recipe (full_state_rewrite.hpp), runs
-// it once with BPF_PROG_TEST_RUN and returns the verdict and the whole final
-// state. Used directly by the `kernel-host` engine and, linked statically,
+// The kernel executor: takes a KernelRequest and runs the program in the
+// running kernel twice, each time one load and one BPF_PROG_TEST_RUN:
+//  - unmodified (PlainRun), as BPF_PROG_TYPE_SYSCALL with the memory as the
+//    test run's context: the verdict on the program as written, its 32-bit
+//    return value and the memory after the run. Nothing of ours is around
+//    it, so it cannot hide or cause a verifier bug; it cannot show r1..r9 or
+//    r0's upper half, and the verifier allows the context only constant,
+//    aligned offsets from r1 (no pointer arithmetic, no atomics), so many
+//    programs that touch the memory are rejected in this form;
+//  - with the full-state recipe (full_state_rewrite.hpp), an
+//    instrumentation chosen by the request's seed: every register r0..r9
+//    with its 64 bits, the memory (a map value, so any pointer arithmetic
+//    the verifier can follow), the pointer bases. The wrapper changes the
+//    program the verifier sees, so where its verdict differs from the plain
+//    one, the plain one is the kernel's judgement of the program. Used directly by the `kernel-host` engine and, linked statically,
 // by the agent inside a QEMU guest; it depends only on vm/isa and the uapi
 // headers.
 //
@@ -59,6 +70,7 @@ class KernelExecutor {
   static void unmap(MappedValue& v);
   Result<MappedValue*> memory_map(uint32_t size);
   std::string verifier_log(std::span<const isa::RawInsn> insns);
+  void run_plain(const KernelRequest& request, PlainRun& plain);
   void run_loaded(int prog_fd, const std::vector<uint8_t>& memory, MappedValue* mem, uint16_t regs_valid,
                   KernelResponse& out);
 

@@ -6,6 +6,7 @@
 // guest protocol (oracle/kernel/protocol.*) serializes exactly these fields.
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,15 +19,20 @@ enum KernelRequestFlag : uint32_t {
   kWantLogOnReject = 1u << 0,  // reload with the verifier log when the load fails
   kJitDisable = 1u << 1,       // guest only: bpf_jit_enable = 0 (kernel interpreter)
   kJitHarden = 1u << 2,        // guest only: bpf_jit_harden = 2 (constant blinding)
+  kWantPlainLog = 1u << 3,     // reload the unmodified program with the log when it is rejected
 };
 
 struct KernelRequest {
   uint32_t flags = kWantLogOnReject;
   // The program exactly as our VM runs it: r1 = address of `memory` (or 0
-  // when empty), r2 = its length, r10 = frame pointer. The executor wraps it
-  // in the full-state recipe (prologue, epilogue, register/memory maps).
+  // when empty), r2 = its length, r10 = frame pointer. The executor runs it
+  // twice: unmodified (r1 = the test run's context, holding `memory`), and
+  // wrapped in the full-state recipe (prologue, epilogue, register/memory
+  // maps; full_state_rewrite.hpp).
   std::vector<isa::RawInsn> program;
   std::vector<uint8_t> memory;
+  // Picks the full-state instrumentation (instrumentation_for_seed()).
+  uint32_t instrumentation_seed = 0;
 };
 
 enum class KernelVerdict : uint8_t {
@@ -36,7 +42,32 @@ enum class KernelVerdict : uint8_t {
   Failed,       // load accepted but BPF_PROG_TEST_RUN failed, or the executor broke
 };
 
+// The program as written, loaded and run with nothing around it: the verdict
+// that counts (a rewrite can move where the verifier prunes, or make a
+// program valid that is not), and what a test run shows of any program --
+// its 32-bit return value and the memory, which the kernel copies in as the
+// context (r1) and back out after the run.
+struct PlainRun {
+  bool loaded = false;  // the verifier accepted the unmodified program
+  // Accepted: loaded and ran; Rejected; Unsupported (not even tried: see
+  // check_expressible); Failed: loaded but the test run failed (e.g. EINVAL
+  // when the program reads context bytes past the memory), or bpf() broke.
+  KernelVerdict verdict = KernelVerdict::Unsupported;
+  int32_t errno_value = 0;
+  std::string log;  // the rejection's log with kWantPlainLog, or what failed
+  uint32_t retval = 0;
+  std::vector<uint8_t> memory;  // after the run (Accepted)
+
+  bool operator==(const PlainRun&) const = default;
+};
+
+// The fields outside `plain` describe the full-state run.
 struct KernelResponse {
+  PlainRun plain;
+  std::string instrumentation;  // the full-state wrapper used, e.g. "epilogue-first/full-prologue"
+  // Slots in front of the original pc 0 in the full-state program: its
+  // verifier log says p + body_offset for the program's pc p.
+  uint32_t body_offset = 0;
   KernelVerdict verdict = KernelVerdict::Failed;
   int32_t errno_value = 0;   // of BPF_PROG_LOAD or BPF_PROG_TEST_RUN
   std::string log;           // verifier log (on rejection) or a description of the failure
@@ -55,5 +86,9 @@ struct KernelResponse {
   uint64_t duration_ns = 0;         // wall time of load + run in the executor
   std::string kernel_release;       // uname -r of the executing kernel
 };
+
+// Whatever serves requests: the executor in this process, a guest pool, a
+// guest pool daemon, the agent's loop.
+using ExecuteFn = std::function<KernelResponse(const KernelRequest&)>;
 
 }  // namespace bpfdiff::oracle::kernel

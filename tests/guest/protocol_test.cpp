@@ -13,6 +13,7 @@ KernelRequest sample_request() {
   r.flags = kWantLogOnReject | kJitDisable;
   r.program = {{0xb7, 0, 0, 0, 42}, {0x18, 1, 2, -3, -1}, {0, 0, 0, 0, 7}, {0x95, 0, 0, 0, 0}};
   r.memory = {1, 2, 3, 0xff};
+  r.instrumentation_seed = 0xfeedf00d;
   return r;
 }
 
@@ -29,6 +30,14 @@ KernelResponse sample_response() {
   r.retval = 0xdeadbeef;
   r.duration_ns = 123456789;
   r.kernel_release = "6.1.0-50-cloud-amd64";
+  r.plain.loaded = true;
+  r.plain.verdict = KernelVerdict::Failed;
+  r.plain.errno_value = 22;
+  r.plain.log = "bpf(BPF_PROG_TEST_RUN): EINVAL";
+  r.plain.retval = 0x12345678;
+  r.plain.memory = {4, 5};
+  r.instrumentation = "epilogue-after/minimal-prologue";
+  r.body_offset = 3;
   return r;
 }
 
@@ -44,6 +53,9 @@ void expect_same(const KernelResponse& a, const KernelResponse& b) {
   EXPECT_EQ(a.retval, b.retval);
   EXPECT_EQ(a.duration_ns, b.duration_ns);
   EXPECT_EQ(a.kernel_release, b.kernel_release);
+  EXPECT_EQ(a.plain, b.plain);
+  EXPECT_EQ(a.instrumentation, b.instrumentation);
+  EXPECT_EQ(a.body_offset, b.body_offset);
 }
 
 TEST(GuestProtocol, HeaderRoundTripsTypeIdAndLength) {
@@ -66,6 +78,7 @@ TEST(GuestProtocol, RequestRoundTrips) {
   EXPECT_EQ(back->flags, r.flags);
   EXPECT_EQ(back->program, r.program);
   EXPECT_EQ(back->memory, r.memory);
+  EXPECT_EQ(back->instrumentation_seed, r.instrumentation_seed);
 }
 
 TEST(GuestProtocol, ResponseRoundTrips) {

@@ -113,7 +113,10 @@ TEST(KernelCompare, UnsupportedFailedAndWeRejected) {
             KernelAgreement::NotComparable);
   Outcome rejected;
   rejected.load_error = "pc 0: bad";
-  const auto c = compare_with_kernel(rejected, kernel_outcome(KernelVerdict::Accepted));
+  Outcome accepted = kernel_outcome(KernelVerdict::Accepted);
+  accepted.kernel->plain.loaded = true;  // the unmodified program loaded: the verdict that counts
+  accepted.kernel->plain.verdict = KernelVerdict::Accepted;
+  const auto c = compare_with_kernel(rejected, accepted);
   EXPECT_EQ(c.kind, KernelAgreement::WeRejected);
   EXPECT_TRUE(c.finding());
 }
@@ -138,6 +141,86 @@ TEST(KernelCompare, TwoKernelsCompareVerdictsThenState) {
   EXPECT_EQ(compare_kernels(kernel_outcome(KernelVerdict::Accepted, 1), kernel_outcome(KernelVerdict::Accepted, 2))
                 .size(),
             1u);
+}
+
+}  // namespace
+}  // namespace bpfdiff::oracle
+
+namespace bpfdiff::oracle {
+namespace {
+
+// The unmodified run's part of a kernel outcome.
+Outcome with_plain(Outcome k, KernelVerdict verdict, uint32_t retval = 0, std::vector<uint8_t> memory = {1, 2}) {
+  k.kernel->plain.verdict = verdict;
+  k.kernel->plain.loaded = verdict == KernelVerdict::Accepted || verdict == KernelVerdict::Failed;
+  k.kernel->plain.retval = retval;
+  k.kernel->plain.memory = std::move(memory);
+  return k;
+}
+
+TEST(KernelComparePlain, AWrapperThatAcceptsWhatTheKernelRejectsIsNoFinding) {
+  // The main job's false alarm: our validator rejects (the program falls off
+  // its end), the unmodified program is rejected, the full-state one ran.
+  Outcome rejected;
+  rejected.load_error = "pc 0: opcode: last instruction can fall through past the end of the program";
+  const Outcome k = with_plain(kernel_outcome(KernelVerdict::Accepted), KernelVerdict::Rejected);
+  const auto c = compare_with_kernel(rejected, k);
+  EXPECT_EQ(c.kind, KernelAgreement::BothRejected);
+  EXPECT_FALSE(c.finding());
+}
+
+TEST(KernelComparePlain, TheKernelLoadingTheUnmodifiedProgramWeRejectIsAFinding) {
+  Outcome rejected;
+  rejected.load_error = "pc 3: imm: reserved field must be 0";
+  const auto c = compare_with_kernel(rejected, with_plain(kernel_outcome(KernelVerdict::Rejected), KernelVerdict::Accepted));
+  EXPECT_EQ(c.kind, KernelAgreement::WeRejected);
+  EXPECT_TRUE(c.finding());
+}
+
+TEST(KernelComparePlain, RulesOfOurValidatorAloneAreNotComparable) {
+  Outcome rejected;
+  Outcome k = with_plain(kernel_outcome(KernelVerdict::Unsupported), KernelVerdict::Accepted);
+  k.kernel->rejection_not_comparable = "our validator knows only our helpers";
+  const auto c = compare_with_kernel(rejected, k);
+  EXPECT_EQ(c.kind, KernelAgreement::NotComparable);
+  EXPECT_EQ(c.reason, "our validator knows only our helpers");
+}
+
+TEST(KernelComparePlain, TheReturnValuesLowHalfAndTheMemoryAreCompared) {
+  const Outcome full_rejected = kernel_outcome(KernelVerdict::Rejected);
+  auto c = compare_with_kernel(ours_ran(0x100000007), with_plain(full_rejected, KernelVerdict::Accepted, 7));
+  EXPECT_EQ(c.kind, KernelAgreement::Agree) << "only the low 32 bits come back from a test run";
+  c = compare_with_kernel(ours_ran(7), with_plain(full_rejected, KernelVerdict::Accepted, 8));
+  EXPECT_EQ(c.kind, KernelAgreement::Mismatch);
+  EXPECT_EQ(to_string(c.differences.at(0)), "plain.r0.low32: 0x7 vs 0x8");
+  c = compare_with_kernel(ours_ran(7), with_plain(full_rejected, KernelVerdict::Accepted, 7, {1, 9}));
+  EXPECT_EQ(c.kind, KernelAgreement::Mismatch);
+  EXPECT_EQ(to_string(c.differences.at(0)), "plain.memory[1]: 0x2 vs 0x9");
+  // Both runs are compared when both ran.
+  c = compare_with_kernel(ours_ran(7), with_plain(kernel_outcome(KernelVerdict::Accepted, 7), KernelVerdict::Accepted, 6));
+  EXPECT_EQ(c.kind, KernelAgreement::Mismatch);
+}
+
+TEST(KernelComparePlain, PointersHaveNoBaseInTheUnmodifiedRun) {
+  const Outcome full_rejected = kernel_outcome(KernelVerdict::Rejected);
+  EXPECT_EQ(compare_with_kernel(ours_ran(0x200000000), with_plain(full_rejected, KernelVerdict::Accepted, 0x1234)).kind,
+            KernelAgreement::Agree)
+      << "r0 holds a pointer in our VM";
+  Outcome k = with_plain(full_rejected, KernelVerdict::Accepted, 7, {0xff, 0xff});
+  k.kernel->pointer_stored_in_memory = true;
+  EXPECT_EQ(compare_with_kernel(ours_ran(7), k).kind, KernelAgreement::Agree);
+}
+
+TEST(KernelComparePlain, AFaultOnlyTheUnmodifiedRunCouldHaveShownIsASoundnessFinding) {
+  Outcome faulted = ours_ran(0);
+  faulted.error = {vm::ErrorKind::MemoryRead, 1, 0x200000010, 4};
+  const auto c =
+      compare_with_kernel(faulted, with_plain(kernel_outcome(KernelVerdict::Rejected), KernelVerdict::Accepted));
+  EXPECT_EQ(c.kind, KernelAgreement::VerifierSoundness);
+  // A context read past the memory fails the test run: the kernel refused it.
+  const auto refused =
+      compare_with_kernel(faulted, with_plain(kernel_outcome(KernelVerdict::Rejected), KernelVerdict::Failed));
+  EXPECT_EQ(refused.kind, KernelAgreement::KernelRejected);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -21,12 +22,18 @@ std::vector<RawInsn> assemble(const std::string& text) {
   return p.ok() ? p->slots : std::vector<RawInsn>{};
 }
 
-Result<RewrittenProgram> rewrite(const std::vector<RawInsn>& program, uint32_t memory_size = 16) {
+constexpr Instrumentation kAfter{EpiloguePlacement::AfterEntry, PrologueKind::Full};
+constexpr Instrumentation kFirst{EpiloguePlacement::First, PrologueKind::Full};
+constexpr Instrumentation kMinimal{EpiloguePlacement::First, PrologueKind::Minimal};
+
+Result<RewrittenProgram> rewrite(const std::vector<RawInsn>& program, uint32_t memory_size = 16,
+                                 Instrumentation instrumentation = kAfter) {
   RewriteInput in;
   in.program = program;
   in.regs_map_fd = kRegsFd;
   in.memory_map_fd = memory_size > 0 ? kMemFd : -1;
   in.memory_size = memory_size;
+  in.instrumentation = instrumentation;
   return rewrite_full_state(in);
 }
 
@@ -46,7 +53,7 @@ TEST(FullStateRewrite, PrologueSetsTheRegistersOurInterpreterStartsWith) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   const auto& in = r->insns;
   ASSERT_EQ(r->prologue_slots, 11u);
-  EXPECT_EQ(prologue_slots(true), 11u) << "what reports use to map verifier-log pcs back";
+  EXPECT_EQ(r->body_offset(), 11u) << "what reports use to map verifier-log pcs back";
   // r1 = the memory map value, through a BPF_PSEUDO_MAP_VALUE lddw at offset 0.
   EXPECT_EQ(in[0], (RawInsn{0x18, 1, 2, 0, kMemFd}));
   EXPECT_EQ(in[1], (RawInsn{0, 0, 0, 0, 0}));
@@ -64,7 +71,6 @@ TEST(FullStateRewrite, EmptyMemoryMeansR1AndR2AreZero) {
   auto r = rewrite(assemble("mov r0, 1\nexit"), 0);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->prologue_slots, 10u);
-  EXPECT_EQ(prologue_slots(false), 10u);
   EXPECT_EQ(r->insns[0], mov(1, 0));
   EXPECT_EQ(r->insns[1], mov(2, 0));
   for (const RawInsn& i : r->insns) EXPECT_FALSE(i.opcode == 0x18 && i.imm == kMemFd) << "no memory map";
@@ -175,10 +181,11 @@ TEST(FullStateRewrite, AnExitTooFarFromTheEpilogueBecomesGotol) {
 std::vector<RawInsn> crossing_program(uint8_t jump_opcode) {
   std::vector<RawInsn> p = {
       {jump_opcode, 0, 0, 32'760, 0},  // 0: -> 32761, in the subprogram
-      {0x85, 0, 1, 98, 0},             // 1: call local -> 100
+      {0x85, 0, 1, 0, 98},             // 1: call local -> 100
       {0x95, 0, 0, 0, 0},              // 2: exit
   };
   p.resize(32'800, mov(0, 0));
+  p[99] = {0x95, 0, 0, 0, 0};  // the entry ends with an exit, so the epilogue may follow it
   p.push_back({0x95, 0, 0, 0, 0});
   return p;
 }
@@ -239,6 +246,79 @@ TEST(FullStateRewrite, KtimeAndPrandomPassEvenWhenHelpersAreNotAllowed) {
     in.regs_map_fd = kRegsFd;
     EXPECT_FALSE(rewrite_full_state(in).ok()) << text << " may act on the host";
   }
+}
+
+TEST(FullStateRewrite, EpilogueFirstKeepsAProgramThatFallsOffItsEndFallingOff) {
+  // The false alarm this layout exists for: `mul32 r0, 9216` with no exit is
+  // invalid, and an epilogue right after it would make it valid.
+  const auto p = assemble("mul32 r0, 9216");
+  for (const Instrumentation wanted : {kAfter, kFirst, kMinimal}) {
+    auto r = rewrite(p, 16, wanted);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->instrumentation.placement, EpiloguePlacement::First) << describe(wanted);
+    EXPECT_EQ(r->insns.back(), p.back()) << "the program's last instruction stays the last one";
+    EXPECT_EQ(r->new_pc(0), r->body_offset());
+  }
+}
+
+TEST(FullStateRewrite, EpilogueFirstJumpsOverTheEpilogueAndExitsJumpBack) {
+  const auto p = assemble("jeq r1, 0, +2\nmov r0, 1\nexit\nmov r0, 2\nexit");
+  auto r = rewrite(p, 16, kFirst);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->insns[r->prologue_slots].opcode, 0x05);
+  EXPECT_EQ(target(r->insns, r->prologue_slots), r->body_offset()) << "the prologue goes on to the body";
+  EXPECT_EQ(r->epilogue_pc(), r->prologue_slots + 1);
+  EXPECT_EQ(r->body_offset(), r->prologue_slots + 1 + r->epilogue_slots);
+  for (uint32_t pc : {2u, 4u}) EXPECT_EQ(target(r->insns, r->new_pc(pc)), r->epilogue_pc()) << pc;
+  EXPECT_EQ(r->insns[r->new_pc(0)], p[0]) << "branches inside the body keep their offsets";
+  EXPECT_EQ(r->insns[r->epilogue_pc() + r->epilogue_slots - 1].opcode, 0x95);
+}
+
+TEST(FullStateRewrite, MinimalPrologueSetsOnlyWhatIsReadBeforeWritten) {
+  auto r = rewrite(assemble("mov r0, 1\nexit"), 16, kMinimal);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->prologue_slots, 0u);
+  EXPECT_EQ(r->regs_valid, 0x001) << "only r0 is defined at the exit";
+  r = rewrite(assemble("ldxw r0, [r1+4]\nadd r0, r2\nexit"), 16, kMinimal);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->prologue_regs, 0x006);
+  EXPECT_EQ(r->insns[0], (RawInsn{0x18, 1, 2, 0, kMemFd}));
+  EXPECT_EQ(r->insns[2], mov(2, 16));
+  EXPECT_EQ(r->prologue_slots, 3u);
+  EXPECT_EQ(r->regs_valid, 0x007);
+}
+
+TEST(FullStateRewrite, EverySeedPicksOneOfTheFourWrappers) {
+  std::vector<std::string> seen;
+  for (uint32_t seed = 0; seed < 8; ++seed) {
+    const std::string d = describe(instrumentation_for_seed(seed));
+    if (std::find(seen.begin(), seen.end(), d) == seen.end()) seen.push_back(d);
+  }
+  EXPECT_EQ(seen.size(), kInstrumentationVariants);
+}
+
+TEST(FullStateRewrite, KernelOnlyInstructionsAreNotExpressible) {
+  auto may_goto = check_expressible(std::vector<RawInsn>{{0xe5, 0, 0, 0, 0}, {0x95, 0, 0, 0, 0}}, true);
+  ASSERT_FALSE(may_goto.ok());
+  EXPECT_NE(may_goto.error().message.find("may_goto"), std::string::npos);
+  auto acquire = check_expressible(std::vector<RawInsn>{{0xdb, 0, 10, -8, 0x100}, {0x95, 0, 0, 0, 0}}, true);
+  ASSERT_FALSE(acquire.ok());
+  EXPECT_NE(acquire.error().message.find("load-acquire"), std::string::npos);
+  EXPECT_TRUE(check_expressible(assemble("mov r0, 1\nexit"), false).ok());
+}
+
+TEST(RegistersReadBeforeWritten, ExitsReadR0AndCallsReadTheirArguments) {
+  const auto read = [](const std::string& text) {
+    const auto p = assemble(text);
+    return registers_read_before_written(p, static_cast<uint32_t>(p.size()));
+  };
+  EXPECT_EQ(read("exit"), 0x001);
+  EXPECT_EQ(read("mov r0, 0\nexit"), 0x000);
+  EXPECT_EQ(read("mov r0, r6\nexit"), 0x040);
+  EXPECT_EQ(read("stxdw [r10-8], r3\nmov r0, 0\nexit"), 0x008);
+  EXPECT_EQ(read("mov r1, 1\ncall 7\nexit"), 0x03c) << "r2..r5 as the call's arguments";
+  // Read on one path only, written on the other: still read before written.
+  EXPECT_EQ(read("jeq r6, 0, +1\nmov r7, 1\nmov r0, r7\nexit"), 0x0c0);
 }
 
 TEST(RegistersDefinedAtExits, CallsClobberR1ToR5UntilWrittenAgain) {

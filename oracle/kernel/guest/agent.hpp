@@ -2,6 +2,7 @@
 // The agent's request loop, independent of where it runs: agent_main.cpp
 // wires it to the virtio-serial port inside the guest and to the kernel
 // executor; the tests wire it to a socketpair and a trivial executor.
+#include <chrono>
 #include <functional>
 
 #include "oracle/kernel/guest/protocol.hpp"
@@ -9,7 +10,7 @@
 
 namespace bpfdiff::oracle::kernel::guest {
 
-using ExecuteFn = std::function<KernelResponse(const KernelRequest&)>;
+using ExecuteFn = kernel::ExecuteFn;
 
 struct AgentConfig {
   HelloInfo hello;
@@ -21,11 +22,17 @@ struct AgentConfig {
   // Test faults (FaultKind) are honoured only when this is set; otherwise a
   // Fault message gets an Error reply. The callback performs the fault.
   std::function<void(FaultKind)> on_fault;
+  // While a request executes, a Busy frame goes to the host this often
+  // (zero: never), from a second thread: the verifier yields the CPU while
+  // it works, a dead or wedged kernel does not, so the host can wait for
+  // the one and give up on the other (agent_client.hpp).
+  std::chrono::milliseconds heartbeat{1000};
 };
 
 // Serves frames on `fd` until the peer closes (or forever with
 // wait_when_closed). Every host message gets exactly one reply with its id;
-// a malformed frame gets an Error reply and the loop goes on.
+// a malformed frame gets an Error reply and the loop goes on; a Request
+// may be preceded by Busy frames with its id.
 // Returns the number of requests executed.
 uint64_t serve(int fd, const AgentConfig& config, const ExecuteFn& execute);
 

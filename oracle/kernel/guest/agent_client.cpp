@@ -1,5 +1,7 @@
 #include "oracle/kernel/guest/agent_client.hpp"
 
+#include <algorithm>
+
 namespace bpfdiff::oracle::kernel::guest {
 
 const char* reply_status_name(ReplyStatus status) {
@@ -22,8 +24,12 @@ Reply<T> failed_like(const Reply<U>& from) {
 
 }  // namespace
 
-Reply<Frame> AgentClient::exchange(MessageType type, std::span<const uint8_t> payload, Clock::time_point deadline) {
+Reply<Frame> AgentClient::exchange(MessageType type, std::span<const uint8_t> payload, Clock::time_point deadline,
+                                   Clock::time_point limit) {
   const uint64_t id = next_id_++;
+  const auto began = Clock::now();
+  const auto silence = deadline - began;
+  uint64_t heartbeats = 0;
   if (auto sent = stream_.write(type, id, payload, deadline); !sent) {
     const bool timed_out = Clock::now() >= deadline;
     return {timed_out ? ReplyStatus::Timeout : ReplyStatus::Closed, {}, sent.error().message};
@@ -35,12 +41,23 @@ Reply<Frame> AgentClient::exchange(MessageType type, std::span<const uint8_t> pa
       case ReadOutcome::Kind::Malformed: return {ReplyStatus::ProtocolError, {}, "malformed reply: " + in.error};
       case ReadOutcome::Kind::Closed:
         return {ReplyStatus::Closed, {}, in.error.empty() ? "the agent closed the channel" : in.error};
-      case ReadOutcome::Kind::Timeout: return {ReplyStatus::Timeout, {}, "no reply within the deadline"};
+      case ReadOutcome::Kind::Timeout: {
+        const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - began).count();
+        if (heartbeats == 0) return {ReplyStatus::Timeout, {}, "no reply within the deadline"};
+        return {ReplyStatus::Timeout, {},
+                "no reply after " + std::to_string(waited) + " ms (" + std::to_string(heartbeats) +
+                    " busy heartbeats" + (Clock::now() >= limit ? ", past the limit)" : ", then silence)")};
+      }
       case ReadOutcome::Kind::Failed: return {ReplyStatus::Closed, {}, in.error};
     }
     // A reply to an earlier request that timed out on our side arrives late;
     // it answers nothing any more, so it is dropped.
     if (in.frame.id < id) continue;
+    if (in.frame.type == MessageType::Busy && in.frame.id == id) {
+      ++heartbeats;
+      deadline = std::max(deadline, std::min(limit, Clock::now() + silence));
+      continue;
+    }
     if (in.frame.id != id)
       return {ReplyStatus::ProtocolError, {}, "reply for request " + std::to_string(in.frame.id) + " while waiting for " +
                                                   std::to_string(id)};
@@ -53,7 +70,7 @@ Reply<Frame> AgentClient::exchange(MessageType type, std::span<const uint8_t> pa
 }
 
 Reply<HelloInfo> AgentClient::hello(Clock::time_point deadline) {
-  auto r = exchange(MessageType::Hello, {}, deadline);
+  auto r = exchange(MessageType::Hello, {}, deadline, deadline);
   if (!r.ok()) return failed_like<HelloInfo>(r);
   if (r.value.type != MessageType::HelloReply)
     return {ReplyStatus::ProtocolError, {}, std::string("expected a hello reply, got ") + message_type_name(r.value.type)};
@@ -64,9 +81,10 @@ Reply<HelloInfo> AgentClient::hello(Clock::time_point deadline) {
   return {ReplyStatus::Ok, std::move(*info), {}};
 }
 
-Reply<KernelResponse> AgentClient::execute(const KernelRequest& request, Clock::time_point deadline) {
+Reply<KernelResponse> AgentClient::execute(const KernelRequest& request, Clock::time_point deadline,
+                                           Clock::time_point limit) {
   const std::vector<uint8_t> payload = encode_request(request);
-  auto r = exchange(MessageType::Request, payload, deadline);
+  auto r = exchange(MessageType::Request, payload, deadline, std::max(deadline, limit));
   if (!r.ok()) return failed_like<KernelResponse>(r);
   if (r.value.type != MessageType::Response)
     return {ReplyStatus::ProtocolError, {}, std::string("expected a response, got ") + message_type_name(r.value.type)};
@@ -77,7 +95,7 @@ Reply<KernelResponse> AgentClient::execute(const KernelRequest& request, Clock::
 
 Reply<bool> AgentClient::inject_fault(FaultKind kind, Clock::time_point deadline) {
   const std::vector<uint8_t> payload = encode_fault(kind);
-  auto r = exchange(MessageType::Fault, payload, deadline);
+  auto r = exchange(MessageType::Fault, payload, deadline, deadline);
   if (!r.ok()) return failed_like<bool>(r);
   if (r.value.type != MessageType::Fault || !r.value.payload.empty())
     return {ReplyStatus::ProtocolError, false, "unexpected reply to a fault request"};

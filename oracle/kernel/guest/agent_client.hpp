@@ -33,14 +33,24 @@ class AgentClient {
   explicit AgentClient(int fd) : stream_(fd) {}
 
   Reply<HelloInfo> hello(Clock::time_point deadline);
-  Reply<KernelResponse> execute(const KernelRequest& request, Clock::time_point deadline);
+  // Waits until `deadline` for the response; each Busy heartbeat of the
+  // agent for this request moves the deadline to as far from then as the
+  // first one was from the call, never past `limit`. So a verifier that
+  // takes minutes is waited for while its guest answers, and a dead guest
+  // is given up on after one silent interval.
+  Reply<KernelResponse> execute(const KernelRequest& request, Clock::time_point deadline, Clock::time_point limit);
+  Reply<KernelResponse> execute(const KernelRequest& request, Clock::time_point deadline) {
+    return execute(request, deadline, deadline);
+  }
   // Test only: asks the agent to panic or hang its guest. Ok means the agent
   // acknowledged the fault before performing it.
   Reply<bool> inject_fault(FaultKind kind, Clock::time_point deadline);
 
  private:
-  // Sends one frame and waits for the frame answering it.
-  Reply<Frame> exchange(MessageType type, std::span<const uint8_t> payload, Clock::time_point deadline);
+  // Sends one frame and waits for the frame answering it (Busy frames
+  // extend the deadline up to `limit`, see execute()).
+  Reply<Frame> exchange(MessageType type, std::span<const uint8_t> payload, Clock::time_point deadline,
+                        Clock::time_point limit);
 
   FrameStream stream_;
   uint64_t next_id_ = 1;

@@ -170,7 +170,8 @@ GuestFailure GuestMachine::classify(const std::string& error, ReplyStatus status
 
 std::variant<KernelResponse, GuestFailure> GuestMachine::execute(const KernelRequest& request) {
   if (!client_) return GuestFailure{GuestFailureKind::Died, "the guest is not running", "", std::nullopt, std::nullopt};
-  auto reply = client_->execute(request, Clock::now() + timeouts_.request);
+  const auto now = Clock::now();
+  auto reply = client_->execute(request, now + timeouts_.request, now + timeouts_.request_limit);
   if (!reply.ok()) return classify(reply.error, reply.status);
   ++stats_.requests;
   // An oops inside BPF code may leave the agent able to answer; the console

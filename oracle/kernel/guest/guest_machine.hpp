@@ -17,7 +17,13 @@ struct GuestTimeouts {
   std::chrono::milliseconds boot{90'000};     // cold boot to the first hello (TCG: 2-4 s; slack for loaded hosts)
   std::chrono::milliseconds restore{30'000};  // snapshot restore to the first hello
   std::chrono::milliseconds snapshot{60'000}; // saving the snapshot after boot
-  std::chrono::milliseconds request{20'000};  // one request: load + run in the guest
+  // One request: load + run in the guest. The agent heartbeats while it
+  // works (protocol.hpp, Busy), so this is the longest silence allowed, and
+  // `request_limit` bounds a request that keeps the guest busy: the verifier
+  // stops at 1M processed instructions, a few seconds natively, ten times
+  // that under TCG.
+  std::chrono::milliseconds request{20'000};
+  std::chrono::milliseconds request_limit{600'000};
 };
 
 enum class GuestFailureKind {

@@ -343,7 +343,8 @@ KernelResponse DaemonClient::execute(const KernelRequest& request) {
     failed.log = broken_why_;
     return failed;
   }
-  auto reply = client_.execute(request, Clock::now() + kRequestDeadline);
+  const auto now = Clock::now();
+  auto reply = client_.execute(request, now + kRequestDeadline, now + kRequestLimit);
   if (reply.ok()) return std::move(reply.value);
   const std::string why = "the guest pool daemon (" + path_ + ") failed: " + reply_status_name(reply.status) +
                 (reply.error.empty() ? "" : ": " + reply.error) +

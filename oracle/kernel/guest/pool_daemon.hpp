@@ -121,10 +121,13 @@ class DaemonClient {
   KernelResponse execute(const KernelRequest& request);
   const HelloInfo& hello() const { return hello_; }
 
-  // Bounds one request: the pool itself gives up on a guest after its
-  // request timeout and then recovers it, so this only fires when the daemon
-  // itself hangs.
+  // Bounds one request's silence: the pool itself gives up on a guest after
+  // its request timeout and then recovers it, and the daemon heartbeats
+  // while the pool works (it serves with the agent's loop), so this only
+  // fires when the daemon itself hangs. kRequestLimit bounds a busy request
+  // beyond the pool's own limit.
   static constexpr std::chrono::seconds kRequestDeadline{300};
+  static constexpr std::chrono::seconds kRequestLimit{1200};
 
  private:
   DaemonClient(int fd, std::string path) : fd_(fd), path_(std::move(path)), client_(fd) {}

@@ -93,8 +93,15 @@ class Reader {
   std::string error_;
 };
 
+KernelVerdict verdict_field(Reader& r, const char* field) {
+  const uint8_t verdict = r.u8(field);
+  if (!r.failed() && verdict > static_cast<uint8_t>(KernelVerdict::Failed))
+    r.fail(std::string("unknown ") + field + " " + std::to_string(verdict));
+  return r.failed() ? KernelVerdict::Failed : static_cast<KernelVerdict>(verdict);
+}
+
 bool known_type(uint16_t t) {
-  return t >= static_cast<uint16_t>(MessageType::Hello) && t <= static_cast<uint16_t>(MessageType::Fault);
+  return t >= static_cast<uint16_t>(MessageType::Hello) && t <= static_cast<uint16_t>(MessageType::Busy);
 }
 
 }  // namespace
@@ -107,6 +114,7 @@ const char* message_type_name(MessageType type) {
     case MessageType::Response: return "response";
     case MessageType::Error: return "error";
     case MessageType::Fault: return "fault";
+    case MessageType::Busy: return "busy";
   }
   return "unknown";
 }
@@ -173,6 +181,7 @@ std::vector<uint8_t> encode_request(const KernelRequest& request) {
   w.u32(request.flags);
   w.bytes(isa::encode_slots(request.program));
   w.bytes(request.memory);
+  w.u32(request.instrumentation_seed);
   return w.take();
 }
 
@@ -184,6 +193,7 @@ Result<KernelRequest> decode_request(std::span<const uint8_t> payload) {
   if (!r.failed() && code.size() % isa::kSlotBytes != 0)
     r.fail("program length " + std::to_string(code.size()) + " is not a multiple of 8");
   const auto memory = r.bytes("memory", kMaxMemoryBytes);
+  req.instrumentation_seed = r.u32("instrumentation seed");
   if (auto ok = r.finish("request"); !ok) return ok.error();
   req.program = isa::decode_slots(code);
   req.memory.assign(memory.begin(), memory.end());
@@ -192,6 +202,14 @@ Result<KernelRequest> decode_request(std::span<const uint8_t> payload) {
 
 std::vector<uint8_t> encode_response(const KernelResponse& response) {
   Writer w;
+  w.u8(response.plain.loaded ? 1 : 0);
+  w.u8(static_cast<uint8_t>(response.plain.verdict));
+  w.u32(static_cast<uint32_t>(response.plain.errno_value));
+  w.str(response.plain.log);
+  w.u32(response.plain.retval);
+  w.bytes(response.plain.memory);
+  w.str(response.instrumentation);
+  w.u32(response.body_offset);
   w.u8(static_cast<uint8_t>(response.verdict));
   w.u32(static_cast<uint32_t>(response.errno_value));
   w.str(response.log);
@@ -209,10 +227,18 @@ std::vector<uint8_t> encode_response(const KernelResponse& response) {
 Result<KernelResponse> decode_response(std::span<const uint8_t> payload) {
   Reader r(payload);
   KernelResponse resp;
-  const uint8_t verdict = r.u8("verdict");
-  if (!r.failed() && verdict > static_cast<uint8_t>(KernelVerdict::Failed))
-    r.fail("unknown verdict " + std::to_string(verdict));
-  resp.verdict = static_cast<KernelVerdict>(verdict);
+  const uint8_t plain_loaded = r.u8("plain loaded");
+  if (!r.failed() && plain_loaded > 1) r.fail("plain loaded is " + std::to_string(plain_loaded));
+  resp.plain.loaded = plain_loaded == 1;
+  resp.plain.verdict = verdict_field(r, "plain verdict");
+  resp.plain.errno_value = static_cast<int32_t>(r.u32("plain errno"));
+  resp.plain.log = r.str("plain log", kMaxStringBytes);
+  resp.plain.retval = r.u32("plain retval");
+  const auto plain_memory = r.bytes("plain memory", kMaxMemoryBytes);
+  resp.plain.memory.assign(plain_memory.begin(), plain_memory.end());
+  resp.instrumentation = r.str("instrumentation", 256);
+  resp.body_offset = r.u32("body offset");
+  resp.verdict = verdict_field(r, "verdict");
   resp.errno_value = static_cast<int32_t>(r.u32("errno"));
   resp.log = r.str("log", kMaxStringBytes);
   for (uint64_t& reg : resp.regs) reg = r.u64("registers");

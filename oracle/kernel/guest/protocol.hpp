@@ -26,7 +26,8 @@
 namespace bpfdiff::oracle::kernel::guest {
 
 inline constexpr uint32_t kMagic = 0x44465042;  // "BPFD" in little-endian byte order
-inline constexpr uint16_t kProtocolVersion = 1;
+// 2: the unmodified run (PlainRun), the instrumentation seed, Busy heartbeats.
+inline constexpr uint16_t kProtocolVersion = 2;
 inline constexpr std::size_t kHeaderBytes = 20;
 // Bounds every payload: the largest program the kernel loads (1M slots, 8 MiB)
 // plus memory and log. Anything larger is a corrupt frame, not a request.
@@ -43,6 +44,9 @@ enum class MessageType : uint16_t {
   Error = 5,       // guest -> host: a message (malformed frame, refused request)
   Fault = 6,       // test only. host -> guest: FaultKind (crash or hang the guest on purpose);
                    // guest -> host: empty acknowledgement, sent before the fault happens
+  Busy = 7,        // guest -> host, empty, with the id of the request in progress: sent every
+                   // AgentConfig::heartbeat while it runs, so a verifier working through its
+                   // complexity limit (seconds, ten times more under TCG) is told from a dead kernel
 };
 
 // What a test may ask a guest to do to itself. The agent obeys only when the

@@ -1,0 +1,225 @@
+#include "oracle/kernel/c_reproducer.hpp"
+
+#include <cinttypes>
+#include <cstdio>
+
+namespace bpfdiff::oracle::kernel {
+namespace {
+
+// Stand-ins for the two maps' fds in the wrapper's lddw instructions; the
+// reproducer replaces them with the fds it creates.
+constexpr int kRegsPlaceholder = 1000001;
+constexpr int kMemoryPlaceholder = 1000002;
+
+std::string hex64(uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%" PRIx64 "ULL", v);
+  return buf;
+}
+
+std::string insn_line(const isa::RawInsn& i) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf,
+                "    {.code = 0x%02x, .dst_reg = %u, .src_reg = %u, .off = %d, .imm = %d},\n", i.opcode,
+                static_cast<unsigned>(i.dst), static_cast<unsigned>(i.src), static_cast<int>(i.off),
+                static_cast<int>(i.imm));
+  return buf;
+}
+
+std::string byte_list(const std::vector<uint8_t>& bytes) {
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (i % 16 == 0) out += "\n    ";
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "0x%02x,", bytes[i]);
+    out += buf;
+  }
+  return out + "\n";
+}
+
+// The C text is one template with the tables in front; `%s`-free so it can
+// be pasted as is. Kept as plain strings: a reader sees the whole program.
+constexpr const char* kHeader = R"C(#include <errno.h>
+#include <linux/bpf.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+)C";
+
+constexpr const char* kCommon = R"C(
+static char log_buf[1 << 22];
+
+static long sys_bpf(int cmd, union bpf_attr *attr) {
+  return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
+}
+
+static int load(void) {
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.prog_type = BPF_PROG_TYPE_SYSCALL;
+  attr.prog_flags = BPF_F_SLEEPABLE;
+  attr.insns = (uint64_t)(uintptr_t)prog;
+  attr.insn_cnt = sizeof(prog) / sizeof(prog[0]);
+  attr.license = (uint64_t)(uintptr_t)"GPL";
+  attr.log_level = 1;
+  attr.log_buf = (uint64_t)(uintptr_t)log_buf;
+  attr.log_size = sizeof(log_buf);
+  int fd = (int)sys_bpf(BPF_PROG_LOAD, &attr);
+  if (fd < 0) printf("BPF_PROG_LOAD: %s\n%s\n", strerror(errno), log_buf);
+  return fd;
+}
+
+static int differs = 0;
+
+static void check_reg(int r, uint64_t got, uint64_t want, uint64_t mask) {
+  int bad = (got & mask) != (want & mask);
+  printf("r%d = 0x%llx, RFC 9669 says 0x%llx%s\n", r, (unsigned long long)(got & mask),
+         (unsigned long long)(want & mask), bad ? "   <-- differs" : "");
+  differs |= bad;
+}
+
+static void check_memory(const unsigned char *got, const unsigned char *want, unsigned size) {
+  for (unsigned i = 0; i < size; ++i) {
+    if (got[i] != want[i]) {
+      printf("memory[%u] = 0x%02x, RFC 9669 says 0x%02x   <-- differs\n", i, got[i], want[i]);
+      differs = 1;
+    }
+  }
+  printf("memory: %u bytes compared\n", size);
+}
+)C";
+
+constexpr const char* kPlainMain = R"C(
+int main(void) {
+  int prog_fd = load();
+  if (prog_fd < 0) return 2;
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.test.prog_fd = prog_fd;
+  if (MEMORY_SIZE > 0) {
+    attr.test.ctx_in = (uint64_t)(uintptr_t)memory;
+    attr.test.ctx_size_in = MEMORY_SIZE;
+  }
+  if (sys_bpf(BPF_PROG_TEST_RUN, &attr) < 0) {
+    printf("BPF_PROG_TEST_RUN: %s\n", strerror(errno));
+    return 2;
+  }
+  if (COMPARE_REGS & 1) check_reg(0, attr.test.retval, expected_regs[0], 0xffffffffULL);
+  if (COMPARE_MEMORY) check_memory(memory, expected_memory, MEMORY_SIZE);
+  printf("%s\n", differs ? "the kernel DIFFERS from RFC 9669" : "the kernel agrees with RFC 9669");
+  return differs;
+}
+)C";
+
+constexpr const char* kFullMain = R"C(
+static int array_map(unsigned value_size) {
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.map_type = BPF_MAP_TYPE_ARRAY;
+  attr.key_size = 4;
+  attr.value_size = value_size;
+  attr.max_entries = 1;
+  attr.map_flags = BPF_F_MMAPABLE;
+  int fd = (int)sys_bpf(BPF_MAP_CREATE, &attr);
+  if (fd < 0) printf("BPF_MAP_CREATE: %s\n", strerror(errno));
+  return fd;
+}
+
+static int map_io(int cmd, int fd, void *value) {
+  uint32_t key = 0;
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.map_fd = fd;
+  attr.key = (uint64_t)(uintptr_t)&key;
+  attr.value = (uint64_t)(uintptr_t)value;
+  return (int)sys_bpf(cmd, &attr);
+}
+
+int main(void) {
+  uint64_t regs[REGS_WORDS];
+  int regs_fd = array_map(sizeof(regs));
+  int mem_fd = MEMORY_SIZE > 0 ? array_map(MEMORY_SIZE) : -1;
+  if (regs_fd < 0 || (MEMORY_SIZE > 0 && mem_fd < 0)) return 2;
+  if (MEMORY_SIZE > 0 && map_io(BPF_MAP_UPDATE_ELEM, mem_fd, memory) < 0) return 2;
+  for (unsigned i = 0; i < sizeof(prog) / sizeof(prog[0]); ++i) {
+    if (prog[i].code != (BPF_LD | BPF_DW | BPF_IMM) || prog[i].src_reg != BPF_PSEUDO_MAP_VALUE) continue;
+    prog[i].imm = prog[i].imm == REGS_PLACEHOLDER ? regs_fd : mem_fd;
+  }
+  int prog_fd = load();
+  if (prog_fd < 0) return 2;
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.test.prog_fd = prog_fd;
+  if (sys_bpf(BPF_PROG_TEST_RUN, &attr) < 0) {
+    printf("BPF_PROG_TEST_RUN: %s\n", strerror(errno));
+    return 2;
+  }
+  if (map_io(BPF_MAP_LOOKUP_ELEM, regs_fd, regs) < 0) return 2;
+  if (MEMORY_SIZE > 0 && map_io(BPF_MAP_LOOKUP_ELEM, mem_fd, memory) < 0) return 2;
+  for (int r = 0; r < 10; ++r) {
+    if (COMPARE_REGS & (1 << r)) check_reg(r, regs[r], expected_regs[r], ~0ULL);
+  }
+  if (COMPARE_MEMORY) check_memory(memory, expected_memory, MEMORY_SIZE);
+  printf("%s\n", differs ? "the kernel DIFFERS from RFC 9669" : "the kernel agrees with RFC 9669");
+  return differs;
+}
+)C";
+
+}  // namespace
+
+Result<std::string> c_reproducer(const CReproducerInput& in) {
+  std::vector<isa::RawInsn> insns = in.program;
+  std::string form = "the program exactly as written, memory as the test run's context (r1)";
+  uint16_t compare_regs = in.compare_regs & 1;
+  if (in.full_state) {
+    RewriteInput rewrite;
+    rewrite.program = in.program;
+    rewrite.regs_map_fd = kRegsPlaceholder;
+    rewrite.memory_map_fd = in.memory.empty() ? -1 : kMemoryPlaceholder;
+    rewrite.memory_size = static_cast<uint32_t>(in.memory.size());
+    rewrite.allow_helper_calls = true;
+    rewrite.instrumentation = in.instrumentation;
+    auto rewritten = rewrite_full_state(rewrite);
+    if (!rewritten) return rewritten.error();
+    insns = rewritten->insns;
+    compare_regs = in.compare_regs & rewritten->regs_valid;
+    form = "the program in bpfdiff's full-state wrapper (" + describe(rewritten->instrumentation) +
+           "): its pc p is p + " + std::to_string(rewritten->body_offset()) + " here";
+  }
+  const std::size_t size = in.memory.size();
+  std::vector<uint8_t> expected_memory = in.expected_memory;
+  expected_memory.resize(size, 0);
+
+  std::string c = "// " + in.title + "\n";
+  c += "// Standalone reproducer written by bpfdiff: " + form + ".\n";
+  c += "// Loads it as BPF_PROG_TYPE_SYSCALL (sleepable) with raw bpf(), runs it once with\n";
+  c += "// BPF_PROG_TEST_RUN and compares with RFC 9669's result.\n";
+  c += "// Build and run as root: cc -O2 -o repro repro.c && ./repro\n";
+  c += "// Exit status: 0 the kernel agrees, 1 it differs, 2 it refused the program.\n";
+  c += kHeader;
+  c += "#define MEMORY_SIZE " + std::to_string(size) + "u\n";
+  c += "#define COMPARE_REGS " + std::to_string(compare_regs) + "\n";
+  c += "#define COMPARE_MEMORY " + std::string(in.compare_memory ? "1" : "0") + "\n";
+  c += "#define REGS_WORDS " + std::to_string(kRegsValueWords) + "\n";
+  c += "#define REGS_PLACEHOLDER " + std::to_string(kRegsPlaceholder) + "\n\n";
+  c += "static struct bpf_insn prog[] = {\n";
+  for (const isa::RawInsn& i : insns)
+    c += insn_line(i);
+  c += "};\n\n";
+  // One spare byte so an empty memory is still a valid C array.
+  c += "static unsigned char memory[MEMORY_SIZE + 1] = {" + byte_list(in.memory) + "};\n";
+  c +=
+      "static const unsigned char expected_memory[MEMORY_SIZE + 1] = {" + byte_list(expected_memory) + "};\n";
+  c += "static const uint64_t expected_regs[10] = {";
+  for (std::size_t r = 0; r < in.expected_regs.size(); ++r)
+    c += (r ? ", " : "") + hex64(in.expected_regs[r]);
+  c += "};\n";
+  c += kCommon;
+  c += in.full_state ? kFullMain : kPlainMain;
+  return c;
+}
+
+}  // namespace bpfdiff::oracle::kernel

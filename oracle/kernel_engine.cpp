@@ -1,0 +1,65 @@
+#include "oracle/kernel_engine.hpp"
+
+#include "oracle/comparability.hpp"
+#include "oracle/kernel_outcome.hpp"
+
+namespace bpfdiff::oracle {
+namespace {
+
+// FNV-1a over the program and the memory, mixed with the run's seed: the
+// full-state wrapper varies from program to program and from run to run,
+// and a repro of the same input with the same seed gets the same wrapper.
+uint32_t instrumentation_seed(const vm::Program& program, const EngineInput& input) {
+  uint64_t h = 0xcbf29ce484222325ull ^ input.seed;
+  const auto mix = [&h](uint8_t byte) { h = (h ^ byte) * 0x100000001b3ull; };
+  for (uint8_t b : isa::encode_slots(program.slots))
+    mix(b);
+  for (uint8_t b : input.memory)
+    mix(b);
+  return static_cast<uint32_t>(h ^ (h >> 32));
+}
+
+}  // namespace
+
+KernelEngine::KernelEngine(const vm::HelperRegistry& helpers, std::string name, uint32_t flags,
+                           kernel::ExecuteFn execute)
+    : Engine(helpers), name_(std::move(name)), flags_(flags), execute_(std::move(execute)) {}
+
+Outcome KernelEngine::run(const vm::Program& program, const EngineInput& input) {
+  if (program.entry != 0) {
+    kernel::KernelResponse unsupported;
+    unsupported.verdict = kernel::KernelVerdict::Unsupported;
+    unsupported.log = "the entry point is pc " + std::to_string(program.entry) +
+                      "; the kernel starts every program at pc 0";
+    unsupported.memory = input.memory;
+    return outcome_from_response(name_, unsupported, input.limits);
+  }
+  kernel::KernelRequest request;
+  request.flags = kernel::kWantLogOnReject | flags_;
+  request.program = program.slots;
+  if (input.mode == vm::RunMode::Memory) request.memory = input.memory;
+  request.instrumentation_seed = instrumentation_seed(program, input);
+  Outcome out = outcome_from_response(name_, execute_(request), input.limits);
+  if (input.mode != vm::RunMode::Memory) {
+    out.memory = input.memory;
+    out.kernel->plain.memory = input.memory;
+  }
+  // What excuses a disagreement is needed whenever either run was compared.
+  if (out.ok() || out.kernel->plain.loaded) {
+    const Comparability c = check_comparability(program, input.memory, input.mode, input.limits);
+    out.kernel->uninitialized_stack_read = c.uninitialized_stack_read;
+    out.kernel->pointer_bits_exposed = c.pointer_bits_exposed;
+    out.kernel->pointer_stored_in_memory = c.pointer_stored_in_memory;
+    out.kernel->rejection_not_comparable = c.rejection_not_comparable;
+  }
+  return out;
+}
+
+Result<std::unique_ptr<Executor>> KernelEngine::prepare_with(const vm::Program&, const vm::ExecLimits&,
+                                                             const vm::HelperRegistry&) {
+  return make_error(name_ +
+                    " loads the program per input and cannot be prepared ahead: use `bpfdiff run --engine " +
+                    name_ + " FILE`, `bpfdiff diff --engines interp," + name_ + " FILE` or `bpfdiff repro`");
+}
+
+}  // namespace bpfdiff::oracle

@@ -1,0 +1,37 @@
+#pragma once
+// One engine for every kernel: `kernel-host` (this machine's kernel through
+// bpf()), `kernel-qemu` and `kernel-qemu-interp` (a guest kernel's JIT and
+// interpreter). They differ only in who serves the KernelRequest -- the
+// executor in this process, a guest pool, or a pool daemon -- and in the
+// request flags (kJitDisable for the guest's interpreter); turning the
+// response into an Outcome that compares with ours is the same for all.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "oracle/engine.hpp"
+#include "oracle/kernel/kernel_request.hpp"
+
+namespace bpfdiff::oracle {
+
+class KernelEngine final : public Engine {
+ public:
+  // `flags` are or-ed into every request (kWantLogOnReject is always set).
+  KernelEngine(const vm::HelperRegistry& helpers, std::string name, uint32_t flags,
+               kernel::ExecuteFn execute);
+
+  std::string_view name() const override { return name_; }
+  Outcome run(const vm::Program& program, const EngineInput& input) override;
+
+ protected:
+  // The verifier sees the memory's size, so one load serves one input only.
+  Result<std::unique_ptr<Executor>> prepare_with(const vm::Program&, const vm::ExecLimits&,
+                                                 const vm::HelperRegistry&) override;
+
+ private:
+  std::string name_;
+  uint32_t flags_;
+  kernel::ExecuteFn execute_;
+};
+
+}  // namespace bpfdiff::oracle
