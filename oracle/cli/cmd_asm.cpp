@@ -5,8 +5,8 @@
 
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
-#include "oracle/cli/hex.hpp"
-#include "oracle/cli/input.hpp"
+#include "oracle/run/hex.hpp"
+#include "oracle/run/input.hpp"
 #include "oracle/engine.hpp"
 #include "vm/isa/raw.hpp"
 #include "vm/text/assembler.hpp"

@@ -7,7 +7,7 @@
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/elf_listing.hpp"
 #include "oracle/cli/exit_codes.hpp"
-#include "oracle/cli/input.hpp"
+#include "oracle/run/input.hpp"
 #include "oracle/cli/jit_listing.hpp"
 #include "oracle/engine.hpp"
 #include "vm/jit/options.hpp"

@@ -4,11 +4,11 @@
 #include <string>
 #include <vector>
 
-#include "oracle/cli/campaign.hpp"
+#include "fuzz/campaign/campaign.hpp"
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
-#include "oracle/cli/input.hpp"
-#include "oracle/cli/kernel_campaign.hpp"
+#include "oracle/run/input.hpp"
+#include "fuzz/kernel_campaign/kernel_campaign.hpp"
 
 namespace bpfdiff::cli {
 namespace {

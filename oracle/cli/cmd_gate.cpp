@@ -14,8 +14,8 @@
 #include "fuzz/generator.hpp"
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
-#include "oracle/cli/gate.hpp"
-#include "oracle/cli/replay.hpp"
+#include "fuzz/gate/gate.hpp"
+#include "fuzz/findings/replay.hpp"
 #include "oracle/engine.hpp"
 #include "vm/jit/planted.hpp"
 

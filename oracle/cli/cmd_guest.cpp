@@ -19,8 +19,8 @@
 
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
-#include "oracle/cli/hex.hpp"
-#include "oracle/cli/input.hpp"
+#include "oracle/run/hex.hpp"
+#include "oracle/run/input.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/kernel/guest/guest_service.hpp"
 #include "oracle/kernel/guest/pool_daemon.hpp"

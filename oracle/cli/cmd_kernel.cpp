@@ -11,7 +11,7 @@
 
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
-#include "oracle/cli/kernel_accept.hpp"
+#include "fuzz/kernel_campaign/kernel_accept.hpp"
 
 namespace bpfdiff::cli {
 namespace {

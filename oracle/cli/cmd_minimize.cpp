@@ -7,9 +7,9 @@
 
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
-#include "oracle/cli/finding.hpp"
-#include "oracle/cli/input.hpp"
-#include "oracle/cli/replay.hpp"
+#include "fuzz/findings/finding.hpp"
+#include "oracle/run/input.hpp"
+#include "fuzz/findings/replay.hpp"
 #include "oracle/engine.hpp"
 #include "vm/text/disassembler.hpp"
 

@@ -11,13 +11,13 @@
 
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
-#include "oracle/cli/expectation.hpp"
-#include "oracle/cli/hex.hpp"
-#include "oracle/cli/input.hpp"
-#include "oracle/cli/kernel_run.hpp"
-#include "oracle/cli/report.hpp"
-#include "oracle/cli/session.hpp"
-#include "oracle/cli/trace.hpp"
+#include "oracle/run/expectation.hpp"
+#include "oracle/run/hex.hpp"
+#include "oracle/run/input.hpp"
+#include "oracle/run/kernel_run.hpp"
+#include "oracle/run/report.hpp"
+#include "oracle/run/session.hpp"
+#include "oracle/run/trace.hpp"
 #include "oracle/engine.hpp"
 
 namespace bpfdiff::cli {

@@ -16,8 +16,8 @@
 
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
-#include "oracle/cli/gate.hpp"
-#include "oracle/cli/input.hpp"
+#include "fuzz/gate/gate.hpp"
+#include "oracle/run/input.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/smt/check_matrix.hpp"
 #include "oracle/smt/interp_check.hpp"

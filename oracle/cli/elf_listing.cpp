@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <map>
 
-#include "oracle/cli/hex.hpp"
+#include "oracle/run/hex.hpp"
 #include "vm/isa/table.hpp"
 #include "vm/text/disassembler.hpp"
 

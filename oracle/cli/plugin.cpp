@@ -4,9 +4,9 @@
 #include <vector>
 
 #include "oracle/cli/exit_codes.hpp"
-#include "oracle/cli/hex.hpp"
-#include "oracle/cli/input.hpp"
-#include "oracle/cli/session.hpp"
+#include "oracle/run/hex.hpp"
+#include "oracle/run/input.hpp"
+#include "oracle/run/session.hpp"
 #include "oracle/engine.hpp"
 #include "vm/text/data_file.hpp"
 #include "vm/text/disassembler.hpp"

@@ -12,12 +12,12 @@
 #include <iterator>
 #include <thread>
 
-#include "oracle/cli/campaign.hpp"
-#include "oracle/cli/campaign_report.hpp"
-#include "oracle/cli/campaign_state.hpp"
-#include "oracle/cli/campaign_triage.hpp"
-#include "oracle/cli/coverage_summary.hpp"
-#include "oracle/cli/fuzzer_status.hpp"
+#include "fuzz/campaign/campaign.hpp"
+#include "fuzz/campaign/campaign_report.hpp"
+#include "fuzz/campaign/campaign_state.hpp"
+#include "fuzz/campaign/campaign_triage.hpp"
+#include "fuzz/campaign/coverage_summary.hpp"
+#include "fuzz/campaign/fuzzer_status.hpp"
 #include "tests/cli/process.hpp"
 
 namespace bpfdiff::cli::testing {

@@ -2,9 +2,9 @@
 // argument parsing and the plugin's run, and expectation checks.
 #include <gtest/gtest.h>
 
-#include "oracle/cli/expectation.hpp"
-#include "oracle/cli/hex.hpp"
-#include "oracle/cli/input.hpp"
+#include "oracle/run/expectation.hpp"
+#include "oracle/run/hex.hpp"
+#include "oracle/run/input.hpp"
 #include "oracle/cli/plugin.hpp"
 
 namespace bpfdiff::cli {

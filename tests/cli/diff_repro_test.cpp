@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "oracle/cli/outcome_table.hpp"
+#include "oracle/run/outcome_table.hpp"
 #include "tests/cli/process.hpp"
 
 namespace bpfdiff::cli::testing {

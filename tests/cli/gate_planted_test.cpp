@@ -11,7 +11,7 @@
 #include <memory>
 #include <string>
 
-#include "oracle/cli/gate.hpp"
+#include "fuzz/gate/gate.hpp"
 #include "oracle/engine.hpp"
 #include "tests/cli/process.hpp"
 #include "tests/fuzz/planted_engine.hpp"

@@ -13,8 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz/raw_input.hpp"
-#include "oracle/cli/gate.hpp"
-#include "oracle/cli/input.hpp"
+#include "fuzz/gate/gate.hpp"
+#include "oracle/run/input.hpp"
 #include "oracle/engine.hpp"
 #include "tests/cli/process.hpp"
 #include "vm/isa/raw.hpp"

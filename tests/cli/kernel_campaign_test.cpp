@@ -14,8 +14,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "oracle/cli/kernel_campaign.hpp"
-#include "oracle/cli/kernel_finding.hpp"
+#include "fuzz/kernel_campaign/kernel_campaign.hpp"
+#include "fuzz/kernel_campaign/kernel_finding.hpp"
 #include "oracle/kernel_qemu_engine.hpp"
 
 namespace bpfdiff::cli {

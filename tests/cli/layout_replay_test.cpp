@@ -10,7 +10,7 @@
 
 #include "fuzz/byte_source.hpp"
 #include "fuzz/generator.hpp"
-#include "oracle/cli/gate.hpp"
+#include "fuzz/gate/gate.hpp"
 #include "tests/cli/process.hpp"
 
 namespace bpfdiff::cli::testing {

@@ -1,4 +1,4 @@
-// `bpfdiff minimize` and its library (oracle/cli/finding): reading crash
+// `bpfdiff minimize` and its library (fuzz/findings/finding): reading crash
 // inputs in each target's layout, shrinking a planted divergence (an engine
 // with a bug put there on purpose, tests/fuzz/planted_engine.hpp) to a tiny
 // regression test, writing it; and the regression suite itself: every
@@ -12,10 +12,10 @@
 #include "fuzz/byte_source.hpp"
 #include "fuzz/generator.hpp"
 #include "fuzz/raw_input.hpp"
-#include "oracle/cli/finding.hpp"
-#include "oracle/cli/gate.hpp"
-#include "oracle/cli/input.hpp"
-#include "oracle/cli/replay.hpp"
+#include "fuzz/findings/finding.hpp"
+#include "fuzz/gate/gate.hpp"
+#include "oracle/run/input.hpp"
+#include "fuzz/findings/replay.hpp"
 #include "oracle/interp_engine.hpp"
 #include "tests/cli/process.hpp"
 #include "tests/fuzz/planted_engine.hpp"

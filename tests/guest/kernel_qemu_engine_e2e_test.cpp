@@ -15,7 +15,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "oracle/cli/kernel_campaign.hpp"
+#include "fuzz/kernel_campaign/kernel_campaign.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/kernel/guest/guest_service.hpp"
 #include "oracle/kernel_compare.hpp"

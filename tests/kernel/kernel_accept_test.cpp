@@ -2,7 +2,7 @@
 // a fixed batch of 200 programs for each of the ISA versions it
 // targets, must be accepted at 90% or more and agree with our interpreter.
 // Skips with the probe's reason where bpf() is unavailable.
-#include "oracle/cli/kernel_accept.hpp"
+#include "fuzz/kernel_campaign/kernel_accept.hpp"
 
 #include <gtest/gtest.h>
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "oracle/cli/input.hpp"
+#include "oracle/run/input.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/kernel_compare.hpp"
 #include "vm/text/assembler.hpp"

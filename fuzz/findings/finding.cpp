@@ -1,0 +1,206 @@
+#include "fuzz/findings/finding.hpp"
+
+#include <filesystem>
+
+#include "fuzz/byte_source.hpp"
+#include "fuzz/generator.hpp"
+#include "fuzz/raw_input.hpp"
+#include "fuzz/single_insn.hpp"
+#include "fuzz/gate/gate.hpp"
+#include "oracle/run/input.hpp"
+#include "vm/isa/table.hpp"
+#include "vm/text/data_file.hpp"
+#include "vm/text/disassembler.hpp"
+
+namespace bpfdiff::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+oracle::EngineInput engine_input(const FindingCase& c) {
+  oracle::EngineInput in;
+  in.memory = c.memory;
+  in.limits.instruction_budget = c.budget;
+  return in;
+}
+
+FindingCase from_generated(fuzz::GeneratedCase&& g, FindingLayout layout) {
+  FindingCase c;
+  c.program = std::move(g.program);
+  c.memory = std::move(g.memory);
+  c.budget = fuzz::kGeneratedInstructionBudget;
+  c.layout = layout;
+  return c;
+}
+
+}  // namespace
+
+const char* to_string(FindingLayout layout) {
+  switch (layout) {
+    case FindingLayout::Raw:
+      return "raw";
+    case FindingLayout::Generated:
+      return "generated";
+    case FindingLayout::SingleInsn:
+      return "single-insn";
+    case FindingLayout::Program:
+      return "program";
+  }
+  return "?";
+}
+
+std::optional<FindingLayout> finding_layout_named(std::string_view name) {
+  for (const FindingLayout l :
+       {FindingLayout::Raw, FindingLayout::Generated, FindingLayout::SingleInsn, FindingLayout::Program}) {
+    if (name == to_string(l)) return l;
+  }
+  return std::nullopt;
+}
+
+std::optional<FindingLayout> layout_of_target(std::string_view target) {
+  if (target == "interp_vs_jit_raw") return FindingLayout::Raw;
+  if (target == "interp_vs_jit_gen") return FindingLayout::Generated;
+  if (target == "interp_vs_jit_insn") return FindingLayout::SingleInsn;
+  return std::nullopt;
+}
+
+Result<FindingCase> read_finding(const std::string& path, FindingLayout layout) {
+  auto bytes = read_file(path);
+  if (!bytes) return bytes.error();
+  switch (layout) {
+    case FindingLayout::Raw: {
+      const fuzz::RawInput raw = fuzz::split_raw_input(*bytes);
+      auto program = vm::program_from_bytes(raw.program);
+      if (!program) return make_error(path + ": " + program.error().message);
+      FindingCase c;
+      c.program = std::move(program).value();
+      c.memory.assign(raw.memory.begin(), raw.memory.end());
+      c.budget = fuzz::kRawInputInstructionBudget;
+      c.layout = layout;
+      return c;
+    }
+    case FindingLayout::Generated: {
+      fuzz::ByteSource src(*bytes);
+      fuzz::GeneratorOptions options;
+      options.max_instructions = kGateGeneratedSlots;  // what interp_vs_jit_gen asks for
+      return from_generated(fuzz::generate(src, options), layout);
+    }
+    case FindingLayout::SingleInsn: {
+      fuzz::ByteSource src(*bytes);
+      return from_generated(fuzz::single_insn_case(src), layout);
+    }
+    case FindingLayout::Program: {
+      auto input = load_replay_input(path, false, oracle::default_helpers());
+      if (!input) return input.error();
+      FindingCase c;
+      c.program = std::move(input->program);
+      c.memory = std::move(input->memory);
+      const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+      c.budget = input->fuzz_layout ? fuzz::kRawInputInstructionBudget
+                                    : data_test_budget(text).value_or(vm::ExecLimits{}.instruction_budget);
+      c.layout = layout;
+      return c;
+    }
+  }
+  return make_error(path + ": unknown layout");
+}
+
+std::optional<fuzz::Signature> signature_of(const FindingCase& c, NamedEngines& engines) {
+  if (engines.engines.size() < 2) return std::nullopt;
+  std::vector<oracle::Engine*> others;
+  for (std::size_t i = 1; i < engines.engines.size(); ++i)
+    others.push_back(engines.engines[i].get());
+  return fuzz::first_signature(c.program, engine_input(c), *engines.engines.front(), others);
+}
+
+MinimizedFinding minimize_finding(const FindingCase& c, const fuzz::Signature& signature,
+                                  NamedEngines& engines, const fuzz::MinimizeOptions& options) {
+  MinimizedFinding out;
+  out.signature = signature;
+  out.original = c;
+  const auto same_signature = [&](const fuzz::MinimizeCase& candidate) {
+    FindingCase x = c;
+    x.program = candidate.program;
+    x.memory = candidate.memory;
+    const auto s = signature_of(x, engines);
+    return s && *s == signature;
+  };
+  const fuzz::MinimizeCase shrunk =
+      fuzz::minimize({c.program, c.memory}, same_signature, options, &out.stats);
+  out.minimized = c;
+  out.minimized.program = shrunk.program;
+  out.minimized.memory = shrunk.memory;
+  if (auto s = signature_of(out.minimized, engines)) out.signature = *s;  // the pc in the minimized program
+  out.reference = engines.engines.front()->run(out.minimized.program, engine_input(out.minimized));
+  return out;
+}
+
+std::string regression_test_text(const MinimizedFinding& f, const std::string& origin,
+                                 const std::string& data_path) {
+  text::DataTest test;
+  test.asm_source = text::disassemble(f.minimized.program.slots);
+  test.memory = f.minimized.memory;
+  const oracle::Outcome& ref = f.reference;
+  if (!ref.loaded) {
+    test.error = ref.load_error;
+  } else if (!ref.ok()) {
+    test.error = vm::describe(ref.error);
+  } else {
+    test.result = ref.regs[0];
+  }
+  std::string header = "# bpfdiff minimize: " + f.signature.title() + "\n";
+  header += "# from " + origin + " (" + to_string(f.original.layout) + ", " +
+            std::to_string(f.original.program.slots.size()) + " slots) to " +
+            std::to_string(f.minimized.program.slots.size()) + " slots\n";
+  header += "# expected: what " + f.signature.reference + " produced; every engine must agree\n";
+  header += "# budget " + std::to_string(f.minimized.budget) + "\n";
+  header += "# bpfdiff repro " + data_path + " --budget " + std::to_string(f.minimized.budget) +
+            " --engines " + f.signature.reference + "," + f.signature.engine + "\n";
+  return header + text::format_data_test(test);
+}
+
+namespace {
+
+// Whether the program loads a map handle or value address: a .data test has
+// no way to declare maps, so such a program would not load from one.
+bool uses_maps(const vm::Program& program) {
+  for (const isa::RawInsn& slot : program.slots) {
+    const auto form = isa::find_form(slot);
+    if (!form) continue;
+    const isa::Semantics& s = isa::info(*form).sem;
+    if (s.family == isa::Family::Lddw && s.lddw != isa::LddwKind::Imm64 && s.lddw != isa::LddwKind::CodeAddr)
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<std::string> write_regression_test(const MinimizedFinding& f, const std::string& origin,
+                                          const std::string& dir) {
+  if (uses_maps(f.minimized.program)) {
+    return make_error(
+        "the minimized program still uses the maps it declares, which a .data test cannot hold: "
+        "keep the input and replay it with --layout " +
+        std::string(to_string(f.original.layout)));
+  }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return make_error(dir + ": " + ec.message());
+  const std::string key = f.signature.key();
+  for (int n = 1; n < 1000; ++n) {
+    const fs::path path = fs::path(dir) / (key + (n == 1 ? "" : "-" + std::to_string(n)) + ".data");
+    const std::string text = regression_test_text(f, origin, path.string());
+    if (fs::exists(path, ec)) {
+      auto existing = read_file(path.string());
+      if (existing && std::string(existing->begin(), existing->end()) == text) return path.string();
+      continue;
+    }
+    const auto* p = reinterpret_cast<const uint8_t*>(text.data());
+    if (auto w = write_file_atomically(path.string(), {p, text.size()}); !w) return w.error();
+    return path.string();
+  }
+  return make_error(dir + ": too many regression tests named " + key);
+}
+
+}  // namespace bpfdiff::cli

@@ -1,0 +1,75 @@
+#pragma once
+// A divergence input as the triage tools see it: read in the layout of the
+// fuzz target that produced it, shrunk with fuzz::minimize while its
+// signature stays the same, and written out as a .data regression test.
+// Shared by `bpfdiff minimize` and the campaign's triage (`bpfdiff fuzz`).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fuzz/minimize.hpp"
+#include "fuzz/signature.hpp"
+#include "fuzz/findings/replay.hpp"
+#include "oracle/outcome.hpp"
+#include "vm/program/program.hpp"
+#include "vm/util/result.hpp"
+
+namespace bpfdiff::cli {
+
+// How a file's bytes become a program and its input memory.
+enum class FindingLayout : uint8_t {
+  Raw,         // u32 length | program | memory (the *_raw targets)
+  Generated,   // generator decisions (interp_vs_jit_gen)
+  SingleInsn,  // single-instruction case decisions (interp_vs_jit_insn)
+  Program,     // assembly, bytecode or a .data test (with its memory)
+};
+
+const char* to_string(FindingLayout layout);  // "raw", "generated", "single-insn", "program"
+std::optional<FindingLayout> finding_layout_named(std::string_view name);
+
+// The layout a differential fuzz target reads its inputs in; nothing for the
+// targets that do not compare engines (their crashes are not divergences).
+std::optional<FindingLayout> layout_of_target(std::string_view target);
+
+struct FindingCase {
+  vm::Program program;
+  std::vector<uint8_t> memory;
+  uint64_t budget = 0;  // what the target (or the .data test) runs with
+  FindingLayout layout = FindingLayout::Program;
+};
+
+// Reads `path` in `layout`, with that layout's budget (a .data test's
+// "# budget N" comment, else the default budget, for Program).
+Result<FindingCase> read_finding(const std::string& path, FindingLayout layout);
+
+// The signature of the first engine of `engines` that disagrees with the
+// first one (the reference) on `c`; nothing when they all agree.
+std::optional<fuzz::Signature> signature_of(const FindingCase& c, NamedEngines& engines);
+
+struct MinimizedFinding {
+  fuzz::Signature signature;
+  FindingCase original;
+  FindingCase minimized;
+  fuzz::MinimizeStats stats;
+  oracle::Outcome reference;  // the reference engine's outcome on the minimized case
+};
+
+// Shrinks `c` while signature_of stays equal to `signature`.
+MinimizedFinding minimize_finding(const FindingCase& c, const fuzz::Signature& signature,
+                                  NamedEngines& engines, const fuzz::MinimizeOptions& options = {});
+
+// The regression test: header comments (signature, origin, "# budget N", the
+// repro command), the program as assembly, its memory and the reference
+// engine's result -- what every engine must produce once the bug is fixed.
+std::string regression_test_text(const MinimizedFinding& f, const std::string& origin,
+                                 const std::string& data_path);
+
+// Writes the regression test atomically into `dir` as <signature key>.data,
+// or <key>-2.data, -3, ... when a different test already has that name. An
+// identical existing file is left as it is. Returns the path.
+Result<std::string> write_regression_test(const MinimizedFinding& f, const std::string& origin,
+                                          const std::string& dir);
+
+}  // namespace bpfdiff::cli

@@ -1,0 +1,121 @@
+#include "fuzz/findings/replay.hpp"
+
+#include <filesystem>
+#include <set>
+
+#include "fuzz/raw_input.hpp"
+#include "fuzz/findings/finding.hpp"
+#include "oracle/run/hex.hpp"
+#include "oracle/run/input.hpp"
+#include "vm/isa/raw.hpp"
+
+namespace bpfdiff::cli {
+
+bool looks_like_fuzz_input(std::string_view path, std::span<const uint8_t> bytes) {
+  const std::string ext = lowercase_extension(path);
+  if (ext == ".data" || ext == ".asm" || ext == ".s") return false;
+  if (has_elf_magic(bytes)) return false;
+  if (bytes.size() % isa::kSlotBytes == 0) return false;
+  return !is_printable_text(bytes);
+}
+
+Result<ReplayInput> load_replay_input(const std::string& path, bool fuzz_input,
+                                      const vm::HelperRegistry& helpers) {
+  auto bytes = read_file(path);
+  if (!bytes) return bytes.error();
+  ReplayInput out;
+  if (fuzz_input || looks_like_fuzz_input(path, *bytes)) {
+    const fuzz::RawInput raw = fuzz::split_raw_input(*bytes);
+    auto program = vm::program_from_bytes(raw.program);
+    if (!program) return make_error(path + ": " + program.error().message);
+    out.program = std::move(program).value();
+    out.program.name = std::filesystem::path(path).stem().string();
+    out.memory.assign(raw.memory.begin(), raw.memory.end());
+    out.kind = "fuzz input";
+    out.fuzz_layout = true;
+    return out;
+  }
+  auto loaded = load_program_file(path, helpers);
+  if (!loaded) return loaded.error();
+  out.kind = to_string(loaded->kind);
+  out.program = std::move(loaded->program);
+  if (loaded->data) out.memory = loaded->data->memory;
+  return out;
+}
+
+Result<ReplayInput> load_replay_input(const std::string& path, bool fuzz_input, std::string_view layout,
+                                      const vm::HelperRegistry& helpers) {
+  if (layout.empty()) return load_replay_input(path, fuzz_input, helpers);
+  const std::optional<FindingLayout> l = finding_layout_named(layout);
+  if (!l) return make_error("unknown layout '" + std::string(layout) + "'");
+  auto c = read_finding(path, *l);
+  if (!c) return c.error();
+  ReplayInput out;
+  out.program = std::move(c->program);
+  out.memory = std::move(c->memory);
+  out.kind = std::string(to_string(*l)) + " input";
+  out.fuzz_layout = *l != FindingLayout::Program;
+  out.budget = c->budget;
+  return out;
+}
+
+Result<std::optional<std::vector<uint8_t>>> memory_override(const std::string& mem_hex,
+                                                            const std::string& mem_file) {
+  if (!mem_hex.empty()) {
+    auto bytes = parse_hex_arg(mem_hex);
+    if (!bytes) return make_error("--mem: " + bytes.error().message);
+    return std::optional<std::vector<uint8_t>>(std::move(bytes).value());
+  }
+  if (!mem_file.empty()) {
+    auto bytes = read_file(mem_file);
+    if (!bytes) return bytes.error();
+    return std::optional<std::vector<uint8_t>>(std::move(bytes).value());
+  }
+  return std::optional<std::vector<uint8_t>>();
+}
+
+Result<NamedEngines> make_engines(const std::vector<std::string>& names) {
+  NamedEngines out;
+  out.names = names.empty() ? oracle::engine_names() : names;
+  std::set<std::string> seen;
+  for (const std::string& name : out.names) {
+    if (!seen.insert(name).second) return make_error("engine '" + name + "' is listed twice");
+    auto engine = oracle::make_engine(name);
+    if (!engine) return engine.error();
+    out.engines.push_back(std::move(engine).value());
+  }
+  if (out.engines.empty()) return make_error("no engines to run");
+  return out;
+}
+
+std::vector<oracle::Outcome> run_on_each(NamedEngines& engines, const vm::Program& program,
+                                         std::span<const uint8_t> memory, uint64_t budget) {
+  oracle::EngineInput input;
+  input.mode = vm::RunMode::Memory;
+  input.memory.assign(memory.begin(), memory.end());
+  input.limits.instruction_budget = budget;
+  std::vector<oracle::Outcome> outcomes;
+  for (const auto& engine : engines.engines)
+    outcomes.push_back(engine->run(program, input));
+  return outcomes;
+}
+
+std::vector<EngineDifference> differences_from_first(const std::vector<oracle::Outcome>& outcomes) {
+  std::vector<EngineDifference> out;
+  for (std::size_t i = 1; i < outcomes.size(); ++i) {
+    for (oracle::Difference& d :
+         oracle::compare(outcomes.front(), outcomes[i], oracle::CompareRules::everything())) {
+      out.push_back({outcomes.front().engine, outcomes[i].engine, std::move(d)});
+    }
+  }
+  return out;
+}
+
+std::string summarize(const oracle::Outcome& outcome) {
+  if (!outcome.loaded) return "rejected: " + outcome.load_error;
+  const std::string count = " after " + std::to_string(outcome.instructions) + " instructions";
+  if (outcome.ok()) return "r0 " + hex_u64(outcome.regs[0]) + count;
+  return vm::describe(outcome.error) + count;
+}
+
+}  // namespace bpfdiff::cli

@@ -1,0 +1,526 @@
+#include "fuzz/gate/gate.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include "fuzz/byte_source.hpp"
+#include "fuzz/generator.hpp"
+#include "fuzz/raw_input.hpp"
+#include "fuzz/single_insn.hpp"
+#include "oracle/run/input.hpp"
+#include "oracle/engine.hpp"
+#include "vm/isa/raw.hpp"
+#include "vm/isa/table.hpp"
+#include "vm/runtime/error.hpp"
+#include "vm/text/disassembler.hpp"
+
+namespace bpfdiff::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Letters, digits, '.', '_' and '-' only: safe in a file name and a shell word.
+std::string sanitize(std::string_view s) {
+  std::string out;
+  for (const char c : s) {
+    const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '_' || c == '-';
+    out += safe ? c : '_';
+  }
+  return out;
+}
+
+std::string zero_padded(std::size_t value, int width) {
+  std::string s = std::to_string(value);
+  if (static_cast<int>(s.size()) < width) s.insert(0, static_cast<std::size_t>(width) - s.size(), '0');
+  return s;
+}
+
+std::string one_line(std::string s) {
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  return s;
+}
+
+std::string shell_quote(const std::string& word) {
+  const bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || std::strchr("._-/+=,:@", c) != nullptr;
+  });
+  if (plain) return word;
+  std::string out = "'";
+  for (const char c : word)
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// The seed of generated program `index` of a run seeded with `seed`.
+uint64_t program_seed(uint64_t seed, std::size_t index) {
+  return splitmix64(splitmix64(seed) ^ static_cast<uint64_t>(index));
+}
+
+// Every regular file under `dir`, sorted, so runs are reproducible.
+Result<std::vector<fs::path>> sorted_files(const fs::path& dir) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_regular_file(ec)) files.push_back(it->path());
+  }
+  if (ec) return make_error(dir.string() + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// How the fuzz target named by a corpus/fuzz/<target> directory reads its input.
+enum class SeedLayout : uint8_t { Raw, Generated, SingleInsn, Unused };
+
+SeedLayout layout_of(std::string_view target) {
+  if (target.size() >= 4 && target.substr(target.size() - 4) == "_raw") return SeedLayout::Raw;
+  if (target == "interp_vs_jit_gen") return SeedLayout::Generated;
+  if (target == "interp_vs_jit_insn") return SeedLayout::SingleInsn;
+  return SeedLayout::Unused;  // asm_roundtrip: no program to run
+}
+
+// One file of the corpus phase, read when its turn comes.
+struct CorpusFile {
+  fs::path path;
+  std::string target;  // empty for a regression test
+  SeedLayout layout = SeedLayout::Unused;
+};
+
+Result<std::vector<CorpusFile>> list_corpus(const std::vector<std::string>& dirs, std::size_t& skipped) {
+  std::vector<CorpusFile> out;
+  for (const std::string& dir : dirs) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return make_error("corpus directory '" + dir + "' not found");
+    const fs::path regressions = fs::path(dir) / "regressions";
+    if (fs::is_directory(regressions, ec)) {
+      auto files = sorted_files(regressions);
+      if (!files) return files.error();
+      for (const fs::path& f : *files) {
+        if (lowercase_extension(f.string()) == ".data") out.push_back({f, "", SeedLayout::Unused});
+      }
+    }
+    const fs::path fuzz_dir = fs::path(dir) / "fuzz";
+    if (!fs::is_directory(fuzz_dir, ec)) continue;
+    std::vector<fs::path> targets;
+    for (fs::directory_iterator it(fuzz_dir, ec), end; !ec && it != end; it.increment(ec)) {
+      if (it->is_directory(ec)) targets.push_back(it->path());
+    }
+    if (ec) return make_error(fuzz_dir.string() + ": " + ec.message());
+    std::sort(targets.begin(), targets.end());
+    for (const fs::path& t : targets) {
+      auto files = sorted_files(t);
+      if (!files) return files.error();
+      const std::string target = t.filename().string();
+      const SeedLayout layout = layout_of(target);
+      if (layout == SeedLayout::Unused) {
+        skipped += files->size();
+        continue;
+      }
+      for (const fs::path& f : *files)
+        out.push_back({f, target, layout});
+    }
+  }
+  return out;
+}
+
+GateCase generated_case(fuzz::GeneratedCase&& c, std::string id, std::string origin) {
+  GateCase out;
+  out.id = std::move(id);
+  out.origin = std::move(origin);
+  out.program = std::move(c.program);
+  out.memory = std::move(c.memory);
+  out.budget = fuzz::kGeneratedInstructionBudget;
+  return out;
+}
+
+fuzz::GeneratorOptions generator_options() {
+  fuzz::GeneratorOptions options;
+  options.max_instructions = kGateGeneratedSlots;
+  return options;
+}
+
+// The case a corpus file holds; nullopt when its target would not run it
+// (raw bytes that are no program). Errors: an unreadable file or a regression
+// test that does not load.
+Result<std::optional<GateCase>> corpus_case(const CorpusFile& file) {
+  const std::string stem = file.path.stem().string();
+  if (file.target.empty()) {
+    auto input = load_replay_input(file.path.string(), false, oracle::default_helpers());
+    if (!input) return input.error();
+    auto text = read_file(file.path.string());
+    if (!text) return text.error();
+    GateCase c;
+    c.id = sanitize("regression-" + stem);
+    c.origin = file.path.string();
+    c.program = std::move(input->program);
+    c.memory = std::move(input->memory);
+    c.budget = data_test_budget(std::string_view(reinterpret_cast<const char*>(text->data()), text->size()))
+                   .value_or(vm::ExecLimits{}.instruction_budget);
+    return std::optional<GateCase>(std::move(c));
+  }
+  auto bytes = read_file(file.path.string());
+  if (!bytes) return bytes.error();
+  const std::string id = sanitize("corpus-" + file.target + "-" + stem);
+  const std::string origin = file.path.string();
+  switch (file.layout) {
+    case SeedLayout::Raw: {
+      const fuzz::RawInput raw = fuzz::split_raw_input(*bytes);
+      auto program = vm::program_from_bytes(raw.program);
+      if (!program) return std::optional<GateCase>();
+      GateCase c;
+      c.id = id;
+      c.origin = origin;
+      c.program = std::move(program).value();
+      c.memory.assign(raw.memory.begin(), raw.memory.end());
+      c.budget = kFuzzTargetBudget;
+      return std::optional<GateCase>(std::move(c));
+    }
+    case SeedLayout::Generated: {
+      fuzz::ByteSource src(*bytes);
+      GateCase c = generated_case(fuzz::generate(src, generator_options()), id, origin);
+      c.decisions = *bytes;
+      return std::optional<GateCase>(std::move(c));
+    }
+    case SeedLayout::SingleInsn: {
+      fuzz::ByteSource src(*bytes);
+      return std::optional<GateCase>(generated_case(fuzz::single_insn_case(src), id, origin));
+    }
+    case SeedLayout::Unused:
+      break;
+  }
+  return std::optional<GateCase>();
+}
+
+// Runs one case on every engine; the finding when they disagree.
+std::optional<GateFinding> check(GatePhase phase, GateCase&& c, NamedEngines& engines) {
+  std::vector<oracle::Outcome> outcomes = run_on_each(engines, c.program, c.memory, c.budget);
+  std::vector<EngineDifference> differences = differences_from_first(outcomes);
+  if (differences.empty()) return std::nullopt;
+  std::optional<fuzz::Signature> signature;
+  for (std::size_t i = 1; i < engines.engines.size() && !signature; ++i) {
+    if (engines.names[i] != differences.front().right) continue;
+    oracle::EngineInput input;
+    input.memory = c.memory;
+    input.limits.instruction_budget = c.budget;
+    signature = fuzz::divergence_signature(c.program, input, *engines.engines[0], *engines.engines[i]);
+  }
+  return GateFinding{phase, std::move(c), std::move(outcomes), std::move(differences), std::move(signature)};
+}
+
+class PhaseRunner {
+ public:
+  PhaseRunner(GateReport& report, NamedEngines& engines, const GateProgressFn& progress, GatePhase phase,
+              std::size_t total)
+      : report_(report), engines_(engines), progress_(progress), start_(Clock::now()), total_(total) {
+    stats_.phase = phase;
+  }
+  ~PhaseRunner() {
+    stats_.seconds = seconds_since(start_);
+    report_.phases.push_back(stats_);
+  }
+  PhaseRunner(const PhaseRunner&) = delete;
+  PhaseRunner& operator=(const PhaseRunner&) = delete;
+
+  // False when the case diverged: the report holds the finding.
+  bool run(GateCase&& c) {
+    auto finding = check(stats_.phase, std::move(c), engines_);
+    ++stats_.programs;
+    tick();
+    if (!finding) return true;
+    report_.finding = std::move(finding);
+    return false;
+  }
+  // A case of `total` that is not run.
+  void skip() {
+    ++stats_.skipped;
+    tick();
+  }
+  // Files skipped without being visited (not part of `total`).
+  void add_unvisited(std::size_t n) { stats_.skipped += n; }
+
+ private:
+  void tick() {
+    ++done_;
+    if (progress_) progress_(stats_.phase, done_, total_);
+  }
+
+  GateReport& report_;
+  NamedEngines& engines_;
+  const GateProgressFn& progress_;
+  Clock::time_point start_;
+  GatePhaseStats stats_;
+  std::size_t total_ = 0;
+  std::size_t done_ = 0;
+};
+
+Result<void> corpus_phase(const GateOptions& options, GateReport& report, NamedEngines& engines,
+                          const GateProgressFn& progress) {
+  std::size_t unused = 0;
+  auto files = list_corpus(options.corpus_dirs, unused);
+  if (!files) return files.error();
+  PhaseRunner phase(report, engines, progress, GatePhase::Corpus, files->size());
+  phase.add_unvisited(unused);
+  for (const CorpusFile& file : *files) {
+    auto c = corpus_case(file);
+    if (!c) return c.error();
+    if (!*c) {
+      phase.skip();
+      continue;
+    }
+    if (!phase.run(std::move(**c))) break;
+  }
+  return {};
+}
+
+void single_insn_phase(const GateOptions& options, GateReport& report, NamedEngines& engines,
+                       const GateProgressFn& progress) {
+  std::vector<fuzz::SingleInsnCase> cases = fuzz::enumerate_single_insn_cases(options.insn_per_form);
+  PhaseRunner phase(report, engines, progress, GatePhase::SingleInsn, cases.size());
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const std::string_view form = isa::info(cases[i].form).name;
+    const std::size_t nth = options.insn_per_form == 0 ? 0 : i % options.insn_per_form;
+    GateCase c = generated_case(std::move(cases[i].c),
+                                sanitize("single-insn-" + std::string(form) + "-" + std::to_string(nth)),
+                                "form " + std::string(form) + ", case " + std::to_string(nth));
+    if (!phase.run(std::move(c))) break;
+  }
+}
+
+void generated_phase(const GateOptions& options, GateReport& report, NamedEngines& engines,
+                     const GateProgressFn& progress) {
+  PhaseRunner phase(report, engines, progress, GatePhase::Generated, options.programs);
+  const fuzz::GeneratorOptions generator = generator_options();
+  for (std::size_t i = 0; i < options.programs; ++i) {
+    fuzz::ByteSource src(program_seed(options.seed, i));
+    GateCase c = generated_case(fuzz::generate(src, generator),
+                                "generated-s" + std::to_string(options.seed) + "-" + zero_padded(i, 6),
+                                "seed " + std::to_string(options.seed) + ", program " + std::to_string(i));
+    // The bytes the seeded source handed out are the decisions: read from
+    // a byte source, they make the same program.
+    fuzz::ByteSource again(program_seed(options.seed, i));
+    c.decisions.resize(src.consumed());
+    for (uint8_t& b : c.decisions)
+      b = again.byte();
+    if (!phase.run(std::move(c))) break;
+  }
+}
+
+}  // namespace
+
+const char* to_string(GatePhase phase) {
+  switch (phase) {
+    case GatePhase::Corpus:
+      return "corpus";
+    case GatePhase::SingleInsn:
+      return "single-insn";
+    case GatePhase::Generated:
+      return "generated";
+  }
+  return "?";
+}
+
+std::string GateFinding::divergent_engine() const {
+  return differences.empty() ? std::string() : differences.front().right;
+}
+
+std::size_t GateReport::total_programs() const {
+  std::size_t n = 0;
+  for (const GatePhaseStats& p : phases)
+    n += p.programs;
+  return n;
+}
+
+double GateReport::programs_per_second() const {
+  return seconds > 0 ? static_cast<double>(total_programs()) / seconds : 0;
+}
+
+Result<GateReport> run_gate(const GateOptions& options, NamedEngines& engines,
+                            const GateProgressFn& progress) {
+  GateReport report;
+  report.engines = engines.names;
+  const Clock::time_point start = Clock::now();
+  auto corpus = corpus_phase(options, report, engines, progress);
+  if (!corpus) return corpus.error();
+  if (!report.finding) single_insn_phase(options, report, engines, progress);
+  if (!report.finding) generated_phase(options, report, engines, progress);
+  report.seconds = seconds_since(start);
+  return report;
+}
+
+text::DataTest finding_data_test(const GateFinding& finding) {
+  text::DataTest test;
+  test.asm_source = text::disassemble(finding.gate_case.program.slots);
+  test.memory = finding.gate_case.memory;
+  const oracle::Outcome& reference = finding.outcomes.front();
+  if (!reference.loaded) {
+    test.error = reference.load_error;
+  } else if (!reference.ok()) {
+    test.error = vm::describe(reference.error);
+  } else {
+    test.result = reference.regs[0];
+  }
+  return test;
+}
+
+std::optional<uint64_t> data_test_budget(std::string_view text) {
+  while (!text.empty()) {
+    const std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    if (line.substr(0, 2) == "--") break;
+    if (line.empty() || line.front() != '#') continue;
+    line.remove_prefix(1);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t'))
+      line.remove_prefix(1);
+    constexpr std::string_view kKey = "budget ";
+    if (line.substr(0, kKey.size()) != kKey) continue;
+    line.remove_prefix(kKey.size());
+    uint64_t value = 0;
+    std::size_t digits = 0;
+    for (; digits < line.size() && line[digits] >= '0' && line[digits] <= '9'; ++digits) {
+      if (value > (UINT64_MAX - 9) / 10) return std::nullopt;
+      value = value * 10 + static_cast<uint64_t>(line[digits] - '0');
+    }
+    if (digits == 0 || value == 0) return std::nullopt;
+    return value;
+  }
+  return std::nullopt;
+}
+
+Result<void> write_file_atomically(const std::string& path, std::span<const uint8_t> bytes) {
+  const fs::path target(path);
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  const std::string tmp =
+      (dir / ("." + target.filename().string() + ".tmp." + std::to_string(::getpid()))).string();
+  const auto fail = [&](const std::string& what) {
+    const std::string message = what + ": " + std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return make_error(message);
+  };
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return make_error(tmp + ": " + std::strerror(errno));
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      return fail(tmp);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    return fail(tmp + ": fsync");
+  }
+  if (::close(fd) != 0) return fail(tmp + ": close");
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return fail(path + ": rename");
+  // Make the rename itself durable.
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return {};
+}
+
+Result<WrittenFinding> write_finding(const GateFinding& finding, const std::string& out_dir,
+                                     const std::vector<std::string>& engines) {
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) return make_error(out_dir + ": " + ec.message());
+  const GateCase& c = finding.gate_case;
+  const fs::path base = fs::path(out_dir) / (c.id.empty() ? std::string("finding") : c.id);
+
+  WrittenFinding out;
+  out.input_path = base.string() + ".input";
+  out.data_path = base.string() + ".data";
+  const std::string budget = std::to_string(c.budget);
+  const std::string reference = finding.outcomes.empty() ? std::string() : finding.outcomes.front().engine;
+  std::string all;
+  for (const std::string& e : engines)
+    all += (all.empty() ? "" : ",") + e;
+  out.repro_command = "bpfdiff repro " + shell_quote(out.input_path) + " --fuzz-input --budget " + budget +
+                      " --engines " + shell_quote(reference + "," + finding.divergent_engine());
+  out.diff_command = "bpfdiff diff " + shell_quote(out.input_path) + " --fuzz-input --budget " + budget +
+                     " --engines " + shell_quote(all);
+
+  const std::vector<uint8_t> input = fuzz::join_raw_input(isa::encode_slots(c.program.slots), c.memory);
+  if (auto w = write_file_atomically(out.input_path, input); !w) return w.error();
+  if (!c.decisions.empty()) {
+    out.decisions_path = base.string() + ".gen";
+    if (auto w = write_file_atomically(out.decisions_path, c.decisions); !w) return w.error();
+  }
+  if (!c.program.maps.empty() && !out.decisions_path.empty()) {
+    out.repro_command = "bpfdiff repro " + shell_quote(out.decisions_path) +
+                        " --layout generated --engines " +
+                        shell_quote(reference + "," + finding.divergent_engine());
+    out.diff_command = "bpfdiff diff " + shell_quote(out.decisions_path) + " --layout generated --engines " +
+                       shell_quote(all);
+  }
+
+  std::string data =
+      "# bpfdiff gate finding (" + std::string(to_string(finding.phase)) + ": " + one_line(c.origin) +
+      ")\n" + (finding.signature ? "# signature: " + finding.signature->title() + "\n" : std::string()) + "# " +
+      reference + " vs " + finding.divergent_engine() + ": " +
+      one_line(finding.differences.empty() ? std::string()
+                                           : oracle::to_string(finding.differences.front().difference)) +
+      "\n# expected: what " + reference + " produced\n# budget " + budget + "\n# " + out.repro_command + "\n";
+  data += text::format_data_test(finding_data_test(finding));
+  const auto* p = reinterpret_cast<const uint8_t*>(data.data());
+  if (auto w = write_file_atomically(out.data_path, {p, data.size()}); !w) return w.error();
+  return out;
+}
+
+std::string format_finding(const GateFinding& f, const WrittenFinding* written) {
+  const std::string reference = f.outcomes.empty() ? std::string("?") : f.outcomes.front().engine;
+  std::string text = "gate: FAIL: divergence " + reference + " vs " + f.divergent_engine() + " in phase " +
+                     to_string(f.phase) + " (" + f.gate_case.origin + "), budget " +
+                     std::to_string(f.gate_case.budget) + "\n";
+  if (f.signature) text += "signature: " + f.signature->title() + "\n";
+  text += "differences:\n";
+  for (const EngineDifference& d : f.differences)
+    text += "  " + d.left + " vs " + d.right + ": " + oracle::to_string(d.difference) + "\n";
+  if (written != nullptr) {
+    text += "reproducer:\n  " + written->input_path + "  (fuzz layout: u32 length | program | memory)\n  " +
+            written->data_path + "  (.data test with " + reference + "'s result)\n";
+    if (!written->decisions_path.empty())
+      text += "  " + written->decisions_path +
+              "  (generator decisions: an interp_vs_jit_gen input, maps included)\n";
+    text += "replay:\n  " + written->repro_command + "\n  " + written->diff_command + "\n";
+  }
+  return text;
+}
+
+ProgressThrottle::ProgressThrottle(std::chrono::milliseconds interval)
+    : interval_(interval), last_(Clock::now()) {}
+
+bool ProgressThrottle::ready() {
+  const auto now = Clock::now();
+  if (now - last_ < interval_) return false;
+  last_ = now;
+  return true;
+}
+
+}  // namespace bpfdiff::cli

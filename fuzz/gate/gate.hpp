@@ -1,0 +1,144 @@
+#pragma once
+// `bpfdiff gate`, the regression gate for JIT changes, as a library: three
+// deterministic phases that run programs on every engine and compare full
+// outcomes with the first engine's (the interpreter's), stopping at the first
+// divergence, and the writer that turns that divergence into reproducers.
+//
+//   corpus       every .data under DIR/regressions and every seed under
+//                DIR/fuzz/<target>/, read the way that target reads it;
+//   single-insn  fuzz::enumerate_single_insn_cases: every form, N cases each;
+//   generated    N programs of fuzz::generate, each from its own seed derived
+//                from --seed, so case i of seed s is always the same program.
+//
+// Every case runs with the budget of the fuzz target it comes from, so a
+// finding written as a fuzz input replays with `bpfdiff repro --budget`.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "fuzz/signature.hpp"
+#include "fuzz/findings/replay.hpp"
+#include "oracle/outcome.hpp"
+#include "vm/program/program.hpp"
+#include "vm/text/data_file.hpp"
+#include "vm/util/result.hpp"
+
+namespace bpfdiff::cli {
+
+enum class GatePhase : uint8_t { Corpus, SingleInsn, Generated };
+inline constexpr GatePhase kGatePhases[] = {GatePhase::Corpus, GatePhase::SingleInsn, GatePhase::Generated};
+
+const char* to_string(GatePhase phase);  // "corpus", "single-insn", "generated"
+
+// Slots of a generated program: what the interp_vs_jit_gen fuzz target asks for.
+inline constexpr std::size_t kGateGeneratedSlots = 128;
+
+struct GateOptions {
+  uint64_t seed = 1;
+  std::size_t programs = 20'000;
+  std::size_t insn_per_form = 16;
+  // Corpus roots, each holding regressions/ and fuzz/<target>/ (either may be missing).
+  std::vector<std::string> corpus_dirs;
+};
+
+// One program with its input, as the gate runs it.
+struct GateCase {
+  std::string id;      // names the finding's files: "generated-s1-000042", "corpus-interp_raw-budget"
+  std::string origin;  // for people: the corpus file, "seed 1, program 42", "form add64_imm, case 3"
+  vm::Program program;
+  std::vector<uint8_t> memory;
+  uint64_t budget = 0;
+  // Generated cases: the generator's decisions, i.e. the interp_vs_jit_gen
+  // input that rebuilds this program -- with the maps it declares, which the
+  // raw layout (u32 length | program | memory) cannot carry.
+  std::vector<uint8_t> decisions;
+};
+
+struct GateFinding {
+  GatePhase phase = GatePhase::Corpus;
+  GateCase gate_case;
+  std::vector<oracle::Outcome> outcomes;  // one per engine; [0] is the reference
+  std::vector<EngineDifference> differences;
+  // Where the reference and the first engine disagreeing with it part ways
+  // (unset only when that divergence does not reproduce).
+  std::optional<fuzz::Signature> signature;
+
+  // The first engine that disagrees with the reference.
+  std::string divergent_engine() const;
+};
+
+struct GatePhaseStats {
+  GatePhase phase = GatePhase::Corpus;
+  std::size_t programs = 0;  // cases run on every engine
+  std::size_t skipped = 0;   // corpus files no target reads (asm_roundtrip, undecodable bytes)
+  double seconds = 0;
+};
+
+struct GateReport {
+  std::vector<std::string> engines;
+  std::vector<GatePhaseStats> phases;  // those that ran, in order
+  std::optional<GateFinding> finding;  // set when a phase stopped at a divergence
+  double seconds = 0;
+
+  std::size_t total_programs() const;
+  double programs_per_second() const;
+};
+
+// Called after every case with the phase, cases done and cases in the phase.
+using GateProgressFn = std::function<void(GatePhase phase, std::size_t done, std::size_t total)>;
+
+// Runs the phases in order on `engines` (the first is the reference), stopping
+// at the first divergence. Fails only when a corpus directory or one of its
+// regression tests cannot be read.
+Result<GateReport> run_gate(const GateOptions& options, NamedEngines& engines,
+                            const GateProgressFn& progress = {});
+
+// The .data test of a finding: the program as assembly, its memory and what
+// the reference engine produced (r0, or the error message it stopped with).
+text::DataTest finding_data_test(const GateFinding& finding);
+
+// A "# budget N" comment before the first section of a .data file, as
+// write_finding writes it; nullopt when there is none.
+std::optional<uint64_t> data_test_budget(std::string_view text);
+
+struct WrittenFinding {
+  std::string input_path;      // fuzz layout: u32 length | program | memory
+  std::string data_path;       // the .data test
+  std::string decisions_path;  // generated cases: <id>.gen, an interp_vs_jit_gen input; else empty
+  std::string repro_command;
+  std::string diff_command;
+};
+
+// Writes the finding's files into `out_dir` (created if needed), each
+// atomically: a temporary file in the same directory, fsync, rename. A
+// program with maps is reproduced from its .gen decisions (the raw input and
+// the .data test hold no maps): the commands then use `--layout generated`.
+Result<WrittenFinding> write_finding(const GateFinding& finding, const std::string& out_dir,
+                                     const std::vector<std::string>& engines);
+
+// What the gate prints about a finding: the engines, phase and case, each
+// difference, and (when written) the reproducer's files and the commands.
+std::string format_finding(const GateFinding& finding, const WrittenFinding* written);
+
+// Writes `bytes` to `path` so that readers see the old file or the whole new
+// one: write a temporary file next to it, fsync it, rename it over `path`,
+// fsync the directory.
+Result<void> write_file_atomically(const std::string& path, std::span<const uint8_t> bytes);
+
+// Throttles progress lines: ready() is true at most once per interval.
+class ProgressThrottle {
+ public:
+  explicit ProgressThrottle(std::chrono::milliseconds interval = std::chrono::seconds(1));
+  bool ready();
+
+ private:
+  std::chrono::milliseconds interval_;
+  std::chrono::steady_clock::time_point last_;
+};
+
+}  // namespace bpfdiff::cli

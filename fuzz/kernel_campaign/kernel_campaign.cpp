@@ -1,0 +1,589 @@
+#include "fuzz/kernel_campaign/kernel_campaign.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "fuzz/differential.hpp"
+#include "fuzz/generator.hpp"
+#include "fuzz/kernel_friendly.hpp"
+#include "fuzz/signature.hpp"
+#include "fuzz/gate/gate.hpp"
+#include "fuzz/kernel_campaign/kernel_finding.hpp"
+#include "oracle/run/report.hpp"
+#include "oracle/compare.hpp"
+#include "oracle/kernel/guest/guest_service.hpp"
+#include "oracle/kernel_compare.hpp"
+#include "oracle/kernel_host_engine.hpp"
+#include "oracle/kernel_qemu_engine.hpp"
+
+namespace bpfdiff::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+using Clock = std::chrono::steady_clock;
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) {
+  g_stop.store(true);
+}
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Program `iteration` of a campaign with `seed`: the same pair always gives
+// the same program, which is what makes the campaign resumable and each
+// finding reproducible from finding.json alone.
+fuzz::GeneratedCase generate_kernel_case(uint64_t seed, uint64_t iteration, const KernelCampaignOptions& campaign) {
+  // splitmix64 of the pair, so neighbouring iterations get unrelated streams.
+  uint64_t z = seed * 0x9e3779b97f4a7c15ull + iteration + 0x632be59bd9b4e019ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  fuzz::ByteSource src(z ^ (z >> 31));
+  // The kernel-friendly mode: programs the verifier accepts by construction
+  // (no unreachable code, no uninitialised reads, bounded loops, in-bounds
+  // memory), so the kernel's time goes to running programs, not rejecting
+  // them. Deliberate faults are our own targets' business.
+  fuzz::KernelFriendlyOptions options;
+  options.max_instructions = campaign.max_instructions;
+  options.isa_version = campaign.isa_version;
+  return fuzz::generate_kernel_friendly(src, options);
+}
+
+std::string slug(std::string_view text) {
+  std::string out;
+  for (char ch : text) out += (ch == ' ' || ch == '/' || ch == ':') ? '-' : ch;
+  return out;
+}
+
+// "guest failure: panic: ..." -> "panic"
+std::string guest_failure_word(const oracle::Outcome& o) {
+  std::string rest = o.kernel->log.substr(std::string_view("guest failure: ").size());
+  return slug(rest.substr(0, rest.find(':')));
+}
+
+bool is_kernel(const std::string& name) {
+  const auto names = oracle::kernel_engine_names();
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+struct NamedEngine {
+  std::string name;
+  std::unique_ptr<oracle::Engine> engine;
+  bool kernel = false;
+};
+
+class KernelCampaign {
+ public:
+  KernelCampaign(const KernelCampaignOptions& options, const std::function<void(const std::string&)>& progress,
+                 const KernelCampaignHooks& hooks)
+      : options_(options), progress_(progress), hooks_(hooks) {}
+
+  Result<KernelCampaignResult> run();
+
+ private:
+  Result<void> load_state();
+  Result<void> save_state();
+  // The next program to run, or nothing when the campaign is over (time,
+  // count, signal). Call with mutex_ held.
+  std::optional<std::pair<uint64_t, fuzz::GeneratedCase>> next_case();
+  // Runs one program on a worker's engines (no lock held), then adds its
+  // results to the campaign's (under mutex_).
+  void run_one(std::vector<NamedEngine>& engines, uint64_t iteration, fuzz::GeneratedCase generated);
+  void worker(std::vector<NamedEngine>& engines);
+  void record(const KernelFindingRecord& finding, const KernelCase& c);
+  std::pair<uint64_t, uint64_t> guest_counters() const;
+  std::string progress_line() const;
+  Result<void> write_report();
+
+  KernelCampaignOptions options_;
+  const std::function<void(const std::string&)>& progress_;
+  const KernelCampaignHooks& hooks_;
+  // One set of engines per worker; the workers share the guest pool, each
+  // keeps one guest busy.
+  std::vector<std::vector<NamedEngine>> workers_;
+  std::vector<std::string> engine_names_;
+  std::size_t reference_ = 0;
+  std::mutex mutex_;
+  uint64_t dispatched_ = 0;  // programs handed to workers this session
+  Clock::time_point last_progress_;
+  uint64_t next_iteration_ = 0;
+  uint64_t previous_programs_ = 0;
+  std::pair<uint64_t, uint64_t> guest_baseline_{0, 0};
+  KernelCampaignResult result_;
+  Clock::time_point start_;
+};
+
+std::pair<uint64_t, uint64_t> KernelCampaign::guest_counters() const {
+  if (!hooks_.guest_restarts_and_failures) return {0, 0};
+  const auto now = hooks_.guest_restarts_and_failures();
+  if (!now) return {0, 0};
+  return {now->first - std::min(now->first, guest_baseline_.first),
+          now->second - std::min(now->second, guest_baseline_.second)};
+}
+
+Result<void> KernelCampaign::load_state() {
+  const fs::path path = fs::path(options_.out) / "kernel-state.json";
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    result_.seed = options_.seed;
+    return {};
+  }
+  std::ifstream in(path);
+  const json j = json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return make_error(path.string() + ": not a kernel campaign state");
+  result_.seed = j.value("seed", options_.seed);
+  // The programs of an iteration depend on the ISA version too: a resumed
+  // campaign keeps its own, like its seed.
+  const int isa = j.value("isa_version", static_cast<int>(options_.isa_version));
+  if (isa >= 1 && isa <= 4) options_.isa_version = static_cast<isa::IsaVersion>(isa);
+  next_iteration_ = j.value("next_iteration", uint64_t{0});
+  previous_programs_ = j.value("total_programs", uint64_t{0});
+  for (const json& f : j.value("findings", json::array())) {
+    KernelCampaignFinding k;
+    k.signature = f.value("signature", "");
+    k.kind = f.value("kind", "");
+    k.dir = f.value("dir", "");
+    k.count = f.value("count", uint64_t{0});
+    k.first_iteration = f.value("first_iteration", uint64_t{0});
+    if (!k.signature.empty()) result_.findings.push_back(std::move(k));
+  }
+  return {};
+}
+
+Result<void> KernelCampaign::save_state() {
+  json j;
+  j["version"] = 1;
+  j["seed"] = result_.seed;
+  j["next_iteration"] = next_iteration_;
+  j["isa_version"] = static_cast<int>(options_.isa_version);
+  j["total_programs"] = previous_programs_ + result_.programs;
+  j["engines"] = result_.engines;
+  json findings = json::array();
+  for (const KernelCampaignFinding& f : result_.findings) {
+    findings.push_back({{"signature", f.signature},
+                        {"kind", f.kind},
+                        {"dir", f.dir},
+                        {"count", f.count},
+                        {"first_iteration", f.first_iteration}});
+  }
+  j["findings"] = std::move(findings);
+  const std::string text = j.dump(2) + "\n";
+  return write_file_atomically((fs::path(options_.out) / "kernel-state.json").string(),
+                               {reinterpret_cast<const uint8_t*>(text.data()), text.size()});
+}
+
+void KernelCampaign::record(const KernelFindingRecord& finding, const KernelCase& c) {
+  auto it = std::find_if(result_.findings.begin(), result_.findings.end(),
+                         [&](const KernelCampaignFinding& f) { return f.signature == finding.signature; });
+  if (it != result_.findings.end()) {
+    ++it->count;
+  } else {
+    const std::string findings_dir = (fs::path(options_.out) / "findings").string();
+    auto written = write_kernel_finding(findings_dir, finding, c, engine_names_);
+    KernelCampaignFinding f;
+    f.signature = finding.signature;
+    f.kind = finding.kind;
+    f.dir = written ? *written : "NOT WRITTEN: " + written.error().message;
+    f.count = 1;
+    f.first_iteration = c.iteration;
+    result_.findings.push_back(f);
+    ++result_.new_findings;
+    if (progress_) progress_("kernel campaign: finding " + finding.signature + " (" + finding.title + ") -> " + f.dir);
+  }
+  if (auto saved = save_state(); !saved && progress_) progress_("kernel campaign: " + saved.error().message);
+}
+
+std::optional<std::pair<uint64_t, fuzz::GeneratedCase>> KernelCampaign::next_case() {
+  // Generation is cheap next to any engine, so it happens here, under the
+  // lock: iterations are handed out in order and --max-programs is exact.
+  if (g_stop.load()) return std::nullopt;
+  if (options_.max_programs != 0 && dispatched_ >= options_.max_programs) return std::nullopt;
+  if (seconds_since(start_) >= options_.minutes * 60) return std::nullopt;
+  const uint64_t iteration = next_iteration_++;
+  fuzz::GeneratedCase generated = generate_kernel_case(result_.seed, iteration, options_);
+  ++dispatched_;
+  return std::make_pair(iteration, std::move(generated));
+}
+
+void KernelCampaign::worker(std::vector<NamedEngine>& engines) {
+  while (true) {
+    std::optional<std::pair<uint64_t, fuzz::GeneratedCase>> next;
+    {
+      std::lock_guard lock(mutex_);
+      next = next_case();
+    }
+    if (!next) return;
+    run_one(engines, next->first, std::move(next->second));
+    std::lock_guard lock(mutex_);
+    if (hooks_.after_program) hooks_.after_program(result_.programs);
+    if (std::chrono::duration<double>(Clock::now() - last_progress_).count() >= options_.progress_seconds) {
+      last_progress_ = Clock::now();
+      if (progress_) progress_(progress_line());
+      if (auto saved = save_state(); !saved && progress_) progress_("kernel campaign: " + saved.error().message);
+    }
+  }
+}
+
+void KernelCampaign::run_one(std::vector<NamedEngine>& engines, uint64_t iteration, fuzz::GeneratedCase generated) {
+  KernelCase c;
+  c.seed = result_.seed;
+  c.iteration = iteration;
+  c.input = fuzz::engine_input(generated);
+  c.program = std::move(generated.program);
+  std::vector<double> seconds;
+  for (NamedEngine& e : engines) {
+    const auto start = Clock::now();
+    c.outcomes.push_back(e.engine->run(c.program, c.input));
+    seconds.push_back(seconds_since(start));
+  }
+
+  const oracle::Outcome& ref = c.outcomes[reference_];
+  const std::string& ref_name = engines[reference_].name;
+  std::vector<KernelFindingRecord> findings;
+  std::vector<std::pair<std::string, oracle::KernelComparison>> comparisons;
+  bool ours_disagree = false;
+  for (std::size_t i = 0; i < engines.size(); ++i) {
+    if (i == reference_) continue;
+    const oracle::Outcome& o = c.outcomes[i];
+    const std::string& name = engines[i].name;
+    if (!engines[i].kernel) {
+      // Ours against ours: everything must agree.
+      auto diffs = oracle::compare(ref, o, oracle::CompareRules::everything());
+      if (diffs.empty()) continue;
+      ours_disagree = true;
+      KernelFindingRecord f;
+      f.kind = "divergence";
+      auto sig = fuzz::divergence_signature(c.program, c.input, *engines[reference_].engine, *engines[i].engine);
+      f.signature = sig ? sig->key() : ref_name + "-vs-" + name + "." + fuzz::normalize_field(diffs.front().field);
+      f.title = sig ? sig->title() : "divergence " + ref_name + " vs " + name + ": " + diffs.front().field;
+      f.differences = std::move(diffs);
+      findings.push_back(std::move(f));
+      continue;
+    }
+    const oracle::KernelComparison k = oracle::compare_with_kernel(ref, o);
+    comparisons.emplace_back(name, k);
+    if (is_guest_failure(o)) {
+      KernelFindingRecord f;
+      f.kind = "guest failure";
+      f.signature = name + ".guest-" + guest_failure_word(o);
+      f.title = o.kernel->log;
+      f.guest_record = guest_record_of(o);
+      findings.push_back(std::move(f));
+      continue;
+    }
+    if (!k.finding()) continue;
+    KernelFindingRecord f;
+    f.kind = oracle::to_string(k.kind);
+    const std::string field = k.kind == oracle::KernelAgreement::VerifierSoundness
+                                  ? std::string(error_kind_id(ref.error.kind))
+                                  : fuzz::normalize_field(k.differences.empty() ? "state" : k.differences.front().field);
+    f.signature = ref_name + "-vs-" + name + "." + slug(f.kind) + "." + field;
+    f.title = k.reason;
+    f.differences = k.differences;
+    findings.push_back(std::move(f));
+  }
+  // Kernel against kernel (its JIT and its interpreter, or two kernels):
+  // where both ran the program and the state is meaningful on both.
+  for (std::size_t i = 0; i < engines.size(); ++i) {
+    for (std::size_t j = i + 1; j < engines.size(); ++j) {
+      if (!engines[i].kernel || !engines[j].kernel) continue;
+      const oracle::Outcome& a = c.outcomes[i];
+      const oracle::Outcome& b = c.outcomes[j];
+      const auto comparable = [](const oracle::Outcome& o) {
+        return o.kernel->verdict == oracle::kernel::KernelVerdict::Accepted ||
+               o.kernel->verdict == oracle::kernel::KernelVerdict::Rejected;
+      };
+      if (!comparable(a) || !comparable(b)) continue;
+      if (a.kernel->uninitialized_stack_read || a.kernel->pointer_bits_exposed) continue;
+      auto diffs = oracle::compare_kernels(a, b);
+      if (diffs.empty()) continue;
+      KernelFindingRecord f;
+      f.kind = "kernel divergence";
+      f.signature = engines[i].name + "-vs-" + engines[j].name + "." + fuzz::normalize_field(diffs.front().field);
+      f.title = "kernel engines disagree on " + diffs.front().field;
+      f.differences = std::move(diffs);
+      findings.push_back(std::move(f));
+    }
+  }
+
+  std::lock_guard lock(mutex_);
+  ++result_.programs;
+  for (std::size_t i = 0; i < engines.size(); ++i) {
+    EngineThroughput& t = result_.throughput[engines[i].name];
+    ++t.runs;
+    t.seconds += seconds[i];
+    if (c.outcomes[i].kernel && result_.kernel_releases[engines[i].name].empty())
+      result_.kernel_releases[engines[i].name] = c.outcomes[i].kernel->release;
+  }
+  for (const auto& [name, k] : comparisons) result_.tallies[name].add(k);
+  if (ours_disagree) ++result_.ours_disagree;
+  for (const KernelFindingRecord& f : findings) record(f, c);
+}
+
+std::string KernelCampaign::progress_line() const {
+  const double elapsed = seconds_since(start_);
+  char head[160];
+  std::snprintf(head, sizeof head, "kernel campaign %.0fs/%.0fs: %llu programs (%.1f/s)", elapsed,
+                options_.minutes * 60, static_cast<unsigned long long>(result_.programs),
+                elapsed > 0 ? static_cast<double>(result_.programs) / elapsed : 0.0);
+  std::string line = head;
+  for (const auto& [name, tally] : result_.tallies) {
+    char part[160];
+    std::snprintf(part, sizeof part, "  %s: accepts %.1f%%, agree %llu", name.c_str(), tally.acceptance_percent(),
+                  static_cast<unsigned long long>(tally.count(oracle::KernelAgreement::Agree)));
+    line += part;
+  }
+  line += "  findings " + std::to_string(result_.findings.size()) + " (" + std::to_string(result_.new_findings) +
+          " new)";
+  if (hooks_.guest_restarts_and_failures) {
+    const auto [restarts, failures] = guest_counters();
+    line += "  guest restarts " + std::to_string(restarts) + ", failures " + std::to_string(failures);
+  }
+  return line;
+}
+
+Result<void> KernelCampaign::write_report() {
+  json j;
+  j["kind"] = "kernel campaign";
+  j["seed"] = result_.seed;
+  j["engines"] = result_.engines;
+  j["reference"] = result_.reference;
+  j["isa_version"] = static_cast<int>(options_.isa_version);
+  j["programs"] = result_.programs;
+  j["total_programs"] = result_.total_programs;
+  j["seconds"] = result_.seconds;
+  j["programs_per_second"] = result_.seconds > 0 ? static_cast<double>(result_.programs) / result_.seconds : 0.0;
+  j["interrupted"] = result_.interrupted;
+  json per_engine = json::object();
+  for (const auto& [name, t] : result_.throughput) {
+    per_engine[name] = {{"runs", t.runs}, {"seconds", t.seconds}, {"runs_per_second", t.per_second()}};
+  }
+  j["throughput"] = std::move(per_engine);
+  j["ours_disagree"] = result_.ours_disagree;
+  json kernels = json::object();
+  for (const auto& [name, tally] : result_.tallies) {
+    json k;
+    k["release"] = result_.kernel_releases[name];
+    k["programs"] = tally.total();
+    for (oracle::KernelAgreement kind :
+         {oracle::KernelAgreement::Agree, oracle::KernelAgreement::BothRejected,
+          oracle::KernelAgreement::KernelRejected, oracle::KernelAgreement::NotComparable,
+          oracle::KernelAgreement::WeRejected, oracle::KernelAgreement::VerifierSoundness,
+          oracle::KernelAgreement::Mismatch}) {
+      k[slug(oracle::to_string(kind))] = tally.count(kind);
+    }
+    // Agreement over the programs both sides ran and whose state compares.
+    const uint64_t comparable = tally.count(oracle::KernelAgreement::Agree) +
+                                tally.count(oracle::KernelAgreement::WeRejected) +
+                                tally.count(oracle::KernelAgreement::VerifierSoundness) +
+                                tally.count(oracle::KernelAgreement::Mismatch);
+    k["acceptance_percent"] = tally.acceptance_percent();
+    k["agreement_percent"] = comparable == 0 ? 0.0
+                                             : 100.0 * static_cast<double>(tally.count(oracle::KernelAgreement::Agree)) /
+                                                   static_cast<double>(comparable);
+    const auto top = [](const std::map<std::string, uint64_t>& counts) {
+      std::vector<std::pair<uint64_t, std::string>> sorted;
+      for (const auto& [reason, n] : counts) sorted.emplace_back(n, reason);
+      std::sort(sorted.begin(), sorted.end(),
+                [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+      json out = json::array();
+      for (std::size_t i = 0; i < sorted.size() && i < 10; ++i)
+        out.push_back({{"reason", sorted[i].second}, {"count", sorted[i].first}});
+      return out;
+    };
+    k["top_rejection_reasons"] = top(tally.rejections());
+    k["not_comparable_reasons"] = top(tally.not_comparable());
+    kernels[name] = std::move(k);
+  }
+  j["kernels"] = std::move(kernels);
+  j["guest"] = {{"restarts", result_.guest_restarts}, {"failures", result_.guest_failures}};
+  json findings = json::array();
+  for (const KernelCampaignFinding& f : result_.findings) {
+    findings.push_back({{"signature", f.signature},
+                        {"kind", f.kind},
+                        {"dir", f.dir},
+                        {"count", f.count},
+                        {"first_iteration", f.first_iteration}});
+  }
+  j["findings"] = std::move(findings);
+  j["new_findings"] = result_.new_findings;
+  result_.report_json = (fs::path(options_.out) / "report.json").string();
+  const std::string text = j.dump(2) + "\n";
+  return write_file_atomically(result_.report_json, {reinterpret_cast<const uint8_t*>(text.data()), text.size()});
+}
+
+Result<KernelCampaignResult> KernelCampaign::run() {
+  if (options_.engines.size() < 2) return make_error("--engines needs at least one engine of ours and one kernel engine");
+  std::error_code ec;
+  fs::create_directories(options_.out, ec);
+  if (ec) return make_error(options_.out + ": " + ec.message());
+  if (auto loaded = load_state(); !loaded) return loaded.error();
+
+  bool have_ours = false;
+  bool have_kernel = false;
+  for (const std::string& name : options_.engines) {
+    if (std::find(engine_names_.begin(), engine_names_.end(), name) != engine_names_.end())
+      return make_error("engine '" + name + "' is named twice in --engines");
+    const bool kernel = hooks_.is_kernel_engine ? hooks_.is_kernel_engine(name) : is_kernel(name);
+    if (!kernel && !have_ours) reference_ = engine_names_.size();
+    have_ours = have_ours || !kernel;
+    have_kernel = have_kernel || kernel;
+    engine_names_.push_back(name);
+  }
+  if (!have_ours) return make_error("--engines names no engine of ours to compare the kernel with (e.g. interp)");
+  if (!have_kernel) return make_error("--engines names no kernel engine");
+  // One worker per guest, so each guest of the pool has a program in
+  // flight. kernel-host alone runs one program at a time (the host's CPUs
+  // are ours too).
+  const bool host_only = std::all_of(engine_names_.begin(), engine_names_.end(), [&](const std::string& n) {
+    const bool kernel = hooks_.is_kernel_engine ? hooks_.is_kernel_engine(n) : is_kernel(n);
+    return !kernel || n == oracle::kKernelHostEngine;
+  });
+  const std::size_t workers = host_only ? 1 : std::max<std::size_t>(options_.guests, 1);
+  for (std::size_t w = 0; w < workers; ++w) {
+    std::vector<NamedEngine> engines;
+    for (const std::string& name : engine_names_) {
+      auto made = hooks_.make_engine(name);
+      if (!made) return made.error();
+      const bool kernel = hooks_.is_kernel_engine ? hooks_.is_kernel_engine(name) : is_kernel(name);
+      engines.push_back({name, std::move(made).value(), kernel});
+    }
+    workers_.push_back(std::move(engines));
+  }
+  result_.engines = engine_names_;
+  result_.reference = engine_names_[reference_];
+  result_.out = options_.out;
+  if (hooks_.guest_restarts_and_failures) {
+    if (auto base = hooks_.guest_restarts_and_failures()) guest_baseline_ = *base;
+  }
+
+  start_ = Clock::now();
+  last_progress_ = start_;
+  if (progress_) {
+    progress_("kernel campaign: seed " + std::to_string(result_.seed) + ", ISA v" +
+              std::to_string(static_cast<int>(options_.isa_version)) + ", from program " +
+              std::to_string(next_iteration_) + ", engines " + [&] {
+                std::string s;
+                for (const auto& e : result_.engines) s += (s.empty() ? "" : ",") + e;
+                return s;
+              }() + ", reference " + result_.reference + ", out " + options_.out);
+  }
+  if (workers_.size() == 1) {
+    worker(workers_.front());
+  } else {
+    std::vector<std::thread> threads;
+    for (auto& engines : workers_) threads.emplace_back([this, &engines] { worker(engines); });
+    for (std::thread& t : threads) t.join();
+  }
+  result_.interrupted = g_stop.load();
+  result_.seconds = seconds_since(start_);
+  result_.total_programs = previous_programs_ + result_.programs;
+  const auto [restarts, failures] = guest_counters();
+  result_.guest_restarts = restarts;
+  result_.guest_failures = failures;
+  if (progress_) progress_(progress_line());
+  if (auto saved = save_state(); !saved) return saved.error();
+  if (auto report = write_report(); !report) return report.error();
+  return std::move(result_);
+}
+
+}  // namespace
+
+bool names_kernel_engine(const std::vector<std::string>& engines) {
+  return std::any_of(engines.begin(), engines.end(), is_kernel);
+}
+
+KernelCampaignHooks default_kernel_campaign_hooks(const KernelCampaignOptions& options) {
+  KernelCampaignHooks hooks;
+  const bool guests = std::any_of(options.engines.begin(), options.engines.end(),
+                                  [](const std::string& n) { return oracle::is_kernel_qemu_engine(n); });
+  auto guest_options = std::make_shared<oracle::kernel::guest::GuestServiceOptions>(
+      oracle::kernel::guest::shared_guest_service_options());
+  guest_options->guests = options.guests;
+  // The pool's own record of a guest failure (request, console) lands here
+  // before the guest is restored.
+  guest_options->findings_dir = (fs::path(options.out) / "findings" / "guest").string();
+  guest_options->use_daemon = false;  // its own pool: --guests N, findings under --out, restart counts
+  hooks.make_engine = [guest_options, configured = std::make_shared<bool>(false)](
+                          const std::string& name) -> Result<std::unique_ptr<oracle::Engine>> {
+    if (oracle::is_kernel_qemu_engine(name) && !*configured) {
+      *configured = true;
+      (void)oracle::kernel::guest::configure_shared_guest_service(*guest_options);
+    }
+    return oracle::make_engine(name);
+  };
+  if (guests) {
+    hooks.guest_restarts_and_failures = []() -> std::optional<std::pair<uint64_t, uint64_t>> {
+      auto service = oracle::kernel::guest::shared_guest_service();
+      if (!service) return std::nullopt;
+      const auto s = (*service)->pool().stats();
+      return std::make_pair(s.restores + s.cold_boots, s.failures);
+    };
+  }
+  return hooks;
+}
+
+Result<KernelCampaignResult> run_kernel_campaign(const KernelCampaignOptions& options,
+                                                 const std::function<void(const std::string&)>& progress,
+                                                 const KernelCampaignHooks& hooks) {
+  g_stop.store(false);
+  struct sigaction action {};
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  struct sigaction old_int {
+  }, old_term{};
+  sigaction(SIGINT, &action, &old_int);
+  sigaction(SIGTERM, &action, &old_term);
+  KernelCampaign campaign(options, progress, hooks);
+  auto result = campaign.run();
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  return result;
+}
+
+std::string format_kernel_campaign_summary(const KernelCampaignResult& r) {
+  std::string out = r.interrupted ? "kernel campaign: interrupted; run the same command again to resume\n"
+                                  : "kernel campaign: done\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "  %llu programs in %.1f s (%.1f/s); %llu over all sessions; seed %llu\n",
+                static_cast<unsigned long long>(r.programs), r.seconds,
+                r.seconds > 0 ? static_cast<double>(r.programs) / r.seconds : 0.0,
+                static_cast<unsigned long long>(r.total_programs),
+                static_cast<unsigned long long>(r.seed));
+  out += line;
+  out += "  reference " + r.reference + "; our engines disagreed on " + std::to_string(r.ours_disagree) + " programs\n";
+  for (const auto& [name, t] : r.throughput) {
+    std::snprintf(line, sizeof line, "  %-22s %8llu runs  %9.1f runs/s\n", name.c_str(),
+                  static_cast<unsigned long long>(t.runs), t.per_second());
+    out += line;
+  }
+  for (const auto& [name, tally] : r.tallies) {
+    const auto release = r.kernel_releases.find(name);
+    out += "  " + name + " (" + (release == r.kernel_releases.end() ? "?" : release->second) + ") vs " +
+           r.reference + ": " + tally.summary(5);
+  }
+  if (r.guest_restarts > 0 || r.guest_failures > 0) {
+    out += "  guests: " + std::to_string(r.guest_failures) + " failures, " + std::to_string(r.guest_restarts) +
+           " restarts\n";
+  }
+  out += "  findings: " + std::to_string(r.findings.size()) + " (" + std::to_string(r.new_findings) + " new)\n";
+  for (const KernelCampaignFinding& f : r.findings)
+    out += "    " + f.signature + "  x" + std::to_string(f.count) + "  " + f.dir + "\n";
+  out += "  report: " + r.report_json + "\n";
+  return out;
+}
+
+}  // namespace bpfdiff::cli

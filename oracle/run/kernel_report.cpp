@@ -1,0 +1,77 @@
+#include "oracle/run/kernel_report.hpp"
+
+#include <algorithm>
+
+#include "oracle/kernel/bpf_syscall.hpp"
+#include "oracle/kernel/full_state_rewrite.hpp"
+#include "oracle/kernel_compare.hpp"
+#include "oracle/kernel_outcome.hpp"
+
+namespace bpfdiff::cli {
+namespace {
+
+// The last `n` lines of `text`, with a note of how many came before.
+std::string tail_lines(const std::string& text, std::size_t n) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t nl = text.find('\n', start);
+    const std::size_t end = nl == std::string::npos ? text.size() : nl;
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  while (!lines.empty() && lines.back().empty()) lines.pop_back();
+  std::string out;
+  const std::size_t first = lines.size() > n ? lines.size() - n : 0;
+  if (first > 0) out += "    (" + std::to_string(first) + " earlier lines left out)\n";
+  for (std::size_t i = first; i < lines.size(); ++i) out += "    " + lines[i] + "\n";
+  return out;
+}
+
+}  // namespace
+
+bool has_kernel_outcome(const std::vector<oracle::Outcome>& outcomes) {
+  return std::any_of(outcomes.begin(), outcomes.end(), [](const oracle::Outcome& o) { return o.kernel.has_value(); });
+}
+
+std::string kernel_verdict_line(const oracle::Outcome& o) {
+  if (!o.kernel) return "";
+  const oracle::KernelOutcome& k = *o.kernel;
+  std::string s = o.engine + " (" + (k.release.empty() ? "kernel ?" : k.release) + "): " + oracle::to_string(k.verdict);
+  switch (k.verdict) {
+    case oracle::kernel::KernelVerdict::Accepted:
+      if (k.regs_valid != 0x3ff) s += ", r1..r5 not all exported after a call";
+      if (k.uninitialized_stack_read) s += ", reads stack it never wrote";
+      break;
+    case oracle::kernel::KernelVerdict::Rejected:
+      s += ", " + oracle::kernel::errno_name(k.errno_value) + ", " + k.rejection_reason;
+      break;
+    case oracle::kernel::KernelVerdict::Unsupported:
+    case oracle::kernel::KernelVerdict::Failed:
+      s += ": " + k.log;
+      break;
+  }
+  return s;
+}
+
+std::string format_kernel_section(const oracle::Outcome& reference, const std::vector<oracle::Outcome>& outcomes,
+                                  std::size_t log_lines) {
+  std::string out;
+  for (const oracle::Outcome& o : outcomes) {
+    if (!o.kernel) continue;
+    out += "  " + kernel_verdict_line(o) + "\n";
+    if (!reference.kernel) {
+      const oracle::KernelComparison c = oracle::compare_with_kernel(reference, o);
+      out += "  " + reference.engine + " vs " + o.engine + " under the kernel rules: " + oracle::to_string(c.kind);
+      out += c.reason.empty() ? "\n" : " (" + c.reason + ")\n";
+    }
+    if (o.kernel->verdict == oracle::kernel::KernelVerdict::Rejected && !o.kernel->log.empty()) {
+      const uint32_t shift = oracle::kernel::prologue_slots(!o.memory.empty());
+      out += "  verifier log (its pcs are the rewritten program's: entry-function pc p is p + " +
+             std::to_string(shift) + "):\n" + tail_lines(o.kernel->log, log_lines);
+    }
+  }
+  return out;
+}
+
+}  // namespace bpfdiff::cli
