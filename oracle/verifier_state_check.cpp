@@ -2,6 +2,7 @@
 
 #include <linux/bpf.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -47,7 +48,15 @@ bool contains(const ValueClaim& c, uint64_t v, int state_frame, const Frames& fr
     case ValueKind::Scalar:
       return c.var.contains(v);
     case ValueKind::Stack:
-      base = frames.fp(c.frame < 0 ? state_frame : c.frame);
+      if (c.frame < 0) {
+        // "fp-8" without a frame number: the state's own frame from 6.8 on,
+        // any frame up to it in 6.1 (which never prints the number).
+        for (int f = 0; f <= state_frame; ++f) {
+          if (c.var.contains(v - frames.fp(f) - static_cast<uint64_t>(c.off))) return true;
+        }
+        return false;
+      }
+      base = frames.fp(c.frame);
       break;
     case ValueKind::Ctx:
     case ValueKind::MapValue:
@@ -65,8 +74,9 @@ bool claims_something(const std::optional<ValueClaim>& c) {
 
 class Replay {
  public:
-  Replay(const kernel::VerifierLog& log, uint32_t shift, const vm::Interpreter& interp, StateCheckResult& out)
-      : log_(log), shift_(shift), interp_(interp), out_(out) {}
+  Replay(const kernel::VerifierLog& log, uint32_t shift, const vm::Interpreter& interp, StateCheckResult& out,
+         bool spill_sizes_logged)
+      : log_(log), shift_(shift), interp_(interp), out_(out), spill_sizes_logged_(spill_sizes_logged) {}
 
   void step(uint32_t pc, const std::array<uint64_t, isa::kNumRegisters>& regs) {
     if (out_.steps++ == 0) frames_.entry_fp = regs[10];
@@ -136,7 +146,7 @@ class Replay {
       for (const kernel::SlotClaim* c : claims) {
         all_spilled = all_spilled && c->types.empty() && claims_something(c->spilled);
       }
-      if (all_spilled) {
+      if (all_spilled && spill_sizes_logged_) {
         ++out_.values_checked;
         std::string text;
         bool inside = false;
@@ -147,6 +157,7 @@ class Replay {
         if (!inside) report(ViolationKind::Slot, pc, where, *word, text);
         continue;
       }
+      if (all_spilled) continue;
       // Bytes every state says are zero (STACK_ZERO).
       for (std::size_t j = 0; j < 8; ++j) {
         bool zero_everywhere = true;
@@ -177,6 +188,7 @@ class Replay {
   const vm::Interpreter& interp_;
   StateCheckResult& out_;
   Frames frames_;
+  bool spill_sizes_logged_;
   bool checking_ = true;
   std::map<std::string, bool> reported_;
   std::map<uint32_t, bool> unvisited_reported_;
@@ -250,7 +262,7 @@ std::string StateViolation::describe() const {
 }
 
 StateCheckResult check_states(const vm::Program& program, std::span<const uint8_t> memory,
-                              const kernel::VerifierLog& log, uint32_t pc_shift) {
+                              const kernel::VerifierLog& log, uint32_t pc_shift, bool spill_sizes_logged) {
   StateCheckResult out;
   out.log_complete = log.complete;
   auto loaded = vm::validate(program, default_helpers());
@@ -261,7 +273,7 @@ StateCheckResult check_states(const vm::Program& program, std::span<const uint8_
   }
   vm::Interpreter interp(*loaded, default_helpers());
   std::vector<uint8_t> mem(memory.begin(), memory.end());
-  Replay replay(log, pc_shift, interp, out);
+  Replay replay(log, pc_shift, interp, out, spill_sizes_logged);
   const vm::RunResult run = interp.run_traced(vm::RunInput{vm::RunMode::Memory, mem},
                                               [&](uint32_t pc, const auto& regs) { replay.step(pc, regs); });
   if (!run.ok()) {
@@ -288,10 +300,17 @@ std::vector<isa::RawInsn> state_check_prologue(int map_fd, uint32_t memory_size,
   return out;
 }
 
+bool kernel_logs_spill_sizes(std::string_view release) {
+  unsigned major = 0, minor = 0;
+  if (std::sscanf(std::string(release).c_str(), "%u.%u", &major, &minor) != 2) return false;
+  return major > 6 || (major == 6 && minor >= 8);
+}
+
 struct VerifierStateChecker::Impl {
   StateCheckOptions options;
   std::map<uint32_t, kernel::Fd> maps;  // by value size
   std::vector<char> log;
+  bool spill_sizes_logged = false;
 };
 
 VerifierStateChecker::VerifierStateChecker(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -302,6 +321,8 @@ Result<std::unique_ptr<VerifierStateChecker>> VerifierStateChecker::create(const
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->log.resize(std::size_t{1} << 20);
+  utsname u{};
+  impl->spill_sizes_logged = uname(&u) == 0 && kernel_logs_spill_sizes(u.release);
   return std::unique_ptr<VerifierStateChecker>(new VerifierStateChecker(std::move(impl)));
 }
 
@@ -358,7 +379,7 @@ StateCheckResult VerifierStateChecker::check(const vm::Program& program, std::sp
       return out;
     }
     const kernel::VerifierLog parsed = kernel::parse_verifier_log(log, *insns);
-    out = check_states(program, memory, parsed, shift);
+    out = check_states(program, memory, parsed, shift, impl_->spill_sizes_logged);
     if (impl_->options.keep_log) out.log = std::string(log);
     return out;
   }

@@ -32,6 +32,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "oracle/kernel/verifier_log.hpp"
@@ -73,8 +74,17 @@ struct StateCheckResult {
 
 // Pure part: our run of `program` on `memory` against `log`, the parsed log
 // of a kernel program whose instruction pc_shift + p is our p.
+// `spill_sizes_logged`: the log marks spills narrower than a slot (kernels
+// from 6.8 print the slot types of the bytes above a subregister spill);
+// without that, a spilled value cannot be told from a 4-byte one and
+// spilled values are not compared (zeroed bytes and registers still are).
 StateCheckResult check_states(const vm::Program& program, std::span<const uint8_t> memory,
-                              const kernel::VerifierLog& log, uint32_t pc_shift);
+                              const kernel::VerifierLog& log, uint32_t pc_shift,
+                              bool spill_sizes_logged = true);
+
+// Whether a kernel of this release (`uname -r`) marks subregister spills
+// in its log: 6.8 and later.
+bool kernel_logs_spill_sizes(std::string_view release);
 
 // What goes in front of the program for the log: `lddw r1, map_value(map_fd)`
 // (or r1 = 0 without memory), r2 = memory_size, and r0, r3..r9 = 0 when

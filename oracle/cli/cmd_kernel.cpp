@@ -82,6 +82,9 @@ void add_kernel_command(CLI::App& app, int& exit_code) {
                      "share of programs that are mutants of programs the kernel accepted earlier in the run")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  accept->add_flag("--check-states", o->accept.check_states,
+                   "also replay every accepted program against the verifier's level-2 log (the verifier-state "
+                   "oracle of `bpfdiff kernel check-states`); each violation is a finding");
   accept->add_option("--top", o->top, "rejection reasons to show")->capture_default_str();
   accept->add_flag("--json", o->json, "print one JSON object");
   accept->callback([o, &exit_code] { exit_code = run_accept(*o); });

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <utility>
 
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include "oracle/engine.hpp"
 #include "oracle/kernel/rejection_reason.hpp"
 #include "oracle/kernel_compare.hpp"
+#include "oracle/verifier_state_check.hpp"
 #include "vm/text/disassembler.hpp"
 
 namespace bpfdiff::cli {
@@ -111,6 +113,12 @@ Result<AcceptReport> measure_acceptance(const AcceptOptions& options,
                                          options.mutate_rate});
   if (!cases) return cases.error();
   report.patterns.assign(fuzz::kNumStressPatterns, {0, 0});
+  std::unique_ptr<oracle::VerifierStateChecker> states;
+  if (options.check_states) {
+    auto checker = oracle::VerifierStateChecker::create();
+    if (!checker) return checker.error();
+    states = std::move(checker).value();
+  }
   const auto start = std::chrono::steady_clock::now();
   for (uint64_t i = 0; i < options.count; ++i) {
     const uint64_t seed = options.seed + i;
@@ -146,6 +154,15 @@ Result<AcceptReport> measure_acceptance(const AcceptOptions& options,
       report.patterns[p].second += accepted ? 1 : 0;
     }
     if (accepted) cases->accepted(c);
+    if (accepted && states) {
+      const oracle::StateCheckResult r = states->check(c.program, c.memory);
+      report.states_checked += r.status == oracle::CheckStatus::Checked ? 1 : 0;
+      for (const oracle::StateViolation& v : r.violations) {
+        AcceptFinding finding{seed, "verifier-state", v.describe(), ""};
+        if (!options.findings_dir.empty()) finding.file = save_case(options.findings_dir, seed, c);
+        report.findings.push_back(finding);
+      }
+    }
     switch (verdict) {
       case oracle::kernel::KernelVerdict::Accepted:
         ++report.accepted;
@@ -253,6 +270,12 @@ std::string format_accept_report(const AcceptReport& r, std::size_t top) {
     if (f.accepted == 0) never.emplace_back(isa::info(f.form).name);
   }
   if (!row.empty()) out += row + "\n";
+  if (r.options.check_states) {
+    std::snprintf(line, sizeof line,
+                  "verifier-state oracle: %llu accepted programs replayed against their logs\n",
+                  static_cast<unsigned long long>(r.states_checked));
+    out += line;
+  }
   if (r.mutants > 0) {
     std::snprintf(line, sizeof line, "mutants of accepted programs: %llu, of which %llu accepted\n",
                   static_cast<unsigned long long>(r.mutants), static_cast<unsigned long long>(r.mutants_accepted));
@@ -311,6 +334,7 @@ nlohmann::json accept_report_json(const AcceptReport& r) {
     j["findings"].push_back({{"seed", f.seed}, {"kind", f.kind}, {"title", f.title}, {"file", f.file}});
   j["generator"] = r.options.generator;
   j["mutants"] = r.mutants;
+  j["states_checked"] = r.states_checked;
   j["mutants_accepted"] = r.mutants_accepted;
   j["patterns"] = nlohmann::json::object();
   for (std::size_t p = 0; p < r.patterns.size(); ++p) {

@@ -32,6 +32,9 @@ struct AcceptOptions {
   // share of mutants of accepted programs among them.
   std::string generator = "kernel-friendly";
   double mutate_rate = 0;
+  // Also run the verifier-state oracle (oracle/verifier_state_check.hpp)
+  // on every accepted program; each violation is a finding.
+  bool check_states = false;
 };
 
 struct AcceptExample {
@@ -74,6 +77,7 @@ struct AcceptReport {
   uint64_t mutants_accepted = 0;
   // verifier-stress: per pattern (fuzz::StressPattern), programs holding it: generated, accepted.
   std::vector<std::pair<uint64_t, uint64_t>> patterns;
+  uint64_t states_checked = 0;  // accepted programs the verifier-state oracle replayed
 
   double acceptance_percent() const;
   double programs_per_second() const;

@@ -116,8 +116,10 @@ bool apply_fields(std::string_view fields, ValueClaim& v, bool& has_ranges, bool
         if (!n) return false;
         v.off = static_cast<int64_t>(*n);
       } else if (name == "imm") {
-        if (!n) return false;
-        v.var = ScalarClaim::constant(*n);
+        // 6.1 prints it in hex without 0x, later kernels as a number:
+        // only 0 reads the same in both.
+        if (!n || *n != 0) return false;
+        v.var = ScalarClaim::constant(0);
         has_imm = true;
       }
       // id, ref_obj_id, map, ks, vs, r, range ...: no bearing on the value
@@ -201,7 +203,8 @@ struct Parser {
   VerifierLog out;
   std::optional<LoggedState> cur;
   uint32_t cur_pc = 0;
-  int64_t recorded_pc = -1;  // cur was recorded at this pc already (a full state just before)
+  int64_t recorded_pc = -1;   // cur was recorded at this pc already (a full state just before)
+  int64_t last_insn_pc = -1;  // the instruction line last seen, until a state line starts a path
 
   bool in_range(uint64_t pc) const { return pc < insns.size(); }
 
@@ -248,12 +251,26 @@ struct Parser {
     LoggedState st;
     if (!apply_tokens(text, st, true)) return;
     ++out.state_lines;
-    // "from X to Y: state" is followed by "Y: state", the same state again.
-    const bool repeated = recorded_pc == static_cast<int64_t>(pc);
+    last_insn_pc = -1;
     cur = std::move(st);
     cur_pc = pc;
-    if (in_range(pc) && !repeated) record(pc);
-    if (repeated) out.states[pc].back() = *cur;
+    if (in_range(pc)) record(pc);
+  }
+
+  // "N: R..." is a full state only where a path starts. When the verifier
+  // logged something between an instruction and its state it prints the
+  // (scratched part of the) state on a line of its own, numbered by the
+  // instruction just processed (a branch's refinement) or the next one:
+  // both continue the current path ("from X to Y: state" is also followed
+  // by "Y: state", the same state again).
+  void numbered_state(uint32_t pc, std::string_view text) {
+    if (cur && (last_insn_pc == static_cast<int64_t>(pc) || cur_pc == pc)) {
+      ++out.state_lines;
+      apply_tokens(text, *cur, false);
+      return;
+    }
+    if (last_insn_pc == static_cast<int64_t>(pc)) return;  // the path was lost already
+    full_state(pc, text);
   }
 
   void insn_line(uint32_t pc, std::string_view rest) {
@@ -270,6 +287,7 @@ struct Parser {
       record(pc);
     }
     recorded_pc = -1;
+    last_insn_pc = pc;
     if (!cur) return;
     const isa::RawInsn& insn = insns[pc];
     const uint8_t cls = insn.opcode & 0x07;
@@ -339,7 +357,8 @@ struct Parser {
       insn_line(pc, rest);
       return;
     }
-    if (starts_with(rest, "R") || starts_with(rest, "frame") || starts_with(rest, "fp")) full_state(pc, rest);
+    if (starts_with(rest, "R") || starts_with(rest, "frame") || starts_with(rest, "fp"))
+      numbered_state(pc, rest);
   }
 };
 

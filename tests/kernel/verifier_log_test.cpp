@@ -152,5 +152,37 @@ TEST(VerifierLogParse, AStoreThroughAPointerForgetsEverySlotAndAHelperCallForget
   EXPECT_TRUE(log.states[4][0].regs[10]);
 }
 
+// 6.1's forms: liveness marks on names, 6.1's field names, and a branch's
+// refinement printed on a line of its own ("1: R2_w=...") when something
+// was logged in between: the state after the branch, not before it.
+TEST(VerifierLogParse, SixOneFormsAndARefinementOnItsOwnLineIsNotAClaimBeforeTheBranch) {
+  const std::vector<isa::RawInsn> insns = {
+      {0x79, 2, 1, 0, 0}, {0x25, 2, 0, 1, 10}, {0xb7, 0, 0, 0, 0}, {0x95, 0, 0, 0, 0}};
+  const std::string text =
+      "0: R1=ctx(off=0,imm=0) R10=fp0\n"
+      "0: (79) r2 = *(u64 *)(r1 +0)          ; R1=ctx(off=0,imm=0) R2_w=scalar()\n"
+      "1: (25) if r2 > 0xa goto pc+1\n"
+      "mark_precise: frame0: last_idx 1 first_idx 0\n"
+      "1: R2_w=scalar(umax=10,var_off=(0x0; 0xf),u32_max=-1)\n"
+      "2: (b7) r0 = 0                        ; R0_w=0\n"
+      "3: (95) exit\n"
+      "processed 4 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n";
+  const VerifierLog log = parse_verifier_log(text, insns);
+  ASSERT_EQ(log.states[1].size(), 1u);
+  ASSERT_TRUE(log.states[1][0].regs[2]);
+  EXPECT_TRUE(log.states[1][0].regs[2]->var.knows_nothing());
+  ASSERT_EQ(log.states[2].size(), 1u);
+  EXPECT_EQ(log.states[2][0].regs[2]->var.umax, 10u);
+  EXPECT_EQ(log.states[2][0].regs[2]->var.umax32, UINT32_MAX);
+  EXPECT_EQ(log.states[2][0].regs[1]->kind, ValueKind::Ctx);
+  EXPECT_TRUE(log.complete);
+}
+
+TEST(VerifierLogValue, APointerWithANonZeroImmIsNoClaim) {
+  // 6.1 prints imm in hex without 0x: "imm=10" is 16 there, 10 later.
+  EXPECT_EQ(parse_value("map_value(off=0,ks=4,vs=16,imm=10)").kind, ValueKind::Other);
+  EXPECT_EQ(parse_value("map_value(off=0,ks=4,vs=16,imm=0)").kind, ValueKind::MapValue);
+}
+
 }  // namespace
 }  // namespace bpfdiff::oracle::kernel

@@ -46,5 +46,18 @@ TEST_F(VerifierStressOnHost, TheMutationModeRunsMutantsOfAcceptedPrograms) {
   EXPECT_LE(report->mutants_accepted, report->mutants);
 }
 
+TEST_F(VerifierStressOnHost, WithCheckStatesEveryAcceptedProgramIsReplayedAgainstItsLog) {
+  AcceptOptions opt;
+  opt.generator = "verifier-stress";
+  opt.count = 60;
+  opt.check_states = true;
+  auto report = measure_acceptance(opt);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_GT(report->states_checked, 0u);
+  EXPECT_LE(report->states_checked, report->accepted);
+  for (const AcceptFinding& f : report->findings)
+    ADD_FAILURE() << f.seed << ": " << f.kind << " " << f.title;
+}
+
 }  // namespace
 }  // namespace bpfdiff::cli
