@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <utility>
 
 #include <filesystem>
 #include <system_error>
 
+#include "fuzz/case_source.hpp"
 #include "fuzz/differential.hpp"
 #include "fuzz/raw_input.hpp"
 #include "oracle/run/input.hpp"
@@ -16,6 +18,7 @@
 #include "oracle/engine.hpp"
 #include "oracle/kernel/rejection_reason.hpp"
 #include "oracle/kernel_compare.hpp"
+#include "oracle/verifier_state_check.hpp"
 #include "vm/text/disassembler.hpp"
 
 namespace bpfdiff::cli {
@@ -106,14 +109,20 @@ Result<AcceptReport> measure_acceptance(const AcceptOptions& options,
   const std::vector<isa::Form> forms = fuzz::kernel_friendly_forms(options.isa_version);
   std::vector<FormCoverage> coverage(isa::kNumForms);
 
-  fuzz::KernelFriendlyOptions gen;
-  gen.isa_version = options.isa_version;
-  gen.max_instructions = options.max_instructions;
+  auto cases = fuzz::CaseSource::create({options.generator, options.isa_version, options.max_instructions,
+                                         options.mutate_rate});
+  if (!cases) return cases.error();
+  report.patterns.assign(fuzz::kNumStressPatterns, {0, 0});
+  std::unique_ptr<oracle::VerifierStateChecker> states;
+  if (options.check_states) {
+    auto checker = oracle::VerifierStateChecker::create();
+    if (!checker) return checker.error();
+    states = std::move(checker).value();
+  }
   const auto start = std::chrono::steady_clock::now();
   for (uint64_t i = 0; i < options.count; ++i) {
     const uint64_t seed = options.seed + i;
-    fuzz::ByteSource src(seed);
-    const fuzz::GeneratedCase c = fuzz::generate_kernel_friendly(src, gen);
+    const fuzz::GeneratedCase c = cases->next(seed);
     const oracle::EngineInput input = fuzz::engine_input(c);
     const oracle::Outcome ours = (*interp)->run(c.program, input);
     const oracle::Outcome theirs = (*kernel)->run(c.program, input);
@@ -135,6 +144,24 @@ Result<AcceptReport> measure_acceptance(const AcceptOptions& options,
       if (!held[f]) continue;
       ++coverage[f].generated;
       if (verdict == oracle::kernel::KernelVerdict::Accepted) ++coverage[f].accepted;
+    }
+    const bool accepted = verdict == oracle::kernel::KernelVerdict::Accepted;
+    report.mutants += cases->last_was_mutant() ? 1 : 0;
+    report.mutants_accepted += cases->last_was_mutant() && accepted ? 1 : 0;
+    for (std::size_t p = 0; p < fuzz::kNumStressPatterns; ++p) {
+      if ((cases->last_patterns() >> p & 1) == 0) continue;
+      ++report.patterns[p].first;
+      report.patterns[p].second += accepted ? 1 : 0;
+    }
+    if (accepted) cases->accepted(c);
+    if (accepted && states) {
+      const oracle::StateCheckResult r = states->check(c.program, c.memory);
+      report.states_checked += r.status == oracle::CheckStatus::Checked ? 1 : 0;
+      for (const oracle::StateViolation& v : r.violations) {
+        AcceptFinding finding{seed, "verifier-state", v.describe(), ""};
+        if (!options.findings_dir.empty()) finding.file = save_case(options.findings_dir, seed, c);
+        report.findings.push_back(finding);
+      }
     }
     switch (verdict) {
       case oracle::kernel::KernelVerdict::Accepted:
@@ -243,6 +270,28 @@ std::string format_accept_report(const AcceptReport& r, std::size_t top) {
     if (f.accepted == 0) never.emplace_back(isa::info(f.form).name);
   }
   if (!row.empty()) out += row + "\n";
+  if (r.options.check_states) {
+    std::snprintf(line, sizeof line,
+                  "verifier-state oracle: %llu accepted programs replayed against their logs\n",
+                  static_cast<unsigned long long>(r.states_checked));
+    out += line;
+  }
+  if (r.mutants > 0) {
+    std::snprintf(line, sizeof line, "mutants of accepted programs: %llu, of which %llu accepted\n",
+                  static_cast<unsigned long long>(r.mutants), static_cast<unsigned long long>(r.mutants_accepted));
+    out += line;
+  }
+  bool any_pattern = false;
+  for (std::size_t p = 0; p < r.patterns.size(); ++p) {
+    if (r.patterns[p].first == 0) continue;
+    if (!any_pattern) out += "verifier-stress patterns (programs holding it: generated / accepted):\n";
+    any_pattern = true;
+    std::snprintf(line, sizeof line, "  %-18s %6llu / %-6llu\n",
+                  std::string(fuzz::stress_pattern_name(static_cast<fuzz::StressPattern>(p))).c_str(),
+                  static_cast<unsigned long long>(r.patterns[p].first),
+                  static_cast<unsigned long long>(r.patterns[p].second));
+    out += line;
+  }
   out += "forms never accepted:";
   if (never.empty()) out += " none";
   for (const std::string& n : never) out += " " + n;
@@ -283,6 +332,16 @@ nlohmann::json accept_report_json(const AcceptReport& r) {
   j["findings"] = nlohmann::json::array();
   for (const AcceptFinding& f : r.findings)
     j["findings"].push_back({{"seed", f.seed}, {"kind", f.kind}, {"title", f.title}, {"file", f.file}});
+  j["generator"] = r.options.generator;
+  j["mutants"] = r.mutants;
+  j["states_checked"] = r.states_checked;
+  j["mutants_accepted"] = r.mutants_accepted;
+  j["patterns"] = nlohmann::json::object();
+  for (std::size_t p = 0; p < r.patterns.size(); ++p) {
+    if (r.patterns[p].first == 0) continue;
+    j["patterns"][std::string(fuzz::stress_pattern_name(static_cast<fuzz::StressPattern>(p)))] = {
+        {"generated", r.patterns[p].first}, {"accepted", r.patterns[p].second}};
+  }
   j["forms"] = nlohmann::json::array();
   for (const FormCoverage& f : r.forms) {
     j["forms"].push_back(

@@ -28,6 +28,13 @@ struct AcceptOptions {
   // When set, each finding's case is written there as a raw fuzz input
   // (`bpfdiff repro FILE --fuzz-input --engines interp,ENGINE`).
   std::string findings_dir;
+  // Which generator writes the programs (fuzz/case_source.hpp), and the
+  // share of mutants of accepted programs among them.
+  std::string generator = "kernel-friendly";
+  double mutate_rate = 0;
+  // Also run the verifier-state oracle (oracle/verifier_state_check.hpp)
+  // on every accepted program; each violation is a finding.
+  bool check_states = false;
 };
 
 struct AcceptExample {
@@ -66,6 +73,11 @@ struct AcceptReport {
   std::vector<std::pair<uint64_t, double>> slowest;  // seed, milliseconds
   std::vector<FormCoverage> forms;  // every form the generator may emit for the ISA version
   double seconds = 0;               // generating, both runs and comparing
+  uint64_t mutants = 0;             // programs that were mutants of accepted ones
+  uint64_t mutants_accepted = 0;
+  // verifier-stress: per pattern (fuzz::StressPattern), programs holding it: generated, accepted.
+  std::vector<std::pair<uint64_t, uint64_t>> patterns;
+  uint64_t states_checked = 0;  // accepted programs the verifier-state oracle replayed
 
   double acceptance_percent() const;
   double programs_per_second() const;

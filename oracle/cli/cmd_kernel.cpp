@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fuzz/case_source.hpp"
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
 #include "fuzz/kernel_campaign/kernel_accept.hpp"
@@ -72,9 +73,22 @@ void add_kernel_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   accept->add_option("--findings", o->accept.findings_dir,
                      "write each finding's case there as a raw fuzz input, for `bpfdiff repro FILE --fuzz-input`");
+  accept->add_option("--generator", o->accept.generator,
+                     "kernel-friendly (accepted by construction) or verifier-stress (safety the verifier must "
+                     "work out)")
+      ->check(CLI::IsMember(fuzz::case_generator_names()))
+      ->capture_default_str();
+  accept->add_option("--mutate-rate", o->accept.mutate_rate,
+                     "share of programs that are mutants of programs the kernel accepted earlier in the run")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  accept->add_flag("--check-states", o->accept.check_states,
+                   "also replay every accepted program against the verifier's level-2 log (the verifier-state "
+                   "oracle of `bpfdiff kernel check-states`); each violation is a finding");
   accept->add_option("--top", o->top, "rejection reasons to show")->capture_default_str();
   accept->add_flag("--json", o->json, "print one JSON object");
   accept->callback([o, &exit_code] { exit_code = run_accept(*o); });
+  add_kernel_check_states_command(*cmd, exit_code);
 }
 
 }  // namespace bpfdiff::cli

@@ -16,6 +16,8 @@ void add_guest_command(CLI::App& app, int& exit_code);
 void add_minimize_command(CLI::App& app, int& exit_code);
 void add_fuzz_command(CLI::App& app, int& exit_code);
 void add_kernel_command(CLI::App& app, int& exit_code);
+// `bpfdiff kernel check-states`, registered on the `kernel` subcommand.
+void add_kernel_check_states_command(CLI::App& kernel, int& exit_code);
 
 // Numeric options such as --budget: "must be at least 1".
 extern const CLI::Validator kAtLeastOne;

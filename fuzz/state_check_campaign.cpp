@@ -1,0 +1,111 @@
+#include "fuzz/state_check_campaign.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+
+#include "fuzz/raw_input.hpp"
+#include "vm/isa/raw.hpp"
+
+namespace bpfdiff::fuzz {
+namespace {
+
+// Written to a temporary name and renamed, so a file that exists is whole.
+std::string save_case(const std::string& dir, uint64_t seed, const GeneratedCase& c) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const std::string path = dir + "/check-states-" + std::to_string(seed) + ".bin";
+  const std::vector<uint8_t> raw = join_raw_input(isa::encode_slots(c.program.slots), c.memory);
+  {
+    std::ofstream f(path + ".tmp", std::ios::binary | std::ios::trunc);
+    f.write(reinterpret_cast<const char*>(raw.data()), static_cast<std::streamsize>(raw.size()));
+    if (!f) return "not saved: cannot write " + path + ".tmp";
+  }
+  std::filesystem::rename(path + ".tmp", path, ec);
+  return ec ? "not saved: " + ec.message() : path;
+}
+
+}  // namespace
+
+uint64_t StateCheckReport::checked() const {
+  auto it = status.find(oracle::to_string(oracle::CheckStatus::Checked));
+  return it == status.end() ? 0 : it->second;
+}
+
+double StateCheckReport::checked_per_second() const {
+  return seconds > 0 ? static_cast<double>(checked()) / seconds : 0.0;
+}
+
+Result<StateCheckReport> run_state_check(const StateCheckCampaignOptions& options,
+                                         const std::function<void(uint64_t)>& progress) {
+  auto cases = CaseSource::create(options.cases);
+  if (!cases) return cases.error();
+  auto checker = oracle::VerifierStateChecker::create(options.check);
+  if (!checker) return checker.error();
+  StateCheckReport report;
+  report.options = options;
+  const auto start = std::chrono::steady_clock::now();
+  for (uint64_t i = 0; i < options.count; ++i) {
+    const uint64_t seed = options.seed + i;
+    const GeneratedCase c = cases->next(seed);
+    const oracle::StateCheckResult r = (*checker)->check(c.program, c.memory);
+    ++report.programs;
+    ++report.status[oracle::to_string(r.status)];
+    if (r.status == oracle::CheckStatus::Checked) {
+      cases->accepted(c);
+      report.steps += r.steps;
+      report.steps_checked += r.steps_checked;
+      report.values_checked += r.values_checked;
+      report.incomplete_logs += r.log_complete ? 0 : 1;
+    } else {
+      ++report.reasons[r.reason.substr(0, r.reason.find('\n'))];
+    }
+    if (!r.violations.empty()) {
+      const std::string file = options.findings_dir.empty() ? "" : save_case(options.findings_dir, seed, c);
+      for (const oracle::StateViolation& v : r.violations) {
+        report.findings.push_back({seed, v, c.program.slots, c.memory, file});
+      }
+    }
+    if (progress) progress(i + 1);
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+std::string format_state_check_report(const StateCheckReport& r) {
+  char line[512];
+  std::string out;
+  std::snprintf(line, sizeof line, "%s programs from seed %llu (mutants %.0f%%), %llu programs:",
+                r.options.cases.generator.c_str(), static_cast<unsigned long long>(r.options.seed),
+                100 * r.options.cases.mutate_rate, static_cast<unsigned long long>(r.programs));
+  out += line;
+  for (const auto& [status, n] : r.status)
+    out += " " + std::to_string(n) + " " + status + ",";
+  out.back() = '\n';
+  const double share =
+      r.steps == 0 ? 0 : 100.0 * static_cast<double>(r.steps_checked) / static_cast<double>(r.steps);
+  std::snprintf(
+      line, sizeof line,
+      "replayed: %llu instructions, %llu (%.1f%%) compared against the verifier's states before the "
+      "first pruning point; %llu values compared; %llu logs incomplete\n",
+      static_cast<unsigned long long>(r.steps), static_cast<unsigned long long>(r.steps_checked), share,
+      static_cast<unsigned long long>(r.values_checked), static_cast<unsigned long long>(r.incomplete_logs));
+  out += line;
+  std::snprintf(line, sizeof line, "violations: %zu; %.1f s, %.0f programs checked/s\n", r.findings.size(),
+                r.seconds, r.checked_per_second());
+  out += line;
+  for (const StateCheckFinding& f : r.findings) {
+    out += "  seed " + std::to_string(f.seed) + ": " + f.violation.describe() +
+           (f.file.empty() ? "" : " (" + f.file + ")") + "\n";
+  }
+  if (!r.reasons.empty()) {
+    out += "not checked:\n";
+    for (const auto& [reason, n] : r.reasons)
+      out += "  " + std::to_string(n) + "  " + reason + "\n";
+  }
+  return out;
+}
+
+}  // namespace bpfdiff::fuzz

@@ -1,0 +1,62 @@
+#pragma once
+// `bpfdiff kernel check-states`: the verifier-state oracle
+// (oracle/verifier_state_check.hpp) over generated programs. Program i comes
+// from seed + i (fuzz/case_source.hpp: any generator, mutants of accepted
+// programs at a rate); each is loaded with a level-2 log and replayed in our
+// interpreter. Counts what was checked and how much of each run could be
+// compared, and keeps every violation with its program.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "fuzz/case_source.hpp"
+#include "oracle/verifier_state_check.hpp"
+#include "vm/isa/raw.hpp"
+#include "vm/util/result.hpp"
+
+namespace bpfdiff::fuzz {
+
+struct StateCheckCampaignOptions {
+  CaseSourceOptions cases;
+  uint64_t count = 1000;
+  uint64_t seed = 1;
+  oracle::StateCheckOptions check;
+  // When set, each program with a violation is written there as a raw fuzz
+  // input (u32 length | program | memory), before anything else happens.
+  std::string findings_dir;
+};
+
+struct StateCheckFinding {
+  uint64_t seed = 0;
+  oracle::StateViolation violation;
+  std::vector<isa::RawInsn> program;
+  std::vector<uint8_t> memory;
+  std::string file;  // where the case was saved, or why it was not
+};
+
+struct StateCheckReport {
+  StateCheckCampaignOptions options;
+  uint64_t programs = 0;
+  std::map<std::string, uint64_t> status;   // oracle::to_string(CheckStatus) -> programs
+  std::map<std::string, uint64_t> reasons;  // why programs were not checked, first line
+  uint64_t steps = 0;
+  uint64_t steps_checked = 0;
+  uint64_t values_checked = 0;
+  uint64_t incomplete_logs = 0;
+  std::vector<StateCheckFinding> findings;
+  double seconds = 0;
+
+  uint64_t checked() const;
+  double checked_per_second() const;
+};
+
+// Fails when bpf() cannot be used or the options are wrong. `progress` is
+// called after every program with the number done.
+Result<StateCheckReport> run_state_check(const StateCheckCampaignOptions& options,
+                                         const std::function<void(uint64_t)>& progress = {});
+
+std::string format_state_check_report(const StateCheckReport& report);
+
+}  // namespace bpfdiff::fuzz

@@ -1,0 +1,178 @@
+#include "fuzz/verifier_stress.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "fuzz/case_source.hpp"
+#include "fuzz/differential.hpp"
+#include "fuzz/verifier_mutate.hpp"
+#include "oracle/engine.hpp"
+#include "tests/fuzz/form_count.hpp"
+#include "vm/program/validate.hpp"
+
+namespace bpfdiff::fuzz {
+namespace {
+
+using testing::count_forms;
+using testing::FormCounts;
+
+GeneratedCase from_seed(uint64_t seed, const VerifierStressOptions& opt = {},
+                        StressPatterns* patterns = nullptr) {
+  ByteSource src(seed);
+  return generate_verifier_stress(src, opt, patterns);
+}
+
+std::string why_invalid(const vm::Program& p) {
+  auto v = vm::validate(p, oracle::default_helpers());
+  return v ? std::string() : v.error().message;
+}
+
+oracle::Engine& interp() {
+  static auto e = std::move(oracle::make_engine("interp")).value();
+  return *e;
+}
+
+VerifierStressOptions with(isa::IsaVersion v, double doubt = VerifierStressOptions{}.doubt_rate) {
+  VerifierStressOptions opt;
+  opt.isa_version = v;
+  opt.doubt_rate = doubt;
+  return opt;
+}
+
+TEST(VerifierStress, EveryProgramIsValidForOurValidatorAndHoldsOnlyFormsOfItsIsaVersion) {
+  for (auto version : {isa::IsaVersion::V3, isa::IsaVersion::V4}) {
+    for (uint64_t seed = 0; seed < 300; ++seed) {
+      const GeneratedCase c = from_seed(seed, with(version));
+      ASSERT_EQ(why_invalid(c.program), "") << "seed " << seed;
+      ASSERT_GE(c.memory.size(), 16u);
+      ASSERT_LE(c.memory.size(), kMaxGeneratedMemory);
+      ASSERT_LE(c.program.slots.size(), VerifierStressOptions{}.max_instructions);
+      FormCounts counts{};
+      count_forms(c.program, counts);
+      for (std::size_t f = 0; f < counts.size(); ++f) {
+        if (counts[f] == 0) continue;
+        const isa::FormInfo& fi = isa::all_forms()[f];
+        ASSERT_LE(static_cast<int>(fi.version), static_cast<int>(version)) << fi.name << " seed " << seed;
+      }
+    }
+  }
+}
+
+TEST(VerifierStress, TheSameSeedGivesTheSameCaseAndPatterns) {
+  for (uint64_t seed : {1u, 77u, 4242u}) {
+    StressPatterns pa = 0, pb = 0;
+    const GeneratedCase a = from_seed(seed, {}, &pa);
+    const GeneratedCase b = from_seed(seed, {}, &pb);
+    EXPECT_EQ(a.program.slots, b.program.slots);
+    EXPECT_EQ(a.memory, b.memory);
+    EXPECT_EQ(pa, pb);
+  }
+  EXPECT_NE(from_seed(1).program.slots, from_seed(2).program.slots);
+}
+
+TEST(VerifierStress, EveryPatternAppearsAndProgramsMixSeveral) {
+  StressPatterns seen = 0;
+  std::size_t total_patterns = 0;
+  constexpr uint64_t kPrograms = 300;
+  for (uint64_t seed = 0; seed < kPrograms; ++seed) {
+    StressPatterns p = 0;
+    from_seed(seed, {}, &p);
+    seen |= p;
+    total_patterns += static_cast<std::size_t>(__builtin_popcount(p));
+  }
+  for (std::size_t i = 0; i < kNumStressPatterns; ++i) {
+    EXPECT_TRUE(seen & (StressPatterns{1} << i)) << stress_pattern_name(static_cast<StressPattern>(i));
+  }
+  EXPECT_GE(total_patterns / kPrograms, 6u);
+}
+
+// Without deliberate doubt every access is in bounds by construction: our
+// VM runs every program to its exit, within the generated budget.
+TEST(VerifierStress, WithoutDoubtEveryProgramRunsToItsExitInOurVm) {
+  for (auto version : {isa::IsaVersion::V3, isa::IsaVersion::V4}) {
+    for (uint64_t seed = 0; seed < 300; ++seed) {
+      const GeneratedCase c = from_seed(seed, with(version, 0.0));
+      const oracle::Outcome o = interp().run(c.program, engine_input(c));
+      ASSERT_TRUE(o.ok()) << "seed " << seed << ": " << o.load_error << vm::describe(o.error);
+      ASSERT_LE(o.instructions, kGeneratedInstructionBudget) << "seed " << seed;
+    }
+  }
+}
+
+// With doubt some runs fault: the doubtful guards really let values through.
+TEST(VerifierStress, DoubtfulGuardsLetSomeOutOfBoundsValuesThrough) {
+  int faults = 0;
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    const GeneratedCase c = from_seed(seed, with(isa::IsaVersion::V4, 0.5));
+    faults += interp().run(c.program, engine_input(c)).ok() ? 0 : 1;
+  }
+  EXPECT_GT(faults, 5);
+}
+
+}  // namespace
+}  // namespace bpfdiff::fuzz
+
+namespace bpfdiff::fuzz {
+namespace {
+
+TEST(VerifierMutate, MutantsStayValidKeepTheirShapeAndDiffer) {
+  int changed = 0;
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    const GeneratedCase c = from_seed(seed);
+    ByteSource src(seed * 7 + 1);
+    const vm::Program m = mutate_for_verifier(c.program, src, isa::IsaVersion::V4, 3);
+    ASSERT_EQ(why_invalid(m), "") << "seed " << seed;
+    ASSERT_EQ(m.slots.size(), c.program.slots.size());
+    changed += m.slots != c.program.slots ? 1 : 0;
+    // Jump targets are kept: every jump's offset is unchanged.
+    for (std::size_t pc = 0; pc < m.slots.size(); ++pc) {
+      const auto form = isa::find_form(m.slots[pc]);
+      if (form && isa::info(*form).sem.family == isa::Family::Jump) {
+        ASSERT_EQ(m.slots[pc].off, c.program.slots[pc].off) << "seed " << seed << " pc " << pc;
+      }
+    }
+  }
+  EXPECT_GT(changed, 180);
+}
+
+TEST(VerifierMutate, AV3ProgramNeverGainsV4Forms) {
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    const GeneratedCase c = from_seed(seed, with(isa::IsaVersion::V3));
+    ByteSource src(seed);
+    const vm::Program m = mutate_for_verifier(c.program, src, isa::IsaVersion::V3, 4);
+    FormCounts counts{};
+    count_forms(m, counts);
+    for (std::size_t f = 0; f < counts.size(); ++f) {
+      if (counts[f] == 0) continue;
+      ASSERT_LE(static_cast<int>(isa::all_forms()[f].version), 3) << isa::all_forms()[f].name;
+    }
+  }
+}
+
+TEST(CaseSource, MutantsComeOnlyFromAcceptedCasesAtTheRequestedRate) {
+  CaseSourceOptions opt;
+  opt.generator = "verifier-stress";
+  opt.mutate_rate = 0.5;
+  auto cases = CaseSource::create(opt).value();
+  EXPECT_FALSE(cases.last_was_mutant());
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    cases.next(seed);
+    EXPECT_FALSE(cases.last_was_mutant()) << "nothing accepted yet";
+  }
+  cases.accepted(from_seed(99));
+  int mutants = 0;
+  for (uint64_t seed = 0; seed < 400; ++seed) {
+    const GeneratedCase c = cases.next(seed);
+    if (cases.last_was_mutant()) {
+      ++mutants;
+      EXPECT_EQ(c.memory, from_seed(99).memory);
+    }
+  }
+  EXPECT_GT(mutants, 120);
+  EXPECT_LT(mutants, 280);
+  EXPECT_FALSE(CaseSource::create({"no-such-generator"}));
+}
+
+}  // namespace
+}  // namespace bpfdiff::fuzz

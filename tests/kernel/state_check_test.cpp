@@ -1,0 +1,186 @@
+#include "oracle/verifier_state_check.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "fuzz/verifier_stress.hpp"
+#include "oracle/kernel/kernel_executor.hpp"
+
+namespace bpfdiff::oracle {
+namespace {
+
+std::string data_path(const char* name) {
+  return std::string(BPFDIFF_KERNEL_DATA_DIR) + "/" + name;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// tests/kernel/data/state-check-basic.bin: u32 program length | program | memory.
+struct Case {
+  vm::Program program;
+  std::vector<uint8_t> memory;
+};
+
+Case basic_case() {
+  std::ifstream f(data_path("state-check-basic.bin"), std::ios::binary);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  uint32_t len = 0;
+  std::memcpy(&len, bytes.data(), 4);
+  Case c;
+  c.program = vm::program_from_bytes(std::span<const uint8_t>(bytes).subspan(4, len)).value();
+  c.memory.assign(bytes.begin() + 4 + len, bytes.end());
+  return c;
+}
+
+// The log was captured behind the 11-slot prologue (map fd 3).
+constexpr uint32_t kShift = 11;
+
+kernel::VerifierLog parse(const std::string& text, const Case& c) {
+  std::vector<isa::RawInsn> insns = state_check_prologue(3, static_cast<uint32_t>(c.memory.size()), true);
+  EXPECT_EQ(insns.size(), kShift);
+  insns.insert(insns.end(), c.program.slots.begin(), c.program.slots.end());
+  return kernel::parse_verifier_log(text, insns);
+}
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+    s.replace(at, from.size(), to);
+  }
+  return s;
+}
+
+const std::string kBasicLog = read_text(data_path("state-check-basic.log"));
+
+TEST(StateCheck, TheRealLogHoldsForTheRunItWasCapturedFor) {
+  const Case c = basic_case();
+  const StateCheckResult r = check_states(c.program, c.memory, parse(kBasicLog, c), kShift);
+  EXPECT_EQ(r.status, CheckStatus::Checked);
+  for (const StateViolation& v : r.violations)
+    ADD_FAILURE() << v.describe();
+  EXPECT_GT(r.values_checked, 10u);
+  // The run reaches pc 10 (kernel pc 21), where the verifier pruned a path:
+  // values are compared up to there, not after.
+  EXPECT_EQ(r.steps_checked, 10u);
+  EXPECT_GT(r.steps, r.steps_checked);
+}
+
+TEST(StateCheck, AFalsifiedRegisterBoundIsReportedWithPcRegisterValueAndClaim) {
+  const Case c = basic_case();
+  // `if r2 > 10 goto` now claims r2 <= 5 on the fall-through; memory holds r2 = 7.
+  std::string text = kBasicLog;
+  const std::string bound = "smax=umax=smax32=umax32=10,";
+  text.replace(text.find(bound), bound.size(), "smax=umax=smax32=umax32=5,");
+  const StateCheckResult r = check_states(c.program, c.memory, parse(text, c), kShift);
+  ASSERT_EQ(r.violations.size(), 1u);
+  const StateViolation& v = r.violations[0];
+  EXPECT_EQ(v.kind, ViolationKind::Value);
+  EXPECT_EQ(v.pc, 3u);
+  EXPECT_EQ(v.where, "r2");
+  EXPECT_EQ(v.value, 7u);
+  EXPECT_NE(v.claim.find("umax32=5"), std::string::npos);
+}
+
+TEST(StateCheck, AFalsifiedSpilledConstantIsReported) {
+  const Case c = basic_case();
+  const std::string text = replace_all(kBasicLog, "fp-16=7", "fp-16=8");
+  const StateCheckResult r = check_states(c.program, c.memory, parse(text, c), kShift);
+  ASSERT_EQ(r.violations.size(), 1u);
+  EXPECT_EQ(r.violations[0].kind, ViolationKind::Slot);
+  EXPECT_EQ(r.violations[0].pc, 9u);
+  EXPECT_EQ(r.violations[0].where, "fp-16");
+  EXPECT_EQ(r.violations[0].value, 7u);
+}
+
+// Before 6.8 a 4-byte spill prints like an 8-byte one: spilled values are
+// then not compared (their upper bytes may be anything).
+TEST(StateCheck, SpilledValuesAreComparedOnlyWhereTheLogMarksSpillSizes) {
+  const Case c = basic_case();
+  const std::string text = replace_all(kBasicLog, "fp-16=7", "fp-16=8");
+  EXPECT_TRUE(check_states(c.program, c.memory, parse(text, c), kShift, false).violations.empty());
+  EXPECT_FALSE(kernel_logs_spill_sizes("6.1.0-18-amd64"));
+  EXPECT_FALSE(kernel_logs_spill_sizes("6.7.12"));
+  EXPECT_TRUE(kernel_logs_spill_sizes("6.8.0"));
+  EXPECT_TRUE(kernel_logs_spill_sizes("6.12.90+deb12.1-cloud-amd64"));
+  EXPECT_TRUE(kernel_logs_spill_sizes("6.18.44-fc-v1272"));
+}
+
+TEST(StateCheck, AnInstructionMissingFromTheLogIsReportedAsUnvisited) {
+  const Case c = basic_case();
+  std::string text = kBasicLog;
+  const std::size_t at = text.find("\n15: (67)");
+  ASSERT_NE(at, std::string::npos);
+  text.erase(at + 1, text.find('\n', at + 1) - at);
+  const StateCheckResult r = check_states(c.program, c.memory, parse(text, c), kShift);
+  ASSERT_EQ(r.violations.size(), 1u);
+  EXPECT_EQ(r.violations[0].kind, ViolationKind::Unvisited);
+  EXPECT_EQ(r.violations[0].pc, 4u);
+}
+
+TEST(StateCheck, ValuesBeyondAPruningPointAreNotClaimsAboutThePrunedPath) {
+  const Case c = basic_case();
+  // A wrong claim after the pruning point (the callee's r0 at the return)
+  // must not be reported: the check stopped at pc 10.
+  const std::string text =
+      replace_all(kBasicLog, "from 27 to 24: R0=scalar(id=2,", "from 27 to 24: R0=scalar(umax=1,");
+  const StateCheckResult r = check_states(c.program, c.memory, parse(text, c), kShift);
+  EXPECT_TRUE(r.violations.empty());
+}
+
+TEST(StateCheck, AnIncompleteLogClaimsNoUnvisitedInstructions) {
+  const Case c = basic_case();
+  std::string text = kBasicLog.substr(0, kBasicLog.find("\n15: (67)"));
+  const StateCheckResult r = check_states(c.program, c.memory, parse(text, c), kShift);
+  EXPECT_FALSE(r.log_complete);
+  EXPECT_TRUE(r.violations.empty());
+}
+
+// Where bpf() works: the captured case again, live, and generated programs.
+class StateCheckOnHost : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto probe = kernel::probe_kernel(); !probe)
+      GTEST_SKIP() << "bpf() unusable: " << probe.error().message;
+    auto c = VerifierStateChecker::create();
+    ASSERT_TRUE(c) << c.error().message;
+    checker_ = std::move(c).value();
+  }
+  std::unique_ptr<VerifierStateChecker> checker_;
+};
+
+TEST_F(StateCheckOnHost, TheCapturedCaseChecksCleanLive) {
+  const Case c = basic_case();
+  const StateCheckResult r = checker_->check(c.program, c.memory);
+  ASSERT_EQ(r.status, CheckStatus::Checked) << r.reason;
+  EXPECT_TRUE(r.log_complete);
+  for (const StateViolation& v : r.violations)
+    ADD_FAILURE() << v.describe();
+  EXPECT_GT(r.values_checked, 10u);
+}
+
+TEST_F(StateCheckOnHost, GeneratedProgramsAreCheckedAndRejectionsAreNotChecked) {
+  int checked = 0, rejected = 0;
+  for (uint64_t seed = 1; seed <= 60; ++seed) {
+    fuzz::ByteSource src(seed);
+    const fuzz::GeneratedCase g = fuzz::generate_verifier_stress(src);
+    const StateCheckResult r = checker_->check(g.program, g.memory);
+    checked += r.status == CheckStatus::Checked;
+    rejected += r.status == CheckStatus::Rejected;
+    for (const StateViolation& v : r.violations)
+      ADD_FAILURE() << "seed " << seed << ": " << v.describe();
+  }
+  EXPECT_GT(checked, 0);
+  EXPECT_GT(rejected, 0);
+}
+
+}  // namespace
+}  // namespace bpfdiff::oracle

@@ -1,0 +1,63 @@
+// The verifier-stressing generator against the host kernel: a share of its
+// programs must be accepted and a share rejected (aimed at 30 to 70%), the
+// accepted ones holding most patterns; the mutation mode makes mutants of
+// accepted programs. Skips where bpf() cannot be used.
+#include <gtest/gtest.h>
+
+#include "fuzz/verifier_stress.hpp"
+#include "oracle/cli/kernel_accept.hpp"
+#include "oracle/kernel/kernel_executor.hpp"
+
+namespace bpfdiff::cli {
+namespace {
+
+class VerifierStressOnHost : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto probe = oracle::kernel::probe_kernel(); !probe) {
+      GTEST_SKIP() << "bpf() unusable: " << probe.error().message;
+    }
+  }
+};
+
+TEST_F(VerifierStressOnHost, TheKernelAcceptsSomeAndRejectsSomeAcrossMostPatterns) {
+  AcceptOptions opt;
+  opt.generator = "verifier-stress";
+  opt.count = 200;
+  auto report = measure_acceptance(opt);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_GT(report->acceptance_percent(), 20.0);
+  EXPECT_LT(report->acceptance_percent(), 90.0);
+  ASSERT_EQ(report->patterns.size(), fuzz::kNumStressPatterns);
+  std::size_t accepted_patterns = 0;
+  for (const auto& [generated, accepted] : report->patterns)
+    accepted_patterns += accepted > 0 ? 1 : 0;
+  EXPECT_GE(accepted_patterns, fuzz::kNumStressPatterns - 4);
+}
+
+TEST_F(VerifierStressOnHost, TheMutationModeRunsMutantsOfAcceptedPrograms) {
+  AcceptOptions opt;
+  opt.generator = "verifier-stress";
+  opt.count = 100;
+  opt.mutate_rate = 0.5;
+  auto report = measure_acceptance(opt);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_GT(report->mutants, 20u);
+  EXPECT_LE(report->mutants_accepted, report->mutants);
+}
+
+TEST_F(VerifierStressOnHost, WithCheckStatesEveryAcceptedProgramIsReplayedAgainstItsLog) {
+  AcceptOptions opt;
+  opt.generator = "verifier-stress";
+  opt.count = 60;
+  opt.check_states = true;
+  auto report = measure_acceptance(opt);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_GT(report->states_checked, 0u);
+  EXPECT_LE(report->states_checked, report->accepted);
+  for (const AcceptFinding& f : report->findings)
+    ADD_FAILURE() << f.seed << ": " << f.kind << " " << f.title;
+}
+
+}  // namespace
+}  // namespace bpfdiff::cli
