@@ -26,7 +26,7 @@ Result<RunReport> run_program(const vm::Program& program, std::span<const uint8_
                               const RunOptions& options, const vm::HelperRegistry& helpers) {
   auto made = oracle::make_engine(options.engine, helpers);
   if (!made) return made.error();
-  auto prepared = (*made)->prepare(program, options.limits);
+  auto prepared = (*made)->prepare(program, options.limits, options.seed);
   if (!prepared) return prepared.error();
   std::unique_ptr<oracle::Executor> engine = std::move(prepared).value();
 
