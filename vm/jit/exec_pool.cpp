@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -24,10 +25,14 @@ std::size_t page_size() {
 // Size classes: slots of 1, 2, 4, ... pages up to kMaxPooledBytes.
 constexpr unsigned kClasses = 9;  // 4 KiB .. 1 MiB with 4 KiB pages
 
-// Slots per chunk: many small ones (most programs are small), at least two
-// large ones, so a chunk's mappings are made once for many compiles.
-std::size_t slots_per_chunk(unsigned cls) {
-  return std::max<std::size_t>(2, std::size_t{64} >> cls);
+// Slots per chunk: the first chunk of a class is small, so a process that
+// compiles once pays a handful of system calls (about what one own mapping
+// costs); each further chunk of the class doubles, up to many small slots
+// (most programs are small) or two large ones.
+std::size_t slots_per_chunk(unsigned cls, unsigned chunks_of_class) {
+  const std::size_t most = std::max<std::size_t>(2, std::size_t{64} >> cls);
+  const std::size_t first = std::min<std::size_t>(4, most);
+  return std::min(most, first << std::min(chunks_of_class, 8u));
 }
 
 std::string os_error(const char* what) {
@@ -44,8 +49,14 @@ struct ExecPool::Impl {
   };
   std::mutex mutex;
   std::vector<Chunk> chunks;
-  std::array<std::vector<std::pair<uint32_t, uint32_t>>, kClasses> free;  // (chunk, slot)
-  uint64_t generation = 0;                                                // bumped in a forked child
+  struct FreeSlot {
+    uint32_t chunk;
+    uint32_t index;
+    bool fresh;  // never handed out: still zero, not yet INT3
+  };
+  std::array<std::vector<FreeSlot>, kClasses> free;
+  std::array<unsigned, kClasses> chunks_of_class{};
+  uint64_t generation = 0;  // bumped in a forked child
   std::size_t created = 0;
 
   Result<uint32_t> add_chunk(unsigned cls);
@@ -54,7 +65,7 @@ struct ExecPool::Impl {
 Result<uint32_t> ExecPool::Impl::add_chunk(unsigned cls) {
   const std::size_t page = page_size();
   const std::size_t slot_bytes = page << cls;
-  const std::size_t n = slots_per_chunk(cls);
+  const std::size_t n = slots_per_chunk(cls, chunks_of_class[cls]);
   const std::size_t data_bytes = n * slot_bytes;
   const std::size_t exec_bytes = n * (slot_bytes + page) + page;
 
@@ -71,7 +82,6 @@ Result<uint32_t> ExecPool::Impl::add_chunk(unsigned cls) {
     close(fd);
     return make_error(why);
   }
-  std::memset(w, 0xCC, data_bytes);  // INT3
   // Reserve the executable view inaccessible, then map each slot into it:
   // the pages left between slots are the guard pages.
   void* x = mmap(nullptr, exec_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -96,8 +106,11 @@ Result<uint32_t> ExecPool::Impl::add_chunk(unsigned cls) {
   close(fd);  // the mappings keep the memory
   const auto index = static_cast<uint32_t>(chunks.size());
   chunks.push_back(Chunk{exec, static_cast<uint8_t*>(w), slot_bytes});
+  // Slots are filled with INT3 when first handed out, so a chunk costs no
+  // page faults for slots never used.
   for (std::size_t i = n; i-- > 0;)
-    free[cls].emplace_back(index, static_cast<uint32_t>(i));  // lowest slot handed out first
+    free[cls].push_back({index, static_cast<uint32_t>(i), true});  // lowest slot handed out first
+  ++chunks_of_class[cls];
   ++created;
   return index;
 }
@@ -115,6 +128,7 @@ ExecPool& ExecPool::instance() {
                      im.chunks.clear();
                      for (auto& list : im.free)
                        list.clear();
+                     im.chunks_of_class.fill(0);
                      ++im.generation;
                    });
   });
@@ -139,15 +153,16 @@ Result<ExecPool::Slot> ExecPool::acquire(std::size_t bytes) {
     auto added = im.add_chunk(cls);
     if (!added) return added.error();
   }
-  const auto [chunk, index] = im.free[cls].back();
+  const Impl::FreeSlot f = im.free[cls].back();
   im.free[cls].pop_back();
-  const Impl::Chunk& c = im.chunks[chunk];
+  const Impl::Chunk& c = im.chunks[f.chunk];
   Slot s;
-  s.exec = c.exec + page + index * (c.slot_bytes + page);
-  s.write = c.write + index * c.slot_bytes;
+  s.exec = c.exec + page + f.index * (c.slot_bytes + page);
+  s.write = c.write + f.index * c.slot_bytes;
+  if (f.fresh) std::memset(s.write, 0xCC, c.slot_bytes);  // INT3
   s.bytes = c.slot_bytes;
-  s.chunk = chunk;
-  s.index = index;
+  s.chunk = f.chunk;
+  s.index = f.index;
   s.generation = im.generation;
   return s;
 }
@@ -160,7 +175,7 @@ void ExecPool::release(const Slot& slot, std::size_t used) {
   unsigned cls = 0;
   while ((page_size() << cls) < slot.bytes)
     ++cls;
-  im.free[cls].emplace_back(slot.chunk, slot.index);
+  im.free[cls].push_back({slot.chunk, slot.index, false});
 }
 
 std::size_t ExecPool::chunks_created() const {

@@ -7,8 +7,9 @@
 // through, at unrelated addresses. No mapping is ever writable and executable
 // (the kernel's view in /proc/self/maps shows r-x and rw-, never rwx), and no
 // page changes its permissions after the chunk is made. Slots of one size
-// class sit between inaccessible guard pages in the executable view; a free
-// slot holds only INT3, so stale code is never reached.
+// class sit between inaccessible guard pages in the executable view; a slot
+// is filled with INT3 when first handed out and its code overwritten with
+// INT3 when freed, so no stale code is ever reachable.
 //
 // After fork() a child stops using (and writing to) the chunks it inherited:
 // they are shared with the parent, whose code lives in them.
