@@ -22,6 +22,7 @@ Outcome Engine::run(const vm::Program& program, const EngineInput& input) {
   Outcome out;
   out.engine = std::string(name());
   RecordingHelpers helpers(helpers_);
+  seed_ = input.seed;
   auto executor = prepare_with(program, input.limits, helpers.registry());
   if (!executor) {
     out.load_error = executor.error().message;

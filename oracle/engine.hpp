@@ -64,8 +64,12 @@ class Engine {
   virtual ~Engine() = default;
   virtual std::string_view name() const = 0;
 
-  // Fails with the validator's (or compiler's) message.
-  Result<std::unique_ptr<Executor>> prepare(const vm::Program& program, const vm::ExecLimits& limits) {
+  // Fails with the validator's (or compiler's) message. `seed` is the seed
+  // the runs will use: engines that randomise their translation (the JIT's
+  // constant blinding) derive it from the seed, so a run reproduces exactly.
+  Result<std::unique_ptr<Executor>> prepare(const vm::Program& program, const vm::ExecLimits& limits,
+                                            uint64_t seed = 0) {
+    seed_ = seed;
     return prepare_with(program, limits, helpers_);
   }
 
@@ -75,12 +79,14 @@ class Engine {
   virtual Outcome run(const vm::Program& program, const EngineInput& input);
 
  protected:
+  uint64_t seed() const { return seed_; }  // of the prepare or run being served
   virtual Result<std::unique_ptr<Executor>> prepare_with(const vm::Program& program,
                                                          const vm::ExecLimits& limits,
                                                          const vm::HelperRegistry& helpers) = 0;
 
  private:
   const vm::HelperRegistry& helpers_;
+  uint64_t seed_ = 0;
 };
 
 // Validation as every engine of ours does it, timed for Executor::load_ns.

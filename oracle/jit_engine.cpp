@@ -32,7 +32,9 @@ Result<std::unique_ptr<Executor>> JitEngine::prepare_with(const vm::Program& pro
                                                           const vm::HelperRegistry& helpers) {
   auto v = timed_validate(program, helpers);
   if (!v) return v.error();
-  auto compiled = jit::JitProgram::compile(*v->program, helpers, limits, options_);
+  jit::JitOptions options = options_;
+  options.blinding_seed = seed();
+  auto compiled = jit::JitProgram::compile(*v->program, helpers, limits, options);
   if (!compiled) return compiled.error();
   return std::unique_ptr<Executor>(
       std::make_unique<JitExecutor>(std::move(v->program), std::move(compiled).value(), v->ns));

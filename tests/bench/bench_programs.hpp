@@ -216,6 +216,42 @@ inline vm::Program shift_program(int32_t iterations = kIterations) {
       });
 }
 
+// Unsigned and signed division and modulo, 64- and 32-bit, by registers
+// that are never zero and by immediates. Kernel-safe: r7 and r8 are written
+// before they are read.
+inline vm::Program divmod_program(int32_t iterations = kIterations) {
+  using isa::Form;
+  return counted_loop(
+      "divmod", iterations,
+      [](Builder& b) { b.op(Form::mov_imm, 7, 0, 0, 1000003).op(Form::mov_imm, 8, 0, 0, 0); },
+      [](Builder& b) {
+        b.op(Form::mov_reg, 2, 6)
+            .op(Form::or_imm, 2, 0, 0, 1)  // never zero
+            .op(Form::mov_reg, 3, 7)
+            .op(Form::mul_imm, 3, 0, 0, 7919)
+            .op(Form::div_reg, 3, 2)
+            .op(Form::add_reg, 0, 3)
+            .op(Form::mov_reg, 4, 7)
+            .op(Form::mod_reg, 4, 2)
+            .op(Form::add_reg, 0, 4)
+            .op(Form::div32_imm, 7, 0, 0, 3)
+            .op(Form::add_imm, 7, 0, 0, 1000003)
+            .op(Form::mov_reg, 5, 0)
+            .op(Form::mod32_imm, 5, 0, 0, 977)
+            .op(Form::add_reg, 8, 5)
+            .op(Form::xor_reg, 0, 8);
+      });
+}
+
+// The smallest program: `mov r0, 1; exit`. Its run time is the per-run
+// overhead of an engine (entry, state reset, exit, result).
+inline vm::Program overhead_program() {
+  using isa::Form;
+  Builder b;
+  b.op(Form::mov_imm, 0, 0, 0, 1).op(Form::exit);
+  return b.program("overhead");
+}
+
 struct Workload {
   const char* name;
   vm::Program program;
@@ -223,21 +259,19 @@ struct Workload {
 };
 
 inline std::vector<Workload> throughput_workloads() {
-  return {{"alu", alu_program(), 0},
-          {"memory", memory_program(), 64},
-          {"branchy", branchy_program(), 0},
-          {"calls", call_program(), 0},
-          {"shifts", shift_program(), 0}};
+  return {{"alu", alu_program(), 0},    {"memory", memory_program(), 64}, {"branchy", branchy_program(), 0},
+          {"calls", call_program(), 0}, {"divmod", divmod_program(), 0},  {"shifts", shift_program(), 0}};
 }
 
-// The four workloads in versions the kernel verifier accepts. None of them
+// The workloads in versions the kernel verifier accepts. None of them
 // reads r1 (the kernel's context pointer), so our engines run them with
 // RunMode::NoData.
 inline std::vector<Workload> kernel_workloads() {
   return {{"alu", alu_program(kKernelIterations, true), 0},
           {"memory", kernel_memory_program(kKernelIterations), 0},
           {"branchy", branchy_program(kKernelIterations, true), 0},
-          {"calls", call_program(kKernelIterations), 0}};
+          {"calls", call_program(kKernelIterations), 0},
+          {"divmod", divmod_program(kKernelIterations), 0}};
 }
 
 // Straight-line code of exactly `size` slots (size >= 16) for the compile-time

@@ -11,6 +11,9 @@
 // kernel rows are skipped with "bpf() unavailable: ...".
 //
 // Groups:
+//   Overhead/tiny/<engine>          engines: interp, jit, kernel; `mov r0, 1;
+//       exit` per run: ns_per_run is the per-run overhead.
+// Every ns_* counter of our engines is thread CPU time (see Stopwatch).
 //   Throughput/<workload>/<engine>  engines: interp, jit, jit+blind, jit-bmi2.
 //       items_processed = instructions executed (items_per_second is
 //       instructions/s); ns_per_insn = nanoseconds per BPF instruction.
@@ -22,7 +25,10 @@
 //       ns_per_run are nanoseconds per program run; the kernel's come from
 //       BPF_PROG_TEST_RUN's `duration` (manual time), not from wall time.
 // A summary with JIT speedups and ours/kernel ratios follows the table (with
-// --benchmark_repetitions=N it uses the medians).
+// --benchmark_repetitions=N it uses the medians), then the README's
+// performance table in Markdown (scripts/perf-table.sh runs exactly this).
+// Throughput rows of JIT engines also report code_bytes, which the
+// performance gate (scripts/perf-gate.sh) compares between two builds.
 #include <benchmark/benchmark.h>
 
 #include <array>
@@ -36,6 +42,7 @@
 #include <string>
 #include <vector>
 
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/bench/bench_programs.hpp"
@@ -105,6 +112,7 @@ class OurEngine {
   const std::string& error() const { return error_; }
   vm::RunResult run(vm::RunInput input) { return interp_ ? interp_->run(input) : jit_->run(input); }
   uint64_t deopts() const { return jit_ ? jit_->deopts() : 0; }
+  std::size_t code_bytes() const { return jit_ ? jit_->code().size() : 0; }
 
  private:
   vm::HelperRegistry helpers_;
@@ -129,15 +137,21 @@ benchmark::Counter ns_per(double nanoseconds, double count) {
   return benchmark::Counter(count > 0 ? nanoseconds / count : 0.0);
 }
 
-// Wall-clock nanoseconds since construction.
+// CPU nanoseconds of this thread since construction. Not wall time: on a
+// machine shared with other work, wall time counts the time the scheduler
+// gave to others, while the kernel's BPF_PROG_TEST_RUN duration leaves out
+// the time it was rescheduled; both sides of a ratio count running time only.
 class Stopwatch {
  public:
-  double ns() const {
-    return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start_).count();
-  }
+  double ns() const { return now() - start_; }
 
  private:
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  static double now() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) * 1e9 + static_cast<double>(t.tv_nsec);
+  }
+  double start_ = now();
 };
 
 // Runs `engine` on `program` once per iteration; reports instructions and
@@ -173,6 +187,54 @@ void throughput(benchmark::State& state, const Workload* w, Engine e) {
   if (!run_ours(state, engine, memory, vm::RunMode::Memory, instructions, runs, elapsed_ns)) return;
   state.SetItemsProcessed(static_cast<int64_t>(instructions));
   state.counters["ns_per_insn"] = ns_per(elapsed_ns, static_cast<double>(instructions));
+  state.counters["ns_per_run"] = ns_per(elapsed_ns, static_cast<double>(runs));
+  if (engine.code_bytes() != 0) state.counters["code_bytes"] = static_cast<double>(engine.code_bytes());
+}
+
+// --- Per-run overhead --------------------------------------------------------
+
+// `mov r0, 1; exit`, run over and over on one engine instance with a 64-byte
+// input (the JIT and interpreter) or through BPF_PROG_TEST_RUN (the kernel,
+// whose own `duration` is the average of kOverheadKernelRepeat runs).
+constexpr uint32_t kOverheadKernelRepeat = 100'000;
+
+void overhead(benchmark::State& state, Engine e) {
+  static const vm::Program program = overhead_program();
+  if (e != Engine::Kernel) {
+    OurEngine engine(program, e);
+    std::vector<uint8_t> memory(64, 0x5a);
+    uint64_t instructions = 0;
+    uint64_t runs = 0;
+    double elapsed_ns = 0;
+    if (!run_ours(state, engine, memory, vm::RunMode::Memory, instructions, runs, elapsed_ns)) return;
+    state.counters["ns_per_run"] = ns_per(elapsed_ns, static_cast<double>(runs));
+    return;
+  }
+  const std::string& unavailable = KernelProgram::unavailable_reason();
+  if (!unavailable.empty()) {
+    state.SkipWithError(("bpf() unavailable: " + unavailable).c_str());
+    return;
+  }
+  auto loaded = KernelProgram::load(program.slots, "bpfdiff_overhead");
+  if (!loaded) {
+    state.SkipWithError(loaded.error().message.c_str());
+    return;
+  }
+  std::array<uint8_t, 64> packet{};
+  double kernel_ns = 0;
+  uint64_t runs = 0;
+  for (auto _ : state) {
+    auto run = loaded->test_run(packet, kOverheadKernelRepeat);
+    if (!run) {
+      state.SkipWithError(run.error().message.c_str());
+      return;
+    }
+    // One iteration is the whole batch; `duration` is its average per run.
+    state.SetIterationTime(static_cast<double>(run->duration_ns) * kOverheadKernelRepeat * 1e-9);
+    kernel_ns += run->duration_ns;
+    ++runs;
+  }
+  state.counters["ns_per_run"] = ns_per(kernel_ns, static_cast<double>(runs));
 }
 
 // --- Kernel comparison -------------------------------------------------------
@@ -332,7 +394,8 @@ class SummaryReporter : public benchmark::ConsoleReporter {
       // With --benchmark_repetitions the median (reported last) wins.
       const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
       if (run.error_occurred || (run.run_type != Run::RT_Iteration && !median)) continue;
-      for (const char* counter : {"ns_per_insn", "ns_per_run", "insns_per_run", "compile_ns_per_insn"}) {
+      for (const char* counter :
+           {"ns_per_insn", "ns_per_run", "insns_per_run", "compile_ns_per_insn", "code_bytes"}) {
         auto it = run.counters.find(counter);
         if (it == run.counters.end()) continue;
         results()[run.run_name.function_name + "#" + counter] = it->second.value;
@@ -379,6 +442,30 @@ void print_summary(const std::vector<Workload>& throughput_set, const std::vecto
   }
 }
 
+// The README's performance table, from this run's numbers: every ratio is
+// of two rows measured in the same process, minutes apart at most.
+void print_table(const std::vector<Workload>& kernel_set, const std::vector<uint32_t>& sizes) {
+  auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
+  std::printf("\n| measure | interpreter | JIT | kernel JIT | JIT / kernel |\n|---|---:|---:|---:|---:|\n");
+  const double oi = result(key("Overhead", "tiny", Engine::Interp), "ns_per_run");
+  const double oj = result(key("Overhead", "tiny", Engine::Jit), "ns_per_run");
+  const double ok = result(key("Overhead", "tiny", Engine::Kernel), "ns_per_run");
+  std::printf("| per-run overhead, 2 instructions (ns) | %.1f | %.1f | %.1f | %.2f |\n", oi, oj, ok,
+              ratio(oj, ok));
+  for (const Workload& w : kernel_set) {
+    auto v = [&](Engine e) { return result(key("Kernel", w.name, e), "ns_per_run"); };
+    std::printf("| %s loop, %.0f instructions (ns per run) | %.0f | %.0f | %.0f | %.2f |\n", w.name,
+                result(key("Kernel", w.name, Engine::Interp), "insns_per_run"), v(Engine::Interp),
+                v(Engine::Jit), v(Engine::Kernel), ratio(v(Engine::Jit), v(Engine::Kernel)));
+  }
+  for (const uint32_t size : sizes) {
+    const double per_insn =
+        result(key("Compile", "straight" + std::to_string(size), Engine::Jit), "compile_ns_per_insn");
+    std::printf("| compile, %u instructions (ns per instruction; us per program) | | %.0f; %.1f | | |\n",
+                size, per_insn, per_insn * size / 1000.0);
+  }
+}
+
 }  // namespace
 }  // namespace bpfdiff::bench
 
@@ -391,6 +478,10 @@ int main(int argc, char** argv) {
   static const std::vector<Workload> kernel_set = kernel_workloads();
   static const std::vector<uint32_t> sizes = {100, 1000, 10000, 100000};
 
+  for (const Engine e : {Engine::Interp, Engine::Jit, Engine::Kernel}) {
+    auto* b = benchmark::RegisterBenchmark(key("Overhead", "tiny", e).c_str(), overhead, e);
+    if (e == Engine::Kernel) b->UseManualTime();
+  }
   for (const Workload& w : throughput_set) {
     for (const Engine e : {Engine::Interp, Engine::Jit, Engine::JitBlind, Engine::JitNoBmi2}) {
       benchmark::RegisterBenchmark(key("Throughput", w.name, e).c_str(), throughput, &w, e)
@@ -415,6 +506,7 @@ int main(int argc, char** argv) {
   SummaryReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   print_summary(throughput_set, kernel_set, sizes);
+  print_table(kernel_set, sizes);
   benchmark::Shutdown();
   return 0;
 }

@@ -87,6 +87,35 @@ inline bool fault(Machine& m, ErrorKind kind, uint64_t addr, uint32_t size) {
   return false;
 }
 
+// Whether any instruction can write memory: a store, an atomic, or a call
+// that may reach a helper (helpers write through the pointers they are
+// given; bpf_tail_call clears the frame). Without one, the stack stays as
+// the previous run left it: zeroed.
+bool can_write_memory(const LoadedProgram& program) {
+  for (const Insn& insn : program.insns) {
+    const isa::Semantics& s = isa::info(insn.form).sem;
+    switch (s.family) {
+      case Family::StoreImm:
+      case Family::StoreReg:
+      case Family::Atomic:
+        return true;
+      case Family::Call:
+        if (s.call != isa::CallKind::Local) return true;
+        break;
+      case Family::Alu:
+      case Family::Endian:
+      case Family::Jump:
+      case Family::Exit:
+      case Family::Lddw:
+      case Family::Load:
+      case Family::LoadSigned:
+      case Family::PacketLoad:
+        break;
+    }
+  }
+  return false;
+}
+
 bool call_local(Machine& m, uint32_t target) {
   if (m.depth + 1 >= m.max_depth) return fault(m, ErrorKind::CallDepthExceeded, 0, 0);
   Frame& f = m.frames[m.depth++];
@@ -278,6 +307,7 @@ Interpreter::Interpreter(const LoadedProgram& program, const HelperRegistry& hel
       helper_at_[pc] = helpers_.find(static_cast<uint32_t>(program_.insns[pc].imm));
     }
   }
+  writes_memory_ = can_write_memory(program_);
 }
 
 uint64_t Interpreter::register_region(std::span<uint8_t> bytes, bool writable) {
@@ -285,47 +315,60 @@ uint64_t Interpreter::register_region(std::span<uint8_t> bytes, bool writable) {
       static_cast<uint32_t>(RegionId::FirstDynamic) + static_cast<uint32_t>(registered_.size());
   if (index >= kFirstMapRegion) return 0;  // the regions above hold map values
   registered_.push_back({bytes, writable});
+  layout_stale_ = true;
   return region_base(index);
 }
 
-RunResult Interpreter::run(RunInput input) {
+RunResult Interpreter::run(const RunInput& input) {
   begin(input);
   return loop<false>(nullptr);
 }
 
-RunResult Interpreter::run_traced(RunInput input, const TraceFn& trace) {
+RunResult Interpreter::run_traced(const RunInput& input, const TraceFn& trace) {
   begin(input);
   return loop<true>(&trace);
 }
 
-ExecState& Interpreter::begin(RunInput input) {
+ExecState& Interpreter::begin(const RunInput& input) {
   ExecState& st = state_;
   // Every run starts from a zeroed stack, so a read of a slot the program
   // never wrote is deterministic (0) in every engine. Only the frames the
-  // previous run reached can be dirty.
-  const std::size_t dirty = std::size_t{dirty_frames_} * kStackFrameBytes;
-  std::fill(stack_.end() - static_cast<std::ptrdiff_t>(dirty), stack_.end(), uint8_t{0});
-  dirty_frames_ = limits_.max_call_depth;  // until this run reports how deep it went
-  memory_.clear();
-  memory_.map(static_cast<uint32_t>(RegionId::Stack), stack_, true);
-  for (std::size_t k = 0; k < registered_.size(); ++k) {
-    memory_.map(static_cast<uint32_t>(RegionId::FirstDynamic) + static_cast<uint32_t>(k),
-                registered_[k].bytes, registered_[k].writable);
+  // previous run reached can be dirty, and only if the program can write.
+  if (writes_memory_) {
+    const std::size_t dirty = std::size_t{dirty_frames_} * kStackFrameBytes;
+    std::fill(stack_.end() - static_cast<std::ptrdiff_t>(dirty), stack_.end(), uint8_t{0});
+    dirty_frames_ = limits_.max_call_depth;  // until this run reports how deep it went
   }
+  // The regions that outlive a run (stack, registered buffers, map values)
+  // stay mapped; a run changes only the stack's live bound and the input
+  // regions, so only those are reset.
+  if (layout_stale_) map_persistent_regions();
+  memory_.unmap(static_cast<uint32_t>(RegionId::Null));
+  memory_.unmap(static_cast<uint32_t>(RegionId::Input));
   Region& stack = memory_.region(static_cast<uint32_t>(RegionId::Stack));
   stack.lo = stack.hi - kStackFrameBytes;
 
-  st.regs.fill(0);
+  clear_registers(st.regs.data());
   st.pc = program_.source.entry;
   st.depth = 0;
   st.deepest = 0;
   st.executed = 0;
   st.packet = {};
   st.regs[10] = region_base(RegionId::Stack) + stack_.size();
-  env_.maps.map_into(memory_);
   env_.start_run(input.seed);
   map_input(input);
   return st;
+}
+
+void Interpreter::map_persistent_regions() {
+  memory_.clear();
+  memory_.map(static_cast<uint32_t>(RegionId::Stack), stack_, true);
+  for (std::size_t k = 0; k < registered_.size(); ++k) {
+    memory_.map(static_cast<uint32_t>(RegionId::FirstDynamic) + static_cast<uint32_t>(k),
+                registered_[k].bytes, registered_[k].writable);
+  }
+  env_.maps.map_into(memory_);
+  layout_stale_ = false;
 }
 
 void Interpreter::map_input(const RunInput& input) {
@@ -373,12 +416,11 @@ RunResult Interpreter::resume() {
   return loop<false>(nullptr);
 }
 
-RunResult Interpreter::finish(ExecError error) {
-  dirty_frames_ = state_.deepest + 1;
+RunResult Interpreter::finish() {
+  if (writes_memory_) dirty_frames_ = state_.deepest + 1;
   RunResult result;
-  result.regs = state_.regs;
+  copy_registers(result.regs.data(), state_.regs.data());
   result.instructions = state_.executed;
-  result.error = error;
   return result;
 }
 
@@ -386,7 +428,7 @@ template <bool kTrace>
 RunResult Interpreter::loop(const TraceFn* trace) {
   ExecState& st = state_;
   Machine m;
-  std::copy(st.regs.begin(), st.regs.end(), m.reg);
+  copy_registers(m.reg, st.regs.data());
   m.pc = st.pc;
   m.depth = st.depth;
   m.deepest = st.deepest;
@@ -428,12 +470,15 @@ RunResult Interpreter::loop(const TraceFn* trace) {
     if (!running) break;
   }
 
-  std::copy(std::begin(m.reg), std::end(m.reg), st.regs.begin());
+  copy_registers(st.regs.data(), m.reg);
   st.pc = m.pc;
   st.depth = m.depth;
   st.deepest = m.deepest;
   st.executed = executed;
-  return finish(m.error);
+  // Only a failed run copies the error: copying the default one would cost
+  // a store-forwarding stall on every short run.
+  if (m.error.kind == ErrorKind::None) return finish();
+  return end(m.error);
 }
 
 }  // namespace bpfdiff::vm

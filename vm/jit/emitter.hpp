@@ -25,7 +25,10 @@ class Emitter {
     offsets_.push_back(-1);
     return static_cast<Label>(offsets_.size() - 1);
   }
-  void bind(Label l) { offsets_[l] = static_cast<int64_t>(a.size()); }
+  void bind(Label l) {
+    offsets_[l] = static_cast<int64_t>(a.size());
+    if (known(l)) shrink_ = previous_[l] - offsets_[l];
+  }
 
   void jcc(x86::Cond cc, Label l) {
     const auto [size, disp] =
@@ -51,9 +54,23 @@ class Emitter {
     x86::JumpSize size;
     int32_t disp;
   };
+  // Where `l` is in this pass: exact when it is already bound (a backward
+  // jump); ahead, its previous offset less what the code before here has
+  // shrunk since the previous pass. Code only shrinks from pass to pass, so
+  // the estimate is an upper bound and a short jump chosen with it still
+  // fits; without it each pass would shorten only the jumps that the
+  // previous pass's shrinking brought in range, and long programs would
+  // need a pass per link of such chains. The last pass moves no label, so
+  // there every target is exact.
   Choice choose(Label l, std::size_t short_len, std::size_t near_len) const {
-    if (!known(l)) return {x86::JumpSize::Near, 0};
-    const int64_t target = previous_[l];
+    int64_t target = 0;
+    if (l < offsets_.size() && offsets_[l] >= 0) {
+      target = offsets_[l];
+    } else if (known(l)) {
+      target = previous_[l] - shrink_;
+    } else {
+      return {x86::JumpSize::Near, 0};
+    }
     const int64_t short_disp = target - static_cast<int64_t>(a.size() + short_len);
     if (!all_near_ && x86::fits_rel8(short_disp))
       return {x86::JumpSize::Short, static_cast<int32_t>(short_disp)};
@@ -63,6 +80,7 @@ class Emitter {
   const std::vector<int64_t>& previous_;
   bool all_near_;
   std::vector<int64_t> offsets_;
+  int64_t shrink_ = 0;  // previous offset minus this pass's, at the last label bound
 };
 
 }  // namespace bpfdiff::jit

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 #include <utility>
 
 namespace bpfdiff::jit {
@@ -20,7 +21,8 @@ ExecMemory::ExecMemory(ExecMemory&& other) noexcept
     : base_(std::exchange(other.base_, nullptr)),
       mapped_size_(std::exchange(other.mapped_size_, 0)),
       code_(std::exchange(other.code_, nullptr)),
-      code_size_(std::exchange(other.code_size_, 0)) {}
+      code_size_(std::exchange(other.code_size_, 0)),
+      slot_(std::exchange(other.slot_, ExecPool::Slot{})) {}
 
 ExecMemory& ExecMemory::operator=(ExecMemory&& other) noexcept {
   if (this != &other) {
@@ -31,10 +33,25 @@ ExecMemory& ExecMemory::operator=(ExecMemory&& other) noexcept {
 }
 
 ExecMemory::~ExecMemory() {
+  if (pooled()) ExecPool::instance().release(slot_, code_size_);
   if (base_ != nullptr) munmap(base_, mapped_size_);
 }
 
 Result<ExecMemory> ExecMemory::create(std::span<const uint8_t> code) {
+  if (code.size() > ExecPool::kMaxPooledBytes) return create_mapping(code);
+  auto slot = ExecPool::instance().acquire(code.size());
+  // Without memfd (a sandbox may forbid it) every compile maps its own pages.
+  if (!slot) return create_mapping(code);
+  ExecMemory m;
+  m.slot_ = *slot;
+  m.code_ = slot->exec;
+  m.code_size_ = code.size();
+  m.mapped_size_ = slot->bytes + 2 * page_size();
+  if (!code.empty()) std::memcpy(slot->write, code.data(), code.size());
+  return m;
+}
+
+Result<ExecMemory> ExecMemory::create_mapping(std::span<const uint8_t> code) {
   const std::size_t page = page_size();
   const std::size_t body = (code.size() + page - 1) / page * page;
   const std::size_t total = body + 2 * page;

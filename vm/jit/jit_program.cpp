@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <random>
+#include <cstring>
 
 #include "vm/jit/lowering.hpp"
 
@@ -21,13 +21,18 @@ struct Compiled {
 // exactly, so every jump displacement in it is right.
 Result<Compiled> lay_out(const vm::LoadedProgram& program, const BlockInfo& blocks,
                          const vm::ExecLimits& limits, const JitOptions& options, uint64_t key) {
+  // Each pass reserves what the previous one emitted, so the code buffer
+  // grows (and is copied) only in the first.
+  std::size_t code_bytes = 32 * program.insns.size() + 256;
   for (const bool all_near : {false, true}) {
     std::vector<int64_t> previous;
     for (int pass = 0; pass < kMaxLayoutPasses; ++pass) {
       Emitter e(previous, all_near);
+      e.a.reserve(code_bytes);
       Lowering(program, blocks, limits, options, key, e).emit();
+      code_bytes = e.a.size();
       if (!e.a.ok()) return make_error("jit: " + e.a.error());
-      if (e.offsets() == previous) return Compiled{e.a.code(), e.offsets()};
+      if (e.offsets() == previous) return Compiled{std::move(e.a).finish().value(), e.offsets()};
       previous = e.offsets();
     }
   }
@@ -54,8 +59,7 @@ Result<std::unique_ptr<JitProgram>> JitProgram::compile(const vm::LoadedProgram&
                       " is above the JIT's " + std::to_string(kMaxJitCallDepth));
   }
   options.bmi2 = options.bmi2 && __builtin_cpu_supports("bmi2");
-  const uint64_t key =
-      options.constant_blinding ? (uint64_t{std::random_device{}()} << 32) | std::random_device{}() : 0;
+  const uint64_t key = options.constant_blinding ? blinding_key(options.blinding_seed) : 0;
   std::unique_ptr<JitProgram> jit(new JitProgram(program, helpers, limits, options));
   const BlockInfo blocks = analyse_blocks(program);
   auto compiled = lay_out(program, blocks, jit->limits_, options, key);
@@ -73,6 +77,7 @@ Result<std::unique_ptr<JitProgram>> JitProgram::compile(const vm::LoadedProgram&
     jit->function_code_[f] = reinterpret_cast<uint64_t>(jit->code_.code()) + jit->insn_offsets_[f];
   }
   jit->body_size_ = static_cast<uint32_t>(compiled->labels[body_end_label(program.insns.size())]);
+  jit->init_context();
   jit->compile_ns_ = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
   return jit;
@@ -119,42 +124,56 @@ uint64_t JitProgram::callx_trampoline(uint64_t r1, uint64_t r2, uint64_t r3, uin
   return self->call_helper(*spec, {r1, r2, r3, r4, r5}, ctx);
 }
 
-vm::RunResult JitProgram::run(vm::RunInput input) {
-  vm::ExecState& st = interp_.begin(input);
-  vm::AddressSpace& space = interp_.memory();
-  JitContext c{};
-  std::copy(st.regs.begin(), st.regs.end(), c.regs);
-  c.remaining = limits_.instruction_budget - st.executed;
-  c.regions = space.table();
-  c.frames = st.frames.data();
-  c.stack_host = space.region(static_cast<uint32_t>(vm::RegionId::Stack)).host;
-  c.packet = st.packet.data();
-  c.packet_len = st.packet.size();
+void JitProgram::init_context() {
+  vm::Interpreter::Fixed fixed = interp_.fixed();
+  JitContext& c = ctx_;
+  c = JitContext{};
+  c.regions = fixed.regions;
+  c.frames = fixed.frames;
+  c.stack_host = fixed.stack_host;
   c.helper_trampoline = reinterpret_cast<void*>(&JitProgram::helper_trampoline);
   c.callx_trampoline = reinterpret_cast<void*>(&JitProgram::callx_trampoline);
   c.function_code = function_code_.data();
   c.program = this;
+}
+
+vm::RunResult JitProgram::run(const vm::RunInput& input) {
+  vm::ExecState& st = interp_.begin(input);
+  // The context persists between runs: its pointers into the interpreter
+  // (region table, frames, stack) never move, so a run sets only what the
+  // machine code reads before writing and what the previous run changed.
+  JitContext& c = ctx_;
+  vm::copy_registers(c.regs, st.regs.data());
+  c.remaining = limits_.instruction_budget - st.executed;
+  c.packet = st.packet.data();
+  c.packet_len = st.packet.size();
+  c.tail_target = 0;
   c.depth = st.depth;
   c.deepest = st.deepest;
+  c.status = static_cast<uint32_t>(JitStatus::Exit);
+  c.error_kind = static_cast<uint32_t>(vm::ErrorKind::None);
 
   entry_(&c);
 
-  std::copy(std::begin(c.regs), std::end(c.regs), st.regs.begin());
   st.depth = c.depth;
   st.deepest = c.deepest;
   st.executed = limits_.instruction_budget - c.remaining;
-  switch (static_cast<JitStatus>(c.status)) {
-    case JitStatus::Exit:
-      return interp_.end();
-    case JitStatus::Error:
-      return interp_.end(
-          vm::ExecError{static_cast<vm::ErrorKind>(c.error_kind), c.error_pc, c.error_address, c.error_size});
-    case JitStatus::Deopt:
-      ++deopts_;
-      st.pc = c.pc;
-      return interp_.resume();
+  const auto status = static_cast<JitStatus>(c.status);
+  if (status == JitStatus::Deopt) {
+    vm::copy_registers(st.regs.data(), c.regs);
+    ++deopts_;
+    st.pc = c.pc;
+    return interp_.resume();
   }
-  return interp_.end(vm::ExecError{vm::ErrorKind::BadCallTarget, c.pc, 0, 0});
+  // The registers go straight from the context into the result.
+  vm::RunResult result = interp_.end_with_registers(c.regs);
+  if (status == JitStatus::Error) {
+    result.error =
+        vm::ExecError{static_cast<vm::ErrorKind>(c.error_kind), c.error_pc, c.error_address, c.error_size};
+  } else if (status != JitStatus::Exit) {
+    result.error = vm::ExecError{vm::ErrorKind::BadCallTarget, c.pc, 0, 0};
+  }
+  return result;
 }
 
 }  // namespace bpfdiff::jit

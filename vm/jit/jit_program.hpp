@@ -30,7 +30,7 @@ class JitProgram {
                                                      const vm::HelperRegistry& helpers,
                                                      vm::ExecLimits limits = {}, JitOptions options = {});
 
-  vm::RunResult run(vm::RunInput input);
+  vm::RunResult run(const vm::RunInput& input);
 
   std::span<const uint8_t> stack() const { return interp_.stack(); }
   uint64_t register_region(std::span<uint8_t> bytes, bool writable) {
@@ -58,6 +58,7 @@ class JitProgram {
   static uint64_t callx_trampoline(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
                                    JitContext* ctx);
   uint64_t call_helper(const vm::HelperSpec& spec, const uint64_t (&args)[5], JitContext* ctx);
+  void init_context();  // the fields of ctx_ that stay the same across runs
 
   const vm::LoadedProgram& program_;
   const vm::HelperRegistry& helpers_;
@@ -71,6 +72,7 @@ class JitProgram {
   uint32_t body_size_ = 0;
   uint64_t compile_ns_ = 0;
   uint64_t deopts_ = 0;
+  JitContext ctx_{};  // reused by every run
 };
 
 }  // namespace bpfdiff::jit

@@ -21,6 +21,25 @@ struct CallFrame {
 };
 static_assert(sizeof(CallFrame) == 48);
 
+// Copies a register file 8 bytes at a time. Register files are written one
+// register at a time (by the interpreter, by JIT code), and a wider load that
+// spans two of those stores still in flight stalls on store forwarding --
+// for a short program, longer than the program itself. The volatile read
+// keeps the compiler from merging the copies into vector loads.
+inline void copy_registers(uint64_t* to, const uint64_t* from) {
+  const volatile uint64_t* src = from;
+  for (int r = 0; r < isa::kNumRegisters; ++r)
+    to[r] = src[r];
+}
+
+// Zeroes a register file with one store per register (a compiler left to
+// itself may pick `rep stos`, whose start-up costs more than a short run).
+inline void clear_registers(uint64_t* regs) {
+  volatile uint64_t* out = regs;
+  for (int r = 0; r < isa::kNumRegisters; ++r)
+    out[r] = 0;
+}
+
 struct ExecState {
   std::array<uint64_t, isa::kNumRegisters> regs{};
   uint32_t pc = 0;
