@@ -8,7 +8,6 @@
 #include "fuzz/single_insn.hpp"
 #include "fuzz/gate/gate.hpp"
 #include "oracle/run/input.hpp"
-#include "vm/isa/table.hpp"
 #include "vm/text/data_file.hpp"
 #include "vm/text/disassembler.hpp"
 
@@ -140,6 +139,7 @@ std::string regression_test_text(const MinimizedFinding& f, const std::string& o
   text::DataTest test;
   test.asm_source = text::disassemble(f.minimized.program.slots);
   test.memory = f.minimized.memory;
+  test.maps = f.minimized.program.maps;
   const oracle::Outcome& ref = f.reference;
   if (!ref.loaded) {
     test.error = ref.load_error;
@@ -159,31 +159,8 @@ std::string regression_test_text(const MinimizedFinding& f, const std::string& o
   return header + text::format_data_test(test);
 }
 
-namespace {
-
-// Whether the program loads a map handle or value address: a .data test has
-// no way to declare maps, so such a program would not load from one.
-bool uses_maps(const vm::Program& program) {
-  for (const isa::RawInsn& slot : program.slots) {
-    const auto form = isa::find_form(slot);
-    if (!form) continue;
-    const isa::Semantics& s = isa::info(*form).sem;
-    if (s.family == isa::Family::Lddw && s.lddw != isa::LddwKind::Imm64 && s.lddw != isa::LddwKind::CodeAddr)
-      return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 Result<std::string> write_regression_test(const MinimizedFinding& f, const std::string& origin,
                                           const std::string& dir) {
-  if (uses_maps(f.minimized.program)) {
-    return make_error(
-        "the minimized program still uses the maps it declares, which a .data test cannot hold: "
-        "keep the input and replay it with --layout " +
-        std::string(to_string(f.original.layout)));
-  }
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return make_error(dir + ": " + ec.message());

@@ -43,7 +43,27 @@ struct RunCommandOptions {
   bool json = false;
   bool state = false;
   ElfChoice elf;
+  // Which settings the command line gave: the others come from a .data
+  // test's `-- mode` and "# budget N" when it has them.
+  bool mode_given = false;
+  bool mbuff_size_given = false;
+  bool mbuff_data_offset_given = false;
+  bool mbuff_data_end_offset_given = false;
+  bool budget_given = false;
 };
+
+// `opts` with the run mode and budget of a .data test where the command line
+// left them unset.
+RunCommandOptions with_test_setup(RunCommandOptions opts, const text::DataTest& test) {
+  if (test.run_mode && !opts.mode_given) opts.mode = text::run_mode_name(test.run_mode->mode);
+  if (test.run_mode && !opts.mbuff_size_given) opts.mbuff_size = test.run_mode->mbuff_size;
+  if (test.run_mode && !opts.mbuff_data_offset_given) opts.mbuff_data_offset = test.run_mode->data_offset;
+  if (test.run_mode && !opts.mbuff_data_end_offset_given) {
+    opts.mbuff_data_end_offset = test.run_mode->data_end_offset;
+  }
+  if (test.budget && !opts.budget_given) opts.budget = *test.budget;
+  return opts;
+}
 
 // Prints a failure before anything ran, in the requested format.
 int load_failure(const RunCommandOptions& opts, const std::string& message,
@@ -91,11 +111,12 @@ void print_printk(const std::vector<std::string>& lines) {
   }
 }
 
-int run_run(const RunCommandOptions& opts) {
-  auto engine = oracle::make_engine(opts.engine);
-  if (!engine) return load_failure(opts, engine.error().message);
-  auto input = load_program_file(opts.input, oracle::default_helpers(), opts.elf);
-  if (!input) return load_failure(opts, input.error().message);
+int run_run(const RunCommandOptions& given) {
+  auto engine = oracle::make_engine(given.engine);
+  if (!engine) return load_failure(given, engine.error().message);
+  auto input = load_program_file(given.input, oracle::default_helpers(), given.elf);
+  if (!input) return load_failure(given, input.error().message);
+  const RunCommandOptions opts = input->data ? with_test_setup(given, *input->data) : given;
   auto memory = input_memory(opts, *input);
   if (!memory) return load_failure(opts, memory.error().message);
 
@@ -180,8 +201,10 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->footer(
       "FILE is assembly text (.asm, .s, or any printable file), raw bytecode (.bin, .o, or\n"
       "binary content) or a bpf_conformance test (.data): its program and memory are used\n"
-      "(--mem and --mem-file override the memory) and the outcome is checked against the\n"
-      "test's `-- result` or `-- error`. An ELF object (clang -target bpf -c) runs one of its\n"
+      "(--mem and --mem-file override the memory), its `-- mode`, `-- map-def` sections and\n"
+      "\"# budget N\" comment set the run mode, maps and budget (unless --mode, --mbuff-* or\n"
+      "--budget say otherwise) and the outcome is checked against the test's `-- result` or\n"
+      "`-- error`. An ELF object (clang -target bpf -c) runs one of its\n"
       "programs, chosen with --section or --program when it has several; its maps and global\n"
       "data start from their initial contents.\n"
       "In memory mode r1 points to a writable copy of the input memory (0 when empty) and\n"
@@ -216,7 +239,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
   auto* mem_file = cmd->add_option("--mem-file", opts->mem_file, "input memory: the raw bytes of this file");
   mem->excludes(mem_file);
   mem_file->excludes(mem);
-  cmd->add_option("--mode", opts->mode,
+  auto* mode = cmd->add_option("--mode", opts->mode,
                   "memory: r1/r2 describe the input memory; none: r1 = r2 = 0; packet: r1 = an XDP context; "
                   "mbuff: r1 = a metadata buffer holding the packet's bounds, r2 = its length")
       ->check(CLI::IsMember({"memory", "none", "packet", "mbuff"}))
@@ -226,18 +249,18 @@ void add_run_command(CLI::App& app, int& exit_code) {
       cmd->add_option("--packet-file", opts->packet_file, "packet: the raw bytes of this file");
   packet->excludes(packet_file);
   packet_file->excludes(packet);
-  cmd->add_option("--mbuff-size", opts->mbuff_size, "mbuff mode: bytes of the metadata buffer")
+  auto* mbuff_size = cmd->add_option("--mbuff-size", opts->mbuff_size, "mbuff mode: bytes of the metadata buffer")
       ->capture_default_str();
-  cmd->add_option("--mbuff-data-offset", opts->mbuff_data_offset,
+  auto* mbuff_data = cmd->add_option("--mbuff-data-offset", opts->mbuff_data_offset,
                   "mbuff mode: where the packet's start address is written")
       ->capture_default_str();
-  cmd->add_option("--mbuff-data-end-offset", opts->mbuff_data_end_offset,
+  auto* mbuff_end = cmd->add_option("--mbuff-data-end-offset", opts->mbuff_data_end_offset,
                   "mbuff mode: where the packet's end address is written")
       ->capture_default_str();
   cmd->add_option("--seed", opts->seed, "seed of bpf_ktime_get_ns and bpf_get_prandom_u32")
       ->capture_default_str();
   cmd->add_flag("--maps", opts->maps, "print every map's contents after the run");
-  cmd->add_option("--budget", opts->budget, "instructions executed before the run stops")
+  auto* budget = cmd->add_option("--budget", opts->budget, "instructions executed before the run stops")
       ->check(kAtLeastOne)
       ->capture_default_str();
   cmd->add_option("--max-call-depth", opts->max_call_depth, "call frames allowed, the entry's included")
@@ -252,7 +275,14 @@ void add_run_command(CLI::App& app, int& exit_code) {
                 "(an extra, untimed run)");
   cmd->add_flag("--state", opts->state, "print r0..r10, the instruction count and the final memory");
   cmd->add_flag("--json", opts->json, "print one JSON object instead of text");
-  cmd->callback([opts, &exit_code] { exit_code = run_run(*opts); });
+  cmd->callback([=, &exit_code] {
+    opts->mode_given = mode->count() > 0;
+    opts->mbuff_size_given = mbuff_size->count() > 0;
+    opts->mbuff_data_offset_given = mbuff_data->count() > 0;
+    opts->mbuff_data_end_offset_given = mbuff_end->count() > 0;
+    opts->budget_given = budget->count() > 0;
+    exit_code = run_run(*opts);
+  });
 }
 
 }  // namespace bpfdiff::cli

@@ -81,8 +81,10 @@ InputKind detect_input_kind(std::string_view path, std::span<const uint8_t> byte
 }
 
 Result<vm::Program> program_from_data_test(const text::DataTest& test, const vm::HelperRegistry& helpers) {
-  if (test.raw) return vm::program_from_bytes(*test.raw);
-  return text::assemble(test.asm_source, text::AssembleOptions{&helpers});
+  auto program = test.raw ? vm::program_from_bytes(*test.raw)
+                          : text::assemble(test.asm_source, text::AssembleOptions{&helpers});
+  if (program) program->maps = test.maps;
+  return program;
 }
 
 Result<vm::Program> program_from_elf(std::span<const uint8_t> bytes, const ElfChoice& choice) {

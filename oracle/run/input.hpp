@@ -53,7 +53,8 @@ bool is_printable_text(std::span<const uint8_t> bytes);
 // then text that is printable, or not a whole number of slots, is assembly.
 InputKind detect_input_kind(std::string_view path, std::span<const uint8_t> bytes);
 
-// The program of a .data test: its `-- raw` bytes, else its assembled `-- asm`.
+// The program of a .data test: its `-- raw` bytes, else its assembled `-- asm`,
+// with the maps its `-- map-def` sections declare.
 Result<vm::Program> program_from_data_test(const text::DataTest& test, const vm::HelperRegistry& helpers);
 
 // Reads, detects and parses `path`. Errors name the file. `elf` picks the

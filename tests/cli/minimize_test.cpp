@@ -137,6 +137,61 @@ TEST(Finding, APlantedDivergenceBecomesATinyRegressionTest) {
   EXPECT_FALSE(signature_of(*reread, *real));
 }
 
+// A divergence that depends on a map's contents: the regression test
+// declares the map (-- map-def, read-only and initial values included), so
+// it loads and reproduces the reference result from the file alone.
+TEST(Finding, AMapFindingBecomesARegressionTestWithItsMaps) {
+  TempDir dir;
+  NamedEngines engines = interp_and_planted();
+  using isa::encode;
+  using isa::Form;
+  const auto value = isa::encode_lddw(Form::lddw_map_value, 1, 0, 4);
+  std::vector<isa::RawInsn> slots = {value[0],
+                                     value[1],
+                                     encode(Form::ldxw, 0, 1, 0),
+                                     encode(Form::mov_imm, 3, 0, 0, 0),
+                                     encode(Form::add_imm, 3, 0, 0, 0),
+                                     encode(Form::jsgt32_reg, 0, 3, 1),
+                                     encode(Form::mov_imm, 0, 0, 0, 1),
+                                     encode(Form::exit)};
+  FindingCase c;
+  c.program.slots = slots;
+  vm::MapDef rodata;
+  rodata.name = ".rodata";
+  rodata.value_size = 8;
+  rodata.max_entries = 1;
+  rodata.read_only = true;
+  rodata.initial_values = {0, 0, 0, 0, 0xfb, 0xff, 0xff, 0xff};  // -5 at offset 4
+  c.program.maps = {rodata};
+  c.budget = 100;
+  const auto signature = signature_of(c, engines);
+  ASSERT_TRUE(signature);
+  const MinimizedFinding m = minimize_finding(c, *signature, engines);
+  auto path = write_regression_test(m, "crash-map", dir.path() + "/regressions");
+  ASSERT_TRUE(path) << path.error().message;
+  const std::string text = slurp(*path);
+  EXPECT_NE(text.find("-- map-def .rodata\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("read_only\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("# budget 100\n"), std::string::npos) << text;
+
+  auto reread = read_finding(*path, FindingLayout::Program);
+  ASSERT_TRUE(reread) << reread.error().message;
+  ASSERT_EQ(reread->program.maps.size(), 1u);
+  EXPECT_EQ(reread->program.maps[0].initial_values, rodata.initial_values);
+  EXPECT_TRUE(reread->program.maps[0].read_only);
+  EXPECT_EQ(reread->budget, 100u);
+  // Still the planted divergence, and on the real engines the recorded result.
+  EXPECT_EQ(signature_of(*reread, engines), m.signature);
+  auto real = make_engines({});
+  ASSERT_TRUE(real);
+  EXPECT_FALSE(signature_of(*reread, *real));
+  auto test = text::parse_data_test(text);
+  ASSERT_TRUE(test);
+  const auto outcomes = run_on_each(*real, reread->program, reread->memory, reread->budget);
+  ASSERT_TRUE(outcomes[0].ok());
+  EXPECT_EQ(test->result, outcomes[0].regs[0]);
+}
+
 TEST(MinimizeCommand, SaysWhenTheEnginesAgree) {
   TempDir dir;
   const auto r =

@@ -48,6 +48,42 @@ TEST_F(RunModesCli, MbuffModeWritesThePacketBoundsIntoTheBuffer) {
       << r.err;
 }
 
+// A .data test carries its run mode, maps and budget; the command line overrides them.
+TEST_F(RunModesCli, DataTestSetsModeMapsAndBudget) {
+  const auto file = dir.write("t.data",
+                              "# budget 3\n"
+                              "-- mode\n"
+                              "mbuff size 24 data_offset 16\n"
+                              "-- map-def g\n"
+                              "type array\n"
+                              "value_size 4\n"
+                              "max_entries 1\n"
+                              "values 05 00 00 00\n"
+                              "-- mem\n"
+                              "aa bb cc\n"
+                              "-- asm\n"
+                              "ldxdw r3, [r1+16]\n"
+                              "ldxb r0, [r3+2]\n"
+                              "lddw r4, map_value(0, 0)\n"
+                              "ldxw r4, [r4+0]\n"
+                              "add r0, r4\n"
+                              "exit\n"
+                              "-- result\n"
+                              "0xd1\n");
+  auto r = run_process({kBpfdiff, "run", file, "--budget", "10"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("0xd1\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(": match"), std::string::npos) << r.out;
+  // Its own budget of 3 stops it; memory mode makes r1 the memory, not a buffer.
+  r = run_process({kBpfdiff, "run", file});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("budget"), std::string::npos) << r.err;
+  r = run_process({kBpfdiff, "run", file, "--budget", "10", "--mode", "memory"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  r = run_process({kBpfdiff, "run", file, "--budget", "10", "--mbuff-data-offset", "0", "--engine", "jit"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;  // offset 16 now holds 0: a null packet pointer
+}
+
 // "%d\n" on the stack, then bpf_trace_printk(fmt, 4, 42).
 const char* kPrintk =
     "stw [r10-4], 0xa6425\nmov r1, r10\nadd r1, -4\nmov r2, 4\nmov r3, 42\ncall bpf_trace_printk\nexit\n";

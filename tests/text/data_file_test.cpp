@@ -120,6 +120,19 @@ void expect_same(const DataTest& a, const DataTest& b) {
   EXPECT_EQ(a.memory, b.memory);
   EXPECT_EQ(a.result, b.result);
   EXPECT_EQ(a.error, b.error);
+  EXPECT_EQ(a.run_mode, b.run_mode);
+  ASSERT_EQ(a.maps.size(), b.maps.size());
+  for (std::size_t i = 0; i < a.maps.size(); ++i) {
+    EXPECT_EQ(a.maps[i].name, b.maps[i].name);
+    EXPECT_EQ(a.maps[i].type, b.maps[i].type);
+    EXPECT_EQ(a.maps[i].key_size, b.maps[i].key_size);
+    EXPECT_EQ(a.maps[i].value_size, b.maps[i].value_size);
+    EXPECT_EQ(a.maps[i].max_entries, b.maps[i].max_entries);
+    EXPECT_EQ(a.maps[i].flags, b.maps[i].flags);
+    EXPECT_EQ(a.maps[i].read_only, b.maps[i].read_only);
+    EXPECT_EQ(a.maps[i].initial_values, b.maps[i].initial_values);
+    EXPECT_EQ(a.maps[i].prog_entries, b.maps[i].prog_entries);
+  }
 }
 
 TEST(DataFile, FormatRoundTripsThroughParse) {
@@ -130,14 +143,115 @@ TEST(DataFile, FormatRoundTripsThroughParse) {
     full.memory.push_back(static_cast<uint8_t>(i * 7));
   full.result = 0xfedcba9876543210u;
   full.error = "division by zero\nat pc 3";
+  full.run_mode = DataRunMode{vm::RunMode::MetaBuffer, 32, 8, 24};
+  vm::MapDef rodata;
+  rodata.name = ".rodata";
+  rodata.value_size = 20;
+  rodata.max_entries = 1;
+  rodata.read_only = true;
+  for (int i = 0; i < 20; ++i)
+    rodata.initial_values.push_back(static_cast<uint8_t>(0xf0 + i));
+  vm::MapDef hash;
+  hash.name = "h";
+  hash.type = vm::MapType::Hash;
+  hash.key_size = 16;
+  hash.value_size = 8;
+  hash.max_entries = 3;
+  hash.flags = 1;
+  vm::MapDef progs;
+  progs.type = vm::MapType::ProgArray;
+  progs.value_size = 4;
+  progs.max_entries = 4;
+  progs.prog_entries = {{2, 0}, {0, 1}};
+  full.maps = {rodata, hash, progs};
   DataTest minimal;
   DataTest empty_error;
   empty_error.error = "";
-  for (const DataTest& t : {full, minimal, empty_error}) {
+  DataTest packet;
+  packet.run_mode = DataRunMode{vm::RunMode::Packet};
+  for (const DataTest& t : {full, minimal, empty_error, packet}) {
     const std::string text = format_data_test(t);
     auto back = parse_data_test(text);
     ASSERT_TRUE(back.ok()) << back.error().message << "\n" << text;
     expect_same(*back, t);
+  }
+}
+
+TEST(DataFile, ModeAndMapsAreDeclaredInTheirOwnSections) {
+  auto t = parse_data_test(
+      "-- mode\n"
+      "mbuff size 24  # the metadata buffer\n"
+      "data_end_offset 0x10\n"
+      "-- map-def counts\n"
+      "type array\n"
+      "key_size 4\n"
+      "value_size 2\n"
+      "max_entries 2\n"
+      "read_only\n"
+      "# values span lines\n"
+      "values 01 02\n"
+      "values 0x03 04 # the second value\n"
+      "-- map-def\n"
+      "type 3\n"
+      "value_size 4\n"
+      "max_entries 1\n"
+      "prog 0 5\n"
+      "-- asm\n"
+      "exit\n");
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->run_mode, (DataRunMode{vm::RunMode::MetaBuffer, 24, 0, 16}));
+  ASSERT_EQ(t->maps.size(), 2u);
+  EXPECT_EQ(t->maps[0].name, "counts");
+  EXPECT_EQ(t->maps[0].type, vm::MapType::Array);
+  EXPECT_TRUE(t->maps[0].read_only);
+  EXPECT_EQ(t->maps[0].initial_values, (Bytes{1, 2, 3, 4}));
+  EXPECT_EQ(t->maps[1].name, "");
+  EXPECT_EQ(t->maps[1].type, vm::MapType::ProgArray);
+  EXPECT_EQ(t->maps[1].prog_entries, (std::vector<std::pair<uint32_t, uint32_t>>{{0, 5}}));
+}
+
+TEST(DataFile, BudgetCommentBeforeTheFirstSectionSetsTheBudget) {
+  auto t =
+      parse_data_test("# from a crash\n#budget 500\n-- asm\n# budget 7\nexit\n-- result\n# budget 9\n0\n");
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->budget, 500u);
+  // Anything else is a comment like any other.
+  for (const char* text : {"# budget lots\n-- asm\nexit\n", "# budget 0\n", "# budget of the loop: 7\n"}) {
+    auto other = parse_data_test(text);
+    ASSERT_TRUE(other.ok()) << text;
+    EXPECT_FALSE(other->budget.has_value()) << text;
+  }
+}
+
+TEST(DataFile, WithoutModeOrMapsTheTestRunsInMemoryModeWithNoMaps) {
+  auto t = parse_data_test("-- asm\nexit\n-- result\n0\n");
+  ASSERT_TRUE(t.ok());
+  EXPECT_FALSE(t->run_mode.has_value());
+  EXPECT_TRUE(t->maps.empty());
+  EXPECT_EQ(format_data_test(*t).find("-- mode"), std::string::npos);
+}
+
+TEST(DataFile, BadModeOrMapNamesTheLineAndTheSetting) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"-- mode\nxdp\n", "line 2: -- mode: unknown run mode 'xdp'"},
+      {"-- mode\npacket size 4\n", "line 2: -- mode: size: only the mbuff mode has a metadata buffer"},
+      {"-- mode\nmbuff size\n", "line 2: -- mode: size: expected a number"},
+      {"-- mode\n", "-- mode is empty"},
+      {"-- mode\nnone\n-- mode\nnone\n", "line 3: duplicate section '-- mode'"},
+      {"-- map-def m\ntype queue\n", "line 2: -- map-def m: type: expected array"},
+      {"-- map-def m\nvalue_size 1 2\n", "line 2: -- map-def m: value_size: expected one number"},
+      {"-- map-def m\nmax_entries 0x100000000\n", "is not a 32-bit unsigned number"},
+      {"-- map-def m\nvalues 1 zz\n", "line 2: -- map-def m: values: invalid hex byte 'zz'"},
+      {"-- map-def m\nsize 4\n", "unknown map setting 'size'"},
+      {"-- map-def m\ntype hash\nvalue_size 1\nmax_entries 1\nvalues 00\n",
+       "-- map-def: map 0 'm': initial_values: only array maps have them"},
+      {"-- map-def m\nvalue_size 4\nmax_entries 2\nvalues 00\n",
+       "initial_values: 1 bytes, but max_entries * value_size is 8"},
+  };
+  for (const auto& [text, message] : cases) {
+    auto t = parse_data_test(text);
+    ASSERT_FALSE(t.ok()) << text;
+    EXPECT_NE(t.error().message.find(message), std::string::npos) << text << " -> " << t.error().message;
   }
 }
 

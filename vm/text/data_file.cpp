@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdio>
 
+#include "vm/text/data_setup.hpp"
 #include "vm/text/lexer.hpp"
 
 namespace bpfdiff::text {
@@ -89,9 +90,23 @@ Result<uint64_t> parse_result(std::string_view text) {
   return *v;
 }
 
-enum class Section : uint8_t { None, Asm, Raw, Mem, Result, Error, Ignored };
+// "# budget N" (N a positive number) gives N; other comments, "# budget of
+// the loop" among them, give nullopt.
+std::optional<uint64_t> budget_comment(std::string_view comment) {
+  comment = trim(comment.substr(1));
+  constexpr std::string_view kKey = "budget ";
+  if (comment.substr(0, kKey.size()) != kKey) return std::nullopt;
+  const auto value = detail::parse_magnitude(trim(comment.substr(kKey.size())));
+  if (!value || *value == 0) return std::nullopt;
+  return value;
+}
 
+enum class Section : uint8_t { None, Asm, Raw, Mem, Result, Error, Mode, MapDef, Ignored, Count };
+
+// "map-def NAME" (or "map-def" alone) starts a map; everything else by name.
 Section section_named(std::string_view name) {
+  if (name == "map-def" || name.substr(0, 8) == "map-def ") return Section::MapDef;
+  if (name == "mode") return Section::Mode;
   if (name == "asm") return Section::Asm;
   if (name == "raw") return Section::Raw;
   if (name == "mem") return Section::Mem;
@@ -137,7 +152,8 @@ Result<std::vector<uint8_t>> parse_hex_bytes(std::string_view text) {
 Result<DataTest> parse_data_test(std::string_view text) {
   DataTest test;
   Section section = Section::None;
-  bool seen[7] = {};
+  bool seen[static_cast<std::size_t>(Section::Count)] = {};
+  detail::ModeSection mode;
   std::string raw_text;
   int line_no = 0;
   const auto at = [&](const std::string& message) {
@@ -152,17 +168,23 @@ Result<DataTest> parse_data_test(std::string_view text) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
 
     if (line.substr(0, 2) == "--") {
-      section = section_named(trim(line.substr(2)));
+      const std::string_view name = trim(line.substr(2));
+      section = section_named(name);
       const auto index = static_cast<std::size_t>(section);
-      if (section != Section::Ignored && seen[index])
+      if (section != Section::Ignored && section != Section::MapDef && seen[index])
         return at("duplicate section '" + std::string(line) + "'");
       seen[index] = true;
       if (section == Section::Error) test.error.emplace();
+      if (section == Section::MapDef) test.maps.emplace_back().name = std::string(trim(name.substr(7)));
       continue;
     }
     if (section == Section::Asm) {
       test.asm_source.append(line);
       test.asm_source += '\n';
+      continue;
+    }
+    if (section == Section::None && trim(line).substr(0, 1) == "#") {
+      if (const auto budget = budget_comment(trim(line))) test.budget = budget;
       continue;
     }
     if (trim(line).empty() || trim(line).front() == '#') continue;
@@ -188,12 +210,27 @@ Result<DataTest> parse_data_test(std::string_view text) {
         if (!test.error->empty()) *test.error += '\n';
         test.error->append(trim(line));
         break;
+      case Section::Mode:
+        if (auto r = detail::parse_mode_line(trim(line), mode); !r)
+          return at("-- mode: " + r.error().message);
+        break;
+      case Section::MapDef:
+        if (auto r = detail::parse_map_line(trim(line), test.maps.back()); !r) {
+          return at("-- map-def " + test.maps.back().name + ": " + r.error().message);
+        }
+        break;
       case Section::None:
       case Section::Asm:
       case Section::Ignored:
+      case Section::Count:
         break;
     }
   }
+  if (seen[static_cast<std::size_t>(Section::Mode)]) {
+    if (!mode.named) return make_error("-- mode is empty: expected memory, none, packet or mbuff");
+    test.run_mode = mode.mode;
+  }
+  if (auto r = vm::check_maps(test.maps); !r) return make_error("-- map-def: " + r.error().message);
   if (seen[static_cast<std::size_t>(Section::Raw)]) {
     auto bytes = parse_raw_words(raw_text);
     if (!bytes) return make_error("-- raw: " + bytes.error().message);
@@ -204,8 +241,33 @@ Result<DataTest> parse_data_test(std::string_view text) {
   return test;
 }
 
+const char* run_mode_name(vm::RunMode mode) {
+  switch (mode) {
+    case vm::RunMode::NoData:
+      return "none";
+    case vm::RunMode::Memory:
+      return "memory";
+    case vm::RunMode::Packet:
+      return "packet";
+    case vm::RunMode::MetaBuffer:
+      return "mbuff";
+  }
+  return "?";
+}
+
+std::optional<vm::RunMode> run_mode_named(std::string_view name) {
+  for (const vm::RunMode m :
+       {vm::RunMode::NoData, vm::RunMode::Memory, vm::RunMode::Packet, vm::RunMode::MetaBuffer}) {
+    if (name == run_mode_name(m)) return m;
+  }
+  return std::nullopt;
+}
+
 std::string format_data_test(const DataTest& test) {
   std::string out;
+  if (test.run_mode) detail::append_mode_section(out, *test.run_mode);
+  for (const vm::MapDef& map : test.maps)
+    detail::append_map_section(out, map);
   if (!test.asm_source.empty()) {
     out += "-- asm\n";
     out += test.asm_source;

@@ -1,0 +1,38 @@
+#pragma once
+// The execution limits placed where engines are most likely to disagree:
+// the instruction budget and the call depth exactly at what a run needs,
+// one below and one above, and a sweep of budgets that runs out in each
+// block of the run in turn -- where the JIT refunds the block and hands the
+// run to the interpreter at its first pc (deoptimisation), once per block
+// boundary the run crosses.
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "oracle/engine.hpp"
+#include "vm/program/program.hpp"
+#include "vm/runtime/run.hpp"
+
+namespace bpfdiff::fuzz {
+
+// What one run needed: the instructions it executed and its deepest call
+// frame (1 when it made no local call).
+struct RunExtent {
+  uint64_t instructions = 0;
+  uint32_t frames = 1;
+};
+
+// The extent of a run of `program` on `input`, measured on `engine` with a
+// trace (the interpreter); nothing when it does not load or cannot trace.
+std::optional<RunExtent> measure_extent(oracle::Engine& engine, const vm::Program& program,
+                                        const oracle::EngineInput& input);
+
+// `base` with, in turn: budgets n-1, n, n+1 (n = extent.instructions, the
+// budget at which the run completes exactly), every budget from 1 up to
+// `sweep` short of n -- spread evenly over the run when it is longer -- and
+// call depths frames-1, frames, frames+1. Budgets of 0 and depths of 0 are
+// left out; no two variants are the same.
+std::vector<vm::ExecLimits> limit_variants(const RunExtent& extent, const vm::ExecLimits& base,
+                                           std::size_t sweep);
+
+}  // namespace bpfdiff::fuzz
