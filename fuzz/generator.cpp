@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz/form_choice.hpp"
+#include "fuzz/generator_base.hpp"
 #include "fuzz/program_builder.hpp"
 #include "fuzz/values.hpp"
 #include "vm/isa/encode.hpp"
@@ -22,8 +24,8 @@ using isa::Form;
 using isa::FormInfo;
 using Label = ProgramBuilder::Label;
 
-constexpr uint8_t kFp = isa::kFramePointer;
-constexpr int64_t kFrame = vm::kStackFrameBytes;
+using detail::kFp;
+using detail::kFrame;
 // Most slots one ordinary step emits: a base pointer (lddw + add) and the access.
 constexpr std::size_t kMaxStepSlots = 4;
 constexpr std::size_t kMaxLoopBody = 48;
@@ -32,58 +34,12 @@ constexpr int kMaxLoopDepth = 2;
 constexpr uint32_t kMaxSubprograms = 3;
 constexpr double kUnboundedLoopRate = 0.0625;
 constexpr double kRecursionRate = 0.03;
-// Most slots one helper call takes: a key store (two for a 16-byte key), the
-// handle (lddw), key and value pointers (two each), flags, the call, r1 put
-// back (lddw), and a guarded access through a looked-up value (three).
-constexpr std::size_t kMaxHelperSlots = 16;
-constexpr uint32_t kMaxGeneratedMaps = 3;
-constexpr uint32_t kMaxMapEntries = 8;
-
-constexpr std::array<uint32_t, 7> kHelperIds = {
-    static_cast<uint32_t>(vm::HelperId::MapLookupElem), static_cast<uint32_t>(vm::HelperId::MapUpdateElem),
-    static_cast<uint32_t>(vm::HelperId::MapDeleteElem), static_cast<uint32_t>(vm::HelperId::KtimeGetNs),
-    static_cast<uint32_t>(vm::HelperId::TracePrintk),   static_cast<uint32_t>(vm::HelperId::GetPrandomU32),
-    static_cast<uint32_t>(vm::HelperId::TailCall)};
-
-// trace_printk formats: each conversion the kernel accepts, and two it
-// rejects (-EINVAL: too many conversions, an unknown one).
-constexpr std::array<std::string_view, 8> kPrintkFormats = {"%d\n", "%u %x",   "%lld %llu",   "%llx %c",
-                                                            "%s",   "%5d%-3u", "%d %d %d %d", "%q"};
-
-bool allowed(Form f, isa::IsaVersion v) {
-  return static_cast<uint8_t>(isa::info(f).version) <= static_cast<uint8_t>(v);
-}
-
-// A forward jump waiting for its label: placed after `steps_left` more steps
-// at the nesting depth it was made in, or when that depth ends.
-struct Pending {
-  Label label;
-  uint32_t steps_left;
-  int depth;
-};
-
-struct MemRef {
-  uint8_t base;
-  int16_t off;
-};
-
-class Generator {
+class Generator : detail::GeneratorBase {
  public:
   Generator(ByteSource& src, const GeneratorOptions& opt)
-      : src_(src), opt_(opt), forms_(generatable_forms(opt.isa_version)) {
-    for (Form f : forms_) {
-      const isa::Semantics& s = isa::info(f).sem;
-      if (s.family != Family::Jump || s.cond == isa::JmpCond::Always) continue;
-      cond_jumps_.push_back(f);
-      // Closers of a count-down loop: taken while the counter (1..8, counting
-      // down to 0) is still positive, in either width and signedness.
-      if (s.source == isa::Source::Imm &&
-          (s.cond == isa::JmpCond::Ne || s.cond == isa::JmpCond::Gt || s.cond == isa::JmpCond::Sgt ||
-           s.cond == isa::JmpCond::Ge || s.cond == isa::JmpCond::Sge)) {
-        loop_closers_.push_back(f);
-      }
-    }
-  }
+      : GeneratorBase(src, opt),
+        forms_(generatable_forms(opt.isa_version)),
+        branches_(branch_forms(forms_)) {}
 
   GeneratedCase run() {
     const std::size_t total = std::clamp(opt_.max_instructions, kMinGeneratedSlots, kMaxGeneratedSlots);
@@ -113,7 +69,7 @@ class Generator {
     out.program.name = "generated";
     out.program.slots = std::move(b_).finish();
     out.program.maps = std::move(maps_);
-    out.memory = make_memory(memory_seed);
+    out.memory = boundary_memory(mem_size_, memory_seed);
     return out;
   }
 
@@ -129,27 +85,6 @@ class Generator {
     } else {
       mem_size_ = 16 + src_.below(kMaxGeneratedMemory - 16 + 1);
     }
-  }
-
-  std::vector<uint8_t> make_memory(uint64_t seed) const {
-    std::vector<uint8_t> mem(mem_size_);
-    uint64_t state = seed;
-    for (std::size_t i = 0; i < mem.size(); i += 8) {
-      const uint64_t r = splitmix(state);
-      // Half of the words are boundary values, so loads see them too.
-      const std::span<const uint64_t> values = boundary_values();
-      const uint64_t word = (r & 1) ? values[(r >> 1) % values.size()] : splitmix(state);
-      for (std::size_t j = 0; j < 8 && i + j < mem.size(); ++j)
-        mem[i + j] = static_cast<uint8_t>(word >> (8 * j));
-    }
-    return mem;
-  }
-
-  static uint64_t splitmix(uint64_t& state) {
-    uint64_t z = (state += 0x9e3779b97f4a7c15);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
-    return z ^ (z >> 31);
   }
 
   // r0 and r2..r9 (r1 too when it is not pinned) start as boundary values, so
@@ -184,7 +119,7 @@ class Generator {
     bool done = false;
     if (depth_ < kMaxLoopDepth && src_.chance(opt_.loop_rate)) done = loop();
     if (!done && src_.chance(opt_.call_rate)) done = call();
-    if (!done && src_.chance(opt_.helper_rate)) done = helper_call();
+    if (!done && src_.chance(opt_.helper_rate)) done = room() >= detail::kMaxHelperSlots && helper_call();
     for (int attempt = 0; !done && attempt < 4; ++attempt)
       done = emit_form(src_.pick(std::span<const Form>(forms_)));
     if (!done) {
@@ -198,45 +133,17 @@ class Generator {
 
   Label forward(uint32_t steps) {
     const Label l = b_.new_label();
-    pending_.push_back({l, steps, depth_});
+    pending_.add(l, steps, depth_);
     return l;
   }
 
   void tick() {
-    for (auto it = pending_.begin(); it != pending_.end();) {
-      if (it->depth == depth_ && --it->steps_left == 0) {
-        b_.place(it->label);
-        it = pending_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    pending_.tick(depth_, [this](const auto& e) { b_.place(e.label); });
   }
 
   void flush(int depth) {
-    for (auto it = pending_.begin(); it != pending_.end();) {
-      if (it->depth == depth) {
-        b_.place(it->label);
-        it = pending_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    pending_.flush(depth, [this](const auto& e) { b_.place(e.label); });
   }
-
-  // ---- registers --------------------------------------------------------------
-
-  // r0..r9 minus the registers the code around must keep (loop counters, a
-  // pinned r1). r0 is never protected.
-  uint8_t writable_reg() {
-    auto r = static_cast<uint8_t>(src_.below(kFp));
-    for (int i = 0; i < kFp; ++i, r = static_cast<uint8_t>((r + 1) % kFp)) {
-      if ((protected_ & (1u << r)) == 0) return r;
-    }
-    return 0;
-  }
-
-  uint8_t readable_reg() { return static_cast<uint8_t>(src_.below(isa::kNumRegisters)); }
 
   // ---- loops and calls --------------------------------------------------------
 
@@ -246,15 +153,10 @@ class Generator {
     if (room() < (bounded ? 1 : 0) + kMaxStepSlots + closing) return false;
     uint8_t counter = 0;
     if (bounded) {
-      // r6..r9: a local call restores them, so a call in the body cannot
-      // clobber the counter.
-      auto r = static_cast<uint8_t>(6 + src_.below(4));
-      for (int i = 0; i < 4 && (protected_ & (1u << r)) != 0; ++i)
-        r = static_cast<uint8_t>(6 + (r - 6 + 1) % 4);
-      if ((protected_ & (1u << r)) != 0) return false;
-      counter = r;
-      const Form init =
-          allowed(Form::mov32_imm, opt_.isa_version) && src_.chance(0.3) ? Form::mov32_imm : Form::mov_imm;
+      const auto r = pick_loop_counter(src_, [this](uint8_t c) { return (protected_ & (1u << c)) == 0; });
+      if (!r) return false;
+      counter = *r;
+      const Form init = loop_counter_init(src_, opt_.isa_version);
       b_.emit(isa::encode(init, counter, 0, 0, static_cast<int32_t>(1 + src_.below(kMaxLoopIterations))));
     }
     const Label head = b_.new_label();
@@ -274,17 +176,10 @@ class Generator {
     limit_ = saved_limit;
 
     if (bounded) {
-      static constexpr std::array<Form, 4> kDecrements = {Form::sub_imm, Form::add_imm, Form::sub32_imm,
-                                                          Form::add32_imm};
-      const Form dec = src_.pick(std::span<const Form>(kDecrements));
-      const isa::AluOp op = isa::info(dec).sem.alu;
-      b_.emit(isa::encode(dec, counter, 0, 0, op == isa::AluOp::Sub ? 1 : -1));
-      const Form closer = src_.pick(std::span<const Form>(loop_closers_));
-      const isa::JmpCond c = isa::info(closer).sem.cond;
-      const int32_t bound = c == isa::JmpCond::Ge || c == isa::JmpCond::Sge ? 1 : 0;
-      b_.emit_jump(closer, counter, 0, bound, head);
+      emit_loop_back_edge(b_, src_, branches_.loop_closers, counter, head);
     } else {
-      const Form back = allowed(Form::gotol, opt_.isa_version) && src_.chance(0.5) ? Form::gotol : Form::ja;
+      const Form back =
+          form_in_version(Form::gotol, opt_.isa_version) && src_.chance(0.5) ? Form::gotol : Form::ja;
       b_.emit_jump(back, 0, 0, 0, head);
     }
     return true;
@@ -339,318 +234,6 @@ class Generator {
     }
     b_.emit(isa::encode(Form::callx, r));
     return true;
-  }
-
-  // ---- maps and helper calls ------------------------------------------------
-
-  // Up to three maps: arrays (sometimes with initial values), hashes of
-  // several key sizes, and program arrays whose filled slots hold the entry
-  // program (slot 0), so a valid tail call starts the program over -- until
-  // the tail-call limit or the budget ends the chain.
-  void declare_maps() {
-    if (!(opt_.helper_rate > 0) || !src_.chance(0.75)) return;
-    static constexpr std::array<uint32_t, 6> kValueSizes = {1, 4, 8, 16, 32, 64};
-    static constexpr std::array<uint32_t, 5> kKeySizes = {1, 2, 4, 8, 16};
-    const uint32_t count = 1 + src_.below(kMaxGeneratedMaps);
-    for (uint32_t i = 0; i < count; ++i) {
-      vm::MapDef m;
-      m.name = "m" + std::to_string(i);
-      m.max_entries = 1 + src_.below(kMaxMapEntries);
-      switch (src_.below(5)) {
-        case 0:
-        case 1:
-          m.type = vm::MapType::Array;
-          m.value_size = src_.pick(std::span<const uint32_t>(kValueSizes));
-          if (src_.chance(0.5)) {
-            uint64_t state = src_.u64();
-            m.initial_values.resize(std::size_t{m.max_entries} * m.value_size);
-            for (uint8_t& byte : m.initial_values)
-              byte = static_cast<uint8_t>(splitmix(state));
-          }
-          break;
-        case 2:
-        case 3:
-          m.type = vm::MapType::Hash;
-          m.key_size = src_.pick(std::span<const uint32_t>(kKeySizes));
-          m.value_size = src_.pick(std::span<const uint32_t>(kValueSizes));
-          break;
-        default:
-          m.type = vm::MapType::ProgArray;
-          m.value_size = 4;
-          for (uint32_t key = 0; key < m.max_entries; ++key) {
-            if (src_.chance(0.5)) m.prog_entries.emplace_back(key, 0);
-          }
-          break;
-      }
-      maps_.push_back(std::move(m));
-    }
-  }
-
-  // Maps that hold data (arrays and hashes: what lookup, update and delete
-  // work on), or program arrays (what tail calls take).
-  static bool holds_data(vm::MapType type) { return type != vm::MapType::ProgArray; }
-
-  bool has_map(bool data) const {
-    return std::any_of(maps_.begin(), maps_.end(),
-                       [data](const vm::MapDef& m) { return holds_data(m.type) == data; });
-  }
-
-  // The index of a declared map: of `type`, or any type when nullopt.
-  std::optional<uint32_t> some_map(std::optional<vm::MapType> type) {
-    std::vector<uint32_t> fits;
-    for (uint32_t i = 0; i < maps_.size(); ++i) {
-      if (!type || maps_[i].type == *type) fits.push_back(i);
-    }
-    if (fits.empty()) return std::nullopt;
-    return src_.pick(std::span<const uint32_t>(fits));
-  }
-
-  // The index of a declared array or hash map.
-  std::optional<uint32_t> some_data_map() {
-    std::vector<uint32_t> fits;
-    for (uint32_t i = 0; i < maps_.size(); ++i) {
-      if (holds_data(maps_[i].type)) fits.push_back(i);
-    }
-    if (fits.empty()) return std::nullopt;
-    return src_.pick(std::span<const uint32_t>(fits));
-  }
-
-  // A map handle in `reg`: lddw map_fd or map_idx (the same handle).
-  void emit_map_handle(uint8_t reg, uint32_t index) {
-    const Form f = src_.chance(0.5) ? Form::lddw_map_fd : Form::lddw_map_idx;
-    b_.emit(isa::encode_lddw(f, reg, static_cast<int32_t>(index), 0));
-  }
-
-  // A handle that names no map: a map index past the declared ones (the
-  // Maps region is never mapped, so the helper finds nothing), a small
-  // integer, or whatever a register holds.
-  void emit_bad_handle(uint8_t reg) {
-    switch (src_.below(3)) {
-      case 0:
-        b_.emit_lddw(reg, vm::map_handle(static_cast<uint32_t>(maps_.size()) + src_.below(4)));
-        break;
-      case 1:
-        b_.emit(isa::encode(Form::mov_imm, reg, 0, 0, static_cast<int32_t>(src_.below(8))));
-        break;
-      default:  // a register's value: a number, the input address, a frame address
-        b_.emit(isa::encode(Form::mov_reg, reg, readable_reg()));
-        break;
-    }
-  }
-
-  // An 8-aligned frame offset with room for `size` bytes below the frame top.
-  int16_t stack_buffer(uint32_t size) {
-    const int64_t need = (int64_t{size} + 7) / 8 * 8;
-    return static_cast<int16_t>(-need - 8 * src_.below(static_cast<uint32_t>((kFrame - need) / 8 + 1)));
-  }
-
-  // reg = r10 + off.
-  void emit_frame_pointer(uint8_t reg, int16_t off) {
-    b_.emit(isa::encode(Form::mov_reg, reg, kFp));
-    b_.emit(isa::encode(Form::add_imm, reg, 0, 0, off));
-  }
-
-  // A pointer argument that fails the helper's check for `size` bytes: past
-  // the frame top, straddling it (out of bounds in the entry function; in a
-  // subprogram the caller's frame lies above), null, or a register's value.
-  void emit_bad_pointer(uint8_t reg, uint32_t size) {
-    switch (src_.below(4)) {
-      case 0:
-        emit_frame_pointer(reg, static_cast<int16_t>(src_.range(8, 64)));
-        break;
-      case 1:
-        emit_frame_pointer(reg, static_cast<int16_t>(-static_cast<int64_t>(src_.below(size))));
-        break;
-      case 2:
-        b_.emit(isa::encode(Form::mov_imm, reg, 0, 0, 0));
-        break;
-      default:
-        b_.emit(isa::encode(Form::mov_reg, reg, readable_reg()));
-        break;
-    }
-  }
-
-  // Writes a key of `size` bytes at r10 + off: a small number, so keys repeat
-  // and lookups find what updates stored (or, for arrays, miss the end).
-  void emit_key(int16_t off, uint32_t size) {
-    const auto value = static_cast<int32_t>(src_.below(kMaxMapEntries + 2));
-    switch (size) {
-      case 1:
-        b_.emit(isa::encode(Form::stb, kFp, 0, off, value));
-        break;
-      case 2:
-        b_.emit(isa::encode(Form::sth, kFp, 0, off, value));
-        break;
-      case 4:
-        b_.emit(isa::encode(Form::stw, kFp, 0, off, value));
-        break;
-      default:
-        for (uint32_t i = 0; i < size; i += 8)
-          b_.emit(isa::encode(Form::stdw, kFp, 0, static_cast<int16_t>(off + i), i == 0 ? value : 0));
-        break;
-    }
-  }
-
-  // A call of a standard helper with its arguments set up; valid, or with
-  // one invalid argument at bad_argument_rate. r1 is put back afterwards
-  // when it is pinned to the input address.
-  bool helper_call() {
-    if (room() < kMaxHelperSlots) return false;
-    uint32_t id = src_.pick(std::span<const uint32_t>(kHelperIds));
-    const bool bad = src_.chance(opt_.bad_argument_rate);
-    // A valid call needs a map of the right kind; without one, a helper that
-    // needs none is called instead (with one, a bad call still finds none).
-    const auto helper = static_cast<vm::HelperId>(id);
-    const bool map_helper = helper == vm::HelperId::MapLookupElem || helper == vm::HelperId::MapUpdateElem ||
-                            helper == vm::HelperId::MapDeleteElem;
-    if (!bad && map_helper && !has_map(true)) id = static_cast<uint32_t>(vm::HelperId::KtimeGetNs);
-    if (!bad && helper == vm::HelperId::TailCall && !has_map(false))
-      id = static_cast<uint32_t>(vm::HelperId::GetPrandomU32);
-    std::optional<uint32_t> value_size;  // of a looked-up value r0 may point to
-    switch (static_cast<vm::HelperId>(id)) {
-      case vm::HelperId::KtimeGetNs:
-      case vm::HelperId::GetPrandomU32:
-        break;  // no arguments
-      case vm::HelperId::TracePrintk:
-        printk_arguments(bad);
-        break;
-      case vm::HelperId::MapLookupElem:
-      case vm::HelperId::MapUpdateElem:
-      case vm::HelperId::MapDeleteElem:
-        value_size = map_arguments(static_cast<vm::HelperId>(id), bad);
-        break;
-      case vm::HelperId::TailCall:
-        tail_call_arguments(bad);
-        break;
-    }
-    b_.emit(isa::encode(Form::call_helper, 0, 0, 0, static_cast<int32_t>(id)));
-    if (r1_pinned_) b_.emit_lddw(1, vm::region_base(vm::RegionId::Input));
-    if (value_size && src_.chance(0.7)) use_value(*value_size);
-    return true;
-  }
-
-  // bpf_trace_printk(fmt, size, a, b, c): the format on the stack; r3..r5
-  // keep whatever they hold (for %s, a pointer that may well be bad).
-  void printk_arguments(bool bad) {
-    const std::string_view fmt = src_.pick(std::span<const std::string_view>(kPrintkFormats));
-    const auto size = static_cast<uint32_t>(fmt.size() + 1);  // with the NUL
-    const int16_t off = stack_buffer(size);
-    for (uint32_t i = 0; i < size; i += 4) {
-      uint32_t word = 0;
-      for (uint32_t j = 0; j < 4 && i + j < fmt.size(); ++j)
-        word |= uint32_t{static_cast<uint8_t>(fmt[i + j])} << (8 * j);
-      b_.emit(isa::encode(Form::stw, kFp, 0, static_cast<int16_t>(off + i), static_cast<int32_t>(word)));
-    }
-    if (!bad) {
-      // For %s: the format itself, a readable NUL-terminated string.
-      if (fmt.find("%s") != std::string_view::npos) emit_frame_pointer(3, off);
-      emit_frame_pointer(1, off);
-      b_.emit(isa::encode(Form::mov_imm, 2, 0, 0, static_cast<int32_t>(size)));
-      return;
-    }
-    switch (src_.below(4)) {
-      case 3:  // r3 is whatever it holds: for %s, mostly no readable string
-        emit_frame_pointer(1, off);
-        b_.emit(isa::encode(Form::mov_imm, 2, 0, 0, static_cast<int32_t>(size)));
-        break;
-      case 0:  // no NUL within the size, or size 0
-        emit_frame_pointer(1, off);
-        b_.emit(isa::encode(Form::mov_imm, 2, 0, 0, static_cast<int32_t>(src_.below(size - 1))));
-        break;
-      case 1:  // the size runs past the frame top
-        emit_frame_pointer(1, off);
-        b_.emit(isa::encode(Form::mov_imm, 2, 0, 0, static_cast<int32_t>(-off + 1 + src_.below(64))));
-        break;
-      default:
-        emit_bad_pointer(1, size);
-        b_.emit(isa::encode(Form::mov_imm, 2, 0, 0, static_cast<int32_t>(size)));
-        break;
-    }
-  }
-
-  // map_lookup_elem(map, key), map_update_elem(map, key, value, flags),
-  // map_delete_elem(map, key). After a valid lookup in a map with values, r0
-  // is null or the address of a value: returns the value's size then.
-  std::optional<uint32_t> map_arguments(vm::HelperId id, bool bad) {
-    const std::optional<uint32_t> index = some_data_map();
-    if (!index) {
-      emit_bad_handle(1);  // no array or hash map: an invalid call (helper_call keeps valid ones away)
-      return std::nullopt;
-    }
-    const vm::MapDef& m = maps_[*index];
-    const uint32_t wrong = bad ? src_.below(id == vm::HelperId::MapUpdateElem ? 4 : 2) : ~0u;
-    if (wrong == 0) {
-      emit_bad_handle(1);
-    } else {
-      emit_map_handle(1, *index);
-    }
-    const int16_t key = stack_buffer(m.key_size);
-    emit_key(key, m.key_size);
-    if (wrong == 1) {
-      emit_bad_pointer(2, m.key_size);
-    } else {
-      emit_frame_pointer(2, key);
-    }
-    if (id == vm::HelperId::MapUpdateElem) {
-      if (wrong == 2) {
-        emit_bad_pointer(3, m.value_size);
-      } else {
-        emit_frame_pointer(3, stack_buffer(m.value_size));
-      }
-      // BPF_ANY, BPF_NOEXIST, BPF_EXIST; anything else is -EINVAL.
-      const int32_t flags =
-          wrong == 3 ? static_cast<int32_t>(3 + src_.below(8)) : static_cast<int32_t>(src_.below(3));
-      b_.emit(isa::encode(Form::mov_imm, 4, 0, 0, flags));
-    }
-    if (id != vm::HelperId::MapLookupElem || wrong != ~0u) return std::nullopt;
-    return m.value_size;
-  }
-
-  // After a lookup: `if r0 == 0 goto +1; <load or store through r0>` inside
-  // the value, or past its ends at the out-of-bounds rate.
-  void use_value(uint32_t value_size) {
-    static constexpr std::array<Form, 6> kAccess = {Form::ldxb, Form::stxb, Form::ldxw,
-                                                    Form::stxw, Form::stw,  Form::ldxdw};
-    const bool oob = src_.chance(opt_.out_of_bounds_rate);
-    // In bounds: only the accesses that fit the value (a byte always does).
-    const std::size_t fitting = value_size >= 8 ? 6 : value_size >= 4 ? 5 : 2;
-    const Form f = src_.pick(std::span<const Form>(kAccess.data(), oob ? kAccess.size() : fitting));
-    const int64_t n = isa::bytes_of(isa::info(f).sem.size);
-    const auto off = static_cast<int16_t>(
-        oob ? (src_.chance(0.5) ? src_.range(value_size - n + 1, value_size + 8) : src_.range(-8, -1))
-            : offset_in(0, value_size - n, static_cast<unsigned>(n)));
-    const Label skip = b_.new_label();
-    b_.emit_jump(Form::jeq_imm, 0, 0, 0, skip);
-    const Family family = isa::info(f).sem.family;
-    if (family == Family::Load) {
-      b_.emit(isa::encode(f, writable_reg(), 0, off));
-    } else if (family == Family::StoreReg) {
-      b_.emit(isa::encode(f, 0, readable_reg(), off));
-    } else {
-      b_.emit(isa::encode(f, 0, 0, off, draw_imm(src_)));
-    }
-    b_.place(skip);
-  }
-
-  // bpf_tail_call(ctx, prog_array, index): r1 is the input address, as the
-  // entry program expects; invalid: a handle that is no program array, or an
-  // index past max_entries (-ENOENT, the caller goes on).
-  void tail_call_arguments(bool bad) {
-    if (!r1_pinned_) b_.emit_lddw(1, vm::region_base(vm::RegionId::Input));
-    const std::optional<uint32_t> index = some_map(vm::MapType::ProgArray);
-    if (bad || !index) {
-      const std::optional<uint32_t> other = some_map(std::nullopt);
-      if (other && src_.chance(0.5) && maps_[*other].type != vm::MapType::ProgArray) {
-        emit_map_handle(2, *other);
-      } else {
-        emit_bad_handle(2);
-      }
-    } else {
-      emit_map_handle(2, *index);
-    }
-    const uint32_t entries = index ? maps_[*index].max_entries : 1;
-    b_.emit(isa::encode(Form::mov_imm, 3, 0, 0,
-                        static_cast<int32_t>(bad ? entries + src_.below(4) : src_.below(entries))));
   }
 
   // ---- one form -----------------------------------------------------------------
@@ -725,12 +308,10 @@ class Generator {
     const Label target = forward(1 + src_.below(4));
     if (s.cond == isa::JmpCond::Always) {
       b_.emit_jump(f, 0, 0, 0, target);
-    } else if (s.source == isa::Source::Reg) {
-      const uint8_t dst = readable_reg();
-      b_.emit_jump(f, dst, readable_reg(), 0, target);
     } else {
       const uint8_t dst = readable_reg();
-      b_.emit_jump(f, dst, 0, draw_imm(src_), target);
+      const JumpOperand o = draw_jump_operand(src_, f, [this] { return readable_reg(); });
+      b_.emit_jump(f, dst, o.reg, o.imm, target);
     }
     return true;
   }
@@ -758,30 +339,20 @@ class Generator {
   // Mostly a conditional return (`if cond goto L; exit; L:`); sometimes a bare
   // exit, after which only pending forward jumps reach the code that follows.
   void emit_exit() {
-    if (src_.chance(0.15) || cond_jumps_.empty()) {
+    if (src_.chance(0.15) || branches_.cond_jumps.empty()) {
       b_.emit(isa::encode(Form::exit));
       return;
     }
-    const Form f = src_.pick(std::span<const Form>(cond_jumps_));
+    const Form f = src_.pick(std::span<const Form>(branches_.cond_jumps));
     const Label skip = b_.new_label();
     const uint8_t dst = readable_reg();
-    if (isa::info(f).sem.source == isa::Source::Reg) {
-      b_.emit_jump(f, dst, readable_reg(), 0, skip);
-    } else {
-      b_.emit_jump(f, dst, 0, draw_imm(src_), skip);
-    }
+    const JumpOperand o = draw_jump_operand(src_, f, [this] { return readable_reg(); });
+    b_.emit_jump(f, dst, o.reg, o.imm, skip);
     b_.emit(isa::encode(Form::exit));
     b_.place(skip);
   }
 
   // ---- memory -------------------------------------------------------------------
-
-  // Offset in [lo, hi], aligned to `n` three times in four (lo is aligned).
-  int64_t offset_in(int64_t lo, int64_t hi, unsigned n) {
-    if (hi < lo) return lo;
-    if (src_.chance(0.75)) return lo + n * src_.below(static_cast<uint32_t>((hi - lo) / n + 1));
-    return src_.range(lo, hi);
-  }
 
   // A register holding the input address plus k; may emit code to make it.
   uint8_t input_base(int64_t k) {
@@ -886,28 +457,17 @@ class Generator {
     return true;
   }
 
-  ByteSource& src_;
-  const GeneratorOptions& opt_;
   const std::vector<Form> forms_;
-  std::vector<Form> cond_jumps_;
-  std::vector<Form> loop_closers_;
-  ProgramBuilder b_;
+  const BranchForms branches_;
   std::vector<Label> functions_;  // entry labels; [0] is the entry function
-  std::vector<vm::MapDef> maps_;  // what the program declares
-  std::vector<Pending> pending_;
+  ForwardLabels<> pending_;
   uint32_t mem_size_ = 0;
-  bool r1_pinned_ = true;
   uint32_t fn_ = 0;
-  uint16_t protected_ = 0;
   std::size_t limit_ = 0;
   int depth_ = 0;
 };
 
 }  // namespace
-
-std::span<const uint32_t> generated_helper_ids() {
-  return kHelperIds;
-}
 
 bool generatable(isa::Form form) {
   const isa::Semantics& s = isa::info(form).sem;
@@ -917,11 +477,7 @@ bool generatable(isa::Form form) {
 }
 
 std::vector<isa::Form> generatable_forms(isa::IsaVersion version) {
-  std::vector<Form> out;
-  for (const FormInfo& fi : isa::all_forms()) {
-    if (generatable(fi.form) && allowed(fi.form, version)) out.push_back(fi.form);
-  }
-  return out;
+  return forms_of_version(version, generatable);
 }
 
 GeneratedCase generate(ByteSource& src, const GeneratorOptions& opt) {

@@ -51,6 +51,9 @@ struct GeneratedCase {
 };
 
 inline constexpr std::size_t kMinGeneratedSlots = 16;
+// Slots of the programs the interp_vs_jit_gen fuzz target generates: what its
+// inputs (generator decisions) are replayed with everywhere.
+inline constexpr std::size_t kGenTargetSlots = 128;
 inline constexpr std::size_t kMaxGeneratedSlots = 65'536;
 inline constexpr std::size_t kMaxGeneratedMemory = 256;
 // The instruction budget generated cases are meant to run with: bounded loops

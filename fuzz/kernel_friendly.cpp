@@ -5,6 +5,8 @@
 #include <charconv>
 #include <optional>
 
+#include "fuzz/form_choice.hpp"
+#include "fuzz/kernel_friendly_base.hpp"
 #include "fuzz/program_builder.hpp"
 #include "fuzz/values.hpp"
 #include "vm/isa/encode.hpp"
@@ -18,8 +20,15 @@ using isa::Form;
 using isa::FormInfo;
 using Label = ProgramBuilder::Label;
 
-constexpr uint8_t kFp = isa::kFramePointer;
-constexpr uint8_t kNoReg = 0xff;
+using detail::away_from_pointers;
+using detail::kFp;
+using detail::Kind;
+using detail::kNoReg;
+using detail::meet;
+using detail::Reg;
+using detail::scalar_value;
+using detail::State;
+using detail::usable;
 // Most slots one ordinary step emits: a copied base moved by a constant or
 // a masked scalar (mov, mov, and, mov, add) and the access.
 constexpr std::size_t kMaxStepSlots = 6;
@@ -44,93 +53,22 @@ constexpr double kControlRate = 0.12;
 // A call: up to five argument moves, the call.
 constexpr std::size_t kCallSlots = 6;
 
-bool allowed(Form f, isa::IsaVersion v) {
-  return static_cast<uint8_t>(isa::info(f).version) <= static_cast<uint8_t>(v);
-}
-
-// A boundary value, moved out of our stack and input regions (2^32 and 2^33
-// are boundary values): oracle/comparability.hpp takes any value there for
-// a pointer, and a scalar that looks like one would excuse a disagreement.
-uint64_t away_from_pointers(uint64_t v) {
-  const uint64_t region = v >> vm::kRegionShift;
-  const bool looks_like_pointer = region == static_cast<uint64_t>(vm::RegionId::Stack) ||
-                                  region == static_cast<uint64_t>(vm::RegionId::Input);
-  return looks_like_pointer ? v | (uint64_t{1} << 63) : v;
-}
-
-uint64_t scalar_value(ByteSource& src) {
-  return away_from_pointers(draw_value(src));
-}
-
-// What a register holds as the verifier sees it. Unset: never written (or
-// clobbered by a call) on some path; Mixed: written, but of different kinds
-// on different paths. Neither may be read, only overwritten.
-enum class Kind : uint8_t { Unset, Scalar, Mem, Stack, Mixed };
-
-struct Reg {
-  Kind kind = Kind::Unset;
-  int32_t off = 0;  // Mem, Stack: constant offset from the memory start / the frame top
-  bool operator==(const Reg&) const = default;
-};
-
-struct State {
-  std::array<Reg, isa::kFramePointer> regs{};
-  bool reachable = true;
-};
-
-Reg meet(Reg a, Reg b) {
-  if (a == b) return a;
-  if (a.kind == Kind::Unset || b.kind == Kind::Unset) return {};
-  return {Kind::Mixed, 0};
-}
-
-State meet(const State& a, const State& b) {
-  if (!a.reachable) return b;
-  if (!b.reachable) return a;
-  State out;
-  for (std::size_t r = 0; r < out.regs.size(); ++r)
-    out.regs[r] = meet(a.regs[r], b.regs[r]);
-  return out;
-}
-
-bool usable(Reg r) {
-  return r.kind == Kind::Scalar || r.kind == Kind::Mem || r.kind == Kind::Stack;
-}
-
-// A forward jump waiting for its label, with the state the jump leaves.
-struct Pending {
-  Label label;
-  uint32_t steps_left;
-  int depth;
-  State state;
-};
-
 struct Function {
   Label label;
   int64_t cost = kSubprogramCost;  // bound on its run, the calls it must make included
   std::vector<uint32_t> must_call;
 };
 
-struct MemRef {
-  uint8_t base;
-  int16_t off;
-};
-
-class KernelFriendlyGenerator {
+class KernelFriendlyGenerator : detail::KernelFriendlyBase {
  public:
   KernelFriendlyGenerator(ByteSource& src, const KernelFriendlyOptions& opt)
-      : src_(src), opt_(opt), forms_(kernel_friendly_forms(opt.isa_version)) {
+      : KernelFriendlyBase(src, opt),
+        forms_(kernel_friendly_forms(opt.isa_version)),
+        branches_(branch_forms(forms_)) {
     for (Form f : forms_) {
-      const isa::Semantics& s = isa::info(f).sem;
-      const bool control = s.family == Family::Jump || s.family == Family::Exit;
+      const isa::Family family = isa::info(f).sem.family;
+      const bool control = family == Family::Jump || family == Family::Exit;
       (control ? control_forms_ : straight_forms_).push_back(f);
-      if (s.family != Family::Jump || s.cond == isa::JmpCond::Always) continue;
-      cond_jumps_.push_back(f);
-      if (s.source == isa::Source::Imm &&
-          (s.cond == isa::JmpCond::Ne || s.cond == isa::JmpCond::Gt || s.cond == isa::JmpCond::Sgt ||
-           s.cond == isa::JmpCond::Ge || s.cond == isa::JmpCond::Sge)) {
-        loop_closers_.push_back(f);
-      }
     }
   }
 
@@ -152,7 +90,7 @@ class KernelFriendlyGenerator {
     GeneratedCase out;
     out.program.name = "kernel-friendly";
     out.program.slots = std::move(b_).finish();
-    out.memory = make_memory(memory_seed);
+    out.memory = boundary_memory(mem_size_, memory_seed, away_from_pointers);
     return out;
   }
 
@@ -175,26 +113,6 @@ class KernelFriendlyGenerator {
         functions_[i].cost += functions_[c].cost;
     }
     functions_[0].cost = kEntryCost;
-  }
-
-  std::vector<uint8_t> make_memory(uint64_t seed) const {
-    std::vector<uint8_t> mem(mem_size_);
-    uint64_t state = seed;
-    const std::span<const uint64_t> values = boundary_values();
-    for (std::size_t i = 0; i < mem.size(); i += 8) {
-      const uint64_t r = splitmix(state);
-      const uint64_t word = away_from_pointers((r & 1) ? values[(r >> 1) % values.size()] : splitmix(state));
-      for (std::size_t j = 0; j < 8 && i + j < mem.size(); ++j)
-        mem[i + j] = static_cast<uint8_t>(word >> (8 * j));
-    }
-    return mem;
-  }
-
-  static uint64_t splitmix(uint64_t& state) {
-    uint64_t z = (state += 0x9e3779b97f4a7c15);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
-    return z ^ (z >> 31);
   }
 
   // One function: its setup, steps until its slots run out, the calls it
@@ -309,97 +227,26 @@ class KernelFriendlyGenerator {
     tick();
   }
 
-  // ---- state ------------------------------------------------------------------
-
-  void set(uint8_t r, Reg v) {
-    if (r < kFp) st_.regs[r] = v;
-  }
-  Reg reg(uint8_t r) const { return r == kFp ? Reg{Kind::Stack, 0} : st_.regs[r]; }
-
-  // A register an instruction producing `result` may write: not protected
-  // (pin, loop counters), and inside a loop body not one whose kind the loop
-  // head relies on, unless the result keeps that kind (a scalar).
-  bool can_write(uint8_t r, Kind result) const {
-    if (r >= kFp || ((protected_ | avoid_) & (1u << r)) != 0) return false;
-    // r0 stays a scalar: it is the return value, and a subprogram must return one.
-    if (r == 0 || (locked_ & (1u << r)) != 0) return result == Kind::Scalar;
-    return true;
-  }
-
-  uint8_t writable(Kind result) {
-    auto r = static_cast<uint8_t>(src_.below(kFp));
-    for (int i = 0; i < kFp; ++i, r = static_cast<uint8_t>((r + 1) % kFp)) {
-      if (can_write(r, result)) return r;
-    }
-    return 0;  // r0 is never protected nor locked to a pointer
-  }
-
-  // A random register of `kind` (r10 counts as Stack(0)), or none.
-  std::optional<uint8_t> any_of(Kind kind) {
-    std::array<uint8_t, isa::kNumRegisters> found{};
-    std::size_t n = 0;
-    for (uint8_t r = 0; r < isa::kNumRegisters; ++r) {
-      if (reg(r).kind == kind) found[n++] = r;
-    }
-    if (n == 0) return std::nullopt;
-    return found[src_.below(static_cast<uint32_t>(n))];
-  }
-  std::optional<uint8_t> any_scalar() { return any_of(Kind::Scalar); }
-
-  // A scalar register to read; makes one when there is none.
-  uint8_t scalar_source() {
-    if (auto r = any_scalar()) return *r;
-    const uint8_t r = writable(Kind::Scalar);
-    b_.emit(isa::encode(Form::mov_imm, r, 0, 0, draw_imm(src_)));
-    set(r, {Kind::Scalar, 0});
-    return r;
-  }
-
-  // A scalar register to modify in place; makes one when there is none.
-  uint8_t scalar_dest() {
-    auto r = static_cast<uint8_t>(src_.below(kFp));
-    for (int i = 0; i < kFp; ++i, r = static_cast<uint8_t>((r + 1) % kFp)) {
-      if (st_.regs[r].kind == Kind::Scalar && can_write(r, Kind::Scalar)) return r;
-    }
-    const uint8_t w = writable(Kind::Scalar);
-    b_.emit(isa::encode(Form::mov_imm, w, 0, 0, draw_imm(src_)));
-    set(w, {Kind::Scalar, 0});
-    return w;
-  }
-
   // ---- labels -------------------------------------------------------------------
 
+  // Jumps to a forward label carry the state they leave, met at the label.
   Label forward(uint32_t steps) {
     const Label l = b_.new_label();
-    pending_.push_back({l, steps, depth_, st_});
+    pending_.add(l, steps, depth_, st_);
     return l;
   }
 
-  void place(const Pending& p) {
-    b_.place(p.label);
-    st_ = meet(st_, p.state);
+  void place(const ForwardLabels<State>::Entry& e) {
+    b_.place(e.label);
+    st_ = meet(st_, e.extra);
   }
 
   void tick() {
-    for (auto it = pending_.begin(); it != pending_.end();) {
-      if (it->depth == depth_ && --it->steps_left == 0) {
-        place(*it);
-        it = pending_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    pending_.tick(depth_, [this](const auto& e) { place(e); });
   }
 
   void flush(int depth) {
-    for (auto it = pending_.begin(); it != pending_.end();) {
-      if (it->depth == depth) {
-        place(*it);
-        it = pending_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    pending_.flush(depth, [this](const auto& e) { place(e); });
   }
 
   // ---- loops ----------------------------------------------------------------------
@@ -407,10 +254,9 @@ class KernelFriendlyGenerator {
   // `counter = N; head: body; counter -= 1; if counter > 0 goto head`, with
   // the counter in r6..r9 (calls preserve them). The body runs at least once.
   bool loop() {
-    auto counter = static_cast<uint8_t>(6 + src_.below(4));
-    for (int i = 0; i < 4 && !can_write(counter, Kind::Scalar); ++i)
-      counter = static_cast<uint8_t>(6 + (counter - 6 + 1) % 4);
-    if (!can_write(counter, Kind::Scalar)) return false;
+    const auto picked = pick_loop_counter(src_, [this](uint8_t r) { return can_write(r, Kind::Scalar); });
+    if (!picked) return false;
+    const uint8_t counter = *picked;
     // The body may not write the counter nor the pointers the head holds;
     // keep at least three registers it can write.
     uint16_t body_protected = static_cast<uint16_t>(protected_ | (1u << counter));
@@ -439,9 +285,8 @@ class KernelFriendlyGenerator {
     constexpr std::size_t kClosing = 2;
     if (room() < 1 + kMaxStepSlots + kClosing + repair) return false;
 
-    const Form init =
-        allowed(Form::mov32_imm, opt_.isa_version) && src_.chance(0.3) ? Form::mov32_imm : Form::mov_imm;
-    b_.emit(isa::encode(init, counter, 0, 0, static_cast<int32_t>(turns)));
+    b_.emit(
+        isa::encode(loop_counter_init(src_, opt_.isa_version), counter, 0, 0, static_cast<int32_t>(turns)));
     set(counter, {Kind::Scalar, 0});
     const Label head = b_.new_label();
     b_.place(head);
@@ -466,7 +311,8 @@ class KernelFriendlyGenerator {
     ++depth_;
     ++loop_depth_;
     const uint32_t steps = 1 + src_.below(6);
-    for (uint32_t i = 0; i < steps && room() >= kMaxStepSlots && cost_left_ >= 2 * int64_t{kMaxStepSlots}; ++i)
+    for (uint32_t i = 0; i < steps && room() >= kMaxStepSlots && cost_left_ >= 2 * int64_t{kMaxStepSlots};
+         ++i)
       step();
     flush(depth_);
     --depth_;
@@ -481,13 +327,7 @@ class KernelFriendlyGenerator {
       if (st_.regs[r] != at_head.regs[r] && usable(at_head.regs[r])) restore(r, at_head.regs[r]);
     }
 
-    static constexpr std::array<Form, 4> kDecrements = {Form::sub_imm, Form::add_imm, Form::sub32_imm,
-                                                        Form::add32_imm};
-    const Form dec = src_.pick(std::span<const Form>(kDecrements));
-    b_.emit(isa::encode(dec, counter, 0, 0, isa::info(dec).sem.alu == isa::AluOp::Sub ? 1 : -1));
-    const Form closer = src_.pick(std::span<const Form>(loop_closers_));
-    const isa::JmpCond c = isa::info(closer).sem.cond;
-    b_.emit_jump(closer, counter, 0, c == isa::JmpCond::Ge || c == isa::JmpCond::Sge ? 1 : 0, head);
+    emit_loop_back_edge(b_, src_, branches_.loop_closers, counter, head);
     cost_left_ = saved_cost - static_cast<int64_t>(turns) * (body_used + static_cast<int64_t>(kClosing) + 5);
     loop_just_closed_ = true;
     return true;
@@ -572,8 +412,7 @@ class KernelFriendlyGenerator {
   bool helper_call() {
     if (room() < 2) return false;
     const bool ktime = src_.chance(0.5);
-    b_.emit(isa::encode(Form::call_helper, 0, 0, 0,
-                        static_cast<int32_t>(ktime ? kKtimeGetNsHelper : kGetPrandomU32Helper)));
+    b_.emit_helper_call(ktime ? kKtimeGetNsHelper : kGetPrandomU32Helper);
     clobber_after_call();
     switch (src_.below(3)) {
       case 0:
@@ -604,7 +443,8 @@ class KernelFriendlyGenerator {
         return s.cond == isa::JmpCond::Always ? emit_diamond(f) : emit_cond_jump(f);
       case Family::Call:
         if (s.call == isa::CallKind::Local) return calls_allowed_here() && optional_call();
-        if (s.call == isa::CallKind::Helper) return opt_.helper_rate > 0 && calls_allowed_here() && helper_call();
+        if (s.call == isa::CallKind::Helper)
+          return opt_.helper_rate > 0 && calls_allowed_here() && helper_call();
         return false;
       case Family::Exit:
         return emit_exit();
@@ -724,30 +564,30 @@ class KernelFriendlyGenerator {
   }
 
   bool emit_cond_jump(Form f) {
-    const isa::Semantics& s = isa::info(f).sem;
     const uint8_t dst = scalar_source();
-    if (s.source == isa::Source::Reg) {
+    if (isa::info(f).sem.source == isa::Source::Reg) {
       const uint8_t other = scalar_source();
       b_.emit_jump(f, dst, other, 0, forward(1 + src_.below(4)));
-    } else {
-      b_.emit_jump(f, dst, 0, draw_imm(src_), forward(1 + src_.below(4)));
+      return true;
     }
+    // The target before the immediate: the order g++ gave the two draws when
+    // they were arguments of one call (unspecified in C++, so clang drew them
+    // the other way round and its programs differed), now the same everywhere.
+    const Label target = forward(1 + src_.below(4));
+    b_.emit_jump(f, dst, 0, draw_imm(src_), target);
     return true;
   }
 
   // `if c goto else; A; ja/gotol end; else: B; end:` -- the only way an
   // unconditional jump appears, so what follows it is always a jump target.
   bool emit_diamond(Form f) {
-    if (room() < 2 * kMaxStepSlots + 3 || cond_jumps_.empty()) return false;
-    const Form c = src_.pick(std::span<const Form>(cond_jumps_));
+    if (room() < 2 * kMaxStepSlots + 3 || branches_.cond_jumps.empty()) return false;
+    const Form c = src_.pick(std::span<const Form>(branches_.cond_jumps));
     const uint8_t dst = scalar_source();
     const Label else_label = b_.new_label();
     const Label end_label = b_.new_label();
-    if (isa::info(c).sem.source == isa::Source::Reg) {
-      b_.emit_jump(c, dst, scalar_source(), 0, else_label);
-    } else {
-      b_.emit_jump(c, dst, 0, draw_imm(src_), else_label);
-    }
+    const JumpOperand o = draw_jump_operand(src_, c, [this] { return scalar_source(); });
+    b_.emit_jump(c, dst, o.reg, o.imm, else_label);
     const State at_branch = st_;
     ++depth_;
     const std::size_t saved_limit = limit_;
@@ -771,15 +611,12 @@ class KernelFriendlyGenerator {
   // A conditional return: `if c goto skip; exit; skip:`. A subprogram
   // returns a scalar.
   bool emit_exit() {
-    if (room() < 4 || cond_jumps_.empty()) return false;
-    const Form c = src_.pick(std::span<const Form>(cond_jumps_));
+    if (room() < 4 || branches_.cond_jumps.empty()) return false;
+    const Form c = src_.pick(std::span<const Form>(branches_.cond_jumps));
     const uint8_t dst = scalar_source();
     const Label skip = b_.new_label();
-    if (isa::info(c).sem.source == isa::Source::Reg) {
-      b_.emit_jump(c, dst, scalar_source(), 0, skip);
-    } else {
-      b_.emit_jump(c, dst, 0, draw_imm(src_), skip);
-    }
+    const JumpOperand o = draw_jump_operand(src_, c, [this] { return scalar_source(); });
+    b_.emit_jump(c, dst, o.reg, o.imm, skip);
     const State at_branch = st_;
     if (fn_ != 0) make_r0_scalar();
     b_.emit(isa::encode(Form::exit));
@@ -819,102 +656,14 @@ class KernelFriendlyGenerator {
     return true;
   }
 
-  // ---- memory ---------------------------------------------------------------------------
-
-  // Offset in [lo, hi] aligned to n (lo aligned), or any when !aligned.
-  int64_t offset_in(int64_t lo, int64_t hi, unsigned n, bool aligned) {
-    if (hi < lo) return lo;
-    if (aligned) return lo + n * src_.below(static_cast<uint32_t>((hi - lo) / n + 1));
-    return src_.range(lo, hi);
-  }
-
-  // Where the next access of `n` bytes goes: the input memory (through a
-  // register holding it, a fresh copy moved by a constant, or one moved by
-  // a masked scalar) or the stack arena. Stack and atomic accesses are
-  // aligned, as the verifier requires; memory ones mostly.
-  MemRef address(unsigned n, bool atomic) {
-    if (mem_size_ >= n && src_.chance(0.6)) {
-      const bool aligned = atomic || src_.chance(0.75);
-      const int64_t a = offset_in(0, int64_t{mem_size_} - n, n, aligned);
-      const uint32_t how = src_.below(8);
-      if (how < 3) {
-        if (auto p = any_of(Kind::Mem)) return {*p, static_cast<int16_t>(a - reg(*p).off)};
-      } else if (how < 6) {
-        if (auto ref = fresh_mem_base(a, n)) return *ref;
-      } else if (mem_size_ >= 2 * n + 8) {
-        if (auto ref = variable_mem_base(n)) return *ref;
-      }
-      return {pin_, static_cast<int16_t>(a)};
-    }
-    const int64_t a = offset_in(-arena_, -int64_t{n}, n, true);
-    if (src_.chance(0.5)) return {kFp, static_cast<int16_t>(a)};
-    if (auto p = any_of(Kind::Stack); p && src_.chance(0.5)) return {*p, static_cast<int16_t>(a - reg(*p).off)};
-    const uint8_t t = writable(Kind::Stack);
-    if (!can_write(t, Kind::Stack)) return {kFp, static_cast<int16_t>(a)};
-    const auto k = static_cast<int32_t>(src_.range(-arena_, 0));
-    // Only add: the verifier prohibits any subtraction from a stack pointer.
-    b_.emit(isa::encode(Form::mov_reg, t, kFp));
-    b_.emit(isa::encode(Form::add_imm, t, 0, 0, k));
-    set(t, {Kind::Stack, k});
-    return {t, static_cast<int16_t>(a - k)};
-  }
-
-  std::optional<MemRef> fresh_mem_base(int64_t a, unsigned n) {
-    const uint8_t t = writable(Kind::Mem);
-    if (!can_write(t, Kind::Mem)) return std::nullopt;
-    const auto k = static_cast<int32_t>(src_.range(0, int64_t{mem_size_} - n));
-    const std::optional<uint8_t> from = any_of(Kind::Mem);
-    b_.emit(isa::encode(Form::mov_reg, t, *from));
-    const int32_t delta = k - reg(*from).off;
-    if (delta != 0) b_.emit(isa::encode(Form::add_imm, t, 0, 0, delta));
-    set(t, {Kind::Mem, k});
-    return MemRef{t, static_cast<int16_t>(a - k)};
-  }
-
-  // `s = scalar & mask; t = mem; t += s; access [t + off]`, with mask + off
-  // + n within the memory: a variable offset the verifier bounds. t is left
-  // Mixed (its offset is not a constant).
-  std::optional<MemRef> variable_mem_base(unsigned n) {
-    const uint8_t s = writable(Kind::Scalar);
-    if (!can_write(s, Kind::Scalar)) return std::nullopt;
-    uint32_t mask = 1;
-    while (mask * 2 <= mem_size_ - n) mask *= 2;
-    mask = (mask - 1) & ~(n - 1);  // a multiple of n keeps aligned accesses aligned
-    const uint8_t from = scalar_source();
-    if (from != s) b_.emit(isa::encode(Form::mov_reg, s, from));
-    set(s, {Kind::Scalar, 0});
-    b_.emit(isa::encode(Form::and_imm, s, 0, 0, static_cast<int32_t>(mask)));
-    uint8_t t = writable(Kind::Mixed);
-    for (int i = 0; i < kFp && (t == s || !can_write(t, Kind::Mixed)); ++i)
-      t = static_cast<uint8_t>((t + 1) % kFp);
-    if (t == s || !can_write(t, Kind::Mixed)) return MemRef{pin_, 0};
-    b_.emit(isa::encode(Form::mov_reg, t, pin_));
-    b_.emit(isa::encode(Form::add_reg, t, s));
-    set(t, {Kind::Mixed, 0});
-    const int64_t slack = int64_t{mem_size_} - n - mask;
-    const int64_t off = src_.chance(0.5) ? 0 : n * src_.below(static_cast<uint32_t>(slack / n + 1));
-    return MemRef{t, static_cast<int16_t>(off)};
-  }
-
-  ByteSource& src_;
-  const KernelFriendlyOptions& opt_;
   const std::vector<Form> forms_;
   std::vector<Form> control_forms_;   // jumps and exit
   std::vector<Form> straight_forms_;  // the rest
-  std::vector<Form> cond_jumps_;
-  std::vector<Form> loop_closers_;
-  ProgramBuilder b_;
+  const BranchForms branches_;
   std::vector<Function> functions_;
-  std::vector<Pending> pending_;
+  ForwardLabels<State> pending_;
   std::vector<uint32_t> owed_;  // subprograms the current function still has to call
-  State st_;
-  uint32_t mem_size_ = 0;
   uint32_t fn_ = 0;
-  uint8_t pin_ = kNoReg;  // r6..r9 holding the memory pointer in this function
-  int32_t arena_ = 16;
-  uint16_t protected_ = 0;
-  uint16_t locked_ = 0;
-  uint16_t avoid_ = 0;  // registers an instruction being built already uses
   std::size_t limit_ = 0;
   std::size_t reserve_ = 0;  // slots kept for the calls still owed
   // What the current scope may still run, counted in instructions: each
@@ -938,11 +687,7 @@ bool kernel_friendly(isa::Form form) {
 }
 
 std::vector<isa::Form> kernel_friendly_forms(isa::IsaVersion version) {
-  std::vector<Form> out;
-  for (const FormInfo& fi : isa::all_forms()) {
-    if (kernel_friendly(fi.form) && allowed(fi.form, version)) out.push_back(fi.form);
-  }
-  return out;
+  return forms_of_version(version, kernel_friendly);
 }
 
 GeneratedCase generate_kernel_friendly(ByteSource& src, const KernelFriendlyOptions& opt) {

@@ -29,6 +29,15 @@ class ProgramBuilder {
   }
   void emit_lddw(uint8_t dst, uint64_t value) { emit(isa::encode_lddw_imm64(dst, value)); }
 
+  // `dst = r10 + off`, a frame address: mov, then add.
+  void emit_frame_address(uint8_t dst, int32_t off) {
+    emit(isa::encode(isa::Form::mov_reg, dst, isa::kFramePointer));
+    emit(isa::encode(isa::Form::add_imm, dst, 0, 0, off));
+  }
+  // `call` of helper `id` (Linux numbering).
+  void emit_helper_call(uint32_t id) {
+    emit(isa::encode(isa::Form::call_helper, 0, 0, 0, static_cast<int32_t>(id)));
+  }
   // A jump form (ja, gotol or conditional) to `label`; the target goes into
   // off, or imm for gotol.
   void emit_jump(isa::Form form, uint8_t dst, uint8_t src, int32_t imm, Label label);

@@ -90,4 +90,25 @@ uint64_t draw_value(ByteSource& src) {
   return src.u64();
 }
 
+uint64_t splitmix64_next(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+  return z ^ (z >> 31);
+}
+
+std::vector<uint8_t> boundary_memory(std::size_t size, uint64_t seed, uint64_t (*adjust)(uint64_t)) {
+  std::vector<uint8_t> mem(size);
+  uint64_t state = seed;
+  const std::span<const uint64_t> values = boundary_values();
+  for (std::size_t i = 0; i < mem.size(); i += 8) {
+    const uint64_t r = splitmix64_next(state);
+    uint64_t word = (r & 1) ? values[(r >> 1) % values.size()] : splitmix64_next(state);
+    if (adjust != nullptr) word = adjust(word);
+    for (std::size_t j = 0; j < 8 && i + j < mem.size(); ++j)
+      mem[i + j] = static_cast<uint8_t>(word >> (8 * j));
+  }
+  return mem;
+}
+
 }  // namespace bpfdiff::fuzz

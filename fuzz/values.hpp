@@ -2,9 +2,11 @@
 // Values that sit on the edges the ISA cares about: sign bits, the 32/64-bit
 // boundary, shift amounts around the width, byte and half-word masks. Both
 // generators draw immediates and register contents from here.
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <utility>
+#include <vector>
 
 #include "fuzz/byte_source.hpp"
 
@@ -25,5 +27,13 @@ int32_t draw_imm(ByteSource& src);
 // A 64-bit value: a boundary value, a sign-extended interesting immediate,
 // a neighbour of either, or uniformly random.
 uint64_t draw_value(ByteSource& src);
+
+// splitmix64: advances `state` and returns the next value of its sequence.
+uint64_t splitmix64_next(uint64_t& state);
+
+// The input memory of a generated program: `size` bytes of little-endian
+// 8-byte words from `seed`, half of them boundary values (so that loads see
+// them too), each passed through `adjust` when one is given.
+std::vector<uint8_t> boundary_memory(std::size_t size, uint64_t seed, uint64_t (*adjust)(uint64_t) = nullptr);
 
 }  // namespace bpfdiff::fuzz

@@ -13,7 +13,7 @@
 #include "fuzz/campaign/campaign_report.hpp"
 #include "fuzz/campaign/campaign_triage.hpp"
 #include "fuzz/campaign/coverage_summary.hpp"
-#include "fuzz/gate/gate.hpp"
+#include "fuzz/findings/atomic_file.hpp"
 #include "oracle/run/input.hpp"
 #include "fuzz/findings/replay.hpp"
 #include "fuzz/campaign/subprocess.hpp"
@@ -142,20 +142,13 @@ class Campaign {
     const CampaignReport report{&state_, coverage, result.coverage_note, opt_.out};
     result.report_json = (out_ / "report.json").string();
     result.report_html = (out_ / "report.html").string();
-    const std::string json = campaign_report_json(report).dump(1) + "\n";
-    const std::string html = campaign_report_html(report);
-    if (auto w = write_text(result.report_json, json); !w) return w.error();
-    if (auto w = write_text(result.report_html, html); !w) return w.error();
+    if (auto w = write_json_atomically(result.report_json, campaign_report_json(report), 1); !w) return w.error();
+    if (auto w = write_text_atomically(result.report_html, campaign_report_html(report)); !w) return w.error();
     result.state = state_;
     return result;
   }
 
  private:
-  static Result<void> write_text(const std::string& path, const std::string& text) {
-    const auto* p = reinterpret_cast<const uint8_t*>(text.data());
-    return write_file_atomically(path, {p, text.size()});
-  }
-
   void say(const std::string& line) {
     if (progress_) progress_(line);
   }

@@ -2,7 +2,7 @@
 
 #include <filesystem>
 
-#include "fuzz/gate/gate.hpp"
+#include "fuzz/findings/atomic_file.hpp"
 #include "oracle/run/input.hpp"
 
 namespace bpfdiff::cli {
@@ -163,9 +163,7 @@ Result<CampaignState> load_campaign_state(const std::string& out_dir) {
 }
 
 Result<void> save_campaign_state(const CampaignState& state, const std::string& out_dir) {
-  const std::string text = to_json(state).dump(1) + "\n";
-  const auto* p = reinterpret_cast<const uint8_t*>(text.data());
-  return write_file_atomically((fs::path(out_dir) / kStateFile).string(), {p, text.size()});
+  return write_json_atomically((fs::path(out_dir) / kStateFile).string(), to_json(state), 1);
 }
 
 std::vector<WorkItem> plan_work(const std::vector<std::string>& targets, unsigned jobs, double seconds) {

@@ -5,7 +5,7 @@
 
 #include "fuzz/signature.hpp"
 #include "fuzz/findings/finding.hpp"
-#include "fuzz/gate/gate.hpp"
+#include "fuzz/findings/atomic_file.hpp"
 #include "oracle/run/input.hpp"
 #include "fuzz/campaign/subprocess.hpp"
 

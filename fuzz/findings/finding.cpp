@@ -3,10 +3,10 @@
 #include <filesystem>
 
 #include "fuzz/byte_source.hpp"
+#include "fuzz/findings/atomic_file.hpp"
 #include "fuzz/generator.hpp"
 #include "fuzz/raw_input.hpp"
 #include "fuzz/single_insn.hpp"
-#include "fuzz/gate/gate.hpp"
 #include "oracle/run/input.hpp"
 #include "vm/text/data_file.hpp"
 #include "vm/text/disassembler.hpp"
@@ -81,7 +81,7 @@ Result<FindingCase> read_finding(const std::string& path, FindingLayout layout) 
     case FindingLayout::Generated: {
       fuzz::ByteSource src(*bytes);
       fuzz::GeneratorOptions options;
-      options.max_instructions = kGateGeneratedSlots;  // what interp_vs_jit_gen asks for
+      options.max_instructions = fuzz::kGenTargetSlots;
       return from_generated(fuzz::generate(src, options), layout);
     }
     case FindingLayout::SingleInsn: {
@@ -134,20 +134,25 @@ MinimizedFinding minimize_finding(const FindingCase& c, const fuzz::Signature& s
   return out;
 }
 
+text::DataTest reference_data_test(const vm::Program& program, std::span<const uint8_t> memory,
+                                   const oracle::Outcome& reference) {
+  text::DataTest test;
+  test.asm_source = text::disassemble(program.slots);
+  test.memory.assign(memory.begin(), memory.end());
+  test.maps = program.maps;
+  if (!reference.loaded) {
+    test.error = reference.load_error;
+  } else if (!reference.ok()) {
+    test.error = vm::describe(reference.error);
+  } else {
+    test.result = reference.regs[0];
+  }
+  return test;
+}
+
 std::string regression_test_text(const MinimizedFinding& f, const std::string& origin,
                                  const std::string& data_path) {
-  text::DataTest test;
-  test.asm_source = text::disassemble(f.minimized.program.slots);
-  test.memory = f.minimized.memory;
-  test.maps = f.minimized.program.maps;
-  const oracle::Outcome& ref = f.reference;
-  if (!ref.loaded) {
-    test.error = ref.load_error;
-  } else if (!ref.ok()) {
-    test.error = vm::describe(ref.error);
-  } else {
-    test.result = ref.regs[0];
-  }
+  const text::DataTest test = reference_data_test(f.minimized.program, f.minimized.memory, f.reference);
   std::string header = "# bpfdiff minimize: " + f.signature.title() + "\n";
   header += "# from " + origin + " (" + to_string(f.original.layout) + ", " +
             std::to_string(f.original.program.slots.size()) + " slots) to " +
@@ -173,11 +178,35 @@ Result<std::string> write_regression_test(const MinimizedFinding& f, const std::
       if (existing && std::string(existing->begin(), existing->end()) == text) return path.string();
       continue;
     }
-    const auto* p = reinterpret_cast<const uint8_t*>(text.data());
-    if (auto w = write_file_atomically(path.string(), {p, text.size()}); !w) return w.error();
+    if (auto w = write_text_atomically(path.string(), text); !w) return w.error();
     return path.string();
   }
   return make_error(dir + ": too many regression tests named " + key);
+}
+
+std::optional<uint64_t> data_test_budget(std::string_view text) {
+  while (!text.empty()) {
+    const std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    if (line.substr(0, 2) == "--") break;
+    if (line.empty() || line.front() != '#') continue;
+    line.remove_prefix(1);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t'))
+      line.remove_prefix(1);
+    constexpr std::string_view kKey = "budget ";
+    if (line.substr(0, kKey.size()) != kKey) continue;
+    line.remove_prefix(kKey.size());
+    uint64_t value = 0;
+    std::size_t digits = 0;
+    for (; digits < line.size() && line[digits] >= '0' && line[digits] <= '9'; ++digits) {
+      if (value > (UINT64_MAX - 9) / 10) return std::nullopt;
+      value = value * 10 + static_cast<uint64_t>(line[digits] - '0');
+    }
+    if (digits == 0 || value == 0) return std::nullopt;
+    return value;
+  }
+  return std::nullopt;
 }
 
 }  // namespace bpfdiff::cli

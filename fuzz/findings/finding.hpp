@@ -5,6 +5,7 @@
 // Shared by `bpfdiff minimize` and the campaign's triage (`bpfdiff fuzz`).
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "fuzz/findings/replay.hpp"
 #include "oracle/outcome.hpp"
 #include "vm/program/program.hpp"
+#include "vm/text/data_file.hpp"
 #include "vm/util/result.hpp"
 
 namespace bpfdiff::cli {
@@ -60,11 +62,21 @@ struct MinimizedFinding {
 MinimizedFinding minimize_finding(const FindingCase& c, const fuzz::Signature& signature,
                                   NamedEngines& engines, const fuzz::MinimizeOptions& options = {});
 
+// A .data test of `program` on `memory` that expects what `reference`
+// produced: its r0, or the message of the error it stopped with (a load or a
+// run-time error). How every finding is written as a test.
+text::DataTest reference_data_test(const vm::Program& program, std::span<const uint8_t> memory,
+                                   const oracle::Outcome& reference);
+
 // The regression test: header comments (signature, origin, "# budget N", the
 // repro command), the program as assembly, its memory and the reference
 // engine's result -- what every engine must produce once the bug is fixed.
 std::string regression_test_text(const MinimizedFinding& f, const std::string& origin,
                                  const std::string& data_path);
+
+// A "# budget N" comment before the first section of a .data file, as the
+// gate's findings and regression tests carry it; nullopt when there is none.
+std::optional<uint64_t> data_test_budget(std::string_view text);
 
 // Writes the regression test atomically into `dir` as <signature key>.data,
 // or <key>-2.data, -3, ... when a different test already has that name. An

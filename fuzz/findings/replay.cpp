@@ -118,4 +118,10 @@ std::string summarize(const oracle::Outcome& outcome) {
   return vm::describe(outcome.error) + count;
 }
 
+uint64_t replay_budget(const ReplayInput& input, uint64_t given) {
+  if (given != 0) return given;
+  if (input.budget != 0) return input.budget;
+  return input.fuzz_layout ? kFuzzTargetBudget : vm::ExecLimits{}.instruction_budget;
+}
+
 }  // namespace bpfdiff::cli

@@ -51,6 +51,11 @@ Result<ReplayInput> load_replay_input(const std::string& path, bool fuzz_input,
 Result<ReplayInput> load_replay_input(const std::string& path, bool fuzz_input, std::string_view layout,
                                       const vm::HelperRegistry& helpers);
 
+// The budget a replay runs with: `given` unless 0, else the input's own (the
+// target's, for a --layout), else the raw targets' for a fuzz input, else
+// the default budget.
+uint64_t replay_budget(const ReplayInput& input, uint64_t given);
+
 // The memory given by --mem (hex) or --mem-file, if either is set.
 Result<std::optional<std::vector<uint8_t>>> memory_override(const std::string& mem_hex,
                                                             const std::string& mem_file);

@@ -369,80 +369,7 @@ Result<GateReport> run_gate(const GateOptions& options, NamedEngines& engines,
 }
 
 text::DataTest finding_data_test(const GateFinding& finding) {
-  text::DataTest test;
-  test.asm_source = text::disassemble(finding.gate_case.program.slots);
-  test.memory = finding.gate_case.memory;
-  const oracle::Outcome& reference = finding.outcomes.front();
-  if (!reference.loaded) {
-    test.error = reference.load_error;
-  } else if (!reference.ok()) {
-    test.error = vm::describe(reference.error);
-  } else {
-    test.result = reference.regs[0];
-  }
-  return test;
-}
-
-std::optional<uint64_t> data_test_budget(std::string_view text) {
-  while (!text.empty()) {
-    const std::size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    if (line.substr(0, 2) == "--") break;
-    if (line.empty() || line.front() != '#') continue;
-    line.remove_prefix(1);
-    while (!line.empty() && (line.front() == ' ' || line.front() == '\t'))
-      line.remove_prefix(1);
-    constexpr std::string_view kKey = "budget ";
-    if (line.substr(0, kKey.size()) != kKey) continue;
-    line.remove_prefix(kKey.size());
-    uint64_t value = 0;
-    std::size_t digits = 0;
-    for (; digits < line.size() && line[digits] >= '0' && line[digits] <= '9'; ++digits) {
-      if (value > (UINT64_MAX - 9) / 10) return std::nullopt;
-      value = value * 10 + static_cast<uint64_t>(line[digits] - '0');
-    }
-    if (digits == 0 || value == 0) return std::nullopt;
-    return value;
-  }
-  return std::nullopt;
-}
-
-Result<void> write_file_atomically(const std::string& path, std::span<const uint8_t> bytes) {
-  const fs::path target(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  const std::string tmp =
-      (dir / ("." + target.filename().string() + ".tmp." + std::to_string(::getpid()))).string();
-  const auto fail = [&](const std::string& what) {
-    const std::string message = what + ": " + std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return make_error(message);
-  };
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return make_error(tmp + ": " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      return fail(tmp);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    return fail(tmp + ": fsync");
-  }
-  if (::close(fd) != 0) return fail(tmp + ": close");
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return fail(path + ": rename");
-  // Make the rename itself durable.
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return {};
+  return reference_data_test(finding.gate_case.program, finding.gate_case.memory, finding.outcomes.front());
 }
 
 Result<WrittenFinding> write_finding(const GateFinding& finding, const std::string& out_dir,
@@ -488,8 +415,7 @@ Result<WrittenFinding> write_finding(const GateFinding& finding, const std::stri
                                            : oracle::to_string(finding.differences.front().difference)) +
       "\n# expected: what " + reference + " produced\n# budget " + budget + "\n# " + out.repro_command + "\n";
   data += text::format_data_test(finding_data_test(finding));
-  const auto* p = reinterpret_cast<const uint8_t*>(data.data());
-  if (auto w = write_file_atomically(out.data_path, {p, data.size()}); !w) return w.error();
+  if (auto w = write_text_atomically(out.data_path, data); !w) return w.error();
   return out;
 }
 

@@ -21,8 +21,11 @@
 #include <string>
 #include <vector>
 
-#include "fuzz/signature.hpp"
+#include "fuzz/findings/atomic_file.hpp"
+#include "fuzz/findings/finding.hpp"
 #include "fuzz/findings/replay.hpp"
+#include "fuzz/generator.hpp"
+#include "fuzz/signature.hpp"
 #include "oracle/outcome.hpp"
 #include "vm/program/program.hpp"
 #include "vm/text/data_file.hpp"
@@ -36,7 +39,7 @@ inline constexpr GatePhase kGatePhases[] = {GatePhase::Corpus, GatePhase::Single
 const char* to_string(GatePhase phase);  // "corpus", "single-insn", "generated"
 
 // Slots of a generated program: what the interp_vs_jit_gen fuzz target asks for.
-inline constexpr std::size_t kGateGeneratedSlots = 128;
+inline constexpr std::size_t kGateGeneratedSlots = fuzz::kGenTargetSlots;
 
 struct GateOptions {
   uint64_t seed = 1;
@@ -102,10 +105,6 @@ Result<GateReport> run_gate(const GateOptions& options, NamedEngines& engines,
 // the reference engine produced (r0, or the error message it stopped with).
 text::DataTest finding_data_test(const GateFinding& finding);
 
-// A "# budget N" comment before the first section of a .data file, as
-// write_finding writes it; nullopt when there is none.
-std::optional<uint64_t> data_test_budget(std::string_view text);
-
 struct WrittenFinding {
   std::string input_path;      // fuzz layout: u32 length | program | memory
   std::string data_path;       // the .data test
@@ -124,11 +123,6 @@ Result<WrittenFinding> write_finding(const GateFinding& finding, const std::stri
 // What the gate prints about a finding: the engines, phase and case, each
 // difference, and (when written) the reproducer's files and the commands.
 std::string format_finding(const GateFinding& finding, const WrittenFinding* written);
-
-// Writes `bytes` to `path` so that readers see the old file or the whole new
-// one: write a temporary file next to it, fsync it, rename it over `path`,
-// fsync the directory.
-Result<void> write_file_atomically(const std::string& path, std::span<const uint8_t> bytes);
 
 // Throttles progress lines: ready() is true at most once per interval.
 class ProgressThrottle {

@@ -13,7 +13,7 @@ using namespace bpfdiff;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::ByteSource src({data, size});
   fuzz::GeneratorOptions options;
-  options.max_instructions = 128;
+  options.max_instructions = fuzz::kGenTargetSlots;
   const fuzz::GeneratedCase c = fuzz::generate(src, options);
   fuzz::check_engines_agree(c.program, fuzz::engine_input(c));
   return 0;

@@ -1,8 +1,16 @@
 // bpfdiff: the command-line front end of the VM.
+#include <iostream>
+#include <string>
+
 #include <CLI/CLI.hpp>
 
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
+
+int bpfdiff::cli::usage_error(const std::string& message) {
+  std::cerr << "error: " << message << "\n";
+  return kExitLoadFailed;
+}
 
 int main(int argc, char** argv) {
   using namespace bpfdiff::cli;

@@ -5,10 +5,10 @@
 #include <vector>
 
 #include "fuzz/campaign/campaign.hpp"
+#include "fuzz/kernel_campaign/kernel_campaign.hpp"
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
 #include "oracle/run/input.hpp"
-#include "fuzz/kernel_campaign/kernel_campaign.hpp"
 
 namespace bpfdiff::cli {
 namespace {
@@ -24,60 +24,48 @@ struct FuzzCommandOptions {
   int isa_version = 3;
 };
 
-int run_kernel_fuzz(FuzzCommandOptions& opts) {
-  opts.kernel.minutes = opts.campaign.minutes;
-  opts.kernel.out = opts.campaign.out;
-  opts.kernel.progress_seconds = opts.campaign.progress_seconds;
-  opts.kernel.isa_version = static_cast<isa::IsaVersion>(opts.isa_version);
-  auto result = run_kernel_campaign(opts.kernel, [](const std::string& line) { std::cerr << line << std::endl; },
-                                    default_kernel_campaign_hooks(opts.kernel));
-  if (!result) {
-    std::cerr << "error: " << result.error().message << "\n";
-    return kExitLoadFailed;
-  }
-  if (opts.json) {
-    auto report = read_file(result->report_json);
-    if (!report) {
-      std::cerr << "error: " << report.error().message << "\n";
-      return kExitLoadFailed;
-    }
+void progress_line(const std::string& line) {
+  std::cerr << line << std::endl;
+}
+
+// What both campaign kinds print and return: report.json or the summary;
+// exit 1 when interrupted or when there are findings.
+int finish(bool json, const std::string& report_json, const std::string& summary, bool interrupted,
+           bool findings) {
+  if (json) {
+    auto report = read_file(report_json);
+    if (!report) return usage_error(report.error().message);
     std::cout << std::string(report->begin(), report->end());
   } else {
-    std::cout << format_kernel_campaign_summary(*result);
+    std::cout << summary;
   }
-  if (result->interrupted) return kExitRunFailed;
-  return result->findings.empty() ? kExitOk : kExitRunFailed;
+  return interrupted || findings ? kExitRunFailed : kExitOk;
 }
 
 int run_fuzz(FuzzCommandOptions& opts) {
   if (!opts.kernel.engines.empty()) {
     if (!names_kernel_engine(opts.kernel.engines)) {
-      std::cerr << "error: --engines is for the kernel campaign and names no kernel engine; the interp/JIT "
-                   "campaign runs the fuzz targets (--targets)\n";
-      return kExitLoadFailed;
+      return usage_error(
+          "--engines is for the kernel campaign and names no kernel engine; the interp/JIT campaign runs the "
+          "fuzz targets (--targets)");
     }
-    return run_kernel_fuzz(opts);
+    // The options both kinds have are parsed once, into the campaign's.
+    opts.kernel.minutes = opts.campaign.minutes;
+    opts.kernel.out = opts.campaign.out;
+    opts.kernel.progress_seconds = opts.campaign.progress_seconds;
+    opts.kernel.isa_version = static_cast<isa::IsaVersion>(opts.isa_version);
+    auto result = run_kernel_campaign(opts.kernel, progress_line, default_kernel_campaign_hooks(opts.kernel));
+    if (!result) return usage_error(result.error().message);
+    return finish(opts.json, result->report_json, format_kernel_campaign_summary(*result),
+                  result->interrupted, !result->findings.empty());
   }
   opts.campaign.engine = opts.engine == "afl" ? FuzzEngine::Afl : FuzzEngine::LibFuzzer;
   opts.campaign.triage = !opts.no_triage;
   opts.campaign.coverage = !opts.no_coverage;
-  auto result = run_campaign(opts.campaign, [](const std::string& line) { std::cerr << line << std::endl; });
-  if (!result) {
-    std::cerr << "error: " << result.error().message << "\n";
-    return kExitLoadFailed;
-  }
-  if (opts.json) {
-    auto report = read_file(result->report_json);
-    if (!report) {
-      std::cerr << "error: " << report.error().message << "\n";
-      return kExitLoadFailed;
-    }
-    std::cout << std::string(report->begin(), report->end());
-  } else {
-    std::cout << format_campaign_summary(*result);
-  }
-  if (result->interrupted) return kExitRunFailed;
-  return result->state.findings.empty() ? kExitOk : kExitRunFailed;
+  auto result = run_campaign(opts.campaign, progress_line);
+  if (!result) return usage_error(result.error().message);
+  return finish(opts.json, result->report_json, format_campaign_summary(*result), result->interrupted,
+                !result->state.findings.empty());
 }
 
 }  // namespace
@@ -146,10 +134,13 @@ void add_fuzz_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--engines", opts->kernel.engines,
                   "kernel campaign: engines, comma-separated, ours first (e.g. interp,jit,kernel-qemu)")
       ->delimiter(',');
-  cmd->add_option("--guests", opts->kernel.guests, "kernel campaign: QEMU guests in the pool, each kept busy by its own worker thread")
+  cmd->add_option("--guests", opts->kernel.guests,
+                  "kernel campaign: QEMU guests in the pool, each kept busy by its own worker thread")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
-  cmd->add_option("--seed", opts->kernel.seed, "kernel campaign: seed of a new campaign (a resumed one keeps its own seed and ISA version)")
+  cmd->add_option(
+         "--seed", opts->kernel.seed,
+         "kernel campaign: seed of a new campaign (a resumed one keeps its own seed and ISA version)")
       ->capture_default_str();
   cmd->add_option("--max-programs", opts->kernel.max_programs,
                   "kernel campaign: stop after this many programs, or at --minutes (0: no limit)")

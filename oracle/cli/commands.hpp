@@ -1,6 +1,8 @@
 #pragma once
 // The subcommands of `bpfdiff`. Each registers itself on the top-level app
 // and, when it runs, stores its exit status in `exit_code`.
+#include <string>
+
 #include <CLI/CLI.hpp>
 
 namespace bpfdiff::cli {
@@ -18,6 +20,10 @@ void add_fuzz_command(CLI::App& app, int& exit_code);
 void add_kernel_command(CLI::App& app, int& exit_code);
 // `bpfdiff kernel check-states`, registered on the `kernel` subcommand.
 void add_kernel_check_states_command(CLI::App& kernel, int& exit_code);
+
+// Prints "error: MESSAGE" on stderr and returns kExitLoadFailed: what a
+// command does with bad usage or an input it cannot load.
+int usage_error(const std::string& message);
 
 // Numeric options such as --budget: "must be at least 1".
 extern const CLI::Validator kAtLeastOne;
