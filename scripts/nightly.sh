@@ -6,7 +6,8 @@
 #   OUT (default fuzz-nightly; the same OUT resumes / continues a campaign)
 # Extra arguments go to `bpfdiff fuzz` (e.g. --targets interp_vs_jit_gen).
 # Results: OUT/report.html, OUT/report.json, OUT/findings/<signature>/,
-# OUT/smt-check.json (and OUT/smt-counterexamples/ if a proof fails).
+# OUT/smt-check.json, OUT/smt-check-memory.json (and OUT/smt-counterexamples/
+# if a proof fails).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,9 +30,14 @@ cmake --build --preset coverage -j "$(nproc)"
 # a counterexample is a finding like any other, written as a .data test.
 mkdir -p "$out"
 smt_status=0
-build/release/bin/bpfdiff smt check --all-registers --json --out "$out/smt-counterexamples" \
+build/release/bin/bpfdiff smt check --all-registers --jobs "$jobs" --json --out "$out/smt-counterexamples" \
   >"$out/smt-check.json" || smt_status=$?
 echo "smt check --all-registers: exit $smt_status, results in $out/smt-check.json"
+# The memory lowering (loads, stores, atomics) against the interpreter, for
+# the representative register assignments, every option set and offset class.
+build/release/bin/bpfdiff smt check --memory --checks '^jit' --forms '^(ldx|st|atomic)' --jobs "$jobs" --json \
+  >"$out/smt-check-memory.json" || smt_status=$?
+echo "smt check --memory: exit $smt_status, results in $out/smt-check-memory.json"
 
 fuzz_status=0
 build/release/bin/bpfdiff fuzz --minutes "$minutes" --jobs "$jobs" --engine "$engine" --out "$out" "$@" ||

@@ -44,7 +44,11 @@ struct CheckCommandOptions {
   std::string out;
   bool json = false;
   bool all_jit_registers = false;
+  bool memory = false;
+  unsigned jobs = 0;  // 0: one per hardware thread
 };
+
+constexpr std::size_t kSlowestShown = 10;
 
 std::string fixed(double value, int decimals) {
   char buf[64];
@@ -101,7 +105,7 @@ Result<std::string> write_counterexample(const std::string& dir, const std::stri
 
 int run_check_command(const CheckCommandOptions& opts) {
   smt::CheckRegistry registry = make_check_registry(opts.all_jit_registers);
-  auto forms = smt::select_forms(opts.forms);
+  auto forms = smt::select_forms(opts.forms, opts.memory);
   if (!forms) {
     std::cerr << "error: " << forms.error().message << "\n";
     return kExitLoadFailed;
@@ -158,7 +162,7 @@ int run_check_command(const CheckCommandOptions& opts) {
       row += pad("-", widths[next_column++]);
     row += pad(cell_text(cell.outcome), widths[next_column++]);
   };
-  const smt::MatrixReport report = smt::run_matrix(registry, *forms, *checks, on_cell);
+  const smt::MatrixReport report = smt::run_matrix(registry, *forms, *checks, on_cell, opts.jobs);
   if (!opts.json) flush_row();
 
   // Counterexamples: a .data test each, on disk (--out) or printed.
@@ -200,10 +204,19 @@ int run_check_command(const CheckCommandOptions& opts) {
                         std::to_string(report.count(smt::Verdict::Counterexample)) + " counterexamples, " +
                         std::to_string(report.count(smt::Verdict::Unknown)) + " unknown, " +
                         std::to_string(report.count(smt::Verdict::Error)) + " errors in " +
-                        duration(report.total_ns());
+                        duration(report.wall_ns) + " wall on " + std::to_string(report.jobs) +
+                        (report.jobs == 1 ? " thread" : " threads") + " (" + duration(report.total_ns()) +
+                        " summed over cells)";
   if (slowest != nullptr) {
     summary += "; slowest " + std::string(isa::info(slowest->form).name) + " (" +
                registry.checks()[slowest->check]->name() + ") " + duration(slowest->outcome.ns);
+  }
+  const auto slowest_cells = report.slowest(kSlowestShown);
+  if (slowest_cells.size() > 1) {
+    summary += "\nslowest cells:";
+    for (const smt::MatrixCell* c : slowest_cells)
+      summary += "\n  " + duration(c->outcome.ns) + "  " + std::string(isa::info(c->form).name) + " (" +
+                 registry.checks()[c->check]->name() + ")";
   }
 
   if (opts.json) {
@@ -219,6 +232,8 @@ int run_check_command(const CheckCommandOptions& opts) {
     j["unknown"] = report.count(smt::Verdict::Unknown);
     j["errors"] = report.count(smt::Verdict::Error);
     j["seconds"] = static_cast<double>(report.total_ns()) / 1e9;
+    j["wall_seconds"] = static_cast<double>(report.wall_ns) / 1e9;
+    j["jobs"] = report.jobs;
     if (slowest != nullptr) {
       j["slowest"] = {{"form", std::string(isa::info(slowest->form).name)},
                       {"check", registry.checks()[slowest->check]->name()},
@@ -226,6 +241,12 @@ int run_check_command(const CheckCommandOptions& opts) {
     } else {
       j["slowest"] = nullptr;
     }
+    auto slow = nlohmann::ordered_json::array();
+    for (const smt::MatrixCell* c : slowest_cells)
+      slow.push_back({{"form", std::string(isa::info(c->form).name)},
+                      {"check", registry.checks()[c->check]->name()},
+                      {"seconds", static_cast<double>(c->outcome.ns) / 1e9}});
+    j["slowest_cells"] = std::move(slow);
     j["results"] = std::move(results);
     std::cout << j.dump() << "\n";
     std::cerr << failures;
@@ -289,15 +310,22 @@ void add_smt_command(CLI::App& app, int& exit_code) {
       "(one per JIT option set and register assignment dst=R, src=S) compiles the form with the\n"
       "JIT and proves the x86-64 it emitted equal to the model for all register values, every\n"
       "immediate class (0, 1, -1, imm8, imm32, INT_MIN), with the other registers preserved and\n"
-      "no #DE (oracle/smt/jit_proof.hpp); --all-registers adds every (dst, src). A cell reads\n"
+      "no #DE (oracle/smt/jit_proof.hpp); --all-registers adds every (dst, src). With --memory the\n"
+      "loads, stores and atomics are rows too: their `jit R,S` cells prove the\n"
+      "JIT's code, checks and fault stubs included, against the interpreter's memory semantics for\n"
+      "every region table, register value and host memory, at each offset class\n"
+      "(oracle/smt/mem_proof.hpp); a memory counterexample is described, not written as .data.\n"
+      "Cells run on --jobs threads; the summary gives wall time and the slowest cells. A cell reads\n"
       "`ok <time>`, COUNTEREXAMPLE, UNKNOWN (solver gave up) or ERROR; `-` where the check does\n"
       "not apply. Each counterexample is printed (or, with --out, written) as a .data test that\n"
       "runs the instruction on the operands found and expects the model's value:\n"
       "`bpfdiff run FILE.data --engine E` reproduces it.\n"
       "Exit status: 0 every proof holds, 1 a counterexample, unknown or error, 2 bad usage.\n"
       "JSON (--json): {\"result\": \"proved\"|\"failed\", \"checks\", \"forms\", \"proofs\", \"proved\",\n"
-      "\"counterexamples\", \"unknown\", \"errors\", \"seconds\", \"slowest\": {\"form\", \"check\",\n"
-      "\"seconds\"}, \"results\": [{\"form\", \"check\", \"verdict\", \"seconds\", \"detail\", \"data_test\",\n"
+      "\"counterexamples\", \"unknown\", \"errors\", \"seconds\" (summed), \"wall_seconds\", \"jobs\",\n"
+      "\"slowest\": {\"form\", \"check\",\n"
+      "\"seconds\"}, \"slowest_cells\": [10 of those], \"results\": [{\"form\", \"check\", \"verdict\",\n"
+      "\"seconds\", \"detail\", \"data_test\",\n"
       "\"data_file\"}]}.");
   check->add_option("--forms", opts->forms, "regex over form names, e.g. '^sdiv' or '32_'");
   check->add_option("--checks", opts->checks, "regex over check (column) names, e.g. '^interp$'");
@@ -305,6 +333,9 @@ void add_smt_command(CLI::App& app, int& exit_code) {
   check->add_flag("--json", opts->json, "print one JSON object on stdout");
   check->add_flag("--all-registers", opts->all_jit_registers,
                   "JIT columns for every (dst, src) register pair, not only the representative ones");
+  check->add_flag("--memory", opts->memory,
+                  "rows for the loads, stores and atomics too (JIT columns only; see below)");
+  check->add_option("-j,--jobs", opts->jobs, "threads proving cells in parallel (default 0: one per CPU)");
   check->callback([opts, &exit_code] { exit_code = run_check_command(*opts); });
 
   auto path = std::make_shared<std::string>();

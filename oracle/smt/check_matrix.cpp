@@ -1,8 +1,14 @@
 #include "oracle/smt/check_matrix.hpp"
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
 #include <regex>
+#include <thread>
 
 #include "oracle/smt/bpf_model.hpp"
+#include "oracle/smt/mem_model.hpp"
 
 namespace bpfdiff::oracle::smt {
 namespace {
@@ -17,11 +23,22 @@ Result<std::regex> compile(std::string_view pattern, const char* what) {
 
 }  // namespace
 
-Result<std::vector<isa::Form>> select_forms(std::string_view pattern) {
+bool proved_memory_form(isa::Form form) {
+  return mem::is_memory_form(form) && isa::info(form).sem.family != isa::Family::PacketLoad;
+}
+
+Result<std::vector<isa::Form>> select_forms(std::string_view pattern, bool memory) {
   auto re = compile(pattern, "--forms");
   if (!re) return re.error();
+  // The model's forms, then the memory forms (proved against the
+  // interpreter's memory semantics by the JIT columns).
+  std::vector<isa::Form> candidates = covered_forms();
+  if (memory) {
+    for (const isa::FormInfo& fi : isa::all_forms())
+      if (proved_memory_form(fi.form)) candidates.push_back(fi.form);
+  }
   std::vector<isa::Form> forms;
-  for (isa::Form f : covered_forms()) {
+  for (isa::Form f : candidates) {
     const std::string_view name = isa::info(f).name;
     if (std::regex_search(name.begin(), name.end(), *re)) forms.push_back(f);
   }
@@ -61,19 +78,59 @@ const MatrixCell* MatrixReport::slowest() const {
   return worst;
 }
 
+std::vector<const MatrixCell*> MatrixReport::slowest(std::size_t n) const {
+  std::vector<const MatrixCell*> out;
+  for (const MatrixCell& c : cells)
+    out.push_back(&c);
+  std::sort(out.begin(), out.end(),
+            [](const MatrixCell* a, const MatrixCell* b) { return a->outcome.ns > b->outcome.ns; });
+  if (out.size() > n) out.resize(n);
+  return out;
+}
+
 MatrixReport run_matrix(CheckRegistry& registry, std::span<const isa::Form> forms,
                         std::span<const std::size_t> checks,
-                        const std::function<void(const MatrixCell&)>& on_cell) {
+                        const std::function<void(const MatrixCell&)>& on_cell, unsigned jobs) {
+  const auto start = std::chrono::steady_clock::now();
   MatrixReport report;
   const auto all = registry.checks();
   for (isa::Form f : forms) {
     for (std::size_t i : checks) {
-      FormCheck& check = *all[i];
-      if (!check.applies_to(f)) continue;
-      report.cells.push_back(MatrixCell{f, i, run_check(check, f)});
-      if (on_cell) on_cell(report.cells.back());
+      if (all[i]->applies_to(f)) report.cells.push_back(MatrixCell{f, i, {}});
     }
   }
+  if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
+  jobs = static_cast<unsigned>(std::min<std::size_t>(jobs, std::max<std::size_t>(report.cells.size(), 1)));
+  report.jobs = jobs;
+
+  // Workers take the next cell from a shared counter; whoever finishes a
+  // cell reports every finished cell that is next in order.
+  std::atomic<std::size_t> next{0};
+  std::mutex order;
+  std::vector<bool> done(report.cells.size(), false);
+  std::size_t reported = 0;
+  auto work = [&] {
+    for (;;) {
+      const std::size_t k = next.fetch_add(1);
+      if (k >= report.cells.size()) return;
+      MatrixCell& cell = report.cells[k];
+      cell.outcome = run_check(*all[cell.check], cell.form);
+      const std::lock_guard lock(order);
+      done[k] = true;
+      while (reported < done.size() && done[reported]) {
+        if (on_cell) on_cell(report.cells[reported]);
+        ++reported;
+      }
+    }
+  };
+  std::vector<std::thread> workers;
+  for (unsigned t = 1; t < jobs; ++t)
+    workers.emplace_back(work);
+  work();
+  for (std::thread& t : workers)
+    t.join();
+  report.wall_ns = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
   return report;
 }
 

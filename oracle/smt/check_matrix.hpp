@@ -19,7 +19,12 @@ namespace bpfdiff::oracle::smt {
 // The modelled forms whose table name (e.g. "sdiv32_imm") matches `pattern`
 // (ECMAScript regex, searched; empty matches all). Fails on a bad pattern or
 // when nothing matches.
-Result<std::vector<isa::Form>> select_forms(std::string_view pattern);
+// With `memory`, the memory forms whose JIT lowering is proved against the
+// interpreter (mem_proof.hpp: loads, stores, atomics) are rows too.
+Result<std::vector<isa::Form>> select_forms(std::string_view pattern, bool memory = false);
+// The memory forms `smt check --memory` proves (legacy packet loads are not
+// yet: their out-of-range unwinding query times out).
+bool proved_memory_form(isa::Form form);
 // The indexes of the registry's checks whose name matches `pattern`.
 Result<std::vector<std::size_t>> select_checks(const CheckRegistry& registry, std::string_view pattern);
 
@@ -30,17 +35,23 @@ struct MatrixCell {
 };
 
 struct MatrixReport {
-  std::vector<MatrixCell> cells;  // form-major, in the order run
+  std::vector<MatrixCell> cells;  // form-major
+  uint64_t wall_ns = 0;           // the whole matrix, start to end
+  unsigned jobs = 1;              // threads it ran on
   std::size_t count(Verdict v) const;
-  uint64_t total_ns() const;
+  uint64_t total_ns() const;          // the cells' times summed (exceeds wall_ns when run in parallel)
   const MatrixCell* slowest() const;  // null when no cell ran
+  std::vector<const MatrixCell*> slowest(std::size_t n) const;  // the n slowest, slowest first
   bool all_proved() const { return count(Verdict::Proved) == cells.size(); }
 };
 
-// Runs every applicable (form, check) pair; `on_cell` sees each as it ends
-// (progress, streaming output).
+// Runs every applicable (form, check) pair on `jobs` threads (0: one per
+// hardware thread); `on_cell` sees each cell in form-major order as soon as
+// it and every cell before it have ended (progress, streaming output), on
+// one thread at a time. Checks must be safe to run concurrently on different
+// forms: every Z3 context in oracle/smt is per thread or per proof.
 MatrixReport run_matrix(CheckRegistry& registry, std::span<const isa::Form> forms,
                         std::span<const std::size_t> checks,
-                        const std::function<void(const MatrixCell&)>& on_cell = {});
+                        const std::function<void(const MatrixCell&)>& on_cell = {}, unsigned jobs = 1);
 
 }  // namespace bpfdiff::oracle::smt

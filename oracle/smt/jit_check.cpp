@@ -4,7 +4,10 @@
 #include <string>
 
 #include "oracle/smt/bpf_model.hpp"
+#include "oracle/smt/check_matrix.hpp"
 #include "oracle/smt/jit_proof.hpp"
+#include "oracle/smt/mem_model.hpp"
+#include "oracle/smt/mem_proof.hpp"
 #include "vm/jit/lowering.hpp"
 
 namespace bpfdiff::oracle::smt {
@@ -17,9 +20,13 @@ class JitCheck final : public FormCheck {
 
   std::string name() const override { return jit::engine_name(options_) + " " + assignment_.name(); }
 
-  bool applies_to(isa::Form form) const override { return covers(form) && !cases(form).empty(); }
+  bool applies_to(isa::Form form) const override {
+    if (mem::is_memory_form(form)) return proved_memory_form(form) && !mem_cases(form).empty();
+    return covers(form) && !cases(form).empty();
+  }
 
   CheckOutcome check(isa::Form form) override {
+    if (mem::is_memory_form(form)) return check_memory(form);
     CheckOutcome out;
     unsigned proofs = 0, paths = 0;
     for (const JitCase& c : cases(form)) {
@@ -52,6 +59,35 @@ class JitCheck final : public FormCheck {
   }
 
  private:
+  // A memory form: every offset class (and immediate) of mem_cases_for,
+  // proved against the interpreter's memory semantics (mem_proof.hpp).
+  CheckOutcome check_memory(isa::Form form) const {
+    CheckOutcome out;
+    unsigned proofs = 0, paths = 0;
+    for (const MemCase& c : mem_cases(form)) {
+      const MemProof p = prove_mem_case(c);
+      ++proofs;
+      paths += p.paths;
+      if (p.verdict == MemProof::Verdict::Proved) continue;
+      out.detail = p.verdict == MemProof::Verdict::Error ? describe(c) + ": " + p.detail : p.detail;
+      if (p.verdict == MemProof::Verdict::Error) {
+        out.verdict = p.detail.rfind("solver gave up", 0) == 0 ? Verdict::Unknown : Verdict::Error;
+        return out;
+      }
+      out.verdict = Verdict::Counterexample;
+      out.data_test = p.data_test;
+      return out;
+    }
+    out.verdict = Verdict::Proved;
+    out.detail = std::to_string(proofs) + (proofs == 1 ? " proof, " : " proofs, ") + std::to_string(paths) +
+                 " x86 paths";
+    return out;
+  }
+
+  std::vector<MemCase> mem_cases(isa::Form form) const {
+    return mem_cases_for(form, assignment_.dst, assignment_.src, options_);
+  }
+
   std::vector<JitCase> cases(isa::Form form) const {
     return cases_for(form, {assignment_}, imm_classes(), {options_});
   }

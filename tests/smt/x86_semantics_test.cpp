@@ -199,9 +199,8 @@ TEST(X86Semantics, QuickcheckCatchesAModelThatDisagreesWithTheBytes) {
 TEST(X86Semantics, UnmodelledInstructionsAreErrorsNotGuesses) {
   z3::context c;
   Machine m = Machine::symbolic(c);
-  Assembler a;
-  a.mov(W64, Reg::rax, jit::x86::mem(Reg::rdi, 8));
-  auto load = decode_one(a.code());
+  // imul rax, [rdi + 8]: memory operands only where the semantics reads them as memory.
+  auto load = decode_one(std::vector<uint8_t>{0x48, 0x0f, 0xaf, 0x47, 0x08});
   ASSERT_TRUE(load.ok());
   auto result = execute(m, *load);
   ASSERT_FALSE(result.ok());
@@ -209,6 +208,73 @@ TEST(X86Semantics, UnmodelledInstructionsAreErrorsNotGuesses) {
   auto push = decode_one(std::vector<uint8_t>{0x41, 0x51});  // push r9
   ASSERT_TRUE(push.ok());
   EXPECT_FALSE(execute(m, *push).ok());
+}
+
+// Runs `code` from registers rdi = kBase, rsi = source, rax = accumulator on
+// memory whose bytes at kBase.. are `bytes` (others arbitrary).
+struct MemoryRun {
+  z3::context c;
+  Machine m = Machine::symbolic(c);
+  static constexpr uint64_t kBase = 0x1000;
+  z3::expr byte_at(uint64_t a) { return z3::select(m.memory, c.bv_val(a, 64)); }
+  uint64_t value(const z3::expr& e) {
+    uint64_t v = 0;
+    e.simplify().is_numeral_u64(v);
+    return v;
+  }
+  void run(const Instruction& insn, std::vector<uint8_t> bytes, uint64_t rsi, uint64_t rax) {
+    m.gpr[kRdi] = c.bv_val(kBase, 64);
+    m.gpr[kRsi] = c.bv_val(rsi, 64);
+    m.gpr[kRax] = c.bv_val(rax, 64);
+    for (std::size_t i = 0; i < bytes.size(); ++i)
+      m.memory = z3::store(m.memory, c.bv_val(kBase + i, 64), c.bv_val(bytes[i], 8));
+    ASSERT_TRUE(execute(m, insn).ok()) << insn.text;
+  }
+};
+
+TEST(X86Semantics, MemoryOperandsLoadAndStoreLittleEndian) {
+  {
+    MemoryRun r;
+    r.run(one([](Assembler& a) { a.mov(W32, Reg::rax, jit::x86::mem(Reg::rdi, 1)); }), {1, 2, 3, 4, 5}, 0, ~0ull);
+    EXPECT_EQ(r.value(r.m.gpr[kRax]), 0x05040302u);  // zero-extended
+  }
+  {
+    MemoryRun r;
+    r.run(one([](Assembler& a) { a.mov(W16, jit::x86::mem(Reg::rdi, 2), Reg::rsi); }), {1, 2, 3, 4, 5}, 0xabcd, 0);
+    EXPECT_EQ(r.value(r.byte_at(MemoryRun::kBase + 1)), 2u);
+    EXPECT_EQ(r.value(r.byte_at(MemoryRun::kBase + 2)), 0xcdu);
+    EXPECT_EQ(r.value(r.byte_at(MemoryRun::kBase + 3)), 0xabu);
+    EXPECT_EQ(r.value(r.byte_at(MemoryRun::kBase + 4)), 5u);
+  }
+  {
+    MemoryRun r;  // movsx from memory
+    r.run(one([](Assembler& a) { a.movsx(W64, Reg::rax, W8, jit::x86::mem(Reg::rdi, 0)); }), {0x80}, 0, 0);
+    EXPECT_EQ(r.value(r.m.gpr[kRax]), 0xffffffffffffff80ull);
+  }
+}
+
+TEST(X86Semantics, XaddAndCmpxchgOnMemory) {
+  {
+    MemoryRun r;
+    r.run(one([](Assembler& a) { a.xadd(W64, jit::x86::mem(Reg::rdi, 0), Reg::rsi); }), {5, 0, 0, 0, 0, 0, 0, 0},
+          7, 0);
+    EXPECT_EQ(r.value(r.m.gpr[kRsi]), 5u);
+    EXPECT_EQ(r.value(r.byte_at(MemoryRun::kBase)), 12u);
+  }
+  {
+    MemoryRun r;  // cmpxchg32 that fails: eax gets the memory value, zero-extended; memory kept
+    r.run(one([](Assembler& a) { a.cmpxchg(W32, jit::x86::mem(Reg::rdi, 0), Reg::rsi); }), {9, 0, 0, 0}, 3,
+          0xffffffff00000001ull);
+    EXPECT_EQ(r.value(r.m.gpr[kRax]), 9u);
+    EXPECT_EQ(r.value(r.byte_at(MemoryRun::kBase)), 9u);
+  }
+  {
+    MemoryRun r;  // cmpxchg32 that succeeds: rax untouched, top half included; memory gets the source
+    r.run(one([](Assembler& a) { a.cmpxchg(W32, jit::x86::mem(Reg::rdi, 0), Reg::rsi); }), {1, 0, 0, 0}, 3,
+          0xffffffff00000001ull);
+    EXPECT_EQ(r.value(r.m.gpr[kRax]), 0xffffffff00000001ull);
+    EXPECT_EQ(r.value(r.byte_at(MemoryRun::kBase)), 3u);
+  }
 }
 
 TEST(X86Symexec, ForwardBranchesForkIntoGuardedExits) {

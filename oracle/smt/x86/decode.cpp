@@ -92,10 +92,35 @@ Result<Instruction> decode_one(std::span<const uint8_t> code, uint32_t base) {
           o.imm = op.imm.value.s;
         }
         break;
-      case ZYDIS_OPERAND_TYPE_MEMORY:
-      case ZYDIS_OPERAND_TYPE_POINTER:
+      case ZYDIS_OPERAND_TYPE_MEMORY: {
         o.kind = Operand::Kind::Mem;
+        o.bits = op.size;
+        o.imm = op.mem.disp.has_displacement ? op.mem.disp.value : 0;
+        o.scale = op.mem.scale;
+        // Only flat 64-bit addressing: no segment override, no rip-relative,
+        // no 32-bit address size (whose effective address wraps at 2^32).
+        Operand reg;
+        const bool flat = (op.mem.type == ZYDIS_MEMOP_TYPE_MEM || op.mem.type == ZYDIS_MEMOP_TYPE_AGEN) &&
+                          inst.address_width == 64 &&
+                          (op.mem.segment == ZYDIS_REGISTER_DS || op.mem.segment == ZYDIS_REGISTER_SS ||
+                           op.mem.segment == ZYDIS_REGISTER_NONE);
+        if (!flat) return make_error("x86: " + out.text + ": only flat 64-bit memory operands are modelled");
+        o.base = kNoRegister;
+        o.index = kNoRegister;
+        if (op.mem.base != ZYDIS_REGISTER_NONE) {
+          if (!gpr_of(op.mem.base, reg) || reg.bits != 64)
+            return make_error("x86: " + out.text + ": unsupported base register");
+          o.base = reg.reg;
+        }
+        if (op.mem.index != ZYDIS_REGISTER_NONE) {
+          if (!gpr_of(op.mem.index, reg) || reg.bits != 64)
+            return make_error("x86: " + out.text + ": unsupported index register");
+          o.index = reg.reg;
+        }
         break;
+      }
+      case ZYDIS_OPERAND_TYPE_POINTER:
+        return make_error("x86: " + out.text + ": far pointers are not modelled");
       case ZYDIS_OPERAND_TYPE_UNUSED:
         return make_error("x86: " + out.text + ": unused operand slot");
     }

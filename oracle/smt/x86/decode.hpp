@@ -21,8 +21,16 @@ struct Operand {
   uint8_t reg = 0;         // Reg: hardware number 0..15 (rax..r15)
   unsigned bits = 64;      // Reg: access width (8, 16, 32, 64); Imm: operand size
   bool high_byte = false;  // Reg: ah, ch, dh or bh (bits 8..15 of reg 0..3)
-  int64_t imm = 0;         // Imm: sign-extended value; Rel: absolute target offset in the decoded range
+  int64_t imm = 0;         // Imm: sign-extended value; Rel: absolute target offset in the decoded range;
+                           // Mem: the displacement
+  // Mem: the effective address is base + index * scale + imm (base, index:
+  // hardware numbers, kNoRegister when absent); `bits` is the access width.
+  uint8_t base = 0;
+  uint8_t index = 0;
+  uint8_t scale = 0;
 };
+
+inline constexpr uint8_t kNoRegister = 0xff;
 
 struct Instruction {
   uint32_t offset = 0;  // from the start of the decoded range

@@ -58,6 +58,7 @@ Machine::Machine(z3::context& c)
     : gpr(fill(std::make_index_sequence<kGprCount>(), c.bv_val(0, 64))),
       flags(fill(std::make_index_sequence<kFlagCount>(), c.bool_val(false))),
       divide_error(c.bool_val(false)),
+      memory(z3::const_array(c.bv_sort(64), c.bv_val(0, 8))),
       ctx_(&c) {}
 
 Machine Machine::symbolic(z3::context& c, const std::string& prefix) {
@@ -66,6 +67,7 @@ Machine Machine::symbolic(z3::context& c, const std::string& prefix) {
     m.gpr[r] = c.bv_const((prefix + k64[r]).c_str(), 64);
   for (unsigned f = 0; f < kFlagCount; ++f)
     m.flags[f] = c.bool_const((prefix + flag_name(static_cast<Flag>(f))).c_str());
+  m.memory = c.constant((prefix + "mem").c_str(), c.array_sort(c.bv_sort(64), c.bv_sort(8)));
   return m;
 }
 

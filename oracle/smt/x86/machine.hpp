@@ -1,7 +1,9 @@
 #pragma once
 // The symbolic x86-64 machine state for one path: the sixteen 64-bit
 // general-purpose registers, the status flags the JIT's branches read, and
-// the conditions under which the path would raise #DE. Flags the SDM leaves
+// the conditions under which the path would raise #DE, and the host memory
+// as one byte-addressed array (every address the code may touch, context
+// structure, region table and program data alike). Flags the SDM leaves
 // undefined become fresh, unconstrained constants, so a proof can never rely
 // on them and the native quickcheck skips comparing them.
 #include <z3++.h>
@@ -25,8 +27,9 @@ const char* flag_name(Flag f);
 struct Machine {
   explicit Machine(z3::context& c);
 
-  // A state whose registers and flags are the constants `<prefix>rax`, ...,
-  // `<prefix>cf`, ...: the universally quantified inputs of a proof.
+  // A state whose registers, flags and memory are the constants
+  // `<prefix>rax`, ..., `<prefix>cf`, ..., `<prefix>mem`: the universally
+  // quantified inputs of a proof.
   static Machine symbolic(z3::context& c, const std::string& prefix = "");
 
   z3::context& ctx() const { return *ctx_; }
@@ -39,6 +42,7 @@ struct Machine {
   std::array<z3::expr, kGprCount> gpr;     // 64-bit bit-vectors
   std::array<z3::expr, kFlagCount> flags;  // Bool
   z3::expr divide_error;                   // Bool: this path raised #DE
+  z3::expr memory;                         // Array (64-bit address -> byte)
 
  private:
   z3::context* ctx_;

@@ -60,6 +60,45 @@ void set_result_flags(Machine& m, const z3::expr& r) {
   m.flag(Flag::PF) = ones == m.ctx().bv_val(0, 1);
 }
 
+z3::expr effective_address(const Machine& m, const Operand& op) {
+  z3::expr ea = m.ctx().bv_val(static_cast<uint64_t>(op.imm), 64);
+  if (op.base != kNoRegister) ea = ea + m.gpr[op.base];
+  if (op.index != kNoRegister) ea = ea + m.gpr[op.index] * m.ctx().bv_val(op.scale, 64);
+  return ea;
+}
+
+// Addresses are simplified to a normal form before they index memory, so
+// that two computations of the same address (the JIT's and the model's)
+// usually become the same term and the array solver need not prove them equal.
+z3::expr load(const Machine& m, const z3::expr& raw_address, unsigned bits) {
+  const z3::expr address = raw_address.simplify();
+  z3::expr v = z3::select(m.memory, address);
+  for (unsigned byte = 1; byte < bits / 8; ++byte)
+    v = z3::concat(z3::select(m.memory, (address + m.ctx().bv_val(byte, 64)).simplify()), v);
+  return v;
+}
+
+void store(Machine& m, const z3::expr& raw_address, const z3::expr& value) {
+  const z3::expr address = raw_address.simplify();
+  const unsigned bits = value.get_sort().bv_size();
+  for (unsigned byte = 0; byte < bits / 8; ++byte)
+    m.memory = z3::store(m.memory, (address + m.ctx().bv_val(byte, 64)).simplify(),
+                         value.extract(8 * byte + 7, 8 * byte));
+}
+
+z3::expr read_any(const Machine& m, const Operand& op, unsigned bits) {
+  if (op.kind == Operand::Kind::Mem) return load(m, effective_address(m, op), op.bits);
+  return read(m, op, bits);
+}
+
+void write_any(Machine& m, const Operand& op, const z3::expr& value) {
+  if (op.kind == Operand::Kind::Mem) {
+    store(m, effective_address(m, op), value);
+  } else {
+    write_reg(m, op, value);
+  }
+}
+
 Error unsupported(const Instruction& insn, const std::string& why) {
   return make_error("x86 semantics: " + describe(insn) + ": " + why);
 }
@@ -74,13 +113,57 @@ namespace {
 
 Result<Control> mov(Machine& m, const Instruction& insn) {
   const Operand& dst = insn.operands[0];
-  write_reg(m, dst, read(m, insn.operands[1], dst.bits));
+  write_any(m, dst, read_any(m, insn.operands[1], dst.bits));
+  return Control{};
+}
+
+Result<Control> load_address(Machine& m, const Instruction& insn) {
+  const Operand& dst = insn.operands[0];
+  const z3::expr ea = effective_address(m, insn.operands[1]);
+  write_reg(m, dst, dst.bits == 64 ? ea : ea.extract(dst.bits - 1, 0));
+  return Control{};
+}
+
+// xadd: the destination gets the sum, the source the old destination.
+Result<Control> exchange_add(Machine& m, const Instruction& insn) {
+  const Operand& dst = insn.operands[0];
+  const Operand& src = insn.operands[1];
+  const z3::expr a = read_any(m, dst, dst.bits);
+  const z3::expr b = read_reg(m, src);
+  const z3::expr r = a + b;
+  m.flag(Flag::CF) = z3::ult(r, a);
+  m.flag(Flag::OF) = msb(a) == msb(b) && msb(r) != msb(a);
+  set_result_flags(m, r);
+  write_reg(m, src, a);  // the source first: with dst == src the sum wins, as on the CPU
+  write_any(m, dst, r);
+  return Control{};
+}
+
+// cmpxchg: compare the accumulator with the destination; equal: the
+// destination gets the source (rax untouched, even its top half for 32
+// bits); different: the accumulator gets the destination (zero-extended
+// for 32 bits) and memory keeps its value.
+Result<Control> compare_exchange(Machine& m, const Instruction& insn) {
+  const Operand& dst = insn.operands[0];
+  const unsigned n = dst.bits;
+  if (n != 32 && n != 64) return unsupported(insn, "only 32- and 64-bit cmpxchg is modelled");
+  const z3::expr old = read_any(m, dst, n);
+  const z3::expr acc = n == 64 ? m.gpr[kRax] : m.gpr[kRax].extract(n - 1, 0);
+  const z3::expr r = acc - old;
+  m.flag(Flag::CF) = z3::ult(acc, old);
+  m.flag(Flag::OF) = msb(acc) != msb(old) && msb(r) != msb(acc);
+  set_result_flags(m, r);
+  const z3::expr equal = acc == old;
+  const z3::expr new_rax = n == 64 ? old : z3::zext(old, 64 - n);
+  m.gpr[kRax] = z3::ite(equal, m.gpr[kRax], new_rax);
+  write_any(m, dst, z3::ite(equal, read_reg(m, insn.operands[1]), old));
   return Control{};
 }
 
 Result<Control> extend(Machine& m, const Instruction& insn, bool sign) {
   const Operand& dst = insn.operands[0];
-  const z3::expr v = read_reg(m, insn.operands[1]);
+  const Operand& src_op = insn.operands[1];
+  const z3::expr v = read_any(m, src_op, src_op.bits);
   const unsigned grow = dst.bits - v.get_sort().bv_size();
   write_reg(m, dst, grow == 0 ? v : sign ? z3::sext(v, grow) : z3::zext(v, grow));
   return Control{};
@@ -90,8 +173,8 @@ Result<Control> extend(Machine& m, const Instruction& insn, bool sign) {
 Result<Control> arithmetic(Machine& m, const Instruction& insn) {
   const Operand& dst = insn.operands[0];
   const unsigned n = dst.bits;
-  const z3::expr a = read_reg(m, dst);
-  const z3::expr b = read(m, insn.operands[1], n);
+  const z3::expr a = read_any(m, dst, n);
+  const z3::expr b = read_any(m, insn.operands[1], n);
   std::optional<z3::expr> r;
   bool write = true;
   switch (
@@ -118,7 +201,7 @@ Result<Control> arithmetic(Machine& m, const Instruction& insn) {
       break;
   }
   set_result_flags(m, *r);
-  if (write) write_reg(m, dst, *r);
+  if (write) write_any(m, dst, *r);
   return Control{};
 }
 
@@ -182,11 +265,42 @@ Result<Control> set_byte(Machine& m, const Instruction& insn, uint8_t cc) {
   return Control{};
 }
 
+// The instructions whose operands may be in memory; every other one reads
+// its operands as registers and must never see a memory operand.
+bool takes_memory_operands(ZydisMnemonic mnemonic) {
+  switch (static_cast<int>(mnemonic)) {  // int: see execute()
+    case ZYDIS_MNEMONIC_MOV:
+    case ZYDIS_MNEMONIC_MOVZX:
+    case ZYDIS_MNEMONIC_MOVSX:
+    case ZYDIS_MNEMONIC_MOVSXD:
+    case ZYDIS_MNEMONIC_LEA:
+    case ZYDIS_MNEMONIC_ADD:
+    case ZYDIS_MNEMONIC_SUB:
+    case ZYDIS_MNEMONIC_CMP:
+    case ZYDIS_MNEMONIC_AND:
+    case ZYDIS_MNEMONIC_OR:
+    case ZYDIS_MNEMONIC_XOR:
+    case ZYDIS_MNEMONIC_TEST:
+    case ZYDIS_MNEMONIC_XADD:
+    case ZYDIS_MNEMONIC_CMPXCHG:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool operands_supported(const Instruction& insn, std::string& why) {
   for (const Operand& op : insn.operands) {
     if (op.kind == Operand::Kind::Mem) {
-      why = "memory operands are not modelled";
-      return false;
+      if (!takes_memory_operands(insn.mnemonic)) {
+        why = "memory operands of this instruction are not modelled";
+        return false;
+      }
+      if (op.base == kRsp || op.index == kRsp) {
+        why = "rsp-relative memory (the native stack) is not modelled";
+        return false;
+      }
+      continue;
     }
     if (op.kind == Operand::Kind::Reg && op.reg == kRsp) {
       why = "rsp is not modelled as a data register";
@@ -350,8 +464,16 @@ Result<Control> execute(Machine& m, const Instruction& insn) {
     const bool imul3 = insn.mnemonic == ZYDIS_MNEMONIC_IMUL && insn.operands.size() == 3;
     if (insn.operands.size() != expected_operands(insn.mnemonic) && !imul3)
       return unsupported(insn, "unexpected operand count");
-    if (!insn.operands.empty() && insn.mnemonic != ZYDIS_MNEMONIC_JMP && !is_reg(insn.operands[0]))
-      return unsupported(insn, "the first operand is not a register");
+    const bool memory_destination = takes_memory_operands(insn.mnemonic) && !insn.operands.empty() &&
+                                    insn.operands[0].kind == Operand::Kind::Mem;
+    if (!insn.operands.empty() && insn.mnemonic != ZYDIS_MNEMONIC_JMP && !is_reg(insn.operands[0]) &&
+        !memory_destination)
+      return unsupported(insn, "the first operand is not a register or memory");
+    if (insn.mnemonic == ZYDIS_MNEMONIC_LEA && insn.operands[1].kind != Operand::Kind::Mem)
+      return unsupported(insn, "lea without an address operand");
+    if ((insn.mnemonic == ZYDIS_MNEMONIC_XADD || insn.mnemonic == ZYDIS_MNEMONIC_CMPXCHG) &&
+        !is_reg(insn.operands[1]))
+      return unsupported(insn, "the source is not a register");
     switch (static_cast<int>(
         insn.mnemonic)) {  // int: Zydis has ~1700 mnemonics, -Wswitch-enum would want them all
       case ZYDIS_MNEMONIC_NOP:
@@ -366,6 +488,12 @@ Result<Control> execute(Machine& m, const Instruction& insn) {
       }
       case ZYDIS_MNEMONIC_MOV:
         return mov(m, insn);
+      case ZYDIS_MNEMONIC_LEA:
+        return load_address(m, insn);
+      case ZYDIS_MNEMONIC_XADD:
+        return exchange_add(m, insn);
+      case ZYDIS_MNEMONIC_CMPXCHG:
+        return compare_exchange(m, insn);
       case ZYDIS_MNEMONIC_MOVZX:
         return extend(m, insn, false);
       case ZYDIS_MNEMONIC_MOVSX:

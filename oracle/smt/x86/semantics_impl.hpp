@@ -20,6 +20,15 @@ z3::expr read(const Machine& m, const Operand& op, unsigned bits);
 // Writes a register operand: 64 bits replace, 32 bits zero-extend, 16 and 8
 // bits merge into the old value (ah..bh into bits 8..15).
 void write_reg(Machine& m, const Operand& op, const z3::expr& value);
+// Memory operands: the effective address (base + index * scale + disp, mod
+// 2^64), a little-endian load of `bits` from it, a store of a value's bytes.
+z3::expr effective_address(const Machine& m, const Operand& op);
+z3::expr load(const Machine& m, const z3::expr& address, unsigned bits);
+void store(Machine& m, const z3::expr& address, const z3::expr& value);
+// A register, immediate or memory source at `bits` (memory: its own width).
+z3::expr read_any(const Machine& m, const Operand& op, unsigned bits);
+// Writes a register operand as write_reg does, or stores to a memory operand.
+void write_any(Machine& m, const Operand& op, const z3::expr& value);
 // Writes the low `bits` of register `reg` with 32/64-bit rules (no merging).
 void write_full(Machine& m, uint8_t reg, unsigned bits, const z3::expr& value);
 
