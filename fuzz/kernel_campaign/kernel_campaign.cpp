@@ -287,9 +287,18 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, uint64_t iterati
     if (!k.finding()) continue;
     KernelFindingRecord f;
     f.kind = oracle::to_string(k.kind);
-    const std::string field = k.kind == oracle::KernelAgreement::VerifierSoundness
-                                  ? std::string(error_kind_id(ref.error.kind))
-                                  : fuzz::normalize_field(k.differences.empty() ? "state" : k.differences.front().field);
+    // One bug makes several registers and bytes differ at once; naming the
+    // finding after the first of them made one finding per register. A
+    // mismatch is one finding per engine pair (the differences are listed in
+    // it); the unmodified run's and the full-state run's stay apart, since a
+    // difference in only one of them points at the wrapper.
+    const bool plain_only =
+        !k.differences.empty() && std::all_of(k.differences.begin(), k.differences.end(), [](const auto& d) {
+          return d.field.rfind("plain.", 0) == 0;
+        });
+    std::string field = fuzz::normalize_field(k.differences.empty() ? "state" : k.differences.front().field);
+    if (k.kind == oracle::KernelAgreement::VerifierSoundness) field = error_kind_id(ref.error.kind);
+    if (k.kind == oracle::KernelAgreement::Mismatch) field = plain_only ? "unmodified-state" : "state";
     f.signature = ref_name + "-vs-" + name + "." + slug(f.kind) + "." + field;
     f.title = k.reason;
     f.differences = k.differences;
@@ -312,7 +321,10 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, uint64_t iterati
       if (diffs.empty()) continue;
       KernelFindingRecord f;
       f.kind = "kernel divergence";
-      f.signature = engines[i].name + "-vs-" + engines[j].name + "." + fuzz::normalize_field(diffs.front().field);
+      // Verdicts apart; any state difference is one finding per pair (see above).
+      const bool verdict = diffs.front().field.find("verdict") != std::string::npos;
+      f.signature = engines[i].name + "-vs-" + engines[j].name + "." +
+                    (verdict ? fuzz::normalize_field(diffs.front().field) : std::string("state"));
       f.title = "kernel engines disagree on " + diffs.front().field;
       f.differences = std::move(diffs);
       findings.push_back(std::move(f));

@@ -131,14 +131,6 @@ struct RewrittenProgram {
   }
 };
 
-// The full prologue's length, i.e. body_offset() of the "epilogue after,
-// full prologue" wrapper only. Outcomes carry the exact offset of the
-// wrapper used (KernelOutcome::body_offset); this remains for the report
-// writer until it reads that.
-constexpr uint32_t prologue_slots(bool has_memory) {
-  return has_memory ? 11 : 10;  // lddw r1 (2) or mov r1; mov r2; eight movs of 0
-}
-
 // Fails (the program is Unsupported by the recipe) with the reason: what
 // check_expressible() refuses, a branch target outside the program, a
 // conditional branch whose new offset no longer fits 16 bits, a memory

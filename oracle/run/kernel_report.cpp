@@ -60,15 +60,25 @@ std::string format_kernel_section(const oracle::Outcome& reference, const std::v
   for (const oracle::Outcome& o : outcomes) {
     if (!o.kernel) continue;
     out += "  " + kernel_verdict_line(o) + "\n";
+    const oracle::kernel::PlainRun& plain = o.kernel->plain;
+    out += "    unmodified program: " + std::string(oracle::to_string(plain.verdict));
+    if (plain.verdict == oracle::kernel::KernelVerdict::Accepted) {
+      out += ", r0 low 32 bits " + std::to_string(plain.retval);
+    }
+    if (plain.verdict == oracle::kernel::KernelVerdict::Rejected) {
+      out += ", " + oracle::kernel::errno_name(plain.errno_value);
+    }
+    if (plain.verdict == oracle::kernel::KernelVerdict::Failed) out += ": " + plain.log;
+    if (!o.kernel->instrumentation.empty()) out += "; full-state wrapper " + o.kernel->instrumentation;
+    out += "\n";
     if (!reference.kernel) {
       const oracle::KernelComparison c = oracle::compare_with_kernel(reference, o);
       out += "  " + reference.engine + " vs " + o.engine + " under the kernel rules: " + oracle::to_string(c.kind);
       out += c.reason.empty() ? "\n" : " (" + c.reason + ")\n";
     }
     if (o.kernel->verdict == oracle::kernel::KernelVerdict::Rejected && !o.kernel->log.empty()) {
-      const uint32_t shift = oracle::kernel::prologue_slots(!o.memory.empty());
-      out += "  verifier log (its pcs are the rewritten program's: entry-function pc p is p + " +
-             std::to_string(shift) + "):\n" + tail_lines(o.kernel->log, log_lines);
+      out += "  verifier log of the full-state program (entry-function pc p is p + " +
+             std::to_string(o.kernel->body_offset) + " there):\n" + tail_lines(o.kernel->log, log_lines);
     }
   }
   return out;
