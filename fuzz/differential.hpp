@@ -15,7 +15,7 @@
 namespace bpfdiff::fuzz {
 
 struct Divergence {
-  std::string engine;  // the engine that disagrees with the interpreter
+  std::string engine;                           // the engine that disagrees with the interpreter
   std::vector<oracle::Difference> differences;  // of the full runs
   Signature signature;                          // where they part ways
 

@@ -70,11 +70,13 @@ LoopFreeCase generate_loop_free(ByteSource& src, std::size_t max_body) {
   const std::size_t n = src.range(1, static_cast<int64_t>(std::min(max_body, kMaxLoopFreeBody)));
   // n body instructions then exit: the body's jumps count in instructions,
   // and all of them are one slot, so a forward distance is also an offset.
-  for (std::size_t i = 0; i < n; ++i) slots.push_back(body_insn(src, i, n));
+  for (std::size_t i = 0; i < n; ++i)
+    slots.push_back(body_insn(src, i, n));
   slots.push_back(isa::encode(isa::Form::exit));
 
   c.input.memory.resize(src.below(17));
-  for (uint8_t& b : c.input.memory) b = src.byte();
+  for (uint8_t& b : c.input.memory)
+    b = src.byte();
   c.input.limits.instruction_budget = kGeneratedInstructionBudget;
   if (src.chance(0.1)) c.input.limits.instruction_budget = static_cast<uint64_t>(src.range(1, 10 + n));
   return c;

@@ -27,9 +27,12 @@ bool exposes_pointer_bits(const vm::Insn& insn, const isa::Semantics& s,
     case isa::Family::Alu:
       if (s.width == isa::Width::W32) return src_ptr || (dst_ptr && s.alu != isa::AluOp::Mov);
       switch (s.alu) {
-        case isa::AluOp::Mov: return false;
-        case isa::AluOp::Add: return dst_ptr && src_ptr;
-        case isa::AluOp::Sub: return src_ptr && !dst_ptr;
+        case isa::AluOp::Mov:
+          return false;
+        case isa::AluOp::Add:
+          return dst_ptr && src_ptr;
+        case isa::AluOp::Sub:
+          return src_ptr && !dst_ptr;
         case isa::AluOp::Mul:
         case isa::AluOp::Div:
         case isa::AluOp::Sdiv:
@@ -54,7 +57,8 @@ bool exposes_pointer_bits(const vm::Insn& insn, const isa::Semantics& s,
     case isa::Family::StoreReg:
       return src_ptr && s.size != isa::MemSize::DW;
     case isa::Family::Atomic:
-      return looks_like_pointer(regs[insn.src]) || (s.atomic == isa::AtomicOp::Cmpxchg && looks_like_pointer(regs[0]));
+      return looks_like_pointer(regs[insn.src]) ||
+             (s.atomic == isa::AtomicOp::Cmpxchg && looks_like_pointer(regs[0]));
     case isa::Family::Jump: {
       if (s.cond == isa::JmpCond::Always) return false;
       if (!dst_ptr && !src_ptr) return false;
@@ -62,7 +66,8 @@ bool exposes_pointer_bits(const vm::Insn& insn, const isa::Semantics& s,
       const bool equality = s.cond == isa::JmpCond::Eq || s.cond == isa::JmpCond::Ne;
       if (!reg_source) return !(equality && insn.imm == 0);  // a pointer is never null in either
       // Two pointers into the same region compare alike; anything else does not.
-      return !(dst_ptr && src_ptr && (regs[insn.dst] >> vm::kRegionShift) == (regs[insn.src] >> vm::kRegionShift));
+      return !(dst_ptr && src_ptr &&
+               (regs[insn.dst] >> vm::kRegionShift) == (regs[insn.src] >> vm::kRegionShift));
     }
     case isa::Family::Load:
     case isa::Family::LoadSigned:
@@ -113,10 +118,12 @@ Comparability check_comparability(const vm::Program& program, std::span<const ui
     return (addr >> vm::kRegionShift) == static_cast<uint64_t>(vm::RegionId::Input);
   };
   const auto mark = [&](uint64_t off, uint64_t size, bool value) {
-    for (uint64_t b = off; b < off + size; ++b) written[b] = value;
+    for (uint64_t b = off; b < off + size; ++b)
+      written[b] = value;
   };
   const auto check = [&](uint64_t off, uint64_t size) {
-    for (uint64_t b = off; b < off + size; ++b) out.uninitialized_stack_read = out.uninitialized_stack_read || !written[b];
+    for (uint64_t b = off; b < off + size; ++b)
+      out.uninitialized_stack_read = out.uninitialized_stack_read || !written[b];
   };
 
   const vm::TraceFn trace = [&](uint32_t pc, const std::array<uint64_t, isa::kNumRegisters>& regs) {
@@ -134,7 +141,8 @@ Comparability check_comparability(const vm::Program& program, std::span<const ui
       case isa::Family::StoreImm:
       case isa::Family::StoreReg:
         if (on_stack(at(insn.dst), size, off)) mark(off, size, true);
-        if (s.family == isa::Family::StoreReg && looks_like_pointer(regs[insn.src]) && in_memory(at(insn.dst)))
+        if (s.family == isa::Family::StoreReg && looks_like_pointer(regs[insn.src]) &&
+            in_memory(at(insn.dst)))
           out.pointer_stored_in_memory = true;
         break;
       case isa::Family::Atomic:
@@ -142,7 +150,8 @@ Comparability check_comparability(const vm::Program& program, std::span<const ui
           check(off, size);
           mark(off, size, true);
         }
-        if (looks_like_pointer(regs[insn.src]) && in_memory(at(insn.dst))) out.pointer_stored_in_memory = true;
+        if (looks_like_pointer(regs[insn.src]) && in_memory(at(insn.dst)))
+          out.pointer_stored_in_memory = true;
         break;
       case isa::Family::Call:
         // The callee's frame is the 512 bytes under the caller's.

@@ -84,14 +84,16 @@ std::vector<std::string> engine_names() {
 
 std::vector<std::string> kernel_engine_names() {
   std::vector<std::string> names = {kKernelHostEngine};
-  for (std::string& n : kernel_qemu_engine_names()) names.push_back(std::move(n));
+  for (std::string& n : kernel_qemu_engine_names())
+    names.push_back(std::move(n));
   return names;
 }
 
 std::vector<std::string> all_engine_names() {
   std::vector<std::string> names = engine_names();
   names.push_back("smt");
-  for (std::string& n : kernel_engine_names()) names.push_back(std::move(n));
+  for (std::string& n : kernel_engine_names())
+    names.push_back(std::move(n));
   return names;
 }
 

@@ -75,10 +75,14 @@ uint64_t translate_pointer(uint64_t value, const KernelBases& b, uint64_t window
 
 const char* to_string(kernel::KernelVerdict verdict) {
   switch (verdict) {
-    case kernel::KernelVerdict::Accepted: return "accepted";
-    case kernel::KernelVerdict::Rejected: return "rejected";
-    case kernel::KernelVerdict::Unsupported: return "unsupported";
-    case kernel::KernelVerdict::Failed: return "failed";
+    case kernel::KernelVerdict::Accepted:
+      return "accepted";
+    case kernel::KernelVerdict::Rejected:
+      return "rejected";
+    case kernel::KernelVerdict::Unsupported:
+      return "unsupported";
+    case kernel::KernelVerdict::Failed:
+      return "failed";
   }
   return "?";
 }
@@ -106,8 +110,8 @@ Outcome outcome_from_response(const std::string& engine, const kernel::KernelRes
       bases.memory_base = r.memory_base;
       bases.memory_size = r.memory.size();
       bases.frame_base = r.frame_base;
-      bases.our_stack_top = vm::region_base(vm::RegionId::Stack) +
-                            uint64_t{limits.max_call_depth} * vm::kStackFrameBytes;
+      bases.our_stack_top =
+          vm::region_base(vm::RegionId::Stack) + uint64_t{limits.max_call_depth} * vm::kStackFrameBytes;
       for (std::size_t i = 0; i < r.regs.size(); ++i) {
         if (r.regs_valid & (1u << i)) out.regs[i] = translate_pointer(r.regs[i], bases);
       }

@@ -23,7 +23,7 @@ inline constexpr uint64_t kPointerWindow = uint64_t{1} << 29;
 struct KernelBases {
   uint64_t memory_base = 0;  // 0: no memory
   uint64_t memory_size = 0;
-  uint64_t frame_base = 0;   // 0: unknown
+  uint64_t frame_base = 0;  // 0: unknown
   uint64_t our_stack_top = 0;
 };
 

@@ -30,7 +30,8 @@ std::optional<kernel::ExecuteFn> running_daemon(const std::string& image_dir) {
     return std::nullopt;
   }
   std::shared_ptr<guest::DaemonClient> shared = std::move(*client);
-  return kernel::ExecuteFn([shared](const kernel::KernelRequest& request) { return shared->execute(request); });
+  return kernel::ExecuteFn(
+      [shared](const kernel::KernelRequest& request) { return shared->execute(request); });
 }
 
 }  // namespace
@@ -43,13 +44,15 @@ bool is_kernel_qemu_engine(std::string_view name) {
   return name == kKernelQemuEngine || name == kKernelQemuInterpEngine;
 }
 
-Result<std::unique_ptr<Engine>> make_kernel_qemu_engine(std::string_view name, const vm::HelperRegistry& helpers) {
+Result<std::unique_ptr<Engine>> make_kernel_qemu_engine(std::string_view name,
+                                                        const vm::HelperRegistry& helpers) {
   if (!is_kernel_qemu_engine(name)) return make_error("unknown engine '" + std::string(name) + "'");
   const std::string prefix = std::string(name) + " unavailable: ";
   const uint32_t flags = name == kKernelQemuInterpEngine ? kernel::kJitDisable : 0u;
   const kernel::guest::GuestServiceOptions options = kernel::guest::shared_guest_service_options();
   if (auto daemon = options.use_daemon ? running_daemon(options.image_dir) : std::nullopt)
-    return std::unique_ptr<Engine>(std::make_unique<KernelEngine>(helpers, std::string(name), flags, *daemon));
+    return std::unique_ptr<Engine>(
+        std::make_unique<KernelEngine>(helpers, std::string(name), flags, *daemon));
   // The cheap checks first, so a machine without the image is told at once
   // rather than after a failed boot.
   if (auto available = kernel::guest::guest_engines_available(options); !available) {

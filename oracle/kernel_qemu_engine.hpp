@@ -24,6 +24,7 @@ bool is_kernel_qemu_engine(std::string_view name);
 // Fails with "kernel-qemu unavailable: <why>": no image ("run
 // scripts/build-guest.sh"), no QEMU, or no guest booted. The guests boot on
 // the first successful make, once per process.
-Result<std::unique_ptr<Engine>> make_kernel_qemu_engine(std::string_view name, const vm::HelperRegistry& helpers);
+Result<std::unique_ptr<Engine>> make_kernel_qemu_engine(std::string_view name,
+                                                        const vm::HelperRegistry& helpers);
 
 }  // namespace bpfdiff::oracle

@@ -11,7 +11,8 @@ constexpr std::size_t kMaxReasonChars = 100;
 
 std::string top_lines(const std::map<std::string, uint64_t>& counts, std::size_t top) {
   std::vector<std::pair<uint64_t, std::string>> sorted;
-  for (const auto& [reason, n] : counts) sorted.emplace_back(n, reason);
+  for (const auto& [reason, n] : counts)
+    sorted.emplace_back(n, reason);
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
     return a.first != b.first ? a.first > b.first : a.second < b.second;
   });
@@ -50,7 +51,8 @@ double KernelTally::acceptance_percent() const {
 
 std::string KernelTally::summary(std::size_t top) const {
   std::string out = std::to_string(total_) + " programs:";
-  for (const auto& [kind, n] : kinds_) out += " " + std::to_string(n) + " " + to_string(kind) + ",";
+  for (const auto& [kind, n] : kinds_)
+    out += " " + std::to_string(n) + " " + to_string(kind) + ",";
   if (!kinds_.empty()) out.pop_back();
   char pct[32];
   std::snprintf(pct, sizeof pct, "%.1f%%", acceptance_percent());

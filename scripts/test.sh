@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # README command (b): install everything, build, and pass every test.
+#   0. Every C++ source clang-formatted (scripts/format-check.sh).
 #   1. Release build with g++-12 (-Werror), all CTest tests.
 #   2. ASan + UBSan build with clang-14 (-Werror too, so it is also the clang
 #      warning check), all CTest tests.
@@ -13,6 +14,9 @@ bash scripts/install-deps.sh
 
 jobs=$(nproc)
 step() { printf '\n==== %s\n' "$*"; }
+
+step "format check (clang-format-14)"
+bash scripts/format-check.sh
 
 step "release build (g++)"
 cmake --preset release >/dev/null

@@ -13,10 +13,10 @@
 #include "fuzz/campaign/campaign_report.hpp"
 #include "fuzz/campaign/campaign_triage.hpp"
 #include "fuzz/campaign/coverage_summary.hpp"
-#include "fuzz/findings/atomic_file.hpp"
-#include "oracle/run/input.hpp"
-#include "fuzz/findings/replay.hpp"
 #include "fuzz/campaign/subprocess.hpp"
+#include "fuzz/findings/atomic_file.hpp"
+#include "fuzz/findings/replay.hpp"
+#include "oracle/run/input.hpp"
 
 namespace bpfdiff::cli {
 namespace {
@@ -142,8 +142,10 @@ class Campaign {
     const CampaignReport report{&state_, coverage, result.coverage_note, opt_.out};
     result.report_json = (out_ / "report.json").string();
     result.report_html = (out_ / "report.html").string();
-    if (auto w = write_json_atomically(result.report_json, campaign_report_json(report), 1); !w) return w.error();
-    if (auto w = write_text_atomically(result.report_html, campaign_report_html(report)); !w) return w.error();
+    if (auto w = write_json_atomically(result.report_json, campaign_report_json(report), 1); !w)
+      return w.error();
+    if (auto w = write_text_atomically(result.report_html, campaign_report_html(report)); !w)
+      return w.error();
     result.state = state_;
     return result;
   }

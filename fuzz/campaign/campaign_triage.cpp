@@ -3,11 +3,11 @@
 #include <chrono>
 #include <filesystem>
 
-#include "fuzz/signature.hpp"
-#include "fuzz/findings/finding.hpp"
-#include "fuzz/findings/atomic_file.hpp"
-#include "oracle/run/input.hpp"
 #include "fuzz/campaign/subprocess.hpp"
+#include "fuzz/findings/atomic_file.hpp"
+#include "fuzz/findings/finding.hpp"
+#include "fuzz/signature.hpp"
+#include "oracle/run/input.hpp"
 
 namespace bpfdiff::cli {
 namespace {

@@ -4,8 +4,8 @@
 #include <chrono>
 #include <filesystem>
 
-#include "oracle/run/input.hpp"
 #include "fuzz/campaign/subprocess.hpp"
+#include "oracle/run/input.hpp"
 
 namespace bpfdiff::cli {
 namespace {

@@ -10,9 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz/findings/replay.hpp"
 #include "fuzz/minimize.hpp"
 #include "fuzz/signature.hpp"
-#include "fuzz/findings/replay.hpp"
 #include "oracle/outcome.hpp"
 #include "vm/program/program.hpp"
 #include "vm/text/data_file.hpp"

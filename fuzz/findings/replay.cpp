@@ -3,8 +3,8 @@
 #include <filesystem>
 #include <set>
 
-#include "fuzz/raw_input.hpp"
 #include "fuzz/findings/finding.hpp"
+#include "fuzz/raw_input.hpp"
 #include "oracle/run/hex.hpp"
 #include "oracle/run/input.hpp"
 #include "vm/isa/raw.hpp"

@@ -16,8 +16,8 @@
 #include "fuzz/generator.hpp"
 #include "fuzz/raw_input.hpp"
 #include "fuzz/single_insn.hpp"
-#include "oracle/run/input.hpp"
 #include "oracle/engine.hpp"
+#include "oracle/run/input.hpp"
 #include "vm/isa/raw.hpp"
 #include "vm/isa/table.hpp"
 #include "vm/runtime/error.hpp"
@@ -408,8 +408,8 @@ Result<WrittenFinding> write_finding(const GateFinding& finding, const std::stri
   }
 
   std::string data =
-      "# bpfdiff gate finding (" + std::string(to_string(finding.phase)) + ": " + one_line(c.origin) +
-      ")\n" + (finding.signature ? "# signature: " + finding.signature->title() + "\n" : std::string()) + "# " +
+      "# bpfdiff gate finding (" + std::string(to_string(finding.phase)) + ": " + one_line(c.origin) + ")\n" +
+      (finding.signature ? "# signature: " + finding.signature->title() + "\n" : std::string()) + "# " +
       reference + " vs " + finding.divergent_engine() + ": " +
       one_line(finding.differences.empty() ? std::string()
                                            : oracle::to_string(finding.differences.front().difference)) +

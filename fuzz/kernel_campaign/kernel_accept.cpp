@@ -11,14 +11,14 @@
 
 #include "fuzz/case_source.hpp"
 #include "fuzz/differential.hpp"
-#include "fuzz/raw_input.hpp"
-#include "oracle/run/input.hpp"
-#include "vm/isa/raw.hpp"
 #include "fuzz/kernel_friendly.hpp"
+#include "fuzz/raw_input.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/kernel/rejection_reason.hpp"
 #include "oracle/kernel_compare.hpp"
+#include "oracle/run/input.hpp"
 #include "oracle/verifier_state_check.hpp"
+#include "vm/isa/raw.hpp"
 #include "vm/text/disassembler.hpp"
 
 namespace bpfdiff::cli {
@@ -55,7 +55,8 @@ void count_example(std::map<std::string, AcceptExample>& by_reason, const std::s
 std::vector<std::pair<std::string, const AcceptExample*>> most_frequent(
     const std::map<std::string, AcceptExample>& by_reason) {
   std::vector<std::pair<std::string, const AcceptExample*>> out;
-  for (const auto& [reason, e] : by_reason) out.emplace_back(reason, &e);
+  for (const auto& [reason, e] : by_reason)
+    out.emplace_back(reason, &e);
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return a.second->count != b.second->count ? a.second->count > b.second->count : a.first < b.first;
   });
@@ -109,8 +110,8 @@ Result<AcceptReport> measure_acceptance(const AcceptOptions& options,
   const std::vector<isa::Form> forms = fuzz::kernel_friendly_forms(options.isa_version);
   std::vector<FormCoverage> coverage(isa::kNumForms);
 
-  auto cases = fuzz::CaseSource::create({options.generator, options.isa_version, options.max_instructions,
-                                         options.mutate_rate});
+  auto cases = fuzz::CaseSource::create(
+      {options.generator, options.isa_version, options.max_instructions, options.mutate_rate});
   if (!cases) return cases.error();
   report.patterns.assign(fuzz::kNumStressPatterns, {0, 0});
   std::unique_ptr<oracle::VerifierStateChecker> states;
@@ -216,7 +217,8 @@ std::string format_accept_report(const AcceptReport& r, std::size_t top) {
                 percent(r.acceptance_percent()).c_str(), static_cast<unsigned long long>(r.unsupported));
   out += line;
   out += "against interp:";
-  for (const auto& [kind, n] : r.agreement) out += " " + std::to_string(n) + " " + kind + ",";
+  for (const auto& [kind, n] : r.agreement)
+    out += " " + std::to_string(n) + " " + kind + ",";
   out.back() = '\n';
   std::snprintf(line, sizeof line, "findings: %zu; %.1f s, %.0f programs/s\n", r.findings.size(), r.seconds,
                 r.programs_per_second());
@@ -278,7 +280,8 @@ std::string format_accept_report(const AcceptReport& r, std::size_t top) {
   }
   if (r.mutants > 0) {
     std::snprintf(line, sizeof line, "mutants of accepted programs: %llu, of which %llu accepted\n",
-                  static_cast<unsigned long long>(r.mutants), static_cast<unsigned long long>(r.mutants_accepted));
+                  static_cast<unsigned long long>(r.mutants),
+                  static_cast<unsigned long long>(r.mutants_accepted));
     out += line;
   }
   bool any_pattern = false;
@@ -294,7 +297,8 @@ std::string format_accept_report(const AcceptReport& r, std::size_t top) {
   }
   out += "forms never accepted:";
   if (never.empty()) out += " none";
-  for (const std::string& n : never) out += " " + n;
+  for (const std::string& n : never)
+    out += " " + n;
   out += "\n";
   return out;
 }
@@ -315,7 +319,8 @@ nlohmann::json accept_report_json(const AcceptReport& r) {
   j["programs_per_second"] = r.programs_per_second();
   j["agreement"] = r.agreement;
   j["slowest"] = nlohmann::json::array();
-  for (const auto& [seed, ms] : r.slowest) j["slowest"].push_back({{"seed", seed}, {"ms", ms}});
+  for (const auto& [seed, ms] : r.slowest)
+    j["slowest"].push_back({{"seed", seed}, {"ms", ms}});
   const auto reasons = [](const std::map<std::string, AcceptExample>& by_reason) {
     nlohmann::json a = nlohmann::json::array();
     for (const auto& [reason, e] : most_frequent(by_reason)) {
@@ -344,8 +349,9 @@ nlohmann::json accept_report_json(const AcceptReport& r) {
   }
   j["forms"] = nlohmann::json::array();
   for (const FormCoverage& f : r.forms) {
-    j["forms"].push_back(
-        {{"form", std::string(isa::info(f.form).name)}, {"generated", f.generated}, {"accepted", f.accepted}});
+    j["forms"].push_back({{"form", std::string(isa::info(f.form).name)},
+                          {"generated", f.generated},
+                          {"accepted", f.accepted}});
   }
   return j;
 }

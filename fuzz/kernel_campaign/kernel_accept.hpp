@@ -63,7 +63,7 @@ struct AcceptReport {
   uint64_t programs = 0;
   uint64_t accepted = 0;
   uint64_t rejected = 0;
-  uint64_t unsupported = 0;  // the recipe could not express it, or the test run failed
+  uint64_t unsupported = 0;                         // the recipe could not express it, or the test run failed
   std::map<std::string, uint64_t> agreement;        // kernel_compare kind -> count
   std::map<std::string, AcceptExample> rejections;  // reason -> count and example
   std::map<std::string, AcceptExample> not_comparable;
@@ -71,9 +71,9 @@ struct AcceptReport {
   // The programs the kernel took longest on (load and run), slowest first:
   // verifier time dominates throughput, and a few programs can take seconds.
   std::vector<std::pair<uint64_t, double>> slowest;  // seed, milliseconds
-  std::vector<FormCoverage> forms;  // every form the generator may emit for the ISA version
-  double seconds = 0;               // generating, both runs and comparing
-  uint64_t mutants = 0;             // programs that were mutants of accepted ones
+  std::vector<FormCoverage> forms;                   // every form the generator may emit for the ISA version
+  double seconds = 0;                                // generating, both runs and comparing
+  uint64_t mutants = 0;                              // programs that were mutants of accepted ones
   uint64_t mutants_accepted = 0;
   // verifier-stress: per pattern (fuzz::StressPattern), programs holding it: generated, accepted.
   std::vector<std::pair<uint64_t, uint64_t>> patterns;

@@ -15,17 +15,17 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz/differential.hpp"
+#include "fuzz/gate/gate.hpp"
 #include "fuzz/generator.hpp"
+#include "fuzz/kernel_campaign/kernel_finding.hpp"
 #include "fuzz/kernel_friendly.hpp"
 #include "fuzz/signature.hpp"
-#include "fuzz/gate/gate.hpp"
-#include "fuzz/kernel_campaign/kernel_finding.hpp"
-#include "oracle/run/report.hpp"
 #include "oracle/compare.hpp"
 #include "oracle/kernel/guest/guest_service.hpp"
 #include "oracle/kernel_compare.hpp"
 #include "oracle/kernel_host_engine.hpp"
 #include "oracle/kernel_qemu_engine.hpp"
+#include "oracle/run/report.hpp"
 
 namespace bpfdiff::cli {
 namespace {
@@ -46,7 +46,8 @@ double seconds_since(Clock::time_point start) {
 // Program `iteration` of a campaign with `seed`: the same pair always gives
 // the same program, which is what makes the campaign resumable and each
 // finding reproducible from finding.json alone.
-fuzz::GeneratedCase generate_kernel_case(uint64_t seed, uint64_t iteration, const KernelCampaignOptions& campaign) {
+fuzz::GeneratedCase generate_kernel_case(uint64_t seed, uint64_t iteration,
+                                         const KernelCampaignOptions& campaign) {
   // splitmix64 of the pair, so neighbouring iterations get unrelated streams.
   uint64_t z = seed * 0x9e3779b97f4a7c15ull + iteration + 0x632be59bd9b4e019ull;
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -64,7 +65,8 @@ fuzz::GeneratedCase generate_kernel_case(uint64_t seed, uint64_t iteration, cons
 
 std::string slug(std::string_view text) {
   std::string out;
-  for (char ch : text) out += (ch == ' ' || ch == '/' || ch == ':') ? '-' : ch;
+  for (char ch : text)
+    out += (ch == ' ' || ch == '/' || ch == ':') ? '-' : ch;
   return out;
 }
 
@@ -87,8 +89,8 @@ struct NamedEngine {
 
 class KernelCampaign {
  public:
-  KernelCampaign(const KernelCampaignOptions& options, const std::function<void(const std::string&)>& progress,
-                 const KernelCampaignHooks& hooks)
+  KernelCampaign(const KernelCampaignOptions& options,
+                 const std::function<void(const std::string&)>& progress, const KernelCampaignHooks& hooks)
       : options_(options), progress_(progress), hooks_(hooks) {}
 
   Result<KernelCampaignResult> run();
@@ -201,7 +203,8 @@ void KernelCampaign::record(const KernelFindingRecord& finding, const KernelCase
     f.first_iteration = c.iteration;
     result_.findings.push_back(f);
     ++result_.new_findings;
-    if (progress_) progress_("kernel campaign: finding " + finding.signature + " (" + finding.title + ") -> " + f.dir);
+    if (progress_)
+      progress_("kernel campaign: finding " + finding.signature + " (" + finding.title + ") -> " + f.dir);
   }
   if (auto saved = save_state(); !saved && progress_) progress_("kernel campaign: " + saved.error().message);
 }
@@ -232,12 +235,14 @@ void KernelCampaign::worker(std::vector<NamedEngine>& engines) {
     if (std::chrono::duration<double>(Clock::now() - last_progress_).count() >= options_.progress_seconds) {
       last_progress_ = Clock::now();
       if (progress_) progress_(progress_line());
-      if (auto saved = save_state(); !saved && progress_) progress_("kernel campaign: " + saved.error().message);
+      if (auto saved = save_state(); !saved && progress_)
+        progress_("kernel campaign: " + saved.error().message);
     }
   }
 }
 
-void KernelCampaign::run_one(std::vector<NamedEngine>& engines, uint64_t iteration, fuzz::GeneratedCase generated) {
+void KernelCampaign::run_one(std::vector<NamedEngine>& engines, uint64_t iteration,
+                             fuzz::GeneratedCase generated) {
   KernelCase c;
   c.seed = result_.seed;
   c.iteration = iteration;
@@ -266,8 +271,10 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, uint64_t iterati
       ours_disagree = true;
       KernelFindingRecord f;
       f.kind = "divergence";
-      auto sig = fuzz::divergence_signature(c.program, c.input, *engines[reference_].engine, *engines[i].engine);
-      f.signature = sig ? sig->key() : ref_name + "-vs-" + name + "." + fuzz::normalize_field(diffs.front().field);
+      auto sig =
+          fuzz::divergence_signature(c.program, c.input, *engines[reference_].engine, *engines[i].engine);
+      f.signature =
+          sig ? sig->key() : ref_name + "-vs-" + name + "." + fuzz::normalize_field(diffs.front().field);
       f.title = sig ? sig->title() : "divergence " + ref_name + " vs " + name + ": " + diffs.front().field;
       f.differences = std::move(diffs);
       findings.push_back(std::move(f));
@@ -293,9 +300,8 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, uint64_t iterati
     // it); the unmodified run's and the full-state run's stay apart, since a
     // difference in only one of them points at the wrapper.
     const bool plain_only =
-        !k.differences.empty() && std::all_of(k.differences.begin(), k.differences.end(), [](const auto& d) {
-          return d.field.rfind("plain.", 0) == 0;
-        });
+        !k.differences.empty() && std::all_of(k.differences.begin(), k.differences.end(),
+                                              [](const auto& d) { return d.field.rfind("plain.", 0) == 0; });
     std::string field = fuzz::normalize_field(k.differences.empty() ? "state" : k.differences.front().field);
     if (k.kind == oracle::KernelAgreement::VerifierSoundness) field = error_kind_id(ref.error.kind);
     if (k.kind == oracle::KernelAgreement::Mismatch) field = plain_only ? "unmodified-state" : "state";
@@ -340,9 +346,11 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, uint64_t iterati
     if (c.outcomes[i].kernel && result_.kernel_releases[engines[i].name].empty())
       result_.kernel_releases[engines[i].name] = c.outcomes[i].kernel->release;
   }
-  for (const auto& [name, k] : comparisons) result_.tallies[name].add(k);
+  for (const auto& [name, k] : comparisons)
+    result_.tallies[name].add(k);
   if (ours_disagree) ++result_.ours_disagree;
-  for (const KernelFindingRecord& f : findings) record(f, c);
+  for (const KernelFindingRecord& f : findings)
+    record(f, c);
 }
 
 std::string KernelCampaign::progress_line() const {
@@ -354,12 +362,13 @@ std::string KernelCampaign::progress_line() const {
   std::string line = head;
   for (const auto& [name, tally] : result_.tallies) {
     char part[160];
-    std::snprintf(part, sizeof part, "  %s: accepts %.1f%%, agree %llu", name.c_str(), tally.acceptance_percent(),
+    std::snprintf(part, sizeof part, "  %s: accepts %.1f%%, agree %llu", name.c_str(),
+                  tally.acceptance_percent(),
                   static_cast<unsigned long long>(tally.count(oracle::KernelAgreement::Agree)));
     line += part;
   }
-  line += "  findings " + std::to_string(result_.findings.size()) + " (" + std::to_string(result_.new_findings) +
-          " new)";
+  line += "  findings " + std::to_string(result_.findings.size()) + " (" +
+          std::to_string(result_.new_findings) + " new)";
   if (hooks_.guest_restarts_and_failures) {
     const auto [restarts, failures] = guest_counters();
     line += "  guest restarts " + std::to_string(restarts) + ", failures " + std::to_string(failures);
@@ -377,7 +386,8 @@ Result<void> KernelCampaign::write_report() {
   j["programs"] = result_.programs;
   j["total_programs"] = result_.total_programs;
   j["seconds"] = result_.seconds;
-  j["programs_per_second"] = result_.seconds > 0 ? static_cast<double>(result_.programs) / result_.seconds : 0.0;
+  j["programs_per_second"] =
+      result_.seconds > 0 ? static_cast<double>(result_.programs) / result_.seconds : 0.0;
   j["interrupted"] = result_.interrupted;
   json per_engine = json::object();
   for (const auto& [name, t] : result_.throughput) {
@@ -403,14 +413,17 @@ Result<void> KernelCampaign::write_report() {
                                 tally.count(oracle::KernelAgreement::VerifierSoundness) +
                                 tally.count(oracle::KernelAgreement::Mismatch);
     k["acceptance_percent"] = tally.acceptance_percent();
-    k["agreement_percent"] = comparable == 0 ? 0.0
-                                             : 100.0 * static_cast<double>(tally.count(oracle::KernelAgreement::Agree)) /
-                                                   static_cast<double>(comparable);
+    k["agreement_percent"] = comparable == 0
+                                 ? 0.0
+                                 : 100.0 * static_cast<double>(tally.count(oracle::KernelAgreement::Agree)) /
+                                       static_cast<double>(comparable);
     const auto top = [](const std::map<std::string, uint64_t>& counts) {
       std::vector<std::pair<uint64_t, std::string>> sorted;
-      for (const auto& [reason, n] : counts) sorted.emplace_back(n, reason);
-      std::sort(sorted.begin(), sorted.end(),
-                [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+      for (const auto& [reason, n] : counts)
+        sorted.emplace_back(n, reason);
+      std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first > b.first : a.second < b.second;
+      });
       json out = json::array();
       for (std::size_t i = 0; i < sorted.size() && i < 10; ++i)
         out.push_back({{"reason", sorted[i].second}, {"count", sorted[i].first}});
@@ -434,11 +447,13 @@ Result<void> KernelCampaign::write_report() {
   j["new_findings"] = result_.new_findings;
   result_.report_json = (fs::path(options_.out) / "report.json").string();
   const std::string text = j.dump(2) + "\n";
-  return write_file_atomically(result_.report_json, {reinterpret_cast<const uint8_t*>(text.data()), text.size()});
+  return write_file_atomically(result_.report_json,
+                               {reinterpret_cast<const uint8_t*>(text.data()), text.size()});
 }
 
 Result<KernelCampaignResult> KernelCampaign::run() {
-  if (options_.engines.size() < 2) return make_error("--engines needs at least one engine of ours and one kernel engine");
+  if (options_.engines.size() < 2)
+    return make_error("--engines needs at least one engine of ours and one kernel engine");
   std::error_code ec;
   fs::create_directories(options_.out, ec);
   if (ec) return make_error(options_.out + ": " + ec.message());
@@ -455,7 +470,8 @@ Result<KernelCampaignResult> KernelCampaign::run() {
     have_kernel = have_kernel || kernel;
     engine_names_.push_back(name);
   }
-  if (!have_ours) return make_error("--engines names no engine of ours to compare the kernel with (e.g. interp)");
+  if (!have_ours)
+    return make_error("--engines names no engine of ours to compare the kernel with (e.g. interp)");
   if (!have_kernel) return make_error("--engines names no kernel engine");
   // One worker per guest, so each guest of the pool has a program in
   // flight. kernel-host alone runs one program at a time (the host's CPUs
@@ -487,18 +503,23 @@ Result<KernelCampaignResult> KernelCampaign::run() {
   if (progress_) {
     progress_("kernel campaign: seed " + std::to_string(result_.seed) + ", ISA v" +
               std::to_string(static_cast<int>(options_.isa_version)) + ", from program " +
-              std::to_string(next_iteration_) + ", engines " + [&] {
+              std::to_string(next_iteration_) + ", engines " +
+              [&] {
                 std::string s;
-                for (const auto& e : result_.engines) s += (s.empty() ? "" : ",") + e;
+                for (const auto& e : result_.engines)
+                  s += (s.empty() ? "" : ",") + e;
                 return s;
-              }() + ", reference " + result_.reference + ", out " + options_.out);
+              }() +
+              ", reference " + result_.reference + ", out " + options_.out);
   }
   if (workers_.size() == 1) {
     worker(workers_.front());
   } else {
     std::vector<std::thread> threads;
-    for (auto& engines : workers_) threads.emplace_back([this, &engines] { worker(engines); });
-    for (std::thread& t : threads) t.join();
+    for (auto& engines : workers_)
+      threads.emplace_back([this, &engines] { worker(engines); });
+    for (std::thread& t : threads)
+      t.join();
   }
   result_.interrupted = g_stop.load();
   result_.seconds = seconds_since(start_);
@@ -573,10 +594,10 @@ std::string format_kernel_campaign_summary(const KernelCampaignResult& r) {
   std::snprintf(line, sizeof line, "  %llu programs in %.1f s (%.1f/s); %llu over all sessions; seed %llu\n",
                 static_cast<unsigned long long>(r.programs), r.seconds,
                 r.seconds > 0 ? static_cast<double>(r.programs) / r.seconds : 0.0,
-                static_cast<unsigned long long>(r.total_programs),
-                static_cast<unsigned long long>(r.seed));
+                static_cast<unsigned long long>(r.total_programs), static_cast<unsigned long long>(r.seed));
   out += line;
-  out += "  reference " + r.reference + "; our engines disagreed on " + std::to_string(r.ours_disagree) + " programs\n";
+  out += "  reference " + r.reference + "; our engines disagreed on " + std::to_string(r.ours_disagree) +
+         " programs\n";
   for (const auto& [name, t] : r.throughput) {
     std::snprintf(line, sizeof line, "  %-22s %8llu runs  %9.1f runs/s\n", name.c_str(),
                   static_cast<unsigned long long>(t.runs), t.per_second());
@@ -588,10 +609,11 @@ std::string format_kernel_campaign_summary(const KernelCampaignResult& r) {
            r.reference + ": " + tally.summary(5);
   }
   if (r.guest_restarts > 0 || r.guest_failures > 0) {
-    out += "  guests: " + std::to_string(r.guest_failures) + " failures, " + std::to_string(r.guest_restarts) +
-           " restarts\n";
+    out += "  guests: " + std::to_string(r.guest_failures) + " failures, " +
+           std::to_string(r.guest_restarts) + " restarts\n";
   }
-  out += "  findings: " + std::to_string(r.findings.size()) + " (" + std::to_string(r.new_findings) + " new)\n";
+  out +=
+      "  findings: " + std::to_string(r.findings.size()) + " (" + std::to_string(r.new_findings) + " new)\n";
   for (const KernelCampaignFinding& f : r.findings)
     out += "    " + f.signature + "  x" + std::to_string(f.count) + "  " + f.dir + "\n";
   out += "  report: " + r.report_json + "\n";

@@ -9,12 +9,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "fuzz/raw_input.hpp"
 #include "fuzz/gate/gate.hpp"
-#include "oracle/run/hex.hpp"
-#include "oracle/run/report.hpp"
+#include "fuzz/raw_input.hpp"
 #include "oracle/kernel/bpf_syscall.hpp"
 #include "oracle/kernel_outcome.hpp"
+#include "oracle/run/hex.hpp"
+#include "oracle/run/report.hpp"
 #include "vm/isa/raw.hpp"
 #include "vm/text/data_file.hpp"
 #include "vm/text/disassembler.hpp"
@@ -42,7 +42,8 @@ std::string read_text(const fs::path& path) {
 
 std::string join(const std::vector<std::string>& names) {
   std::string out;
-  for (const std::string& n : names) out += (out.empty() ? "" : ",") + n;
+  for (const std::string& n : names)
+    out += (out.empty() ? "" : ",") + n;
   return out;
 }
 
@@ -60,7 +61,8 @@ std::string data_test(const KernelCase& c) {
   } else {
     test.result = reference.regs[0];
   }
-  return "# budget " + std::to_string(c.input.limits.instruction_budget) + "\n" + text::format_data_test(test);
+  return "# budget " + std::to_string(c.input.limits.instruction_budget) + "\n" +
+         text::format_data_test(test);
 }
 
 }  // namespace
@@ -86,7 +88,8 @@ json outcome_json(const oracle::Outcome& o) {
   if (!o.loaded) j["load_error"] = o.load_error;
   if (o.loaded) {
     json regs = json::array();
-    for (uint64_t r : o.regs) regs.push_back(hex_u64(r));
+    for (uint64_t r : o.regs)
+      regs.push_back(hex_u64(r));
     j["regs"] = std::move(regs);
     j["error"] = error_json(o.error);
     if (!o.kernel) j["instructions"] = o.instructions;
@@ -123,7 +126,8 @@ Result<std::string> write_kernel_finding(const std::string& findings_dir, const 
   if (fs::exists(final_dir, ec)) return final_dir.string();
   fs::create_directories(findings_dir, ec);
   if (ec) return make_error(findings_dir + ": " + ec.message());
-  const fs::path tmp = fs::path(findings_dir) / (".tmp-" + finding.signature + "-" + std::to_string(::getpid()));
+  const fs::path tmp =
+      fs::path(findings_dir) / (".tmp-" + finding.signature + "-" + std::to_string(::getpid()));
   fs::remove_all(tmp, ec);
   fs::create_directories(tmp, ec);
   if (ec) return make_error(tmp.string() + ": " + ec.message());
@@ -159,7 +163,8 @@ Result<std::string> write_kernel_finding(const std::string& findings_dir, const 
   if (auto w = write_file_atomically((tmp / "input.raw").string(), raw); !w) return fail(w.error());
 
   json outcomes = json::array();
-  for (const oracle::Outcome& o : c.outcomes) outcomes.push_back(outcome_json(o));
+  for (const oracle::Outcome& o : c.outcomes)
+    outcomes.push_back(outcome_json(o));
   if (auto w = write_text(tmp / "outcomes.json", outcomes.dump(2) + "\n"); !w) return fail(w.error());
   for (const oracle::Outcome& o : c.outcomes) {
     if (!o.kernel || o.kernel->log.empty()) continue;

@@ -56,7 +56,9 @@ KernelOracle* kernel_oracle() {
       std::fprintf(stderr, "interp_vs_kernel: skipped: %s\n", kernel.error().message.c_str());
       return static_cast<KernelOracle*>(nullptr);
     }
-    auto* o = new KernelOracle{std::move(oracle::make_engine("interp")).value(), std::move(kernel).value(), {},
+    auto* o = new KernelOracle{std::move(oracle::make_engine("interp")).value(),
+                               std::move(kernel).value(),
+                               {},
                                generator_for_this_kernel()};
     std::atexit(print_tally);
     return o;
@@ -89,7 +91,8 @@ void check(KernelOracle& o, const vm::Program& program, const oracle::EngineInpu
   o.tally.add(c);
   if (!c.finding()) return;
   std::string details;
-  for (const auto& d : c.differences) details += "  " + oracle::to_string(d) + "\n";
+  for (const auto& d : c.differences)
+    details += "  " + oracle::to_string(d) + "\n";
   if (std::getenv("BPFDIFF_CASE_FILE") != nullptr) {
     details += "  case in $BPFDIFF_CASE_FILE (replay: bpfdiff repro FILE --fuzz-input --budget " +
                std::to_string(input.limits.instruction_budget) + " --engines interp,kernel-host)\n";

@@ -5,9 +5,9 @@
 
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
+#include "oracle/engine.hpp"
 #include "oracle/run/hex.hpp"
 #include "oracle/run/input.hpp"
-#include "oracle/engine.hpp"
 #include "vm/isa/raw.hpp"
 #include "vm/text/assembler.hpp"
 

@@ -11,11 +11,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fuzz/findings/replay.hpp"
+#include "fuzz/gate/gate.hpp"
 #include "fuzz/generator.hpp"
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
-#include "fuzz/gate/gate.hpp"
-#include "fuzz/findings/replay.hpp"
 #include "oracle/engine.hpp"
 #include "vm/jit/planted.hpp"
 
@@ -118,7 +118,8 @@ nlohmann::ordered_json finding_json(const GateFinding& f, const std::optional<Wr
   j["case"] = f.gate_case.id;
   j["origin"] = f.gate_case.origin;
   j["engine"] = f.divergent_engine();
-  j["signature"] = f.signature ? nlohmann::ordered_json(f.signature->title()) : nlohmann::ordered_json(nullptr);
+  j["signature"] =
+      f.signature ? nlohmann::ordered_json(f.signature->title()) : nlohmann::ordered_json(nullptr);
   j["budget"] = f.gate_case.budget;
   auto diffs = nlohmann::ordered_json::array();
   for (const EngineDifference& d : f.differences) {
@@ -235,7 +236,8 @@ void add_gate_command(CLI::App& app, int& exit_code) {
       "Exit status: 0 all engines agree, 1 a divergence, 2 bad usage or an unreadable corpus.\n"
       "JSON (--json): {\"result\": \"pass\"|\"fail\", \"engines\", \"seed\", \"insn_per_form\", \"corpus\",\n"
       "\"phases\": [{\"phase\", \"programs\", \"skipped\", \"seconds\"}], \"total_programs\", \"seconds\",\n"
-      "\"programs_per_second\", \"finding\": null | {\"phase\", \"case\", \"origin\", \"engine\", \"signature\", "
+      "\"programs_per_second\", \"finding\": null | {\"phase\", \"case\", \"origin\", \"engine\", "
+      "\"signature\", "
       "\"budget\",\n"
       "\"differences\": [{\"left_engine\", \"right_engine\", \"field\", \"left\", \"right\"}], \"input\", "
       "\"data\",\n"

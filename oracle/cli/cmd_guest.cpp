@@ -19,11 +19,11 @@
 
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
-#include "oracle/run/hex.hpp"
-#include "oracle/run/input.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/kernel/guest/guest_service.hpp"
 #include "oracle/kernel/guest/pool_daemon.hpp"
+#include "oracle/run/hex.hpp"
+#include "oracle/run/input.hpp"
 
 #ifndef BPFDIFF_SOURCE_DIR
 #error "BPFDIFF_SOURCE_DIR must name the source tree (set by CMake)"
@@ -74,10 +74,14 @@ Result<guest::GuestServiceOptions> service_options(const GuestCommandOptions& o)
 
 const char* verdict_name(KernelVerdict v) {
   switch (v) {
-    case KernelVerdict::Accepted: return "accepted";
-    case KernelVerdict::Rejected: return "rejected";
-    case KernelVerdict::Unsupported: return "unsupported";
-    case KernelVerdict::Failed: return "failed";
+    case KernelVerdict::Accepted:
+      return "accepted";
+    case KernelVerdict::Rejected:
+      return "rejected";
+    case KernelVerdict::Unsupported:
+      return "unsupported";
+    case KernelVerdict::Failed:
+      return "failed";
   }
   return "unknown";
 }
@@ -111,8 +115,12 @@ int run_status(const GuestCommandOptions& o) {
   const std::string run_dir = guest::daemon_run_dir(o.image_dir);
   const guest::DaemonProbe probe = guest::probe_daemon(run_dir, std::chrono::milliseconds(2000));
   switch (probe.state) {
-    case guest::DaemonProbe::State::Absent: j["daemon"] = "not running"; break;
-    case guest::DaemonProbe::State::Stale: j["daemon"] = "stale (" + probe.why + "); `bpfdiff guest stop` cleans up"; break;
+    case guest::DaemonProbe::State::Absent:
+      j["daemon"] = "not running";
+      break;
+    case guest::DaemonProbe::State::Stale:
+      j["daemon"] = "stale (" + probe.why + "); `bpfdiff guest stop` cleans up";
+      break;
     case guest::DaemonProbe::State::Running:
       j["daemon"] = "running";
       j["daemon_pid"] = probe.info.pid;
@@ -153,8 +161,8 @@ int run_boot(const GuestCommandOptions& o) {
   if (o.json) {
     std::cout << j.dump() << "\n";
   } else {
-    std::cout << "kernel " << j["kernel_release"].get<std::string>() << " (" << j["vmm"].get<std::string>() << "): "
-              << j["guests"].dump() << " guest(s) up; boot to first reply " << s.last_boot_ms
+    std::cout << "kernel " << j["kernel_release"].get<std::string>() << " (" << j["vmm"].get<std::string>()
+              << "): " << j["guests"].dump() << " guest(s) up; boot to first reply " << s.last_boot_ms
               << " ms, snapshot " << s.snapshot_ms << " ms\n";
     if (s.snapshot_ms == 0) std::cout << "no snapshot: guests will be recovered by cold boots\n";
     if (!s.agent_notes.empty()) std::cout << "agent notes:\n" << s.agent_notes;
@@ -165,7 +173,8 @@ int run_boot(const GuestCommandOptions& o) {
 Result<KernelRequest> request_from(const GuestCommandOptions& o) {
   auto input = load_program_file(o.input, oracle::default_helpers());
   if (!input) return input.error();
-  if (input->program.entry != 0) return make_error("the kernel runs programs from their first slot; this one starts elsewhere");
+  if (input->program.entry != 0)
+    return make_error("the kernel runs programs from their first slot; this one starts elsewhere");
   KernelRequest r;
   r.program = input->program.slots;
   if (!o.mem_hex.empty()) {
@@ -190,7 +199,8 @@ nlohmann::ordered_json response_json(const KernelResponse& r) {
   j["errno"] = r.errno_value;
   j["r0"] = hex_u64(r.regs[0]);
   nlohmann::ordered_json regs = nlohmann::ordered_json::array();
-  for (uint64_t v : r.regs) regs.push_back(hex_u64(v));
+  for (uint64_t v : r.regs)
+    regs.push_back(hex_u64(v));
   j["regs"] = regs;
   j["memory"] = hex_spaced(r.memory);
   j["retval"] = r.retval;
@@ -212,7 +222,8 @@ int run_run(const GuestCommandOptions& o) {
   }
   KernelResponse last;
   const auto began = std::chrono::steady_clock::now();
-  for (uint64_t i = 0; i < o.repeat; ++i) last = (*service)->pool().execute(*request);
+  for (uint64_t i = 0; i < o.repeat; ++i)
+    last = (*service)->pool().execute(*request);
   const double ms = Ms(std::chrono::steady_clock::now() - began).count();
   if (o.json) {
     nlohmann::ordered_json j = response_json(last);
@@ -224,7 +235,8 @@ int run_run(const GuestCommandOptions& o) {
     if (last.errno_value != 0) std::cout << " (errno " << last.errno_value << ")";
     std::cout << "\n";
     if (last.verdict == KernelVerdict::Accepted) {
-      for (std::size_t i = 0; i < last.regs.size(); ++i) std::cout << "r" << i << " = " << hex_u64(last.regs[i]) << "\n";
+      for (std::size_t i = 0; i < last.regs.size(); ++i)
+        std::cout << "r" << i << " = " << hex_u64(last.regs[i]) << "\n";
       if (!last.memory.empty()) std::cout << "memory: " << hex_spaced(last.memory) << "\n";
     }
     if (!last.log.empty()) std::cout << last.log << (last.log.back() == '\n' ? "" : "\n");
@@ -253,7 +265,8 @@ int run_serve(const GuestCommandOptions& o) {
   // Before any thread exists, so that only the signal thread receives them.
   guest::block_termination_signals();
   const std::string run_dir = guest::daemon_run_dir(o.image_dir);
-  if (guest::probe_daemon(run_dir, std::chrono::milliseconds(2000)).state == guest::DaemonProbe::State::Running) {
+  if (guest::probe_daemon(run_dir, std::chrono::milliseconds(2000)).state ==
+      guest::DaemonProbe::State::Running) {
     std::cerr << "error: a guest pool daemon already serves " << run_dir << "\n";
     return kExitRunFailed;
   }
@@ -282,8 +295,8 @@ int run_serve(const GuestCommandOptions& o) {
     std::cerr << "error: " << written.error().message << "\n";
     return kExitRunFailed;
   }
-  std::cerr << "serving " << info.guests << " guest(s) of kernel " << info.kernel_release << " on " << info.socket
-            << std::endl;
+  std::cerr << "serving " << info.guests << " guest(s) of kernel " << info.kernel_release << " on "
+            << info.socket << std::endl;
   guest::AgentConfig config;
   config.hello.kernel_release = pool.kernel_release();
   config.hello.agent_notes = pool.stats().agent_notes;
@@ -332,8 +345,8 @@ int run_start(const GuestCommandOptions& o) {
   const std::string image = std::filesystem::absolute(o.image_dir).string();
   const std::string findings = std::filesystem::absolute(o.findings_dir).string();
   const std::string guests = std::to_string(o.guests);
-  std::vector<std::string> args = {"bpfdiff", "guest", "serve", "--image", image, "--guests", guests,
-                                   "--accel", o.accel, "--findings", findings};
+  std::vector<std::string> args = {"bpfdiff", "guest",   "serve", "--image",    image,   "--guests",
+                                   guests,    "--accel", o.accel, "--findings", findings};
   const auto began = std::chrono::steady_clock::now();
   const pid_t child = ::fork();
   if (child < 0) {
@@ -350,18 +363,21 @@ int run_start(const GuestCommandOptions& o) {
       ::dup2(log_fd, 2);
     }
     std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
+    for (auto& a : args)
+      argv.push_back(a.data());
     argv.push_back(nullptr);
     ::execv("/proc/self/exe", argv.data());
     ::_exit(127);
   }
-  std::cerr << "starting a pool of " << o.guests << " guest(s) from " << o.image_dir << " (log: " << log << ") ...\n";
+  std::cerr << "starting a pool of " << o.guests << " guest(s) from " << o.image_dir << " (log: " << log
+            << ") ...\n";
   // Generous: N guests boot in parallel on few cores, each with its own slack.
   const auto deadline = began + std::chrono::minutes(10);
   for (;;) {
     int status = 0;
     if (::waitpid(child, &status, WNOHANG) == child) {
-      std::cerr << "error: the daemon exited before serving; the end of " << log << ":\n" << tail_of(log, 2000);
+      std::cerr << "error: the daemon exited before serving; the end of " << log << ":\n"
+                << tail_of(log, 2000);
       return kExitRunFailed;
     }
     probe = guest::probe_daemon(run_dir, std::chrono::milliseconds(2000));
@@ -394,7 +410,8 @@ int run_stop(const GuestCommandOptions& o) {
 double throughput(guest::GuestPool& pool, uint64_t requests, uint32_t flags, std::string& error) {
   KernelRequest r;
   r.flags = flags;
-  r.program = {{0xb7, 0, 0, 0, 7}, {0x07, 0, 0, 0, 35}, {0x61, 3, 1, 0, 0}, {0x0f, 0, 3, 0, 0}, {0x95, 0, 0, 0, 0}};
+  r.program = {
+      {0xb7, 0, 0, 0, 7}, {0x07, 0, 0, 0, 35}, {0x61, 3, 1, 0, 0}, {0x0f, 0, 3, 0, 0}, {0x95, 0, 0, 0, 0}};
   r.memory = {1, 0, 0, 0, 0, 0, 0, 0};
   const auto began = std::chrono::steady_clock::now();
   for (uint64_t i = 0; i < requests; ++i) {
@@ -404,7 +421,8 @@ double throughput(guest::GuestPool& pool, uint64_t requests, uint32_t flags, std
       return 0;
     }
   }
-  return static_cast<double>(requests) / std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  return static_cast<double>(requests) /
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
 }
 
 int run_measure(GuestCommandOptions o) {
@@ -440,7 +458,8 @@ int run_measure(GuestCommandOptions o) {
 }
 
 void add_pool_options(CLI::App* cmd, GuestCommandOptions& o) {
-  cmd->add_option("--image", o.image_dir, "guest image directory (env BPFDIFF_GUEST_DIR)")->capture_default_str();
+  cmd->add_option("--image", o.image_dir, "guest image directory (env BPFDIFF_GUEST_DIR)")
+      ->capture_default_str();
   cmd->add_option("--accel", o.accel, "auto: KVM when a probe boot works, else TCG; tcg; kvm")
       ->check(CLI::IsMember({"auto", "tcg", "kvm"}))
       ->capture_default_str();
@@ -452,7 +471,8 @@ void add_pool_options(CLI::App* cmd, GuestCommandOptions& o) {
 
 void add_guest_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<GuestCommandOptions>();
-  CLI::App* cmd = app.add_subcommand("guest", "Build, boot, serve and use the QEMU guests of the kernel oracle.");
+  CLI::App* cmd =
+      app.add_subcommand("guest", "Build, boot, serve and use the QEMU guests of the kernel oracle.");
   cmd->require_subcommand(1);
   cmd->footer(
       "The kernel-qemu and kernel-qemu-interp engines run programs in these guests: a Debian cloud\n"
@@ -464,22 +484,29 @@ void add_guest_command(CLI::App& app, int& exit_code) {
       "pool daemon: `guest start` keeps booted guests for later commands; `guest stop`).");
 
   CLI::App* build = cmd->add_subcommand("build", "Build (or reuse) the guest image: scripts/build-guest.sh.");
-  build->add_option("--kernel", o->kernel, "Debian kernel image package (default: the pinned 6.1 cloud kernel)");
-  build->add_flag("--backports", o->backports, "take the package from bookworm-backports (private apt config)");
+  build->add_option("--kernel", o->kernel,
+                    "Debian kernel image package (default: the pinned 6.1 cloud kernel)");
+  build->add_flag("--backports", o->backports,
+                  "take the package from bookworm-backports (private apt config)");
   build->callback([o, &exit_code] { exit_code = run_build(*o); });
 
-  CLI::App* status = cmd->add_subcommand("status", "Whether the guest engines can run here (image, QEMU, KVM).");
+  CLI::App* status =
+      cmd->add_subcommand("status", "Whether the guest engines can run here (image, QEMU, KVM).");
   status->add_option("--image", o->image_dir, "guest image directory")->capture_default_str();
   status->add_flag("--json", o->json, "print one JSON object");
   status->callback([o, &exit_code] { exit_code = run_status(*o); });
 
-  CLI::App* boot = cmd->add_subcommand("boot", "Boot guests (with their snapshots), report the times, stop them.");
+  CLI::App* boot =
+      cmd->add_subcommand("boot", "Boot guests (with their snapshots), report the times, stop them.");
   add_pool_options(boot, *o);
-  boot->add_option("--guests", o->guests, "guests to boot in parallel")->check(kAtLeastOne)->capture_default_str();
+  boot->add_option("--guests", o->guests, "guests to boot in parallel")
+      ->check(kAtLeastOne)
+      ->capture_default_str();
   boot->add_flag("--json", o->json, "print one JSON object");
   boot->callback([o, &exit_code] { exit_code = run_boot(*o); });
 
-  CLI::App* run = cmd->add_subcommand("run", "Run one program in a guest kernel; print its verdict and state.");
+  CLI::App* run =
+      cmd->add_subcommand("run", "Run one program in a guest kernel; print its verdict and state.");
   add_pool_options(run, *o);
   run->add_option("FILE", o->input, "program: assembly, raw bytecode or a .data test")->required();
   auto* mem = run->add_option("--mem", o->mem_hex, "input memory as hex");
@@ -502,9 +529,12 @@ void add_guest_command(CLI::App& app, int& exit_code) {
   measure->callback([o, &exit_code] { exit_code = run_measure(*o); });
 
   CLI::App* start = cmd->add_subcommand(
-      "start", "Start a guest pool daemon: later kernel-qemu engines use its booted guests instead of booting.");
+      "start",
+      "Start a guest pool daemon: later kernel-qemu engines use its booted guests instead of booting.");
   add_pool_options(start, *o);
-  start->add_option("--guests", o->guests, "guests in the daemon's pool")->check(kAtLeastOne)->capture_default_str();
+  start->add_option("--guests", o->guests, "guests in the daemon's pool")
+      ->check(kAtLeastOne)
+      ->capture_default_str();
   start->callback([o, &exit_code] { exit_code = run_start(*o); });
 
   CLI::App* stop = cmd->add_subcommand("stop", "Stop the guest pool daemon (and clean up after a dead one).");
@@ -512,7 +542,8 @@ void add_guest_command(CLI::App& app, int& exit_code) {
   stop->callback([o, &exit_code] { exit_code = run_stop(*o); });
 
   // What `start` runs in the background; by hand it serves in the foreground.
-  CLI::App* serve = cmd->add_subcommand("serve", "Run the guest pool daemon in the foreground (see `guest start`).");
+  CLI::App* serve =
+      cmd->add_subcommand("serve", "Run the guest pool daemon in the foreground (see `guest start`).");
   add_pool_options(serve, *o);
   serve->add_option("--guests", o->guests, "guests in the pool")->check(kAtLeastOne)->capture_default_str();
   serve->callback([o, &exit_code] { exit_code = run_serve(*o); });

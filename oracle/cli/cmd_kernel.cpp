@@ -10,9 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz/case_source.hpp"
+#include "fuzz/kernel_campaign/kernel_accept.hpp"
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
-#include "fuzz/kernel_campaign/kernel_accept.hpp"
 
 namespace bpfdiff::cli {
 namespace {
@@ -61,7 +61,9 @@ void add_kernel_command(CLI::App& app, int& exit_code) {
       "verifier's acceptance rate, its top rejection reasons with an example program each, which forms the "
       "accepted programs hold, and agreement. Exit 1 on a finding (mismatch, verifier soundness, a program "
       "the kernel accepts and we reject), 2 when the engine cannot run here.");
-  accept->add_option("--count", o->accept.count, "programs to generate")->check(kAtLeastOne)->capture_default_str();
+  accept->add_option("--count", o->accept.count, "programs to generate")
+      ->check(kAtLeastOne)
+      ->capture_default_str();
   accept->add_option("--seed", o->accept.seed, "program i comes from seed S + i")->capture_default_str();
   accept->add_option("--isa", o->isa, "v3 for kernels before 6.6 (Debian's 6.1), v4 for 6.6 and later")
       ->check(CLI::IsMember({"v3", "v4"}))
@@ -71,20 +73,24 @@ void add_kernel_command(CLI::App& app, int& exit_code) {
   accept->add_option("--max-instructions", o->accept.max_instructions, "slots per program")
       ->check(CLI::Range(16, 65'536))
       ->capture_default_str();
-  accept->add_option("--findings", o->accept.findings_dir,
-                     "write each finding's case there as a raw fuzz input, for `bpfdiff repro FILE --fuzz-input`");
-  accept->add_option("--generator", o->accept.generator,
-                     "kernel-friendly (accepted by construction) or verifier-stress (safety the verifier must "
-                     "work out)")
+  accept->add_option(
+      "--findings", o->accept.findings_dir,
+      "write each finding's case there as a raw fuzz input, for `bpfdiff repro FILE --fuzz-input`");
+  accept
+      ->add_option("--generator", o->accept.generator,
+                   "kernel-friendly (accepted by construction) or verifier-stress (safety the verifier must "
+                   "work out)")
       ->check(CLI::IsMember(fuzz::case_generator_names()))
       ->capture_default_str();
-  accept->add_option("--mutate-rate", o->accept.mutate_rate,
-                     "share of programs that are mutants of programs the kernel accepted earlier in the run")
+  accept
+      ->add_option("--mutate-rate", o->accept.mutate_rate,
+                   "share of programs that are mutants of programs the kernel accepted earlier in the run")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
-  accept->add_flag("--check-states", o->accept.check_states,
-                   "also replay every accepted program against the verifier's level-2 log (the verifier-state "
-                   "oracle of `bpfdiff kernel check-states`); each violation is a finding");
+  accept->add_flag(
+      "--check-states", o->accept.check_states,
+      "also replay every accepted program against the verifier's level-2 log (the verifier-state "
+      "oracle of `bpfdiff kernel check-states`); each violation is a finding");
   accept->add_option("--top", o->top, "rejection reasons to show")->capture_default_str();
   accept->add_flag("--json", o->json, "print one JSON object");
   accept->callback([o, &exit_code] { exit_code = run_accept(*o); });

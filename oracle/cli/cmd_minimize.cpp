@@ -5,12 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "fuzz/findings/finding.hpp"
+#include "fuzz/findings/replay.hpp"
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
-#include "fuzz/findings/finding.hpp"
-#include "oracle/run/input.hpp"
-#include "fuzz/findings/replay.hpp"
 #include "oracle/engine.hpp"
+#include "oracle/run/input.hpp"
 #include "vm/text/disassembler.hpp"
 
 namespace bpfdiff::cli {

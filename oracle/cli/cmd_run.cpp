@@ -11,6 +11,7 @@
 
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
+#include "oracle/engine.hpp"
 #include "oracle/run/expectation.hpp"
 #include "oracle/run/hex.hpp"
 #include "oracle/run/input.hpp"
@@ -18,7 +19,6 @@
 #include "oracle/run/report.hpp"
 #include "oracle/run/session.hpp"
 #include "oracle/run/trace.hpp"
-#include "oracle/engine.hpp"
 
 namespace bpfdiff::cli {
 namespace {
@@ -230,39 +230,42 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("FILE", opts->input, "program: assembly, raw bytecode, a .data test or an ELF object")
       ->required();
   cmd->add_option("--section", opts->elf.section, "ELF: run the program of this section (e.g. xdp)");
-  cmd->add_option("--program", opts->elf.program,
-                  "ELF: run the program (or .text function) of this name");
+  cmd->add_option("--program", opts->elf.program, "ELF: run the program (or .text function) of this name");
   std::string engines;
-  for (const std::string& name : oracle::all_engine_names()) engines += (engines.empty() ? "" : ", ") + name;
+  for (const std::string& name : oracle::all_engine_names())
+    engines += (engines.empty() ? "" : ", ") + name;
   cmd->add_option("--engine", opts->engine, "engine to run with: " + engines)->capture_default_str();
   auto* mem = cmd->add_option("--mem", opts->mem_hex, "input memory as hex: \"aa bb 0c\" or \"aabb0c\"");
   auto* mem_file = cmd->add_option("--mem-file", opts->mem_file, "input memory: the raw bytes of this file");
   mem->excludes(mem_file);
   mem_file->excludes(mem);
-  auto* mode = cmd->add_option("--mode", opts->mode,
-                  "memory: r1/r2 describe the input memory; none: r1 = r2 = 0; packet: r1 = an XDP context; "
-                  "mbuff: r1 = a metadata buffer holding the packet's bounds, r2 = its length")
-      ->check(CLI::IsMember({"memory", "none", "packet", "mbuff"}))
-      ->capture_default_str();
+  auto* mode =
+      cmd->add_option(
+             "--mode", opts->mode,
+             "memory: r1/r2 describe the input memory; none: r1 = r2 = 0; packet: r1 = an XDP context; "
+             "mbuff: r1 = a metadata buffer holding the packet's bounds, r2 = its length")
+          ->check(CLI::IsMember({"memory", "none", "packet", "mbuff"}))
+          ->capture_default_str();
   auto* packet = cmd->add_option("--packet", opts->packet_hex, "packet (packet and mbuff modes) as hex");
   auto* packet_file =
       cmd->add_option("--packet-file", opts->packet_file, "packet: the raw bytes of this file");
   packet->excludes(packet_file);
   packet_file->excludes(packet);
-  auto* mbuff_size = cmd->add_option("--mbuff-size", opts->mbuff_size, "mbuff mode: bytes of the metadata buffer")
-      ->capture_default_str();
+  auto* mbuff_size =
+      cmd->add_option("--mbuff-size", opts->mbuff_size, "mbuff mode: bytes of the metadata buffer")
+          ->capture_default_str();
   auto* mbuff_data = cmd->add_option("--mbuff-data-offset", opts->mbuff_data_offset,
-                  "mbuff mode: where the packet's start address is written")
-      ->capture_default_str();
+                                     "mbuff mode: where the packet's start address is written")
+                         ->capture_default_str();
   auto* mbuff_end = cmd->add_option("--mbuff-data-end-offset", opts->mbuff_data_end_offset,
-                  "mbuff mode: where the packet's end address is written")
-      ->capture_default_str();
+                                    "mbuff mode: where the packet's end address is written")
+                        ->capture_default_str();
   cmd->add_option("--seed", opts->seed, "seed of bpf_ktime_get_ns and bpf_get_prandom_u32")
       ->capture_default_str();
   cmd->add_flag("--maps", opts->maps, "print every map's contents after the run");
   auto* budget = cmd->add_option("--budget", opts->budget, "instructions executed before the run stops")
-      ->check(kAtLeastOne)
-      ->capture_default_str();
+                     ->check(kAtLeastOne)
+                     ->capture_default_str();
   cmd->add_option("--max-call-depth", opts->max_call_depth, "call frames allowed, the entry's included")
       ->check(kAtLeastOne)
       ->capture_default_str();

@@ -14,11 +14,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fuzz/gate/gate.hpp"
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
-#include "fuzz/gate/gate.hpp"
-#include "oracle/run/input.hpp"
 #include "oracle/engine.hpp"
+#include "oracle/run/input.hpp"
 #include "oracle/smt/check_matrix.hpp"
 #include "oracle/smt/interp_check.hpp"
 #include "oracle/smt/jit_check.hpp"
@@ -84,7 +84,8 @@ std::string cell_text(const smt::CheckOutcome& o) {
 // Keeps a file name portable: check names may hold spaces and commas.
 std::string file_stem(std::string_view form, std::string_view check) {
   std::string out = std::string(form) + "-";
-  for (char c : check) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-') ? c : '_';
+  for (char c : check)
+    out += (std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-') ? c : '_';
   return out;
 }
 
@@ -119,7 +120,8 @@ int run_check_command(const CheckCommandOptions& opts) {
   // The table streams row by row, which is the progress report; with --json
   // progress goes to stderr at most once a second.
   std::size_t form_width = 6;
-  for (isa::Form f : *forms) form_width = std::max(form_width, isa::info(f).name.size() + 2);
+  for (isa::Form f : *forms)
+    form_width = std::max(form_width, isa::info(f).name.size() + 2);
   std::vector<std::size_t> widths;
   std::string header = pad("form", form_width);
   for (std::size_t i : *checks) {
@@ -136,7 +138,8 @@ int run_check_command(const CheckCommandOptions& opts) {
   auto flush_row = [&] {
     if (row.empty()) return;
     // Columns that do not apply to the form stay "-".
-    while (next_column < checks->size()) row += pad("-", widths[next_column++]);
+    while (next_column < checks->size())
+      row += pad("-", widths[next_column++]);
     row.erase(row.find_last_not_of(' ') + 1);
     std::cout << row << "\n" << std::flush;
     row.clear();
@@ -198,15 +201,15 @@ int run_check_command(const CheckCommandOptions& opts) {
   }
 
   const smt::MatrixCell* slowest = report.slowest();
-  std::string summary = std::to_string(forms->size()) + " forms x " + std::to_string(checks->size()) +
-                        (checks->size() == 1 ? " check: " : " checks: ") + std::to_string(report.cells.size()) +
-                        " proofs, " + std::to_string(report.count(smt::Verdict::Proved)) + " proved, " +
-                        std::to_string(report.count(smt::Verdict::Counterexample)) + " counterexamples, " +
-                        std::to_string(report.count(smt::Verdict::Unknown)) + " unknown, " +
-                        std::to_string(report.count(smt::Verdict::Error)) + " errors in " +
-                        duration(report.wall_ns) + " wall on " + std::to_string(report.jobs) +
-                        (report.jobs == 1 ? " thread" : " threads") + " (" + duration(report.total_ns()) +
-                        " summed over cells)";
+  std::string summary =
+      std::to_string(forms->size()) + " forms x " + std::to_string(checks->size()) +
+      (checks->size() == 1 ? " check: " : " checks: ") + std::to_string(report.cells.size()) + " proofs, " +
+      std::to_string(report.count(smt::Verdict::Proved)) + " proved, " +
+      std::to_string(report.count(smt::Verdict::Counterexample)) + " counterexamples, " +
+      std::to_string(report.count(smt::Verdict::Unknown)) + " unknown, " +
+      std::to_string(report.count(smt::Verdict::Error)) + " errors in " + duration(report.wall_ns) +
+      " wall on " + std::to_string(report.jobs) + (report.jobs == 1 ? " thread" : " threads") + " (" +
+      duration(report.total_ns()) + " summed over cells)";
   if (slowest != nullptr) {
     summary += "; slowest " + std::string(isa::info(slowest->form).name) + " (" +
                registry.checks()[slowest->check]->name() + ") " + duration(slowest->outcome.ns);
@@ -223,7 +226,8 @@ int run_check_command(const CheckCommandOptions& opts) {
     nlohmann::ordered_json j;
     j["result"] = report.all_proved() ? "proved" : "failed";
     auto names = nlohmann::ordered_json::array();
-    for (std::size_t i : *checks) names.push_back(registry.checks()[i]->name());
+    for (std::size_t i : *checks)
+      names.push_back(registry.checks()[i]->name());
     j["checks"] = std::move(names);
     j["forms"] = forms->size();
     j["proofs"] = report.cells.size();
@@ -280,7 +284,8 @@ int run_eval_command(const std::string& path) {
     std::cerr << "error: " << o.load_error << "\n";
     return kExitLoadFailed;
   }
-  for (std::size_t r = 0; r < o.regs.size(); ++r) std::cout << "r" << r << " = " << hex(o.regs[r]) << "\n";
+  for (std::size_t r = 0; r < o.regs.size(); ++r)
+    std::cout << "r" << r << " = " << hex(o.regs[r]) << "\n";
   std::cout << "instructions = " << o.instructions << "\n";
   if (!o.ok()) {
     std::cerr << "error: " << vm::describe(o.error) << "\n";

@@ -4,10 +4,10 @@
 #include <vector>
 
 #include "oracle/cli/exit_codes.hpp"
+#include "oracle/engine.hpp"
 #include "oracle/run/hex.hpp"
 #include "oracle/run/input.hpp"
 #include "oracle/run/session.hpp"
-#include "oracle/engine.hpp"
 #include "vm/text/data_file.hpp"
 #include "vm/text/disassembler.hpp"
 

@@ -111,23 +111,40 @@ SysResult<uint32_t> prog_test_run(int prog_fd, std::span<uint8_t> ctx) {
 
 std::string errno_name(int err) {
   switch (err) {
-    case EPERM: return "EPERM";
-    case ENOENT: return "ENOENT";
-    case E2BIG: return "E2BIG";
-    case EBADF: return "EBADF";
-    case EAGAIN: return "EAGAIN";
-    case ENOMEM: return "ENOMEM";
-    case EACCES: return "EACCES";
-    case EFAULT: return "EFAULT";
-    case EBUSY: return "EBUSY";
-    case EINVAL: return "EINVAL";
-    case ENOSPC: return "ENOSPC";
-    case ERANGE: return "ERANGE";
-    case ENOSYS: return "ENOSYS";
-    case ELOOP: return "ELOOP";
-    case EOPNOTSUPP: return "EOPNOTSUPP";
-    case kEnotsupp: return "ENOTSUPP";
-    default: return "errno " + std::to_string(err);
+    case EPERM:
+      return "EPERM";
+    case ENOENT:
+      return "ENOENT";
+    case E2BIG:
+      return "E2BIG";
+    case EBADF:
+      return "EBADF";
+    case EAGAIN:
+      return "EAGAIN";
+    case ENOMEM:
+      return "ENOMEM";
+    case EACCES:
+      return "EACCES";
+    case EFAULT:
+      return "EFAULT";
+    case EBUSY:
+      return "EBUSY";
+    case EINVAL:
+      return "EINVAL";
+    case ENOSPC:
+      return "ENOSPC";
+    case ERANGE:
+      return "ERANGE";
+    case ENOSYS:
+      return "ENOSYS";
+    case ELOOP:
+      return "ELOOP";
+    case EOPNOTSUPP:
+      return "EOPNOTSUPP";
+    case kEnotsupp:
+      return "ENOTSUPP";
+    default:
+      return "errno " + std::to_string(err);
   }
 }
 

@@ -19,7 +19,8 @@ std::optional<std::string> read_value(const std::string& path) {
   close(fd);
   if (n <= 0) return std::nullopt;
   std::string v(buf, static_cast<std::size_t>(n));
-  while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) v.pop_back();
+  while (!v.empty() && (v.back() == '\n' || v.back() == ' '))
+    v.pop_back();
   return v;
 }
 

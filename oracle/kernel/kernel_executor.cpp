@@ -181,7 +181,8 @@ KernelResponse KernelExecutor::execute(const KernelRequest& request) {
     out.plain.log = r.error().message;
     return finish(KernelVerdict::Failed, r.error().message);
   }
-  if (request.memory.size() > UINT32_MAX) return finish(KernelVerdict::Unsupported, "the memory is too large");
+  if (request.memory.size() > UINT32_MAX)
+    return finish(KernelVerdict::Unsupported, "the memory is too large");
   if (auto expressible = check_expressible(request.program, options_.allow_helper_calls); !expressible) {
     out.plain.log = expressible.error().message;
     return finish(KernelVerdict::Unsupported, expressible.error().message);
@@ -233,9 +234,10 @@ Result<void> probe_kernel() {
   }
   switch (r.verdict) {
     case KernelVerdict::Accepted:
-      return make_error("a probe program returned " + std::to_string(r.regs[0]) + " (unmodified: " +
-                        (r.plain.verdict == KernelVerdict::Accepted ? std::to_string(r.plain.retval) : r.plain.log) +
-                        ") instead of 42");
+      return make_error(
+          "a probe program returned " + std::to_string(r.regs[0]) + " (unmodified: " +
+          (r.plain.verdict == KernelVerdict::Accepted ? std::to_string(r.plain.retval) : r.plain.log) +
+          ") instead of 42");
     case KernelVerdict::Rejected:
       return make_error("a probe program was rejected (" + errno_name(r.errno_value) + "): " + r.log);
     case KernelVerdict::Unsupported:

@@ -13,7 +13,8 @@
 //    with its 64 bits, the memory (a map value, so any pointer arithmetic
 //    the verifier can follow), the pointer bases. The wrapper changes the
 //    program the verifier sees, so where its verdict differs from the plain
-//    one, the plain one is the kernel's judgement of the program. Used directly by the `kernel-host` engine and, linked statically,
+//    one, the plain one is the kernel's judgement of the program. Used directly by the `kernel-host` engine
+//    and, linked statically,
 // by the agent inside a QEMU guest; it depends only on vm/isa and the uapi
 // headers.
 //

@@ -69,22 +69,22 @@ struct KernelResponse {
   // verifier log says p + body_offset for the program's pc p.
   uint32_t body_offset = 0;
   KernelVerdict verdict = KernelVerdict::Failed;
-  int32_t errno_value = 0;   // of BPF_PROG_LOAD or BPF_PROG_TEST_RUN
-  std::string log;           // verifier log (on rejection) or a description of the failure
+  int32_t errno_value = 0;          // of BPF_PROG_LOAD or BPF_PROG_TEST_RUN
+  std::string log;                  // verifier log (on rejection) or a description of the failure
   std::array<uint64_t, 10> regs{};  // r0..r9 at exit (full 64 bits)
   // Bit i: regs[i] was exported. The verifier treats r1..r5 as undefined
   // after a call, so on programs with calls the kernel may not give them
   // (see full_state_rewrite.hpp); they are then not comparable.
   uint16_t regs_valid = 0x3ff;
-  std::vector<uint8_t> memory;      // the memory after the run
+  std::vector<uint8_t> memory;  // the memory after the run
   // Kernel addresses of memory[0] and of the entry frame pointer (r10) as the
   // program saw them, so pointer-valued registers translate into our VM's
   // region + offset form before comparison (0 when unknown).
   uint64_t memory_base = 0;
   uint64_t frame_base = 0;
-  uint32_t retval = 0;              // BPF_PROG_TEST_RUN's 32-bit retval, for cross-checking
-  uint64_t duration_ns = 0;         // wall time of load + run in the executor
-  std::string kernel_release;       // uname -r of the executing kernel
+  uint32_t retval = 0;         // BPF_PROG_TEST_RUN's 32-bit retval, for cross-checking
+  uint64_t duration_ns = 0;    // wall time of load + run in the executor
+  std::string kernel_release;  // uname -r of the executing kernel
 };
 
 // Whatever serves requests: the executor in this process, a guest pool, a

@@ -22,8 +22,10 @@ bool is_trailer(std::string_view line) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+    s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -59,17 +61,21 @@ std::string normalize(std::string_view line) {
     if (c == '-' || c == '+') ++i;
     if (line.substr(i, 2) == "0x") {
       i += 2;
-      while (i < line.size() && is_hex(line[i])) ++i;
+      while (i < line.size() && is_hex(line[i]))
+        ++i;
     } else {
-      while (i < line.size() && is_digit(line[i])) ++i;
+      while (i < line.size() && is_digit(line[i]))
+        ++i;
       // Hex without 0x, as in "unknown opcode 8d": letters a-f that end the token.
       std::size_t j = i;
-      while (j < line.size() && std::isxdigit(static_cast<unsigned char>(line[j])) && !is_digit(line[j])) ++j;
+      while (j < line.size() && std::isxdigit(static_cast<unsigned char>(line[j])) && !is_digit(line[j]))
+        ++j;
       if (j > i && (j == line.size() || !word_char(j))) i = j;
     }
     while (i + 1 < line.size() && (line[i] == '+' || line[i] == '-') && is_digit(line[i + 1])) {
       ++i;
-      while (i < line.size() && is_digit(line[i])) ++i;
+      while (i < line.size() && is_digit(line[i]))
+        ++i;
     }
     out += '#';
   }

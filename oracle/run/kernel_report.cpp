@@ -20,24 +20,28 @@ std::string tail_lines(const std::string& text, std::size_t n) {
     lines.push_back(text.substr(start, end - start));
     start = end + 1;
   }
-  while (!lines.empty() && lines.back().empty()) lines.pop_back();
+  while (!lines.empty() && lines.back().empty())
+    lines.pop_back();
   std::string out;
   const std::size_t first = lines.size() > n ? lines.size() - n : 0;
   if (first > 0) out += "    (" + std::to_string(first) + " earlier lines left out)\n";
-  for (std::size_t i = first; i < lines.size(); ++i) out += "    " + lines[i] + "\n";
+  for (std::size_t i = first; i < lines.size(); ++i)
+    out += "    " + lines[i] + "\n";
   return out;
 }
 
 }  // namespace
 
 bool has_kernel_outcome(const std::vector<oracle::Outcome>& outcomes) {
-  return std::any_of(outcomes.begin(), outcomes.end(), [](const oracle::Outcome& o) { return o.kernel.has_value(); });
+  return std::any_of(outcomes.begin(), outcomes.end(),
+                     [](const oracle::Outcome& o) { return o.kernel.has_value(); });
 }
 
 std::string kernel_verdict_line(const oracle::Outcome& o) {
   if (!o.kernel) return "";
   const oracle::KernelOutcome& k = *o.kernel;
-  std::string s = o.engine + " (" + (k.release.empty() ? "kernel ?" : k.release) + "): " + oracle::to_string(k.verdict);
+  std::string s =
+      o.engine + " (" + (k.release.empty() ? "kernel ?" : k.release) + "): " + oracle::to_string(k.verdict);
   switch (k.verdict) {
     case oracle::kernel::KernelVerdict::Accepted:
       if (k.regs_valid != 0x3ff) s += ", r1..r5 not all exported after a call";
@@ -54,8 +58,8 @@ std::string kernel_verdict_line(const oracle::Outcome& o) {
   return s;
 }
 
-std::string format_kernel_section(const oracle::Outcome& reference, const std::vector<oracle::Outcome>& outcomes,
-                                  std::size_t log_lines) {
+std::string format_kernel_section(const oracle::Outcome& reference,
+                                  const std::vector<oracle::Outcome>& outcomes, std::size_t log_lines) {
   std::string out;
   for (const oracle::Outcome& o : outcomes) {
     if (!o.kernel) continue;
@@ -73,7 +77,8 @@ std::string format_kernel_section(const oracle::Outcome& reference, const std::v
     out += "\n";
     if (!reference.kernel) {
       const oracle::KernelComparison c = oracle::compare_with_kernel(reference, o);
-      out += "  " + reference.engine + " vs " + o.engine + " under the kernel rules: " + oracle::to_string(c.kind);
+      out += "  " + reference.engine + " vs " + o.engine +
+             " under the kernel rules: " + oracle::to_string(c.kind);
       out += c.reason.empty() ? "\n" : " (" + c.reason + ")\n";
     }
     if (o.kernel->verdict == oracle::kernel::KernelVerdict::Rejected && !o.kernel->log.empty()) {

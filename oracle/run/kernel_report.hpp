@@ -17,8 +17,8 @@ std::string kernel_verdict_line(const oracle::Outcome& outcome);
 // For each kernel outcome: its verdict line, the kernel rules' result against
 // `reference` (when that is one of ours), and the last `log_lines` lines of
 // the verifier log of a rejection. Empty when no outcome is a kernel's.
-std::string format_kernel_section(const oracle::Outcome& reference, const std::vector<oracle::Outcome>& outcomes,
-                                  std::size_t log_lines = 40);
+std::string format_kernel_section(const oracle::Outcome& reference,
+                                  const std::vector<oracle::Outcome>& outcomes, std::size_t log_lines = 40);
 
 // Whether any outcome comes from a kernel engine.
 bool has_kernel_outcome(const std::vector<oracle::Outcome>& outcomes);

@@ -17,7 +17,8 @@ Result<RunReport> run_kernel_program(oracle::Engine& engine, const vm::Program& 
   const std::string name(engine.name());
   if (options.trace != nullptr) return make_error("engine '" + name + "' cannot trace; use --engine interp");
   if (options.mode != vm::RunMode::Memory && options.mode != vm::RunMode::NoData) {
-    return make_error("engine '" + name + "' runs in memory mode (or none) only: the kernel recipe has no packet context");
+    return make_error("engine '" + name +
+                      "' runs in memory mode (or none) only: the kernel recipe has no packet context");
   }
   oracle::EngineInput input;
   input.mode = options.mode;
@@ -33,7 +34,8 @@ Result<RunReport> run_kernel_program(oracle::Engine& engine, const vm::Program& 
     const auto start = std::chrono::steady_clock::now();
     last = engine.run(program, input);
     report.run_ns += static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+            .count());
     // A rejection is the same on every repeat: no point asking again.
     if (!last.loaded) break;
   }
@@ -41,7 +43,8 @@ Result<RunReport> run_kernel_program(oracle::Engine& engine, const vm::Program& 
     std::string message = last.kernel ? kernel_verdict_line(last) : name + ": " + last.load_error;
     if (last.kernel && last.kernel->verdict == oracle::kernel::KernelVerdict::Rejected) {
       message += "\n" + format_kernel_section(last, {last});
-      while (!message.empty() && message.back() == '\n') message.pop_back();
+      while (!message.empty() && message.back() == '\n')
+        message.pop_back();
     }
     return make_error(message);
   }

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "oracle/run/session.hpp"
 #include "oracle/engine.hpp"
+#include "oracle/run/session.hpp"
 #include "vm/util/result.hpp"
 
 namespace bpfdiff::cli {

@@ -82,8 +82,8 @@ void mark_not_exported(std::vector<OutcomeRow>& rows, const std::vector<oracle::
     if (!o.kernel || !o.loaded) continue;
     for (OutcomeRow& row : rows) {
       const std::string& f = row.field;
-      bool hidden = f == "instructions" || f.rfind("error", 0) == 0 || f.rfind("stack", 0) == 0 ||
-                    f == "helper calls";
+      bool hidden =
+          f == "instructions" || f.rfind("error", 0) == 0 || f.rfind("stack", 0) == 0 || f == "helper calls";
       if (f.size() == 2 && f[0] == 'r' && f[1] >= '1' && f[1] <= '5') {
         hidden = (o.kernel->regs_valid & (1u << (f[1] - '0'))) == 0;
       }

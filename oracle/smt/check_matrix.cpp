@@ -61,13 +61,15 @@ Result<std::vector<std::size_t>> select_checks(const CheckRegistry& registry, st
 
 std::size_t MatrixReport::count(Verdict v) const {
   std::size_t n = 0;
-  for (const MatrixCell& c : cells) n += c.outcome.verdict == v ? 1 : 0;
+  for (const MatrixCell& c : cells)
+    n += c.outcome.verdict == v ? 1 : 0;
   return n;
 }
 
 uint64_t MatrixReport::total_ns() const {
   uint64_t ns = 0;
-  for (const MatrixCell& c : cells) ns += c.outcome.ns;
+  for (const MatrixCell& c : cells)
+    ns += c.outcome.ns;
   return ns;
 }
 

@@ -39,7 +39,7 @@ Result<std::string> counterexample_data(const CounterexampleInput& in, std::stri
   const bool reg_source = fi.sem.source == isa::Source::Reg && fi.sem.family != isa::Family::Endian;
   const bool is_jump = fi.sem.family == isa::Family::Jump;
   const bool unconditional = is_jump && fi.sem.cond == isa::JmpCond::Always;
-  const uint64_t src_value = !reg_source               ? imm_operand_value(in.imm)
+  const uint64_t src_value = !reg_source                ? imm_operand_value(in.imm)
                              : in.src_reg == in.dst_reg ? in.dst_value
                                                         : in.src_value;
 

@@ -41,8 +41,8 @@ Witness witness_of(isa::Form form, const z3::model& m, const z3::expr& d, const 
   w.input.src_value = value_of(m, s);
   w.input.imm = static_cast<int32_t>(static_cast<uint32_t>(value_of(m, imm)));
   w.operands = "dst=" + hex(w.input.dst_value);
-  if (fi.sem.family == isa::Family::Endian || (fi.sem.family == isa::Family::Jump &&
-                                               fi.sem.cond == isa::JmpCond::Always)) {
+  if (fi.sem.family == isa::Family::Endian ||
+      (fi.sem.family == isa::Family::Jump && fi.sem.cond == isa::JmpCond::Always)) {
     return w;
   }
   if (fi.sem.source == isa::Source::Reg) {
@@ -63,8 +63,8 @@ CheckOutcome counterexample(isa::Form form, const Witness& w, std::string detail
   CheckOutcome out;
   out.verdict = Verdict::Counterexample;
   out.detail = std::move(detail);
-  auto data = counterexample_data(w.input, std::string(isa::info(form).name) + ": " + out.detail +
-                                               "\n-- result is the model's value.");
+  auto data = counterexample_data(
+      w.input, std::string(isa::info(form).name) + ": " + out.detail + "\n-- result is the model's value.");
   out.data_test = data ? *data : "# could not build a test: " + data.error().message + "\n";
   out.witness = w.input;
   return out;
@@ -96,9 +96,10 @@ CheckOutcome prove_against_model(isa::Form form, const LiftedSemantics& impl, co
     p.set("timeout", options.timeout_ms);
     solver.set(p);
     for (const Path& path : *paths) {
-      const bool sort_ok = is_jump ? path.result.is_bool()
-                                   : path.result.is_bv() && path.result.get_sort().bv_size() == 64;
-      if (!sort_ok) return error("the lifted " + options.implementation + " returns a term of the wrong sort");
+      const bool sort_ok =
+          is_jump ? path.result.is_bool() : path.result.is_bv() && path.result.get_sort().bv_size() == 64;
+      if (!sort_ok)
+        return error("the lifted " + options.implementation + " returns a term of the wrong sort");
       // Definedness first: a result computed through undefined behaviour
       // means nothing.
       for (const Obligation& ob : path.obligations) {

@@ -37,6 +37,7 @@ struct ProofOptions {
   unsigned timeout_ms = 60'000;                // per solver query; exceeded => Verdict::Unknown
 };
 
-CheckOutcome prove_against_model(isa::Form form, const LiftedSemantics& impl, const ProofOptions& options = {});
+CheckOutcome prove_against_model(isa::Form form, const LiftedSemantics& impl,
+                                 const ProofOptions& options = {});
 
 }  // namespace bpfdiff::oracle::smt

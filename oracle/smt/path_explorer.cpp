@@ -41,11 +41,13 @@ Result<std::vector<Path>> PathExplorer::explore(const std::function<z3::expr()>&
       obligations_.clear();
       z3::expr result = body();
       z3::expr_vector conj(ctx_);
-      for (const z3::expr& c : conditions_) conj.push_back(c);
+      for (const z3::expr& c : conditions_)
+        conj.push_back(c);
       paths.push_back(Path{z3::mk_and(conj), result, obligations_});
       // Depth first: drop the trailing decisions whose both sides have run,
       // then take the other side of the last one that has not.
-      while (!decisions_.empty() && decisions_.back()) decisions_.pop_back();
+      while (!decisions_.empty() && decisions_.back())
+        decisions_.pop_back();
       if (decisions_.empty()) break;
       decisions_.back() = true;
       if (paths.size() >= kMaxPaths) {

@@ -14,8 +14,9 @@ namespace {
 using isa::Family;
 
 Error unsupported(uint32_t pc, const std::string& why) {
-  return make_error("unsupported by smt: pc " + std::to_string(pc) + ": " + why +
-                    " (the smt engine runs loop-free ALU, byte-order and jump programs without memory or calls)");
+  return make_error(
+      "unsupported by smt: pc " + std::to_string(pc) + ": " + why +
+      " (the smt engine runs loop-free ALU, byte-order and jump programs without memory or calls)");
 }
 
 // One Z3 context per thread, reused across programs: creating a context costs
@@ -55,8 +56,7 @@ class SmtExecutor final : public Executor {
       ++r.instructions;
       const vm::Insn& insn = code[pc];
       const isa::Semantics& s = isa::info(insn.form).sem;
-      const uint64_t src =
-          s.source == isa::Source::Reg ? r.regs[insn.src] : smt::imm_operand_value(insn.imm);
+      const uint64_t src = s.source == isa::Source::Reg ? r.regs[insn.src] : smt::imm_operand_value(insn.imm);
       switch (s.family) {
         case Family::Alu:
         case Family::Endian: {

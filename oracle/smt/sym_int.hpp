@@ -99,10 +99,9 @@ struct CommonOf {
   using PB = Promoted<B>;
   static constexpr unsigned kWidth = PA::kBits > PB::kBits ? PA::kBits : PB::kBits;
   // Same signedness: the wider. Mixed: unsigned unless the signed one is wider.
-  static constexpr bool kSigned =
-      PA::kSigned == PB::kSigned
-          ? PA::kSigned
-          : (PA::kSigned ? PA::kBits > PB::kBits : PB::kBits > PA::kBits);
+  static constexpr bool kSigned = PA::kSigned == PB::kSigned
+                                      ? PA::kSigned
+                                      : (PA::kSigned ? PA::kBits > PB::kBits : PB::kBits > PA::kBits);
   using type = SymInt<kWidth, kSigned>;
 };
 template <Sym A, Sym B>
@@ -123,7 +122,7 @@ template <Operand T>
 using AsSym = typename AsSymOf<T>::type;
 
 template <class A, class B>
-concept MixedOperands = Operand<A> && Operand<B> && (Sym<A> || Sym<B>);
+concept MixedOperands = Operand<A> && Operand<B> &&(Sym<A> || Sym<B>);
 
 template <class A, class B>
 using CommonOp = Common<AsSym<A>, AsSym<B>>;
@@ -140,19 +139,19 @@ inline z3::context& ctx() {
 }  // namespace sym_detail
 
 // Arithmetic and bitwise operators: on the common type, wrapping.
-#define BPFDIFF_SYM_BINARY(op, make)                                                 \
-  template <class A, class B>                                                        \
-    requires sym_detail::MixedOperands<A, B>                                         \
-  sym_detail::CommonOp<A, B> operator op(const A& a, const B& b) {                   \
-    using C = sym_detail::CommonOp<A, B>;                                            \
-    const z3::expr x = sym_detail::as<C>(a);                                         \
-    const z3::expr y = sym_detail::as<C>(b);                                         \
-    return C(make);                                                                  \
+#define BPFDIFF_SYM_BINARY(op, make)                                  \
+  template <class A, class B>                                         \
+  requires sym_detail::MixedOperands<A, B> sym_detail::CommonOp<A, B> \
+  operator op(const A& a, const B& b) {                               \
+    using C = sym_detail::CommonOp<A, B>;                             \
+    const z3::expr x = sym_detail::as<C>(a);                          \
+    const z3::expr y = sym_detail::as<C>(b);                          \
+    return C(make);                                                   \
   }
 BPFDIFF_SYM_BINARY(+, x + y)
 BPFDIFF_SYM_BINARY(-, x - y)
-BPFDIFF_SYM_BINARY(*, x * y)
-BPFDIFF_SYM_BINARY(&, x & y)
+BPFDIFF_SYM_BINARY(*, x* y)
+BPFDIFF_SYM_BINARY(&, x& y)
 BPFDIFF_SYM_BINARY(|, x | y)
 BPFDIFF_SYM_BINARY(^, x ^ y)
 #undef BPFDIFF_SYM_BINARY
@@ -172,8 +171,8 @@ void require_division_defined(const z3::expr& x, const z3::expr& y) {
 }
 
 template <class A, class B>
-  requires sym_detail::MixedOperands<A, B>
-sym_detail::CommonOp<A, B> operator/(const A& a, const B& b) {
+requires sym_detail::MixedOperands<A, B> sym_detail::CommonOp<A, B>
+operator/(const A& a, const B& b) {
   using C = sym_detail::CommonOp<A, B>;
   const z3::expr x = sym_detail::as<C>(a);
   const z3::expr y = sym_detail::as<C>(b);
@@ -186,8 +185,8 @@ sym_detail::CommonOp<A, B> operator/(const A& a, const B& b) {
 }
 
 template <class A, class B>
-  requires sym_detail::MixedOperands<A, B>
-sym_detail::CommonOp<A, B> operator%(const A& a, const B& b) {
+requires sym_detail::MixedOperands<A, B> sym_detail::CommonOp<A, B>
+operator%(const A& a, const B& b) {
   using C = sym_detail::CommonOp<A, B>;
   const z3::expr x = sym_detail::as<C>(a);
   const z3::expr y = sym_detail::as<C>(b);
@@ -216,15 +215,15 @@ z3::expr shift_count(const B& count) {
 }
 
 template <class A, class B>
-  requires sym_detail::MixedOperands<A, B>
-sym_detail::Promoted<sym_detail::AsSym<A>> operator<<(const A& a, const B& b) {
+requires sym_detail::MixedOperands<A, B> sym_detail::Promoted<sym_detail::AsSym<A>>
+operator<<(const A& a, const B& b) {
   using L = sym_detail::Promoted<sym_detail::AsSym<A>>;
   return L(z3::shl(sym_detail::as<L>(a), shift_count<A, B>(b)));
 }
 
 template <class A, class B>
-  requires sym_detail::MixedOperands<A, B>
-sym_detail::Promoted<sym_detail::AsSym<A>> operator>>(const A& a, const B& b) {
+requires sym_detail::MixedOperands<A, B> sym_detail::Promoted<sym_detail::AsSym<A>>
+operator>>(const A& a, const B& b) {
   using L = sym_detail::Promoted<sym_detail::AsSym<A>>;
   const z3::expr n = shift_count<A, B>(b);
   if constexpr (L::kSigned) {
@@ -247,18 +246,17 @@ sym_detail::Promoted<A> operator-(const A& a) {
 }
 
 // Comparisons on the common type; signed types compare signed.
-#define BPFDIFF_SYM_COMPARE(op, make_signed, make_unsigned)                          \
-  template <class A, class B>                                                        \
-    requires sym_detail::MixedOperands<A, B>                                         \
-  SymBool operator op(const A& a, const B& b) {                                      \
-    using C = sym_detail::CommonOp<A, B>;                                            \
-    const z3::expr x = sym_detail::as<C>(a);                                         \
-    const z3::expr y = sym_detail::as<C>(b);                                         \
-    if constexpr (C::kSigned) {                                                      \
-      return SymBool(make_signed);                                                   \
-    } else {                                                                         \
-      return SymBool(make_unsigned);                                                 \
-    }                                                                                \
+#define BPFDIFF_SYM_COMPARE(op, make_signed, make_unsigned)                              \
+  template <class A, class B>                                                            \
+  requires sym_detail::MixedOperands<A, B> SymBool operator op(const A& a, const B& b) { \
+    using C = sym_detail::CommonOp<A, B>;                                                \
+    const z3::expr x = sym_detail::as<C>(a);                                             \
+    const z3::expr y = sym_detail::as<C>(b);                                             \
+    if constexpr (C::kSigned) {                                                          \
+      return SymBool(make_signed);                                                       \
+    } else {                                                                             \
+      return SymBool(make_unsigned);                                                     \
+    }                                                                                    \
   }
 BPFDIFF_SYM_COMPARE(==, x == y, x == y)
 BPFDIFF_SYM_COMPARE(!=, x != y, x != y)

@@ -89,7 +89,8 @@ void BM_DifferentialCheck(benchmark::State& state) {
   for (auto _ : state) {
     const fuzz::GeneratedCase& c = cases[i++ % cases.size()];
     const oracle::EngineInput input = fuzz::engine_input(c);
-    const auto k = oracle::compare_with_kernel((*interp)->run(c.program, input), (*kernel)->run(c.program, input));
+    const auto k =
+        oracle::compare_with_kernel((*interp)->run(c.program, input), (*kernel)->run(c.program, input));
     benchmark::DoNotOptimize(k.kind);
   }
   state.SetItemsProcessed(state.iterations());

@@ -81,7 +81,8 @@ TEST(BpfdiffDisasm, RejectsATruncatedElfWithAClearMessage) {
                                                    8));
   const auto r = run_process({kBpfdiff, "disasm", obj});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("prog.o: ELF: file is 8 bytes, too short for an ELF header"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("prog.o: ELF: file is 8 bytes, too short for an ELF header"), std::string::npos)
+      << r.err;
 }
 
 TEST(BpfdiffDisasm, RejectsPartialSlots) {

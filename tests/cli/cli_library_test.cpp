@@ -2,10 +2,10 @@
 // argument parsing and the plugin's run, and expectation checks.
 #include <gtest/gtest.h>
 
+#include "oracle/cli/plugin.hpp"
 #include "oracle/run/expectation.hpp"
 #include "oracle/run/hex.hpp"
 #include "oracle/run/input.hpp"
-#include "oracle/cli/plugin.hpp"
 
 namespace bpfdiff::cli {
 namespace {

@@ -12,10 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fuzz/raw_input.hpp"
 #include "fuzz/gate/gate.hpp"
-#include "oracle/run/input.hpp"
+#include "fuzz/raw_input.hpp"
 #include "oracle/engine.hpp"
+#include "oracle/run/input.hpp"
 #include "tests/cli/process.hpp"
 #include "vm/isa/raw.hpp"
 #include "vm/isa/table.hpp"

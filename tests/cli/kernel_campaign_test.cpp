@@ -142,8 +142,8 @@ class KernelCampaignLoop : public ::testing::Test {
   }
 
   Result<KernelCampaignResult> run(std::function<Script(uint64_t)> script) {
-    return run_kernel_campaign(options_, [this](const std::string& line) { lines_.push_back(line); },
-                               hooks(std::move(script)));
+    return run_kernel_campaign(
+        options_, [this](const std::string& line) { lines_.push_back(line); }, hooks(std::move(script)));
   }
 
   fs::path dir_;
@@ -166,9 +166,11 @@ TEST_F(KernelCampaignLoop, TalliesEveryProgramByVerdict) {
   EXPECT_GE(rejected, 13u);
   EXPECT_GE(agree, 20u);
   EXPECT_EQ(rejected + agree + not_comparable, 40u);
-  EXPECT_NEAR(t.acceptance_percent(), 100.0 * static_cast<double>(agree) / static_cast<double>(agree + rejected), 1e-9);
+  EXPECT_NEAR(t.acceptance_percent(),
+              100.0 * static_cast<double>(agree) / static_cast<double>(agree + rejected), 1e-9);
   EXPECT_TRUE(r->findings.empty());
-  for (const auto& f : r->findings) ADD_FAILURE() << f.signature << " " << f.dir;
+  for (const auto& f : r->findings)
+    ADD_FAILURE() << f.signature << " " << f.dir;
   EXPECT_EQ(r->ours_disagree, 0u);
   EXPECT_EQ(r->throughput.at("interp").runs, 40u);
 
@@ -220,7 +222,8 @@ TEST_F(KernelCampaignLoop, WritesEachSignatureOnceAndCountsRepeats) {
   ASSERT_TRUE(r) << r.error().message;
   ASSERT_EQ(r->findings.size(), 1u);
   const KernelCampaignFinding& f = r->findings.front();
-  EXPECT_EQ(f.signature, "interp-vs-fake-kernel.mismatch.state") << "one finding however many registers differ";
+  EXPECT_EQ(f.signature, "interp-vs-fake-kernel.mismatch.state")
+      << "one finding however many registers differ";
   EXPECT_EQ(f.count, 4u);
   EXPECT_EQ(r->tallies.at("fake-kernel").count(oracle::KernelAgreement::Mismatch), 4u);
   const fs::path d = dir_ / "findings" / f.signature;
@@ -252,7 +255,8 @@ TEST_F(KernelCampaignLoop, AGuestFailureIsAFindingWithItsConsoleAndTheCampaignGo
   const fs::path d = dir_ / "findings" / "fake-kernel.guest-died";
   EXPECT_NE(read_text(d / "console.log").find("Kernel panic"), std::string::npos);
   EXPECT_NE(read_text(d / "kernel-fake-kernel.log").find("guest failure: died"), std::string::npos);
-  EXPECT_EQ(read_json(d / "finding.json")["guest_record"], (dir_ / "findings" / "guest" / "guest-died-7").string());
+  EXPECT_EQ(read_json(d / "finding.json")["guest_record"],
+            (dir_ / "findings" / "guest" / "guest-died-7").string());
   // Not a mismatch: counted as not comparable (once, for the failure; a
   // program that runs out of our budget is not comparable either), the
   // others agree.
@@ -312,7 +316,8 @@ TEST(KernelCampaignEngines, NamesTheKernelEnginesItRunsInProcess) {
   EXPECT_NE(std::find(names.begin(), names.end(), "kernel-qemu"), names.end());
   EXPECT_NE(std::find(names.begin(), names.end(), "kernel-qemu-interp"), names.end());
   // engine_names() stays our in-process engines (the interp-vs-JIT targets iterate it).
-  for (const std::string& n : oracle::engine_names()) EXPECT_EQ(n.rfind("kernel", 0), std::string::npos) << n;
+  for (const std::string& n : oracle::engine_names())
+    EXPECT_EQ(n.rfind("kernel", 0), std::string::npos) << n;
 }
 
 TEST(KernelQemuEngine, SaysWhatIsMissingWhenThereIsNoImage) {
@@ -322,7 +327,8 @@ TEST(KernelQemuEngine, SaysWhatIsMissingWhenThereIsNoImage) {
     ASSERT_FALSE(engine) << name;
     EXPECT_NE(engine.error().message.find(std::string(name) + " unavailable: "), std::string::npos)
         << engine.error().message;
-    EXPECT_NE(engine.error().message.find("scripts/build-guest.sh"), std::string::npos) << engine.error().message;
+    EXPECT_NE(engine.error().message.find("scripts/build-guest.sh"), std::string::npos)
+        << engine.error().message;
   }
   ::unsetenv("BPFDIFF_GUEST_DIR");
 }

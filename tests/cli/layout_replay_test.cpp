@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "fuzz/byte_source.hpp"
-#include "fuzz/generator.hpp"
 #include "fuzz/gate/gate.hpp"
+#include "fuzz/generator.hpp"
 #include "tests/cli/process.hpp"
 
 namespace bpfdiff::cli::testing {

@@ -10,13 +10,13 @@
 #include <iterator>
 
 #include "fuzz/byte_source.hpp"
+#include "fuzz/findings/finding.hpp"
+#include "fuzz/findings/replay.hpp"
+#include "fuzz/gate/gate.hpp"
 #include "fuzz/generator.hpp"
 #include "fuzz/raw_input.hpp"
-#include "fuzz/findings/finding.hpp"
-#include "fuzz/gate/gate.hpp"
-#include "oracle/run/input.hpp"
-#include "fuzz/findings/replay.hpp"
 #include "oracle/interp_engine.hpp"
+#include "oracle/run/input.hpp"
 #include "tests/cli/process.hpp"
 #include "tests/fuzz/planted_engine.hpp"
 #include "vm/isa/encode.hpp"

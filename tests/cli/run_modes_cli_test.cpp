@@ -36,8 +36,8 @@ TEST_F(RunModesCli, PacketAccessPastDataEndIsARunTimeError) {
 
 TEST_F(RunModesCli, MbuffModeWritesThePacketBoundsIntoTheBuffer) {
   const auto file = dir.write("second.asm", "ldxdw r3, [r1+8]\nldxb r0, [r3+1]\nadd r0, r2\nexit\n");
-  auto r = run_process({kBpfdiff, "run", file, "--mode", "mbuff", "--packet", "aa bb", "--mbuff-data-offset", "8",
-                        "--mbuff-data-end-offset", "0", "--state"});
+  auto r = run_process({kBpfdiff, "run", file, "--mode", "mbuff", "--packet", "aa bb", "--mbuff-data-offset",
+                        "8", "--mbuff-data-end-offset", "0", "--state"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("r0  = 0xbd\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("metadata: 02000001000000000000000100000000\n"), std::string::npos) << r.out;

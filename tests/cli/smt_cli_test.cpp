@@ -22,11 +22,13 @@ TEST(SmtCli, CheckPrintsATableOfProvedFormsAndExitsZero) {
   // One interpreter column and, by default, the sampled JIT columns: each
   // option set times eight register assignments.
   EXPECT_NE(r.out.find("jit-bmi2 r4,r3"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("3 forms x 33 checks: 99 proofs, 99 proved, 0 counterexamples"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("3 forms x 33 checks: 99 proofs, 99 proved, 0 counterexamples"), std::string::npos)
+      << r.out;
 }
 
 TEST(SmtCli, CheckJsonCountsEveryProofWithItsTime) {
-  const ProcessResult r = run_process({kBpfdiff, "smt", "check", "--forms", "^s(div|mod)", "--checks", "^interp$", "--json"});
+  const ProcessResult r =
+      run_process({kBpfdiff, "smt", "check", "--forms", "^s(div|mod)", "--checks", "^interp$", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["result"], "proved");

@@ -138,7 +138,8 @@ TEST(KernelFriendly, RatesOfZeroTurnOffCallsHelpersAndLoops) {
     EXPECT_EQ(counts[static_cast<std::size_t>(isa::Form::call_local)], 0u) << seed;
     const oracle::Outcome o = interp().run(c.program, engine_input(c));
     ASSERT_TRUE(o.ok()) << seed;
-    EXPECT_LE(o.instructions, c.program.slots.size()) << "no loops: each slot runs at most once, seed " << seed;
+    EXPECT_LE(o.instructions, c.program.slots.size())
+        << "no loops: each slot runs at most once, seed " << seed;
   }
 }
 

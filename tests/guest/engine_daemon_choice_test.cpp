@@ -96,7 +96,8 @@ TEST_F(EngineDaemonChoice, NoDaemonMeansOwnPool) {
   auto engine = oracle::make_engine("kernel-qemu");
   ASSERT_FALSE(engine);
   // The process tried its own pool: the image is what is missing.
-  EXPECT_NE(engine.error().message.find("kernel-qemu unavailable"), std::string::npos) << engine.error().message;
+  EXPECT_NE(engine.error().message.find("kernel-qemu unavailable"), std::string::npos)
+      << engine.error().message;
 }
 
 TEST_F(EngineDaemonChoice, DaemonIgnoredWhenDisabled) {

@@ -35,7 +35,8 @@ void console(const std::string& line) {
 }
 
 [[noreturn]] void hang() {
-  for (;;) ::pause();
+  for (;;)
+    ::pause();
 }
 
 KernelResponse execute(const KernelRequest& request) {
@@ -58,10 +59,14 @@ int main(int argc, char** argv) {
   bool fail_boot = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--socket" && i + 1 < argc) socket_path = argv[++i];
-    else if (a == "--console" && i + 1 < argc) console_path = argv[++i];
-    else if (a == "--restore" && i + 1 < argc) snapshot = argv[++i];
-    else if (a == "--fail-boot") fail_boot = true;
+    if (a == "--socket" && i + 1 < argc)
+      socket_path = argv[++i];
+    else if (a == "--console" && i + 1 < argc)
+      console_path = argv[++i];
+    else if (a == "--restore" && i + 1 < argc)
+      snapshot = argv[++i];
+    else if (a == "--fail-boot")
+      fail_boot = true;
   }
   if (!snapshot.empty() && ::access(snapshot.c_str(), R_OK) != 0) {
     std::fprintf(stderr, "fake_vmm: cannot read snapshot %s\n", snapshot.c_str());

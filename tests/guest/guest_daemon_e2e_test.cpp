@@ -36,7 +36,8 @@ Ran run(const std::string& command) {
   if (pipe == nullptr) return r;
   std::array<char, 4096> buffer{};
   std::size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) r.output.append(buffer.data(), n);
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    r.output.append(buffer.data(), n);
   const int status = ::pclose(pipe);
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
@@ -62,8 +63,8 @@ TEST(GuestDaemonE2E, StartServeTwoRunsStop) {
   const std::string bpfdiff = BPFDIFF_BINARY;
   const std::string image_arg = " --image '" + image.string() + "'";
 
-  const Ran start = run(bpfdiff + " guest start --accel tcg --findings '" + (image / "findings").string() + "'" +
-                        image_arg);
+  const Ran start = run(bpfdiff + " guest start --accel tcg --findings '" + (image / "findings").string() +
+                        "'" + image_arg);
   ASSERT_EQ(start.status, 0) << start.output;
   EXPECT_NE(start.output.find("started: pid"), std::string::npos) << start.output;
   const Ran again = run(bpfdiff + " guest start" + image_arg);
@@ -73,8 +74,8 @@ TEST(GuestDaemonE2E, StartServeTwoRunsStop) {
   // factorial.asm leaves 10! in r0; both processes get it from the daemon.
   const std::string program = std::string(BPFDIFF_SOURCE_DIR) + "/corpus/examples/factorial.asm";
   for (int i = 0; i < 2; ++i) {
-    const Ran r = run("BPFDIFF_GUEST_DIR='" + image.string() + "' " + bpfdiff + " run --engine kernel-qemu '" +
-                      program + "'");
+    const Ran r = run("BPFDIFF_GUEST_DIR='" + image.string() + "' " + bpfdiff +
+                      " run --engine kernel-qemu '" + program + "'");
     EXPECT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("0x375f00"), std::string::npos) << r.output;
   }

@@ -102,14 +102,16 @@ vm::Program program(std::vector<isa::RawInsn> slots) {
 
 TEST_F(KernelQemuEngines, RunLikeOurInterpreterWithTheKernelJitAndItsInterpreter) {
   // r0 = len * 3; mem[0] = r0; exit
-  const vm::Program p = program({{0xbf, 0, 2, 0, 0}, {0x27, 0, 0, 0, 3}, {0x73, 1, 0, 0, 0}, {0x95, 0, 0, 0, 0}});
+  const vm::Program p =
+      program({{0xbf, 0, 2, 0, 0}, {0x27, 0, 0, 0, 3}, {0x73, 1, 0, 0, 0}, {0x95, 0, 0, 0, 0}});
   oracle::EngineInput input;
   input.memory = {0, 0, 0, 0, 0};
   const oracle::Outcome ours = std::move(oracle::make_engine("interp")).value()->run(p, input);
   for (oracle::Engine* e : {jit_, interp_}) {
     const oracle::Outcome theirs = e->run(p, input);
     ASSERT_TRUE(theirs.kernel) << e->name();
-    EXPECT_EQ(theirs.kernel->verdict, oracle::kernel::KernelVerdict::Accepted) << e->name() << ": " << theirs.kernel->log;
+    EXPECT_EQ(theirs.kernel->verdict, oracle::kernel::KernelVerdict::Accepted)
+        << e->name() << ": " << theirs.kernel->log;
     EXPECT_EQ(theirs.regs[0], 15u) << e->name();
     EXPECT_EQ(theirs.memory[0], 15u) << e->name();
     EXPECT_FALSE(theirs.kernel->release.empty());
@@ -141,7 +143,8 @@ TEST_F(KernelQemuEngines, ACampaignSurvivesItsGuestBeingKilled) {
   hooks.after_program = [&](uint64_t done) {
     if (done != 10) return;
     killed = our_qemu_children();
-    for (pid_t pid : killed) ::kill(pid, SIGKILL);
+    for (pid_t pid : killed)
+      ::kill(pid, SIGKILL);
   };
   auto r = cli::run_kernel_campaign(options, nullptr, hooks);
   ASSERT_TRUE(r) << r.error().message;
@@ -172,7 +175,8 @@ TEST_F(KernelQemuEngines, ACampaignSurvivesItsGuestBeingKilled) {
   // The programs after the restore were judged by the kernel again.
   const oracle::KernelTally& tally = r->tallies.at("kernel-qemu");
   EXPECT_EQ(tally.total(), 30u);
-  EXPECT_GE(tally.count(oracle::KernelAgreement::Agree) + tally.count(oracle::KernelAgreement::KernelRejected) +
+  EXPECT_GE(tally.count(oracle::KernelAgreement::Agree) +
+                tally.count(oracle::KernelAgreement::KernelRejected) +
                 tally.count(oracle::KernelAgreement::BothRejected),
             15u);
 }

@@ -72,7 +72,8 @@ class PoolDaemon : public ::testing::Test {
       run_until_terminated(**server, config, fake_pool);
       ::_exit(0);
     }
-    while (probe_daemon(run_dir_, 1s).state != DaemonProbe::State::Running) std::this_thread::sleep_for(10ms);
+    while (probe_daemon(run_dir_, 1s).state != DaemonProbe::State::Running)
+      std::this_thread::sleep_for(10ms);
     return child;
   }
 
@@ -188,7 +189,8 @@ TEST_F(PoolDaemon, StaleCleanupKillsTheDeadDaemonsGuests) {
   ASSERT_TRUE(stopped) << stopped.error().message;
   EXPECT_NE(stopped->find("killed 1 QEMU process"), std::string::npos) << *stopped;
   // Reaped by init (or a subreaper) once killed.
-  for (int i = 0; i < 500 && process_alive(guest); ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 500 && process_alive(guest); ++i)
+    std::this_thread::sleep_for(10ms);
   EXPECT_FALSE(process_alive(guest));
 }
 
@@ -199,7 +201,8 @@ TEST_F(PoolDaemon, StopTerminatesARunningDaemonAndRemovesItsFiles) {
   EXPECT_EQ((*client)->execute(two_slot_request()).regs[0], 102u);
   auto stopped = stop_daemon(run_dir_, 30s);
   ASSERT_TRUE(stopped) << stopped.error().message;
-  EXPECT_NE(stopped->find("stopped guest pool daemon " + std::to_string(child)), std::string::npos) << *stopped;
+  EXPECT_NE(stopped->find("stopped guest pool daemon " + std::to_string(child)), std::string::npos)
+      << *stopped;
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;

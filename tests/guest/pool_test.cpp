@@ -27,7 +27,8 @@ class FakeVmm : public Vmm {
   std::atomic<bool> fail_boot{false};
   std::string describe() const override { return "fake vmm"; }
   std::vector<std::string> boot_command(const GuestPaths& p) const override {
-    std::vector<std::string> argv = {FAKE_VMM_PATH, "--socket", p.agent_socket(), "--console", p.console_log()};
+    std::vector<std::string> argv = {FAKE_VMM_PATH, "--socket", p.agent_socket(), "--console",
+                                     p.console_log()};
     if (fail_boot) argv.push_back("--fail-boot");
     return argv;
   }
@@ -122,7 +123,8 @@ TEST_F(GuestPoolTest, ServesRequestsFromSeveralThreads) {
       }
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   EXPECT_EQ(good.load(), 100);
   const PoolStats s = pool_->stats();
   EXPECT_EQ(s.requests, 100u);
@@ -150,7 +152,8 @@ TEST_F(GuestPoolTest, PanicIsWrittenAsAFindingThenTheSnapshotIsRestored) {
   const PoolStats s = pool_->stats();
   EXPECT_EQ(s.restores, 1u);
   EXPECT_EQ(s.cold_boots, 1u);
-  EXPECT_NE(read_text((dir_ / "work/guest-0/console.log").string()).find("fake kernel restored"), std::string::npos);
+  EXPECT_NE(read_text((dir_ / "work/guest-0/console.log").string()).find("fake kernel restored"),
+            std::string::npos);
 }
 
 TEST_F(GuestPoolTest, HangTimesOutBecomesAFindingAndTheGuestComesBack) {

@@ -22,7 +22,8 @@ KernelResponse sample_response() {
   r.verdict = KernelVerdict::Rejected;
   r.errno_value = -13;
   r.log = "R1 invalid mem access 'scalar'\n";
-  for (std::size_t i = 0; i < r.regs.size(); ++i) r.regs[i] = 0x8000000000000000ull >> i;
+  for (std::size_t i = 0; i < r.regs.size(); ++i)
+    r.regs[i] = 0x8000000000000000ull >> i;
   r.regs_valid = 0x3c1;  // r1..r5 not exported (a call clobbered them)
   r.memory = {9, 8, 7};
   r.memory_base = 0xffff888000001000ull;
@@ -103,7 +104,8 @@ TEST(GuestProtocol, HelloErrorAndFaultRoundTrip) {
 TEST(GuestProtocol, EveryTruncationOfEveryPayloadIsAnError) {
   const std::vector<std::vector<uint8_t>> payloads = {
       encode_request(sample_request()), encode_response(sample_response()),
-      encode_hello_info({kProtocolVersion, "6.1", "x"}), encode_error("message"), encode_fault(FaultKind::Panic)};
+      encode_hello_info({kProtocolVersion, "6.1", "x"}), encode_error("message"),
+      encode_fault(FaultKind::Panic)};
   for (std::size_t p = 0; p < payloads.size(); ++p) {
     for (std::size_t n = 0; n < payloads[p].size(); ++n) {
       std::span<const uint8_t> cut(payloads[p].data(), n);

@@ -81,18 +81,15 @@ TEST_F(QemuGuest, RunsProgramsWithTheKernelJitAndInterpreter) {
     SCOPED_TRACE(flags ? "kernel interpreter" : "kernel JIT");
     // r0 = 0x1122334455667788 ^ 0xff; exit: all 64 bits must come back.
     KernelResponse r = pool().execute(program(
-        {{0x18, 0, 0, 0, 0x55667788}, {0, 0, 0, 0, 0x11223344}, {0xa7, 0, 0, 0, 0xff}, {0x95, 0, 0, 0, 0}}, {},
-        flags));
+        {{0x18, 0, 0, 0, 0x55667788}, {0, 0, 0, 0, 0x11223344}, {0xa7, 0, 0, 0, 0xff}, {0x95, 0, 0, 0, 0}},
+        {}, flags));
     ASSERT_EQ(r.verdict, KernelVerdict::Accepted) << r.log;
     EXPECT_EQ(r.regs[0], 0x1122334455667788ull ^ 0xff);
     EXPECT_EQ(r.kernel_release, pool().kernel_release());
     // Memory: *(u32 *)(r1 + 4) = *(u32 *)r1 + 1; r0 = r2 (its length).
-    KernelResponse m = pool().execute(program({{0x61, 3, 1, 0, 0},
-                                               {0x07, 3, 0, 0, 1},
-                                               {0x63, 1, 3, 4, 0},
-                                               {0xbf, 0, 2, 0, 0},
-                                               {0x95, 0, 0, 0, 0}},
-                                              {41, 0, 0, 0, 0, 0, 0, 0}, flags));
+    KernelResponse m = pool().execute(program(
+        {{0x61, 3, 1, 0, 0}, {0x07, 3, 0, 0, 1}, {0x63, 1, 3, 4, 0}, {0xbf, 0, 2, 0, 0}, {0x95, 0, 0, 0, 0}},
+        {41, 0, 0, 0, 0, 0, 0, 0}, flags));
     ASSERT_EQ(m.verdict, KernelVerdict::Accepted) << m.log;
     EXPECT_EQ(m.memory, (std::vector<uint8_t>{41, 0, 0, 0, 42, 0, 0, 0}));
     EXPECT_EQ(m.regs[0], 8u);
@@ -101,7 +98,8 @@ TEST_F(QemuGuest, RunsProgramsWithTheKernelJitAndInterpreter) {
 
 TEST_F(QemuGuest, VerifierRejectionComesBackWithItsLog) {
   // An endless loop: the verifier refuses it.
-  KernelResponse r = pool().execute(program({{0xb7, 0, 0, 0, 0}, {0x05, 0, 0, -1, 0}, {0x95, 0, 0, 0, 0}}, {}, 0));
+  KernelResponse r =
+      pool().execute(program({{0xb7, 0, 0, 0, 0}, {0x05, 0, 0, -1, 0}, {0x95, 0, 0, 0, 0}}, {}, 0));
   EXPECT_EQ(r.verdict, KernelVerdict::Rejected) << r.log;
   EXPECT_FALSE(r.log.empty());
 }

@@ -200,15 +200,15 @@ TEST(X86GoldenAtomic, LockedAlu) {
 // program is single-threaded; a locked split access is trapped by hosts with
 // split-lock detection).
 TEST(X86GoldenAtomic, UnlockedReadModifyWrite) {
-  EXPECT_BYTES("0fc107", a.xadd(W32, mem(rdi), rax));                 // xadd dword ptr [rdi], eax
-  EXPECT_BYTES("4c0fc14df8", a.xadd(W64, mem(rbp, -8), r9));          // xadd qword ptr [rbp - 8], r9
-  EXPECT_BYTES("0fb107", a.cmpxchg(W32, mem(rdi), rax));              // cmpxchg dword ptr [rdi], eax
-  EXPECT_BYTES("4d0fb17d00", a.cmpxchg(W64, mem(r13), r15));          // cmpxchg qword ptr [r13], r15
+  EXPECT_BYTES("0fc107", a.xadd(W32, mem(rdi), rax));                    // xadd dword ptr [rdi], eax
+  EXPECT_BYTES("4c0fc14df8", a.xadd(W64, mem(rbp, -8), r9));             // xadd qword ptr [rbp - 8], r9
+  EXPECT_BYTES("0fb107", a.cmpxchg(W32, mem(rdi), rax));                 // cmpxchg dword ptr [rdi], eax
+  EXPECT_BYTES("4d0fb17d00", a.cmpxchg(W64, mem(r13), r15));             // cmpxchg qword ptr [r13], r15
   EXPECT_BYTES("4801742401", a.alu(AluOp::Add, W64, mem(rsp, 1), rsi));  // add qword ptr [rsp + 1], rsi
   EXPECT_BYTES("4109b42400020000",
                a.alu(AluOp::Or, W32, mem(r12, 0x200), rsi));           // or dword ptr [r12 + 512], esi
-  EXPECT_BYTES("2107", a.alu(AluOp::And, W32, mem(rdi), rax));          // and dword ptr [rdi], eax
-  EXPECT_BYTES("4c314df8", a.alu(AluOp::Xor, W64, mem(rbp, -8), r9));   // xor qword ptr [rbp - 8], r9
+  EXPECT_BYTES("2107", a.alu(AluOp::And, W32, mem(rdi), rax));         // and dword ptr [rdi], eax
+  EXPECT_BYTES("4c314df8", a.alu(AluOp::Xor, W64, mem(rbp, -8), r9));  // xor qword ptr [rbp - 8], r9
 }
 
 TEST(X86GoldenAtomic, UnlockedAluRejectsCmp) {

@@ -57,13 +57,13 @@ KernelExecutor* KernelExecutorTest::executor_ = nullptr;
 std::string KernelExecutorTest::skip_reason_;
 
 TEST_F(KernelExecutorTest, ExportsAllTenRegistersWithTheirFull64Bits) {
-  const KernelResponse r = run(
-      "lddw r0, 0x8000000000000001\n"
-      "lddw r3, 0x123456789abcdef0\n"
-      "mov r4, -1\n"
-      "mov32 r5, -1\n"
-      "mov r6, 6\nmov r7, 7\nmov r8, 8\nlddw r9, 0xfedcba9876543210\n"
-      "exit\n");
+  const KernelResponse r =
+      run("lddw r0, 0x8000000000000001\n"
+          "lddw r3, 0x123456789abcdef0\n"
+          "mov r4, -1\n"
+          "mov32 r5, -1\n"
+          "mov r6, 6\nmov r7, 7\nmov r8, 8\nlddw r9, 0xfedcba9876543210\n"
+          "exit\n");
   ASSERT_EQ(r.verdict, KernelVerdict::Accepted) << r.log;
   EXPECT_EQ(r.regs[0], 0x8000000000000001u);
   EXPECT_EQ(r.regs[1], 0u) << "no memory: r1 = 0";
@@ -80,16 +80,16 @@ TEST_F(KernelExecutorTest, ExportsAllTenRegistersWithTheirFull64Bits) {
 }
 
 TEST_F(KernelExecutorTest, MemoryIsReadAndWrittenAndPointersComeWithTheirBases) {
-  const KernelResponse r = run(
-      "ldxw r3, [r1+0]\n"
-      "add r3, r2\n"
-      "stxw [r1+4], r3\n"
-      "mov r6, r10\n"
-      "add r6, -16\n"
-      "mov r0, r1\n"
-      "add r0, 2\n"
-      "exit\n",
-      {1, 0, 0, 0, 0xaa, 0xbb, 0xcc, 0xdd});
+  const KernelResponse r =
+      run("ldxw r3, [r1+0]\n"
+          "add r3, r2\n"
+          "stxw [r1+4], r3\n"
+          "mov r6, r10\n"
+          "add r6, -16\n"
+          "mov r0, r1\n"
+          "add r0, 2\n"
+          "exit\n",
+          {1, 0, 0, 0, 0xaa, 0xbb, 0xcc, 0xdd});
   ASSERT_EQ(r.verdict, KernelVerdict::Accepted) << r.log;
   EXPECT_EQ(r.memory, (std::vector<uint8_t>{1, 0, 0, 0, 9, 0, 0, 0}));
   EXPECT_EQ(r.regs[2], 8u) << "r2 = the memory's length";
@@ -130,31 +130,31 @@ TEST_F(KernelExecutorTest, OutOfBoundsMemoryIsTheVerifiersBusiness) {
 }
 
 TEST_F(KernelExecutorTest, SubprogramsReturnAndClobberedRegistersAreNotExported) {
-  const KernelResponse r = run(
-      "mov r6, 20\n"
-      "mov r1, 22\n"
-      "call local add\n"
-      "mov r2, 2\n"
-      "exit\n"
-      "add:\n"
-      "mov r0, r1\n"
-      "add r0, r6\n"
-      "exit\n");
+  const KernelResponse r =
+      run("mov r6, 20\n"
+          "mov r1, 22\n"
+          "call local add\n"
+          "mov r2, 2\n"
+          "exit\n"
+          "add:\n"
+          "mov r0, r1\n"
+          "add r0, r6\n"
+          "exit\n");
   // The callee reads r6, which is uninitialised in the verifier's new frame
   // (our VM would read the caller's 20): the kernel rejects, and says why.
   EXPECT_EQ(r.verdict, KernelVerdict::Rejected);
   EXPECT_NE(r.log.find("R6 !read_ok"), std::string::npos) << r.log;
 
-  const KernelResponse ok = run(
-      "mov r6, 20\n"
-      "mov r1, 22\n"
-      "call local add\n"
-      "mov r2, 2\n"
-      "exit\n"
-      "add:\n"
-      "mov r0, r1\n"
-      "add r0, 20\n"
-      "exit\n");
+  const KernelResponse ok =
+      run("mov r6, 20\n"
+          "mov r1, 22\n"
+          "call local add\n"
+          "mov r2, 2\n"
+          "exit\n"
+          "add:\n"
+          "mov r0, r1\n"
+          "add r0, 20\n"
+          "exit\n");
   ASSERT_EQ(ok.verdict, KernelVerdict::Accepted) << ok.log;
   EXPECT_EQ(ok.regs[0], 42u);
   EXPECT_EQ(ok.regs[2], 2u);

@@ -30,7 +30,8 @@ TEST_P(KernelAcceptTest, TwoHundredProgramsAreAcceptedAtNinetyPercentAndAgree) {
   EXPECT_GE(report->acceptance_percent(), 90.0) << format_accept_report(*report, 5);
   EXPECT_TRUE(report->findings.empty()) << format_accept_report(*report, 5);
   uint64_t forms_accepted = 0;
-  for (const FormCoverage& f : report->forms) forms_accepted += f.accepted > 0;
+  for (const FormCoverage& f : report->forms)
+    forms_accepted += f.accepted > 0;
   EXPECT_GE(forms_accepted * 10, report->forms.size() * 9) << "most forms appear in accepted programs";
   const std::string text = format_accept_report(*report);
   EXPECT_NE(text.find("acceptance"), std::string::npos);

@@ -123,7 +123,8 @@ TEST(KernelCompare, UnsupportedFailedAndWeRejected) {
 
 TEST(KernelCompare, CompareAppliesTheKernelRulesOnEitherSide) {
   // compare() (what `bpfdiff diff` uses) sees no difference in a rejection...
-  EXPECT_TRUE(compare(ours_ran(1), kernel_outcome(KernelVerdict::Rejected), CompareRules::everything()).empty());
+  EXPECT_TRUE(
+      compare(ours_ran(1), kernel_outcome(KernelVerdict::Rejected), CompareRules::everything()).empty());
   // ...and orients a finding's values as its arguments are.
   const auto left_kernel =
       compare(kernel_outcome(KernelVerdict::Accepted, 8), ours_ran(7), CompareRules::everything());
@@ -137,10 +138,12 @@ TEST(KernelCompare, TwoKernelsCompareVerdictsThenState) {
                 .field,
             "kernel.verdict");
   EXPECT_TRUE(
-      compare_kernels(kernel_outcome(KernelVerdict::Rejected), kernel_outcome(KernelVerdict::Rejected)).empty());
-  EXPECT_EQ(compare_kernels(kernel_outcome(KernelVerdict::Accepted, 1), kernel_outcome(KernelVerdict::Accepted, 2))
-                .size(),
-            1u);
+      compare_kernels(kernel_outcome(KernelVerdict::Rejected), kernel_outcome(KernelVerdict::Rejected))
+          .empty());
+  EXPECT_EQ(
+      compare_kernels(kernel_outcome(KernelVerdict::Accepted, 1), kernel_outcome(KernelVerdict::Accepted, 2))
+          .size(),
+      1u);
 }
 
 }  // namespace
@@ -150,7 +153,8 @@ namespace bpfdiff::oracle {
 namespace {
 
 // The unmodified run's part of a kernel outcome.
-Outcome with_plain(Outcome k, KernelVerdict verdict, uint32_t retval = 0, std::vector<uint8_t> memory = {1, 2}) {
+Outcome with_plain(Outcome k, KernelVerdict verdict, uint32_t retval = 0,
+                   std::vector<uint8_t> memory = {1, 2}) {
   k.kernel->plain.verdict = verdict;
   k.kernel->plain.loaded = verdict == KernelVerdict::Accepted || verdict == KernelVerdict::Failed;
   k.kernel->plain.retval = retval;
@@ -172,7 +176,8 @@ TEST(KernelComparePlain, AWrapperThatAcceptsWhatTheKernelRejectsIsNoFinding) {
 TEST(KernelComparePlain, TheKernelLoadingTheUnmodifiedProgramWeRejectIsAFinding) {
   Outcome rejected;
   rejected.load_error = "pc 3: imm: reserved field must be 0";
-  const auto c = compare_with_kernel(rejected, with_plain(kernel_outcome(KernelVerdict::Rejected), KernelVerdict::Accepted));
+  const auto c = compare_with_kernel(
+      rejected, with_plain(kernel_outcome(KernelVerdict::Rejected), KernelVerdict::Accepted));
   EXPECT_EQ(c.kind, KernelAgreement::WeRejected);
   EXPECT_TRUE(c.finding());
 }
@@ -197,14 +202,17 @@ TEST(KernelComparePlain, TheReturnValuesLowHalfAndTheMemoryAreCompared) {
   EXPECT_EQ(c.kind, KernelAgreement::Mismatch);
   EXPECT_EQ(to_string(c.differences.at(0)), "plain.memory[1]: 0x2 vs 0x9");
   // Both runs are compared when both ran.
-  c = compare_with_kernel(ours_ran(7), with_plain(kernel_outcome(KernelVerdict::Accepted, 7), KernelVerdict::Accepted, 6));
+  c = compare_with_kernel(ours_ran(7),
+                          with_plain(kernel_outcome(KernelVerdict::Accepted, 7), KernelVerdict::Accepted, 6));
   EXPECT_EQ(c.kind, KernelAgreement::Mismatch);
 }
 
 TEST(KernelComparePlain, PointersHaveNoBaseInTheUnmodifiedRun) {
   const Outcome full_rejected = kernel_outcome(KernelVerdict::Rejected);
-  EXPECT_EQ(compare_with_kernel(ours_ran(0x200000000), with_plain(full_rejected, KernelVerdict::Accepted, 0x1234)).kind,
-            KernelAgreement::Agree)
+  EXPECT_EQ(
+      compare_with_kernel(ours_ran(0x200000000), with_plain(full_rejected, KernelVerdict::Accepted, 0x1234))
+          .kind,
+      KernelAgreement::Agree)
       << "r0 holds a pointer in our VM";
   Outcome k = with_plain(full_rejected, KernelVerdict::Accepted, 7, {0xff, 0xff});
   k.kernel->pointer_stored_in_memory = true;
@@ -214,12 +222,12 @@ TEST(KernelComparePlain, PointersHaveNoBaseInTheUnmodifiedRun) {
 TEST(KernelComparePlain, AFaultOnlyTheUnmodifiedRunCouldHaveShownIsASoundnessFinding) {
   Outcome faulted = ours_ran(0);
   faulted.error = {vm::ErrorKind::MemoryRead, 1, 0x200000010, 4};
-  const auto c =
-      compare_with_kernel(faulted, with_plain(kernel_outcome(KernelVerdict::Rejected), KernelVerdict::Accepted));
+  const auto c = compare_with_kernel(
+      faulted, with_plain(kernel_outcome(KernelVerdict::Rejected), KernelVerdict::Accepted));
   EXPECT_EQ(c.kind, KernelAgreement::VerifierSoundness);
   // A context read past the memory fails the test run: the kernel refused it.
-  const auto refused =
-      compare_with_kernel(faulted, with_plain(kernel_outcome(KernelVerdict::Rejected), KernelVerdict::Failed));
+  const auto refused = compare_with_kernel(
+      faulted, with_plain(kernel_outcome(KernelVerdict::Rejected), KernelVerdict::Failed));
   EXPECT_EQ(refused.kind, KernelAgreement::KernelRejected);
 }
 

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "oracle/run/input.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/kernel_compare.hpp"
+#include "oracle/run/input.hpp"
 #include "vm/text/assembler.hpp"
 
 namespace bpfdiff::oracle {
@@ -30,7 +30,8 @@ class KernelHostEngineTest : public ::testing::Test {
     interp_ = std::move(make_engine("interp")).value();
   }
 
-  KernelComparison both(const vm::Program& program, const std::vector<uint8_t>& memory, Outcome* kernel = nullptr) {
+  KernelComparison both(const vm::Program& program, const std::vector<uint8_t>& memory,
+                        Outcome* kernel = nullptr) {
     EngineInput input;
     input.memory = memory;
     const Outcome ours = interp_->run(program, input);
@@ -57,7 +58,8 @@ TEST(KernelEngineNames, KernelEnginesAreListedApartFromOurs) {
   EXPECT_EQ(std::count(kernels.begin(), kernels.end(), kKernelHostEngine), 1);
   const auto all = all_engine_names();
   for (const auto* list : {&ours, &kernels}) {
-    for (const std::string& name : *list) EXPECT_EQ(std::count(all.begin(), all.end(), name), 1) << name;
+    for (const std::string& name : *list)
+      EXPECT_EQ(std::count(all.begin(), all.end(), name), 1) << name;
   }
 }
 
@@ -65,7 +67,8 @@ TEST_F(KernelHostEngineTest, CorpusProgramsNeverMismatchAndMostAreAccepted) {
   std::map<std::string, int> kinds;
   std::vector<std::string> accepted;
   for (const char* dir : {"conformance", "examples"}) {
-    for (const auto& entry : std::filesystem::directory_iterator(std::string(BPFDIFF_CORPUS_DIR) + "/" + dir)) {
+    for (const auto& entry :
+         std::filesystem::directory_iterator(std::string(BPFDIFF_CORPUS_DIR) + "/" + dir)) {
       auto input = cli::load_program_file(entry.path().string(), default_helpers());
       ASSERT_TRUE(input.ok()) << input.error().message;
       const std::vector<uint8_t> memory = input->data ? input->data->memory : std::vector<uint8_t>{};
@@ -82,7 +85,8 @@ TEST_F(KernelHostEngineTest, CorpusProgramsNeverMismatchAndMostAreAccepted) {
     }
   }
   std::string summary;
-  for (const auto& [kind, n] : kinds) summary += kind + ": " + std::to_string(n) + "  ";
+  for (const auto& [kind, n] : kinds)
+    summary += kind + ": " + std::to_string(n) + "  ";
   RecordProperty("summary", summary);
   std::cout << "corpus vs kernel-host: " << summary << "\n";
   // Half of the corpus is ordinary ALU/JMP/memory code the kernel accepts
@@ -93,9 +97,11 @@ TEST_F(KernelHostEngineTest, CorpusProgramsNeverMismatchAndMostAreAccepted) {
 }
 
 TEST_F(KernelHostEngineTest, Alu64AndJmpAgreeOnFull64BitValues) {
-  const std::vector<std::pair<uint64_t, uint64_t>> values = {
-      {0x8000000000000000, 0xffffffffffffffff}, {0x0123456789abcdef, 0xfedcba9876543210},
-      {0xffffffff, 0x100000000}, {7, 0xfffffffffffffff9}, {0x7fffffffffffffff, 1}};
+  const std::vector<std::pair<uint64_t, uint64_t>> values = {{0x8000000000000000, 0xffffffffffffffff},
+                                                             {0x0123456789abcdef, 0xfedcba9876543210},
+                                                             {0xffffffff, 0x100000000},
+                                                             {7, 0xfffffffffffffff9},
+                                                             {0x7fffffffffffffff, 1}};
   const char* ops[] = {"add", "sub", "mul", "div", "mod", "or", "and", "xor", "lsh", "rsh", "arsh"};
   for (const auto& [a, b] : values) {
     for (const char* op : ops) {
@@ -113,8 +119,8 @@ TEST_F(KernelHostEngineTest, Alu64AndJmpAgreeOnFull64BitValues) {
 TEST_F(KernelHostEngineTest, PointersCompareAsRegionAndOffset) {
   const KernelComparison c = both(
       "mov r3, r1\nadd r3, 3\nmov r4, r10\nadd r4, -64\nstxb [r3+0], r2\nmov r0, r1\nexit\n", {0, 0, 0, 0});
-  EXPECT_EQ(c.kind, KernelAgreement::Agree) << c.reason
-                                            << (c.differences.empty() ? "" : "\n  " + to_string(c.differences[0]));
+  EXPECT_EQ(c.kind, KernelAgreement::Agree)
+      << c.reason << (c.differences.empty() ? "" : "\n  " + to_string(c.differences[0]));
 }
 
 TEST_F(KernelHostEngineTest, ARejectionCarriesTheVerifierLog) {
@@ -127,7 +133,8 @@ TEST_F(KernelHostEngineTest, ARejectionCarriesTheVerifierLog) {
   ASSERT_TRUE(kernel.kernel);
   EXPECT_EQ(kernel.kernel->verdict, kernel::KernelVerdict::Rejected);
   EXPECT_NE(kernel.kernel->log.find("invalid access to map value"), std::string::npos) << kernel.kernel->log;
-  EXPECT_NE(kernel.load_error.find("kernel verifier rejected it (EACCES)"), std::string::npos) << kernel.load_error;
+  EXPECT_NE(kernel.load_error.find("kernel verifier rejected it (EACCES)"), std::string::npos)
+      << kernel.load_error;
   EXPECT_FALSE(kernel.kernel->release.empty());
 }
 

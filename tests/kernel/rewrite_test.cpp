@@ -73,7 +73,8 @@ TEST(FullStateRewrite, EmptyMemoryMeansR1AndR2AreZero) {
   EXPECT_EQ(r->prologue_slots, 10u);
   EXPECT_EQ(r->insns[0], mov(1, 0));
   EXPECT_EQ(r->insns[1], mov(2, 0));
-  for (const RawInsn& i : r->insns) EXPECT_FALSE(i.opcode == 0x18 && i.imm == kMemFd) << "no memory map";
+  for (const RawInsn& i : r->insns)
+    EXPECT_FALSE(i.opcode == 0x18 && i.imm == kMemFd) << "no memory map";
 }
 
 TEST(FullStateRewrite, EveryExitOfTheEntryJumpsToTheEpilogue) {
@@ -90,7 +91,8 @@ TEST(FullStateRewrite, EveryExitOfTheEntryJumpsToTheEpilogue) {
   EXPECT_EQ(r->insns[r->new_pc(0)], p[0]);
   // The only exit left is the epilogue's last instruction.
   uint32_t exits = 0;
-  for (const RawInsn& i : r->insns) exits += i.opcode == 0x95;
+  for (const RawInsn& i : r->insns)
+    exits += i.opcode == 0x95;
   EXPECT_EQ(exits, 1u);
   EXPECT_EQ(r->insns.back().opcode, 0x95);
 }
@@ -105,9 +107,11 @@ TEST(FullStateRewrite, EpilogueStoresEveryRegisterThroughOneSpillSlot) {
   EXPECT_EQ(in[e + 1], (RawInsn{0x18, 0, 2, 0, kRegsFd}));
   std::vector<int16_t> stored_offsets(16, -1);
   for (uint32_t pc = e; pc < in.size(); ++pc) {
-    if (in[pc].opcode == 0x7b && in[pc].dst == 0) stored_offsets[static_cast<std::size_t>(in[pc].off / 8)] = 1;
+    if (in[pc].opcode == 0x7b && in[pc].dst == 0)
+      stored_offsets[static_cast<std::size_t>(in[pc].off / 8)] = 1;
   }
-  for (uint32_t w = 0; w <= kMemoryBaseWord; ++w) EXPECT_EQ(stored_offsets[w], 1) << "word " << w;
+  for (uint32_t w = 0; w <= kMemoryBaseWord; ++w)
+    EXPECT_EQ(stored_offsets[w], 1) << "word " << w;
   // r10 goes to the frame-base word; r0 comes back from the slot for the retval.
   bool r10_stored = false;
   for (uint32_t pc = e; pc < in.size(); ++pc)
@@ -154,11 +158,11 @@ TEST(FullStateRewrite, JumpsCrossingTheEpilogueAreFixedBothWays) {
   // Not valid for the kernel (jumps leave their function) but the rewrite
   // must keep every target: our VM defines these jumps.
   std::vector<RawInsn> p = {
-      {0x15, 1, 0, 3, 0},  // 0: jeq r1, 0, +3 -> 4 (in f)
-      {0x85, 0, 1, 1, 0},  // 1: call local +1 -> 3
-      {0x95, 0, 0, 0, 0},  // 2: exit
-      mov(0, 1),           // 3: f
-      {0x05, 0, 0, -5, 0}, // 4: ja -5 -> 0 (back into the entry)
+      {0x15, 1, 0, 3, 0},   // 0: jeq r1, 0, +3 -> 4 (in f)
+      {0x85, 0, 1, 1, 0},   // 1: call local +1 -> 3
+      {0x95, 0, 0, 0, 0},   // 2: exit
+      mov(0, 1),            // 3: f
+      {0x05, 0, 0, -5, 0},  // 4: ja -5 -> 0 (back into the entry)
   };
   auto r = rewrite(p);
   ASSERT_TRUE(r.ok()) << r.error().message;
@@ -269,7 +273,8 @@ TEST(FullStateRewrite, EpilogueFirstJumpsOverTheEpilogueAndExitsJumpBack) {
   EXPECT_EQ(target(r->insns, r->prologue_slots), r->body_offset()) << "the prologue goes on to the body";
   EXPECT_EQ(r->epilogue_pc(), r->prologue_slots + 1);
   EXPECT_EQ(r->body_offset(), r->prologue_slots + 1 + r->epilogue_slots);
-  for (uint32_t pc : {2u, 4u}) EXPECT_EQ(target(r->insns, r->new_pc(pc)), r->epilogue_pc()) << pc;
+  for (uint32_t pc : {2u, 4u})
+    EXPECT_EQ(target(r->insns, r->new_pc(pc)), r->epilogue_pc()) << pc;
   EXPECT_EQ(r->insns[r->new_pc(0)], p[0]) << "branches inside the body keep their offsets";
   EXPECT_EQ(r->insns[r->epilogue_pc() + r->epilogue_slots - 1].opcode, 0x95);
 }

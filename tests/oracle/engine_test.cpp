@@ -32,8 +32,9 @@ TEST(Engines, UnknownEngineNamesTheAvailableOnes) {
   auto e = make_engine("nope");
   ASSERT_FALSE(e.ok());
   // Kernel engines follow ours in the list (more may follow them).
-  EXPECT_EQ(e.error().message.rfind(
-                "unknown engine 'nope' (available: interp, jit, jit-bmi2, jit+blind, jit+blind-bmi2, smt, kernel-host", 0),
+  EXPECT_EQ(e.error().message.rfind("unknown engine 'nope' (available: interp, jit, jit-bmi2, jit+blind, "
+                                    "jit+blind-bmi2, smt, kernel-host",
+                                    0),
             0u)
       << e.error().message;
 }

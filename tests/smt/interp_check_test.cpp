@@ -27,7 +27,8 @@ TEST(InterpCheck, ProvesEveryModelledForm) {
   for (Form f : covered_forms()) {
     ASSERT_TRUE(check.applies_to(f));
     const CheckOutcome out = run_check(check, f);
-    EXPECT_EQ(out.verdict, Verdict::Proved) << isa::info(f).name << ": " << out.detail << "\n" << out.data_test;
+    EXPECT_EQ(out.verdict, Verdict::Proved) << isa::info(f).name << ": " << out.detail << "\n"
+                                            << out.data_test;
     proved += out.verdict == Verdict::Proved ? 1 : 0;
   }
   EXPECT_EQ(proved, 118u);
@@ -120,8 +121,8 @@ TEST(InterpCheck, SignedJumpComparedUnsignedYieldsACounterexample) {
   ASSERT_TRUE(out.witness.has_value());
   uint64_t expected = 0;
   EXPECT_EQ(run_data_test_on_interpreter(out.data_test, &expected), expected);
-  const bool planted = jsgt32_unsigned<NativeDomain>(out.witness->dst_value,
-                                                     vm::sem::sext_imm(out.witness->imm));
+  const bool planted =
+      jsgt32_unsigned<NativeDomain>(out.witness->dst_value, vm::sem::sext_imm(out.witness->imm));
   EXPECT_NE(uint64_t{planted}, expected);
 }
 
@@ -138,22 +139,21 @@ TEST(InterpCheck, ModuloByZeroKeepingTheHighHalfYieldsACounterexample) {
 }
 
 TEST(InterpCheck, UndefinedSignedOverflowIsACounterexample) {
-  const CheckOutcome out = prove_planted(Form::sdiv_reg, [](const SymOperands& in) {
-    return sdiv_unguarded<SymDomain>(in.dst, in.src).expr();
-  });
+  const CheckOutcome out = prove_planted(
+      Form::sdiv_reg, [](const SymOperands& in) { return sdiv_unguarded<SymDomain>(in.dst, in.src).expr(); });
   ASSERT_EQ(out.verdict, Verdict::Counterexample) << out.detail;
   ASSERT_TRUE(out.witness.has_value());
   EXPECT_EQ(out.witness->dst_value, uint64_t{1} << 63);
   EXPECT_EQ(out.witness->src_value, ~uint64_t{0});
-  EXPECT_NE(out.detail.find("undefined behaviour (signed division overflow"), std::string::npos) << out.detail;
+  EXPECT_NE(out.detail.find("undefined behaviour (signed division overflow"), std::string::npos)
+      << out.detail;
   uint64_t expected = 0;
   EXPECT_EQ(run_data_test_on_interpreter(out.data_test, &expected), expected);
 }
 
 TEST(InterpCheck, OversizedShiftIsACounterexample) {
-  const CheckOutcome out = prove_planted(Form::lsh_reg, [](const SymOperands& in) {
-    return lsh_unmasked<SymDomain>(in.dst, in.src).expr();
-  });
+  const CheckOutcome out = prove_planted(
+      Form::lsh_reg, [](const SymOperands& in) { return lsh_unmasked<SymDomain>(in.dst, in.src).expr(); });
   ASSERT_EQ(out.verdict, Verdict::Counterexample) << out.detail;
   ASSERT_TRUE(out.witness.has_value());
   EXPECT_GE(out.witness->src_value, 64u);

@@ -108,7 +108,7 @@ const std::vector<AluCase>& alu_cases() {
       {Form::div32_reg, kOnes, 2, 0x7fffffff},
       {Form::div32_imm, 0xffffffff, imm(-1), 1},
       {Form::sdiv32_reg, 0x80000000, 0xffffffff, 0x80000000},  // INT32_MIN / -1
-      {Form::sdiv32_reg, 0xfffffff9, 2, 0xfffffffd},            // -7 / 2 = -3
+      {Form::sdiv32_reg, 0xfffffff9, 2, 0xfffffffd},           // -7 / 2 = -3
       {Form::sdiv32_imm, 0x80000000, imm(-1), 0x80000000},
       {Form::sdiv32_imm, 5, imm(0), 0},
       // Modulo by zero keeps the low half and clears the high half.
@@ -258,9 +258,12 @@ TEST(BpfModel, JumpConditionsGiveHandComputedDecisions) {
 
 TEST(BpfModel, EveryCoveredFormHasHandComputedCases) {
   std::set<Form> tested;
-  for (const AluCase& c : alu_cases()) tested.insert(c.form);
-  for (const JumpCase& c : jump_cases()) tested.insert(c.form);
-  for (Form f : covered_forms()) EXPECT_TRUE(tested.count(f)) << isa::info(f).name << " has no case";
+  for (const AluCase& c : alu_cases())
+    tested.insert(c.form);
+  for (const JumpCase& c : jump_cases())
+    tested.insert(c.form);
+  for (Form f : covered_forms())
+    EXPECT_TRUE(tested.count(f)) << isa::info(f).name << " has no case";
 }
 
 TEST(BpfModel, CoversExactlyTheAluEndianAndJumpRowsOfTheTable) {

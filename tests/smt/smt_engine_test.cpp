@@ -45,7 +45,8 @@ void expect_same_as_interp(const vm::Program& p, const EngineInput& in, const st
   const Outcome smt = run_on("smt", p, in);
   ASSERT_TRUE(smt.loaded) << what << ": " << smt.load_error;
   const auto diffs = compare(interp, smt, CompareRules::everything());
-  for (const Difference& d : diffs) ADD_FAILURE() << what << ": " << to_string(d);
+  for (const Difference& d : diffs)
+    ADD_FAILURE() << what << ": " << to_string(d);
 }
 
 TEST(SmtEngine, IsMadeByNameButIsNotAnEngineEveryFuzzerIterates) {
@@ -128,7 +129,8 @@ TEST(SmtEngine, EveryModelledFormAgreesWithTheInterpreterOnBoundaryValues) {
       append_lddw(slots, 2, values[(i * 5 + 3) % values.size()]);
       const int32_t imm = fi.rules.imm == isa::ValueRule::Any ? imms[i % imms.size()] : 0;
       if (jump) {
-        slots.push_back(encode(f, fi.rules.dst == isa::RegRule::Zero ? 0 : 1, fi.sem.source == isa::Source::Reg ? 2 : 0, long_jump ? 0 : 1,
+        slots.push_back(encode(f, fi.rules.dst == isa::RegRule::Zero ? 0 : 1,
+                               fi.sem.source == isa::Source::Reg ? 2 : 0, long_jump ? 0 : 1,
                                long_jump ? 1 : imm));
         slots.push_back(encode(Form::mov_imm, 0, 0, 0, 1));
       } else {
@@ -150,13 +152,14 @@ TEST(SmtEngine, RejectsMemoryCallsLoopsAndAddressesAsUnsupported) {
   with_code_addr = {code[0], code[1], encode(Form::exit), encode(Form::exit)};
   const std::vector<Case> cases = {
       {{encode(Form::ldxw, 0, 10, -4), encode(Form::exit)},
-       "unsupported by smt: pc 0: ldxw (load) (the smt engine runs loop-free ALU, byte-order and jump programs "
+       "unsupported by smt: pc 0: ldxw (load) (the smt engine runs loop-free ALU, byte-order and jump "
+       "programs "
        "without memory or calls)"},
       {{encode(Form::stw, 10, 0, -4, 1), encode(Form::exit)}, "unsupported by smt: pc 0: stw (store-imm)"},
       {{encode(Form::call_local, 0, 0, 0, 1), encode(Form::exit), encode(Form::exit)},
        "unsupported by smt: pc 0: call local (call)"},
-      {{encode(Form::mov_imm, 0, 0, 0, 3), encode(Form::sub_imm, 0, 0, 0, 1), encode(Form::jne_imm, 0, 0, -2, 0),
-        encode(Form::exit)},
+      {{encode(Form::mov_imm, 0, 0, 0, 3), encode(Form::sub_imm, 0, 0, 0, 1),
+        encode(Form::jne_imm, 0, 0, -2, 0), encode(Form::exit)},
        "unsupported by smt: pc 2: backward jump to pc 1"},
       {with_code_addr, "unsupported by smt: pc 0: lddw of an address or map"},
   };

@@ -235,12 +235,14 @@ struct MemoryRun {
 TEST(X86Semantics, MemoryOperandsLoadAndStoreLittleEndian) {
   {
     MemoryRun r;
-    r.run(one([](Assembler& a) { a.mov(W32, Reg::rax, jit::x86::mem(Reg::rdi, 1)); }), {1, 2, 3, 4, 5}, 0, ~0ull);
+    r.run(one([](Assembler& a) { a.mov(W32, Reg::rax, jit::x86::mem(Reg::rdi, 1)); }), {1, 2, 3, 4, 5}, 0,
+          ~0ull);
     EXPECT_EQ(r.value(r.m.gpr[kRax]), 0x05040302u);  // zero-extended
   }
   {
     MemoryRun r;
-    r.run(one([](Assembler& a) { a.mov(W16, jit::x86::mem(Reg::rdi, 2), Reg::rsi); }), {1, 2, 3, 4, 5}, 0xabcd, 0);
+    r.run(one([](Assembler& a) { a.mov(W16, jit::x86::mem(Reg::rdi, 2), Reg::rsi); }), {1, 2, 3, 4, 5},
+          0xabcd, 0);
     EXPECT_EQ(r.value(r.byte_at(MemoryRun::kBase + 1)), 2u);
     EXPECT_EQ(r.value(r.byte_at(MemoryRun::kBase + 2)), 0xcdu);
     EXPECT_EQ(r.value(r.byte_at(MemoryRun::kBase + 3)), 0xabu);
@@ -256,8 +258,8 @@ TEST(X86Semantics, MemoryOperandsLoadAndStoreLittleEndian) {
 TEST(X86Semantics, XaddAndCmpxchgOnMemory) {
   {
     MemoryRun r;
-    r.run(one([](Assembler& a) { a.xadd(W64, jit::x86::mem(Reg::rdi, 0), Reg::rsi); }), {5, 0, 0, 0, 0, 0, 0, 0},
-          7, 0);
+    r.run(one([](Assembler& a) { a.xadd(W64, jit::x86::mem(Reg::rdi, 0), Reg::rsi); }),
+          {5, 0, 0, 0, 0, 0, 0, 0}, 7, 0);
     EXPECT_EQ(r.value(r.m.gpr[kRsi]), 5u);
     EXPECT_EQ(r.value(r.byte_at(MemoryRun::kBase)), 12u);
   }

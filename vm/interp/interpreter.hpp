@@ -78,7 +78,7 @@ class Interpreter {
  private:
   template <bool kTrace>
   RunResult loop(const TraceFn* trace);
-  RunResult finish();  // the result of a run that ended where the state is, without error
+  RunResult finish();                     // the result of a run that ended where the state is, without error
   void map_input(const RunInput& input);  // r1, r2 and the regions of the run mode
   void map_persistent_regions();          // stack, registered buffers, map values
 
@@ -87,7 +87,7 @@ class Interpreter {
   ExecLimits limits_;
   std::vector<const HelperSpec*> helper_at_;  // per pc: the helper a `call imm` there reaches
   std::vector<uint8_t> stack_;
-  uint32_t dirty_frames_;  // frames the previous run may have written, zeroed before the next
+  uint32_t dirty_frames_;      // frames the previous run may have written, zeroed before the next
   bool writes_memory_ = true;  // false: no instruction can write memory, the stack stays zeroed
   bool layout_stale_ = true;   // the persistent regions must be mapped (again) before the next run
   AddressSpace memory_;

@@ -6,11 +6,16 @@ namespace bpfdiff::oracle::kernel::guest {
 
 const char* reply_status_name(ReplyStatus status) {
   switch (status) {
-    case ReplyStatus::Ok: return "ok";
-    case ReplyStatus::Timeout: return "timeout";
-    case ReplyStatus::Closed: return "closed";
-    case ReplyStatus::ProtocolError: return "protocol error";
-    case ReplyStatus::AgentError: return "agent error";
+    case ReplyStatus::Ok:
+      return "ok";
+    case ReplyStatus::Timeout:
+      return "timeout";
+    case ReplyStatus::Closed:
+      return "closed";
+    case ReplyStatus::ProtocolError:
+      return "protocol error";
+    case ReplyStatus::AgentError:
+      return "agent error";
   }
   return "unknown";
 }
@@ -24,8 +29,8 @@ Reply<T> failed_like(const Reply<U>& from) {
 
 }  // namespace
 
-Reply<Frame> AgentClient::exchange(MessageType type, std::span<const uint8_t> payload, Clock::time_point deadline,
-                                   Clock::time_point limit) {
+Reply<Frame> AgentClient::exchange(MessageType type, std::span<const uint8_t> payload,
+                                   Clock::time_point deadline, Clock::time_point limit) {
   const uint64_t id = next_id_++;
   const auto began = Clock::now();
   const auto silence = deadline - began;
@@ -37,18 +42,23 @@ Reply<Frame> AgentClient::exchange(MessageType type, std::span<const uint8_t> pa
   for (;;) {
     ReadOutcome in = stream_.read(deadline);
     switch (in.kind) {
-      case ReadOutcome::Kind::Frame: break;
-      case ReadOutcome::Kind::Malformed: return {ReplyStatus::ProtocolError, {}, "malformed reply: " + in.error};
+      case ReadOutcome::Kind::Frame:
+        break;
+      case ReadOutcome::Kind::Malformed:
+        return {ReplyStatus::ProtocolError, {}, "malformed reply: " + in.error};
       case ReadOutcome::Kind::Closed:
         return {ReplyStatus::Closed, {}, in.error.empty() ? "the agent closed the channel" : in.error};
       case ReadOutcome::Kind::Timeout: {
-        const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - began).count();
+        const auto waited =
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - began).count();
         if (heartbeats == 0) return {ReplyStatus::Timeout, {}, "no reply within the deadline"};
-        return {ReplyStatus::Timeout, {},
+        return {ReplyStatus::Timeout,
+                {},
                 "no reply after " + std::to_string(waited) + " ms (" + std::to_string(heartbeats) +
                     " busy heartbeats" + (Clock::now() >= limit ? ", past the limit)" : ", then silence)")};
       }
-      case ReadOutcome::Kind::Failed: return {ReplyStatus::Closed, {}, in.error};
+      case ReadOutcome::Kind::Failed:
+        return {ReplyStatus::Closed, {}, in.error};
     }
     // A reply to an earlier request that timed out on our side arrives late;
     // it answers nothing any more, so it is dropped.
@@ -59,8 +69,10 @@ Reply<Frame> AgentClient::exchange(MessageType type, std::span<const uint8_t> pa
       continue;
     }
     if (in.frame.id != id)
-      return {ReplyStatus::ProtocolError, {}, "reply for request " + std::to_string(in.frame.id) + " while waiting for " +
-                                                  std::to_string(id)};
+      return {
+          ReplyStatus::ProtocolError,
+          {},
+          "reply for request " + std::to_string(in.frame.id) + " while waiting for " + std::to_string(id)};
     if (in.frame.type == MessageType::Error) {
       auto message = decode_error(in.frame.payload);
       return {ReplyStatus::AgentError, {}, message ? *message : message.error().message};
@@ -73,7 +85,9 @@ Reply<HelloInfo> AgentClient::hello(Clock::time_point deadline) {
   auto r = exchange(MessageType::Hello, {}, deadline, deadline);
   if (!r.ok()) return failed_like<HelloInfo>(r);
   if (r.value.type != MessageType::HelloReply)
-    return {ReplyStatus::ProtocolError, {}, std::string("expected a hello reply, got ") + message_type_name(r.value.type)};
+    return {ReplyStatus::ProtocolError,
+            {},
+            std::string("expected a hello reply, got ") + message_type_name(r.value.type)};
   auto info = decode_hello_info(r.value.payload);
   if (!info) return {ReplyStatus::ProtocolError, {}, info.error().message};
   if (info->version != kProtocolVersion)
@@ -87,7 +101,9 @@ Reply<KernelResponse> AgentClient::execute(const KernelRequest& request, Clock::
   auto r = exchange(MessageType::Request, payload, deadline, std::max(deadline, limit));
   if (!r.ok()) return failed_like<KernelResponse>(r);
   if (r.value.type != MessageType::Response)
-    return {ReplyStatus::ProtocolError, {}, std::string("expected a response, got ") + message_type_name(r.value.type)};
+    return {ReplyStatus::ProtocolError,
+            {},
+            std::string("expected a response, got ") + message_type_name(r.value.type)};
   auto response = decode_response(r.value.payload);
   if (!response) return {ReplyStatus::ProtocolError, {}, response.error().message};
   return {ReplyStatus::Ok, std::move(*response), {}};

@@ -38,7 +38,8 @@ class AgentClient {
   // first one was from the call, never past `limit`. So a verifier that
   // takes minutes is waited for while its guest answers, and a dead guest
   // is given up on after one silent interval.
-  Reply<KernelResponse> execute(const KernelRequest& request, Clock::time_point deadline, Clock::time_point limit);
+  Reply<KernelResponse> execute(const KernelRequest& request, Clock::time_point deadline,
+                                Clock::time_point limit);
   Reply<KernelResponse> execute(const KernelRequest& request, Clock::time_point deadline) {
     return execute(request, deadline, deadline);
   }

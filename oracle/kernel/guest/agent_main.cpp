@@ -18,8 +18,10 @@ int main() {
       ExecutorOptions options;
       options.allow_helper_calls = true;
       auto created = KernelExecutor::create(options);
-      if (created) executor = std::move(*created);
-      else setup_error = "kernel executor unavailable in the guest: " + created.error().message;
+      if (created)
+        executor = std::move(*created);
+      else
+        setup_error = "kernel executor unavailable in the guest: " + created.error().message;
     }
     if (!executor) {
       KernelResponse failed;

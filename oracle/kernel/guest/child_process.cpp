@@ -26,7 +26,8 @@ Result<void> ChildProcess::spawn(const std::vector<std::string>& argv, const std
   posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = -1;
   const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
@@ -77,7 +78,8 @@ void ChildProcess::kill() {
   reap(true);
 }
 
-Result<int> connect_unix(const std::string& path, std::chrono::steady_clock::time_point deadline, ChildProcess& child) {
+Result<int> connect_unix(const std::string& path, std::chrono::steady_clock::time_point deadline,
+                         ChildProcess& child) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) return make_error("socket path too long: " + path);
@@ -89,7 +91,8 @@ Result<int> connect_unix(const std::string& path, std::chrono::steady_clock::tim
     if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return fd;
     last_error = std::strerror(errno);
     ::close(fd);
-    if (!child.running()) return make_error("the VMM exited before its socket " + path + " accepted a connection");
+    if (!child.running())
+      return make_error("the VMM exited before its socket " + path + " accepted a connection");
     if (std::chrono::steady_clock::now() >= deadline)
       return make_error("cannot connect to " + path + ": " + last_error);
     std::this_thread::sleep_for(std::chrono::milliseconds(5));

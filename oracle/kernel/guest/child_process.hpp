@@ -39,6 +39,7 @@ class ChildProcess {
 
 // Connects to a unix stream socket that the child listens on, retrying until
 // it exists and accepts or `deadline` passes (or the child exits).
-Result<int> connect_unix(const std::string& path, std::chrono::steady_clock::time_point deadline, ChildProcess& child);
+Result<int> connect_unix(const std::string& path, std::chrono::steady_clock::time_point deadline,
+                         ChildProcess& child);
 
 }  // namespace bpfdiff::oracle::kernel::guest

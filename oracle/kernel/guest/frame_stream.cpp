@@ -11,9 +11,9 @@
 namespace bpfdiff::oracle::kernel::guest {
 namespace {
 
-constexpr std::array<uint8_t, 4> kMagicBytes = {static_cast<uint8_t>(kMagic), static_cast<uint8_t>(kMagic >> 8),
-                                                static_cast<uint8_t>(kMagic >> 16),
-                                                static_cast<uint8_t>(kMagic >> 24)};
+constexpr std::array<uint8_t, 4> kMagicBytes = {
+    static_cast<uint8_t>(kMagic), static_cast<uint8_t>(kMagic >> 8), static_cast<uint8_t>(kMagic >> 16),
+    static_cast<uint8_t>(kMagic >> 24)};
 
 // Milliseconds until `deadline` for poll(), -1 for none, 0 once it has passed.
 int poll_timeout(std::optional<Clock::time_point> deadline) {
@@ -69,7 +69,8 @@ std::size_t FrameStream::skip_to_magic(std::size_t from) {
 ReadOutcome FrameStream::read(std::optional<Clock::time_point> deadline) {
   ReadOutcome out;
   for (;;) {
-    if (buffer_.size() >= kMagicBytes.size() && !std::equal(kMagicBytes.begin(), kMagicBytes.end(), buffer_.begin())) {
+    if (buffer_.size() >= kMagicBytes.size() &&
+        !std::equal(kMagicBytes.begin(), kMagicBytes.end(), buffer_.begin())) {
       const std::size_t dropped = skip_to_magic(0);
       out.kind = ReadOutcome::Kind::Malformed;
       out.error = "skipped " + std::to_string(dropped) + " bytes that are not a frame (bad magic)";
@@ -81,7 +82,8 @@ ReadOutcome FrameStream::read(std::optional<Clock::time_point> deadline) {
         out.kind = ReadOutcome::Kind::Malformed;
         out.error = header.error().message;
         // The id sits at a fixed offset, so the answer can still name the request.
-        for (int i = 0; i < 8; ++i) out.frame.id |= static_cast<uint64_t>(buffer_[8 + static_cast<std::size_t>(i)]) << (8 * i);
+        for (int i = 0; i < 8; ++i)
+          out.frame.id |= static_cast<uint64_t>(buffer_[8 + static_cast<std::size_t>(i)]) << (8 * i);
         skip_to_magic(1);
         return out;
       }
@@ -90,20 +92,27 @@ ReadOutcome FrameStream::read(std::optional<Clock::time_point> deadline) {
         out.kind = ReadOutcome::Kind::Frame;
         out.frame.type = header->type;
         out.frame.id = header->id;
-        out.frame.payload.assign(buffer_.begin() + kHeaderBytes, buffer_.begin() + static_cast<std::ptrdiff_t>(total));
+        out.frame.payload.assign(buffer_.begin() + kHeaderBytes,
+                                 buffer_.begin() + static_cast<std::ptrdiff_t>(total));
         buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(total));
         return out;
       }
     }
     switch (fill(deadline, out.error)) {
-      case Fill::Data: break;
+      case Fill::Data:
+        break;
       case Fill::Closed:
         out.kind = ReadOutcome::Kind::Closed;
-        if (!buffer_.empty()) out.error = "stream ended inside a frame (" + std::to_string(buffer_.size()) + " bytes)";
+        if (!buffer_.empty())
+          out.error = "stream ended inside a frame (" + std::to_string(buffer_.size()) + " bytes)";
         buffer_.clear();
         return out;
-      case Fill::Timeout: out.kind = ReadOutcome::Kind::Timeout; return out;
-      case Fill::Failed: out.kind = ReadOutcome::Kind::Failed; return out;
+      case Fill::Timeout:
+        out.kind = ReadOutcome::Kind::Timeout;
+        return out;
+      case Fill::Failed:
+        out.kind = ReadOutcome::Kind::Failed;
+        return out;
     }
   }
 }

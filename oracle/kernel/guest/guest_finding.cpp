@@ -38,7 +38,8 @@ Result<void> write_file(const std::string& path, const void* data, std::size_t s
 }
 
 uint64_t fnv1a(const std::vector<uint8_t>& bytes, uint64_t h = 1469598103934665603ull) {
-  for (uint8_t b : bytes) h = (h ^ b) * 1099511628211ull;
+  for (uint8_t b : bytes)
+    h = (h ^ b) * 1099511628211ull;
   return h;
 }
 
@@ -61,10 +62,12 @@ Result<std::string> write_guest_finding(const std::string& dir, const KernelRequ
                 static_cast<unsigned long long>(fnv1a(request.memory, fnv1a(program))));
   static std::atomic<uint64_t> sequence{0};
   const uint64_t seq = sequence++;
-  const std::string name = std::string("guest-") + guest_failure_name(failure.kind) + "-" + stamp + "-" + hash;
+  const std::string name =
+      std::string("guest-") + guest_failure_name(failure.kind) + "-" + stamp + "-" + hash;
   const std::string tmp = dir + "/.tmp-" + std::to_string(::getpid()) + "-" + std::to_string(seq);
   std::filesystem::remove_all(tmp, ec);
-  if (::mkdir(tmp.c_str(), 0755) != 0) return make_error("cannot create " + tmp + ": " + std::strerror(errno));
+  if (::mkdir(tmp.c_str(), 0755) != 0)
+    return make_error("cannot create " + tmp + ": " + std::strerror(errno));
 
   nlohmann::json j;
   j["kind"] = guest_failure_name(failure.kind);
@@ -80,8 +83,8 @@ Result<std::string> write_guest_finding(const std::string& dir, const KernelRequ
     j["verdict"] = static_cast<int>(failure.response->verdict);
   }
   j["time_utc"] = stamp;
-  j["reproduce"] = "bpfdiff guest run " + dir + "/" + name + "/program.bin --mem-file " + dir + "/" + name +
-                   "/memory.bin";
+  j["reproduce"] =
+      "bpfdiff guest run " + dir + "/" + name + "/program.bin --mem-file " + dir + "/" + name + "/memory.bin";
   const std::string json = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   for (auto r : {write_file(tmp + "/finding.json", json.data(), json.size()),
                  write_file(tmp + "/program.bin", program.data(), program.size()),

@@ -64,7 +64,8 @@ std::string mount_pseudo_filesystems() {
   // reopening after devtmpfs is mounted makes stdio work either way.
   const int console = ::open("/dev/console", O_RDWR | O_NOCTTY);
   if (console >= 0) {
-    for (int fd = 0; fd <= 2; ++fd) ::dup2(console, fd);
+    for (int fd = 0; fd <= 2; ++fd)
+      ::dup2(console, fd);
     if (console > 2) ::close(console);
   }
   return notes;
@@ -93,7 +94,8 @@ Result<int> open_agent_port(int seconds) {
   for (;;) {
     for (const std::string& port : list_dir("/sys/class/virtio-ports")) {
       std::string name = read_file("/sys/class/virtio-ports/" + port + "/name");
-      while (!name.empty() && (name.back() == '\n' || name.back() == '\0')) name.pop_back();
+      while (!name.empty() && (name.back() == '\n' || name.back() == '\0'))
+        name.pop_back();
       if (name != kPortName) continue;
       const std::string dev = "/dev/" + port;
       const int fd = ::open(dev.c_str(), O_RDWR | O_CLOEXEC);
@@ -130,14 +132,16 @@ void perform_fault(FaultKind kind) {
     }
     log_console("sysrq-trigger failed; hanging instead");
   }
-  for (;;) ::pause();
+  for (;;)
+    ::pause();
 }
 
 void power_off(const std::string& why) {
   log_console(why + "; powering off");
   ::sync();
   ::reboot(RB_POWER_OFF);
-  for (;;) ::pause();
+  for (;;)
+    ::pause();
 }
 
 void run_as_init(const ExecuteFn& execute) {

@@ -24,19 +24,24 @@ uint64_t file_size(const std::string& path) {
 
 const char* guest_failure_name(GuestFailureKind kind) {
   switch (kind) {
-    case GuestFailureKind::Panic: return "panic";
-    case GuestFailureKind::Oops: return "oops";
-    case GuestFailureKind::Hang: return "hang";
-    case GuestFailureKind::Died: return "died";
-    case GuestFailureKind::Protocol: return "protocol";
+    case GuestFailureKind::Panic:
+      return "panic";
+    case GuestFailureKind::Oops:
+      return "oops";
+    case GuestFailureKind::Hang:
+      return "hang";
+    case GuestFailureKind::Died:
+      return "died";
+    case GuestFailureKind::Protocol:
+      return "protocol";
   }
   return "unknown";
 }
 
 const char* console_trouble(const std::string& console) {
   static constexpr std::array<const char*, 11> kMarkers = {
-      "Kernel panic",  "Oops",     "BUG:",   "kernel BUG at", "WARNING:", "general protection fault",
-      "UBSAN:",        "KASAN:",   "Call Trace:", "soft lockup", "detected stalls"};
+      "Kernel panic", "Oops",   "BUG:",        "kernel BUG at", "WARNING:",       "general protection fault",
+      "UBSAN:",       "KASAN:", "Call Trace:", "soft lockup",   "detected stalls"};
   for (const char* marker : kMarkers) {
     if (console.find(marker) != std::string::npos) return marker;
   }
@@ -144,7 +149,8 @@ GuestFailure GuestMachine::classify(const std::string& error, ReplyStatus status
   f.detail = error;
   // A panicking guest closes the channel a moment before QEMU exits, and a
   // hung one may be busy dying: give the VMM a moment to say which.
-  const auto grace = status == ReplyStatus::Timeout ? std::chrono::milliseconds(200) : std::chrono::milliseconds(2000);
+  const auto grace =
+      status == ReplyStatus::Timeout ? std::chrono::milliseconds(200) : std::chrono::milliseconds(2000);
   process_.wait_exit(grace);
   f.exit_status = process_.exit_status();
   f.console = take_console();
@@ -169,7 +175,8 @@ GuestFailure GuestMachine::classify(const std::string& error, ReplyStatus status
 }
 
 std::variant<KernelResponse, GuestFailure> GuestMachine::execute(const KernelRequest& request) {
-  if (!client_) return GuestFailure{GuestFailureKind::Died, "the guest is not running", "", std::nullopt, std::nullopt};
+  if (!client_)
+    return GuestFailure{GuestFailureKind::Died, "the guest is not running", "", std::nullopt, std::nullopt};
   const auto now = Clock::now();
   auto reply = client_->execute(request, now + timeouts_.request, now + timeouts_.request_limit);
   if (!reply.ok()) return classify(reply.error, reply.status);
@@ -178,8 +185,8 @@ std::variant<KernelResponse, GuestFailure> GuestMachine::execute(const KernelReq
   // says otherwise, and the guest is no longer trustworthy.
   std::string console = take_console();
   if (const char* trouble = console_trouble(console)) {
-    GuestFailure f{GuestFailureKind::Oops, std::string("console shows \"") + trouble + "\"", std::move(console),
-                   std::nullopt, std::move(reply.value)};
+    GuestFailure f{GuestFailureKind::Oops, std::string("console shows \"") + trouble + "\"",
+                   std::move(console), std::nullopt, std::move(reply.value)};
     ++stats_.failures;
     stop();
     return f;
@@ -188,14 +195,16 @@ std::variant<KernelResponse, GuestFailure> GuestMachine::execute(const KernelReq
 }
 
 std::variant<bool, GuestFailure> GuestMachine::inject_fault(FaultKind kind) {
-  if (!client_) return GuestFailure{GuestFailureKind::Died, "the guest is not running", "", std::nullopt, std::nullopt};
+  if (!client_)
+    return GuestFailure{GuestFailureKind::Died, "the guest is not running", "", std::nullopt, std::nullopt};
   auto ack = client_->inject_fault(kind, Clock::now() + timeouts_.request);
   if (!ack.ok()) {
     if (ack.status == ReplyStatus::AgentError) return false;  // refused: faults not allowed in this guest
     return classify(ack.error, ack.status);
   }
   // The fault is under way: what follows is what a failing request sees.
-  auto hello = client_->hello(Clock::now() + (kind == FaultKind::Hang ? std::chrono::milliseconds(500) : timeouts_.request));
+  auto hello = client_->hello(Clock::now() +
+                              (kind == FaultKind::Hang ? std::chrono::milliseconds(500) : timeouts_.request));
   if (hello.ok()) return true;  // survived (should not happen)
   return classify(hello.error, hello.status);
 }

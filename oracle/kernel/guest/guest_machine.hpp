@@ -14,9 +14,10 @@
 namespace bpfdiff::oracle::kernel::guest {
 
 struct GuestTimeouts {
-  std::chrono::milliseconds boot{90'000};     // cold boot to the first hello (TCG: 2-4 s; slack for loaded hosts)
-  std::chrono::milliseconds restore{30'000};  // snapshot restore to the first hello
-  std::chrono::milliseconds snapshot{60'000}; // saving the snapshot after boot
+  std::chrono::milliseconds boot{
+      90'000};  // cold boot to the first hello (TCG: 2-4 s; slack for loaded hosts)
+  std::chrono::milliseconds restore{30'000};   // snapshot restore to the first hello
+  std::chrono::milliseconds snapshot{60'000};  // saving the snapshot after boot
   // One request: load + run in the guest. The agent heartbeats while it
   // works (protocol.hpp, Busy), so this is the longest silence allowed, and
   // `request_limit` bounds a request that keeps the guest busy: the verifier
@@ -38,8 +39,8 @@ const char* guest_failure_name(GuestFailureKind kind);
 struct GuestFailure {
   GuestFailureKind kind = GuestFailureKind::Died;
   std::string detail;
-  std::string console;              // the console output since the last healthy request
-  std::optional<int> exit_status;   // of the VMM, when it exited
+  std::string console;                     // the console output since the last healthy request
+  std::optional<int> exit_status;          // of the VMM, when it exited
   std::optional<KernelResponse> response;  // when the agent answered (oops after a reply)
 };
 

@@ -13,11 +13,13 @@ Result<std::unique_ptr<GuestPool>> GuestPool::start(std::shared_ptr<const Vmm> v
   std::vector<std::thread> threads;
   for (std::size_t i = 0; i < pool->config_.guests; ++i) {
     pool->guests_.push_back(std::make_unique<GuestMachine>(
-        *pool->vmm_, GuestPaths{pool->config_.work_dir + "/guest-" + std::to_string(i)}, pool->config_.timeouts));
+        *pool->vmm_, GuestPaths{pool->config_.work_dir + "/guest-" + std::to_string(i)},
+        pool->config_.timeouts));
   }
   for (std::size_t i = 0; i < pool->guests_.size(); ++i)
     threads.emplace_back([&, i] { booted[i] = pool->guests_[i]->boot(); });
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   std::string errors;
   for (std::size_t i = 0; i < pool->guests_.size(); ++i) {
     if (booted[i]) {
@@ -33,13 +35,15 @@ Result<std::unique_ptr<GuestPool>> GuestPool::start(std::shared_ptr<const Vmm> v
   }
   pool->live_ = pool->idle_.size();
   pool->guest_stats_.resize(pool->guests_.size());
-  for (const auto& g : pool->guests_) pool->record_stats(g.get());
+  for (const auto& g : pool->guests_)
+    pool->record_stats(g.get());
   if (pool->live_ == 0) return make_error("no guest booted (" + pool->vmm_->describe() + "):\n" + errors);
   return pool;
 }
 
 GuestPool::~GuestPool() {
-  for (auto& g : guests_) g->stop();
+  for (auto& g : guests_)
+    g->stop();
 }
 
 GuestMachine* GuestPool::acquire() {
@@ -65,7 +69,8 @@ void GuestPool::release(GuestMachine* guest) {
   available_.notify_all();
 }
 
-std::string GuestPool::handle_failure(GuestMachine& guest, const KernelRequest& request, const GuestFailure& failure) {
+std::string GuestPool::handle_failure(GuestMachine& guest, const KernelRequest& request,
+                                      const GuestFailure& failure) {
   // The finding first: if recovery (or this host) dies next, it is on disk.
   auto written = write_guest_finding(config_.findings_dir, request, failure, guest.hello().kernel_release);
   std::string where = written ? *written : "NOT WRITTEN: " + written.error().message;
@@ -115,7 +120,8 @@ Result<std::string> GuestPool::inject_fault(FaultKind kind) {
     KernelRequest marker;  // no program: the fault was asked for, not caused
     out = handle_failure(*guest, marker, *failure);
   } else if (!std::get<bool>(result)) {
-    out = make_error(std::string("the agent refused the fault: the kernel command line lacks ") + kFaultsAllowedArg);
+    out = make_error(std::string("the agent refused the fault: the kernel command line lacks ") +
+                     kFaultsAllowedArg);
   }
   release(guest);
   return out;

@@ -24,10 +24,10 @@ struct PoolConfig {
 
 struct PoolStats {
   uint64_t requests = 0;
-  uint64_t failures = 0;      // requests that broke their guest (each one a finding)
-  uint64_t restores = 0;      // recoveries from the snapshot
-  uint64_t cold_boots = 0;    // including the initial ones
-  uint64_t retired = 0;       // guests given up on
+  uint64_t failures = 0;    // requests that broke their guest (each one a finding)
+  uint64_t restores = 0;    // recoveries from the snapshot
+  uint64_t cold_boots = 0;  // including the initial ones
+  uint64_t retired = 0;     // guests given up on
   double last_boot_ms = 0;
   double last_restore_ms = 0;
   double snapshot_ms = 0;
@@ -56,7 +56,8 @@ class GuestPool {
   std::size_t live_guests() const;
 
  private:
-  GuestPool(std::shared_ptr<const Vmm> vmm, PoolConfig config) : vmm_(std::move(vmm)), config_(std::move(config)) {}
+  GuestPool(std::shared_ptr<const Vmm> vmm, PoolConfig config)
+      : vmm_(std::move(vmm)), config_(std::move(config)) {}
   GuestMachine* acquire();
   void release(GuestMachine* guest);
   // Records the failure as a finding, then brings the guest back or retires it.

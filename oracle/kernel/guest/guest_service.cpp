@@ -49,7 +49,8 @@ GuestServiceOptions options_from_environment() {
   if (const char* v = std::getenv("BPFDIFF_GUEST_ACCEL"); v && *v) {
     if (auto a = parse_accel(v)) o.accel = *a;
   }
-  if (const char* v = std::getenv("BPFDIFF_FINDINGS_DIR"); v && *v) o.findings_dir = std::string(v) + "/guest";
+  if (const char* v = std::getenv("BPFDIFF_FINDINGS_DIR"); v && *v)
+    o.findings_dir = std::string(v) + "/guest";
   if (const char* v = std::getenv("BPFDIFF_GUEST_DAEMON"); v && std::string(v) == "0") o.use_daemon = false;
   return o;
 }
@@ -81,7 +82,8 @@ Result<std::unique_ptr<GuestService>> GuestService::start(const GuestServiceOpti
   const std::string probe_file = options.image_dir + "/kvm-probe-failed";
   const std::string host_kernel = host_release();
   const bool known_bad = read_first_line(probe_file) == host_kernel;
-  if (options.accel == Accel::Auto && known_bad) service->notes_ = "KVM failed here before (" + probe_file + "), using TCG";
+  if (options.accel == Accel::Auto && known_bad)
+    service->notes_ = "KVM failed here before (" + probe_file + "), using TCG";
   const bool try_kvm =
       options.accel == Accel::Kvm || (options.accel == Accel::Auto && !known_bad && kvm_device_usable());
   if (try_kvm) {
@@ -143,7 +145,8 @@ Result<void> configure_shared_guest_service(const GuestServiceOptions& options) 
   SharedService& s = shared();
   std::lock_guard lock(s.mutex);
   if (s.service || !s.failure.empty()) {
-    return make_error("the shared guest pool has already been started; configure it before the first kernel-qemu engine");
+    return make_error(
+        "the shared guest pool has already been started; configure it before the first kernel-qemu engine");
   }
   s.options = options;
   return {};

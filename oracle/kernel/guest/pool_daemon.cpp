@@ -16,14 +16,16 @@
 namespace bpfdiff::oracle::kernel::guest {
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 
 Result<sockaddr_un> unix_address(const std::string& path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof(addr.sun_path))
-    return make_error("socket path too long for a unix socket (" + std::to_string(path.size()) + " bytes, at most " +
-                      std::to_string(sizeof(addr.sun_path) - 1) + "): " + path);
+    return make_error("socket path too long for a unix socket (" + std::to_string(path.size()) +
+                      " bytes, at most " + std::to_string(sizeof(addr.sun_path) - 1) + "): " + path);
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   return addr;
 }
@@ -67,10 +69,18 @@ std::size_t kill_orphaned_guests(pid_t daemon_pid) {
   return killed;
 }
 
-std::string daemon_run_dir(const std::string& image_dir) { return image_dir + "/run"; }
-std::string daemon_socket_path(const std::string& run_dir) { return run_dir + "/pool.sock"; }
-std::string daemon_info_path(const std::string& run_dir) { return run_dir + "/pool.json"; }
-std::string daemon_log_path(const std::string& run_dir) { return run_dir + "/daemon.log"; }
+std::string daemon_run_dir(const std::string& image_dir) {
+  return image_dir + "/run";
+}
+std::string daemon_socket_path(const std::string& run_dir) {
+  return run_dir + "/pool.sock";
+}
+std::string daemon_info_path(const std::string& run_dir) {
+  return run_dir + "/pool.json";
+}
+std::string daemon_log_path(const std::string& run_dir) {
+  return run_dir + "/daemon.log";
+}
 
 Result<void> write_daemon_info(const std::string& run_dir, const DaemonInfo& info) {
   nlohmann::ordered_json j;
@@ -178,7 +188,8 @@ DaemonProbe probe_daemon(const std::string& run_dir, std::chrono::milliseconds h
 Result<std::string> stop_daemon(const std::string& run_dir, std::chrono::milliseconds wait) {
   const DaemonProbe probe = probe_daemon(run_dir, std::chrono::milliseconds(2000));
   switch (probe.state) {
-    case DaemonProbe::State::Absent: return std::string("no guest pool daemon is running (" + run_dir + ")");
+    case DaemonProbe::State::Absent:
+      return std::string("no guest pool daemon is running (" + run_dir + ")");
     case DaemonProbe::State::Stale: {
       const pid_t pid = probe.info.pid;
       // Alive but mute: a hung daemon gets the signal too, if it is ours.
@@ -188,7 +199,8 @@ Result<std::string> stop_daemon(const std::string& run_dir, std::chrono::millise
       return "removed stale files of a dead daemon (" + probe.why + ")" +
              (orphans ? "; killed " + std::to_string(orphans) + " QEMU process(es) it left behind" : "");
     }
-    case DaemonProbe::State::Running: break;
+    case DaemonProbe::State::Running:
+      break;
   }
   const pid_t pid = probe.info.pid;
   if (::kill(pid, SIGTERM) != 0 && errno != ESRCH)
@@ -280,7 +292,8 @@ void PoolDaemonServer::stop() {
   // On Linux, shutting a listening socket down wakes accept() with EINVAL;
   // shutting a connection down ends its serve() loop at the next read.
   ::shutdown(listen_fd_, SHUT_RDWR);
-  for (auto& c : connections_) ::shutdown(c->fd, SHUT_RDWR);
+  for (auto& c : connections_)
+    ::shutdown(c->fd, SHUT_RDWR);
 }
 
 namespace {
@@ -320,7 +333,7 @@ uint64_t run_until_terminated(PoolDaemonServer& server, const AgentConfig& confi
 }
 
 Result<std::unique_ptr<DaemonClient>> DaemonClient::connect(const std::string& socket_path,
-                                                           std::chrono::milliseconds hello_timeout) {
+                                                            std::chrono::milliseconds hello_timeout) {
   auto fd = connect_unix(socket_path);
   if (!fd) return fd.error();
   std::unique_ptr<DaemonClient> client(new DaemonClient(*fd, socket_path));
@@ -332,7 +345,9 @@ Result<std::unique_ptr<DaemonClient>> DaemonClient::connect(const std::string& s
   return client;
 }
 
-DaemonClient::~DaemonClient() { ::close(fd_); }
+DaemonClient::~DaemonClient() {
+  ::close(fd_);
+}
 
 KernelResponse DaemonClient::execute(const KernelRequest& request) {
   std::lock_guard lock(mutex_);
@@ -346,9 +361,10 @@ KernelResponse DaemonClient::execute(const KernelRequest& request) {
   const auto now = Clock::now();
   auto reply = client_.execute(request, now + kRequestDeadline, now + kRequestLimit);
   if (reply.ok()) return std::move(reply.value);
-  const std::string why = "the guest pool daemon (" + path_ + ") failed: " + reply_status_name(reply.status) +
-                (reply.error.empty() ? "" : ": " + reply.error) +
-                "; see `bpfdiff guest status`, restart it with `bpfdiff guest stop` and `bpfdiff guest start`";
+  const std::string why =
+      "the guest pool daemon (" + path_ + ") failed: " + reply_status_name(reply.status) +
+      (reply.error.empty() ? "" : ": " + reply.error) +
+      "; see `bpfdiff guest status`, restart it with `bpfdiff guest stop` and `bpfdiff guest start`";
   failed.log = why;
   // An Error reply refuses this one request and leaves the stream in step;
   // after any other failure it is not, so the client stays broken and every

@@ -17,14 +17,13 @@ class Writer {
     u32(static_cast<uint32_t>(b.size()));
     out_.insert(out_.end(), b.begin(), b.end());
   }
-  void str(const std::string& s) {
-    bytes(std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
-  }
+  void str(const std::string& s) { bytes(std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size())); }
   std::vector<uint8_t> take() { return std::move(out_); }
 
  private:
   void put(uint64_t v, int n) {
-    for (int i = 0; i < n; ++i) out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
+    for (int i = 0; i < n; ++i)
+      out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
   }
   std::vector<uint8_t> out_;
 };
@@ -83,7 +82,8 @@ class Reader {
       return 0;
     }
     uint64_t v = 0;
-    for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(in_[pos_ + static_cast<std::size_t>(i)]) << (8 * i);
+    for (int i = 0; i < n; ++i)
+      v |= static_cast<uint64_t>(in_[pos_ + static_cast<std::size_t>(i)]) << (8 * i);
     pos_ += static_cast<std::size_t>(n);
     return v;
   }
@@ -108,13 +108,20 @@ bool known_type(uint16_t t) {
 
 const char* message_type_name(MessageType type) {
   switch (type) {
-    case MessageType::Hello: return "hello";
-    case MessageType::HelloReply: return "hello-reply";
-    case MessageType::Request: return "request";
-    case MessageType::Response: return "response";
-    case MessageType::Error: return "error";
-    case MessageType::Fault: return "fault";
-    case MessageType::Busy: return "busy";
+    case MessageType::Hello:
+      return "hello";
+    case MessageType::HelloReply:
+      return "hello-reply";
+    case MessageType::Request:
+      return "request";
+    case MessageType::Response:
+      return "response";
+    case MessageType::Error:
+      return "error";
+    case MessageType::Fault:
+      return "fault";
+    case MessageType::Busy:
+      return "busy";
   }
   return "unknown";
 }
@@ -213,7 +220,8 @@ std::vector<uint8_t> encode_response(const KernelResponse& response) {
   w.u8(static_cast<uint8_t>(response.verdict));
   w.u32(static_cast<uint32_t>(response.errno_value));
   w.str(response.log);
-  for (uint64_t reg : response.regs) w.u64(reg);
+  for (uint64_t reg : response.regs)
+    w.u64(reg);
   w.u16(response.regs_valid);
   w.bytes(response.memory);
   w.u64(response.memory_base);
@@ -241,7 +249,8 @@ Result<KernelResponse> decode_response(std::span<const uint8_t> payload) {
   resp.verdict = verdict_field(r, "verdict");
   resp.errno_value = static_cast<int32_t>(r.u32("errno"));
   resp.log = r.str("log", kMaxStringBytes);
-  for (uint64_t& reg : resp.regs) reg = r.u64("registers");
+  for (uint64_t& reg : resp.regs)
+    reg = r.u64("registers");
   resp.regs_valid = r.u16("registers valid");
   const auto memory = r.bytes("memory", kMaxMemoryBytes);
   resp.memory.assign(memory.begin(), memory.end());
@@ -274,7 +283,8 @@ std::vector<uint8_t> encode_fault(FaultKind kind) {
 Result<FaultKind> decode_fault(std::span<const uint8_t> payload) {
   Reader r(payload);
   const uint8_t kind = r.u8("fault kind");
-  if (!r.failed() && kind != static_cast<uint8_t>(FaultKind::Panic) && kind != static_cast<uint8_t>(FaultKind::Hang))
+  if (!r.failed() && kind != static_cast<uint8_t>(FaultKind::Panic) &&
+      kind != static_cast<uint8_t>(FaultKind::Hang))
     r.fail("unknown fault kind " + std::to_string(kind));
   if (auto ok = r.finish("fault"); !ok) return ok.error();
   return static_cast<FaultKind>(kind);

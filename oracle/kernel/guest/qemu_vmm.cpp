@@ -29,7 +29,8 @@ bool is_file(const std::string& path) {
 // For `exec:` migration URIs, which QEMU runs through /bin/sh.
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  for (char c : s)
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
 
@@ -50,7 +51,8 @@ Result<GuestImage> find_guest_image(const std::string& dir) {
     return make_error("no guest image in " + dir + ": run scripts/build-guest.sh");
   std::ifstream in(dir + "/release");
   std::getline(in, image.release);
-  if (image.release.empty()) return make_error("guest image in " + dir + " has no release file: run scripts/build-guest.sh");
+  if (image.release.empty())
+    return make_error("guest image in " + dir + " has no release file: run scripts/build-guest.sh");
   return image;
 }
 
@@ -72,16 +74,38 @@ std::vector<std::string> QemuVmm::boot_command(const GuestPaths& paths) const {
     argv.insert(argv.end(), {"-accel", "tcg", "-cpu", "max"});
   }
   argv.insert(argv.end(), {
-      "-m", std::to_string(options_.memory_mb), "-smp", "1", "-nodefaults", "-no-user-config",
-      "-display", "none", "-no-reboot",
-      "-kernel", image_.kernel, "-initrd", image_.initramfs, "-append", cmdline,
-      "-chardev", "file,id=console,append=on,path=" + paths.console_log(), "-serial", "chardev:console",
-      "-device", "virtio-serial-pci,id=vser",
-      "-chardev", "socket,id=agent,server=on,wait=off,path=" + paths.agent_socket(),
-      "-device", std::string("virtserialport,bus=vser.0,chardev=agent,name=") + kPortName,
-      "-device", "pvpanic", "-action", "panic=exit-failure",
-      "-qmp", "unix:" + paths.monitor_socket() + ",server=on,wait=off",
-  });
+                              "-m",
+                              std::to_string(options_.memory_mb),
+                              "-smp",
+                              "1",
+                              "-nodefaults",
+                              "-no-user-config",
+                              "-display",
+                              "none",
+                              "-no-reboot",
+                              "-kernel",
+                              image_.kernel,
+                              "-initrd",
+                              image_.initramfs,
+                              "-append",
+                              cmdline,
+                              "-chardev",
+                              "file,id=console,append=on,path=" + paths.console_log(),
+                              "-serial",
+                              "chardev:console",
+                              "-device",
+                              "virtio-serial-pci,id=vser",
+                              "-chardev",
+                              "socket,id=agent,server=on,wait=off,path=" + paths.agent_socket(),
+                              "-device",
+                              std::string("virtserialport,bus=vser.0,chardev=agent,name=") + kPortName,
+                              "-device",
+                              "pvpanic",
+                              "-action",
+                              "panic=exit-failure",
+                              "-qmp",
+                              "unix:" + paths.monitor_socket() + ",server=on,wait=off",
+                          });
   return argv;
 }
 
@@ -91,14 +115,18 @@ std::vector<std::string> QemuVmm::restore_command(const GuestPaths& paths) const
   return argv;
 }
 
-Result<void> QemuVmm::save_snapshot(const GuestPaths& paths, ChildProcess& vmm, Clock::time_point deadline) const {
+Result<void> QemuVmm::save_snapshot(const GuestPaths& paths, ChildProcess& vmm,
+                                    Clock::time_point deadline) const {
   auto qmp = QmpClient::connect(paths.monitor_socket(), vmm, deadline);
   if (!qmp) return qmp.error();
   const std::string tmp = paths.snapshot() + ".tmp";
   // The default bandwidth cap (32 MiB/s) would make saving take seconds.
   if (auto r = (*qmp)->execute("migrate-set-parameters", R"({"max-bandwidth":1099511627776})", deadline); !r)
     return r.error();
-  if (auto r = (*qmp)->execute("migrate", R"({"uri":)" + json_string("exec:cat > " + shell_quote(tmp)) + "}", deadline); !r) return r.error();
+  if (auto r = (*qmp)->execute("migrate", R"({"uri":)" + json_string("exec:cat > " + shell_quote(tmp)) + "}",
+                               deadline);
+      !r)
+    return r.error();
   for (;;) {
     auto status = (*qmp)->execute("query-migrate", "{}", deadline);
     if (!status) return status.error();

@@ -37,7 +37,8 @@ class QemuVmm : public Vmm {
   std::string describe() const override;
   std::vector<std::string> boot_command(const GuestPaths& paths) const override;
   std::vector<std::string> restore_command(const GuestPaths& paths) const override;
-  Result<void> save_snapshot(const GuestPaths& paths, ChildProcess& vmm, Clock::time_point deadline) const override;
+  Result<void> save_snapshot(const GuestPaths& paths, ChildProcess& vmm,
+                             Clock::time_point deadline) const override;
   bool exit_means_panic(int status) const override { return status == 1; }
 
   const GuestImage& image() const { return image_; }

@@ -59,10 +59,14 @@ Result<std::string> QmpClient::execute(const std::string& command, const std::st
     if (!reply) return reply.error();
     const auto json = nlohmann::json::parse(*reply, nullptr, /*allow_exceptions=*/false);
     if (json.is_discarded()) return make_error("QMP: malformed reply: " + *reply);
-    if (json.contains("return")) return json["return"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (json.contains("return"))
+      return json["return"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     if (json.contains("error")) {
       const auto& e = json["error"];
-      return make_error("QMP " + command + ": " + (e.contains("desc") ? e["desc"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : std::string("unknown error")));
+      return make_error("QMP " + command + ": " +
+                        (e.contains("desc")
+                             ? e["desc"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                             : std::string("unknown error")));
     }
     // Anything else is an asynchronous event; the reply follows.
   }

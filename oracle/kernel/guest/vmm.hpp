@@ -31,7 +31,8 @@ class Vmm {
   // Starts a guest from paths.snapshot(); empty when snapshots are unsupported.
   virtual std::vector<std::string> restore_command(const GuestPaths& paths) const = 0;
   // Saves the running, idle guest to paths.snapshot() and lets it run on.
-  virtual Result<void> save_snapshot(const GuestPaths& paths, ChildProcess& vmm, Clock::time_point deadline) const = 0;
+  virtual Result<void> save_snapshot(const GuestPaths& paths, ChildProcess& vmm,
+                                     Clock::time_point deadline) const = 0;
   // Whether the VMM's exit status says the guest kernel panicked.
   virtual bool exit_means_panic(int status) const = 0;
 };

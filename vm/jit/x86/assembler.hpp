@@ -144,8 +144,12 @@ class Assembler {
   // whatever the prefix, so the JIT does not use it either.
   void xchg(Width w, const Mem& dst, Reg src);  // implicitly locked
   void xadd(Width w, const Mem& dst, Reg src) { emit_xadd(w, dst, src, false); }
-  void cmpxchg(Width w, const Mem& dst, Reg src) { emit_cmpxchg(w, dst, src, false); }  // compares with rax/eax
-  void alu(AluOp op, Width w, const Mem& dst, Reg src) { emit_alu_to_mem(op, w, dst, src, false); }  // not Cmp
+  void cmpxchg(Width w, const Mem& dst, Reg src) {
+    emit_cmpxchg(w, dst, src, false);
+  }  // compares with rax/eax
+  void alu(AluOp op, Width w, const Mem& dst, Reg src) {
+    emit_alu_to_mem(op, w, dst, src, false);
+  }  // not Cmp
   void lock_xadd(Width w, const Mem& dst, Reg src) { emit_xadd(w, dst, src, true); }
   void lock_cmpxchg(Width w, const Mem& dst, Reg src) { emit_cmpxchg(w, dst, src, true); }
   void lock_alu(AluOp op, Width w, const Mem& dst, Reg src) { emit_alu_to_mem(op, w, dst, src, true); }
