@@ -4,8 +4,8 @@
 // accepted programs. Skips where bpf() cannot be used.
 #include <gtest/gtest.h>
 
+#include "fuzz/kernel_campaign/kernel_accept.hpp"
 #include "fuzz/verifier_stress.hpp"
-#include "oracle/cli/kernel_accept.hpp"
 #include "oracle/kernel/kernel_executor.hpp"
 
 namespace bpfdiff::cli {
