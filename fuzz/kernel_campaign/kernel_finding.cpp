@@ -1,17 +1,16 @@
 #include "fuzz/kernel_campaign/kernel_finding.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
-#include "fuzz/gate/gate.hpp"
+#include "fuzz/findings/atomic_file.hpp"
+#include "fuzz/findings/finding.hpp"
 #include "fuzz/raw_input.hpp"
 #include "oracle/kernel/bpf_syscall.hpp"
+#include "oracle/kernel/c_reproducer.hpp"
 #include "oracle/kernel_outcome.hpp"
 #include "oracle/run/hex.hpp"
 #include "oracle/run/report.hpp"
@@ -27,11 +26,6 @@ using json = nlohmann::ordered_json;
 
 constexpr std::string_view kGuestFailurePrefix = "guest failure: ";
 constexpr std::string_view kRecordMarker = "; finding ";
-
-Result<void> write_text(const fs::path& path, const std::string& text) {
-  const auto* p = reinterpret_cast<const uint8_t*>(text.data());
-  return write_file_atomically(path.string(), {p, text.size()});
-}
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -50,19 +44,60 @@ std::string join(const std::vector<std::string>& names) {
 // The .data test with the reference engine's result: what every engine
 // should produce once the bug is understood.
 std::string data_test(const KernelCase& c) {
-  text::DataTest test;
-  test.asm_source = text::disassemble(c.program.slots);
-  test.memory = c.input.memory;
-  const oracle::Outcome& reference = c.outcomes.front();
-  if (!reference.loaded) {
-    test.error = reference.load_error;
-  } else if (!reference.ok()) {
-    test.error = vm::describe(reference.error);
-  } else {
-    test.result = reference.regs[0];
-  }
   return "# budget " + std::to_string(c.input.limits.instruction_budget) + "\n" +
-         text::format_data_test(test);
+         text::format_data_test(reference_data_test(c.program, c.input.memory, c.outcomes.front()));
+}
+
+bool has_field(const KernelFindingRecord& f, std::string_view prefix) {
+  return std::any_of(f.differences.begin(), f.differences.end(),
+                     [&](const oracle::Difference& d) { return d.field.rfind(prefix, 0) == 0; });
+}
+
+// The wrapper a full-state kernel run used, recovered from its description.
+std::optional<oracle::kernel::Instrumentation> instrumentation_of(const oracle::KernelOutcome& k) {
+  for (uint32_t v = 0; v < oracle::kernel::kInstrumentationVariants; ++v) {
+    const oracle::kernel::Instrumentation i = oracle::kernel::instrumentation_for_seed(v);
+    if (oracle::kernel::describe(i) == k.instrumentation) return i;
+  }
+  return std::nullopt;
+}
+
+// repro.c: a state mismatch as a standalone raw-bpf() program for a kernel
+// developer (oracle/kernel/c_reproducer.hpp), in the smallest form that shows
+// it: the program unmodified when the unmodified run differs, else inside the
+// full-state wrapper the kernel run used, comparing only what differed.
+std::optional<std::string> reproducer_source(const KernelFindingRecord& f, const KernelCase& c) {
+  if (f.kind != "mismatch" || c.outcomes.empty()) return std::nullopt;
+  const auto kernel = std::find_if(c.outcomes.begin(), c.outcomes.end(),
+                                   [](const oracle::Outcome& o) { return o.kernel.has_value(); });
+  if (kernel == c.outcomes.end()) return std::nullopt;
+  const oracle::Outcome& ours = c.outcomes.front();
+  oracle::kernel::CReproducerInput in;
+  in.title = f.title;
+  in.program = c.program.slots;
+  in.memory = c.input.memory;
+  std::copy_n(ours.regs.begin(), in.expected_regs.size(), in.expected_regs.begin());
+  in.expected_memory = ours.memory;
+  if (has_field(f, "plain.")) {
+    in.compare_regs = has_field(f, "plain.r0") ? 1 : 0;
+    in.compare_memory = has_field(f, "plain.memory");
+  } else {
+    const auto instrumentation = instrumentation_of(*kernel->kernel);
+    if (!instrumentation) return std::nullopt;
+    in.full_state = true;
+    in.instrumentation = *instrumentation;
+    in.compare_regs = 0;
+    for (int r = 0; r < 10; ++r) {
+      const std::string name = "r" + std::to_string(r);
+      const bool differs = std::any_of(f.differences.begin(), f.differences.end(),
+                                       [&](const oracle::Difference& d) { return d.field == name; });
+      if (differs) in.compare_regs = static_cast<uint16_t>(in.compare_regs | (1u << r));
+    }
+    in.compare_memory = has_field(f, "memory");
+  }
+  auto source = oracle::kernel::c_reproducer(in);
+  if (!source) return std::nullopt;
+  return *source;
 }
 
 }  // namespace
@@ -124,18 +159,8 @@ Result<std::string> write_kernel_finding(const std::string& findings_dir, const 
   const fs::path final_dir = fs::path(findings_dir) / finding.signature;
   std::error_code ec;
   if (fs::exists(final_dir, ec)) return final_dir.string();
-  fs::create_directories(findings_dir, ec);
-  if (ec) return make_error(findings_dir + ": " + ec.message());
-  const fs::path tmp =
-      fs::path(findings_dir) / (".tmp-" + finding.signature + "-" + std::to_string(::getpid()));
-  fs::remove_all(tmp, ec);
-  fs::create_directories(tmp, ec);
-  if (ec) return make_error(tmp.string() + ": " + ec.message());
-  const auto fail = [&](const Error& e) -> Result<std::string> {
-    std::error_code ignored;
-    fs::remove_all(tmp, ignored);
-    return e;
-  };
+  auto staged = StagedDirectory::create(findings_dir, finding.signature);
+  if (!staged) return staged.error();
 
   json j;
   j["signature"] = finding.signature;
@@ -155,41 +180,34 @@ Result<std::string> write_kernel_finding(const std::string& findings_dir, const 
   j["kernel_releases"] = std::move(releases);
   j["budget"] = c.input.limits.instruction_budget;
   j["repro"] = kernel_repro_command(final_dir.string(), c, engines);
+  const std::optional<std::string> c_source = reproducer_source(finding, c);
+  if (c_source) j["c_reproducer"] = "cc -O1 -o repro " + (final_dir / "repro.c").string() + " && ./repro";
   if (!finding.guest_record.empty()) j["guest_record"] = finding.guest_record;
-  if (auto w = write_text(tmp / "finding.json", j.dump(2) + "\n"); !w) return fail(w.error());
+  if (auto w = staged->write_text("finding.json", j.dump(2) + "\n"); !w) return w.error();
 
-  if (auto w = write_text(tmp / "case.data", data_test(c)); !w) return fail(w.error());
+  if (auto w = staged->write_text("case.data", data_test(c)); !w) return w.error();
   const std::vector<uint8_t> raw = fuzz::join_raw_input(isa::encode_slots(c.program.slots), c.input.memory);
-  if (auto w = write_file_atomically((tmp / "input.raw").string(), raw); !w) return fail(w.error());
+  if (auto w = staged->write_file("input.raw", raw); !w) return w.error();
+  if (c_source) {
+    if (auto w = staged->write_text("repro.c", *c_source); !w) return w.error();
+  }
 
   json outcomes = json::array();
   for (const oracle::Outcome& o : c.outcomes)
     outcomes.push_back(outcome_json(o));
-  if (auto w = write_text(tmp / "outcomes.json", outcomes.dump(2) + "\n"); !w) return fail(w.error());
+  if (auto w = staged->write_text("outcomes.json", outcomes.dump(2) + "\n"); !w) return w.error();
   for (const oracle::Outcome& o : c.outcomes) {
     if (!o.kernel || o.kernel->log.empty()) continue;
-    if (auto w = write_text(tmp / ("kernel-" + o.engine + ".log"), o.kernel->log); !w) return fail(w.error());
+    if (auto w = staged->write_text("kernel-" + o.engine + ".log", o.kernel->log); !w) return w.error();
   }
   if (!finding.guest_record.empty()) {
     const fs::path console = fs::path(finding.guest_record) / "console.log";
     if (fs::exists(console, ec)) {
-      if (auto w = write_text(tmp / "console.log", read_text(console)); !w) return fail(w.error());
+      if (auto w = staged->write_text("console.log", read_text(console)); !w) return w.error();
     }
   }
-
-  if (::rename(tmp.c_str(), final_dir.c_str()) != 0) {
-    const int err = errno;
-    if (fs::exists(final_dir, ec)) {  // written meanwhile by someone else: a repeat
-      (void)fail(Error{""});
-      return final_dir.string();
-    }
-    return fail(Error{final_dir.string() + ": rename: " + std::strerror(err)});
-  }
-  const int dfd = ::open(findings_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  // false: the same signature was published meanwhile by someone else, a repeat.
+  if (auto published = staged->publish(); !published) return published.error();
   return final_dir.string();
 }
 

@@ -360,5 +360,41 @@ TEST(KernelFinding, AnExistingSignatureDirectoryIsLeftAsItIs) {
   fs::remove_all(dir);
 }
 
+TEST(KernelFinding, AMismatchCarriesAStandaloneCReproducerOfTheFormThatShowsIt) {
+  const fs::path dir = fs::temp_directory_path() / ("bpfdiff-kfinding-c-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  KernelCase c;
+  c.program.slots = {isa::RawInsn{0xb7, 0, 0, 0, 7}, isa::RawInsn{0x95, 0, 0, 0, 0}};
+  c.input.memory = {1, 2, 3};
+  oracle::Outcome ours;
+  ours.engine = "interp";
+  ours.loaded = true;
+  ours.regs[0] = 7;
+  ours.memory = c.input.memory;
+  oracle::Outcome kernel = ours;
+  kernel.engine = "kernel-host";
+  kernel.kernel = oracle::KernelOutcome{};
+  c.outcomes = {ours, kernel};
+  KernelFindingRecord f;
+  f.signature = "interp-vs-kernel-host.mismatch.unmodified-state";
+  f.kind = "mismatch";
+  f.title = "r0 differs in the unmodified run";
+  f.differences = {{"plain.r0.low32", "0x7", "0x8"}};
+  auto written = write_kernel_finding(dir.string(), f, c, {"interp", "kernel-host"});
+  ASSERT_TRUE(written) << written.error().message;
+  const std::string source = read_text(fs::path(*written) / "repro.c");
+  EXPECT_NE(source.find("BPF_PROG_TEST_RUN"), std::string::npos) << source;
+  EXPECT_NE(read_json(fs::path(*written) / "finding.json")["c_reproducer"].get<std::string>().find("repro.c"),
+            std::string::npos);
+
+  // A finding that is not a state mismatch has nothing to print, so no repro.c.
+  f.signature = "interp-vs-kernel-host.we-reject";
+  f.kind = "we reject";
+  auto other = write_kernel_finding(dir.string(), f, c, {"interp", "kernel-host"});
+  ASSERT_TRUE(other) << other.error().message;
+  EXPECT_FALSE(fs::exists(fs::path(*other) / "repro.c"));
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace bpfdiff::cli
