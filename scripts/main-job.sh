@@ -14,6 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # ccache keys on paths relative to the checkout, so a clean clone elsewhere reuses the cache.
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
+# The -g builds (ASan) would otherwise hash the build directory too and never hit from another clone;
+# the cost is debug info naming the directory of the build that filled the cache.
+export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 
 bash scripts/install-deps.sh
 cmake --preset release >/dev/null
