@@ -16,6 +16,9 @@ packages=(
   jq
   # kernel oracle guest
   qemu-system-x86 busybox-static cpio kmod xz-utils
+  # guest kernels built from source (build-guest.sh --source; the 150 MB
+  # linux-source package itself is downloaded on demand by that script)
+  flex bison bc patch
 )
 
 missing=()

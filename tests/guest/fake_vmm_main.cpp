@@ -44,6 +44,16 @@ KernelResponse execute(const KernelRequest& request) {
   if (imm == 0x7a4e1c) panic("fake panic");
   if (imm == 0x4a46) hang();
   if (imm == 0x0095) console("Oops: general protection fault in fake_bpf_prog");
+  // A WARN and a KASAN report: the kernel goes on and the agent answers.
+  if (imm == 0x5741) {
+    console("[    3.141592] ------------[ cut here ]------------");
+    console("[    3.141593] WARNING: CPU: 0 PID: 1 at kernel/bpf/verifier.c:18987 do_check+0x1e/0x20");
+    console("[    3.141594] Call Trace:");
+  }
+  if (imm == 0x4b41) {
+    console("[    2.718281] BUG: KASAN: slab-out-of-bounds in fake_bpf_helper+0x10/0x20");
+    console("[    2.718282] Read of size 8 at addr ffff888003c4e000 by task init/1");
+  }
   KernelResponse r;
   r.verdict = KernelVerdict::Accepted;
   r.regs[0] = request.program.size();

@@ -61,6 +61,8 @@ KernelRequest request_with_imm(int32_t imm) {
 constexpr int32_t kPanicImm = 0x7a4e1c;
 constexpr int32_t kHangImm = 0x4a46;
 constexpr int32_t kOopsImm = 0x0095;
+constexpr int32_t kWarnImm = 0x5741;   // fake_vmm: a WARNING on the console, then an answer
+constexpr int32_t kKasanImm = 0x4b41;  // fake_vmm: a KASAN report, then an answer
 
 class GuestPoolTest : public ::testing::Test {
  protected:
@@ -175,6 +177,42 @@ TEST_F(GuestPoolTest, OopsOnTheConsoleAfterAnAnswerIsAFinding) {
   const auto j = only_finding(path);
   EXPECT_EQ(j.value("kind", ""), "oops");
   EXPECT_TRUE(j.value("agent_answered", false));
+  expect_serves();
+}
+
+TEST_F(GuestPoolTest, WarnInKernelLogIsAFindingNamedByItsReport) {
+  ASSERT_NO_FATAL_FAILURE(start(1));
+  KernelResponse r = pool_->execute(request_with_imm(kWarnImm));
+  EXPECT_EQ(r.verdict, KernelVerdict::Failed);
+  EXPECT_NE(r.log.find("guest failure: warning: kernel log: WARNING: CPU: 0 PID: 1 at kernel/bpf/verifier.c"),
+            std::string::npos)
+      << r.log;
+  std::string path;
+  const auto j = only_finding(path);
+  EXPECT_NE(fs::path(path).filename().string().rfind("guest-warning-", 0), std::string::npos) << path;
+  EXPECT_EQ(j.value("kind", ""), "oops");
+  EXPECT_EQ(j.value("kernel_report", ""), "warning");
+  EXPECT_EQ(j.value("kernel_report_title", ""),
+            "WARNING: CPU: 0 PID: 1 at kernel/bpf/verifier.c:18987 do_check+0x1e/0x20");
+  EXPECT_TRUE(j.value("agent_answered", false));
+  // Recorded with the program that was running, before the restore.
+  const std::string program = read_text(path + "/program.bin");
+  ASSERT_EQ(program.size(), 16u);
+  EXPECT_EQ(static_cast<uint8_t>(program[4]), 0x41);  // the imm of the first slot
+  EXPECT_EQ(static_cast<uint8_t>(program[5]), 0x57);
+  EXPECT_NE(read_text(path + "/console.log").find("WARNING: CPU: 0"), std::string::npos);
+  EXPECT_NE(read_text((dir_ / "work/guest-0/console.log").string()).find("fake kernel restored"),
+            std::string::npos);
+  expect_serves();
+}
+
+TEST_F(GuestPoolTest, AKasanReportIsAKasanFindingNotAPlainBug) {
+  ASSERT_NO_FATAL_FAILURE(start(1));
+  KernelResponse r = pool_->execute(request_with_imm(kKasanImm));
+  EXPECT_NE(r.log.find("guest failure: kasan: kernel log: BUG: KASAN: slab-out-of-bounds"), std::string::npos)
+      << r.log;
+  std::string path;
+  EXPECT_EQ(only_finding(path).value("kernel_report", ""), "kasan");
   expect_serves();
 }
 

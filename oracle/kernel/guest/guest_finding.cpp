@@ -62,8 +62,7 @@ Result<std::string> write_guest_finding(const std::string& dir, const KernelRequ
                 static_cast<unsigned long long>(fnv1a(request.memory, fnv1a(program))));
   static std::atomic<uint64_t> sequence{0};
   const uint64_t seq = sequence++;
-  const std::string name =
-      std::string("guest-") + guest_failure_name(failure.kind) + "-" + stamp + "-" + hash;
+  const std::string name = std::string("guest-") + guest_failure_label(failure) + "-" + stamp + "-" + hash;
   const std::string tmp = dir + "/.tmp-" + std::to_string(::getpid()) + "-" + std::to_string(seq);
   std::filesystem::remove_all(tmp, ec);
   if (::mkdir(tmp.c_str(), 0755) != 0)
@@ -72,6 +71,10 @@ Result<std::string> write_guest_finding(const std::string& dir, const KernelRequ
   nlohmann::json j;
   j["kind"] = guest_failure_name(failure.kind);
   j["detail"] = failure.detail;
+  if (failure.report) {
+    j["kernel_report"] = kernel_report_name(failure.report->kind);
+    j["kernel_report_title"] = failure.report->title;
+  }
   j["kernel_release"] = kernel_release;
   j["flags"] = request.flags;
   j["jit"] = (request.flags & kJitDisable) == 0;
@@ -97,6 +100,11 @@ Result<std::string> write_guest_finding(const std::string& dir, const KernelRequ
   if (std::filesystem::exists(final_path, ec)) final_path += "-" + std::to_string(seq);
   if (::rename(tmp.c_str(), final_path.c_str()) != 0)
     return make_error("cannot publish " + final_path + ": " + std::strerror(errno));
+  // The rename itself is durable only once the directory is synced.
+  if (const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
   return final_path;
 }
 

@@ -38,14 +38,10 @@ const char* guest_failure_name(GuestFailureKind kind) {
   return "unknown";
 }
 
-const char* console_trouble(const std::string& console) {
-  static constexpr std::array<const char*, 11> kMarkers = {
-      "Kernel panic", "Oops",   "BUG:",        "kernel BUG at", "WARNING:",       "general protection fault",
-      "UBSAN:",       "KASAN:", "Call Trace:", "soft lockup",   "detected stalls"};
-  for (const char* marker : kMarkers) {
-    if (console.find(marker) != std::string::npos) return marker;
-  }
-  return nullptr;
+std::string guest_failure_label(const GuestFailure& failure) {
+  if (failure.kind == GuestFailureKind::Oops && failure.report)
+    return kernel_report_name(failure.report->kind);
+  return guest_failure_name(failure.kind);
 }
 
 GuestMachine::GuestMachine(const Vmm& vmm, GuestPaths paths, GuestTimeouts timeouts)
@@ -154,12 +150,12 @@ GuestFailure GuestMachine::classify(const std::string& error, ReplyStatus status
   process_.wait_exit(grace);
   f.exit_status = process_.exit_status();
   f.console = take_console();
-  const char* trouble = console_trouble(f.console);
+  f.report = scan_kernel_log(f.console);
   if (f.exit_status && vmm_.exit_means_panic(*f.exit_status)) {
     f.kind = GuestFailureKind::Panic;
   } else if (f.console.find("Kernel panic") != std::string::npos) {
     f.kind = GuestFailureKind::Panic;
-  } else if (trouble != nullptr) {
+  } else if (f.report) {
     f.kind = GuestFailureKind::Oops;
   } else if (status == ReplyStatus::Timeout && !f.exit_status) {
     f.kind = GuestFailureKind::Hang;
@@ -176,17 +172,20 @@ GuestFailure GuestMachine::classify(const std::string& error, ReplyStatus status
 
 std::variant<KernelResponse, GuestFailure> GuestMachine::execute(const KernelRequest& request) {
   if (!client_)
-    return GuestFailure{GuestFailureKind::Died, "the guest is not running", "", std::nullopt, std::nullopt};
+    return GuestFailure{
+        GuestFailureKind::Died, "the guest is not running", "", std::nullopt, std::nullopt, std::nullopt};
   const auto now = Clock::now();
   auto reply = client_->execute(request, now + timeouts_.request, now + timeouts_.request_limit);
   if (!reply.ok()) return classify(reply.error, reply.status);
   ++stats_.requests;
-  // An oops inside BPF code may leave the agent able to answer; the console
-  // says otherwise, and the guest is no longer trustworthy.
+  // An oops inside BPF code, a WARN or a sanitizer report may leave the
+  // agent able to answer; the kernel log says otherwise, and a kernel that
+  // reported itself broken is no longer trustworthy: the program that was
+  // running is the finding, and the guest is restored.
   std::string console = take_console();
-  if (const char* trouble = console_trouble(console)) {
-    GuestFailure f{GuestFailureKind::Oops, std::string("console shows \"") + trouble + "\"",
-                   std::move(console), std::nullopt, std::move(reply.value)};
+  if (auto report = scan_kernel_log(console)) {
+    GuestFailure f{GuestFailureKind::Oops, "kernel log: " + report->title, std::move(console),
+                   std::nullopt,           std::move(reply.value),         std::move(report)};
     ++stats_.failures;
     stop();
     return f;
@@ -196,7 +195,8 @@ std::variant<KernelResponse, GuestFailure> GuestMachine::execute(const KernelReq
 
 std::variant<bool, GuestFailure> GuestMachine::inject_fault(FaultKind kind) {
   if (!client_)
-    return GuestFailure{GuestFailureKind::Died, "the guest is not running", "", std::nullopt, std::nullopt};
+    return GuestFailure{
+        GuestFailureKind::Died, "the guest is not running", "", std::nullopt, std::nullopt, std::nullopt};
   auto ack = client_->inject_fault(kind, Clock::now() + timeouts_.request);
   if (!ack.ok()) {
     if (ack.status == ReplyStatus::AgentError) return false;  // refused: faults not allowed in this guest

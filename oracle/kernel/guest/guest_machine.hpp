@@ -9,6 +9,7 @@
 
 #include "oracle/kernel/guest/agent_client.hpp"
 #include "oracle/kernel/guest/child_process.hpp"
+#include "oracle/kernel/guest/kernel_log.hpp"
 #include "oracle/kernel/guest/vmm.hpp"
 
 namespace bpfdiff::oracle::kernel::guest {
@@ -29,7 +30,7 @@ struct GuestTimeouts {
 
 enum class GuestFailureKind {
   Panic,     // the kernel panicked (pvpanic exit status, or "Kernel panic" on the console)
-  Oops,      // the console shows an oops, BUG, WARNING or sanitizer report
+  Oops,      // the kernel log shows an oops, BUG, WARNING or sanitizer report (see `report`)
   Hang,      // no reply before the request deadline
   Died,      // the VMM exited or the channel broke without a panic
   Protocol,  // the agent answered with something that is not the answer
@@ -42,7 +43,12 @@ struct GuestFailure {
   std::string console;                     // the console output since the last healthy request
   std::optional<int> exit_status;          // of the VMM, when it exited
   std::optional<KernelResponse> response;  // when the agent answered (oops after a reply)
+  std::optional<KernelReport> report;      // the most telling report in `console`, if any
 };
+// The failure's one-word class: the kernel report's kind for an oops
+// ("kasan", "ubsan", "oops", "warning", "lockup", "trace"), else the kind's
+// name. Findings and the campaign's signatures are named by it.
+std::string guest_failure_label(const GuestFailure& failure);
 
 struct GuestStats {
   uint64_t cold_boots = 0;
@@ -53,9 +59,6 @@ struct GuestStats {
   double last_restore_ms = 0;  // spawn of the restore to first hello
   double snapshot_ms = 0;      // saving the snapshot
 };
-
-// The console text that marks a broken kernel, or nullptr.
-const char* console_trouble(const std::string& console);
 
 class GuestMachine {
  public:

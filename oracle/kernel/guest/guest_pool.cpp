@@ -104,7 +104,7 @@ KernelResponse GuestPool::execute(const KernelRequest& request) {
   } else {
     const auto& failure = std::get<GuestFailure>(result);
     const std::string where = handle_failure(*guest, request, failure);
-    out.log = std::string("guest failure: ") + guest_failure_name(failure.kind) + ": " + failure.detail +
+    out.log = std::string("guest failure: ") + guest_failure_label(failure) + ": " + failure.detail +
               "; finding " + where;
   }
   release(guest);
