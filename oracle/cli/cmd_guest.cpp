@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <ctime>
 #include <filesystem>
 #include <thread>
@@ -42,6 +43,11 @@ struct GuestCommandOptions {
   // build
   std::string kernel;
   bool backports = false;
+  std::string source;  // 6.1 or 6.12: a kernel built from Debian's source
+  std::vector<std::string> patches;
+  bool kcov = false;
+  bool kasan = false;
+  bool no_current = false;
   // pool
   std::string image_dir = guest::default_image_dir();
   std::size_t guests = 1;
@@ -96,11 +102,32 @@ Result<std::unique_ptr<guest::GuestService>> start_service(const GuestCommandOpt
 }
 
 int run_build(const GuestCommandOptions& o) {
-  std::string command = "bash '" + std::string(BPFDIFF_SOURCE_DIR) + "/scripts/build-guest.sh'";
-  if (!o.kernel.empty()) command += " --kernel '" + o.kernel + "'";
-  if (o.backports) command += " --backports";
-  const int status = std::system(command.c_str());
-  return status == 0 ? kExitOk : kExitRunFailed;
+  // argv, not a shell line: patch paths may hold any character.
+  std::vector<std::string> args = {"bash", std::string(BPFDIFF_SOURCE_DIR) + "/scripts/build-guest.sh"};
+  if (!o.kernel.empty()) args.insert(args.end(), {"--kernel", o.kernel});
+  if (o.backports) args.emplace_back("--backports");
+  if (!o.source.empty()) args.insert(args.end(), {"--source", o.source});
+  for (const std::string& patch : o.patches)
+    args.insert(args.end(), {"--patch", patch});
+  if (o.kcov) args.emplace_back("--kcov");
+  if (o.kasan) args.emplace_back("--kasan");
+  if (o.no_current) args.emplace_back("--no-current");
+  std::vector<char*> argv;
+  for (std::string& a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) return kExitRunFailed;
+  if (pid == 0) {
+    ::execvp(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status)) return kExitRunFailed;
+  if (WEXITSTATUS(status) == 2) return kExitLoadFailed;  // the script refused its arguments
+  return WEXITSTATUS(status) == 0 ? kExitOk : kExitRunFailed;
 }
 
 int run_status(const GuestCommandOptions& o) {
@@ -488,6 +515,17 @@ void add_guest_command(CLI::App& app, int& exit_code) {
                     "Debian kernel image package (default: the pinned 6.1 cloud kernel)");
   build->add_flag("--backports", o->backports,
                   "take the package from bookworm-backports (private apt config)");
+  build
+      ->add_option(
+          "--source", o->source,
+          "build the kernel from Debian's linux-source-SERIES (6.1 or 6.12) instead of a binary package")
+      ->check(CLI::IsMember({"6.1", "6.12"}));
+  build->add_option("--patch", o->patches,
+                    "with --source: a patch (-p1) to apply first; repeatable, in order");
+  build->add_flag("--kcov", o->kcov, "with --source: KCOV in the kernel configuration");
+  build->add_flag("--kasan", o->kasan, "with --source: generic KASAN in the kernel configuration");
+  build->add_flag("--no-current", o->no_current,
+                  "leave build/guest/current alone (use the printed image dir)");
   build->callback([o, &exit_code] { exit_code = run_build(*o); });
 
   CLI::App* status =

@@ -13,8 +13,8 @@
 
 #include <gtest/gtest.h>
 
-#ifndef BPFDIFF_SOURCE_DIR
-#error "BPFDIFF_SOURCE_DIR must name the source tree (set by CMake)"
+#if !defined(BPFDIFF_SOURCE_DIR) || !defined(BPFDIFF_BINARY)
+#error "BPFDIFF_SOURCE_DIR and BPFDIFF_BINARY must be set by CMake"
 #endif
 
 namespace {
@@ -48,10 +48,15 @@ class BuildGuestArgs : public ::testing::Test {
     return p;
   }
   ScriptRun run(const std::vector<std::string>& args) {
-    std::string command = "bash " + quoted(std::string(BPFDIFF_SOURCE_DIR) + "/scripts/build-guest.sh");
+    return run_command("bash " + quoted(std::string(BPFDIFF_SOURCE_DIR) + "/scripts/build-guest.sh"), args,
+                       " --src-cache " + quoted((dir_ / "cache").string()));
+  }
+  ScriptRun run_command(const std::string& program, const std::vector<std::string>& args,
+                        const std::string& tail = "") {
+    std::string command = program;
     for (const std::string& a : args)
       command += " " + quoted(a);
-    command += " --src-cache " + quoted((dir_ / "cache").string()) + " 2>&1";
+    command += tail + " 2>&1";
     ScriptRun r;
     FILE* pipe = ::popen(command.c_str(), "r");
     if (pipe == nullptr) return r;
@@ -134,6 +139,22 @@ TEST_F(BuildGuestArgs, BadArgumentsAreRefusedWithAReason) {
     EXPECT_NE(r.output.find(c.message), std::string::npos) << r.output;
   }
   EXPECT_FALSE(fs::exists(dir_ / "cache"));
+}
+
+TEST_F(BuildGuestArgs, GuestBuildPassesItsSourceOptionsToTheScript) {
+  // `bpfdiff guest build` runs the script with the same options: its refusals
+  // come back with the script's reason and exit status 2.
+  const fs::path empty = write("empty.patch", "");
+  const std::string bpfdiff = quoted(BPFDIFF_BINARY);
+  ScriptRun r = run_command(bpfdiff, {"guest", "build", "--kcov"});
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("need --source"), std::string::npos) << r.output;
+  r = run_command(bpfdiff, {"guest", "build", "--source", "6.12", "--patch", empty.string()});
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("is empty"), std::string::npos) << r.output;
+  r = run_command(bpfdiff, {"guest", "build", "--source", "5.10"});
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("5.10 not in {6.1,6.12}"), std::string::npos) << r.output;
 }
 
 }  // namespace
