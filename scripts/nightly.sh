@@ -42,5 +42,21 @@ echo "smt check --memory: exit $smt_status, results in $out/smt-check-memory.jso
 fuzz_status=0
 build/release/bin/bpfdiff fuzz --minutes "$minutes" --jobs "$jobs" --engine "$engine" --out "$out" "$@" ||
   fuzz_status=$?
+
+# Guest kernels built from Debian's source (the test command never builds
+# them): the WARN-patched guest for the kernel-log e2e test, then the
+# planted-kernel-bug benchmark. KERNEL_BENCH=0 skips this; BENCH_MINUTES sets
+# the budget per planted bug (default 30).
+kernel_status=0
+if [[ ${KERNEL_BENCH:-1} != 0 ]]; then
+  cmake --build --preset release -j "$(nproc)" --target source_kernel_e2e_test
+  bash scripts/build-guest.sh --source 6.12 --no-current --patch tests/guest/kernel-patches/warn-on-magic-mov.patch ||
+    kernel_status=$?
+  ctest --preset release -R '^source_kernel_e2e$' --output-on-failure || kernel_status=$?
+  bash scripts/kernel-bug-bench.sh --minutes "${BENCH_MINUTES:-30}" --out "$out/kernel-bug-bench" \
+    corpus/kernel-bugs/*.patch || kernel_status=$?
+  echo "kernel-bug-bench: results in $out/kernel-bug-bench/bench.txt"
+fi
 if ((smt_status != 0)); then exit "$smt_status"; fi
+if ((kernel_status != 0)); then exit "$kernel_status"; fi
 exit "$fuzz_status"

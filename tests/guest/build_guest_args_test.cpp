@@ -157,4 +157,27 @@ TEST_F(BuildGuestArgs, GuestBuildPassesItsSourceOptionsToTheScript) {
   EXPECT_NE(r.output.find("5.10 not in {6.1,6.12}"), std::string::npos) << r.output;
 }
 
+TEST_F(BuildGuestArgs, TheBugBenchRefusesBadArgumentsBeforeBuildingAnything) {
+  const std::string bench =
+      "bash " + quoted(std::string(BPFDIFF_SOURCE_DIR) + "/scripts/kernel-bug-bench.sh");
+  const fs::path patch = write("slip.patch", "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-1\n+2\n");
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{}, "Usage: scripts/kernel-bug-bench.sh"},
+      {{(dir_ / "missing.patch").string()}, "is not a file"},
+      {{"--minutes", "0", patch.string()}, "--minutes takes a positive integer"},
+      {{"--minutes", "x", patch.string()}, "--minutes takes a positive integer"},
+      {{"--frobnicate", patch.string()}, "unknown option '--frobnicate'"},
+  };
+  for (const Case& c : cases) {
+    const ScriptRun r = run_command(bench, c.args);
+    EXPECT_EQ(r.status, 2) << r.output;
+    EXPECT_NE(r.output.find(c.message), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("building"), std::string::npos) << r.output;
+  }
+}
+
 }  // namespace
