@@ -1,18 +1,14 @@
 // `bpfdiff gate`: the regression gate for JIT changes. Replays the corpus,
 // every single-instruction form and a fixed-seed batch of generated programs
 // on every engine; stops at the first divergence and leaves a reproducer.
-#include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
-#include <system_error>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "fuzz/findings/replay.hpp"
 #include "fuzz/gate/gate.hpp"
+#include "fuzz/gate/gate_report.hpp"
 #include "fuzz/generator.hpp"
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
@@ -22,14 +18,10 @@
 namespace bpfdiff::cli {
 namespace {
 
-constexpr std::size_t kDefaultPrograms = 20'000;
-constexpr std::size_t kQuickPrograms = 2'000;
-constexpr const char* kDefaultCorpus = "corpus";
-
 struct GateCommandOptions {
   std::vector<std::string> engines;
   uint64_t seed = 1;
-  std::size_t programs = kDefaultPrograms;
+  std::size_t programs = kGateDefaultPrograms;
   bool programs_given = false;
   std::size_t insn_per_form = 16;
   std::vector<std::string> corpus;
@@ -38,105 +30,11 @@ struct GateCommandOptions {
   bool quick = false;
 };
 
-std::string fixed(double value, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
-  return buf;
-}
-
 std::string join(const std::vector<std::string>& items, const char* separator) {
   std::string out;
   for (const std::string& s : items)
     out += (out.empty() ? "" : separator) + s;
   return out;
-}
-
-// Progress lines on stderr, at most one a second.
-class ProgressPrinter {
- public:
-  void operator()(GatePhase phase, std::size_t done, std::size_t total) {
-    if (!phase_ || *phase_ != phase) {
-      phase_ = phase;
-      start_ = std::chrono::steady_clock::now();
-    }
-    if (!throttle_.ready()) return;
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    std::cerr << "gate: " << to_string(phase) << " " << done << "/" << total << " ("
-              << fixed(s > 0 ? static_cast<double>(done) / s : 0, 0) << " programs/s)\n";
-  }
-
- private:
-  std::optional<GatePhase> phase_;
-  std::chrono::steady_clock::time_point start_;
-  ProgressThrottle throttle_;
-};
-
-std::string phase_line(const GatePhaseStats& p, const GateOptions& options) {
-  std::string what = std::to_string(p.programs) + " programs";
-  if (p.phase == GatePhase::SingleInsn) what += " (" + std::to_string(options.insn_per_form) + " per form)";
-  if (p.phase == GatePhase::Generated) what += " (seed " + std::to_string(options.seed) + ")";
-  if (p.skipped > 0) what += ", " + std::to_string(p.skipped) + " skipped";
-  std::string name = to_string(p.phase);
-  name.resize(12, ' ');
-  return "  " + name + what + " in " + fixed(p.seconds, 1) + " s\n";
-}
-
-std::string text_summary(const GateReport& report, const GateOptions& options) {
-  std::string out;
-  for (const GatePhaseStats& p : report.phases)
-    out += phase_line(p, options);
-  out += "  total       " + std::to_string(report.total_programs()) + " programs in " +
-         fixed(report.seconds, 1) + " s (" + fixed(report.programs_per_second(), 0) + " programs/s)\n";
-  return out;
-}
-
-nlohmann::ordered_json summary_json(const GateReport& report, const GateOptions& options) {
-  nlohmann::ordered_json j;
-  j["result"] = report.finding ? "fail" : "pass";
-  j["engines"] = report.engines;
-  j["seed"] = options.seed;
-  j["insn_per_form"] = options.insn_per_form;
-  j["corpus"] = options.corpus_dirs;
-  auto phases = nlohmann::ordered_json::array();
-  for (const GatePhaseStats& p : report.phases) {
-    phases.push_back({{"phase", to_string(p.phase)},
-                      {"programs", p.programs},
-                      {"skipped", p.skipped},
-                      {"seconds", p.seconds}});
-  }
-  j["phases"] = std::move(phases);
-  j["total_programs"] = report.total_programs();
-  j["seconds"] = report.seconds;
-  j["programs_per_second"] = report.programs_per_second();
-  j["finding"] = nullptr;
-  return j;
-}
-
-nlohmann::ordered_json finding_json(const GateFinding& f, const std::optional<WrittenFinding>& written) {
-  nlohmann::ordered_json j;
-  j["phase"] = to_string(f.phase);
-  j["case"] = f.gate_case.id;
-  j["origin"] = f.gate_case.origin;
-  j["engine"] = f.divergent_engine();
-  j["signature"] =
-      f.signature ? nlohmann::ordered_json(f.signature->title()) : nlohmann::ordered_json(nullptr);
-  j["budget"] = f.gate_case.budget;
-  auto diffs = nlohmann::ordered_json::array();
-  for (const EngineDifference& d : f.differences) {
-    diffs.push_back({{"left_engine", d.left},
-                     {"right_engine", d.right},
-                     {"field", d.difference.field},
-                     {"left", d.difference.left},
-                     {"right", d.difference.right}});
-  }
-  j["differences"] = std::move(diffs);
-  if (written) {
-    j["input"] = written->input_path;
-    j["data"] = written->data_path;
-    j["repro_command"] = written->repro_command;
-    j["diff_command"] = written->diff_command;
-  }
-  return j;
 }
 
 int usage_failure(const std::string& message) {
@@ -146,22 +44,13 @@ int usage_failure(const std::string& message) {
 
 int report_finding(const GateReport& report, const GateOptions& options, const std::string& out_dir,
                    bool json) {
-  const GateFinding& f = *report.finding;
-  // The reproducer goes to disk before anything is printed.
-  auto written = write_finding(f, out_dir, report.engines);
-  std::optional<WrittenFinding> files;
-  if (written) files = *written;
-  if (!written) std::cerr << "error: cannot write the reproducer: " << written.error().message << "\n";
-
-  std::string text = format_finding(f, files ? &*files : nullptr);
-  text += "after:\n" + text_summary(report, options);
+  const RecordedGateFinding recorded = record_gate_finding(report, options, out_dir);
+  if (!recorded.files) std::cerr << "error: cannot write the reproducer: " << recorded.write_error << "\n";
   if (json) {
-    nlohmann::ordered_json j = summary_json(report, options);
-    j["finding"] = finding_json(f, files);
-    std::cout << j.dump() << "\n";
-    std::cerr << text;
+    std::cout << recorded.json.dump() << "\n";
+    std::cerr << recorded.text;
   } else {
-    std::cout << text;
+    std::cout << recorded.text;
   }
   return kExitRunFailed;
 }
@@ -174,35 +63,32 @@ int run_gate_command(GateCommandOptions opts) {
 
   GateOptions options;
   options.seed = opts.seed;
-  options.programs = opts.programs_given ? opts.programs : opts.quick ? kQuickPrograms : kDefaultPrograms;
+  options.programs = opts.programs_given ? opts.programs
+                     : opts.quick        ? kGateQuickPrograms
+                                         : kGateDefaultPrograms;
   options.insn_per_form = opts.insn_per_form;
-  options.corpus_dirs = opts.corpus;
-  if (options.corpus_dirs.empty()) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(kDefaultCorpus, ec)) {
-      options.corpus_dirs.push_back(kDefaultCorpus);
-    } else {
-      std::cerr << "gate: no ./" << kDefaultCorpus << " directory and no --corpus: corpus phase is empty\n";
-    }
-  }
+  std::string note;
+  options.corpus_dirs = gate_corpus_dirs(opts.corpus, note);
+  if (!note.empty()) std::cerr << "gate: " << note << "\n";
 
   // A planted build (scripts/planted-bug.sh) must never pass for a real one.
   if (!jit::planted_bug().empty())
     std::cerr << "gate: this build's JIT has a bug planted on purpose: " << jit::planted_bug() << "\n";
 
-  ProgressPrinter printer;
-  auto report = run_gate(options, *engines, [&printer](GatePhase phase, std::size_t done, std::size_t total) {
-    printer(phase, done, total);
-  });
+  GateProgressLines progress;
+  auto report =
+      run_gate(options, *engines, [&progress](GatePhase phase, std::size_t done, std::size_t total) {
+        if (auto line = progress(phase, done, total)) std::cerr << *line;
+      });
   if (!report) return usage_failure(report.error().message);
   if (report->finding) return report_finding(*report, options, opts.out, opts.json);
 
   if (opts.json) {
-    std::cout << summary_json(*report, options).dump() << "\n";
+    std::cout << gate_summary_json(*report, options).dump() << "\n";
   } else {
     std::cout << "gate: pass: " << report->engines.size() << " engines agree (" << join(report->engines, ", ")
               << ")\n"
-              << text_summary(*report, options);
+              << gate_summary_text(*report, options);
   }
   return kExitOk;
 }

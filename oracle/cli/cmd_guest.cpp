@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <ctime>
 #include <filesystem>
-#include <thread>
 
 #include <chrono>
 #include <cstdlib>
@@ -21,8 +20,10 @@
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
 #include "oracle/engine.hpp"
+#include "oracle/kernel/guest/daemon_control.hpp"
 #include "oracle/kernel/guest/guest_service.hpp"
 #include "oracle/kernel/guest/pool_daemon.hpp"
+#include "oracle/kernel_outcome.hpp"
 #include "oracle/run/hex.hpp"
 #include "oracle/run/input.hpp"
 
@@ -76,20 +77,6 @@ Result<guest::GuestServiceOptions> service_options(const GuestCommandOptions& o)
   s.accel = *accel;
   if (o.faults) s.extra_cmdline = guest::kFaultsAllowedArg;
   return s;
-}
-
-const char* verdict_name(KernelVerdict v) {
-  switch (v) {
-    case KernelVerdict::Accepted:
-      return "accepted";
-    case KernelVerdict::Rejected:
-      return "rejected";
-    case KernelVerdict::Unsupported:
-      return "unsupported";
-    case KernelVerdict::Failed:
-      return "failed";
-  }
-  return "unknown";
 }
 
 Result<std::unique_ptr<guest::GuestService>> start_service(const GuestCommandOptions& o, bool quiet) {
@@ -222,7 +209,7 @@ Result<KernelRequest> request_from(const GuestCommandOptions& o) {
 
 nlohmann::ordered_json response_json(const KernelResponse& r) {
   nlohmann::ordered_json j;
-  j["verdict"] = verdict_name(r.verdict);
+  j["verdict"] = oracle::to_string(r.verdict);
   j["errno"] = r.errno_value;
   j["r0"] = hex_u64(r.regs[0]);
   nlohmann::ordered_json regs = nlohmann::ordered_json::array();
@@ -258,7 +245,7 @@ int run_run(const GuestCommandOptions& o) {
     j["programs_per_s"] = o.repeat / (ms / 1000.0);
     std::cout << j.dump() << "\n";
   } else {
-    std::cout << "kernel " << last.kernel_release << ": " << verdict_name(last.verdict);
+    std::cout << "kernel " << last.kernel_release << ": " << oracle::to_string(last.verdict);
     if (last.errno_value != 0) std::cout << " (errno " << last.errno_value << ")";
     std::cout << "\n";
     if (last.verdict == KernelVerdict::Accepted) {
@@ -270,13 +257,6 @@ int run_run(const GuestCommandOptions& o) {
     if (o.repeat > 1) std::cerr << o.repeat << " runs: " << o.repeat / (ms / 1000.0) << " programs/s\n";
   }
   return last.verdict == KernelVerdict::Accepted ? kExitOk : kExitRunFailed;
-}
-
-std::string tail_of(const std::string& path, std::size_t bytes) {
-  auto content = read_file(path);
-  if (!content) return {};
-  const std::size_t from = content->size() > bytes ? content->size() - bytes : 0;
-  return std::string(content->begin() + static_cast<std::ptrdiff_t>(from), content->end());
 }
 
 void print_running(const guest::DaemonProbe& probe, const char* what) {
@@ -292,50 +272,25 @@ int run_serve(const GuestCommandOptions& o) {
   // Before any thread exists, so that only the signal thread receives them.
   guest::block_termination_signals();
   const std::string run_dir = guest::daemon_run_dir(o.image_dir);
-  if (guest::probe_daemon(run_dir, std::chrono::milliseconds(2000)).state ==
-      guest::DaemonProbe::State::Running) {
-    std::cerr << "error: a guest pool daemon already serves " << run_dir << "\n";
+  if (auto claimed = guest::claim_daemon_run_dir(run_dir); !claimed) {
+    std::cerr << "error: " << claimed.error().message << "\n";
     return kExitRunFailed;
   }
-  std::error_code ec;
-  std::filesystem::create_directories(run_dir, ec);
   auto service = start_service(o, false);
   if (!service) {
     std::cerr << "error: " << service.error().message << "\n";
     return kExitRunFailed;
   }
-  guest::GuestPool& pool = (*service)->pool();
-  auto server = guest::PoolDaemonServer::listen(guest::daemon_socket_path(run_dir));
-  if (!server) {
-    std::cerr << "error: " << server.error().message << "\n";
+  auto served = guest::serve_pool_daemon(**service, run_dir, [](const guest::DaemonInfo& info) {
+    std::cerr << "serving " << info.guests << " guest(s) of kernel " << info.kernel_release << " on "
+              << info.socket << std::endl;
+  });
+  if (!served) {
+    std::cerr << "error: " << served.error().message << "\n";
     return kExitRunFailed;
   }
-  guest::DaemonInfo info;
-  info.pid = ::getpid();
-  info.socket = guest::daemon_socket_path(run_dir);
-  info.guests = pool.live_guests();
-  info.kernel_release = pool.kernel_release();
-  info.accel = (*service)->accel_used();
-  info.started_unix = static_cast<int64_t>(std::time(nullptr));
-  info.boot_ms = pool.stats().last_boot_ms;
-  if (auto written = guest::write_daemon_info(run_dir, info); !written) {
-    std::cerr << "error: " << written.error().message << "\n";
-    return kExitRunFailed;
-  }
-  std::cerr << "serving " << info.guests << " guest(s) of kernel " << info.kernel_release << " on "
-            << info.socket << std::endl;
-  guest::AgentConfig config;
-  config.hello.kernel_release = pool.kernel_release();
-  config.hello.agent_notes = pool.stats().agent_notes;
-  const uint64_t connections = guest::run_until_terminated(
-      **server, config, [&pool](const KernelRequest& request) { return pool.execute(request); });
-  server->reset();
-  // Only our own record: a second daemon may have replaced it meanwhile.
-  if (auto recorded = guest::read_daemon_info(run_dir); recorded && recorded->pid == ::getpid())
-    guest::remove_daemon_files(run_dir);
-  const guest::PoolStats s = pool.stats();
-  std::cerr << "stopped after " << connections << " connection(s), " << s.requests << " request(s), "
-            << s.failures << " guest failure(s)" << std::endl;
+  std::cerr << "stopped after " << served->connections << " connection(s), " << served->stats.requests
+            << " request(s), " << served->stats.failures << " guest failure(s)" << std::endl;
   return kExitOk;
 }
 
@@ -362,61 +317,22 @@ int run_start(const GuestCommandOptions& o) {
     std::cerr << "error: " << available.error().message << "\n";
     return kExitRunFailed;
   }
-  std::error_code ec;
-  std::filesystem::create_directories(run_dir, ec);
-  if (ec) {
-    std::cerr << "error: cannot create " << run_dir << ": " << ec.message() << "\n";
-    return kExitRunFailed;
-  }
-  const std::string log = guest::daemon_log_path(run_dir);
   const std::string image = std::filesystem::absolute(o.image_dir).string();
   const std::string findings = std::filesystem::absolute(o.findings_dir).string();
   const std::string guests = std::to_string(o.guests);
-  std::vector<std::string> args = {"bpfdiff", "guest",   "serve", "--image",    image,   "--guests",
-                                   guests,    "--accel", o.accel, "--findings", findings};
+  const std::vector<std::string> args = {"bpfdiff", "guest",   "serve", "--image",    image,   "--guests",
+                                         guests,    "--accel", o.accel, "--findings", findings};
   const auto began = std::chrono::steady_clock::now();
-  const pid_t child = ::fork();
-  if (child < 0) {
-    std::cerr << "error: fork failed\n";
+  std::cerr << "starting a pool of " << o.guests << " guest(s) from " << o.image_dir
+            << " (log: " << guest::daemon_log_path(run_dir) << ") ...\n";
+  // Generous: N guests boot in parallel on few cores, each with its own slack.
+  auto started = guest::spawn_pool_daemon(args, run_dir, std::chrono::minutes(10));
+  if (!started) {
+    const std::string& why = started.error().message;
+    std::cerr << "error: " << why << (why.empty() || why.back() != '\n' ? "\n" : "");
     return kExitRunFailed;
   }
-  if (child == 0) {
-    ::setsid();
-    const int null_fd = ::open("/dev/null", O_RDONLY);
-    const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (null_fd >= 0) ::dup2(null_fd, 0);
-    if (log_fd >= 0) {
-      ::dup2(log_fd, 1);
-      ::dup2(log_fd, 2);
-    }
-    std::vector<char*> argv;
-    for (auto& a : args)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv("/proc/self/exe", argv.data());
-    ::_exit(127);
-  }
-  std::cerr << "starting a pool of " << o.guests << " guest(s) from " << o.image_dir << " (log: " << log
-            << ") ...\n";
-  // Generous: N guests boot in parallel on few cores, each with its own slack.
-  const auto deadline = began + std::chrono::minutes(10);
-  for (;;) {
-    int status = 0;
-    if (::waitpid(child, &status, WNOHANG) == child) {
-      std::cerr << "error: the daemon exited before serving; the end of " << log << ":\n"
-                << tail_of(log, 2000);
-      return kExitRunFailed;
-    }
-    probe = guest::probe_daemon(run_dir, std::chrono::milliseconds(2000));
-    if (probe.state == guest::DaemonProbe::State::Running && probe.info.pid == child) break;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      ::kill(child, SIGTERM);
-      std::cerr << "error: the daemon did not answer within 10 minutes; the end of " << log << ":\n"
-                << tail_of(log, 2000);
-      return kExitRunFailed;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  probe = *started;
   print_running(probe, "started");
   std::cout << "ready after " << Ms(std::chrono::steady_clock::now() - began).count() << " ms\n";
   return kExitOk;
@@ -430,26 +346,6 @@ int run_stop(const GuestCommandOptions& o) {
   }
   std::cout << *stopped << "\n";
   return kExitOk;
-}
-
-// Programs per second through one guest: a short ALU program with memory, so
-// each request is a load, a run and the state coming back.
-double throughput(guest::GuestPool& pool, uint64_t requests, uint32_t flags, std::string& error) {
-  KernelRequest r;
-  r.flags = flags;
-  r.program = {
-      {0xb7, 0, 0, 0, 7}, {0x07, 0, 0, 0, 35}, {0x61, 3, 1, 0, 0}, {0x0f, 0, 3, 0, 0}, {0x95, 0, 0, 0, 0}};
-  r.memory = {1, 0, 0, 0, 0, 0, 0, 0};
-  const auto began = std::chrono::steady_clock::now();
-  for (uint64_t i = 0; i < requests; ++i) {
-    const KernelResponse resp = pool.execute(r);
-    if (resp.verdict != KernelVerdict::Accepted || resp.regs[0] != 43) {
-      error = std::string(verdict_name(resp.verdict)) + ", r0 " + hex_u64(resp.regs[0]) + ": " + resp.log;
-      return 0;
-    }
-  }
-  return static_cast<double>(requests) /
-         std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
 }
 
 int run_measure(GuestCommandOptions o) {
@@ -466,22 +362,23 @@ int run_measure(GuestCommandOptions o) {
   j["vmm"] = pool.describe();
   j["boot_ms"] = pool.stats().last_boot_ms;
   j["snapshot_ms"] = pool.stats().snapshot_ms;
-  std::string error;
-  j["jit_programs_per_s"] = throughput(pool, o.requests, 0, error);
-  j["interp_programs_per_s"] = throughput(pool, o.requests, oracle::kernel::kJitDisable, error);
-  const auto began = std::chrono::steady_clock::now();
-  auto finding = pool.inject_fault(guest::FaultKind::Panic);
-  j["panic_recovery_ms"] = Ms(std::chrono::steady_clock::now() - began).count();
-  j["restore_ms"] = pool.stats().last_restore_ms;
-  j["panic_finding"] = finding ? *finding : "error: " + finding.error().message;
-  if (!error.empty()) j["error"] = error;
+  const guest::PoolMeasurement m = guest::measure_pool(pool, o.requests);
+  j["jit_programs_per_s"] = m.jit_programs_per_s;
+  j["interp_programs_per_s"] = m.interp_programs_per_s;
+  j["panic_recovery_ms"] = m.panic_recovery_ms;
+  j["restore_ms"] = m.restore_ms;
+  j["panic_finding"] = m.panic_finding ? *m.panic_finding : "error: " + m.panic_finding.error().message;
+  if (m.unexpected) {
+    j["error"] = std::string(oracle::to_string(m.unexpected->verdict)) + ", r0 " +
+                 hex_u64(m.unexpected->regs[0]) + ": " + m.unexpected->log;
+  }
   if (o.json) {
     std::cout << j.dump() << "\n";
   } else {
     for (const auto& [key, value] : j.items())
       std::cout << key << ": " << (value.is_string() ? value.get<std::string>() : value.dump()) << "\n";
   }
-  return error.empty() && finding ? kExitOk : kExitRunFailed;
+  return !m.unexpected && m.panic_finding ? kExitOk : kExitRunFailed;
 }
 
 void add_pool_options(CLI::App* cmd, GuestCommandOptions& o) {

@@ -1,8 +1,6 @@
 // `bpfdiff smt check`: prove every modelled form (ALU, byte order, jumps)
 // against the Z3 model, one column per registered check, and `bpfdiff smt
 // eval`: run a loop-free program on the model.
-#include <algorithm>
-#include <cctype>
 #include <cinttypes>
 #include <cstdio>
 #include <filesystem>
@@ -22,6 +20,7 @@
 #include "oracle/smt/check_matrix.hpp"
 #include "oracle/smt/interp_check.hpp"
 #include "oracle/smt/jit_check.hpp"
+#include "oracle/smt/matrix_report.hpp"
 
 namespace bpfdiff::cli {
 namespace {
@@ -47,47 +46,6 @@ struct CheckCommandOptions {
   bool memory = false;
   unsigned jobs = 0;  // 0: one per hardware thread
 };
-
-constexpr std::size_t kSlowestShown = 10;
-
-std::string fixed(double value, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
-  return buf;
-}
-
-std::string duration(uint64_t ns) {
-  const double ms = static_cast<double>(ns) / 1e6;
-  return ms < 1000 ? fixed(ms, ms < 10 ? 1 : 0) + " ms" : fixed(ms / 1000, 2) + " s";
-}
-
-std::string pad(std::string s, std::size_t width) {
-  if (s.size() < width) s.resize(width, ' ');
-  return s;
-}
-
-// What a table cell says: the verdict and, when proved, the time.
-std::string cell_text(const smt::CheckOutcome& o) {
-  switch (o.verdict) {
-    case smt::Verdict::Proved:
-      return "ok " + duration(o.ns);
-    case smt::Verdict::Counterexample:
-      return "COUNTEREXAMPLE";
-    case smt::Verdict::Unknown:
-      return "UNKNOWN";
-    case smt::Verdict::Error:
-      return "ERROR";
-  }
-  return "?";
-}
-
-// Keeps a file name portable: check names may hold spaces and commas.
-std::string file_stem(std::string_view form, std::string_view check) {
-  std::string out = std::string(form) + "-";
-  for (char c : check)
-    out += (std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-') ? c : '_';
-  return out;
-}
 
 // Writes through a temporary and a rename, so a reader never sees half a test.
 Result<std::string> write_counterexample(const std::string& dir, const std::string& stem,
@@ -119,54 +77,24 @@ int run_check_command(const CheckCommandOptions& opts) {
 
   // The table streams row by row, which is the progress report; with --json
   // progress goes to stderr at most once a second.
-  std::size_t form_width = 6;
-  for (isa::Form f : *forms)
-    form_width = std::max(form_width, isa::info(f).name.size() + 2);
-  std::vector<std::size_t> widths;
-  std::string header = pad("form", form_width);
-  for (std::size_t i : *checks) {
-    const std::string name = registry.checks()[i]->name();
-    widths.push_back(std::max<std::size_t>(name.size() + 2, 16));
-    header += pad(name, widths.back());
-  }
-  header.erase(header.find_last_not_of(' ') + 1);
-  if (!opts.json) std::cout << header << "\n";
-
-  std::string row;
-  isa::Form row_form = forms->front();
-  std::size_t next_column = 0;
-  auto flush_row = [&] {
-    if (row.empty()) return;
-    // Columns that do not apply to the form stay "-".
-    while (next_column < checks->size())
-      row += pad("-", widths[next_column++]);
-    row.erase(row.find_last_not_of(' ') + 1);
-    std::cout << row << "\n" << std::flush;
-    row.clear();
-  };
+  smt::MatrixTable table(registry, *forms, *checks);
+  if (!opts.json) std::cout << table.header() << "\n";
   ProgressThrottle throttle;
   std::size_t forms_done = 0;
+  isa::Form row_form = forms->front();
   auto on_cell = [&](const smt::MatrixCell& cell) {
-    if (opts.json) {
-      if (cell.form != row_form) {
-        row_form = cell.form;
-        ++forms_done;
-        if (throttle.ready()) std::cerr << "smt check: " << forms_done << "/" << forms->size() << " forms\n";
-      }
-      return;
-    }
-    if (cell.form != row_form || row.empty()) {
-      flush_row();
+    if (!opts.json) {
+      if (std::string row = table.add(cell); !row.empty()) std::cout << row << "\n" << std::flush;
+    } else if (cell.form != row_form) {
       row_form = cell.form;
-      row = pad(std::string(isa::info(cell.form).name), form_width);
-      next_column = 0;
+      ++forms_done;
+      if (throttle.ready()) std::cerr << "smt check: " << forms_done << "/" << forms->size() << " forms\n";
     }
-    while (next_column < checks->size() && (*checks)[next_column] != cell.check)
-      row += pad("-", widths[next_column++]);
-    row += pad(cell_text(cell.outcome), widths[next_column++]);
   };
   const smt::MatrixReport report = smt::run_matrix(registry, *forms, *checks, on_cell, opts.jobs);
-  if (!opts.json) flush_row();
+  if (!opts.json) {
+    if (std::string row = table.finish(); !row.empty()) std::cout << row << "\n" << std::flush;
+  }
 
   // Counterexamples: a .data test each, on disk (--out) or printed.
   nlohmann::ordered_json results = nlohmann::ordered_json::array();
@@ -174,19 +102,15 @@ int run_check_command(const CheckCommandOptions& opts) {
   for (const smt::MatrixCell& c : report.cells) {
     const std::string form_name(isa::info(c.form).name);
     const std::string check_name = registry.checks()[c.check]->name();
-    nlohmann::ordered_json j = {{"form", form_name},
-                                {"check", check_name},
-                                {"verdict", smt::to_string(c.outcome.verdict)},
-                                {"seconds", static_cast<double>(c.outcome.ns) / 1e9},
-                                {"detail", c.outcome.detail}};
+    nlohmann::ordered_json j = smt::cell_json(c, registry);
     if (c.outcome.verdict != smt::Verdict::Proved) {
       failures += std::string(smt::to_string(c.outcome.verdict)) + ": " + form_name + " (" + check_name +
                   "): " + c.outcome.detail + "\n";
     }
     if (c.outcome.verdict == smt::Verdict::Counterexample) {
-      j["data_test"] = c.outcome.data_test;
       if (!opts.out.empty()) {
-        auto path = write_counterexample(opts.out, file_stem(form_name, check_name), c.outcome.data_test);
+        auto path = write_counterexample(opts.out, smt::counterexample_stem(form_name, check_name),
+                                         c.outcome.data_test);
         if (path) {
           j["data_file"] = *path;
           failures += "  written to " + *path + " (reproduce: bpfdiff run " + *path + " --engine E)\n";
@@ -200,62 +124,12 @@ int run_check_command(const CheckCommandOptions& opts) {
     results.push_back(std::move(j));
   }
 
-  const smt::MatrixCell* slowest = report.slowest();
-  std::string summary =
-      std::to_string(forms->size()) + " forms x " + std::to_string(checks->size()) +
-      (checks->size() == 1 ? " check: " : " checks: ") + std::to_string(report.cells.size()) + " proofs, " +
-      std::to_string(report.count(smt::Verdict::Proved)) + " proved, " +
-      std::to_string(report.count(smt::Verdict::Counterexample)) + " counterexamples, " +
-      std::to_string(report.count(smt::Verdict::Unknown)) + " unknown, " +
-      std::to_string(report.count(smt::Verdict::Error)) + " errors in " + duration(report.wall_ns) +
-      " wall on " + std::to_string(report.jobs) + (report.jobs == 1 ? " thread" : " threads") + " (" +
-      duration(report.total_ns()) + " summed over cells)";
-  if (slowest != nullptr) {
-    summary += "; slowest " + std::string(isa::info(slowest->form).name) + " (" +
-               registry.checks()[slowest->check]->name() + ") " + duration(slowest->outcome.ns);
-  }
-  const auto slowest_cells = report.slowest(kSlowestShown);
-  if (slowest_cells.size() > 1) {
-    summary += "\nslowest cells:";
-    for (const smt::MatrixCell* c : slowest_cells)
-      summary += "\n  " + duration(c->outcome.ns) + "  " + std::string(isa::info(c->form).name) + " (" +
-                 registry.checks()[c->check]->name() + ")";
-  }
-
   if (opts.json) {
-    nlohmann::ordered_json j;
-    j["result"] = report.all_proved() ? "proved" : "failed";
-    auto names = nlohmann::ordered_json::array();
-    for (std::size_t i : *checks)
-      names.push_back(registry.checks()[i]->name());
-    j["checks"] = std::move(names);
-    j["forms"] = forms->size();
-    j["proofs"] = report.cells.size();
-    j["proved"] = report.count(smt::Verdict::Proved);
-    j["counterexamples"] = report.count(smt::Verdict::Counterexample);
-    j["unknown"] = report.count(smt::Verdict::Unknown);
-    j["errors"] = report.count(smt::Verdict::Error);
-    j["seconds"] = static_cast<double>(report.total_ns()) / 1e9;
-    j["wall_seconds"] = static_cast<double>(report.wall_ns) / 1e9;
-    j["jobs"] = report.jobs;
-    if (slowest != nullptr) {
-      j["slowest"] = {{"form", std::string(isa::info(slowest->form).name)},
-                      {"check", registry.checks()[slowest->check]->name()},
-                      {"seconds", static_cast<double>(slowest->outcome.ns) / 1e9}};
-    } else {
-      j["slowest"] = nullptr;
-    }
-    auto slow = nlohmann::ordered_json::array();
-    for (const smt::MatrixCell* c : slowest_cells)
-      slow.push_back({{"form", std::string(isa::info(c->form).name)},
-                      {"check", registry.checks()[c->check]->name()},
-                      {"seconds", static_cast<double>(c->outcome.ns) / 1e9}});
-    j["slowest_cells"] = std::move(slow);
-    j["results"] = std::move(results);
-    std::cout << j.dump() << "\n";
+    std::cout << smt::matrix_json(report, registry, forms->size(), *checks, std::move(results)).dump()
+              << "\n";
     std::cerr << failures;
   } else {
-    std::cout << failures << summary << "\n";
+    std::cout << failures << smt::matrix_summary(report, registry, forms->size(), checks->size()) << "\n";
   }
   return report.all_proved() ? kExitOk : kExitRunFailed;
 }
