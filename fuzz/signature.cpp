@@ -5,6 +5,7 @@
 #include "fuzz/program_edit.hpp"
 #include "oracle/first_divergence.hpp"
 #include "vm/isa/encode.hpp"
+#include "vm/isa/families.hpp"
 #include "vm/isa/table.hpp"
 #include "vm/jit/lowering.hpp"
 #include "vm/jit/options.hpp"
@@ -14,16 +15,6 @@ namespace bpfdiff::fuzz {
 namespace {
 
 constexpr std::string_view kTitlePrefix = "divergence ";
-
-std::string file_safe(std::string_view s) {
-  std::string out;
-  for (const char c : s) {
-    const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '.' || c == '_' || c == '-' || c == '+';
-    out += safe ? c : '_';
-  }
-  return out;
-}
 
 oracle::BudgetRunner runner(oracle::Engine& engine, const vm::Program& program,
                             const oracle::EngineInput& input) {
@@ -55,23 +46,7 @@ bool ends_a_longer_block(const vm::Program& program, uint32_t pc) {
 bool straight_line(const isa::RawInsn& insn) {
   const auto form = isa::find_form(insn);
   if (!form) return false;
-  switch (isa::info(*form).sem.family) {
-    case isa::Family::Alu:
-    case isa::Family::Endian:
-    case isa::Family::Lddw:
-    case isa::Family::Load:
-    case isa::Family::LoadSigned:
-    case isa::Family::StoreImm:
-    case isa::Family::StoreReg:
-    case isa::Family::Atomic:
-    case isa::Family::PacketLoad:
-      return true;
-    case isa::Family::Jump:
-    case isa::Family::Call:
-    case isa::Family::Exit:
-      return false;
-  }
-  return false;
+  return !isa::transfers_control(isa::info(*form).sem.family);
 }
 
 // Refines `s` (found at the end of a multi-instruction JIT block) to the
@@ -100,6 +75,16 @@ void refine_within_block(Signature& s, const vm::Program& program, const oracle:
 }
 
 }  // namespace
+
+std::string file_safe(std::string_view s) {
+  std::string out;
+  for (const char c : s) {
+    const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '_' || c == '-' || c == '+';
+    out += safe ? c : '_';
+  }
+  return out;
+}
 
 std::string Signature::title() const {
   return std::string(kTitlePrefix) + reference + " vs " + engine + ": " + field + " at " + form;

@@ -44,6 +44,10 @@ struct Signature {
   std::string key() const;
 };
 
+// `s` with every character but letters, digits, '.', '_', '-' and '+'
+// replaced by '_': safe in a file name and a shell word.
+std::string file_safe(std::string_view s);
+
 inline constexpr std::string_view kBeforeExecution = "program";
 inline constexpr std::string_view kUnknownForm = "unknown";
 

@@ -108,4 +108,31 @@ std::string format_state_check_report(const StateCheckReport& r) {
   return out;
 }
 
+nlohmann::json state_check_report_json(const StateCheckReport& r) {
+  nlohmann::json j;
+  j["generator"] = r.options.cases.generator;
+  j["seed"] = r.options.seed;
+  j["mutate_rate"] = r.options.cases.mutate_rate;
+  j["programs"] = r.programs;
+  j["status"] = r.status;
+  j["not_checked"] = r.reasons;
+  j["steps"] = r.steps;
+  j["steps_checked"] = r.steps_checked;
+  j["values_checked"] = r.values_checked;
+  j["incomplete_logs"] = r.incomplete_logs;
+  j["seconds"] = r.seconds;
+  j["checked_per_second"] = r.checked_per_second();
+  j["violations"] = nlohmann::json::array();
+  for (const StateCheckFinding& f : r.findings) {
+    j["violations"].push_back({{"seed", f.seed},
+                               {"kind", oracle::to_string(f.violation.kind)},
+                               {"pc", f.violation.pc},
+                               {"where", f.violation.where},
+                               {"value", f.violation.value},
+                               {"claim", f.violation.claim},
+                               {"file", f.file}});
+  }
+  return j;
+}
+
 }  // namespace bpfdiff::fuzz

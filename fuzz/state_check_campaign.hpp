@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "fuzz/case_source.hpp"
 #include "oracle/verifier_state_check.hpp"
 #include "vm/isa/raw.hpp"
@@ -58,5 +60,11 @@ Result<StateCheckReport> run_state_check(const StateCheckCampaignOptions& option
                                          const std::function<void(uint64_t)>& progress = {});
 
 std::string format_state_check_report(const StateCheckReport& report);
+
+// {"generator", "seed", "mutate_rate", "programs", "status", "not_checked",
+// "steps", "steps_checked", "values_checked", "incomplete_logs", "seconds",
+// "checked_per_second", "violations": [{"seed", "kind", "pc", "where",
+// "value", "claim", "file"}]}: what `bpfdiff kernel check-states --json` prints.
+nlohmann::json state_check_report_json(const StateCheckReport& report);
 
 }  // namespace bpfdiff::fuzz

@@ -16,6 +16,7 @@
 #include "fuzz/campaign/subprocess.hpp"
 #include "fuzz/findings/atomic_file.hpp"
 #include "fuzz/findings/replay.hpp"
+#include "fuzz/stop_signals.hpp"
 #include "oracle/run/input.hpp"
 
 namespace bpfdiff::cli {
@@ -661,18 +662,9 @@ Result<CampaignResult> run_campaign(const CampaignOptions& options, const Progre
   }
 
   g_stop.store(false);
-  struct sigaction action {};
-  action.sa_handler = on_signal;
-  sigemptyset(&action.sa_mask);
-  struct sigaction old_int {
-  }, old_term{};
-  sigaction(SIGINT, &action, &old_int);
-  sigaction(SIGTERM, &action, &old_term);
+  const fuzz::ScopedStopSignals stop_signals(on_signal);
   Campaign campaign(opt, std::move(state).value(), progress);
-  auto result = campaign.run(targets);
-  sigaction(SIGINT, &old_int, nullptr);
-  sigaction(SIGTERM, &old_term, nullptr);
-  return result;
+  return campaign.run(targets);
 }
 
 std::string format_campaign_summary(const CampaignResult& r) {

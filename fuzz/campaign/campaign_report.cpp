@@ -116,14 +116,7 @@ Json campaign_report_json(const CampaignReport& r) {
   j["findings"] = Json::array();
   for (const FindingRecord& f : s.findings)
     j["findings"].push_back(to_json(f));
-  j["samples"] = Json::array();
-  for (const Sample& x : s.samples) {
-    j["samples"].push_back({{"t", x.t},
-                            {"target", x.target},
-                            {"execs", x.execs},
-                            {"coverage", x.coverage},
-                            {"corpus", x.corpus}});
-  }
+  j["samples"] = to_json(s.samples);
   j["coverage"] = r.coverage ? to_json(*r.coverage) : Json(nullptr);
   j["coverage_note"] = r.coverage_note;
   return j;

@@ -54,6 +54,18 @@ Json to_json(const FindingRecord& f) {
           {"repro_command", f.repro_command}};
 }
 
+Json to_json(const std::vector<Sample>& samples) {
+  Json out = Json::array();
+  for (const Sample& x : samples) {
+    out.push_back({{"t", x.t},
+                   {"target", x.target},
+                   {"execs", x.execs},
+                   {"coverage", x.coverage},
+                   {"corpus", x.corpus}});
+  }
+  return out;
+}
+
 Json to_json(const CampaignState& s) {
   Json j;
   j["version"] = s.version;
@@ -75,14 +87,7 @@ Json to_json(const CampaignState& s) {
     j["targets"][name] = {{"execs", t.execs},       {"seconds", t.seconds}, {"coverage", t.coverage},
                           {"features", t.features}, {"corpus", t.corpus},   {"crashes", t.crashes}};
   }
-  j["samples"] = Json::array();
-  for (const Sample& x : s.samples) {
-    j["samples"].push_back({{"t", x.t},
-                            {"target", x.target},
-                            {"execs", x.execs},
-                            {"coverage", x.coverage},
-                            {"corpus", x.corpus}});
-  }
+  j["samples"] = to_json(s.samples);
   j["crashes"] = Json::array();
   for (const CrashRecord& c : s.crashes) {
     j["crashes"].push_back(

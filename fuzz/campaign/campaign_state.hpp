@@ -94,6 +94,8 @@ struct CampaignState {
 // One finding as both state.json and report.json write it.
 nlohmann::ordered_json to_json(const FindingRecord& finding);
 nlohmann::ordered_json to_json(const CampaignState& state);
+// The plot points, as the state file and report.json both list them.
+nlohmann::ordered_json to_json(const std::vector<Sample>& samples);
 Result<CampaignState> campaign_state_from_json(const nlohmann::json& j);
 
 // OUT/state.json; a fresh state when there is none yet.

@@ -18,16 +18,6 @@ constexpr std::string_view kFindingMarker = "==bpfdiff== FINDING: ";
 constexpr std::string_view kSummaryMarker = "SUMMARY: ";
 constexpr std::size_t kMaxKeyTitle = 80;
 
-std::string file_safe(std::string_view s) {
-  std::string out;
-  for (const char c : s) {
-    const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '.' || c == '_' || c == '-' || c == '+';
-    out += safe ? c : '_';
-  }
-  return out;
-}
-
 std::string line_after(std::string_view output, std::string_view marker) {
   const std::size_t at = output.find(marker);
   if (at == std::string_view::npos) return {};
@@ -167,7 +157,7 @@ CrashTitle title_from_output(std::string_view output, int exit_code, std::string
 }
 
 std::string generic_finding_key(const std::string& target, const std::string& title) {
-  std::string key = file_safe(target + "." + title);
+  std::string key = fuzz::file_safe(target + "." + title);
   if (key.size() > kMaxKeyTitle) key.resize(kMaxKeyTitle);
   return key;
 }

@@ -15,11 +15,13 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz/differential.hpp"
+#include "fuzz/findings/atomic_file.hpp"
 #include "fuzz/gate/gate.hpp"
 #include "fuzz/generator.hpp"
 #include "fuzz/kernel_campaign/kernel_finding.hpp"
 #include "fuzz/kernel_friendly.hpp"
 #include "fuzz/signature.hpp"
+#include "fuzz/stop_signals.hpp"
 #include "oracle/compare.hpp"
 #include "oracle/kernel/guest/guest_service.hpp"
 #include "oracle/kernel_compare.hpp"
@@ -37,6 +39,19 @@ using Clock = std::chrono::steady_clock;
 std::atomic<bool> g_stop{false};
 void on_signal(int) {
   g_stop.store(true);
+}
+
+// The findings as kernel-state.json and report.json list them.
+json findings_json(const std::vector<KernelCampaignFinding>& findings) {
+  json out = json::array();
+  for (const KernelCampaignFinding& f : findings) {
+    out.push_back({{"signature", f.signature},
+                   {"kind", f.kind},
+                   {"dir", f.dir},
+                   {"count", f.count},
+                   {"first_iteration", f.first_iteration}});
+  }
+  return out;
 }
 
 double seconds_since(Clock::time_point start) {
@@ -173,18 +188,8 @@ Result<void> KernelCampaign::save_state() {
   j["isa_version"] = static_cast<int>(options_.isa_version);
   j["total_programs"] = previous_programs_ + result_.programs;
   j["engines"] = result_.engines;
-  json findings = json::array();
-  for (const KernelCampaignFinding& f : result_.findings) {
-    findings.push_back({{"signature", f.signature},
-                        {"kind", f.kind},
-                        {"dir", f.dir},
-                        {"count", f.count},
-                        {"first_iteration", f.first_iteration}});
-  }
-  j["findings"] = std::move(findings);
-  const std::string text = j.dump(2) + "\n";
-  return write_file_atomically((fs::path(options_.out) / "kernel-state.json").string(),
-                               {reinterpret_cast<const uint8_t*>(text.data()), text.size()});
+  j["findings"] = findings_json(result_.findings);
+  return write_json_atomically((fs::path(options_.out) / "kernel-state.json").string(), j);
 }
 
 void KernelCampaign::record(const KernelFindingRecord& finding, const KernelCase& c) {
@@ -435,20 +440,10 @@ Result<void> KernelCampaign::write_report() {
   }
   j["kernels"] = std::move(kernels);
   j["guest"] = {{"restarts", result_.guest_restarts}, {"failures", result_.guest_failures}};
-  json findings = json::array();
-  for (const KernelCampaignFinding& f : result_.findings) {
-    findings.push_back({{"signature", f.signature},
-                        {"kind", f.kind},
-                        {"dir", f.dir},
-                        {"count", f.count},
-                        {"first_iteration", f.first_iteration}});
-  }
-  j["findings"] = std::move(findings);
+  j["findings"] = findings_json(result_.findings);
   j["new_findings"] = result_.new_findings;
   result_.report_json = (fs::path(options_.out) / "report.json").string();
-  const std::string text = j.dump(2) + "\n";
-  return write_file_atomically(result_.report_json,
-                               {reinterpret_cast<const uint8_t*>(text.data()), text.size()});
+  return write_json_atomically(result_.report_json, j);
 }
 
 Result<KernelCampaignResult> KernelCampaign::run() {
@@ -573,18 +568,9 @@ Result<KernelCampaignResult> run_kernel_campaign(const KernelCampaignOptions& op
                                                  const std::function<void(const std::string&)>& progress,
                                                  const KernelCampaignHooks& hooks) {
   g_stop.store(false);
-  struct sigaction action {};
-  action.sa_handler = on_signal;
-  sigemptyset(&action.sa_mask);
-  struct sigaction old_int {
-  }, old_term{};
-  sigaction(SIGINT, &action, &old_int);
-  sigaction(SIGTERM, &action, &old_term);
+  const fuzz::ScopedStopSignals stop_signals(on_signal);
   KernelCampaign campaign(options, progress, hooks);
-  auto result = campaign.run();
-  sigaction(SIGINT, &old_int, nullptr);
-  sigaction(SIGTERM, &old_term, nullptr);
-  return result;
+  return campaign.run();
 }
 
 std::string format_kernel_campaign_summary(const KernelCampaignResult& r) {

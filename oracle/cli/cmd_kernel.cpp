@@ -26,17 +26,7 @@ struct KernelAcceptCommand {
 
 int run_accept(KernelAcceptCommand& o) {
   o.accept.isa_version = o.isa == "v3" ? isa::IsaVersion::V3 : isa::IsaVersion::V4;
-  // Progress on stderr at most once a second, so a long batch shows it is alive.
-  auto last = std::chrono::steady_clock::now();
-  const uint64_t count = o.accept.count;
-  auto report = measure_acceptance(o.accept, [&](uint64_t done) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last < std::chrono::seconds(1) && done != count) return;
-    last = now;
-    std::fprintf(stderr, "\r%llu/%llu", static_cast<unsigned long long>(done),
-                 static_cast<unsigned long long>(count));
-    if (done == count) std::fprintf(stderr, "\n");
-  });
+  auto report = measure_acceptance(o.accept, count_progress(o.accept.count));
   if (!report) {
     std::cerr << "error: " << report.error().message << "\n";
     return kExitLoadFailed;
@@ -50,6 +40,17 @@ int run_accept(KernelAcceptCommand& o) {
 }
 
 }  // namespace
+
+std::function<void(uint64_t)> count_progress(uint64_t count) {
+  return [count, last = std::chrono::steady_clock::now()](uint64_t done) mutable {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last < std::chrono::seconds(1) && done != count) return;
+    last = now;
+    std::fprintf(stderr, "\r%llu/%llu", static_cast<unsigned long long>(done),
+                 static_cast<unsigned long long>(count));
+    if (done == count) std::fprintf(stderr, "\n");
+  };
+}
 
 void add_kernel_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand("kernel", "Measure the kernel oracle's generator against a kernel.");

@@ -1,13 +1,9 @@
 // `bpfdiff kernel check-states`: the verifier-state oracle over generated
 // programs (fuzz/state_check_campaign.hpp); this file only reads options
 // and prints.
-#include <chrono>
-#include <cstdio>
 #include <iostream>
 #include <memory>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "fuzz/state_check_campaign.hpp"
 #include "oracle/cli/commands.hpp"
@@ -24,52 +20,16 @@ struct CheckStatesCommand {
   bool json = false;
 };
 
-nlohmann::json report_json(const fuzz::StateCheckReport& r) {
-  nlohmann::json j;
-  j["generator"] = r.options.cases.generator;
-  j["seed"] = r.options.seed;
-  j["mutate_rate"] = r.options.cases.mutate_rate;
-  j["programs"] = r.programs;
-  j["status"] = r.status;
-  j["not_checked"] = r.reasons;
-  j["steps"] = r.steps;
-  j["steps_checked"] = r.steps_checked;
-  j["values_checked"] = r.values_checked;
-  j["incomplete_logs"] = r.incomplete_logs;
-  j["seconds"] = r.seconds;
-  j["checked_per_second"] = r.checked_per_second();
-  j["violations"] = nlohmann::json::array();
-  for (const fuzz::StateCheckFinding& f : r.findings) {
-    j["violations"].push_back({{"seed", f.seed},
-                               {"kind", oracle::to_string(f.violation.kind)},
-                               {"pc", f.violation.pc},
-                               {"where", f.violation.where},
-                               {"value", f.violation.value},
-                               {"claim", f.violation.claim},
-                               {"file", f.file}});
-  }
-  return j;
-}
-
 int run_check_states(CheckStatesCommand& o) {
   o.options.cases.isa_version = o.isa == "v3" ? isa::IsaVersion::V3 : isa::IsaVersion::V4;
   o.options.check.zero_registers = !o.minimal_prologue;
-  auto last = std::chrono::steady_clock::now();
-  const uint64_t count = o.options.count;
-  auto report = fuzz::run_state_check(o.options, [&](uint64_t done) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last < std::chrono::seconds(1) && done != count) return;
-    last = now;
-    std::fprintf(stderr, "\r%llu/%llu", static_cast<unsigned long long>(done),
-                 static_cast<unsigned long long>(count));
-    if (done == count) std::fprintf(stderr, "\n");
-  });
+  auto report = fuzz::run_state_check(o.options, count_progress(o.options.count));
   if (!report) {
     std::cerr << "error: " << report.error().message << "\n";
     return kExitLoadFailed;
   }
   if (o.json) {
-    std::cout << report_json(*report).dump(2) << "\n";
+    std::cout << fuzz::state_check_report_json(*report).dump(2) << "\n";
   } else {
     std::cout << fuzz::format_state_check_report(*report);
     uint64_t shown = 0;

@@ -1,6 +1,8 @@
 #pragma once
 // The subcommands of `bpfdiff`. Each registers itself on the top-level app
 // and, when it runs, stores its exit status in `exit_code`.
+#include <cstdint>
+#include <functional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -24,6 +26,10 @@ void add_kernel_check_states_command(CLI::App& kernel, int& exit_code);
 // Prints "error: MESSAGE" on stderr and returns kExitLoadFailed: what a
 // command does with bad usage or an input it cannot load.
 int usage_error(const std::string& message);
+
+// A batch's progress: "\rDONE/COUNT" on stderr at most once a second and
+// at the end, so a long batch shows it is alive.
+std::function<void(uint64_t done)> count_progress(uint64_t count);
 
 // Numeric options such as --budget: "must be at least 1".
 extern const CLI::Validator kAtLeastOne;

@@ -32,17 +32,22 @@ std::string describe(const JitCase& c) {
   return std::string(isa::info(c.form).name) + " (" + text + ") on " + jit::engine_name(c.options);
 }
 
-Result<JitSnippet> compile_snippet(const JitCase& c) {
-  const isa::FormInfo& fi = isa::info(c.form);
+Result<std::unique_ptr<jit::JitProgram>> compile_in_frame(const isa::RawInsn& insn, bool jump_target,
+                                                          const jit::JitOptions& options) {
   vm::Program program;
   program.slots.push_back(isa::encode(isa::Form::mov_reg, 0, 0));
-  program.slots.push_back(case_instruction(c));
+  program.slots.push_back(insn);
   program.slots.push_back(isa::encode(isa::Form::exit));
-  if (fi.sem.family == isa::Family::Jump) program.slots.push_back(isa::encode(isa::Form::exit));
+  if (jump_target) program.slots.push_back(isa::encode(isa::Form::exit));
   const vm::HelperRegistry helpers;
   auto loaded = vm::validate(program, helpers);
-  if (!loaded) return make_error(describe(c) + ": " + loaded.error().message);
-  auto compiled = jit::JitProgram::compile(*loaded, helpers, {}, c.options);
+  if (!loaded) return loaded.error();
+  return jit::JitProgram::compile(*loaded, helpers, {}, options);
+}
+
+Result<JitSnippet> compile_snippet(const JitCase& c) {
+  const isa::FormInfo& fi = isa::info(c.form);
+  auto compiled = compile_in_frame(case_instruction(c), fi.sem.family == isa::Family::Jump, c.options);
   if (!compiled) return make_error(describe(c) + ": " + compiled.error().message);
   const jit::JitProgram& jp = **compiled;
   JitSnippet s;

@@ -10,6 +10,7 @@
 // with JitProgram::compile, exactly as any program is compiled, and its
 // bytes are [insn_offsets[1], insn_offsets[2]) of the emitted code.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,10 @@
 #include "vm/isa/table.hpp"
 #include "vm/jit/options.hpp"
 #include "vm/util/result.hpp"
+
+namespace bpfdiff::jit {
+class JitProgram;
+}  // namespace bpfdiff::jit
 
 namespace bpfdiff::oracle::smt {
 
@@ -48,5 +53,11 @@ struct JitSnippet {
 };
 
 Result<JitSnippet> compile_snippet(const JitCase& c);
+
+// What the JIT makes of `mov r0, r0; insn; exit` (with a second exit, the
+// target of a jump, when `jump_target`): the frame every proof compiles its
+// instruction in, slot 1 being the instruction (kSnippetPc).
+Result<std::unique_ptr<jit::JitProgram>> compile_in_frame(const isa::RawInsn& insn, bool jump_target,
+                                                          const jit::JitOptions& options);
 
 }  // namespace bpfdiff::oracle::smt

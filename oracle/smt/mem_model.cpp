@@ -2,6 +2,7 @@
 
 #include <cstddef>
 
+#include "vm/isa/families.hpp"
 #include "vm/jit/context.hpp"
 #include "vm/jit/offsets.hpp"
 #include "vm/runtime/exec_state.hpp"
@@ -83,23 +84,7 @@ Translation translate(const z3::expr& memory, const z3::expr& regions, const z3:
 }
 
 bool is_memory_form(isa::Form form) {
-  switch (isa::info(form).sem.family) {
-    case isa::Family::Load:
-    case isa::Family::LoadSigned:
-    case isa::Family::StoreImm:
-    case isa::Family::StoreReg:
-    case isa::Family::Atomic:
-    case isa::Family::PacketLoad:
-      return true;
-    case isa::Family::Alu:
-    case isa::Family::Endian:
-    case isa::Family::Jump:
-    case isa::Family::Call:
-    case isa::Family::Exit:
-    case isa::Family::Lddw:
-      return false;
-  }
-  return false;
+  return isa::accesses_memory(isa::info(form).sem.family);
 }
 
 Result<Step> interpret(isa::Form form, const isa::RawInsn& insn,

@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "oracle/smt/jit_snippet.hpp"
 #include "oracle/smt/mem_model.hpp"
 #include "oracle/smt/x86/shared_context.hpp"
 #include "oracle/smt/x86/symexec.hpp"
@@ -83,14 +84,7 @@ std::string describe(const MemCase& c) {
 }
 
 Result<MemSnippet> compile_mem_snippet(const MemCase& c) {
-  vm::Program program;
-  program.slots.push_back(isa::encode(isa::Form::mov_reg, 0, 0));
-  program.slots.push_back(mem_case_instruction(c));
-  program.slots.push_back(isa::encode(isa::Form::exit));
-  const vm::HelperRegistry helpers;
-  auto loaded = vm::validate(program, helpers);
-  if (!loaded) return make_error(describe(c) + ": " + loaded.error().message);
-  auto compiled = jit::JitProgram::compile(*loaded, helpers, {}, c.options);
+  auto compiled = compile_in_frame(mem_case_instruction(c), false, c.options);
   if (!compiled) return make_error(describe(c) + ": " + compiled.error().message);
   const jit::JitProgram& jp = **compiled;
   MemSnippet s;
