@@ -26,6 +26,10 @@ Result<CaseSource> CaseSource::create(const CaseSourceOptions& options) {
 
 GeneratedCase CaseSource::next(uint64_t seed) {
   ByteSource src(seed);
+  return next(src);
+}
+
+GeneratedCase CaseSource::next(ByteSource& src) {
   last_patterns_ = 0;
   last_mutant_ = !accepted_.empty() && src.chance(options_.mutate_rate);
   if (last_mutant_) {

@@ -34,6 +34,8 @@ class CaseSource {
 
   // The case for `seed`: generated, or a mutant of an accepted case.
   GeneratedCase next(uint64_t seed);
+  // The same, with the decisions read from `src` (a fuzz input's bytes).
+  GeneratedCase next(ByteSource& src);
   // Feeds back a case the kernel accepted (it may be mutated later).
   void accepted(const GeneratedCase& c);
 

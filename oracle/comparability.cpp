@@ -1,5 +1,8 @@
 #include "oracle/comparability.hpp"
 
+#include <algorithm>
+#include <array>
+#include <set>
 #include <vector>
 
 #include "oracle/engine.hpp"
@@ -16,13 +19,117 @@ bool looks_like_pointer(uint64_t v) {
          region == static_cast<uint64_t>(vm::RegionId::Input);
 }
 
+// Which values are pointers, by where they came from rather than by what
+// they look like: a scalar such as 2 << 32 lies in our input region's range
+// but is a number in both engines, and excusing its differences would hide
+// a bug. Pointers start in r1 (the memory) and r10, and move through 64-bit
+// moves, additions of scalars, and 8-byte spills and fills; anything else a
+// pointer takes part in exposes its bits (exposes_pointer_bits) and makes
+// the run incomparable anyway, so the tracking errs towards "pointer" there.
+class PointerProvenance {
+ public:
+  void start(const std::array<uint64_t, isa::kNumRegisters>& regs) {
+    for (std::size_t r = 0; r < regs.size(); ++r)
+      reg_[r] = looks_like_pointer(regs[r]);
+    started_ = true;
+  }
+  bool started() const { return started_; }
+  bool reg(uint8_t r) const { return reg_[r]; }
+
+  // Whether [addr, addr + size) holds part of a spilled pointer without
+  // being exactly that 8-byte slot.
+  bool partial_overlap(uint64_t addr, uint64_t size) const {
+    for (uint64_t a : slots_) {
+      if (a < addr + size && addr < a + 8 && !(a == addr && size == 8)) return true;
+    }
+    return false;
+  }
+  bool overlaps(uint64_t addr, uint64_t size) const {
+    return std::any_of(slots_.begin(), slots_.end(),
+                       [&](uint64_t a) { return a < addr + size && addr < a + 8; });
+  }
+
+  // Updates the registers and slots for `insn` run on `regs` (the values
+  // before it).
+  void step(const vm::Insn& insn, const isa::Semantics& s,
+            const std::array<uint64_t, isa::kNumRegisters>& regs) {
+    const bool reg_source = s.source == isa::Source::Reg;
+    const uint64_t size = isa::bytes_of(s.size);
+    const auto at = [&](uint8_t base) { return regs[base] + static_cast<uint64_t>(int64_t{insn.off}); };
+    switch (s.family) {
+      case isa::Family::Alu:
+        if (s.alu == isa::AluOp::Mov) {
+          reg_[insn.dst] = reg_source && reg_[insn.src];
+        } else if (s.alu == isa::AluOp::Movsx8 || s.alu == isa::AluOp::Movsx16 ||
+                   s.alu == isa::AluOp::Movsx32) {
+          reg_[insn.dst] = false;
+        } else if (s.width == isa::Width::W64 && s.alu == isa::AluOp::Sub && reg_source && reg_[insn.dst] &&
+                   reg_[insn.src]) {
+          reg_[insn.dst] = false;  // the distance between two pointers
+        } else {
+          reg_[insn.dst] = reg_[insn.dst] || (reg_source && reg_[insn.src]);
+        }
+        break;
+      case isa::Family::Endian:
+      case isa::Family::Jump:
+        break;
+      case isa::Family::Lddw:
+      case isa::Family::LoadSigned:
+      case isa::Family::PacketLoad:
+        reg_[s.family == isa::Family::PacketLoad ? 0 : insn.dst] = false;
+        break;
+      case isa::Family::Load:
+        reg_[insn.dst] = size == 8 && slots_.count(at(insn.src)) != 0;
+        break;
+      case isa::Family::StoreImm:
+      case isa::Family::StoreReg:
+      case isa::Family::Atomic: {
+        const uint64_t addr = at(insn.dst);
+        const bool was_pointer = slots_.count(addr) != 0;
+        std::erase_if(slots_, [&](uint64_t a) { return a < addr + size && addr < a + 8; });
+        if (s.family == isa::Family::StoreReg && size == 8 && reg_[insn.src]) slots_.insert(addr);
+        if (s.family == isa::Family::Atomic && (s.fetch || s.atomic == isa::AtomicOp::Xchg)) {
+          reg_[insn.src] = was_pointer;
+        }
+        if (s.family == isa::Family::Atomic && s.atomic == isa::AtomicOp::Cmpxchg) reg_[0] = was_pointer;
+        break;
+      }
+      case isa::Family::Call:
+        if (s.call == isa::CallKind::Helper) {
+          for (uint8_t r = 0; r <= 5; ++r)
+            reg_[r] = false;
+        } else {
+          saved_.push_back({reg_[6], reg_[7], reg_[8], reg_[9]});
+        }
+        break;
+      case isa::Family::Exit:
+        if (!saved_.empty()) {
+          for (uint8_t r = 6; r <= 9; ++r)
+            reg_[r] = saved_.back()[r - 6];
+          saved_.pop_back();
+        }
+        break;
+    }
+    reg_[isa::kFramePointer] = true;
+  }
+
+ private:
+  bool started_ = false;
+  std::array<bool, isa::kNumRegisters> reg_{};
+  std::set<uint64_t> slots_;                // addresses of 8-byte spilled pointers
+  std::vector<std::array<bool, 4>> saved_;  // r6..r9 of each caller
+};
+
 // Whether the instruction lets a pointer's bits into a value the kernel
 // computes differently (see the header). `regs` are the values before it.
 bool exposes_pointer_bits(const vm::Insn& insn, const isa::Semantics& s,
-                          const std::array<uint64_t, isa::kNumRegisters>& regs) {
+                          const std::array<uint64_t, isa::kNumRegisters>& regs,
+                          const PointerProvenance& ptr) {
   const bool reg_source = s.source == isa::Source::Reg;
-  const bool dst_ptr = looks_like_pointer(regs[insn.dst]);
-  const bool src_ptr = reg_source && looks_like_pointer(regs[insn.src]);
+  const bool dst_ptr = ptr.reg(insn.dst);
+  const bool src_ptr = reg_source && ptr.reg(insn.src);
+  const uint64_t size = isa::bytes_of(s.size);
+  const auto at = [&](uint8_t base) { return regs[base] + static_cast<uint64_t>(int64_t{insn.off}); };
   switch (s.family) {
     case isa::Family::Alu:
       if (s.width == isa::Width::W32) return src_ptr || (dst_ptr && s.alu != isa::AluOp::Mov);
@@ -55,10 +162,17 @@ bool exposes_pointer_bits(const vm::Insn& insn, const isa::Semantics& s,
     case isa::Family::Endian:
       return dst_ptr;
     case isa::Family::StoreReg:
-      return src_ptr && s.size != isa::MemSize::DW;
+      return (src_ptr && s.size != isa::MemSize::DW) || ptr.partial_overlap(at(insn.dst), size);
+    case isa::Family::StoreImm:
+      return ptr.partial_overlap(at(insn.dst), size);
+    case isa::Family::Load:
+    case isa::Family::LoadSigned:
+      // Part of a spilled pointer, or a whole one read sign-extended.
+      return ptr.partial_overlap(at(insn.src), size) ||
+             (s.family == isa::Family::LoadSigned && ptr.overlaps(at(insn.src), size));
     case isa::Family::Atomic:
-      return looks_like_pointer(regs[insn.src]) ||
-             (s.atomic == isa::AtomicOp::Cmpxchg && looks_like_pointer(regs[0]));
+      return ptr.reg(insn.src) || (s.atomic == isa::AtomicOp::Cmpxchg && ptr.reg(0)) ||
+             ptr.overlaps(at(insn.dst), size);
     case isa::Family::Jump: {
       if (s.cond == isa::JmpCond::Always) return false;
       if (!dst_ptr && !src_ptr) return false;
@@ -69,9 +183,6 @@ bool exposes_pointer_bits(const vm::Insn& insn, const isa::Semantics& s,
       return !(dst_ptr && src_ptr &&
                (regs[insn.dst] >> vm::kRegionShift) == (regs[insn.src] >> vm::kRegionShift));
     }
-    case isa::Family::Load:
-    case isa::Family::LoadSigned:
-    case isa::Family::StoreImm:
     case isa::Family::Call:
     case isa::Family::Exit:
     case isa::Family::Lddw:
@@ -126,10 +237,12 @@ Comparability check_comparability(const vm::Program& program, std::span<const ui
       out.uninitialized_stack_read = out.uninitialized_stack_read || !written[b];
   };
 
+  PointerProvenance ptr;
   const vm::TraceFn trace = [&](uint32_t pc, const std::array<uint64_t, isa::kNumRegisters>& regs) {
     const vm::Insn& insn = loaded->insns[pc];
     const isa::Semantics& s = isa::info(insn.form).sem;
-    out.pointer_bits_exposed = out.pointer_bits_exposed || exposes_pointer_bits(insn, s, regs);
+    if (!ptr.started()) ptr.start(regs);
+    out.pointer_bits_exposed = out.pointer_bits_exposed || exposes_pointer_bits(insn, s, regs, ptr);
     const uint64_t size = isa::bytes_of(s.size);
     const auto at = [&](uint8_t base) { return regs[base] + static_cast<uint64_t>(int64_t{insn.off}); };
     uint64_t off = 0;
@@ -141,8 +254,7 @@ Comparability check_comparability(const vm::Program& program, std::span<const ui
       case isa::Family::StoreImm:
       case isa::Family::StoreReg:
         if (on_stack(at(insn.dst), size, off)) mark(off, size, true);
-        if (s.family == isa::Family::StoreReg && looks_like_pointer(regs[insn.src]) &&
-            in_memory(at(insn.dst)))
+        if (s.family == isa::Family::StoreReg && ptr.reg(insn.src) && in_memory(at(insn.dst)))
           out.pointer_stored_in_memory = true;
         break;
       case isa::Family::Atomic:
@@ -150,8 +262,7 @@ Comparability check_comparability(const vm::Program& program, std::span<const ui
           check(off, size);
           mark(off, size, true);
         }
-        if (looks_like_pointer(regs[insn.src]) && in_memory(at(insn.dst)))
-          out.pointer_stored_in_memory = true;
+        if (ptr.reg(insn.src) && in_memory(at(insn.dst))) out.pointer_stored_in_memory = true;
         break;
       case isa::Family::Call:
         // The callee's frame is the 512 bytes under the caller's.
@@ -168,6 +279,7 @@ Comparability check_comparability(const vm::Program& program, std::span<const ui
       case isa::Family::PacketLoad:
         break;
     }
+    ptr.step(insn, s, regs);
   };
   std::vector<uint8_t> copy(memory.begin(), memory.end());
   (void)interp.run_traced(vm::RunInput{mode, copy}, trace);

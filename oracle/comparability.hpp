@@ -34,8 +34,10 @@ struct Comparability {
 
 // Runs the interpreter once, traced, on a copy of `memory`. A frame pushed
 // by a local call counts as never written (in the kernel it is fresh stack).
-// A value counts as a pointer when it lies in our stack or input region
-// (a scalar that happens to be there only makes this more cautious).
+// A value counts as a pointer by its provenance (r1 and r10 at the start,
+// then 64-bit moves, additions and 8-byte spills and fills), not by its
+// value: a scalar that lies in our stack or input region's range is a
+// number in the kernel too, and its differences are findings.
 // When our validator rejects the program, only rejection_not_comparable
 // is filled in.
 Comparability check_comparability(const vm::Program& program, std::span<const uint8_t> memory,

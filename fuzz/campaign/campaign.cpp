@@ -692,6 +692,7 @@ std::string format_campaign_summary(const CampaignResult& r) {
   for (const FindingRecord& f : s.findings) {
     out += "  finding [" + f.kind + "] " + f.title + " (" + f.target + ", " + std::to_string(f.count) +
            " crash" + (f.count == 1 ? "" : "es") + ")\n    " + f.repro_command + "\n";
+    if (!f.replay_command.empty()) out += "    " + f.replay_command + "\n";
   }
   if (!r.coverage_note.empty()) out += "  coverage: " + r.coverage_note + "\n";
   if (!r.report_html.empty()) out += "  report: " + r.report_html + " and " + r.report_json + "\n";

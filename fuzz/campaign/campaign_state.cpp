@@ -51,7 +51,8 @@ Json to_json(const FindingRecord& f) {
           {"minimized", f.minimized},
           {"original_slots", f.original_slots},
           {"minimized_slots", f.minimized_slots},
-          {"repro_command", f.repro_command}};
+          {"repro_command", f.repro_command},
+          {"replay_command", f.replay_command}};
 }
 
 Json to_json(const std::vector<Sample>& samples) {
@@ -146,6 +147,7 @@ Result<CampaignState> campaign_state_from_json(const nlohmann::json& j) {
       r.original_slots = get_or<std::size_t>(f, "original_slots", 0);
       r.minimized_slots = get_or<std::size_t>(f, "minimized_slots", 0);
       r.repro_command = get_or<std::string>(f, "repro_command", "");
+      r.replay_command = get_or<std::string>(f, "replay_command", "");
       s.findings.push_back(std::move(r));
     }
     return s;

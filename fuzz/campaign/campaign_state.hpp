@@ -72,7 +72,8 @@ struct FindingRecord {
   std::string minimized;    // relative to OUT: the minimized .data or input; empty if none
   std::size_t original_slots = 0;
   std::size_t minimized_slots = 0;
-  std::string repro_command;
+  std::string repro_command;   // `bpfdiff repro ...`: every finding has one
+  std::string replay_command;  // the target binary on the input, for crashes that are not divergences
 };
 
 struct CampaignState {

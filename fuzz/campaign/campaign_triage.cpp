@@ -6,6 +6,7 @@
 #include "fuzz/campaign/subprocess.hpp"
 #include "fuzz/findings/atomic_file.hpp"
 #include "fuzz/findings/finding.hpp"
+#include "fuzz/findings/target_input.hpp"
 #include "fuzz/signature.hpp"
 #include "oracle/run/input.hpp"
 
@@ -91,6 +92,25 @@ Result<bool> triage_divergence(CampaignState& state, CrashRecord& crash, const T
   return true;
 }
 
+// Every target's input reads as a program (fuzz/findings/target_input.hpp):
+// the finding names the `bpfdiff repro` command that shows it on the
+// target's engines, and its size before and after minimization; the target
+// binary's own replay stays beside it (a sanitizer report needs it).
+void name_bpfdiff_repro(FindingRecord& f, const std::string& target, const fs::path& dir) {
+  auto layout = input_layout_of_target(target);
+  if (!layout) return;
+  std::error_code ec;
+  const fs::path minimized = dir / "minimized";
+  const fs::path file = fs::exists(minimized, ec) ? minimized : dir / "input";
+  f.replay_command = f.repro_command;
+  f.repro_command = target_repro_command(file.string(), target);
+  if (auto c = read_finding((dir / "input").string(), *layout)) f.original_slots = c->program.slots.size();
+  f.minimized_slots = f.original_slots;
+  if (file == minimized) {
+    if (auto c = read_finding(minimized.string(), *layout)) f.minimized_slots = c->program.slots.size();
+  }
+}
+
 Result<void> triage_by_replay(CampaignState& state, CrashRecord& crash, const TriageContext& ctx) {
   const std::string path = (fs::path(ctx.out_dir) / crash.file).string();
   const std::string bin = (fs::path(ctx.fuzz_bin_dir) / ("fuzz_" + crash.target)).string();
@@ -135,6 +155,7 @@ Result<void> triage_by_replay(CampaignState& state, CrashRecord& crash, const Tr
       f.repro_command = bin + " " + minimized.string();
     }
   }
+  name_bpfdiff_repro(f, crash.target, dir);
   state.findings.push_back(std::move(f));
   return {};
 }

@@ -2,12 +2,19 @@
 
 #include <filesystem>
 
+#include <sys/utsname.h>
+
 #include "fuzz/byte_source.hpp"
 #include "fuzz/findings/atomic_file.hpp"
 #include "fuzz/generator.hpp"
+#include "fuzz/kernel_friendly.hpp"
+#include "fuzz/kernel_mix.hpp"
+#include "fuzz/loop_free.hpp"
 #include "fuzz/raw_input.hpp"
 #include "fuzz/single_insn.hpp"
 #include "oracle/run/input.hpp"
+#include "vm/isa/raw.hpp"
+#include "vm/text/assembler.hpp"
 #include "vm/text/data_file.hpp"
 #include "vm/text/disassembler.hpp"
 
@@ -32,6 +39,28 @@ FindingCase from_generated(fuzz::GeneratedCase&& g, FindingLayout layout) {
   return c;
 }
 
+constexpr FindingLayout kLayouts[] = {
+    FindingLayout::Raw,    FindingLayout::Generated, FindingLayout::SingleInsn, FindingLayout::Program,
+    FindingLayout::Kernel, FindingLayout::LoopFree,  FindingLayout::JitDecode,  FindingLayout::Asm};
+
+Result<FindingCase> from_raw(std::span<const uint8_t> bytes, const std::string& path, FindingLayout layout) {
+  const fuzz::RawInput raw = fuzz::split_raw_input(bytes);
+  auto program = vm::program_from_bytes(raw.program);
+  if (!program) return make_error(path + ": " + program.error().message);
+  FindingCase c;
+  c.program = std::move(program).value();
+  c.memory.assign(raw.memory.begin(), raw.memory.end());
+  c.budget = fuzz::kRawInputInstructionBudget;
+  c.layout = layout;
+  return c;
+}
+
+// The ISA version interp_vs_kernel generates for: the running kernel's.
+isa::IsaVersion this_kernels_isa_version() {
+  utsname u{};
+  return fuzz::isa_version_for_kernel(uname(&u) == 0 ? u.release : "");
+}
+
 }  // namespace
 
 const char* to_string(FindingLayout layout) {
@@ -44,16 +73,30 @@ const char* to_string(FindingLayout layout) {
       return "single-insn";
     case FindingLayout::Program:
       return "program";
+    case FindingLayout::Kernel:
+      return "kernel";
+    case FindingLayout::LoopFree:
+      return "loop-free";
+    case FindingLayout::JitDecode:
+      return "jit-decode";
+    case FindingLayout::Asm:
+      return "asm";
   }
   return "?";
 }
 
 std::optional<FindingLayout> finding_layout_named(std::string_view name) {
-  for (const FindingLayout l :
-       {FindingLayout::Raw, FindingLayout::Generated, FindingLayout::SingleInsn, FindingLayout::Program}) {
+  for (const FindingLayout l : kLayouts) {
     if (name == to_string(l)) return l;
   }
   return std::nullopt;
+}
+
+std::vector<std::string> finding_layout_names() {
+  std::vector<std::string> out;
+  for (const FindingLayout l : kLayouts)
+    out.emplace_back(to_string(l));
+  return out;
 }
 
 std::optional<FindingLayout> layout_of_target(std::string_view target) {
@@ -67,15 +110,44 @@ Result<FindingCase> read_finding(const std::string& path, FindingLayout layout) 
   auto bytes = read_file(path);
   if (!bytes) return bytes.error();
   switch (layout) {
-    case FindingLayout::Raw: {
-      const fuzz::RawInput raw = fuzz::split_raw_input(*bytes);
-      auto program = vm::program_from_bytes(raw.program);
-      if (!program) return make_error(path + ": " + program.error().message);
+    case FindingLayout::Raw:
+      return from_raw(*bytes, path, layout);
+    case FindingLayout::JitDecode:
+      if (bytes->empty()) return make_error(path + ": empty (jit_decode's first byte holds the JIT options)");
+      return from_raw(std::span<const uint8_t>(*bytes).subspan(1), path, layout);
+    case FindingLayout::Kernel: {
+      auto k = fuzz::kernel_target_case(*bytes, this_kernels_isa_version());
+      if (!k) return make_error(path + ": " + k.error().message);
+      const uint64_t budget = k->budget;
+      FindingCase c = from_generated(std::move(k->c), layout);
+      c.budget = budget;
+      return c;
+    }
+    case FindingLayout::LoopFree: {
+      fuzz::ByteSource src(*bytes);
+      fuzz::LoopFreeCase g = fuzz::generate_loop_free(src);
       FindingCase c;
-      c.program = std::move(program).value();
-      c.memory.assign(raw.memory.begin(), raw.memory.end());
-      c.budget = fuzz::kRawInputInstructionBudget;
+      c.program = std::move(g.program);
+      c.memory = std::move(g.input.memory);
+      c.budget = g.input.limits.instruction_budget;
       c.layout = layout;
+      return c;
+    }
+    case FindingLayout::Asm: {
+      if (bytes->empty())
+        return make_error(path + ": empty (asm_roundtrip's first byte chooses slots or text)");
+      const std::span<const uint8_t> rest = std::span<const uint8_t>(*bytes).subspan(1);
+      FindingCase c;
+      c.layout = layout;
+      c.budget = vm::ExecLimits{}.instruction_budget;
+      if (((*bytes)[0] & 1) != 0) {
+        c.program.slots = isa::decode_slots(rest.first(rest.size() - rest.size() % isa::kSlotBytes));
+        return c;
+      }
+      auto program =
+          text::assemble(std::string_view(reinterpret_cast<const char*>(rest.data()), rest.size()));
+      if (!program) return make_error(path + ": " + program.error().message);
+      c.program = std::move(program).value();
       return c;
     }
     case FindingLayout::Generated: {

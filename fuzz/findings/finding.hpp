@@ -26,10 +26,16 @@ enum class FindingLayout : uint8_t {
   Generated,   // generator decisions (interp_vs_jit_gen)
   SingleInsn,  // single-instruction case decisions (interp_vs_jit_insn)
   Program,     // assembly, bytecode or a .data test (with its memory)
+  Kernel,      // interp_vs_kernel: byte 0 chooses raw or a generator (fuzz/kernel_mix.hpp)
+  LoopFree,    // loop-free generator decisions (smt_vs_engines)
+  JitDecode,   // jit_decode: byte 0 the JIT options, then the raw layout
+  Asm,         // asm_roundtrip: byte 0 odd, then slots; even, then assembly text
 };
 
-const char* to_string(FindingLayout layout);  // "raw", "generated", "single-insn", "program"
+// "raw", "generated", "single-insn", "program", "kernel", "loop-free", "jit-decode", "asm"
+const char* to_string(FindingLayout layout);
 std::optional<FindingLayout> finding_layout_named(std::string_view name);
+std::vector<std::string> finding_layout_names();
 
 // The layout a differential fuzz target reads its inputs in; nothing for the
 // targets that do not compare engines (their crashes are not divergences).

@@ -20,6 +20,7 @@
 #include "fuzz/generator.hpp"
 #include "fuzz/kernel_campaign/kernel_finding.hpp"
 #include "fuzz/kernel_friendly.hpp"
+#include "fuzz/kernel_mix.hpp"
 #include "fuzz/signature.hpp"
 #include "fuzz/stop_signals.hpp"
 #include "oracle/compare.hpp"
@@ -58,25 +59,22 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Program `iteration` of a campaign with `seed`: the same pair always gives
-// the same program, which is what makes the campaign resumable and each
-// finding reproducible from finding.json alone.
-fuzz::GeneratedCase generate_kernel_case(uint64_t seed, uint64_t iteration,
-                                         const KernelCampaignOptions& campaign) {
+// The seed of program `iteration` of a campaign with `seed`: the same pair
+// always gives the same program (mutants aside, which also depend on what
+// the kernel accepted before), which is what makes the campaign resumable
+// and each finding reproducible from finding.json alone.
+uint64_t case_seed(uint64_t seed, uint64_t iteration) {
   // splitmix64 of the pair, so neighbouring iterations get unrelated streams.
   uint64_t z = seed * 0x9e3779b97f4a7c15ull + iteration + 0x632be59bd9b4e019ull;
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  fuzz::ByteSource src(z ^ (z >> 31));
-  // The kernel-friendly mode: programs the verifier accepts by construction
-  // (no unreachable code, no uninitialised reads, bounded loops, in-bounds
-  // memory), so the kernel's time goes to running programs, not rejecting
-  // them. Deliberate faults are our own targets' business.
-  fuzz::KernelFriendlyOptions options;
-  options.max_instructions = campaign.max_instructions;
-  options.isa_version = campaign.isa_version;
-  return fuzz::generate_kernel_friendly(src, options);
+  return z ^ (z >> 31);
 }
+
+struct NextCase {
+  uint64_t iteration = 0;
+  fuzz::KernelCaseMix::Drawn drawn;
+};
 
 std::string slug(std::string_view text) {
   std::string out;
@@ -89,6 +87,20 @@ std::string slug(std::string_view text) {
 std::string guest_failure_word(const oracle::Outcome& o) {
   std::string rest = o.kernel->log.substr(std::string_view("guest failure: ").size());
   return slug(rest.substr(0, rest.find(':')));
+}
+
+// The ten most frequent reasons, most frequent first.
+json top_reasons(const std::map<std::string, uint64_t>& counts) {
+  std::vector<std::pair<uint64_t, std::string>> sorted;
+  for (const auto& [reason, n] : counts)
+    sorted.emplace_back(n, reason);
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  json out = json::array();
+  for (std::size_t i = 0; i < sorted.size() && i < 10; ++i)
+    out.push_back({{"reason", sorted[i].second}, {"count", sorted[i].first}});
+  return out;
 }
 
 bool is_kernel(const std::string& name) {
@@ -115,10 +127,10 @@ class KernelCampaign {
   Result<void> save_state();
   // The next program to run, or nothing when the campaign is over (time,
   // count, signal). Call with mutex_ held.
-  std::optional<std::pair<uint64_t, fuzz::GeneratedCase>> next_case();
+  std::optional<NextCase> next_case();
   // Runs one program on a worker's engines (no lock held), then adds its
   // results to the campaign's (under mutex_).
-  void run_one(std::vector<NamedEngine>& engines, uint64_t iteration, fuzz::GeneratedCase generated);
+  void run_one(std::vector<NamedEngine>& engines, NextCase next);
   void worker(std::vector<NamedEngine>& engines);
   void record(const KernelFindingRecord& finding, const KernelCase& c);
   std::pair<uint64_t, uint64_t> guest_counters() const;
@@ -133,6 +145,7 @@ class KernelCampaign {
   std::vector<std::vector<NamedEngine>> workers_;
   std::vector<std::string> engine_names_;
   std::size_t reference_ = 0;
+  std::optional<fuzz::KernelCaseMix> mix_;  // used under mutex_
   std::mutex mutex_;
   uint64_t dispatched_ = 0;  // programs handed to workers this session
   Clock::time_point last_progress_;
@@ -214,27 +227,28 @@ void KernelCampaign::record(const KernelFindingRecord& finding, const KernelCase
   if (auto saved = save_state(); !saved && progress_) progress_("kernel campaign: " + saved.error().message);
 }
 
-std::optional<std::pair<uint64_t, fuzz::GeneratedCase>> KernelCampaign::next_case() {
+std::optional<NextCase> KernelCampaign::next_case() {
   // Generation is cheap next to any engine, so it happens here, under the
   // lock: iterations are handed out in order and --max-programs is exact.
   if (g_stop.load()) return std::nullopt;
   if (options_.max_programs != 0 && dispatched_ >= options_.max_programs) return std::nullopt;
   if (seconds_since(start_) >= options_.minutes * 60) return std::nullopt;
-  const uint64_t iteration = next_iteration_++;
-  fuzz::GeneratedCase generated = generate_kernel_case(result_.seed, iteration, options_);
+  NextCase next;
+  next.iteration = next_iteration_++;
+  next.drawn = mix_->next(case_seed(result_.seed, next.iteration));
   ++dispatched_;
-  return std::make_pair(iteration, std::move(generated));
+  return next;
 }
 
 void KernelCampaign::worker(std::vector<NamedEngine>& engines) {
   while (true) {
-    std::optional<std::pair<uint64_t, fuzz::GeneratedCase>> next;
+    std::optional<NextCase> next;
     {
       std::lock_guard lock(mutex_);
       next = next_case();
     }
     if (!next) return;
-    run_one(engines, next->first, std::move(next->second));
+    run_one(engines, std::move(*next));
     std::lock_guard lock(mutex_);
     if (hooks_.after_program) hooks_.after_program(result_.programs);
     if (std::chrono::duration<double>(Clock::now() - last_progress_).count() >= options_.progress_seconds) {
@@ -246,13 +260,13 @@ void KernelCampaign::worker(std::vector<NamedEngine>& engines) {
   }
 }
 
-void KernelCampaign::run_one(std::vector<NamedEngine>& engines, uint64_t iteration,
-                             fuzz::GeneratedCase generated) {
+void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
   KernelCase c;
   c.seed = result_.seed;
-  c.iteration = iteration;
-  c.input = fuzz::engine_input(generated);
-  c.program = std::move(generated.program);
+  c.iteration = next.iteration;
+  c.origin = std::string(fuzz::to_string(next.drawn.origin));
+  c.input = fuzz::engine_input(next.drawn.c);
+  c.program = next.drawn.c.program;
   std::vector<double> seconds;
   for (NamedEngine& e : engines) {
     const auto start = Clock::now();
@@ -351,8 +365,15 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, uint64_t iterati
     if (c.outcomes[i].kernel && result_.kernel_releases[engines[i].name].empty())
       result_.kernel_releases[engines[i].name] = c.outcomes[i].kernel->release;
   }
-  for (const auto& [name, k] : comparisons)
+  bool accepted = false;
+  for (const auto& [name, k] : comparisons) {
     result_.tallies[name].add(k);
+    result_.source_tallies[c.origin][name].add(k);
+    accepted = accepted || k.kind == oracle::KernelAgreement::Agree;
+  }
+  // Mutants are drawn from programs a kernel accepted and that agree, so a
+  // mutation's question is only whether the verifier still judges it right.
+  if (accepted) mix_->accepted(next.drawn.c);
   if (ours_disagree) ++result_.ours_disagree;
   for (const KernelFindingRecord& f : findings)
     record(f, c);
@@ -422,23 +443,27 @@ Result<void> KernelCampaign::write_report() {
                                  ? 0.0
                                  : 100.0 * static_cast<double>(tally.count(oracle::KernelAgreement::Agree)) /
                                        static_cast<double>(comparable);
-    const auto top = [](const std::map<std::string, uint64_t>& counts) {
-      std::vector<std::pair<uint64_t, std::string>> sorted;
-      for (const auto& [reason, n] : counts)
-        sorted.emplace_back(n, reason);
-      std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
-        return a.first != b.first ? a.first > b.first : a.second < b.second;
-      });
-      json out = json::array();
-      for (std::size_t i = 0; i < sorted.size() && i < 10; ++i)
-        out.push_back({{"reason", sorted[i].second}, {"count", sorted[i].first}});
-      return out;
-    };
-    k["top_rejection_reasons"] = top(tally.rejections());
-    k["not_comparable_reasons"] = top(tally.not_comparable());
+    k["top_rejection_reasons"] = top_reasons(tally.rejections());
+    k["not_comparable_reasons"] = top_reasons(tally.not_comparable());
     kernels[name] = std::move(k);
   }
   j["kernels"] = std::move(kernels);
+  j["mix"] = {{"verifier_stress_share", options_.verifier_stress_share},
+              {"mutate_rate", options_.mutate_rate}};
+  json sources = json::object();
+  for (const auto& [source, per_kernel] : result_.source_tallies) {
+    json sj = json::object();
+    for (const auto& [name, tally] : per_kernel) {
+      sj[name] = {{"programs", tally.total()},
+                  {"acceptance_percent", tally.acceptance_percent()},
+                  {"agree", tally.count(oracle::KernelAgreement::Agree)},
+                  {"kernel-rejects", tally.count(oracle::KernelAgreement::KernelRejected)},
+                  {"not-comparable", tally.count(oracle::KernelAgreement::NotComparable)},
+                  {"top_rejection_reasons", top_reasons(tally.rejections())}};
+    }
+    sources[source] = std::move(sj);
+  }
+  j["sources"] = std::move(sources);
   j["guest"] = {{"restarts", result_.guest_restarts}, {"failures", result_.guest_failures}};
   j["findings"] = findings_json(result_.findings);
   j["new_findings"] = result_.new_findings;
@@ -468,6 +493,14 @@ Result<KernelCampaignResult> KernelCampaign::run() {
   if (!have_ours)
     return make_error("--engines names no engine of ours to compare the kernel with (e.g. interp)");
   if (!have_kernel) return make_error("--engines names no kernel engine");
+  fuzz::KernelMixOptions mix;
+  mix.isa_version = options_.isa_version;
+  mix.max_instructions = options_.max_instructions;
+  mix.verifier_stress_share = options_.verifier_stress_share;
+  mix.mutate_rate = options_.mutate_rate;
+  auto made_mix = fuzz::KernelCaseMix::create(mix);
+  if (!made_mix) return made_mix.error();
+  mix_.emplace(std::move(made_mix).value());
   // One worker per guest, so each guest of the pool has a program in
   // flight. kernel-host alone runs one program at a time (the host's CPUs
   // are ours too).
@@ -593,6 +626,21 @@ std::string format_kernel_campaign_summary(const KernelCampaignResult& r) {
     const auto release = r.kernel_releases.find(name);
     out += "  " + name + " (" + (release == r.kernel_releases.end() ? "?" : release->second) + ") vs " +
            r.reference + ": " + tally.summary(5);
+  }
+  for (const auto& [source, per_kernel] : r.source_tallies) {
+    for (const auto& [name, tally] : per_kernel) {
+      std::snprintf(line, sizeof line, "  %s programs on %s: %llu, accepted %.1f%%", source.c_str(),
+                    name.c_str(), static_cast<unsigned long long>(tally.total()), tally.acceptance_percent());
+      out += line;
+      std::vector<std::pair<uint64_t, std::string>> reasons;
+      for (const auto& [reason, n] : tally.rejections())
+        reasons.emplace_back(n, reason);
+      std::sort(reasons.begin(), reasons.end(),
+                [](const auto& a, const auto& b) { return a.first > b.first; });
+      for (std::size_t i = 0; i < reasons.size() && i < 3; ++i)
+        out += (i == 0 ? "; rejected: " : ", ") + reasons[i].second + " x" + std::to_string(reasons[i].first);
+      out += "\n";
+    }
   }
   if (r.guest_restarts > 0 || r.guest_failures > 0) {
     out += "  guests: " + std::to_string(r.guest_failures) + " failures, " +

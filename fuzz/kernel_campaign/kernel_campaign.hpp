@@ -44,6 +44,13 @@ struct KernelCampaignOptions {
   // movsx, bswap, sign-extending loads); a 6.12 guest takes v4.
   isa::IsaVersion isa_version = isa::IsaVersion::V3;
   double progress_seconds = 5;
+  // The program mix (fuzz/kernel_mix.hpp): the share written by the
+  // verifier-stressing generator (the rest kernel-friendly), and the share
+  // of those that are mutants of programs the kernel accepted. Half and
+  // half: the kernel-friendly half keeps every form's state compared, the
+  // other half goes where the verifier is in doubt.
+  double verifier_stress_share = 0.5;
+  double mutate_rate = 0.25;
 };
 
 // Whether `engines` names a kernel engine, i.e. whether `bpfdiff fuzz` runs
@@ -85,6 +92,9 @@ struct KernelCampaignResult {
   std::vector<std::string> engines;
   std::string reference;
   std::map<std::string, oracle::KernelTally> tallies;  // per kernel engine, against the reference
+  // The same per program source ("kernel-friendly", "verifier-stress",
+  // "verifier-stress-mutant"), then per kernel engine.
+  std::map<std::string, std::map<std::string, oracle::KernelTally>> source_tallies;
   std::map<std::string, EngineThroughput> throughput;
   uint64_t ours_disagree = 0;  // programs on which our engines disagreed
   uint64_t guest_restarts = 0;

@@ -172,6 +172,7 @@ Result<std::string> write_kernel_finding(const std::string& findings_dir, const 
   j["differences"] = std::move(diffs);
   j["seed"] = c.seed;
   j["iteration"] = c.iteration;
+  if (!c.origin.empty()) j["generator"] = c.origin;
   j["engines"] = engines;
   json releases = json::object();
   for (const oracle::Outcome& o : c.outcomes) {

@@ -25,6 +25,9 @@ namespace bpfdiff::cli {
 struct KernelCase {
   uint64_t seed = 0;
   uint64_t iteration = 0;
+  // The generator that wrote it (fuzz/kernel_mix.hpp); a mutant depends on
+  // the programs accepted before it, so only its files reproduce it.
+  std::string origin;
   vm::Program program;
   oracle::EngineInput input;
   std::vector<oracle::Outcome> outcomes;  // one per engine, in --engines order

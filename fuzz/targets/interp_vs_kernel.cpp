@@ -3,17 +3,23 @@
 // reason, a program the kernel accepts must give the same registers and
 // memory in our VM, and must not fault in it (verifier soundness).
 //
-// Input: byte 0 even -> the kernel-friendly generator (fuzz/kernel_friendly.hpp)
-// reads the rest, so nearly every generated program passes the verifier and
-// is compared; odd -> the rest is a raw input (u32 length | program | memory).
-// Where bpf() is unavailable every input is skipped (said once). At exit the
-// tally (agreements, top rejection reasons) goes to stderr. With
+// Input (fuzz/kernel_mix.hpp, kernel_target_case): byte 0 odd -> the rest is
+// a raw input (u32 length | program | memory); even -> generator decisions,
+// and bits 1-2 choose the generator: the kernel-friendly one (valid by
+// construction, so the state is compared), the verifier-stressing one
+// (programs the verifier has to work out) or a mutant of a verifier-stress
+// program. libFuzzer's own mutation of the inputs the kernel accepted makes
+// the rest of the mix. Where bpf() is unavailable every input is skipped
+// (said once). At exit the tally per generator (acceptance, agreements, top
+// rejection reasons) goes to stderr. With
 // BPFDIFF_CASE_FILE=path every case is written there as a raw input before
 // it runs, for `bpfdiff repro --fuzz-input`.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
+#include <string>
 
 #include <sys/utsname.h>
 
@@ -22,6 +28,7 @@
 #include "fuzz/differential.hpp"
 #include "fuzz/generator.hpp"
 #include "fuzz/kernel_friendly.hpp"
+#include "fuzz/kernel_mix.hpp"
 #include "fuzz/raw_input.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/kernel_compare.hpp"
@@ -36,15 +43,13 @@ namespace {
 struct KernelOracle {
   std::unique_ptr<oracle::Engine> interp;
   std::unique_ptr<oracle::Engine> kernel;
-  oracle::KernelTally tally;
-  fuzz::KernelFriendlyOptions generator;  // the ISA version this kernel verifies
+  std::map<fuzz::CaseOrigin, oracle::KernelTally> tallies;  // per generator (or raw)
+  isa::IsaVersion isa_version;                              // what this kernel verifies
 };
 
-fuzz::KernelFriendlyOptions generator_for_this_kernel() {
-  fuzz::KernelFriendlyOptions options;
+isa::IsaVersion isa_version_of_this_kernel() {
   utsname u{};
-  options.isa_version = fuzz::isa_version_for_kernel(uname(&u) == 0 ? u.release : "");
-  return options;
+  return fuzz::isa_version_for_kernel(uname(&u) == 0 ? u.release : "");
 }
 
 void print_tally();
@@ -59,7 +64,7 @@ KernelOracle* kernel_oracle() {
     auto* o = new KernelOracle{std::move(oracle::make_engine("interp")).value(),
                                std::move(kernel).value(),
                                {},
-                               generator_for_this_kernel()};
+                               isa_version_of_this_kernel()};
     std::atexit(print_tally);
     return o;
   }();
@@ -67,7 +72,11 @@ KernelOracle* kernel_oracle() {
 }
 
 void print_tally() {
-  std::fprintf(stderr, "interp_vs_kernel: %s", kernel_oracle()->tally.summary().c_str());
+  for (const auto& [origin, tally] : kernel_oracle()->tallies) {
+    std::fprintf(stderr, "interp_vs_kernel, %s programs (accepted %.1f%%): %s",
+                 std::string(fuzz::to_string(origin)).c_str(), tally.acceptance_percent(),
+                 tally.summary().c_str());
+  }
 }
 
 // A generated case replays through `bpfdiff repro --fuzz-input` only as raw
@@ -83,12 +92,13 @@ void save_case(const vm::Program& program, const oracle::EngineInput& input) {
   }
 }
 
-void check(KernelOracle& o, const vm::Program& program, const oracle::EngineInput& input) {
+void check(KernelOracle& o, const vm::Program& program, const oracle::EngineInput& input,
+           fuzz::CaseOrigin origin) {
   save_case(program, input);
   const oracle::Outcome ours = o.interp->run(program, input);
   const oracle::Outcome theirs = o.kernel->run(program, input);
   const oracle::KernelComparison c = oracle::compare_with_kernel(ours, theirs);
-  o.tally.add(c);
+  o.tallies[origin].add(c);
   if (!c.finding()) return;
   std::string details;
   for (const auto& d : c.differences)
@@ -97,6 +107,7 @@ void check(KernelOracle& o, const vm::Program& program, const oracle::EngineInpu
     details += "  case in $BPFDIFF_CASE_FILE (replay: bpfdiff repro FILE --fuzz-input --budget " +
                std::to_string(input.limits.instruction_budget) + " --engines interp,kernel-host)\n";
   }
+  details += "  reproduce: bpfdiff repro CRASH_FILE --target interp_vs_kernel --engines interp,kernel-host\n";
   fuzz::report_violation(std::string(oracle::to_string(c.kind)) + " interp vs kernel-host: " +
                              (c.differences.empty() ? std::string() : c.differences.front().field),
                          details);
@@ -106,20 +117,11 @@ void check(KernelOracle& o, const vm::Program& program, const oracle::EngineInpu
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   KernelOracle* o = kernel_oracle();
-  if (o == nullptr || size == 0) return 0;
-  const std::span<const uint8_t> rest(data + 1, size - 1);
-  if ((data[0] & 1) == 0) {
-    fuzz::ByteSource src(rest);
-    const fuzz::GeneratedCase c = fuzz::generate_kernel_friendly(src, o->generator);
-    check(*o, c.program, fuzz::engine_input(c));
-    return 0;
-  }
-  const fuzz::RawInput in = fuzz::split_raw_input(rest);
-  auto program = vm::program_from_bytes(in.program);
-  if (!program) return 0;
-  oracle::EngineInput input;
-  input.memory.assign(in.memory.begin(), in.memory.end());
-  input.limits.instruction_budget = fuzz::kRawInputInstructionBudget;
-  check(*o, *program, input);
+  if (o == nullptr) return 0;
+  auto c = fuzz::kernel_target_case({data, size}, o->isa_version);
+  if (!c) return 0;
+  oracle::EngineInput input = fuzz::engine_input(c->c);
+  input.limits.instruction_budget = c->budget;
+  check(*o, c->c.program, input, c->origin);
   return 0;
 }

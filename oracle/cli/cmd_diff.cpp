@@ -11,6 +11,7 @@
 
 #include "fuzz/findings/file_diff.hpp"
 #include "fuzz/findings/replay.hpp"
+#include "fuzz/findings/target_input.hpp"
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
 #include "oracle/engine.hpp"
@@ -27,6 +28,7 @@ struct DiffCommandOptions {
   uint64_t budget = 0;  // 0: not given
   bool fuzz_input = false;
   std::string layout;  // --layout: read FILE as that fuzz target's input
+  std::string target;  // --target: FILE is this fuzz target's input (fuzz/findings/target_input.hpp)
   bool json = false;
 };
 
@@ -147,9 +149,19 @@ void add_diff_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--layout", opts->layout,
                   "read every FILE as this fuzz target's input: raw, generated (interp_vs_jit_gen decisions: "
                   "the program with its maps), single-insn or program; the budget is the target's")
-      ->check(CLI::IsMember({"raw", "generated", "single-insn", "program"}));
+      ->check(CLI::IsMember(finding_layout_names()));
+  cmd->add_option(
+         "--target", opts->target,
+         "every FILE is this fuzz target's input: read in its layout, on its engines unless --engines")
+      ->check(CLI::IsMember(fuzz_target_names()));
   cmd->add_flag("--json", opts->json, "print JSON: one object per file, an array for a DIR");
-  cmd->callback([opts, &exit_code] { exit_code = run_diff(*opts); });
+  cmd->callback([opts, cmd, &exit_code] {
+    if (!opts->target.empty()) {
+      if (opts->layout.empty()) opts->layout = to_string(input_layout_of_target(opts->target).value());
+      if (cmd->count("--engines") == 0) opts->engines = engines_of_target(opts->target);
+    }
+    exit_code = run_diff(*opts);
+  });
 }
 
 }  // namespace bpfdiff::cli

@@ -154,6 +154,17 @@ void add_fuzz_command(CLI::App& app, int& exit_code) {
                   "4 adds sdiv/smod, movsx, bswap, sign-extending loads, for 6.12 kernels)")
       ->check(CLI::Range(1, 4))
       ->capture_default_str();
+  cmd->add_option("--verifier-stress", opts->kernel.verifier_stress_share,
+                  "kernel campaign: share of programs from the verifier-stressing generator (the rest are "
+                  "kernel-friendly)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option(
+         "--mutate-rate", opts->kernel.mutate_rate,
+         "kernel campaign: share of the verifier-stressing programs that are mutants of programs the "
+         "kernel accepted")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   cmd->add_flag("--no-triage", opts->no_triage, "leave crashes untriaged (a later run triages them)");
   cmd->add_flag("--no-coverage", opts->no_coverage, "skip the source-coverage summary");
   cmd->add_flag("--json", opts->json,

@@ -7,6 +7,7 @@
 
 #include "fuzz/findings/finding.hpp"
 #include "fuzz/findings/replay.hpp"
+#include "fuzz/findings/target_input.hpp"
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
 #include "oracle/engine.hpp"
@@ -20,6 +21,7 @@ struct MinimizeCommandOptions {
   std::string input;
   std::string out = "corpus/regressions";
   std::string layout = "auto";
+  std::string target;  // --target: FILE is this fuzz target's input (fuzz/findings/target_input.hpp)
   std::vector<std::string> engines;
   uint64_t budget = 0;  // 0: the layout's
   std::size_t max_tests = fuzz::MinimizeOptions{}.max_tests;
@@ -117,14 +119,33 @@ void add_minimize_command(CLI::App& app, int& exit_code) {
   cmd->add_option("FILE", opts->input, "the input to minimize")->required();
   cmd->add_option("--out", opts->out, "directory for the .data test")->capture_default_str();
   cmd->add_option("--layout", opts->layout, "how to read FILE: auto, raw, generated, single-insn, program")
-      ->check(CLI::IsMember({"auto", "raw", "generated", "single-insn", "program"}))
+      ->check([] {
+        auto names = finding_layout_names();
+        names.insert(names.begin(), "auto");
+        return CLI::IsMember(names);
+      }())
       ->capture_default_str();
+  cmd->add_option("--target", opts->target,
+                  "FILE is this fuzz target's input (its layout, its engines unless --engines); FILE may "
+                  "also be a campaign's finding directory, whose target is detected")
+      ->check(CLI::IsMember(fuzz_target_names()));
   cmd->add_option("--engines", opts->engines,
                   "engines to compare, comma-separated; the first is the reference")
       ->delimiter(',');
   cmd->add_option("--budget", opts->budget, "instruction budget (default: the layout's)")->check(kAtLeastOne);
   cmd->add_option("--max-tests", opts->max_tests, "candidates to try at most")->capture_default_str();
-  cmd->callback([opts, &exit_code] { exit_code = run_minimize(*opts); });
+  cmd->callback([opts, cmd, &exit_code] {
+    std::string layout = opts->layout == "auto" ? "" : opts->layout;
+    if (auto t = apply_replay_target(opts->target, opts->input, layout, &opts->engines,
+                                     cmd->count("--engines") > 0, opts->budget);
+        !t) {
+      std::cerr << "error: " << t.error().message << "\n";
+      exit_code = kExitLoadFailed;
+      return;
+    }
+    if (!layout.empty()) opts->layout = layout;
+    exit_code = run_minimize(*opts);
+  });
 }
 
 }  // namespace bpfdiff::cli

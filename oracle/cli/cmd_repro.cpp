@@ -13,6 +13,7 @@
 
 #include "fuzz/findings/replay.hpp"
 #include "fuzz/findings/repro.hpp"
+#include "fuzz/findings/target_input.hpp"
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
 #include "oracle/engine.hpp"
@@ -30,6 +31,7 @@ struct ReproCommandOptions {
   uint64_t budget = 0;  // 0: not given
   bool fuzz_input = false;
   std::string layout;  // --layout: read FILE as that fuzz target's input
+  std::string target;  // --target: the fuzz target whose input FILE is (fuzz/findings/target_input.hpp)
   std::string color = "auto";
 };
 
@@ -184,7 +186,11 @@ void add_repro_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--layout", opts->layout,
                   "read FILE as this fuzz target's input: raw, generated (interp_vs_jit_gen decisions: the "
                   "program with its maps), single-insn or program; its budget is the target's")
-      ->check(CLI::IsMember({"raw", "generated", "single-insn", "program"}));
+      ->check(CLI::IsMember(finding_layout_names()));
+  cmd->add_option("--target", opts->target,
+                  "FILE is this fuzz target's input (read in its layout, on its engines unless --engines); "
+                  "FILE may also be a campaign's finding directory, whose target is detected")
+      ->check(CLI::IsMember(fuzz_target_names()));
   auto* mem = cmd->add_option("--mem", opts->mem_hex, "input memory as hex (overrides the file's)");
   auto* mem_file = cmd->add_option("--mem-file", opts->mem_file, "input memory: the raw bytes of this file");
   mem->excludes(mem_file);
@@ -194,7 +200,15 @@ void add_repro_command(CLI::App& app, int& exit_code) {
                   "highlight differing rows: auto (when stdout is a terminal), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
-  cmd->callback([opts, &exit_code] { exit_code = run_repro(*opts); });
+  cmd->callback([opts, cmd, &exit_code] {
+    if (auto t = apply_replay_target(opts->target, opts->input, opts->layout, &opts->engines,
+                                     cmd->count("--engines") > 0, opts->budget);
+        !t) {
+      exit_code = usage_error(t.error().message);
+      return;
+    }
+    exit_code = run_repro(*opts);
+  });
 }
 
 }  // namespace bpfdiff::cli

@@ -38,7 +38,8 @@ TEST(CampaignState, RoundTripsThroughJson) {
   s.targets["interp_raw"] = {1000, 30, 55, 70, 12, 1};
   s.samples.push_back({5, "interp_raw", 100, 50, 10});
   s.crashes.push_back({"crashes/interp_raw/crash-1", "interp_raw", true, "k"});
-  s.findings.push_back({"k", "title", "interp_raw", "invariant", "findings/k/input", 2, "m", 40, 4, "cmd"});
+  s.findings.push_back(
+      {"k", "title", "interp_raw", "invariant", "findings/k/input", 2, "m", 40, 4, "cmd", "bin"});
   auto back = campaign_state_from_json(nlohmann::json::parse(to_json(s).dump()));
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(to_json(*back), to_json(s));
@@ -152,7 +153,7 @@ TEST(CampaignReport, HtmlIsSelfContainedWithPlotsAndEscapedText) {
   s.targets["t<1>"] = {1000, 10, 50, 60, 5, 1};
   s.samples = {{0, "t<1>", 0, 0, 0}, {5, "t<1>", 500, 40, 3}, {10, "t<1>", 1000, 50, 5}};
   s.findings.push_back({"k", "divergence interp vs jit: r0 at add32_imm", "t<1>", "divergence", "f", 1,
-                        "m.data", 30, 3, "bpfdiff repro m.data"});
+                        "m.data", 30, 3, "bpfdiff repro m.data", ""});
   CampaignReport r{&s, std::nullopt, "no coverage build", "out"};
   const std::string html = campaign_report_html(r);
   EXPECT_NE(html.find("<svg"), std::string::npos);

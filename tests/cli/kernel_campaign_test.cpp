@@ -125,6 +125,9 @@ class KernelCampaignLoop : public ::testing::Test {
     options_.max_programs = 40;
     options_.max_instructions = 32;
     options_.progress_seconds = 1e9;
+    // Kernel-friendly programs only (the fake's verdicts are scripted per
+    // call); the mix has its own test.
+    options_.verifier_stress_share = 0;
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -189,6 +192,48 @@ TEST_F(KernelCampaignLoop, TalliesEveryProgramByVerdict) {
   EXPECT_EQ(reasons["R1 invalid mem access"], 6);
   EXPECT_EQ(reasons.size(), rejected == 13 ? 2u : 3u);
   EXPECT_TRUE(report["throughput"].contains("fake-kernel"));
+}
+
+TEST_F(KernelCampaignLoop, MixesTheGeneratorsAndReportsAcceptancePerSource) {
+  options_.verifier_stress_share = 0.5;
+  options_.mutate_rate = 0.5;
+  options_.max_programs = 80;
+  // Every fifth program is rejected; the verifier-stressing ones that would
+  // fault in our VM are rejected by the fake too.
+  auto r = run([](uint64_t n) { return n % 5 == 0 ? Script::Reject : Script::Agree; });
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->findings.empty());
+  for (const auto& f : r->findings)
+    ADD_FAILURE() << f.signature << " " << f.dir;
+  uint64_t total = 0;
+  for (const char* source : {"kernel-friendly", "verifier-stress", "verifier-stress-mutant"}) {
+    ASSERT_TRUE(r->source_tallies.count(source)) << source;
+    total += r->source_tallies.at(source).at("fake-kernel").total();
+  }
+  EXPECT_EQ(total, 80u);
+  const json report = read_json(dir_ / "report.json");
+  EXPECT_DOUBLE_EQ(report["mix"]["verifier_stress_share"].get<double>(), 0.5);
+  uint64_t rejected = 0;
+  for (const auto& [source, kernels] : report["sources"].items()) {
+    const json& k = kernels["fake-kernel"];
+    rejected += k["kernel-rejects"].get<uint64_t>();
+    EXPECT_GE(k["acceptance_percent"].get<double>(), 0.0) << source;
+    for (const json& reason : k["top_rejection_reasons"])
+      EXPECT_GT(reason["count"].get<int>(), 0);
+  }
+  EXPECT_EQ(rejected, r->tallies.at("fake-kernel").count(oracle::KernelAgreement::KernelRejected));
+  const std::string summary = format_kernel_campaign_summary(*r);
+  EXPECT_NE(summary.find("verifier-stress programs on fake-kernel"), std::string::npos) << summary;
+}
+
+TEST_F(KernelCampaignLoop, AFindingNamesTheGeneratorThatWroteIt) {
+  options_.verifier_stress_share = 1;
+  options_.mutate_rate = 0;
+  options_.max_programs = 10;
+  auto r = run([](uint64_t) { return Script::Mismatch; });
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->findings.size(), 1u);
+  EXPECT_EQ(read_json(fs::path(r->findings[0].dir) / "finding.json")["generator"], "verifier-stress");
 }
 
 TEST_F(KernelCampaignLoop, WorkersShareTheProgramsAndTheCountsStayExact) {
