@@ -19,6 +19,7 @@
 #include "fuzz/gate/gate.hpp"
 #include "fuzz/generator.hpp"
 #include "fuzz/kernel_campaign/kernel_finding.hpp"
+#include "fuzz/kernel_campaign/kernel_minimize.hpp"
 #include "fuzz/kernel_friendly.hpp"
 #include "fuzz/kernel_mix.hpp"
 #include "fuzz/signature.hpp"
@@ -113,6 +114,22 @@ struct NamedEngine {
   std::unique_ptr<oracle::Engine> engine;
   bool kernel = false;
 };
+
+// The class of a kernel finding against engine `i`, from the outcomes of
+// the same kernel's JIT and interpreter when the campaign runs both.
+KernelBugClass classify_here(const std::vector<NamedEngine>& engines, const KernelCase& c, std::size_t i,
+                             std::size_t reference) {
+  const auto other = kernel_counterpart(engines[i].name);
+  if (!other) return KernelBugClass::Unclassified;
+  for (std::size_t j = 0; j < engines.size(); ++j) {
+    if (engines[j].name != *other) continue;
+    const bool i_is_jit = engines[i].name == oracle::kKernelQemuEngine;
+    const oracle::Outcome& jit = c.outcomes[i_is_jit ? i : j];
+    const oracle::Outcome& interp = c.outcomes[i_is_jit ? j : i];
+    return classify_kernel_bug(c.outcomes[reference], jit, interp);
+  }
+  return KernelBugClass::Unclassified;
+}
 
 class KernelCampaign {
  public:
@@ -313,20 +330,16 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
     if (!k.finding()) continue;
     KernelFindingRecord f;
     f.kind = oracle::to_string(k.kind);
-    // One bug makes several registers and bytes differ at once; naming the
-    // finding after the first of them made one finding per register. A
-    // mismatch is one finding per engine pair (the differences are listed in
-    // it); the unmodified run's and the full-state run's stay apart, since a
-    // difference in only one of them points at the wrapper.
-    const bool plain_only =
-        !k.differences.empty() && std::all_of(k.differences.begin(), k.differences.end(),
-                                              [](const auto& d) { return d.field.rfind("plain.", 0) == 0; });
-    std::string field = fuzz::normalize_field(k.differences.empty() ? "state" : k.differences.front().field);
-    if (k.kind == oracle::KernelAgreement::VerifierSoundness) field = error_kind_id(ref.error.kind);
-    if (k.kind == oracle::KernelAgreement::Mismatch) field = plain_only ? "unmodified-state" : "state";
-    f.signature = ref_name + "-vs-" + name + "." + slug(f.kind) + "." + field;
+    // One bug makes several registers and bytes differ at once: a mismatch
+    // is one finding per engine pair and class (the differences are listed
+    // in it); the unmodified run's and the full-state run's stay apart,
+    // since a difference in only one of them points at the wrapper.
+    f.signature = kernel_signature(ref_name, name, k, ref);
     f.title = k.reason;
     f.differences = k.differences;
+    f.bug_class = to_string(classify_here(engines, c, i, reference_));
+    if (f.bug_class != std::string(to_string(KernelBugClass::Unclassified))) f.signature += "." + f.bug_class;
+    f.kernel_engine = i;
     findings.push_back(std::move(f));
   }
   // Kernel against kernel (its JIT and its interpreter, or two kernels):
@@ -356,6 +369,46 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
     }
   }
 
+  // A new kernel finding is minimized before it is written (with this
+  // worker's engines, no lock held); repeats are only counted.
+  std::vector<std::optional<KernelCase>> minimized(findings.size());
+  for (std::size_t n = 0; n < findings.size(); ++n) {
+    KernelFindingRecord& f = findings[n];
+    if (!f.kernel_engine || options_.minimize_tests == 0) continue;
+    const std::size_t i = *f.kernel_engine;
+    if (!c.outcomes[i].kernel || c.outcomes[i].kernel->verdict != oracle::kernel::KernelVerdict::Accepted)
+      continue;
+    {
+      std::lock_guard lock(mutex_);
+      if (std::any_of(result_.findings.begin(), result_.findings.end(),
+                      [&](const KernelCampaignFinding& known) { return known.signature == f.signature; }))
+        continue;
+    }
+    const std::string base = f.signature.substr(0, f.bug_class == to_string(KernelBugClass::Unclassified)
+                                                       ? std::string::npos
+                                                       : f.signature.size() - f.bug_class.size() - 1);
+    KernelMinimized m = minimize_kernel_case(c, base, *engines[reference_].engine, ref_name,
+                                             *engines[i].engine, engines[i].name, options_.minimize_tests);
+    if (m.program.slots == c.program.slots && m.memory == c.input.memory) continue;
+    KernelCase mc;
+    mc.seed = c.seed;
+    mc.iteration = c.iteration;
+    mc.origin = c.origin;
+    mc.program = std::move(m.program);
+    mc.input = c.input;
+    mc.input.memory = std::move(m.memory);
+    for (NamedEngine& e : engines)
+      mc.outcomes.push_back(e.engine->run(mc.program, mc.input));
+    const oracle::KernelComparison again =
+        oracle::compare_with_kernel(mc.outcomes[reference_], mc.outcomes[i]);
+    f.differences = again.differences;
+    f.title = again.reason;
+    f.original_program = c.program;
+    f.original_memory = c.input.memory;
+    f.minimize_tests = m.stats.tests;
+    minimized[n] = std::move(mc);
+  }
+
   std::lock_guard lock(mutex_);
   ++result_.programs;
   for (std::size_t i = 0; i < engines.size(); ++i) {
@@ -375,8 +428,8 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
   // mutation's question is only whether the verifier still judges it right.
   if (accepted) mix_->accepted(next.drawn.c);
   if (ours_disagree) ++result_.ours_disagree;
-  for (const KernelFindingRecord& f : findings)
-    record(f, c);
+  for (std::size_t n = 0; n < findings.size(); ++n)
+    record(findings[n], minimized[n] ? *minimized[n] : c);
 }
 
 std::string KernelCampaign::progress_line() const {

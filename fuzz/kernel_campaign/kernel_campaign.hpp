@@ -51,6 +51,9 @@ struct KernelCampaignOptions {
   // other half goes where the verifier is in doubt.
   double verifier_stress_share = 0.5;
   double mutate_rate = 0.25;
+  // Predicate calls (each one run of ours and one of the kernel) spent
+  // minimizing each new kernel finding (kernel_minimize.hpp); 0: none.
+  std::size_t minimize_tests = 2000;
 };
 
 // Whether `engines` names a kernel engine, i.e. whether `bpfdiff fuzz` runs

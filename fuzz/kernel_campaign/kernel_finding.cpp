@@ -184,6 +184,13 @@ Result<std::string> write_kernel_finding(const std::string& findings_dir, const 
   const std::optional<std::string> c_source = reproducer_source(finding, c);
   if (c_source) j["c_reproducer"] = "cc -O1 -o repro " + (final_dir / "repro.c").string() + " && ./repro";
   if (!finding.guest_record.empty()) j["guest_record"] = finding.guest_record;
+  if (!finding.bug_class.empty()) j["class"] = finding.bug_class;
+  if (finding.original_program) {
+    j["minimized"] = {{"original_slots", finding.original_program->slots.size()},
+                      {"slots", c.program.slots.size()},
+                      {"tests", finding.minimize_tests},
+                      {"original", (final_dir / "original.raw").string()}};
+  }
   if (auto w = staged->write_text("finding.json", j.dump(2) + "\n"); !w) return w.error();
 
   if (auto w = staged->write_text("case.data", data_test(c)); !w) return w.error();
@@ -191,6 +198,11 @@ Result<std::string> write_kernel_finding(const std::string& findings_dir, const 
   if (auto w = staged->write_file("input.raw", raw); !w) return w.error();
   if (c_source) {
     if (auto w = staged->write_text("repro.c", *c_source); !w) return w.error();
+  }
+  if (finding.original_program) {
+    const std::vector<uint8_t> original =
+        fuzz::join_raw_input(isa::encode_slots(finding.original_program->slots), finding.original_memory);
+    if (auto w = staged->write_file("original.raw", original); !w) return w.error();
   }
 
   json outcomes = json::array();

@@ -10,7 +10,9 @@
 //   console.log    the guest console, for guest failures (from the pool's record)
 // The directory is built under a temporary name and renamed into place, so
 // a reader (or a campaign resumed after a crash) sees all of it or nothing.
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,15 @@ struct KernelFindingRecord {
   std::string title;
   std::vector<oracle::Difference> differences;
   std::string guest_record;  // the pool's record of a guest failure (holds console.log), else empty
+  // kernel_minimize.hpp: the class ("jit", "verifier-rewrite", ...; empty for
+  // guest failures and divergences of ours), and, when the case written is
+  // the minimized one, the program it was minimized from.
+  std::string bug_class;
+  std::optional<vm::Program> original_program;
+  std::vector<uint8_t> original_memory;
+  std::size_t minimize_tests = 0;
+  // The kernel engine (index in --engines) a kernel finding is against.
+  std::optional<std::size_t> kernel_engine;
 };
 
 // The failure record path a guest pool names in a Failed response's log

@@ -54,6 +54,7 @@ int run_fuzz(FuzzCommandOptions& opts) {
     opts.kernel.out = opts.campaign.out;
     opts.kernel.progress_seconds = opts.campaign.progress_seconds;
     opts.kernel.isa_version = static_cast<isa::IsaVersion>(opts.isa_version);
+    opts.kernel.minimize_tests = opts.campaign.max_minimize_tests;
     auto result = run_kernel_campaign(opts.kernel, progress_line, default_kernel_campaign_hooks(opts.kernel));
     if (!result) return usage_error(result.error().message);
     return finish(opts.json, result->report_json, format_kernel_campaign_summary(*result),

@@ -16,7 +16,9 @@
 
 #include "fuzz/kernel_campaign/kernel_campaign.hpp"
 #include "fuzz/kernel_campaign/kernel_finding.hpp"
+#include "fuzz/kernel_campaign/kernel_minimize.hpp"
 #include "oracle/kernel_qemu_engine.hpp"
+#include "vm/isa/encode.hpp"
 
 namespace bpfdiff::cli {
 namespace {
@@ -128,6 +130,7 @@ class KernelCampaignLoop : public ::testing::Test {
     // Kernel-friendly programs only (the fake's verdicts are scripted per
     // call); the mix has its own test.
     options_.verifier_stress_share = 0;
+    options_.minimize_tests = 0;  // the fake's script counts calls; minimization has its own tests
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -234,6 +237,78 @@ TEST_F(KernelCampaignLoop, AFindingNamesTheGeneratorThatWroteIt) {
   ASSERT_TRUE(r) << r.error().message;
   ASSERT_EQ(r->findings.size(), 1u);
   EXPECT_EQ(read_json(fs::path(r->findings[0].dir) / "finding.json")["generator"], "verifier-stress");
+}
+
+TEST_F(KernelCampaignLoop, ANewKernelFindingIsMinimizedWhileTheKernelAcceptsItAndTheDifferenceStays) {
+  options_.minimize_tests = 400;
+  options_.max_programs = 3;
+  // Every program the fake accepts differs in r0: the smallest one that our
+  // VM runs cleanly (the fake rejects the rest) keeps the finding.
+  auto r = run([](uint64_t) { return Script::Mismatch; });
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->findings.size(), 1u);
+  const fs::path d = r->findings[0].dir;
+  const json finding = read_json(d / "finding.json");
+  ASSERT_TRUE(finding.contains("minimized")) << finding.dump(2);
+  const auto slots = finding["minimized"]["slots"].get<std::size_t>();
+  EXPECT_LT(slots, finding["minimized"]["original_slots"].get<std::size_t>());
+  EXPECT_LE(slots, 4u);
+  EXPECT_GT(finding["minimized"]["tests"].get<std::size_t>(), 0u);
+  EXPECT_TRUE(fs::exists(d / "original.raw"));
+  EXPECT_EQ(finding["differences"][0]["field"], "r0");
+  EXPECT_EQ(finding["class"], "unclassified") << "one kernel engine: no JIT/interpreter pair";
+}
+
+TEST_F(KernelCampaignLoop, AFindingIsClassifiedByTheSameKernelsJitAndInterpreter) {
+  const auto classify = [this](bool interp_differs) {
+    fs::remove_all(dir_);
+    options_.engines = {"interp", "kernel-qemu", "kernel-qemu-interp"};
+    options_.max_programs = 2;
+    KernelCampaignHooks h;
+    h.make_engine = [this,
+                     interp_differs](const std::string& name) -> Result<std::unique_ptr<oracle::Engine>> {
+      if (name == "kernel-qemu" || name == "kernel-qemu-interp") {
+        const bool differs = name == "kernel-qemu" || interp_differs;
+        return std::unique_ptr<oracle::Engine>(std::make_unique<FakeKernel>(
+            [differs](uint64_t) { return differs ? Script::Mismatch : Script::Agree; },
+            dir_ / "findings" / "guest", fake_calls_));
+      }
+      return oracle::make_engine(name);
+    };
+    h.is_kernel_engine = [](const std::string& name) { return name.rfind("kernel-", 0) == 0; };
+    auto r = run_kernel_campaign(options_, nullptr, h);
+    EXPECT_TRUE(r) << r.error().message;
+    std::vector<std::string> signatures;
+    for (const auto& f : r->findings)
+      signatures.push_back(f.signature);
+    return signatures;
+  };
+  const auto jit_only = classify(false);
+  EXPECT_NE(std::find(jit_only.begin(), jit_only.end(), "interp-vs-kernel-qemu.mismatch.state.jit"),
+            jit_only.end())
+      << ::testing::PrintToString(jit_only);
+  const auto both = classify(true);
+  EXPECT_NE(std::find(both.begin(), both.end(), "interp-vs-kernel-qemu.mismatch.state.verifier-rewrite"),
+            both.end())
+      << ::testing::PrintToString(both);
+  EXPECT_NE(
+      std::find(both.begin(), both.end(), "interp-vs-kernel-qemu-interp.mismatch.state.verifier-rewrite"),
+      both.end());
+}
+
+TEST(KernelMinimize, AHelperResultMustStayReducedToAConstant) {
+  vm::Program p;
+  p.slots = {isa::encode(isa::Form::call_helper, 0, 0, 0, 7), isa::encode(isa::Form::and_imm, 0, 0, 0, 0),
+             isa::encode(isa::Form::exit, 0, 0, 0, 0)};
+  EXPECT_TRUE(helper_results_reduced(p));
+  p.slots[1] = isa::encode(isa::Form::and_imm, 0, 0, 0, 1);
+  EXPECT_FALSE(helper_results_reduced(p));
+  p.slots[1] = isa::encode(isa::Form::rsh_imm, 0, 0, 0, 40);
+  EXPECT_TRUE(helper_results_reduced(p));
+  p.slots[0].imm = 5;  // ktime: only >> 63 clears it
+  EXPECT_FALSE(helper_results_reduced(p));
+  p.slots.erase(p.slots.begin() + 1);
+  EXPECT_FALSE(helper_results_reduced(p));
 }
 
 TEST_F(KernelCampaignLoop, WorkersShareTheProgramsAndTheCountsStayExact) {
