@@ -54,7 +54,8 @@ Builds (or reuses) the QEMU guest image of the kernel oracle under DIR (default 
                     built with the release preset when missing or out of date)
   --out DIR         cache and output directory
   --quiet           print only the final line
-From source (a kernel built here, everything built in; about 4 minutes on 2 idle cores):
+From source (a kernel built here, everything built in; a first build is about 14 CPU-minutes, a
+  rebuild after a one-file patch recompiles that file and relinks):
   --source SERIES   build from Debian's linux-source-SERIES (6.1 or 6.12) with the configuration
                     of scripts/guest-kernel/ (tinyconfig + base.config)
   --source-version V  that Debian version of the package (default: the apt candidate)
