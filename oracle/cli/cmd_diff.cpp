@@ -13,6 +13,7 @@
 #include "fuzz/findings/replay.hpp"
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
+#include "oracle/cli/run_mode_flags.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/kernel_tally.hpp"
 
@@ -28,14 +29,16 @@ struct DiffCommandOptions {
   bool fuzz_input = false;
   std::string layout;  // --layout: read FILE as that fuzz target's input
   bool json = false;
+  RunModeFlags run_mode;
 };
 
 int run_diff(const DiffCommandOptions& opts) {
   auto engines = make_engines(opts.engines);
   if (!engines) return usage_error(engines.error().message);
-  auto memory = memory_override(opts.mem_hex, opts.mem_file);
+  auto memory = run_memory_override(opts.run_mode, opts.mem_hex, opts.mem_file);
   if (!memory) return usage_error(memory.error().message);
-  const FileDiffOptions diff_options{opts.budget, opts.fuzz_input, opts.layout, *memory};
+  const FileDiffOptions diff_options{opts.budget, opts.fuzz_input, opts.layout, *memory,
+                                     opts.run_mode.given()};
 
   std::error_code ec;
   const bool is_dir = std::filesystem::is_directory(opts.input, ec);
@@ -123,6 +126,8 @@ void add_diff_command(CLI::App& app, int& exit_code) {
       "region+offset) and memory and must not fault in our VM; stack, instruction count and\n"
       "helper calls are not compared (the kernel does not export them). A DIR summary adds\n"
       "the kernel's acceptance rate and top rejection reasons.\n\n"
+      "Run mode: a .data test's `-- mode`, a generated input's own, else memory; --mode and\n"
+      "the other run-mode flags (as `bpfdiff run` has them) replace it.\n"
       "Budget: --budget, else " +
       std::to_string(kFuzzTargetBudget) + " for fuzz inputs (as the fuzz target) and " +
       std::to_string(vm::ExecLimits{}.instruction_budget) +
@@ -149,6 +154,7 @@ void add_diff_command(CLI::App& app, int& exit_code) {
                   "the program with its maps), single-insn or program; the budget is the target's")
       ->check(CLI::IsMember({"raw", "generated", "single-insn", "program"}));
   cmd->add_flag("--json", opts->json, "print JSON: one object per file, an array for a DIR");
+  opts->run_mode.add_to(*cmd);
   cmd->callback([opts, &exit_code] { exit_code = run_diff(*opts); });
 }
 

@@ -14,10 +14,12 @@
 #include "fuzz/findings/replay.hpp"
 #include "fuzz/gate/gate.hpp"
 #include "fuzz/generator.hpp"
+#include "fuzz/run_modes.hpp"
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
 #include "oracle/engine.hpp"
 #include "vm/jit/planted.hpp"
+#include "vm/text/data_file.hpp"
 
 namespace bpfdiff::cli {
 namespace {
@@ -32,6 +34,8 @@ struct GateCommandOptions {
   std::size_t programs = kDefaultPrograms;
   bool programs_given = false;
   std::size_t insn_per_form = 16;
+  std::size_t limit_programs = 0;
+  bool limit_programs_given = false;
   std::vector<std::string> corpus;
   std::string out = "gate-findings";
   bool json = false;
@@ -75,6 +79,16 @@ std::string phase_line(const GatePhaseStats& p, const GateOptions& options) {
   std::string what = std::to_string(p.programs) + " programs";
   if (p.phase == GatePhase::SingleInsn) what += " (" + std::to_string(options.insn_per_form) + " per form)";
   if (p.phase == GatePhase::Generated) what += " (seed " + std::to_string(options.seed) + ")";
+  if (p.phase == GatePhase::Limits || p.phase == GatePhase::Elf)
+    what += " in " + std::to_string(p.runs()) + " runs";
+  if (p.phase != GatePhase::Corpus && p.phase != GatePhase::SingleInsn) {
+    std::string modes;
+    const auto names = fuzz::all_run_modes();
+    for (std::size_t m = 0; m < names.size(); ++m)
+      modes += (modes.empty() ? "" : ", ") + std::string(text::run_mode_name(names[m])) + " " +
+               std::to_string(p.runs_by_mode[m]);
+    what += " [" + modes + "]";
+  }
   if (p.skipped > 0) what += ", " + std::to_string(p.skipped) + " skipped";
   std::string name = to_string(p.phase);
   name.resize(12, ' ');
@@ -99,8 +113,14 @@ nlohmann::ordered_json summary_json(const GateReport& report, const GateOptions&
   j["corpus"] = options.corpus_dirs;
   auto phases = nlohmann::ordered_json::array();
   for (const GatePhaseStats& p : report.phases) {
+    nlohmann::ordered_json modes;
+    const auto names = fuzz::all_run_modes();
+    for (std::size_t m = 0; m < names.size(); ++m)
+      modes[text::run_mode_name(names[m])] = p.runs_by_mode[m];
     phases.push_back({{"phase", to_string(p.phase)},
                       {"programs", p.programs},
+                      {"runs", p.runs()},
+                      {"runs_by_mode", std::move(modes)},
                       {"skipped", p.skipped},
                       {"seconds", p.seconds}});
   }
@@ -121,6 +141,8 @@ nlohmann::ordered_json finding_json(const GateFinding& f, const std::optional<Wr
   j["signature"] =
       f.signature ? nlohmann::ordered_json(f.signature->title()) : nlohmann::ordered_json(nullptr);
   j["budget"] = f.gate_case.budget;
+  j["mode"] = text::run_mode_name(f.gate_case.setup.mode.mode);
+  j["max_call_depth"] = f.gate_case.setup.max_call_depth;
   auto diffs = nlohmann::ordered_json::array();
   for (const EngineDifference& d : f.differences) {
     diffs.push_back({{"left_engine", d.left},
@@ -176,6 +198,7 @@ int run_gate_command(GateCommandOptions opts) {
   options.seed = opts.seed;
   options.programs = opts.programs_given ? opts.programs : opts.quick ? kQuickPrograms : kDefaultPrograms;
   options.insn_per_form = opts.insn_per_form;
+  options.limit_programs = opts.limit_programs_given ? opts.limit_programs : options.programs / 20;
   options.corpus_dirs = opts.corpus;
   if (options.corpus_dirs.empty()) {
     std::error_code ec;
@@ -214,7 +237,7 @@ void add_gate_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "gate", "Regression gate for JIT changes: corpus, every instruction form and generated programs.");
   cmd->footer(
-      "Runs three deterministic phases on every engine and compares each full outcome (load\n"
+      "Runs five deterministic phases on every engine and compares each full outcome (load\n"
       "verdict, r0..r10, memory, stack, instructions, error kind/pc/address/size, helper calls)\n"
       "with the first engine's:\n"
       "  corpus       every .data under DIR/regressions and every seed under DIR/fuzz/<target>/,\n"
@@ -222,7 +245,16 @@ void add_gate_command(CLI::App& app, int& exit_code) {
       "               interp_vs_jit_gen, the single-instruction builder for interp_vs_jit_insn;\n"
       "               asm_roundtrip is skipped). DIR: each --corpus, else ./corpus if it exists;\n"
       "  single-insn  every instruction form, --insn-per-form boundary-value cases each;\n"
-      "  generated    --programs generated programs from --seed (program i is always the same).\n"
+      "  generated    --programs generated programs from --seed (program i is always the same),\n"
+      "               each in a run mode its decisions choose (memory, none, packet, mbuff; some\n"
+      "               storing to, running an atomic on or reading the read-only XDP context or a\n"
+      "               read-only .rodata map) and sometimes with its limits at, one below or one\n"
+      "               above what the run needs;\n"
+      "  limits       the first --limit-programs of them with the instruction budget and the\n"
+      "               call depth exactly at, one below and one above what each run needs, and\n"
+      "               budgets that run out in each of its blocks in turn;\n"
+      "  elf          every program of each ELF object under DIR/fuzz/elf_loader, in packet and\n"
+      "               mbuff mode over every packet of DIR/elf/inputs, in memory and none mode.\n"
       "Budgets are the fuzz targets': " +
       std::to_string(kFuzzTargetBudget) + " for raw seeds, " +
       std::to_string(fuzz::kGeneratedInstructionBudget) +
@@ -235,10 +267,11 @@ void add_gate_command(CLI::App& app, int& exit_code) {
       "replay it. Progress goes to stderr at most once a second.\n"
       "Exit status: 0 all engines agree, 1 a divergence, 2 bad usage or an unreadable corpus.\n"
       "JSON (--json): {\"result\": \"pass\"|\"fail\", \"engines\", \"seed\", \"insn_per_form\", \"corpus\",\n"
-      "\"phases\": [{\"phase\", \"programs\", \"skipped\", \"seconds\"}], \"total_programs\", \"seconds\",\n"
+      "\"phases\": [{\"phase\", \"programs\", \"runs\", \"runs_by_mode\", \"skipped\", \"seconds\"}], "
+      "\"total_programs\", \"seconds\",\n"
       "\"programs_per_second\", \"finding\": null | {\"phase\", \"case\", \"origin\", \"engine\", "
       "\"signature\", "
-      "\"budget\",\n"
+      "\"budget\", \"mode\", \"max_call_depth\",\n"
       "\"differences\": [{\"left_engine\", \"right_engine\", \"field\", \"left\", \"right\"}], \"input\", "
       "\"data\",\n"
       "\"repro_command\", \"diff_command\"}}.");
@@ -251,13 +284,18 @@ void add_gate_command(CLI::App& app, int& exit_code) {
                        ->capture_default_str();
   cmd->add_option("--insn-per-form", opts->insn_per_form, "single-instruction cases per form")
       ->capture_default_str();
+  auto* limit_programs =
+      cmd->add_option("--limit-programs", opts->limit_programs,
+                      "generated programs the limits phase runs at, below and above their limits "
+                      "(default: --programs / 20)");
   cmd->add_option("--corpus", opts->corpus, "corpus directory (repeatable; default ./corpus)")
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--out", opts->out, "directory for the reproducer of a finding")->capture_default_str();
   cmd->add_flag("--json", opts->json, "print a JSON summary on stdout");
   cmd->add_flag("--quick", opts->quick, "2000 generated programs instead of 20000 (what CI runs)");
-  cmd->callback([opts, programs, &exit_code] {
+  cmd->callback([opts, programs, limit_programs, &exit_code] {
     opts->programs_given = programs->count() > 0;
+    opts->limit_programs_given = limit_programs->count() > 0;
     exit_code = run_gate_command(*opts);
   });
 }
