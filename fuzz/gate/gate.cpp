@@ -405,7 +405,8 @@ Result<std::vector<std::vector<uint8_t>>> elf_packets(const std::vector<std::str
 }
 
 // Every program of every corpus ELF object, in each run mode: the packet
-// modes over every packet, memory mode over the first, and mode none.
+// modes over every packet, memory mode over the first, and mode none. The
+// phase counts objects as its programs.
 Result<void> elf_phase(const GateOptions& options, GateReport& report, NamedEngines& engines,
                        const GateProgressFn& progress) {
   std::vector<fs::path> objects;
@@ -429,7 +430,11 @@ Result<void> elf_phase(const GateOptions& options, GateReport& report, NamedEngi
       continue;
     }
     std::vector<GateCase> cases;
-    for (const elf::ElfFunction& f : object->programs) {
+    // An object of .text functions only (what bpf_conformance's runner
+    // builds) runs each of them as the entry.
+    const std::vector<elf::ElfFunction>& entries =
+        object->programs.empty() ? object->subprograms : object->programs;
+    for (const elf::ElfFunction& f : entries) {
       auto program = elf::program_named(*object, f.name);
       if (!program) continue;
       const auto add = [&](vm::RunMode mode, std::size_t packet, std::span<const uint8_t> memory) {

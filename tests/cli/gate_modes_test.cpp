@@ -98,7 +98,8 @@ TEST(GateModes, GeneratedLimitsAndElfPhasesReachEveryRunMode) {
   EXPECT_EQ(limits.programs + limits.skipped, 20u);
   // Each program at least at, below and above its budget and depth.
   EXPECT_GE(limits.runs(), 20u * 5);
-  EXPECT_GE(elf.programs, 8u) << "the corpus objects";
+  EXPECT_EQ(elf.programs, 10u) << "the corpus objects, conformance_main.o's .text main included";
+  EXPECT_EQ(elf.skipped, 0u);
   EXPECT_GT(elf.runs(), elf.programs * 4);
 }
 
