@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <memory>
 
 namespace bpfdiff::fuzz {
 namespace {
@@ -60,6 +61,19 @@ std::vector<vm::ExecLimits> limit_variants(const RunExtent& extent, const vm::Ex
   for (const uint32_t d : {extent.frames - 1, extent.frames, extent.frames + 1})
     add(base.instruction_budget, d);
   return out;
+}
+
+ModeCase generate_limit_case(ByteSource& src, const GeneratorOptions& options) {
+  ModeCase c = generate_mode_case(src, options);
+  if (src.exhausted() || !src.chance(0.25)) return c;
+  // One interpreter for the process: the fuzz targets and the gate call this per input.
+  static const std::unique_ptr<oracle::Engine> interp = std::move(oracle::make_engine("interp")).value();
+  const std::optional<RunExtent> extent = measure_extent(*interp, c.program, c.input);
+  if (!extent) return c;
+  const std::vector<vm::ExecLimits> variants = limit_variants(*extent, c.input.limits, kLimitCaseSweep);
+  if (variants.empty()) return c;
+  c.input.limits = variants[src.below(static_cast<uint32_t>(variants.size()))];
+  return c;
 }
 
 }  // namespace bpfdiff::fuzz

@@ -9,6 +9,9 @@
 #include <optional>
 #include <vector>
 
+#include "fuzz/byte_source.hpp"
+#include "fuzz/generator.hpp"
+#include "fuzz/run_modes.hpp"
 #include "oracle/engine.hpp"
 #include "vm/program/program.hpp"
 #include "vm/runtime/run.hpp"
@@ -34,5 +37,15 @@ std::optional<RunExtent> measure_extent(oracle::Engine& engine, const vm::Progra
 // left out; no two variants are the same.
 std::vector<vm::ExecLimits> limit_variants(const RunExtent& extent, const vm::ExecLimits& base,
                                            std::size_t sweep);
+
+// Budgets spread over a run by the sweep of generate_limit_case.
+inline constexpr std::size_t kLimitCaseSweep = 8;
+
+// What interp_vs_jit_gen runs for its input, and what the tools rebuild from
+// it: generate_mode_case, then -- from the decisions after the run mode,
+// when the input has any left -- one time in four one of limit_variants
+// (sweep kLimitCaseSweep) of the run as the interpreter measures it. So the
+// run mode and the limits are part of the input.
+ModeCase generate_limit_case(ByteSource& src, const GeneratorOptions& options);
 
 }  // namespace bpfdiff::fuzz

@@ -294,14 +294,9 @@ class Campaign {
     return argv;
   }
 
-  Environment environment() const {
+  Environment environment(const std::string& target) const {
     if (opt_.engine == FuzzEngine::LibFuzzer) return {};
-    return {{"AFL_NO_UI", "1"},
-            {"AFL_SKIP_CPUFREQ", "1"},
-            {"AFL_AUTORESUME", "1"},
-            {"AFL_NO_AFFINITY", "1"},
-            {"AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES", "1"},
-            {"AFL_SUPPRESS_ERROR_REPORTING", "1"}};
+    return afl_environment(opt_.build_dir, target);
   }
 
   // The AFL++ instance name of an item: the first item of a target is its main instance.
@@ -321,7 +316,7 @@ class Campaign {
     job.log = (out_ / "logs" / (job.target + "-" + std::to_string(slot) + ".log")).string();
     job.started = Clock::now();
     job.done_before = s.items[item].done;
-    auto p = Subprocess::start(command(job, seconds), job.log, environment());
+    auto p = Subprocess::start(command(job, seconds), job.log, environment(job.target));
     if (!p) return p.error();
     job.process = std::move(p).value();
     return job;
@@ -577,6 +572,28 @@ void on_signal(int) {
 }
 
 }  // namespace
+
+std::string afl_mutator_prefix(std::string_view target) {
+  if (target == "jit_decode") return "1";  // its option byte comes before the raw layout
+  if (target == "interp_raw" || target == "interp_vs_jit_raw") return "0";
+  return "";
+}
+
+Environment afl_environment(const std::string& build_dir, std::string_view target) {
+  Environment env = {{"AFL_NO_UI", "1"},
+                     {"AFL_SKIP_CPUFREQ", "1"},
+                     {"AFL_AUTORESUME", "1"},
+                     {"AFL_NO_AFFINITY", "1"},
+                     {"AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES", "1"},
+                     {"AFL_SUPPRESS_ERROR_REPORTING", "1"}};
+  const std::string prefix = afl_mutator_prefix(target);
+  std::error_code ec;
+  const fs::path library = fs::absolute(fs::path(build_dir) / "fuzz" / "libbpfdiff_afl_mutator.so", ec);
+  if (prefix.empty() || ec || !fs::is_regular_file(library, ec)) return env;
+  env.emplace_back("AFL_CUSTOM_MUTATOR_LIBRARY", library.string());
+  env.emplace_back("BPFDIFF_AFL_PREFIX", prefix);
+  return env;
+}
 
 const char* to_string(FuzzEngine engine) {
   switch (engine) {

@@ -7,10 +7,12 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fuzz/campaign/campaign_state.hpp"
 #include "fuzz/campaign/fuzzer_status.hpp"
+#include "fuzz/campaign/subprocess.hpp"
 #include "vm/util/result.hpp"
 
 namespace bpfdiff::cli {
@@ -32,6 +34,15 @@ struct CampaignOptions {
   bool coverage = true;
   std::size_t max_minimize_tests = 5'000;
 };
+
+// The environment of an afl-fuzz job on `target`: AFL++'s settings for an
+// unattended run and, for the targets whose inputs are raw instructions
+// (interp_raw, interp_vs_jit_raw, jit_decode: those with the libFuzzer
+// custom mutator), AFL_CUSTOM_MUTATOR_LIBRARY naming the build's
+// fuzz/libbpfdiff_afl_mutator.so (absolute) and BPFDIFF_AFL_PREFIX -- when
+// the module was built. The other targets read generator decisions, which
+// an instruction-aware mutator would only garble.
+Environment afl_environment(const std::string& build_dir, std::string_view target);
 
 // fuzz_<name> executables in DIR/fuzz (not the _replay ones), sorted by name.
 std::vector<std::string> discover_targets(const std::string& build_dir);

@@ -69,8 +69,9 @@ FileDiff diff_file(const std::string& path, const FileDiffOptions& options, Name
   }
   d.kind = input->kind;
   d.budget = replay_budget(*input, options.budget);
-  d.outcomes =
-      run_on_each(engines, input->program, options.memory ? *options.memory : input->memory, d.budget);
+  d.setup = options.setup.applied_to(input->setup);
+  d.outcomes = run_on_each(engines, input->program, options.memory ? *options.memory : input->memory,
+                           d.budget, d.setup);
   d.differences = differences_from_first(d.outcomes);
   return d;
 }

@@ -24,6 +24,7 @@ struct FileDiff {
   std::vector<oracle::Outcome> outcomes;  // one per engine, in the engines' order
   std::vector<EngineDifference> differences;
   uint64_t budget = 0;
+  RunSetup setup;  // what the programs ran under
   std::string kind;
 
   bool agree() const { return !load_error && differences.empty(); }
@@ -34,6 +35,7 @@ struct FileDiffOptions {
   bool fuzz_input = false;                     // read every file as a raw fuzz input
   std::string layout;                          // read every file as this fuzz target's input
   std::optional<std::vector<uint8_t>> memory;  // replaces each file's memory
+  RunSetupOverride setup;                      // replaces parts of each file's run mode and call depth
 };
 
 FileDiff diff_file(const std::string& path, const FileDiffOptions& options, NamedEngines& engines);

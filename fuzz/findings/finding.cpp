@@ -9,6 +9,7 @@
 #include "fuzz/generator.hpp"
 #include "fuzz/kernel_friendly.hpp"
 #include "fuzz/kernel_mix.hpp"
+#include "fuzz/limits.hpp"
 #include "fuzz/loop_free.hpp"
 #include "fuzz/raw_input.hpp"
 #include "fuzz/single_insn.hpp"
@@ -24,10 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 
 oracle::EngineInput engine_input(const FindingCase& c) {
-  oracle::EngineInput in;
-  in.memory = c.memory;
-  in.limits.instruction_budget = c.budget;
-  return in;
+  return cli::engine_input(c.memory, c.budget, c.setup);
 }
 
 FindingCase from_generated(fuzz::GeneratedCase&& g, FindingLayout layout) {
@@ -62,6 +60,11 @@ isa::IsaVersion this_kernels_isa_version() {
 }
 
 }  // namespace
+
+std::string call_depth_comment(const RunSetup& setup) {
+  if (setup.max_call_depth == vm::ExecLimits{}.max_call_depth) return "";
+  return "# max-call-depth " + std::to_string(setup.max_call_depth) + "\n";
+}
 
 const char* to_string(FindingLayout layout) {
   switch (layout) {
@@ -151,10 +154,18 @@ Result<FindingCase> read_finding(const std::string& path, FindingLayout layout) 
       return c;
     }
     case FindingLayout::Generated: {
+      // As interp_vs_jit_gen reads it: the run mode and limits follow the program.
       fuzz::ByteSource src(*bytes);
       fuzz::GeneratorOptions options;
       options.max_instructions = fuzz::kGenTargetSlots;
-      return from_generated(fuzz::generate(src, options), layout);
+      fuzz::ModeCase m = fuzz::generate_limit_case(src, options);
+      FindingCase c;
+      c.program = std::move(m.program);
+      c.memory = std::move(m.input.memory);
+      c.budget = m.input.limits.instruction_budget;
+      c.setup = run_setup_of(m.input);
+      c.layout = layout;
+      return c;
     }
     case FindingLayout::SingleInsn: {
       fuzz::ByteSource src(*bytes);
@@ -166,6 +177,7 @@ Result<FindingCase> read_finding(const std::string& path, FindingLayout layout) 
       FindingCase c;
       c.program = std::move(input->program);
       c.memory = std::move(input->memory);
+      c.setup = input->setup;
       const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
       c.budget = input->fuzz_layout ? fuzz::kRawInputInstructionBudget
                                     : data_test_budget(text).value_or(vm::ExecLimits{}.instruction_budget);
@@ -207,11 +219,12 @@ MinimizedFinding minimize_finding(const FindingCase& c, const fuzz::Signature& s
 }
 
 text::DataTest reference_data_test(const vm::Program& program, std::span<const uint8_t> memory,
-                                   const oracle::Outcome& reference) {
+                                   const oracle::Outcome& reference, const RunSetup& setup) {
   text::DataTest test;
   test.asm_source = text::disassemble(program.slots);
   test.memory.assign(memory.begin(), memory.end());
   test.maps = program.maps;
+  if (setup.mode != text::DataRunMode{}) test.run_mode = setup.mode;
   if (!reference.loaded) {
     test.error = reference.load_error;
   } else if (!reference.ok()) {
@@ -224,13 +237,15 @@ text::DataTest reference_data_test(const vm::Program& program, std::span<const u
 
 std::string regression_test_text(const MinimizedFinding& f, const std::string& origin,
                                  const std::string& data_path) {
-  const text::DataTest test = reference_data_test(f.minimized.program, f.minimized.memory, f.reference);
+  const text::DataTest test =
+      reference_data_test(f.minimized.program, f.minimized.memory, f.reference, f.minimized.setup);
   std::string header = "# bpfdiff minimize: " + f.signature.title() + "\n";
   header += "# from " + origin + " (" + to_string(f.original.layout) + ", " +
             std::to_string(f.original.program.slots.size()) + " slots) to " +
             std::to_string(f.minimized.program.slots.size()) + " slots\n";
   header += "# expected: what " + f.signature.reference + " produced; every engine must agree\n";
   header += "# budget " + std::to_string(f.minimized.budget) + "\n";
+  header += call_depth_comment(f.minimized.setup);
   header += "# bpfdiff repro " + data_path + " --budget " + std::to_string(f.minimized.budget) +
             " --engines " + f.signature.reference + "," + f.signature.engine + "\n";
   return header + text::format_data_test(test);

@@ -45,6 +45,7 @@ struct FindingCase {
   vm::Program program;
   std::vector<uint8_t> memory;
   uint64_t budget = 0;  // what the target (or the .data test) runs with
+  RunSetup setup;       // the run mode and call depth it runs with
   FindingLayout layout = FindingLayout::Program;
 };
 
@@ -71,8 +72,13 @@ MinimizedFinding minimize_finding(const FindingCase& c, const fuzz::Signature& s
 // A .data test of `program` on `memory` that expects what `reference`
 // produced: its r0, or the message of the error it stopped with (a load or a
 // run-time error). How every finding is written as a test.
+// The test's `-- mode` is `setup`'s (none for memory mode); the call depth
+// goes into a header comment (call_depth_comment).
 text::DataTest reference_data_test(const vm::Program& program, std::span<const uint8_t> memory,
-                                   const oracle::Outcome& reference);
+                                   const oracle::Outcome& reference, const RunSetup& setup = {});
+
+// "# max-call-depth N\n" when `setup` has a limit other than the default, else empty.
+std::string call_depth_comment(const RunSetup& setup);
 
 // The regression test: header comments (signature, origin, "# budget N", the
 // repro command), the program as assembly, its memory and the reference

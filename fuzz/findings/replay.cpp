@@ -11,6 +11,52 @@
 
 namespace bpfdiff::cli {
 
+oracle::EngineInput engine_input(std::span<const uint8_t> memory, uint64_t budget, const RunSetup& setup) {
+  oracle::EngineInput input;
+  input.mode = setup.mode.mode;
+  input.memory.assign(memory.begin(), memory.end());
+  input.limits.instruction_budget = budget;
+  input.limits.max_call_depth = setup.max_call_depth;
+  if (input.mode == vm::RunMode::MetaBuffer) input.metadata.assign(setup.mode.mbuff_size, 0);
+  input.data_offset = setup.mode.data_offset;
+  input.data_end_offset = setup.mode.data_end_offset;
+  return input;
+}
+
+RunSetup run_setup_of(const oracle::EngineInput& input) {
+  RunSetup setup;
+  setup.mode.mode = input.mode;
+  if (input.mode == vm::RunMode::MetaBuffer) {
+    setup.mode.mbuff_size = static_cast<uint32_t>(input.metadata.size());
+    setup.mode.data_offset = input.data_offset;
+    setup.mode.data_end_offset = input.data_end_offset;
+  }
+  setup.max_call_depth = input.limits.max_call_depth;
+  return setup;
+}
+
+std::string run_setup_flags(const RunSetup& setup) {
+  std::string out;
+  const text::DataRunMode& m = setup.mode;
+  if (m.mode != vm::RunMode::Memory) out += " --mode " + std::string(text::run_mode_name(m.mode));
+  if (m.mode == vm::RunMode::MetaBuffer) {
+    out += " --mbuff-size " + std::to_string(m.mbuff_size) + " --mbuff-data-offset " +
+           std::to_string(m.data_offset) + " --mbuff-data-end-offset " + std::to_string(m.data_end_offset);
+  }
+  if (setup.max_call_depth != vm::ExecLimits{}.max_call_depth)
+    out += " --max-call-depth " + std::to_string(setup.max_call_depth);
+  return out;
+}
+
+RunSetup RunSetupOverride::applied_to(RunSetup setup) const {
+  if (mode) setup.mode.mode = *mode;
+  if (mbuff_size) setup.mode.mbuff_size = *mbuff_size;
+  if (data_offset) setup.mode.data_offset = *data_offset;
+  if (data_end_offset) setup.mode.data_end_offset = *data_end_offset;
+  if (max_call_depth) setup.max_call_depth = *max_call_depth;
+  return setup;
+}
+
 bool looks_like_fuzz_input(std::string_view path, std::span<const uint8_t> bytes) {
   const std::string ext = lowercase_extension(path);
   if (ext == ".data" || ext == ".asm" || ext == ".s") return false;
@@ -39,7 +85,12 @@ Result<ReplayInput> load_replay_input(const std::string& path, bool fuzz_input,
   if (!loaded) return loaded.error();
   out.kind = to_string(loaded->kind);
   out.program = std::move(loaded->program);
-  if (loaded->data) out.memory = loaded->data->memory;
+  if (loaded->data) {
+    out.memory = loaded->data->memory;
+    if (loaded->data->run_mode) out.setup.mode = *loaded->data->run_mode;
+    out.budget = loaded->data->budget.value_or(0);
+    if (loaded->data->max_call_depth) out.setup.max_call_depth = *loaded->data->max_call_depth;
+  }
   return out;
 }
 
@@ -53,6 +104,7 @@ Result<ReplayInput> load_replay_input(const std::string& path, bool fuzz_input, 
   ReplayInput out;
   out.program = std::move(c->program);
   out.memory = std::move(c->memory);
+  out.setup = c->setup;
   out.kind = std::string(to_string(*l)) + " input";
   out.fuzz_layout = *l != FindingLayout::Program;
   out.budget = c->budget;
@@ -89,11 +141,9 @@ Result<NamedEngines> make_engines(const std::vector<std::string>& names) {
 }
 
 std::vector<oracle::Outcome> run_on_each(NamedEngines& engines, const vm::Program& program,
-                                         std::span<const uint8_t> memory, uint64_t budget) {
-  oracle::EngineInput input;
-  input.mode = vm::RunMode::Memory;
-  input.memory.assign(memory.begin(), memory.end());
-  input.limits.instruction_budget = budget;
+                                         std::span<const uint8_t> memory, uint64_t budget,
+                                         const RunSetup& setup) {
+  const oracle::EngineInput input = engine_input(memory, budget, setup);
   std::vector<oracle::Outcome> outcomes;
   for (const auto& engine : engines.engines)
     outcomes.push_back(engine->run(program, input));

@@ -17,6 +17,7 @@
 #include "oracle/outcome.hpp"
 #include "vm/program/program.hpp"
 #include "vm/runtime/helpers.hpp"
+#include "vm/text/data_file.hpp"
 #include "vm/util/result.hpp"
 
 namespace bpfdiff::cli {
@@ -25,12 +26,45 @@ namespace bpfdiff::cli {
 // otherwise, so that a divergence found at BudgetExhausted reproduces.
 inline constexpr uint64_t kFuzzTargetBudget = fuzz::kRawInputInstructionBudget;
 
+// How a program runs besides its memory and budget: the run mode (with the
+// metadata layout of mbuff mode) and the call-depth limit. From a .data
+// test's `-- mode` and "# max-call-depth N", from generator decisions, or
+// from the command line (RunSetupOverride).
+struct RunSetup {
+  text::DataRunMode mode;  // memory mode unless set
+  uint32_t max_call_depth = vm::ExecLimits{}.max_call_depth;
+  bool operator==(const RunSetup&) const = default;
+};
+
+// The input of one run: `memory` (the packet in the packet modes), `budget`
+// and the mode's zeroed metadata buffer, under `setup`.
+oracle::EngineInput engine_input(std::span<const uint8_t> memory, uint64_t budget, const RunSetup& setup);
+// The setup an engine input runs under (its metadata buffer must be zeroed,
+// as every tool hands it over).
+RunSetup run_setup_of(const oracle::EngineInput& input);
+
+// The command-line flags that give `setup` to `bpfdiff run`, `diff`, `repro`
+// or `minimize`: " --mode mbuff --mbuff-size 24 ..." for what differs from
+// the default setup, empty for the default.
+std::string run_setup_flags(const RunSetup& setup);
+
+// Settings given on a command line: each one set replaces the input's own.
+struct RunSetupOverride {
+  std::optional<vm::RunMode> mode;
+  std::optional<uint32_t> mbuff_size;
+  std::optional<uint32_t> data_offset;
+  std::optional<uint32_t> data_end_offset;
+  std::optional<uint32_t> max_call_depth;
+  RunSetup applied_to(RunSetup setup) const;
+};
+
 struct ReplayInput {
   vm::Program program;
   std::vector<uint8_t> memory;
+  RunSetup setup;    // a .data test's or a generated input's; memory mode otherwise
   std::string kind;  // "assembly", "bytecode", "data test" or "fuzz input"
   bool fuzz_layout = false;
-  uint64_t budget = 0;  // the fuzz target's budget when read with a --layout; else 0
+  uint64_t budget = 0;  // the fuzz target's budget with a --layout, a .data test's "# budget N"; else 0
 };
 
 // A raw fuzz input (u32 program_length | program | memory), told apart from
@@ -69,9 +103,11 @@ struct NamedEngines {
 // is empty); fails on an unknown or repeated name.
 Result<NamedEngines> make_engines(const std::vector<std::string>& names);
 
-// One run per engine, each on its own copy of `memory`, in memory mode.
+// One run per engine, each on its own copy of `memory`, under `setup`
+// (memory mode by default).
 std::vector<oracle::Outcome> run_on_each(NamedEngines& engines, const vm::Program& program,
-                                         std::span<const uint8_t> memory, uint64_t budget);
+                                         std::span<const uint8_t> memory, uint64_t budget,
+                                         const RunSetup& setup = {});
 
 // A difference between the first engine (the reference) and another one.
 struct EngineDifference {

@@ -20,13 +20,9 @@ namespace {
 constexpr std::size_t kMaxListedBlockInsns = 32;
 
 oracle::BudgetRunner runner(oracle::Engine& engine, const vm::Program& program,
-                            std::span<const uint8_t> memory) {
-  return [&engine, &program, memory](uint64_t budget) {
-    oracle::EngineInput input;
-    input.mode = vm::RunMode::Memory;
-    input.memory.assign(memory.begin(), memory.end());
-    input.limits.instruction_budget = budget;
-    return engine.run(program, input);
+                            std::span<const uint8_t> memory, const RunSetup& setup) {
+  return [&engine, &program, memory, &setup](uint64_t budget) {
+    return engine.run(program, engine_input(memory, budget, setup));
   };
 }
 
@@ -54,9 +50,9 @@ bool is_jit_engine(const std::string& engine) {
 }
 
 ReproAnalysis analyse_repro(NamedEngines& engines, const vm::Program& program,
-                            std::span<const uint8_t> memory, uint64_t budget) {
+                            std::span<const uint8_t> memory, uint64_t budget, const RunSetup& setup) {
   ReproAnalysis a;
-  a.outcomes = run_on_each(engines, program, memory, budget);
+  a.outcomes = run_on_each(engines, program, memory, budget, setup);
   a.differences = differences_from_first(a.outcomes);
   for (std::size_t i = 1; i < a.outcomes.size() && a.other == 0; ++i) {
     if (!oracle::compare(a.outcomes[0], a.outcomes[i], oracle::CompareRules::everything()).empty())
@@ -68,18 +64,15 @@ ReproAnalysis analyse_repro(NamedEngines& engines, const vm::Program& program,
   if (a.kernel_in_pair) return a;
   oracle::Engine& left = *engines.engines[0];
   oracle::Engine& right = *engines.engines[a.other];
-  a.divergence =
-      oracle::find_first_divergence(runner(left, program, memory), runner(right, program, memory), budget);
+  a.divergence = oracle::find_first_divergence(runner(left, program, memory, setup),
+                                               runner(right, program, memory, setup), budget);
   if (auto validated = vm::validate(program, oracle::default_helpers()))
     a.loaded = std::move(validated).value();
   if (a.divergence->pc) {
     const uint32_t pc = *a.divergence->pc;
     a.block = a.loaded && a.jit_in_pair ? block_ending_at(*a.loaded, pc) : std::vector{pc};
   }
-  oracle::EngineInput input;
-  input.memory.assign(memory.begin(), memory.end());
-  input.limits.instruction_budget = budget;
-  a.signature = fuzz::divergence_signature(program, input, left, right);
+  a.signature = fuzz::divergence_signature(program, engine_input(memory, budget, setup), left, right);
   return a;
 }
 

@@ -36,7 +36,7 @@ struct ReproAnalysis {
 };
 
 ReproAnalysis analyse_repro(NamedEngines& engines, const vm::Program& program,
-                            std::span<const uint8_t> memory, uint64_t budget);
+                            std::span<const uint8_t> memory, uint64_t budget, const RunSetup& setup = {});
 
 // Whether `engine` names a JIT option set.
 bool is_jit_engine(const std::string& engine);

@@ -14,10 +14,13 @@
 
 #include "fuzz/byte_source.hpp"
 #include "fuzz/generator.hpp"
+#include "fuzz/limits.hpp"
 #include "fuzz/raw_input.hpp"
+#include "fuzz/run_modes.hpp"
 #include "fuzz/single_insn.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/run/input.hpp"
+#include "vm/elf/elf_loader.hpp"
 #include "vm/isa/raw.hpp"
 #include "vm/isa/table.hpp"
 #include "vm/runtime/error.hpp"
@@ -154,6 +157,17 @@ GateCase generated_case(fuzz::GeneratedCase&& c, std::string id, std::string ori
   return out;
 }
 
+GateCase mode_case(fuzz::ModeCase&& m, std::string id, std::string origin) {
+  GateCase out;
+  out.id = std::move(id);
+  out.origin = std::move(origin);
+  out.program = std::move(m.program);
+  out.memory = std::move(m.input.memory);
+  out.budget = m.input.limits.instruction_budget;
+  out.setup = run_setup_of(m.input);
+  return out;
+}
+
 fuzz::GeneratorOptions generator_options() {
   fuzz::GeneratorOptions options;
   options.max_instructions = kGateGeneratedSlots;
@@ -175,6 +189,7 @@ Result<std::optional<GateCase>> corpus_case(const CorpusFile& file) {
     c.origin = file.path.string();
     c.program = std::move(input->program);
     c.memory = std::move(input->memory);
+    c.setup = input->setup;
     c.budget = data_test_budget(std::string_view(reinterpret_cast<const char*>(text->data()), text->size()))
                    .value_or(vm::ExecLimits{}.instruction_budget);
     return std::optional<GateCase>(std::move(c));
@@ -198,7 +213,7 @@ Result<std::optional<GateCase>> corpus_case(const CorpusFile& file) {
     }
     case SeedLayout::Generated: {
       fuzz::ByteSource src(*bytes);
-      GateCase c = generated_case(fuzz::generate(src, generator_options()), id, origin);
+      GateCase c = mode_case(fuzz::generate_limit_case(src, generator_options()), id, origin);
       c.decisions = *bytes;
       return std::optional<GateCase>(std::move(c));
     }
@@ -214,16 +229,14 @@ Result<std::optional<GateCase>> corpus_case(const CorpusFile& file) {
 
 // Runs one case on every engine; the finding when they disagree.
 std::optional<GateFinding> check(GatePhase phase, GateCase&& c, NamedEngines& engines) {
-  std::vector<oracle::Outcome> outcomes = run_on_each(engines, c.program, c.memory, c.budget);
+  std::vector<oracle::Outcome> outcomes = run_on_each(engines, c.program, c.memory, c.budget, c.setup);
   std::vector<EngineDifference> differences = differences_from_first(outcomes);
   if (differences.empty()) return std::nullopt;
   std::optional<fuzz::Signature> signature;
   for (std::size_t i = 1; i < engines.engines.size() && !signature; ++i) {
     if (engines.names[i] != differences.front().right) continue;
-    oracle::EngineInput input;
-    input.memory = c.memory;
-    input.limits.instruction_budget = c.budget;
-    signature = fuzz::divergence_signature(c.program, input, *engines.engines[0], *engines.engines[i]);
+    signature = fuzz::divergence_signature(c.program, engine_input(c.memory, c.budget, c.setup),
+                                           *engines.engines[0], *engines.engines[i]);
   }
   return GateFinding{phase, std::move(c), std::move(outcomes), std::move(differences), std::move(signature)};
 }
@@ -244,9 +257,17 @@ class PhaseRunner {
 
   // False when the case diverged: the report holds the finding.
   bool run(GateCase&& c) {
-    auto finding = check(stats_.phase, std::move(c), engines_);
+    const bool agreed = run_uncounted(std::move(c));
     ++stats_.programs;
     tick();
+    return agreed;
+  }
+  // A case that is one of several runs of one item of `total`.
+  bool run_uncounted(GateCase&& c) {
+    const std::span<const vm::RunMode> modes = fuzz::all_run_modes();
+    const auto mode = std::find(modes.begin(), modes.end(), c.setup.mode.mode);
+    if (mode != modes.end()) ++stats_.runs_by_mode[static_cast<std::size_t>(mode - modes.begin())];
+    auto finding = check(stats_.phase, std::move(c), engines_);
     if (!finding) return true;
     report_.finding = std::move(finding);
     return false;
@@ -307,23 +328,144 @@ void single_insn_phase(const GateOptions& options, GateReport& report, NamedEngi
   }
 }
 
+// Generated case `index` of the run seeded with `seed`, with its decisions.
+GateCase generated_program(uint64_t seed, std::size_t index) {
+  fuzz::ByteSource src(program_seed(seed, index));
+  GateCase c = mode_case(fuzz::generate_limit_case(src, generator_options()),
+                         "generated-s" + std::to_string(seed) + "-" + zero_padded(index, 6),
+                         "seed " + std::to_string(seed) + ", program " + std::to_string(index));
+  // The bytes the seeded source handed out are the decisions: read from
+  // a byte source, they make the same program in the same mode.
+  fuzz::ByteSource again(program_seed(seed, index));
+  c.decisions.resize(src.consumed());
+  for (uint8_t& b : c.decisions)
+    b = again.byte();
+  return c;
+}
+
 void generated_phase(const GateOptions& options, GateReport& report, NamedEngines& engines,
                      const GateProgressFn& progress) {
   PhaseRunner phase(report, engines, progress, GatePhase::Generated, options.programs);
-  const fuzz::GeneratorOptions generator = generator_options();
   for (std::size_t i = 0; i < options.programs; ++i) {
-    fuzz::ByteSource src(program_seed(options.seed, i));
-    GateCase c = generated_case(fuzz::generate(src, generator),
-                                "generated-s" + std::to_string(options.seed) + "-" + zero_padded(i, 6),
-                                "seed " + std::to_string(options.seed) + ", program " + std::to_string(i));
-    // The bytes the seeded source handed out are the decisions: read from
-    // a byte source, they make the same program.
-    fuzz::ByteSource again(program_seed(options.seed, i));
-    c.decisions.resize(src.consumed());
-    for (uint8_t& b : c.decisions)
-      b = again.byte();
-    if (!phase.run(std::move(c))) break;
+    if (!phase.run(generated_program(options.seed, i))) break;
   }
+}
+
+// Each of the first limit_programs generated cases under every limit variant
+// of its run as the reference engine measures it (a reference that cannot
+// trace skips them).
+void limits_phase(const GateOptions& options, GateReport& report, NamedEngines& engines,
+                  const GateProgressFn& progress) {
+  const std::size_t programs = std::min(options.limit_programs, options.programs);
+  PhaseRunner phase(report, engines, progress, GatePhase::Limits, programs);
+  for (std::size_t i = 0; i < programs; ++i) {
+    const GateCase base = generated_program(options.seed, i);
+    const oracle::EngineInput input = engine_input(base.memory, base.budget, base.setup);
+    const std::optional<fuzz::RunExtent> extent =
+        fuzz::measure_extent(*engines.engines.front(), base.program, input);
+    if (!extent) {
+      phase.skip();
+      continue;
+    }
+    const std::vector<vm::ExecLimits> variants =
+        fuzz::limit_variants(*extent, input.limits, options.limit_sweep);
+    for (std::size_t v = 0; v < variants.size(); ++v) {
+      GateCase c = base;
+      c.id = sanitize(base.id + "-limit" + std::to_string(v));
+      c.origin = base.origin + ", budget " + std::to_string(variants[v].instruction_budget) + " and depth " +
+                 std::to_string(variants[v].max_call_depth) + " (run needs " +
+                 std::to_string(extent->instructions) + " and " + std::to_string(extent->frames) + ")";
+      c.budget = variants[v].instruction_budget;
+      c.setup.max_call_depth = variants[v].max_call_depth;
+      // The last variant of a program counts it as done.
+      const bool last = v + 1 == variants.size();
+      if (!(last ? phase.run(std::move(c)) : phase.run_uncounted(std::move(c)))) return;
+    }
+  }
+}
+
+// The packets of DIR/elf/inputs for the ELF phase, sorted; one empty packet
+// when there are none.
+Result<std::vector<std::vector<uint8_t>>> elf_packets(const std::vector<std::string>& dirs) {
+  std::vector<std::vector<uint8_t>> packets;
+  for (const std::string& dir : dirs) {
+    const fs::path inputs = fs::path(dir) / "elf" / "inputs";
+    std::error_code ec;
+    if (!fs::is_directory(inputs, ec)) continue;
+    auto files = sorted_files(inputs);
+    if (!files) return files.error();
+    for (const fs::path& f : *files) {
+      auto bytes = read_file(f.string());
+      if (!bytes) return bytes.error();
+      packets.push_back(std::move(bytes).value());
+    }
+  }
+  if (packets.empty()) packets.emplace_back();
+  return packets;
+}
+
+// Every program of every corpus ELF object, in each run mode: the packet
+// modes over every packet, memory mode over the first, and mode none. The
+// phase counts objects as its programs.
+Result<void> elf_phase(const GateOptions& options, GateReport& report, NamedEngines& engines,
+                       const GateProgressFn& progress) {
+  std::vector<fs::path> objects;
+  for (const std::string& dir : options.corpus_dirs) {
+    const fs::path seeds = fs::path(dir) / "fuzz" / "elf_loader";
+    std::error_code ec;
+    if (!fs::is_directory(seeds, ec)) continue;
+    auto files = sorted_files(seeds);
+    if (!files) return files.error();
+    objects.insert(objects.end(), files->begin(), files->end());
+  }
+  auto packets = elf_packets(options.corpus_dirs);
+  if (!packets) return packets.error();
+  PhaseRunner phase(report, engines, progress, GatePhase::Elf, objects.size());
+  for (const fs::path& path : objects) {
+    auto bytes = read_file(path.string());
+    if (!bytes) return bytes.error();
+    auto object = elf::load_elf(*bytes);
+    if (!object) {
+      phase.skip();
+      continue;
+    }
+    std::vector<GateCase> cases;
+    // An object of .text functions only (what bpf_conformance's runner
+    // builds) runs each of them as the entry.
+    const std::vector<elf::ElfFunction>& entries =
+        object->programs.empty() ? object->subprograms : object->programs;
+    for (const elf::ElfFunction& f : entries) {
+      auto program = elf::program_named(*object, f.name);
+      if (!program) continue;
+      const auto add = [&](vm::RunMode mode, std::size_t packet, std::span<const uint8_t> memory) {
+        GateCase c;
+        c.id = sanitize("elf-" + path.stem().string() + "-" + f.name + "-" + text::run_mode_name(mode) + "-" +
+                        std::to_string(packet));
+        c.origin = path.string() + ", program " + f.name + ", " + text::run_mode_name(mode) +
+                   " mode, packet " + std::to_string(packet);
+        c.program = *program;
+        c.memory.assign(memory.begin(), memory.end());
+        c.budget = kFuzzTargetBudget;
+        c.setup.mode.mode = mode;
+        cases.push_back(std::move(c));
+      };
+      for (std::size_t p = 0; p < packets->size(); ++p) {
+        add(vm::RunMode::Packet, p, (*packets)[p]);
+        add(vm::RunMode::MetaBuffer, p, (*packets)[p]);
+      }
+      add(vm::RunMode::Memory, 0, packets->front());
+      add(vm::RunMode::NoData, 0, {});
+    }
+    if (cases.empty()) {
+      phase.skip();
+      continue;
+    }
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+      const bool last = i + 1 == cases.size();
+      if (!(last ? phase.run(std::move(cases[i])) : phase.run_uncounted(std::move(cases[i])))) return {};
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -336,8 +478,19 @@ const char* to_string(GatePhase phase) {
       return "single-insn";
     case GatePhase::Generated:
       return "generated";
+    case GatePhase::Limits:
+      return "limits";
+    case GatePhase::Elf:
+      return "elf";
   }
   return "?";
+}
+
+std::size_t GatePhaseStats::runs() const {
+  std::size_t n = 0;
+  for (const std::size_t r : runs_by_mode)
+    n += r;
+  return n;
 }
 
 std::string GateFinding::divergent_engine() const {
@@ -364,12 +517,17 @@ Result<GateReport> run_gate(const GateOptions& options, NamedEngines& engines,
   if (!corpus) return corpus.error();
   if (!report.finding) single_insn_phase(options, report, engines, progress);
   if (!report.finding) generated_phase(options, report, engines, progress);
+  if (!report.finding) limits_phase(options, report, engines, progress);
+  if (!report.finding) {
+    if (auto elf = elf_phase(options, report, engines, progress); !elf) return elf.error();
+  }
   report.seconds = seconds_since(start);
   return report;
 }
 
 text::DataTest finding_data_test(const GateFinding& finding) {
-  return reference_data_test(finding.gate_case.program, finding.gate_case.memory, finding.outcomes.front());
+  return reference_data_test(finding.gate_case.program, finding.gate_case.memory, finding.outcomes.front(),
+                             finding.gate_case.setup);
 }
 
 Result<WrittenFinding> write_finding(const GateFinding& finding, const std::string& out_dir,
@@ -384,14 +542,19 @@ Result<WrittenFinding> write_finding(const GateFinding& finding, const std::stri
   out.input_path = base.string() + ".input";
   out.data_path = base.string() + ".data";
   const std::string budget = std::to_string(c.budget);
+  // The run mode and call depth as flags: raw inputs cannot carry them; the
+  // .gen decisions do, but the limits phase changes the depth.
+  std::string setup = run_setup_flags(c.setup);
+  if (c.setup.max_call_depth == vm::ExecLimits{}.max_call_depth && !c.decisions.empty())
+    setup += " --max-call-depth " + std::to_string(c.setup.max_call_depth);
   const std::string reference = finding.outcomes.empty() ? std::string() : finding.outcomes.front().engine;
   std::string all;
   for (const std::string& e : engines)
     all += (all.empty() ? "" : ",") + e;
   out.repro_command = "bpfdiff repro " + shell_quote(out.input_path) + " --fuzz-input --budget " + budget +
-                      " --engines " + shell_quote(reference + "," + finding.divergent_engine());
+                      setup + " --engines " + shell_quote(reference + "," + finding.divergent_engine());
   out.diff_command = "bpfdiff diff " + shell_quote(out.input_path) + " --fuzz-input --budget " + budget +
-                     " --engines " + shell_quote(all);
+                     setup + " --engines " + shell_quote(all);
 
   const std::vector<uint8_t> input = fuzz::join_raw_input(isa::encode_slots(c.program.slots), c.memory);
   if (auto w = write_file_atomically(out.input_path, input); !w) return w.error();
@@ -400,11 +563,17 @@ Result<WrittenFinding> write_finding(const GateFinding& finding, const std::stri
     if (auto w = write_file_atomically(out.decisions_path, c.decisions); !w) return w.error();
   }
   if (!c.program.maps.empty() && !out.decisions_path.empty()) {
-    out.repro_command = "bpfdiff repro " + shell_quote(out.decisions_path) +
-                        " --layout generated --engines " +
+    out.repro_command = "bpfdiff repro " + shell_quote(out.decisions_path) + " --layout generated --budget " +
+                        budget + setup + " --engines " +
                         shell_quote(reference + "," + finding.divergent_engine());
-    out.diff_command = "bpfdiff diff " + shell_quote(out.decisions_path) + " --layout generated --engines " +
-                       shell_quote(all);
+    out.diff_command = "bpfdiff diff " + shell_quote(out.decisions_path) + " --layout generated --budget " +
+                       budget + setup + " --engines " + shell_quote(all);
+  } else if (!c.program.maps.empty() || c.program.entry != 0) {
+    // Maps (an ELF object's) or an entry past slot 0: only the .data test
+    // holds the maps; it carries the mode, budget and depth too.
+    out.repro_command = "bpfdiff repro " + shell_quote(out.data_path) + " --engines " +
+                        shell_quote(reference + "," + finding.divergent_engine());
+    out.diff_command = "bpfdiff diff " + shell_quote(out.data_path) + " --engines " + shell_quote(all);
   }
 
   std::string data =
@@ -413,7 +582,8 @@ Result<WrittenFinding> write_finding(const GateFinding& finding, const std::stri
       reference + " vs " + finding.divergent_engine() + ": " +
       one_line(finding.differences.empty() ? std::string()
                                            : oracle::to_string(finding.differences.front().difference)) +
-      "\n# expected: what " + reference + " produced\n# budget " + budget + "\n# " + out.repro_command + "\n";
+      "\n# expected: what " + reference + " produced\n# budget " + budget + "\n" +
+      call_depth_comment(c.setup) + "# " + out.repro_command + "\n";
   data += text::format_data_test(finding_data_test(finding));
   if (auto w = write_text_atomically(out.data_path, data); !w) return w.error();
   return out;

@@ -7,11 +7,23 @@
 //   corpus       every .data under DIR/regressions and every seed under
 //                DIR/fuzz/<target>/, read the way that target reads it;
 //   single-insn  fuzz::enumerate_single_insn_cases: every form, N cases each;
-//   generated    N programs of fuzz::generate, each from its own seed derived
-//                from --seed, so case i of seed s is always the same program.
+//   generated    N cases of fuzz::generate_limit_case, each from its own seed
+//                derived from --seed, so case i of seed s is always the same
+//                program in the same run mode (memory, none, packet, mbuff,
+//                sometimes after a store, atomic or read on the read-only
+//                context or a read-only .rodata map) with the same limits;
+//   limits       the first M generated cases, each run with the instruction
+//                budget and the call depth exactly at, one below and one
+//                above what the run needs, and budgets that run out in each
+//                of its blocks in turn (fuzz::limit_variants);
+//   elf          every program of each corpus ELF object (DIR/fuzz/elf_loader)
+//                in packet and mbuff mode over each packet of DIR/elf/inputs,
+//                and in memory and none mode.
 //
 // Every case runs with the budget of the fuzz target it comes from, so a
-// finding written as a fuzz input replays with `bpfdiff repro --budget`.
+// finding written as a fuzz input replays with `bpfdiff repro --budget` and
+// the run-mode flags the gate prints.
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -33,10 +45,11 @@
 
 namespace bpfdiff::cli {
 
-enum class GatePhase : uint8_t { Corpus, SingleInsn, Generated };
-inline constexpr GatePhase kGatePhases[] = {GatePhase::Corpus, GatePhase::SingleInsn, GatePhase::Generated};
+enum class GatePhase : uint8_t { Corpus, SingleInsn, Generated, Limits, Elf };
+inline constexpr GatePhase kGatePhases[] = {GatePhase::Corpus, GatePhase::SingleInsn, GatePhase::Generated,
+                                            GatePhase::Limits, GatePhase::Elf};
 
-const char* to_string(GatePhase phase);  // "corpus", "single-insn", "generated"
+const char* to_string(GatePhase phase);  // "corpus", "single-insn", "generated", "limits", "elf"
 
 // Slots of a generated program: what the interp_vs_jit_gen fuzz target asks for.
 inline constexpr std::size_t kGateGeneratedSlots = fuzz::kGenTargetSlots;
@@ -45,6 +58,10 @@ struct GateOptions {
   uint64_t seed = 1;
   std::size_t programs = 20'000;
   std::size_t insn_per_form = 16;
+  // Generated cases the limits phase runs at, below and above their limits.
+  std::size_t limit_programs = 1'000;
+  // Budgets of the limits phase's sweep through each run's blocks.
+  std::size_t limit_sweep = 8;
   // Corpus roots, each holding regressions/ and fuzz/<target>/ (either may be missing).
   std::vector<std::string> corpus_dirs;
 };
@@ -54,8 +71,9 @@ struct GateCase {
   std::string id;      // names the finding's files: "generated-s1-000042", "corpus-interp_raw-budget"
   std::string origin;  // for people: the corpus file, "seed 1, program 42", "form add64_imm, case 3"
   vm::Program program;
-  std::vector<uint8_t> memory;
+  std::vector<uint8_t> memory;  // the packet in the packet modes
   uint64_t budget = 0;
+  RunSetup setup;  // run mode and call depth
   // Generated cases: the generator's decisions, i.e. the interp_vs_jit_gen
   // input that rebuilds this program -- with the maps it declares, which the
   // raw layout (u32 length | program | memory) cannot carry.
@@ -77,9 +95,14 @@ struct GateFinding {
 
 struct GatePhaseStats {
   GatePhase phase = GatePhase::Corpus;
-  std::size_t programs = 0;  // cases run on every engine
+  std::size_t programs = 0;  // cases run on every engine (a limits or elf program once, whatever its runs)
   std::size_t skipped = 0;   // corpus files no target reads (asm_roundtrip, undecodable bytes)
   double seconds = 0;
+  // Runs per run mode, in the order of fuzz::all_run_modes (memory, none,
+  // packet, mbuff). A phase's runs exceed its programs where one program runs
+  // several times (limits, elf).
+  std::array<std::size_t, 4> runs_by_mode{};
+  std::size_t runs() const;
 };
 
 struct GateReport {
@@ -101,8 +124,9 @@ using GateProgressFn = std::function<void(GatePhase phase, std::size_t done, std
 Result<GateReport> run_gate(const GateOptions& options, NamedEngines& engines,
                             const GateProgressFn& progress = {});
 
-// The .data test of a finding: the program as assembly, its memory and what
-// the reference engine produced (r0, or the error message it stopped with).
+// The .data test of a finding: the program as assembly, its memory, maps and
+// run mode and what the reference engine produced (r0, or the error message
+// it stopped with).
 text::DataTest finding_data_test(const GateFinding& finding);
 
 struct WrittenFinding {

@@ -5,6 +5,9 @@
 #include <system_error>
 #include <utility>
 
+#include "fuzz/run_modes.hpp"
+#include "vm/text/data_file.hpp"
+
 namespace bpfdiff::cli {
 namespace {
 
@@ -18,6 +21,16 @@ std::string phase_line(const GatePhaseStats& p, const GateOptions& options) {
   std::string what = std::to_string(p.programs) + " programs";
   if (p.phase == GatePhase::SingleInsn) what += " (" + std::to_string(options.insn_per_form) + " per form)";
   if (p.phase == GatePhase::Generated) what += " (seed " + std::to_string(options.seed) + ")";
+  if (p.phase == GatePhase::Limits || p.phase == GatePhase::Elf)
+    what += " in " + std::to_string(p.runs()) + " runs";
+  if (p.phase != GatePhase::Corpus && p.phase != GatePhase::SingleInsn) {
+    std::string modes;
+    const auto names = fuzz::all_run_modes();
+    for (std::size_t m = 0; m < names.size(); ++m)
+      modes += (modes.empty() ? "" : ", ") + std::string(text::run_mode_name(names[m])) + " " +
+               std::to_string(p.runs_by_mode[m]);
+    what += " [" + modes + "]";
+  }
   if (p.skipped > 0) what += ", " + std::to_string(p.skipped) + " skipped";
   std::string name = to_string(p.phase);
   name.resize(12, ' ');
@@ -53,8 +66,14 @@ nlohmann::ordered_json gate_summary_json(const GateReport& report, const GateOpt
   j["corpus"] = options.corpus_dirs;
   auto phases = nlohmann::ordered_json::array();
   for (const GatePhaseStats& p : report.phases) {
+    nlohmann::ordered_json modes;
+    const auto names = fuzz::all_run_modes();
+    for (std::size_t m = 0; m < names.size(); ++m)
+      modes[text::run_mode_name(names[m])] = p.runs_by_mode[m];
     phases.push_back({{"phase", to_string(p.phase)},
                       {"programs", p.programs},
+                      {"runs", p.runs()},
+                      {"runs_by_mode", std::move(modes)},
                       {"skipped", p.skipped},
                       {"seconds", p.seconds}});
   }
@@ -75,6 +94,8 @@ nlohmann::ordered_json gate_finding_json(const GateFinding& f, const std::option
   j["signature"] =
       f.signature ? nlohmann::ordered_json(f.signature->title()) : nlohmann::ordered_json(nullptr);
   j["budget"] = f.gate_case.budget;
+  j["mode"] = text::run_mode_name(f.gate_case.setup.mode.mode);
+  j["max_call_depth"] = f.gate_case.setup.max_call_depth;
   auto diffs = nlohmann::ordered_json::array();
   for (const EngineDifference& d : f.differences) {
     diffs.push_back({{"left_engine", d.left},

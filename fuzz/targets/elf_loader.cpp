@@ -9,6 +9,7 @@
 #include "fuzz/check.hpp"
 #include "fuzz/differential.hpp"
 #include "fuzz/raw_input.hpp"
+#include "fuzz/run_modes.hpp"
 #include "vm/elf/elf_loader.hpp"
 
 using namespace bpfdiff;
@@ -60,12 +61,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     BPFDIFF_FUZZ_CHECK(program.ok(), "elf: a listed program cannot be chosen", f.name);
   }
   // Most objects are packet programs: give them an XDP context over a small
-  // packet so they get past their bounds checks.
+  // packet so they get past their bounds checks; then the same packet
+  // through an mbuff metadata buffer, as plain memory, and no data at all.
+  // Every program of the object runs, in every mode: the input is the object.
   oracle::EngineInput input;
-  input.mode = vm::RunMode::Packet;
   for (uint8_t i = 0; i < 64; ++i)
     input.memory.push_back(i);
   input.limits.instruction_budget = fuzz::kRawInputInstructionBudget;
-  fuzz::check_engines_agree(object->program, input);
+  for (const elf::ElfFunction& f : object->programs) {
+    auto program = elf::program_named(*object, f.name);
+    if (!program) continue;
+    for (const vm::RunMode mode : fuzz::all_run_modes()) {
+      input.mode = mode;
+      input.metadata.assign(mode == vm::RunMode::MetaBuffer ? 16 : 0, 0);
+      fuzz::check_engines_agree(*program, input);
+    }
+  }
   return 0;
 }

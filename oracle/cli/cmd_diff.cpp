@@ -14,6 +14,7 @@
 #include "fuzz/findings/target_input.hpp"
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
+#include "oracle/cli/run_mode_flags.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/kernel_tally.hpp"
 
@@ -30,14 +31,16 @@ struct DiffCommandOptions {
   std::string layout;  // --layout: read FILE as that fuzz target's input
   std::string target;  // --target: FILE is this fuzz target's input (fuzz/findings/target_input.hpp)
   bool json = false;
+  RunModeFlags run_mode;
 };
 
 int run_diff(const DiffCommandOptions& opts) {
   auto engines = make_engines(opts.engines);
   if (!engines) return usage_error(engines.error().message);
-  auto memory = memory_override(opts.mem_hex, opts.mem_file);
+  auto memory = run_memory_override(opts.run_mode, opts.mem_hex, opts.mem_file);
   if (!memory) return usage_error(memory.error().message);
-  const FileDiffOptions diff_options{opts.budget, opts.fuzz_input, opts.layout, *memory};
+  const FileDiffOptions diff_options{opts.budget, opts.fuzz_input, opts.layout, *memory,
+                                     opts.run_mode.given()};
 
   std::error_code ec;
   const bool is_dir = std::filesystem::is_directory(opts.input, ec);
@@ -125,6 +128,8 @@ void add_diff_command(CLI::App& app, int& exit_code) {
       "region+offset) and memory and must not fault in our VM; stack, instruction count and\n"
       "helper calls are not compared (the kernel does not export them). A DIR summary adds\n"
       "the kernel's acceptance rate and top rejection reasons.\n\n"
+      "Run mode: a .data test's `-- mode`, a generated input's own, else memory; --mode and\n"
+      "the other run-mode flags (as `bpfdiff run` has them) replace it.\n"
       "Budget: --budget, else " +
       std::to_string(kFuzzTargetBudget) + " for fuzz inputs (as the fuzz target) and " +
       std::to_string(vm::ExecLimits{}.instruction_budget) +
@@ -155,6 +160,7 @@ void add_diff_command(CLI::App& app, int& exit_code) {
          "every FILE is this fuzz target's input: read in its layout, on its engines unless --engines")
       ->check(CLI::IsMember(fuzz_target_names()));
   cmd->add_flag("--json", opts->json, "print JSON: one object per file, an array for a DIR");
+  opts->run_mode.add_to(*cmd);
   cmd->callback([opts, cmd, &exit_code] {
     if (!opts->target.empty()) {
       if (opts->layout.empty()) opts->layout = to_string(input_layout_of_target(opts->target).value());

@@ -24,6 +24,8 @@ struct GateCommandOptions {
   std::size_t programs = kGateDefaultPrograms;
   bool programs_given = false;
   std::size_t insn_per_form = 16;
+  std::size_t limit_programs = 0;
+  bool limit_programs_given = false;
   std::vector<std::string> corpus;
   std::string out = "gate-findings";
   bool json = false;
@@ -67,6 +69,7 @@ int run_gate_command(GateCommandOptions opts) {
                      : opts.quick        ? kGateQuickPrograms
                                          : kGateDefaultPrograms;
   options.insn_per_form = opts.insn_per_form;
+  options.limit_programs = opts.limit_programs_given ? opts.limit_programs : options.programs / 20;
   std::string note;
   options.corpus_dirs = gate_corpus_dirs(opts.corpus, note);
   if (!note.empty()) std::cerr << "gate: " << note << "\n";
@@ -100,7 +103,7 @@ void add_gate_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "gate", "Regression gate for JIT changes: corpus, every instruction form and generated programs.");
   cmd->footer(
-      "Runs three deterministic phases on every engine and compares each full outcome (load\n"
+      "Runs five deterministic phases on every engine and compares each full outcome (load\n"
       "verdict, r0..r10, memory, stack, instructions, error kind/pc/address/size, helper calls)\n"
       "with the first engine's:\n"
       "  corpus       every .data under DIR/regressions and every seed under DIR/fuzz/<target>/,\n"
@@ -108,7 +111,16 @@ void add_gate_command(CLI::App& app, int& exit_code) {
       "               interp_vs_jit_gen, the single-instruction builder for interp_vs_jit_insn;\n"
       "               asm_roundtrip is skipped). DIR: each --corpus, else ./corpus if it exists;\n"
       "  single-insn  every instruction form, --insn-per-form boundary-value cases each;\n"
-      "  generated    --programs generated programs from --seed (program i is always the same).\n"
+      "  generated    --programs generated programs from --seed (program i is always the same),\n"
+      "               each in a run mode its decisions choose (memory, none, packet, mbuff; some\n"
+      "               storing to, running an atomic on or reading the read-only XDP context or a\n"
+      "               read-only .rodata map) and sometimes with its limits at, one below or one\n"
+      "               above what the run needs;\n"
+      "  limits       the first --limit-programs of them with the instruction budget and the\n"
+      "               call depth exactly at, one below and one above what each run needs, and\n"
+      "               budgets that run out in each of its blocks in turn;\n"
+      "  elf          every program of each ELF object under DIR/fuzz/elf_loader, in packet and\n"
+      "               mbuff mode over every packet of DIR/elf/inputs, in memory and none mode.\n"
       "Budgets are the fuzz targets': " +
       std::to_string(kFuzzTargetBudget) + " for raw seeds, " +
       std::to_string(fuzz::kGeneratedInstructionBudget) +
@@ -121,10 +133,11 @@ void add_gate_command(CLI::App& app, int& exit_code) {
       "replay it. Progress goes to stderr at most once a second.\n"
       "Exit status: 0 all engines agree, 1 a divergence, 2 bad usage or an unreadable corpus.\n"
       "JSON (--json): {\"result\": \"pass\"|\"fail\", \"engines\", \"seed\", \"insn_per_form\", \"corpus\",\n"
-      "\"phases\": [{\"phase\", \"programs\", \"skipped\", \"seconds\"}], \"total_programs\", \"seconds\",\n"
+      "\"phases\": [{\"phase\", \"programs\", \"runs\", \"runs_by_mode\", \"skipped\", \"seconds\"}], "
+      "\"total_programs\", \"seconds\",\n"
       "\"programs_per_second\", \"finding\": null | {\"phase\", \"case\", \"origin\", \"engine\", "
       "\"signature\", "
-      "\"budget\",\n"
+      "\"budget\", \"mode\", \"max_call_depth\",\n"
       "\"differences\": [{\"left_engine\", \"right_engine\", \"field\", \"left\", \"right\"}], \"input\", "
       "\"data\",\n"
       "\"repro_command\", \"diff_command\"}}.");
@@ -137,13 +150,18 @@ void add_gate_command(CLI::App& app, int& exit_code) {
                        ->capture_default_str();
   cmd->add_option("--insn-per-form", opts->insn_per_form, "single-instruction cases per form")
       ->capture_default_str();
+  auto* limit_programs =
+      cmd->add_option("--limit-programs", opts->limit_programs,
+                      "generated programs the limits phase runs at, below and above their limits "
+                      "(default: --programs / 20)");
   cmd->add_option("--corpus", opts->corpus, "corpus directory (repeatable; default ./corpus)")
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--out", opts->out, "directory for the reproducer of a finding")->capture_default_str();
   cmd->add_flag("--json", opts->json, "print a JSON summary on stdout");
   cmd->add_flag("--quick", opts->quick, "2000 generated programs instead of 20000 (what CI runs)");
-  cmd->callback([opts, programs, &exit_code] {
+  cmd->callback([opts, programs, limit_programs, &exit_code] {
     opts->programs_given = programs->count() > 0;
+    opts->limit_programs_given = limit_programs->count() > 0;
     exit_code = run_gate_command(*opts);
   });
 }

@@ -10,6 +10,7 @@
 #include "fuzz/findings/target_input.hpp"
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
+#include "oracle/cli/run_mode_flags.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/run/input.hpp"
 #include "vm/text/disassembler.hpp"
@@ -25,6 +26,7 @@ struct MinimizeCommandOptions {
   std::vector<std::string> engines;
   uint64_t budget = 0;  // 0: the layout's
   std::size_t max_tests = fuzz::MinimizeOptions{}.max_tests;
+  RunModeFlags run_mode;
 };
 
 // The layouts to try for `path`: the one asked for, else a program file by
@@ -47,6 +49,8 @@ int run_minimize(const MinimizeCommandOptions& opts) {
     std::cerr << "error: minimize needs at least two engines (--engines)\n";
     return kExitLoadFailed;
   }
+  auto packet = opts.run_mode.packet();
+  if (!packet) return usage_error(packet.error().message);
   std::optional<FindingCase> found;
   std::optional<fuzz::Signature> signature;
   std::string tried;
@@ -60,6 +64,8 @@ int run_minimize(const MinimizeCommandOptions& opts) {
     }
     read_any = true;
     if (opts.budget != 0) c->budget = opts.budget;
+    c->setup = opts.run_mode.given().applied_to(c->setup);
+    if (*packet) c->memory = **packet;
     tried += std::string(tried.empty() ? "" : ", ") + to_string(layout);
     if (auto s = signature_of(*c, *engines)) {
       found = std::move(c).value();
@@ -115,6 +121,8 @@ void add_minimize_command(CLI::App& app, int& exit_code) {
       "immediates, offsets and registers move toward 0. The result is written to --out as\n"
       "<signature>.data: assembly, memory, the reference engine's result and a \"# budget N\" line.\n"
       "The gate and the tests replay every .data of corpus/regressions on all engines.\n"
+      "Run mode: the input's own (a .data test's `-- mode`, a generated input's), else memory;\n"
+      "--mode and the other run-mode flags of `bpfdiff run` replace it (--packet the memory).\n"
       "Exit status: 0 minimized and written, 1 the engines agree on FILE, 2 bad usage or input.");
   cmd->add_option("FILE", opts->input, "the input to minimize")->required();
   cmd->add_option("--out", opts->out, "directory for the .data test")->capture_default_str();
@@ -134,6 +142,7 @@ void add_minimize_command(CLI::App& app, int& exit_code) {
       ->delimiter(',');
   cmd->add_option("--budget", opts->budget, "instruction budget (default: the layout's)")->check(kAtLeastOne);
   cmd->add_option("--max-tests", opts->max_tests, "candidates to try at most")->capture_default_str();
+  opts->run_mode.add_to(*cmd);
   cmd->callback([opts, cmd, &exit_code] {
     std::string layout = opts->layout == "auto" ? "" : opts->layout;
     if (auto t = apply_replay_target(opts->target, opts->input, layout, &opts->engines,

@@ -16,6 +16,7 @@
 #include "fuzz/findings/target_input.hpp"
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
+#include "oracle/cli/run_mode_flags.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/run/kernel_report.hpp"
 #include "oracle/run/outcome_table.hpp"
@@ -33,6 +34,7 @@ struct ReproCommandOptions {
   std::string layout;  // --layout: read FILE as that fuzz target's input
   std::string target;  // --target: the fuzz target whose input FILE is (fuzz/findings/target_input.hpp)
   std::string color = "auto";
+  RunModeFlags run_mode;
 };
 
 bool use_color(const std::string& setting) {
@@ -55,18 +57,19 @@ int run_repro(const ReproCommandOptions& opts) {
     return usage_error("repro compares engines: give at least two with --engines");
   auto input = load_replay_input(opts.input, opts.fuzz_input, opts.layout, oracle::default_helpers());
   if (!input) return usage_error(input.error().message);
-  auto memory_arg = memory_override(opts.mem_hex, opts.mem_file);
+  auto memory_arg = run_memory_override(opts.run_mode, opts.mem_hex, opts.mem_file);
   if (!memory_arg) return usage_error(memory_arg.error().message);
   const std::vector<uint8_t> memory = *memory_arg ? **memory_arg : input->memory;
   const uint64_t budget = replay_budget(*input, opts.budget);
   const vm::Program& program = input->program;
-  const ReproAnalysis a = analyse_repro(*engines, program, memory, budget);
+  const RunSetup setup = opts.run_mode.given().applied_to(input->setup);
+  const ReproAnalysis a = analyse_repro(*engines, program, memory, budget, setup);
   const std::vector<oracle::Outcome>& outcomes = a.outcomes;
   const std::optional<oracle::FirstDivergence>& divergence = a.divergence;
   const std::vector<uint32_t>& block = a.block;
 
   std::cout << opts.input << ": " << input->kind << ", " << program.slots.size() << " slots, "
-            << memory.size() << " bytes of memory, budget " << budget << "\n\n";
+            << memory.size() << " bytes of memory, budget " << budget << run_setup_flags(setup) << "\n\n";
   std::cout << "program:\n"
             << program_listing(program, divergence ? divergence->pc : std::nullopt,
                                block.empty() ? 0 : block.front())
@@ -171,6 +174,8 @@ void add_repro_command(CLI::App& app, int& exit_code) {
       "  - for kernel engines (e.g. --engines interp,kernel-host): the kernel's verdict, release,\n"
       "    rejection reason and verifier log, and the kernel rules' verdict on the pair (a\n"
       "    rejection is no disagreement; see `bpfdiff diff --help`); no bisection.\n\n"
+      "Run mode: the input's own (a .data test's `-- mode`, a generated input's), else memory;\n"
+      "--mode and the other run-mode flags of `bpfdiff run` replace it.\n"
       "Engines: " +
       engine_list() + ". Budget: --budget, else " + std::to_string(kFuzzTargetBudget) +
       " for fuzz inputs (as the fuzz target) and " + std::to_string(vm::ExecLimits{}.instruction_budget) +
@@ -196,6 +201,7 @@ void add_repro_command(CLI::App& app, int& exit_code) {
   mem->excludes(mem_file);
   mem_file->excludes(mem);
   cmd->add_option("--budget", opts->budget, "instruction budget of the full runs")->check(kAtLeastOne);
+  opts->run_mode.add_to(*cmd);
   cmd->add_option("--color", opts->color,
                   "highlight differing rows: auto (when stdout is a terminal), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))

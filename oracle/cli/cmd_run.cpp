@@ -11,6 +11,7 @@
 
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
+#include "oracle/cli/run_mode_flags.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/run/expectation.hpp"
 #include "oracle/run/hex.hpp"
@@ -28,41 +29,26 @@ struct RunCommandOptions {
   std::string engine = "interp";
   std::string mem_hex;
   std::string mem_file;
-  std::string mode = "memory";
-  std::string packet_hex;
-  std::string packet_file;
-  uint32_t mbuff_size = 16;
-  uint32_t mbuff_data_offset = 0;
-  uint32_t mbuff_data_end_offset = 8;
+  RunModeFlags run_mode;
   uint64_t seed = 0;
   bool maps = false;
   uint64_t budget = vm::ExecLimits{}.instruction_budget;
-  uint32_t max_call_depth = vm::ExecLimits{}.max_call_depth;
   uint64_t repeat = 1;
   bool trace = false;
   bool json = false;
   bool state = false;
   ElfChoice elf;
-  // Which settings the command line gave: the others come from a .data
-  // test's `-- mode` and "# budget N" when it has them.
-  bool mode_given = false;
-  bool mbuff_size_given = false;
-  bool mbuff_data_offset_given = false;
-  bool mbuff_data_end_offset_given = false;
+  // Whether the command line gave --budget: else a .data test's "# budget N" holds.
   bool budget_given = false;
 };
 
-// `opts` with the run mode and budget of a .data test where the command line
-// left them unset.
-RunCommandOptions with_test_setup(RunCommandOptions opts, const text::DataTest& test) {
-  if (test.run_mode && !opts.mode_given) opts.mode = text::run_mode_name(test.run_mode->mode);
-  if (test.run_mode && !opts.mbuff_size_given) opts.mbuff_size = test.run_mode->mbuff_size;
-  if (test.run_mode && !opts.mbuff_data_offset_given) opts.mbuff_data_offset = test.run_mode->data_offset;
-  if (test.run_mode && !opts.mbuff_data_end_offset_given) {
-    opts.mbuff_data_end_offset = test.run_mode->data_end_offset;
-  }
-  if (test.budget && !opts.budget_given) opts.budget = *test.budget;
-  return opts;
+// The run setup: a .data test's `-- mode` and "# max-call-depth N" where the
+// command line left them unset.
+RunSetup run_setup(const RunCommandOptions& opts, const ProgramInput& input) {
+  RunSetup setup;
+  if (input.data && input.data->run_mode) setup.mode = *input.data->run_mode;
+  if (input.data && input.data->max_call_depth) setup.max_call_depth = *input.data->max_call_depth;
+  return opts.run_mode.given().applied_to(setup);
 }
 
 // Prints a failure before anything ran, in the requested format.
@@ -80,12 +66,9 @@ int load_failure(const RunCommandOptions& opts, const std::string& message,
 }
 
 Result<std::vector<uint8_t>> input_memory(const RunCommandOptions& opts, const ProgramInput& input) {
-  if (!opts.packet_hex.empty()) {
-    auto bytes = parse_hex_arg(opts.packet_hex);
-    if (!bytes) return make_error("--packet: " + bytes.error().message);
-    return bytes;
-  }
-  if (!opts.packet_file.empty()) return read_file(opts.packet_file);
+  auto packet = opts.run_mode.packet();
+  if (!packet) return packet.error();
+  if (*packet) return std::move(**packet);
   if (!opts.mem_hex.empty()) {
     auto bytes = parse_hex_arg(opts.mem_hex);
     if (!bytes) return make_error("--mem: " + bytes.error().message);
@@ -94,13 +77,6 @@ Result<std::vector<uint8_t>> input_memory(const RunCommandOptions& opts, const P
   if (!opts.mem_file.empty()) return read_file(opts.mem_file);
   if (input.data) return input.data->memory;
   return std::vector<uint8_t>{};
-}
-
-vm::RunMode run_mode(const std::string& name) {
-  if (name == "none") return vm::RunMode::NoData;
-  if (name == "packet") return vm::RunMode::Packet;
-  if (name == "mbuff") return vm::RunMode::MetaBuffer;
-  return vm::RunMode::Memory;
 }
 
 // trace_printk messages as the kernel's trace pipe shows them: one line each.
@@ -116,7 +92,9 @@ int run_run(const RunCommandOptions& given) {
   if (!engine) return load_failure(given, engine.error().message);
   auto input = load_program_file(given.input, oracle::default_helpers(), given.elf);
   if (!input) return load_failure(given, input.error().message);
-  const RunCommandOptions opts = input->data ? with_test_setup(given, *input->data) : given;
+  RunCommandOptions opts = given;
+  if (input->data && input->data->budget && !opts.budget_given) opts.budget = *input->data->budget;
+  const RunSetup setup = run_setup(opts, *input);
   auto memory = input_memory(opts, *input);
   if (!memory) return load_failure(opts, memory.error().message);
 
@@ -130,13 +108,13 @@ int run_run(const RunCommandOptions& given) {
   };
   RunOptions run_opts;
   run_opts.engine = opts.engine;
-  run_opts.mode = run_mode(opts.mode);
-  if (run_opts.mode == vm::RunMode::MetaBuffer) run_opts.metadata.assign(opts.mbuff_size, 0);
-  run_opts.data_offset = opts.mbuff_data_offset;
-  run_opts.data_end_offset = opts.mbuff_data_end_offset;
+  run_opts.mode = setup.mode.mode;
+  if (run_opts.mode == vm::RunMode::MetaBuffer) run_opts.metadata.assign(setup.mode.mbuff_size, 0);
+  run_opts.data_offset = setup.mode.data_offset;
+  run_opts.data_end_offset = setup.mode.data_end_offset;
   run_opts.seed = opts.seed;
   run_opts.limits.instruction_budget = opts.budget;
-  run_opts.limits.max_call_depth = opts.max_call_depth;
+  run_opts.limits.max_call_depth = setup.max_call_depth;
   run_opts.repeat = opts.repeat;
   run_opts.trace = opts.trace ? &sink : nullptr;
 
@@ -239,36 +217,13 @@ void add_run_command(CLI::App& app, int& exit_code) {
   auto* mem_file = cmd->add_option("--mem-file", opts->mem_file, "input memory: the raw bytes of this file");
   mem->excludes(mem_file);
   mem_file->excludes(mem);
-  auto* mode =
-      cmd->add_option(
-             "--mode", opts->mode,
-             "memory: r1/r2 describe the input memory; none: r1 = r2 = 0; packet: r1 = an XDP context; "
-             "mbuff: r1 = a metadata buffer holding the packet's bounds, r2 = its length")
-          ->check(CLI::IsMember({"memory", "none", "packet", "mbuff"}))
-          ->capture_default_str();
-  auto* packet = cmd->add_option("--packet", opts->packet_hex, "packet (packet and mbuff modes) as hex");
-  auto* packet_file =
-      cmd->add_option("--packet-file", opts->packet_file, "packet: the raw bytes of this file");
-  packet->excludes(packet_file);
-  packet_file->excludes(packet);
-  auto* mbuff_size =
-      cmd->add_option("--mbuff-size", opts->mbuff_size, "mbuff mode: bytes of the metadata buffer")
-          ->capture_default_str();
-  auto* mbuff_data = cmd->add_option("--mbuff-data-offset", opts->mbuff_data_offset,
-                                     "mbuff mode: where the packet's start address is written")
-                         ->capture_default_str();
-  auto* mbuff_end = cmd->add_option("--mbuff-data-end-offset", opts->mbuff_data_end_offset,
-                                    "mbuff mode: where the packet's end address is written")
-                        ->capture_default_str();
+  opts->run_mode.add_to(*cmd);
   cmd->add_option("--seed", opts->seed, "seed of bpf_ktime_get_ns and bpf_get_prandom_u32")
       ->capture_default_str();
   cmd->add_flag("--maps", opts->maps, "print every map's contents after the run");
   auto* budget = cmd->add_option("--budget", opts->budget, "instructions executed before the run stops")
                      ->check(kAtLeastOne)
                      ->capture_default_str();
-  cmd->add_option("--max-call-depth", opts->max_call_depth, "call frames allowed, the entry's included")
-      ->check(kAtLeastOne)
-      ->capture_default_str();
   cmd->add_option("--repeat", opts->repeat,
                   "run N times, each on a fresh copy of the same memory; ns_per_run times only the runs")
       ->check(kAtLeastOne)
@@ -279,10 +234,6 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--state", opts->state, "print r0..r10, the instruction count and the final memory");
   cmd->add_flag("--json", opts->json, "print one JSON object instead of text");
   cmd->callback([=, &exit_code] {
-    opts->mode_given = mode->count() > 0;
-    opts->mbuff_size_given = mbuff_size->count() > 0;
-    opts->mbuff_data_offset_given = mbuff_data->count() > 0;
-    opts->mbuff_data_end_offset_given = mbuff_end->count() > 0;
     opts->budget_given = budget->count() > 0;
     exit_code = run_run(*opts);
   });

@@ -301,5 +301,34 @@ TEST_F(FakeCampaign, AnInterruptedSessionResumesWhereItStopped) {
   EXPECT_GE(third->state.fuzz_seconds_before, 5.0);
 }
 
+std::optional<std::string> env_value(const Environment& env, const std::string& name) {
+  for (const auto& [key, value] : env) {
+    if (key == name) return value;
+  }
+  return std::nullopt;
+}
+
+TEST(AflEnvironment, RawTargetsGetTheCustomMutatorOfTheBuild) {
+  TempDir build;
+  fs::create_directories(build.path() + "/fuzz");
+  // Without the module, afl-fuzz must still start: no custom mutator then.
+  EXPECT_FALSE(env_value(afl_environment(build.path(), "interp_vs_jit_raw"), "AFL_CUSTOM_MUTATOR_LIBRARY"));
+  build.write("fuzz/libbpfdiff_afl_mutator.so", "module");
+  const std::string library = fs::absolute(build.path() + "/fuzz/libbpfdiff_afl_mutator.so").string();
+  for (const char* target : {"interp_raw", "interp_vs_jit_raw", "jit_decode"}) {
+    const Environment env = afl_environment(build.path(), target);
+    EXPECT_EQ(env_value(env, "AFL_CUSTOM_MUTATOR_LIBRARY"), library) << target;
+    EXPECT_EQ(env_value(env, "BPFDIFF_AFL_PREFIX"), std::string(target) == "jit_decode" ? "1" : "0")
+        << target;
+    EXPECT_EQ(env_value(env, "AFL_NO_UI"), "1") << target;
+  }
+  // Generator decisions are not instructions: those targets keep AFL++'s own mutations.
+  for (const char* target : {"interp_vs_jit_gen", "interp_vs_jit_insn", "elf_loader", "asm_roundtrip"}) {
+    const Environment env = afl_environment(build.path(), target);
+    EXPECT_FALSE(env_value(env, "AFL_CUSTOM_MUTATOR_LIBRARY")) << target;
+    EXPECT_EQ(env_value(env, "AFL_NO_UI"), "1") << target;
+  }
+}
+
 }  // namespace
 }  // namespace bpfdiff::cli::testing

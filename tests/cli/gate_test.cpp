@@ -79,10 +79,15 @@ TEST_F(GateCommand, JsonSummaryHasOneEntryPerPhase) {
   EXPECT_EQ(j["seed"], 7);
   EXPECT_EQ(j["insn_per_form"], 1);
   EXPECT_EQ(j["corpus"], nlohmann::json({kCorpus}));
-  ASSERT_EQ(j["phases"].size(), 3u) << r.out;
+  ASSERT_EQ(j["phases"].size(), 5u) << r.out;
   EXPECT_EQ(j["phases"][0]["phase"], "corpus");
   EXPECT_EQ(j["phases"][1]["phase"], "single-insn");
   EXPECT_EQ(j["phases"][2]["phase"], "generated");
+  EXPECT_EQ(j["phases"][3]["phase"], "limits");
+  EXPECT_EQ(j["phases"][4]["phase"], "elf");
+  EXPECT_EQ(j["phases"][3]["programs"].get<std::size_t>() + j["phases"][3]["skipped"].get<std::size_t>(), 1u)
+      << "30 / 20 programs";
+  EXPECT_GT(j["phases"][4]["runs_by_mode"]["mbuff"].get<std::size_t>(), 0u) << r.out;
   EXPECT_GT(j["phases"][0]["programs"].get<std::size_t>(), 0u);
   EXPECT_GT(j["phases"][0]["skipped"].get<std::size_t>(), 0u) << "asm_roundtrip seeds are skipped";
   EXPECT_EQ(j["phases"][1]["programs"], isa::all_forms().size());
@@ -219,11 +224,13 @@ TEST(GateLibrary, AllPhasesRunWhenTheEnginesAgree) {
   });
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_FALSE(report->finding);
-  ASSERT_EQ(report->phases.size(), 3u);
+  ASSERT_EQ(report->phases.size(), 5u);
   EXPECT_EQ(report->phases[0].programs, 0u) << "no corpus given";
   EXPECT_EQ(report->phases[1].programs, isa::all_forms().size());
   EXPECT_EQ(report->phases[2].programs, 10u);
-  EXPECT_EQ(report->total_programs(), isa::all_forms().size() + 10);
+  EXPECT_EQ(report->phases[3].programs + report->phases[3].skipped, 10u) << "at most --programs";
+  EXPECT_EQ(report->phases[4].programs, 0u) << "no corpus given";
+  EXPECT_EQ(report->total_programs(), isa::all_forms().size() + 10 + report->phases[3].programs);
   EXPECT_EQ(calls, report->total_programs());
 }
 

@@ -94,8 +94,10 @@ TEST(LayoutReplay, TheGateWritesDecisionsAndReplaysThemWhenTheProgramHasMaps) {
   ASSERT_TRUE(written.ok()) << written.error().message;
   EXPECT_EQ(written->decisions_path, dir.path() + "/generated-s1-000007.gen");
   EXPECT_TRUE(std::filesystem::is_regular_file(written->decisions_path));
+  // The budget and depth spelled out: the limits phase runs decisions with other limits than theirs.
   EXPECT_EQ(written->repro_command,
-            "bpfdiff repro " + written->decisions_path + " --layout generated --engines interp,jit");
+            "bpfdiff repro " + written->decisions_path +
+                " --layout generated --budget 10000 --max-call-depth 8 --engines interp,jit");
   EXPECT_NE(format_finding(f, &*written).find(written->decisions_path), std::string::npos);
   // Without maps the raw input is enough: the commands stay on it.
   f.gate_case.program.maps.clear();

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "fuzz/differential.hpp"
 #include "fuzz/generator.hpp"
 #include "oracle/interp_engine.hpp"
@@ -80,6 +82,39 @@ TEST(Limits, GeneratedProgramsAgreeAtEveryLimitVariant) {
   EXPECT_GT(variants, 600u);
   EXPECT_GT(exhausted, 300u);
   EXPECT_GT(too_deep, 3u);
+}
+
+TEST(LimitCase, TheInputRecordsTheRunModeAndLimitsAndRebuildsThemExactly) {
+  std::map<vm::RunMode, std::size_t> modes;
+  std::size_t limited = 0;
+  const vm::ExecLimits defaults{kGeneratedInstructionBudget, vm::ExecLimits{}.max_call_depth};
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    ByteSource src(seed);
+    const ModeCase c = generate_limit_case(src, {64});
+    ++modes[c.input.mode];
+    if (c.input.limits.instruction_budget != defaults.instruction_budget ||
+        c.input.limits.max_call_depth != defaults.max_call_depth)
+      ++limited;
+    // The bytes handed out are an input that makes the same case.
+    ByteSource again(seed);
+    std::vector<uint8_t> bytes(src.consumed());
+    for (uint8_t& b : bytes)
+      b = again.byte();
+    ByteSource replay(bytes);
+    const ModeCase r = generate_limit_case(replay, {64});
+    EXPECT_EQ(r.program.slots, c.program.slots) << seed;
+    EXPECT_EQ(r.input.mode, c.input.mode) << seed;
+    EXPECT_EQ(r.input.memory, c.input.memory) << seed;
+    EXPECT_EQ(r.input.metadata, c.input.metadata) << seed;
+    EXPECT_EQ(r.input.limits.instruction_budget, c.input.limits.instruction_budget) << seed;
+    EXPECT_EQ(r.input.limits.max_call_depth, c.input.limits.max_call_depth) << seed;
+    ASSERT_FALSE(find_divergence(c.program, c.input)) << seed;
+  }
+  EXPECT_EQ(modes.size(), 4u);
+  for (const auto& [mode, n] : modes)
+    EXPECT_GT(n, 20u);
+  EXPECT_GT(limited, 20u);
+  EXPECT_LT(limited, 100u);
 }
 
 }  // namespace

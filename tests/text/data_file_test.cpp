@@ -223,6 +223,19 @@ TEST(DataFile, BudgetCommentBeforeTheFirstSectionSetsTheBudget) {
   }
 }
 
+TEST(DataFile, CallDepthCommentBeforeTheFirstSectionSetsTheCallDepth) {
+  auto t = parse_data_test("# budget 20\n# max-call-depth 3\n-- asm\n# max-call-depth 5\nexit\n");
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->max_call_depth, std::optional<uint32_t>(3));
+  EXPECT_EQ(t->budget, 20u);
+  for (const char* text : {"# max-call-depth 0\n", "# max-call-depth 99999999999\n", "# max-call-depth x\n",
+                           "-- asm\n# max-call-depth 2\nexit\n"}) {
+    auto other = parse_data_test(text);
+    ASSERT_TRUE(other.ok()) << text;
+    EXPECT_FALSE(other->max_call_depth.has_value()) << text;
+  }
+}
+
 TEST(DataFile, WithoutModeOrMapsTheTestRunsInMemoryModeWithNoMaps) {
   auto t = parse_data_test("-- asm\nexit\n-- result\n0\n");
   ASSERT_TRUE(t.ok());

@@ -1,7 +1,7 @@
 // The data-driven tests: every .data file of corpus/conformance (shared with
 // other runtimes), corpus/regressions (minimized findings) and tests/vm/data
 // (the bpfdiff extensions: run modes, maps) is assembled, validated and run
-// on the engine under test with its run mode, maps and budget, and its r0 or
+// on the engine under test with its run mode, maps, budget and call depth, and its r0 or
 // error checked. One test case per file, named after it.
 #include <gtest/gtest.h>
 
@@ -121,6 +121,7 @@ TEST_P(Conformance, MatchesTheExpectedResult) {
   const vm::RunInput input = run_input_of(*test, memory, metadata);
   vm::ExecLimits limits;
   limits.instruction_budget = test->budget.value_or(limits.instruction_budget);
+  limits.max_call_depth = test->max_call_depth.value_or(limits.max_call_depth);
   if (failure.empty()) failure = vm::check_run_input(input);
   if (failure.empty()) {
     auto loaded = vm::validate(program, helpers);

@@ -90,11 +90,11 @@ Result<uint64_t> parse_result(std::string_view text) {
   return *v;
 }
 
-// "# budget N" (N a positive number) gives N; other comments, "# budget of
+// "# KEY N" (N a positive number) gives N; other comments, "# budget of
 // the loop" among them, give nullopt.
-std::optional<uint64_t> budget_comment(std::string_view comment) {
+std::optional<uint64_t> number_comment(std::string_view comment, std::string_view key) {
   comment = trim(comment.substr(1));
-  constexpr std::string_view kKey = "budget ";
+  const std::string kKey = std::string(key) + " ";
   if (comment.substr(0, kKey.size()) != kKey) return std::nullopt;
   const auto value = detail::parse_magnitude(trim(comment.substr(kKey.size())));
   if (!value || *value == 0) return std::nullopt;
@@ -184,7 +184,9 @@ Result<DataTest> parse_data_test(std::string_view text) {
       continue;
     }
     if (section == Section::None && trim(line).substr(0, 1) == "#") {
-      if (const auto budget = budget_comment(trim(line))) test.budget = budget;
+      if (const auto budget = number_comment(trim(line), "budget")) test.budget = budget;
+      const auto depth = number_comment(trim(line), "max-call-depth");
+      if (depth && *depth <= UINT32_MAX) test.max_call_depth = static_cast<uint32_t>(*depth);
       continue;
     }
     if (trim(line).empty() || trim(line).front() == '#') continue;

@@ -19,7 +19,8 @@
 //                     anywhere on these sections' lines
 // Lines starting with '#' outside the asm section are comments; one reading
 // "# budget N" before the first section sets the instruction budget the test
-// runs with (as `bpfdiff minimize` and the gate write it).
+// runs with (as `bpfdiff minimize` and the gate write it), and one reading
+// "# max-call-depth N" the call-depth limit.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -56,6 +57,7 @@ struct DataTest {
   // From "# budget N"; the default budget when absent. Read only: writers
   // put that comment in the header they write before format_data_test's text.
   std::optional<uint64_t> budget;
+  std::optional<uint32_t> max_call_depth;  // from "# max-call-depth N", likewise
 };
 
 Result<DataTest> parse_data_test(std::string_view text);
