@@ -195,7 +195,7 @@ build_source_kernel() {
       echo "config $(config_fragments | xargs -n1 basename | tr '\n' ' ')"
       for p in "${patches[@]}"; do echo "patch $p $(sha256sum <"$p" | cut -c1-16)"; done
       echo "build_seconds $((SECONDS - began))"
-      echo "load_before $(cut -d' ' -f1-3 /proc/loadavg)"
+      echo "load_average_at_end $(cut -d' ' -f1-3 /proc/loadavg)"
     } >"$done_dir.tmp/provenance"
     rm -rf "$done_dir" && mv "$done_dir.tmp" "$done_dir"
     flock -u 9
