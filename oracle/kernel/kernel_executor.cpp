@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 
@@ -15,10 +16,14 @@ namespace bpfdiff::oracle::kernel {
 namespace {
 
 constexpr std::size_t kFirstLogBytes = std::size_t{64} << 10;
-// 6.1 fails a load whose log does not fit with ENOSPC (and keeps the head of
-// the log, losing the reason); newer kernels keep the tail. Either way the
-// buffer grows until the log fits or this cap is reached.
-constexpr std::size_t kMaxLogBytes = std::size_t{64} << 20;
+// A load whose log does not fit fails with ENOSPC. Kernels before 6.4 keep
+// the head of the log and lose the reason at its end, so for them the buffer
+// grows until the log fits or this cap is reached. From 6.4 the log rotates:
+// the kernel keeps the tail, which holds the reason, so the first buffer is
+// enough. Growing there cost a reload per doubling (about a second each on a
+// program that hits the complexity limit, ten under TCG) and up to 64 MiB
+// copied several times over, which ran a 256 MiB guest's agent out of memory.
+constexpr std::size_t kMaxLogBytes = std::size_t{16} << 20;
 // Memory maps kept for reuse; generated inputs use a few dozen sizes.
 constexpr std::size_t kMaxMemoryMaps = 64;
 
@@ -101,10 +106,17 @@ std::string KernelExecutor::verifier_log(std::span<const isa::RawInsn> insns) {
     ProgLoad load{insns, BPF_PROG_TYPE_SYSCALL, BPF_F_SLEEPABLE, log_buf_};
     auto fd = prog_load(load);
     const bool truncated = fd.err == ENOSPC;
-    if (!truncated || log_buf_.size() >= kMaxLogBytes) {
+    const bool tail_kept = truncated && kernel_log_rotates(release_);
+    if (!truncated || tail_kept || log_buf_.size() >= kMaxLogBytes) {
       std::string log(log_buf_.data(), strnlen(log_buf_.data(), log_buf_.size()));
       if (fd.ok()) log += "\n(the load with a log succeeded: the rejection did not reproduce)";
-      if (truncated) log += "\n(log truncated at " + std::to_string(log_buf_.size()) + " bytes)";
+      if (tail_kept) {
+        // Before the log, so that its last line stays the verifier's reason.
+        log.insert(0, "(log rotated: the kernel kept its last " + std::to_string(log_buf_.size()) +
+                          " bytes, which follow)\n");
+      } else if (truncated) {
+        log += "\n(log truncated at " + std::to_string(log_buf_.size()) + " bytes)";
+      }
       return log;
     }
     log_buf_.resize(log_buf_.size() * 2);
@@ -220,6 +232,15 @@ KernelResponse KernelExecutor::execute(const KernelRequest& request) {
   run_loaded(prog.value.get(), request.memory, mem, rewritten->regs_valid, out);
   out.duration_ns = elapsed_ns(start);
   return out;
+}
+
+bool kernel_log_rotates(std::string_view release) {
+  unsigned major = 0, minor = 0;
+  const char* end = release.data() + release.size();
+  const auto [p, ec] = std::from_chars(release.data(), end, major);
+  if (ec != std::errc() || p == end || *p != '.') return false;
+  if (std::from_chars(p + 1, end, minor).ec != std::errc()) return false;
+  return major > 6 || (major == 6 && minor >= 4);
 }
 
 Result<void> probe_kernel() {

@@ -26,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "oracle/kernel/bpf_syscall.hpp"
@@ -87,5 +88,10 @@ class KernelExecutor {
 // BPF_PROG_TYPE_SYSCALL program is loaded and test-run. The error is the
 // reason, e.g. "bpf(BPF_PROG_LOAD): EPERM: Operation not permitted".
 Result<void> probe_kernel();
+
+// Whether a kernel of this release (uname -r, e.g. "6.12.118-cloud-amd64")
+// keeps the tail of a verifier log that does not fit its buffer (6.4 and
+// later); older kernels keep the head. An unparsable release counts as old.
+bool kernel_log_rotates(std::string_view release);
 
 }  // namespace bpfdiff::oracle::kernel

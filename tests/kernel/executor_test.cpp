@@ -123,6 +123,36 @@ TEST_F(KernelExecutorTest, ARejectionComesWithTheVerifierLog) {
   EXPECT_TRUE(quiet.log.empty()) << "no log unless asked";
 }
 
+// A log longer than the first buffer: from 6.4 the kernel keeps its tail,
+// which holds the reason, so one load is enough (growing the buffer to fit
+// used to cost a reload per doubling and tens of MiB, enough to run a small
+// guest out of memory); older kernels still get the buffer grown.
+TEST_F(KernelExecutorTest, ALogLongerThanTheBufferStillGivesTheReason) {
+  std::string text;
+  for (int i = 0; i < 4000; ++i)
+    text += "add r2, " + std::to_string(i + 1) + "\n";
+  text += "ldxdw r0, [r3+0]\nexit\n";
+  const KernelResponse r = run(text);
+  ASSERT_EQ(r.verdict, KernelVerdict::Rejected);
+  EXPECT_EQ(rejection_reason(r.log, r.errno_value), "R# invalid mem access 'scalar'") << r.log.substr(0, 400);
+  if (kernel_log_rotates(executor_->kernel_release())) {
+    EXPECT_NE(r.log.find("(log rotated: the kernel kept its last"), std::string::npos);
+    EXPECT_LT(r.log.size(), std::size_t{1} << 20) << "the tail is enough: no grown buffer";
+  }
+}
+
+TEST(KernelLogRotates, FromLinux64On) {
+  EXPECT_TRUE(kernel_log_rotates("6.18.44-cloud-amd64"));
+  EXPECT_TRUE(kernel_log_rotates("6.12.118-bpfdiff-0f282225"));
+  EXPECT_TRUE(kernel_log_rotates("6.4.0"));
+  EXPECT_TRUE(kernel_log_rotates("7.0.1"));
+  EXPECT_FALSE(kernel_log_rotates("6.3.13"));
+  EXPECT_FALSE(kernel_log_rotates("6.1.0-50-cloud-amd64"));
+  EXPECT_FALSE(kernel_log_rotates("5.15.0"));
+  EXPECT_FALSE(kernel_log_rotates(""));
+  EXPECT_FALSE(kernel_log_rotates("linux"));
+}
+
 TEST_F(KernelExecutorTest, OutOfBoundsMemoryIsTheVerifiersBusiness) {
   const KernelResponse r = run("ldxw r0, [r1+6]\nexit\n", {1, 2, 3, 4, 5, 6, 7, 8});
   ASSERT_EQ(r.verdict, KernelVerdict::Rejected);
