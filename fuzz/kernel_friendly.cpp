@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <optional>
 
 #include "fuzz/form_choice.hpp"
 #include "fuzz/kernel_friendly_base.hpp"
 #include "fuzz/program_builder.hpp"
 #include "fuzz/values.hpp"
+#include "oracle/kernel/kernel_release.hpp"
 #include "vm/isa/encode.hpp"
 #include "vm/runtime/memory.hpp"
 
@@ -695,14 +695,7 @@ GeneratedCase generate_kernel_friendly(ByteSource& src, const KernelFriendlyOpti
 }
 
 isa::IsaVersion isa_version_for_kernel(std::string_view release) {
-  unsigned major = 0, minor = 0;
-  const char* end = release.data() + release.size();
-  auto [p, ec] = std::from_chars(release.data(), end, major);
-  if (ec != std::errc() || p == end || *p != '.') return isa::IsaVersion::V3;
-  auto [q, ec2] = std::from_chars(p + 1, end, minor);
-  if (ec2 != std::errc()) return isa::IsaVersion::V3;
-  (void)q;
-  return major > 6 || (major == 6 && minor >= 6) ? isa::IsaVersion::V4 : isa::IsaVersion::V3;
+  return oracle::kernel::kernel_release_at_least(release, 6, 6) ? isa::IsaVersion::V4 : isa::IsaVersion::V3;
 }
 
 }  // namespace bpfdiff::fuzz

@@ -6,11 +6,11 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <cstring>
 
 #include "oracle/kernel/full_state_rewrite.hpp"
+#include "oracle/kernel/kernel_release.hpp"
 
 namespace bpfdiff::oracle::kernel {
 namespace {
@@ -235,12 +235,7 @@ KernelResponse KernelExecutor::execute(const KernelRequest& request) {
 }
 
 bool kernel_log_rotates(std::string_view release) {
-  unsigned major = 0, minor = 0;
-  const char* end = release.data() + release.size();
-  const auto [p, ec] = std::from_chars(release.data(), end, major);
-  if (ec != std::errc() || p == end || *p != '.') return false;
-  if (std::from_chars(p + 1, end, minor).ec != std::errc()) return false;
-  return major > 6 || (major == 6 && minor >= 4);
+  return kernel_release_at_least(release, 6, 4);
 }
 
 Result<void> probe_kernel() {
