@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "vm/jit/lowering.hpp"
+#include "vm/jit/stack_bounds.hpp"
 
 namespace bpfdiff::jit {
 namespace {
@@ -61,7 +62,8 @@ Result<std::unique_ptr<JitProgram>> JitProgram::compile(const vm::LoadedProgram&
   options.bmi2 = options.bmi2 && __builtin_cpu_supports("bmi2");
   const uint64_t key = options.constant_blinding ? blinding_key(options.blinding_seed) : 0;
   std::unique_ptr<JitProgram> jit(new JitProgram(program, helpers, limits, options));
-  const BlockInfo blocks = analyse_blocks(program);
+  BlockInfo blocks = analyse_blocks(program);
+  blocks.in_frame = prove_stack_accesses(program, blocks.leader);
   auto compiled = lay_out(program, blocks, jit->limits_, options, key);
   if (!compiled) return compiled.error();
   auto memory = ExecMemory::create(compiled->code);

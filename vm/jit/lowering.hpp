@@ -36,6 +36,9 @@ struct BlockInfo {
   std::vector<bool> leader;            // a block starts at this pc
   std::vector<uint32_t> block_length;  // at leaders: instructions in the block
   std::vector<uint32_t> after;         // instructions of the block after this one
+  // Accesses proved inside the current stack frame (prove_stack_accesses);
+  // empty when not computed, and then every access is checked.
+  std::vector<bool> in_frame;
 };
 BlockInfo analyse_blocks(const vm::LoadedProgram& program);
 
