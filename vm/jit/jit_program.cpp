@@ -10,34 +10,20 @@
 namespace bpfdiff::jit {
 namespace {
 
-constexpr int kMaxLayoutPasses = 16;
-
 struct Compiled {
   std::vector<uint8_t> code;
   std::vector<int64_t> labels;
 };
 
-// Emits until no label moves between two passes. The code of the last pass
-// was laid out with the offsets of the one before, which it reproduced
-// exactly, so every jump displacement in it is right.
+// One emission; the emitter then relaxes the jumps (emitter.hpp).
 Result<Compiled> lay_out(const vm::LoadedProgram& program, const BlockInfo& blocks,
                          const vm::ExecLimits& limits, const JitOptions& options, uint64_t key) {
-  // Each pass reserves what the previous one emitted, so the code buffer
-  // grows (and is copied) only in the first.
-  std::size_t code_bytes = 32 * program.insns.size() + 256;
-  for (const bool all_near : {false, true}) {
-    std::vector<int64_t> previous;
-    for (int pass = 0; pass < kMaxLayoutPasses; ++pass) {
-      Emitter e(previous, all_near);
-      e.a.reserve(code_bytes);
-      Lowering(program, blocks, limits, options, key, e).emit();
-      code_bytes = e.a.size();
-      if (!e.a.ok()) return make_error("jit: " + e.a.error());
-      if (e.offsets() == previous) return Compiled{std::move(e.a).finish().value(), e.offsets()};
-      previous = e.offsets();
-    }
-  }
-  return make_error("jit: code layout did not converge");
+  Emitter e;
+  e.a.reserve(32 * program.insns.size() + 256);
+  Lowering(program, blocks, limits, options, key, e).emit();
+  auto laid = std::move(e).finish();
+  if (!laid) return make_error("jit: " + laid.error().message);
+  return Compiled{std::move(laid->code), std::move(laid->labels)};
 }
 
 }  // namespace
