@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <string>
 
 namespace bpfdiff::jit {
@@ -31,7 +32,7 @@ void Emitter::branch(Branch::Kind kind, x86::Cond cc, Label l) {
   branches_.push_back({site, l, kind, cc});
 }
 
-Result<Emitter::Laid> Emitter::finish() && {
+Result<Emitter::Laid> Emitter::finish(std::vector<uint8_t> into) && {
   if (!a.ok()) return make_error(a.error());
   const std::vector<uint8_t>& near_code = a.code();
   const std::size_t nb = branches_.size();
@@ -91,15 +92,21 @@ Result<Emitter::Laid> Emitter::finish() && {
   account();
 
   Laid out;
-  out.code.reserve(near_code.size() - static_cast<std::size_t>(saved[nb]));
+  out.code = std::move(into);
+  out.code.resize(near_code.size() - static_cast<std::size_t>(saved[nb]));
   x86::Assembler encoded;  // the final form of every branch, one after another
-  std::size_t from = 0;
+  encoded.reserve(nb * x86::jcc_length(x86::JumpSize::Near));
+  auto copy = [&](std::size_t begin, std::size_t end, std::size_t to) {
+    if (end > begin) std::memcpy(out.code.data() + to, near_code.data() + begin, end - begin);
+  };
+  std::size_t from = 0;  // in near_code
+  std::size_t to = 0;    // in out.code
   for (std::size_t i = 0; i < nb; ++i) {
     const Branch& b = branches_[i];
-    out.code.insert(out.code.end(), near_code.begin() + static_cast<std::ptrdiff_t>(from),
-                    near_code.begin() + b.site);
+    copy(from, b.site, to);
+    to += b.site - from;
     const int64_t length = is_short[i] ? short_length(b.kind) : near_length(b.kind);
-    const auto disp = static_cast<int32_t>(target_of(b) - (static_cast<int64_t>(out.code.size()) + length));
+    const auto disp = static_cast<int32_t>(target_of(b) - (static_cast<int64_t>(to) + length));
     const x86::JumpSize size = is_short[i] ? x86::JumpSize::Short : x86::JumpSize::Near;
     const std::size_t start = encoded.size();
     switch (b.kind) {
@@ -114,14 +121,15 @@ Result<Emitter::Laid> Emitter::finish() && {
         break;
     }
     if (!encoded.ok()) return make_error(encoded.error());
-    out.code.insert(out.code.end(), encoded.code().begin() + static_cast<std::ptrdiff_t>(start),
-                    encoded.code().end());
+    std::memcpy(out.code.data() + to, encoded.code().data() + start, static_cast<std::size_t>(length));
+    to += static_cast<std::size_t>(length);
     from = b.site + static_cast<std::size_t>(near_length(b.kind));
   }
-  out.code.insert(out.code.end(), near_code.begin() + static_cast<std::ptrdiff_t>(from), near_code.end());
+  copy(from, near_code.size(), to);
   out.labels.resize(offsets_.size());
   for (std::size_t l = 0; l < offsets_.size(); ++l)
     out.labels[l] = offsets_[l] < 0 ? -1 : offsets_[l] - saved[rank[l]];
+  out.spare = std::move(a).release();
   return out;
 }
 

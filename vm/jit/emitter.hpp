@@ -8,7 +8,9 @@
 // where every short jump fits) -- and writes the final code: the bytes
 // between jumps copied, each jump and call re-encoded with its final
 // displacement, every label moved by what the jumps before it shrank.
+#include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "vm/jit/x86/assembler.hpp"
@@ -20,6 +22,10 @@ class Emitter {
  public:
   using Label = uint32_t;
 
+  Emitter() = default;
+  // Emits into `buffer`'s storage (see x86::Assembler's constructor).
+  explicit Emitter(std::vector<uint8_t> buffer) : a(std::move(buffer)) {}
+
   x86::Assembler a;
 
   Label new_label() {
@@ -27,6 +33,10 @@ class Emitter {
     return static_cast<Label>(offsets_.size() - 1);
   }
   void bind(Label l) { offsets_[l] = static_cast<int64_t>(a.size()); }
+  void reserve(std::size_t labels, std::size_t branches) {
+    offsets_.reserve(labels);
+    branches_.reserve(branches);
+  }
 
   void jcc(x86::Cond cc, Label l) { branch(Branch::Kind::Jcc, cc, l); }
   void jmp(Label l) { branch(Branch::Kind::Jmp, x86::Cond::e, l); }
@@ -35,10 +45,12 @@ class Emitter {
   struct Laid {
     std::vector<uint8_t> code;
     std::vector<int64_t> labels;  // final offset of each label, -1 if never bound
+    std::vector<uint8_t> spare;   // the emission buffer, for reuse
   };
-  // Relaxes the jumps and returns the final code, or the assembler's first
-  // error, or an error if a jump targets a label never bound.
-  Result<Laid> finish() &&;
+  // Relaxes the jumps and returns the final code (written into `into`'s
+  // storage), or the assembler's first error, or an error if a jump targets
+  // a label never bound.
+  Result<Laid> finish(std::vector<uint8_t> into = {}) &&;
 
  private:
   struct Branch {

@@ -10,6 +10,21 @@
 namespace bpfdiff::jit {
 namespace {
 
+// The two code buffers of a compilation (emission, final code), kept per
+// thread between compilations: a program of 100,000 slots needs megabytes,
+// and fresh allocations of that size cost a page fault per 4 KiB each time.
+// Buffers past kKeptBufferBytes are freed instead.
+struct CodeBuffers {
+  std::vector<uint8_t> emission;
+  std::vector<uint8_t> code;
+};
+constexpr std::size_t kKeptBufferBytes = std::size_t{16} << 20;
+thread_local CodeBuffers buffers;
+
+void keep(std::vector<uint8_t>& slot, std::vector<uint8_t>&& buffer) {
+  if (buffer.capacity() <= kKeptBufferBytes) slot = std::move(buffer);
+}
+
 struct Compiled {
   std::vector<uint8_t> code;
   std::vector<int64_t> labels;
@@ -18,11 +33,14 @@ struct Compiled {
 // One emission; the emitter then relaxes the jumps (emitter.hpp).
 Result<Compiled> lay_out(const vm::LoadedProgram& program, const BlockInfo& blocks,
                          const vm::ExecLimits& limits, const JitOptions& options, uint64_t key) {
-  Emitter e;
-  e.a.reserve(32 * program.insns.size() + 256);
+  Emitter e(std::move(buffers.emission));
+  // Every jump is near until relaxed, and stubs follow the body: about 40
+  // bytes per slot at most in practice, so the buffer is not regrown.
+  e.a.reserve(48 * program.insns.size() + 256);
   Lowering(program, blocks, limits, options, key, e).emit();
-  auto laid = std::move(e).finish();
+  auto laid = std::move(e).finish(std::move(buffers.code));
   if (!laid) return make_error("jit: " + laid.error().message);
+  keep(buffers.emission, std::move(laid->spare));
   return Compiled{std::move(laid->code), std::move(laid->labels)};
 }
 
@@ -53,6 +71,7 @@ Result<std::unique_ptr<JitProgram>> JitProgram::compile(const vm::LoadedProgram&
   auto compiled = lay_out(program, blocks, jit->limits_, options, key);
   if (!compiled) return compiled.error();
   auto memory = ExecMemory::create(compiled->code);
+  keep(buffers.code, std::move(compiled->code));
   if (!memory) return memory.error();
   jit->code_ = std::move(memory).value();
   jit->entry_ = reinterpret_cast<JitEntry>(const_cast<uint8_t*>(jit->code_.code()));

@@ -148,6 +148,10 @@ Emitter::Label Lowering::stub(Stub s) {
 
 void Lowering::emit() {
   const std::size_t n = program_.insns.size();
+  // About one stub and two jumps per slot at most in practice: reserving
+  // keeps large programs from copying these vectors as they grow.
+  stubs_.reserve(n + 16);
+  e_.reserve(n + stubs_.capacity() + 16, 2 * n + 16);
   for (std::size_t pc = 0; pc < n; ++pc)
     e_.new_label();  // label pc == pc
   exit_label_ = e_.new_label();

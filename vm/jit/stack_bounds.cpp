@@ -10,7 +10,6 @@
 namespace bpfdiff::jit {
 namespace {
 
-constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
 constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
 
 // What is known about one register's 64-bit value.

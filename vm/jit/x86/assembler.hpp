@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "vm/jit/x86/operands.hpp"
@@ -58,6 +59,9 @@ inline constexpr size_t kMaxInstructionLength = 15;
 class Assembler {
  public:
   Assembler() = default;
+  // Appends to `buffer`'s storage (its contents are dropped), so a caller
+  // that assembles again and again reuses one allocation.
+  explicit Assembler(std::vector<uint8_t> buffer) : code_(std::move(buffer)) { code_.clear(); }
 
   // --- state -------------------------------------------------------------
   bool ok() const { return error_.empty(); }
@@ -71,6 +75,8 @@ class Assembler {
   void fail(std::string message);
   // The code, or the first error.
   Result<std::vector<uint8_t>> finish() &&;
+  // The buffer, whatever the state, for reuse.
+  std::vector<uint8_t> release() && { return std::move(code_); }
 
   // --- moves (assembler_mov.cpp) -----------------------------------------
   void mov(Width w, Reg dst, Reg src);                     // 89 /r; W32 zero-extends
