@@ -35,7 +35,7 @@ Outcome KernelEngine::run(const vm::Program& program, const EngineInput& input) 
     return outcome_from_response(name_, unsupported, input.limits);
   }
   kernel::KernelRequest request;
-  request.flags = kernel::kWantLogOnReject | flags_;
+  request.flags = kernel::kWantLogOnReject | flags_ | (want_coverage_ ? kernel::kWantCoverage : 0u);
   request.program = program.slots;
   if (input.mode == vm::RunMode::Memory) request.memory = input.memory;
   request.instrumentation_seed = instrumentation_seed(program, input);

@@ -21,6 +21,10 @@ class KernelEngine final : public Engine {
                kernel::ExecuteFn execute);
 
   std::string_view name() const override { return name_; }
+  // Ask the executor for KCOV coverage with every run (kWantCoverage): the
+  // outcome's kernel->coverage says Collected, or Unavailable and why (a
+  // guest kernel without KCOV, or kernel-host, which never traces).
+  void set_want_coverage(bool want) { want_coverage_ = want; }
   Outcome run(const vm::Program& program, const EngineInput& input) override;
 
  protected:
@@ -31,6 +35,7 @@ class KernelEngine final : public Engine {
  private:
   std::string name_;
   uint32_t flags_;
+  bool want_coverage_ = false;
   kernel::ExecuteFn execute_;
 };
 

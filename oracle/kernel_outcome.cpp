@@ -102,6 +102,7 @@ Outcome outcome_from_response(const std::string& engine, const kernel::KernelRes
   k.plain = r.plain;
   k.instrumentation = r.instrumentation;
   k.body_offset = r.body_offset;
+  k.coverage = r.coverage;
   out.memory = r.memory;
   switch (r.verdict) {
     case kernel::KernelVerdict::Accepted: {

@@ -53,6 +53,9 @@ struct KernelOutcome {
   // Why our validator's rejection says nothing about the verifier's (a
   // helper we do not register, our length limit), or empty.
   std::string rejection_not_comparable;
+  // The guest kernel's verifier/JIT edges new to its agent (when asked for:
+  // KernelEngine::set_want_coverage).
+  kernel::KernelCoverage coverage;
 };
 
 struct Outcome {

@@ -27,6 +27,7 @@
 #include "oracle/compare.hpp"
 #include "oracle/kernel/guest/guest_service.hpp"
 #include "oracle/kernel_compare.hpp"
+#include "oracle/kernel_engine.hpp"
 #include "oracle/kernel_host_engine.hpp"
 #include "oracle/kernel_qemu_engine.hpp"
 #include "oracle/run/report.hpp"
@@ -113,6 +114,29 @@ struct NamedEngine {
   std::string name;
   std::unique_ptr<oracle::Engine> engine;
   bool kernel = false;
+  oracle::KernelEngine* traced = nullptr;  // a kernel engine asked for coverage
+};
+
+// Minimization runs many variants of a program; the agent reports each edge
+// once, so coverage it sent in their responses would be lost to the
+// campaign's union. Tracing pauses while a worker minimizes.
+class CoveragePause {
+ public:
+  explicit CoveragePause(std::vector<NamedEngine>& engines) : engines_(engines) {
+    for (NamedEngine& e : engines_) {
+      if (e.traced) e.traced->set_want_coverage(false);
+    }
+  }
+  ~CoveragePause() {
+    for (NamedEngine& e : engines_) {
+      if (e.traced) e.traced->set_want_coverage(true);
+    }
+  }
+  CoveragePause(const CoveragePause&) = delete;
+  CoveragePause& operator=(const CoveragePause&) = delete;
+
+ private:
+  std::vector<NamedEngine>& engines_;
 };
 
 // The class of a kernel finding against engine `i`, from the outcomes of
@@ -162,7 +186,8 @@ class KernelCampaign {
   std::vector<std::vector<NamedEngine>> workers_;
   std::vector<std::string> engine_names_;
   std::size_t reference_ = 0;
-  std::optional<fuzz::KernelCaseMix> mix_;  // used under mutex_
+  std::optional<fuzz::KernelCaseMix> mix_;    // used under mutex_
+  std::optional<CampaignCoverage> coverage_;  // used under mutex_
   std::mutex mutex_;
   uint64_t dispatched_ = 0;  // programs handed to workers this session
   Clock::time_point last_progress_;
@@ -270,6 +295,7 @@ void KernelCampaign::worker(std::vector<NamedEngine>& engines) {
     if (hooks_.after_program) hooks_.after_program(result_.programs);
     if (std::chrono::duration<double>(Clock::now() - last_progress_).count() >= options_.progress_seconds) {
       last_progress_ = Clock::now();
+      coverage_->sample(seconds_since(start_), result_.programs);
       if (progress_) progress_(progress_line());
       if (auto saved = save_state(); !saved && progress_)
         progress_("kernel campaign: " + saved.error().message);
@@ -372,6 +398,7 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
   // A new kernel finding is minimized before it is written (with this
   // worker's engines, no lock held); repeats are only counted.
   std::vector<std::optional<KernelCase>> minimized(findings.size());
+  const CoveragePause no_tracing(engines);
   for (std::size_t n = 0; n < findings.size(); ++n) {
     KernelFindingRecord& f = findings[n];
     if (!f.kernel_engine || options_.minimize_tests == 0) continue;
@@ -426,7 +453,12 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
   }
   // Mutants are drawn from programs a kernel accepted and that agree, so a
   // mutation's question is only whether the verifier still judges it right.
-  if (accepted) mix_->accepted(next.drawn.c);
+  // Coverage (when traced) chooses the corpus, else what a kernel accepted.
+  std::vector<const oracle::kernel::KernelCoverage*> coverages;
+  for (std::size_t i = 0; i < engines.size(); ++i) {
+    if (engines[i].kernel && c.outcomes[i].kernel) coverages.push_back(&c.outcomes[i].kernel->coverage);
+  }
+  if (coverage_->add(coverages, accepted).admit) mix_->accepted(next.drawn.c);
   if (ours_disagree) ++result_.ours_disagree;
   for (std::size_t n = 0; n < findings.size(); ++n)
     record(findings[n], minimized[n] ? *minimized[n] : c);
@@ -446,6 +478,7 @@ std::string KernelCampaign::progress_line() const {
                   static_cast<unsigned long long>(tally.count(oracle::KernelAgreement::Agree)));
     line += part;
   }
+  if (const std::string cov = coverage_->progress(); !cov.empty()) line += "  " + cov;
   line += "  findings " + std::to_string(result_.findings.size()) + " (" +
           std::to_string(result_.new_findings) + " new)";
   if (hooks_.guest_restarts_and_failures) {
@@ -520,6 +553,7 @@ Result<void> KernelCampaign::write_report() {
   j["guest"] = {{"restarts", result_.guest_restarts}, {"failures", result_.guest_failures}};
   j["findings"] = findings_json(result_.findings);
   j["new_findings"] = result_.new_findings;
+  j["coverage"] = coverage_->to_json();
   result_.report_json = (fs::path(options_.out) / "report.json").string();
   return write_json_atomically(result_.report_json, j);
 }
@@ -554,6 +588,7 @@ Result<KernelCampaignResult> KernelCampaign::run() {
   auto made_mix = fuzz::KernelCaseMix::create(mix);
   if (!made_mix) return made_mix.error();
   mix_.emplace(std::move(made_mix).value());
+  coverage_.emplace(options_.coverage && options_.coverage_guided);
   // One worker per guest, so each guest of the pool has a program in
   // flight. kernel-host alone runs one program at a time (the host's CPUs
   // are ours too).
@@ -568,7 +603,9 @@ Result<KernelCampaignResult> KernelCampaign::run() {
       auto made = hooks_.make_engine(name);
       if (!made) return made.error();
       const bool kernel = hooks_.is_kernel_engine ? hooks_.is_kernel_engine(name) : is_kernel(name);
-      engines.push_back({name, std::move(made).value(), kernel});
+      auto* traced = kernel && options_.coverage ? dynamic_cast<oracle::KernelEngine*>(made->get()) : nullptr;
+      if (traced) traced->set_want_coverage(true);
+      engines.push_back({name, std::move(made).value(), kernel, traced});
     }
     workers_.push_back(std::move(engines));
   }
@@ -605,6 +642,11 @@ Result<KernelCampaignResult> KernelCampaign::run() {
   result_.interrupted = g_stop.load();
   result_.seconds = seconds_since(start_);
   result_.total_programs = previous_programs_ + result_.programs;
+  coverage_->sample(result_.seconds, result_.programs);
+  result_.coverage_edges = coverage_->edges();
+  result_.corpus = coverage_->corpus();
+  result_.coverage_timeline = coverage_->timeline();
+  result_.coverage_summary = coverage_->summary();
   const auto [restarts, failures] = guest_counters();
   result_.guest_restarts = restarts;
   result_.guest_failures = failures;
@@ -699,6 +741,7 @@ std::string format_kernel_campaign_summary(const KernelCampaignResult& r) {
     out += "  guests: " + std::to_string(r.guest_failures) + " failures, " +
            std::to_string(r.guest_restarts) + " restarts\n";
   }
+  out += r.coverage_summary;
   out +=
       "  findings: " + std::to_string(r.findings.size()) + " (" + std::to_string(r.new_findings) + " new)\n";
   for (const KernelCampaignFinding& f : r.findings)

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "fuzz/kernel_campaign/campaign_coverage.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/kernel_tally.hpp"
 #include "vm/isa/table.hpp"
@@ -54,6 +55,12 @@ struct KernelCampaignOptions {
   // Predicate calls (each one run of ours and one of the kernel) spent
   // minimizing each new kernel finding (kernel_minimize.hpp); 0: none.
   std::size_t minimize_tests = 2000;
+  // Ask the kernel engines for KCOV coverage of the verifier and the JIT
+  // (guests built with --kcov give it; others say why not), and let it
+  // choose the mutation corpus: programs reaching new edges
+  // (campaign_coverage.hpp). Unguided, coverage is only measured.
+  bool coverage = true;
+  bool coverage_guided = true;
 };
 
 // Whether `engines` names a kernel engine, i.e. whether `bpfdiff fuzz` runs
@@ -105,6 +112,12 @@ struct KernelCampaignResult {
   std::map<std::string, std::string> kernel_releases;
   std::vector<KernelCampaignFinding> findings;  // every signature, all sessions
   uint64_t new_findings = 0;                    // signatures first seen this session
+  // Verifier/JIT edges reached this session, the corpus size and the edges
+  // over time (empty timeline: nothing was traced).
+  uint64_t coverage_edges = 0;
+  uint64_t corpus = 0;
+  std::vector<CoveragePoint> coverage_timeline;
+  std::string coverage_summary;  // the summary's coverage lines
   bool interrupted = false;
   std::string report_json;
 };

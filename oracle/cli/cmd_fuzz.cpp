@@ -162,10 +162,16 @@ void add_fuzz_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option(
          "--mutate-rate", opts->kernel.mutate_rate,
-         "kernel campaign: share of the verifier-stressing programs that are mutants of programs the "
-         "kernel accepted")
+         "kernel campaign: share of the verifier-stressing programs that are mutants of the corpus "
+         "(programs that reached new verifier/JIT edges; without KCOV, programs the kernel accepted)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  cmd->add_flag("!--no-kernel-coverage", opts->kernel.coverage,
+                "kernel campaign: do not ask the guests for KCOV coverage of the verifier and JIT (a guest "
+                "kernel built with scripts/build-guest.sh --kcov gives it)");
+  cmd->add_flag("!--unguided", opts->kernel.coverage_guided,
+                "kernel campaign: measure the coverage but keep the corpus of accepted programs instead of "
+                "programs that reached new edges (to compare guidance with none)");
   cmd->add_flag("--no-triage", opts->no_triage, "leave crashes untriaged (a later run triages them)");
   cmd->add_flag("--no-coverage", opts->no_coverage, "skip the source-coverage summary");
   cmd->add_flag("--json", opts->json,

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "oracle/kernel/kernel_coverage.hpp"
 #include "vm/isa/raw.hpp"
 
 namespace bpfdiff::oracle::kernel {
@@ -20,6 +21,7 @@ enum KernelRequestFlag : uint32_t {
   kJitDisable = 1u << 1,       // guest only: bpf_jit_enable = 0 (kernel interpreter)
   kJitHarden = 1u << 2,        // guest only: bpf_jit_harden = 2 (constant blinding)
   kWantPlainLog = 1u << 3,     // reload the unmodified program with the log when it is rejected
+  kWantCoverage = 1u << 4,     // guest only: KCOV edges of the request (kernel_coverage.hpp)
 };
 
 struct KernelRequest {
@@ -85,6 +87,8 @@ struct KernelResponse {
   uint32_t retval = 0;         // BPF_PROG_TEST_RUN's 32-bit retval, for cross-checking
   uint64_t duration_ns = 0;    // wall time of load + run in the executor
   std::string kernel_release;  // uname -r of the executing kernel
+  // Verifier/JIT edges of both loads and runs (kWantCoverage; guest only).
+  KernelCoverage coverage;
 };
 
 // Whatever serves requests: the executor in this process, a guest pool, a

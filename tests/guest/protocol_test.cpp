@@ -39,6 +39,10 @@ KernelResponse sample_response() {
   r.plain.memory = {4, 5};
   r.instrumentation = "epilogue-after/minimal-prologue";
   r.body_offset = 3;
+  r.coverage.state = CoverageState::Collected;
+  r.coverage.trace_pcs = 123456;
+  r.coverage.truncated = true;
+  r.coverage.new_edges = {1, 0xdeadbeef, 0x80000000, 42};
   return r;
 }
 
@@ -57,6 +61,7 @@ void expect_same(const KernelResponse& a, const KernelResponse& b) {
   EXPECT_EQ(a.plain, b.plain);
   EXPECT_EQ(a.instrumentation, b.instrumentation);
   EXPECT_EQ(a.body_offset, b.body_offset);
+  EXPECT_EQ(a.coverage, b.coverage);
 }
 
 TEST(GuestProtocol, HeaderRoundTripsTypeIdAndLength) {
@@ -86,6 +91,51 @@ TEST(GuestProtocol, ResponseRoundTrips) {
   auto back = decode_response(encode_response(sample_response()));
   ASSERT_TRUE(back) << back.error().message;
   expect_same(*back, sample_response());
+}
+
+TEST(GuestProtocol, CoverageOfEveryStateRoundTrips) {
+  KernelResponse r = sample_response();
+  r.coverage = {};  // an agent asked without kWantCoverage
+  auto none = decode_response(encode_response(r));
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_EQ(none->coverage.state, CoverageState::NotRequested);
+  EXPECT_TRUE(none->coverage.new_edges.empty());
+  r.coverage.state = CoverageState::Unavailable;
+  r.coverage.note = "/sys/kernel/debug/kcov: No such file or directory";
+  auto unavailable = decode_response(encode_response(r));
+  ASSERT_TRUE(unavailable) << unavailable.error().message;
+  EXPECT_EQ(unavailable->coverage, r.coverage);
+}
+
+TEST(GuestProtocol, CoverageCountsAndStatesOutOfRangeAreRejected) {
+  // The coverage block is the payload's tail: state u8, note, trace u64,
+  // truncated u8, count u32, edges. Patch it in place.
+  KernelResponse r = sample_response();
+  r.coverage.new_edges = {7};
+  std::vector<uint8_t> bytes = encode_response(r);
+  const std::size_t count_at = bytes.size() - 4 - 4;
+  const std::size_t truncated_at = count_at - 1;
+  const std::size_t state_at = truncated_at - 8 - 4 - r.coverage.note.size() - 1;
+  auto patched = [&](std::size_t at, uint8_t value) {
+    std::vector<uint8_t> b = bytes;
+    b[at] = value;
+    return decode_response(b);
+  };
+  ASSERT_TRUE(decode_response(bytes)) << decode_response(bytes).error().message;
+  auto state = patched(state_at, 3);
+  ASSERT_FALSE(state);
+  EXPECT_NE(state.error().message.find("unknown coverage state 3"), std::string::npos)
+      << state.error().message;
+  auto truncated = patched(truncated_at, 2);
+  ASSERT_FALSE(truncated);
+  EXPECT_NE(truncated.error().message.find("coverage truncated is 2"), std::string::npos);
+  // A count beyond the bytes present, and one beyond the limit, fail before any allocation.
+  auto more = patched(count_at, 2);
+  ASSERT_FALSE(more);
+  EXPECT_NE(more.error().message.find("coverage edges truncated"), std::string::npos) << more.error().message;
+  auto huge = patched(count_at + 3, 0xff);
+  ASSERT_FALSE(huge);
+  EXPECT_NE(huge.error().message.find("exceeds the limit"), std::string::npos) << huge.error().message;
 }
 
 TEST(GuestProtocol, HelloErrorAndFaultRoundTrip) {

@@ -104,6 +104,21 @@ TEST_F(QemuGuest, VerifierRejectionComesBackWithItsLog) {
   EXPECT_FALSE(r.log.empty());
 }
 
+TEST_F(QemuGuest, CoverageIsCollectedOrSaidUnavailableAndTheProgramRunsEitherWay) {
+  // The default image is Debian's kernel (no KCOV); an image built with
+  // --kcov traces. Either way the program's outcome is the same.
+  KernelResponse r = pool().execute(program({{0xb7, 0, 0, 0, 5}, {0x95, 0, 0, 0, 0}}, {}, kWantCoverage));
+  ASSERT_EQ(r.verdict, KernelVerdict::Accepted) << r.log;
+  EXPECT_EQ(r.regs[0], 5u);
+  if (r.coverage.state == CoverageState::Unavailable) {
+    EXPECT_NE(r.coverage.note.find("--kcov"), std::string::npos) << r.coverage.note;
+    EXPECT_TRUE(r.coverage.new_edges.empty());
+  } else {
+    EXPECT_EQ(r.coverage.state, CoverageState::Collected);
+    EXPECT_GT(r.coverage.trace_pcs, 0u);
+  }
+}
+
 TEST_F(QemuGuest, PanicIsAFindingAndTheGuestIsRestoredFromItsSnapshot) {
   const uint64_t restores = pool().stats().restores;
   auto finding = pool().inject_fault(FaultKind::Panic);

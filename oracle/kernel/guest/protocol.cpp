@@ -229,6 +229,13 @@ std::vector<uint8_t> encode_response(const KernelResponse& response) {
   w.u32(response.retval);
   w.u64(response.duration_ns);
   w.str(response.kernel_release);
+  w.u8(static_cast<uint8_t>(response.coverage.state));
+  w.str(response.coverage.note);
+  w.u64(response.coverage.trace_pcs);
+  w.u8(response.coverage.truncated ? 1 : 0);
+  w.u32(static_cast<uint32_t>(response.coverage.new_edges.size()));
+  for (uint32_t edge : response.coverage.new_edges)
+    w.u32(edge);
   return w.take();
 }
 
@@ -259,6 +266,27 @@ Result<KernelResponse> decode_response(std::span<const uint8_t> payload) {
   resp.retval = r.u32("retval");
   resp.duration_ns = r.u64("duration");
   resp.kernel_release = r.str("kernel release", 256);
+  const uint8_t coverage_state = r.u8("coverage state");
+  if (!r.failed() && coverage_state > static_cast<uint8_t>(CoverageState::Collected))
+    r.fail("unknown coverage state " + std::to_string(coverage_state));
+  resp.coverage.state = r.failed() ? CoverageState::NotRequested : static_cast<CoverageState>(coverage_state);
+  resp.coverage.note = r.str("coverage note", 64 * 1024);
+  resp.coverage.trace_pcs = r.u64("coverage trace length");
+  const uint8_t truncated = r.u8("coverage truncated");
+  if (!r.failed() && truncated > 1) r.fail("coverage truncated is " + std::to_string(truncated));
+  resp.coverage.truncated = truncated == 1;
+  const uint32_t edges = r.u32("coverage edge count");
+  if (!r.failed() && edges > kMaxCoverageEdges)
+    r.fail("coverage edge count " + std::to_string(edges) + " exceeds the limit " +
+           std::to_string(kMaxCoverageEdges));
+  else if (!r.failed() && std::size_t{edges} * 4 > r.remaining())
+    r.fail("coverage edges truncated: " + std::to_string(edges) + " announced, room for " +
+           std::to_string(r.remaining() / 4));
+  if (!r.failed()) {
+    resp.coverage.new_edges.resize(edges);
+    for (uint32_t& edge : resp.coverage.new_edges)
+      edge = r.u32("coverage edges");
+  }
   if (auto ok = r.finish("response"); !ok) return ok.error();
   return resp;
 }

@@ -27,7 +27,9 @@ namespace bpfdiff::oracle::kernel::guest {
 
 inline constexpr uint32_t kMagic = 0x44465042;  // "BPFD" in little-endian byte order
 // 2: the unmodified run (PlainRun), the instrumentation seed, Busy heartbeats.
-inline constexpr uint16_t kProtocolVersion = 2;
+// 3: KCOV coverage in the response (KernelCoverage; state NotRequested from an
+//    agent asked without kWantCoverage, Unavailable on a kernel without KCOV).
+inline constexpr uint16_t kProtocolVersion = 3;
 inline constexpr std::size_t kHeaderBytes = 20;
 // Bounds every payload: the largest program the kernel loads (1M slots, 8 MiB)
 // plus memory and log. Anything larger is a corrupt frame, not a request.
@@ -35,6 +37,9 @@ inline constexpr uint32_t kMaxPayloadBytes = 96u << 20;
 inline constexpr uint32_t kMaxProgramSlots = 1u << 20;
 inline constexpr uint32_t kMaxMemoryBytes = 1u << 20;
 inline constexpr uint32_t kMaxStringBytes = 64u << 20;  // the executor grows its verifier log up to 64 MiB
+// New edges of one response: at most one per traced PC (the agent's trace
+// holds 1M), with room to spare.
+inline constexpr uint32_t kMaxCoverageEdges = 4u << 20;
 
 enum class MessageType : uint16_t {
   Hello = 1,       // host -> guest, empty payload
