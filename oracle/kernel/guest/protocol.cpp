@@ -143,8 +143,10 @@ Result<FrameHeader> decode_header(std::span<const uint8_t> bytes) {
     return make_error(std::string("bad frame magic 0x") + hex + " (not a bpfdiff agent frame)");
   }
   if (h.version != kProtocolVersion)
-    return make_error("unsupported protocol version " + std::to_string(h.version) + " (this side speaks " +
-                      std::to_string(kProtocolVersion) + ")");
+    return make_error(
+        "unsupported protocol version " + std::to_string(h.version) + " (this side speaks " +
+        std::to_string(kProtocolVersion) +
+        "; the guest image's agent and this bpfdiff differ: rebuild the image with scripts/build-guest.sh)");
   if (!known_type(type)) return make_error("unknown message type " + std::to_string(type));
   h.type = static_cast<MessageType>(type);
   if (h.length > kMaxPayloadBytes)
