@@ -45,8 +45,9 @@ build/release/bin/bpfdiff fuzz --minutes "$minutes" --jobs "$jobs" --engine "$en
 
 # Guest kernels built from Debian's source (the test command never builds
 # them): the WARN-patched guest for the kernel-log e2e test, then the
-# planted-kernel-bug benchmark. KERNEL_BENCH=0 skips this; BENCH_MINUTES sets
-# the budget per planted bug (default 30).
+# planted-kernel-bug benchmark, then the KCOV guest and the coverage-guidance
+# benchmark. KERNEL_BENCH=0 skips this; BENCH_MINUTES sets the budget per
+# planted bug (default 30), COVERAGE_MINUTES per coverage arm (default 10).
 kernel_status=0
 if [[ ${KERNEL_BENCH:-1} != 0 ]]; then
   cmake --build --preset release -j "$(nproc)" --target source_kernel_e2e_test
@@ -56,6 +57,12 @@ if [[ ${KERNEL_BENCH:-1} != 0 ]]; then
   bash scripts/kernel-bug-bench.sh --minutes "${BENCH_MINUTES:-30}" --out "$out/kernel-bug-bench" \
     corpus/kernel-bugs/*.patch || kernel_status=$?
   echo "kernel-bug-bench: results in $out/kernel-bug-bench/bench.txt"
+  # The KCOV guest: its e2e test, then guidance against none on it.
+  cmake --build --preset release -j "$(nproc)" --target kcov_e2e_test
+  bash scripts/build-guest.sh --source 6.12 --kcov --no-current || kernel_status=$?
+  ctest --preset release -R '^kcov_e2e$' --output-on-failure || kernel_status=$?
+  bash scripts/kernel-coverage-bench.sh --minutes "${COVERAGE_MINUTES:-10}" --out "$out/kernel-coverage-bench" ||
+    kernel_status=$?
 fi
 if ((smt_status != 0)); then exit "$smt_status"; fi
 if ((kernel_status != 0)); then exit "$kernel_status"; fi

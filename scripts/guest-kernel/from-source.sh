@@ -23,6 +23,12 @@
 readonly kernel_recipe_version=1
 readonly fragment_dir="$PWD/scripts/guest-kernel"  # the caller runs from the repository root
 
+# --kcov instruments only the verifier and the JIT: a recipe patch of ours,
+# applied before the caller's patches and part of the key like them.
+if ((kcov)); then
+  patches=("$fragment_dir/kcov-bpf-only.patch" "${patches[@]}")
+fi
+
 # The Debian version of linux-source-$source_series to build: as pinned, else
 # the candidate of this machine's apt lists, else the newest .deb downloaded.
 resolve_source_version() {
