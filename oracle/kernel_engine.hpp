@@ -21,6 +21,8 @@ class KernelEngine final : public Engine {
                kernel::ExecuteFn execute);
 
   std::string_view name() const override { return name_; }
+  // More flags for every later request (e.g. kernel::kReasonOnlyLog).
+  void add_request_flags(uint32_t flags) { flags_ |= flags; }
   Outcome run(const vm::Program& program, const EngineInput& input) override;
 
  protected:
@@ -33,5 +35,9 @@ class KernelEngine final : public Engine {
   uint32_t flags_;
   kernel::ExecuteFn execute_;
 };
+
+// For campaigns, which tally rejections by reason: when `engine` is a kernel
+// engine, its rejections' logs carry the reason only (kernel::kReasonOnlyLog).
+void use_reason_only_logs(Engine& engine);
 
 }  // namespace bpfdiff::oracle
