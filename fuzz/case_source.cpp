@@ -33,10 +33,8 @@ GeneratedCase CaseSource::next(ByteSource& src) {
   last_patterns_ = 0;
   last_mutant_ = !accepted_.empty() && src.chance(options_.mutate_rate);
   if (last_mutant_) {
-    GeneratedCase c = accepted_[src.below(static_cast<uint32_t>(accepted_.size()))];
-    c.program = mutate_for_verifier(c.program, src, options_.isa_version, 1 + src.below(3));
-    c.program.name += "+mutant";
-    return c;
+    return mutate_case_for_verifier(accepted_[src.below(static_cast<uint32_t>(accepted_.size()))], src,
+                                    options_.isa_version);
   }
   if (options_.generator == "verifier-stress") {
     VerifierStressOptions opt;

@@ -78,8 +78,7 @@ Result<KernelTargetCase> kernel_target_case(std::span<const uint8_t> data, isa::
   out.c = source->next(src);
   out.origin = generator == 0 ? CaseOrigin::KernelFriendly : CaseOrigin::VerifierStress;
   if (generator == 3) {
-    out.c.program = mutate_for_verifier(out.c.program, src, isa_version, 1 + src.below(3));
-    out.c.program.name += "+mutant";
+    out.c = mutate_case_for_verifier(out.c, src, isa_version);
     out.origin = CaseOrigin::Mutant;
   }
   out.budget = kGeneratedInstructionBudget;

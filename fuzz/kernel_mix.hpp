@@ -64,7 +64,8 @@ class KernelCaseMix {
 // raw input (u32 length | program | memory), run with the raw targets'
 // budget. Even: the rest are generator decisions, and bits 1-2 of byte 0
 // choose the generator: 0 kernel-friendly, 1 and 2 verifier-stress, 3 a
-// verifier-stress program then mutated (1-3 edits, mutate_for_verifier)
+// verifier-stress program then mutated (1-3 edits,
+// mutate_case_for_verifier: a runaway loop is redrawn)
 // with the decisions left over, so a mutant is reproducible from its input.
 struct KernelTargetCase {
   GeneratedCase c;

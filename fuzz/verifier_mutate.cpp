@@ -6,6 +6,7 @@
 
 #include "fuzz/values.hpp"
 #include "oracle/engine.hpp"
+#include "oracle/interp_engine.hpp"
 #include "vm/isa/encode.hpp"
 #include "vm/program/validate.hpp"
 
@@ -173,6 +174,26 @@ vm::Program mutate_for_verifier(const vm::Program& program, ByteSource& src, isa
     }
     ++done;
   }
+  return out;
+}
+
+bool runs_past_budget(const vm::Program& program, std::span<const uint8_t> memory) {
+  oracle::InterpEngine interp(oracle::default_helpers());
+  oracle::EngineInput input;
+  input.memory.assign(memory.begin(), memory.end());
+  input.limits.instruction_budget = kGeneratedInstructionBudget;
+  return interp.run(program, input).error.kind == vm::ErrorKind::BudgetExhausted;
+}
+
+GeneratedCase mutate_case_for_verifier(const GeneratedCase& parent, ByteSource& src,
+                                       isa::IsaVersion version) {
+  GeneratedCase out = parent;
+  for (std::size_t attempt = 0;; ++attempt) {
+    out.program = mutate_for_verifier(parent.program, src, version, 1 + src.below(3));
+    if (attempt == kRunawayRedraws || !runs_past_budget(out.program, out.memory)) break;
+    if (src.below(kRunawayMutantKeep) == 0) break;
+  }
+  out.program.name += "+mutant";
   return out;
 }
 

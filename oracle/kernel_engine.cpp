@@ -62,4 +62,8 @@ Result<std::unique_ptr<Executor>> KernelEngine::prepare_with(const vm::Program&,
                     name_ + " FILE`, `bpfdiff diff --engines interp," + name_ + " FILE` or `bpfdiff repro`");
 }
 
+void use_reason_only_logs(Engine& engine) {
+  if (auto* kernel = dynamic_cast<KernelEngine*>(&engine)) kernel->add_request_flags(kernel::kReasonOnlyLog);
+}
+
 }  // namespace bpfdiff::oracle

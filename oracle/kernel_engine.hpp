@@ -25,6 +25,8 @@ class KernelEngine final : public Engine {
   // outcome's kernel->coverage says Collected, or Unavailable and why (a
   // guest kernel without KCOV, or kernel-host, which never traces).
   void set_want_coverage(bool want) { want_coverage_ = want; }
+  // More flags for every later request (e.g. kernel::kReasonOnlyLog).
+  void add_request_flags(uint32_t flags) { flags_ |= flags; }
   Outcome run(const vm::Program& program, const EngineInput& input) override;
 
  protected:
@@ -38,5 +40,9 @@ class KernelEngine final : public Engine {
   bool want_coverage_ = false;
   kernel::ExecuteFn execute_;
 };
+
+// For campaigns, which tally rejections by reason: when `engine` is a kernel
+// engine, its rejections' logs carry the reason only (kernel::kReasonOnlyLog).
+void use_reason_only_logs(Engine& engine);
 
 }  // namespace bpfdiff::oracle

@@ -16,6 +16,7 @@
 #include "oracle/engine.hpp"
 #include "oracle/kernel/rejection_reason.hpp"
 #include "oracle/kernel_compare.hpp"
+#include "oracle/kernel_engine.hpp"
 #include "oracle/run/input.hpp"
 #include "oracle/verifier_state_check.hpp"
 #include "vm/isa/raw.hpp"
@@ -102,6 +103,7 @@ Result<AcceptReport> measure_acceptance(const AcceptOptions& options,
                                         const std::function<void(uint64_t)>& progress) {
   auto kernel = oracle::make_engine(options.engine);
   if (!kernel) return kernel.error();
+  oracle::use_reason_only_logs(**kernel);
   auto interp = oracle::make_engine("interp");
   if (!interp) return interp.error();
 

@@ -320,7 +320,7 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
   const oracle::Outcome& ref = c.outcomes[reference_];
   const std::string& ref_name = engines[reference_].name;
   std::vector<KernelFindingRecord> findings;
-  std::vector<std::pair<std::string, oracle::KernelComparison>> comparisons;
+  std::vector<std::pair<std::size_t, oracle::KernelComparison>> comparisons;
   bool ours_disagree = false;
   for (std::size_t i = 0; i < engines.size(); ++i) {
     if (i == reference_) continue;
@@ -343,7 +343,7 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
       continue;
     }
     const oracle::KernelComparison k = oracle::compare_with_kernel(ref, o);
-    comparisons.emplace_back(name, k);
+    comparisons.emplace_back(i, k);
     if (is_guest_failure(o)) {
       KernelFindingRecord f;
       f.kind = "guest failure";
@@ -446,9 +446,11 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
       result_.kernel_releases[engines[i].name] = c.outcomes[i].kernel->release;
   }
   bool accepted = false;
-  for (const auto& [name, k] : comparisons) {
+  for (const auto& [i, k] : comparisons) {
+    const std::string& name = engines[i].name;
     result_.tallies[name].add(k);
     result_.source_tallies[c.origin][name].add(k);
+    result_.kernel_time.add(name, c.origin, seconds[i], c.outcomes[i], k);
     accepted = accepted || k.kind == oracle::KernelAgreement::Agree;
   }
   // Mutants are drawn from programs a kernel accepted and that agree, so a
@@ -550,6 +552,7 @@ Result<void> KernelCampaign::write_report() {
     sources[source] = std::move(sj);
   }
   j["sources"] = std::move(sources);
+  j["kernel_time"] = result_.kernel_time.to_json();
   j["guest"] = {{"restarts", result_.guest_restarts}, {"failures", result_.guest_failures}};
   j["findings"] = findings_json(result_.findings);
   j["new_findings"] = result_.new_findings;
@@ -679,7 +682,11 @@ KernelCampaignHooks default_kernel_campaign_hooks(const KernelCampaignOptions& o
       *configured = true;
       (void)oracle::kernel::guest::configure_shared_guest_service(*guest_options);
     }
-    return oracle::make_engine(name);
+    auto engine = oracle::make_engine(name);
+    // A rejection is tallied by its reason, never a finding: the level-1
+    // log's instruction trace would only cost time.
+    if (engine) oracle::use_reason_only_logs(**engine);
+    return engine;
   };
   if (guests) {
     hooks.guest_restarts_and_failures = []() -> std::optional<std::pair<uint64_t, uint64_t>> {
@@ -737,6 +744,7 @@ std::string format_kernel_campaign_summary(const KernelCampaignResult& r) {
       out += "\n";
     }
   }
+  out += r.kernel_time.summary();
   if (r.guest_restarts > 0 || r.guest_failures > 0) {
     out += "  guests: " + std::to_string(r.guest_failures) + " failures, " +
            std::to_string(r.guest_restarts) + " restarts\n";

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "fuzz/kernel_campaign/campaign_coverage.hpp"
+#include "fuzz/kernel_campaign/kernel_time.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/kernel_tally.hpp"
 #include "vm/isa/table.hpp"
@@ -106,6 +107,8 @@ struct KernelCampaignResult {
   // "verifier-stress-mutant"), then per kernel engine.
   std::map<std::string, std::map<std::string, oracle::KernelTally>> source_tallies;
   std::map<std::string, EngineThroughput> throughput;
+  // Where the kernel engines' time went (per source, per program, per verdict).
+  KernelTimeTally kernel_time;
   uint64_t ours_disagree = 0;  // programs on which our engines disagreed
   uint64_t guest_restarts = 0;
   uint64_t guest_failures = 0;

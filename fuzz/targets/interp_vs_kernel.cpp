@@ -32,6 +32,7 @@
 #include "fuzz/raw_input.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/kernel_compare.hpp"
+#include "oracle/kernel_engine.hpp"
 #include "oracle/kernel_host_engine.hpp"
 #include "oracle/kernel_tally.hpp"
 #include "vm/isa/raw.hpp"
@@ -61,6 +62,7 @@ KernelOracle* kernel_oracle() {
       std::fprintf(stderr, "interp_vs_kernel: skipped: %s\n", kernel.error().message.c_str());
       return static_cast<KernelOracle*>(nullptr);
     }
+    oracle::use_reason_only_logs(**kernel);  // rejections are tallied by reason only
     auto* o = new KernelOracle{std::move(oracle::make_engine("interp")).value(),
                                std::move(kernel).value(),
                                {},

@@ -80,7 +80,7 @@ SysResult<Fd> prog_load(const ProgLoad& load) {
   attr.license = ptr_to_u64(kLicense);
   if (!load.log_buf.empty()) {
     load.log_buf[0] = '\0';
-    attr.log_level = 1;
+    attr.log_level = load.log_level;
     attr.log_buf = ptr_to_u64(load.log_buf.data());
     attr.log_size = static_cast<uint32_t>(load.log_buf.size());
   }

@@ -47,8 +47,9 @@ struct ProgLoad {
   std::span<const isa::RawInsn> insns;
   uint32_t prog_type = 0;
   uint32_t prog_flags = 0;
-  // A verifier log is requested when log_buf is not empty (log_level 1).
+  // A verifier log is requested when log_buf is not empty, at log_level.
   std::span<char> log_buf;
+  uint32_t log_level = 1;
 };
 SysResult<Fd> prog_load(const ProgLoad& load);
 

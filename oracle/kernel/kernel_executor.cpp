@@ -24,6 +24,8 @@ constexpr std::size_t kFirstLogBytes = std::size_t{64} << 10;
 // program that hits the complexity limit, ten under TCG) and up to 64 MiB
 // copied several times over, which ran a 256 MiB guest's agent out of memory.
 constexpr std::size_t kMaxLogBytes = std::size_t{16} << 20;
+// BPF_LOG_STATS: errors and statistics only (the uapi header has no name for it).
+constexpr uint32_t kLogStatsLevel = 4;
 // Memory maps kept for reuse; generated inputs use a few dozen sizes.
 constexpr std::size_t kMaxMemoryMaps = 64;
 
@@ -100,10 +102,11 @@ Result<KernelExecutor::MappedValue*> KernelExecutor::memory_map(uint32_t size) {
   return &memory_maps_.emplace(size, std::move(v).value()).first->second;
 }
 
-std::string KernelExecutor::verifier_log(std::span<const isa::RawInsn> insns) {
+std::string KernelExecutor::verifier_log(std::span<const isa::RawInsn> insns, uint32_t flags) {
   if (log_buf_.empty()) log_buf_.resize(kFirstLogBytes);
+  const uint32_t level = (flags & kReasonOnlyLog) ? kLogStatsLevel : 1;
   for (;;) {
-    ProgLoad load{insns, BPF_PROG_TYPE_SYSCALL, BPF_F_SLEEPABLE, log_buf_};
+    ProgLoad load{insns, BPF_PROG_TYPE_SYSCALL, BPF_F_SLEEPABLE, log_buf_, level};
     auto fd = prog_load(load);
     const bool truncated = fd.err == ENOSPC;
     const bool tail_kept = truncated && kernel_log_rotates(release_);
@@ -159,7 +162,7 @@ void KernelExecutor::run_plain(const KernelRequest& request, PlainRun& plain) {
       return;
     }
     plain.verdict = KernelVerdict::Rejected;
-    if (request.flags & kWantPlainLog) plain.log = verifier_log(request.program);
+    if (request.flags & kWantPlainLog) plain.log = verifier_log(request.program, request.flags);
     return;
   }
   plain.loaded = true;
@@ -226,7 +229,8 @@ KernelResponse KernelExecutor::execute(const KernelRequest& request) {
     if (prog.err == EPERM) {
       return finish(KernelVerdict::Failed, sys_error("bpf(BPF_PROG_LOAD)", prog.err));
     }
-    std::string log = (request.flags & kWantLogOnReject) ? verifier_log(rewritten->insns) : std::string();
+    std::string log =
+        (request.flags & kWantLogOnReject) ? verifier_log(rewritten->insns, request.flags) : std::string();
     return finish(KernelVerdict::Rejected, std::move(log));
   }
   run_loaded(prog.value.get(), request.memory, mem, rewritten->regs_valid, out);

@@ -71,7 +71,9 @@ class KernelExecutor {
   static Result<MappedValue> map_value(uint32_t value_size, const char* name);
   static void unmap(MappedValue& v);
   Result<MappedValue*> memory_map(uint32_t size);
-  std::string verifier_log(std::span<const isa::RawInsn> insns);
+  // The log of a load that fails again, at level 1, or at BPF_LOG_STATS
+  // with kReasonOnlyLog in `flags`.
+  std::string verifier_log(std::span<const isa::RawInsn> insns, uint32_t flags);
   void run_plain(const KernelRequest& request, PlainRun& plain);
   void run_loaded(int prog_fd, const std::vector<uint8_t>& memory, MappedValue* mem, uint16_t regs_valid,
                   KernelResponse& out);

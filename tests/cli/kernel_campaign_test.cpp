@@ -195,6 +195,41 @@ TEST_F(KernelCampaignLoop, TalliesEveryProgramByVerdict) {
   EXPECT_EQ(reasons["R1 invalid mem access"], 6);
   EXPECT_EQ(reasons.size(), rejected == 13 ? 2u : 3u);
   EXPECT_TRUE(report["throughput"].contains("fake-kernel"));
+  // Where the kernel's time went: every program of the kernel engine counted once.
+  EXPECT_EQ(report["kernel_time"]["fake-kernel"]["programs"], 40);
+  EXPECT_EQ(r->kernel_time.engine_total("fake-kernel").programs, 40u);
+}
+
+TEST(KernelTimeTally, SumsTimePerSourceBucketAndVerdict) {
+  KernelTimeTally t;
+  oracle::Outcome k;
+  k.kernel = oracle::KernelOutcome{};
+  k.kernel->duration_ns = 1'000'000;
+  oracle::KernelComparison agree;
+  agree.kind = oracle::KernelAgreement::Agree;
+  oracle::KernelComparison too_big;
+  too_big.kind = oracle::KernelAgreement::KernelRejected;
+  too_big.reason = "BPF program is too large. Processed # insn";
+  for (int i = 0; i < 8; ++i)
+    t.add("kernel-host", "kernel-friendly", 0.0005, k, agree);
+  t.add("kernel-host", "verifier-stress-mutant", 2.0, k, too_big);
+  const KernelTimeCell total = t.engine_total("kernel-host");
+  EXPECT_EQ(total.programs, 9u);
+  EXPECT_DOUBLE_EQ(total.wall_seconds, 2.004);
+  EXPECT_DOUBLE_EQ(total.executor_seconds, 0.009);
+  EXPECT_EQ(total.bucket_programs[0], 8u);  // <1ms
+  EXPECT_EQ(total.bucket_programs[4], 1u);  // 1-10s
+  EXPECT_EQ(kernel_time_bucket_label(4), "1-10s");
+  EXPECT_EQ(total.by_verdict.at("rejected: " + too_big.reason).first, 1u);
+  const auto j = t.to_json();
+  EXPECT_EQ(j["kernel-host"]["sources"]["verifier-stress-mutant"]["programs"], 1);
+  // The costliest verdict comes first.
+  EXPECT_EQ(j["kernel-host"]["costliest_verdicts"][0]["verdict"], "rejected: " + too_big.reason);
+  const std::string summary = t.summary();
+  EXPECT_NE(summary.find("99.8% of the time: 1 programs, rejected: BPF program is too large"),
+            std::string::npos)
+      << summary;
+  EXPECT_TRUE(t.engine_total("kernel-qemu").programs == 0);
 }
 
 TEST_F(KernelCampaignLoop, MixesTheGeneratorsAndReportsAcceptancePerSource) {

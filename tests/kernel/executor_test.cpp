@@ -123,6 +123,27 @@ TEST_F(KernelExecutorTest, ARejectionComesWithTheVerifierLog) {
   EXPECT_TRUE(quiet.log.empty()) << "no log unless asked";
 }
 
+// A campaign only tallies a rejection's reason: with kReasonOnlyLog the
+// reload prints the verifier's messages and statistics, not every
+// instruction it walked, and the reason is the same.
+TEST_F(KernelExecutorTest, AReasonOnlyLogHasTheReasonWithoutTheInstructionTrace) {
+  std::string text;
+  for (int i = 0; i < 50; ++i)
+    text += "add r2, " + std::to_string(i + 1) + "\n";
+  text += "ldxdw r0, [r3+0]\nexit\n";
+  const KernelResponse full = run(text);
+  const KernelResponse brief = run(text, {}, kWantLogOnReject | kReasonOnlyLog);
+  ASSERT_EQ(full.verdict, KernelVerdict::Rejected);
+  ASSERT_EQ(brief.verdict, KernelVerdict::Rejected);
+  EXPECT_EQ(rejection_reason(brief.log, brief.errno_value), rejection_reason(full.log, full.errno_value))
+      << brief.log;
+  EXPECT_EQ(rejection_reason(brief.log, brief.errno_value), "R# invalid mem access 'scalar'");
+  // Level 1 prints each instruction as "pc: (opcode) ..."; the add of 50 is one.
+  EXPECT_NE(full.log.find("r2 += 50"), std::string::npos) << full.log.substr(0, 400);
+  EXPECT_EQ(brief.log.find("r2 += 50"), std::string::npos) << brief.log;
+  EXPECT_LT(brief.log.size(), full.log.size());
+}
+
 // A log longer than the first buffer: from 6.4 the kernel keeps its tail,
 // which holds the reason, so one load is enough (growing the buffer to fit
 // used to cost a reload per doubling and tens of MiB, enough to run a small
