@@ -127,6 +127,7 @@ BlockInfo analyse_blocks(const vm::LoadedProgram& program) {
     members.push_back(static_cast<uint32_t>(pc));
   }
   close();
+  plan_charges(program, b);
   return b;
 }
 
@@ -166,7 +167,7 @@ void Lowering::emit() {
     const isa::FormInfo& fi = isa::info(insn.form);
     pc_ = static_cast<uint32_t>(pc);
     e_.bind(pc_);
-    if (blocks_.leader[pc] && blocks_.block_length[pc] > 0) charge_block(pc_);
+    if (blocks_.leader[pc] && blocks_.charge[pc] > 0) charge_block(pc_);
     const isa::Semantics& s = fi.sem;
     switch (s.family) {
       case isa::Family::Alu:
@@ -245,10 +246,10 @@ void Lowering::epilogue() {
 }
 
 void Lowering::charge_block(uint32_t pc) {
-  const uint32_t length = blocks_.block_length[pc];
+  const uint32_t length = blocks_.charge[pc];
   Stub s{Stub::Kind::Budget, 0};
   s.pc = pc;
-  s.refund = length;
+  s.refund = blocks_.deopt_refund[pc];
   a_.alu_imm(x86::AluOp::Sub, W64, ctx(kRemaining), static_cast<int32_t>(length));
   e_.jcc(Cond::b, stub(s));
 }

@@ -58,7 +58,7 @@ x86::Mem Lowering::translate(uint32_t pc, Reg base, int32_t offset, uint32_t siz
   fault.size = size;
   fault.base = base;
   fault.off = offset;
-  fault.refund = blocks_.after[pc];
+  fault.refund = blocks_.after[pc] + blocks_.prepaid[pc];
   const Emitter::Label bad = stub(fault);
 
   a_.lea(W64, kScratch3, mem(base, offset));  // the virtual address
@@ -185,7 +185,7 @@ void Lowering::lower_packet_load(uint32_t pc, const vm::Insn& insn, const isa::S
   const unsigned n = isa::bytes_of(s.size);
   Stub end{Stub::Kind::PacketEnd, 0};
   end.pc = pc;
-  end.refund = blocks_.after[pc];
+  end.refund = blocks_.after[pc] + blocks_.prepaid[pc];
   const Emitter::Label out = stub(end);
   // In range iff len >= n and off <= len - n (unsigned), as the interpreter checks.
   a_.mov(W64, kScratch1, ctx(kPacketLen));

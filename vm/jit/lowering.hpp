@@ -32,15 +32,28 @@ inline constexpr Reg kScratch2 = Reg::r10;
 inline constexpr Reg kScratch3 = Reg::r11;
 
 // Per-instruction facts about basic blocks, for budget accounting.
+//
+// A block is charged on entry, but the join of an if-then diamond (a block
+// L reached only by the conditional jump ending block P and by falling
+// through from P's other successor F, which falls into L) is charged ahead
+// by P, since every path from P reaches it; chains of such diamonds are
+// charged by their first head. The amounts charged ahead and not yet run
+// are `prepaid`: a fault refunds them with the rest of its block, and a
+// deoptimisation at F's entry with F's own charge.
 struct BlockInfo {
   std::vector<bool> leader;            // a block starts at this pc
   std::vector<uint32_t> block_length;  // at leaders: instructions in the block
   std::vector<uint32_t> after;         // instructions of the block after this one
+  std::vector<uint32_t> charge;        // at leaders: charged on entry (0: charged ahead)
+  std::vector<uint32_t> deopt_refund;  // at charging leaders: given back when the charge fails
+  std::vector<uint32_t> prepaid;       // per pc: charged ahead for the joins still to come
   // Accesses proved inside the current stack frame (prove_stack_accesses);
   // empty when not computed, and then every access is checked.
   std::vector<bool> in_frame;
 };
 BlockInfo analyse_blocks(const vm::LoadedProgram& program);
+// Fills charge, deopt_refund and prepaid (budget_joins.cpp).
+void plan_charges(const vm::LoadedProgram& program, BlockInfo& blocks);
 
 // Out-of-line code reached only when something goes wrong or the budget runs
 // out; emitted after the program body.
