@@ -190,10 +190,15 @@ void add_smt_command(CLI::App& app, int& exit_code) {
       "JIT and proves the x86-64 it emitted equal to the model for all register values, every\n"
       "immediate class (0, 1, -1, imm8, imm32, INT_MIN), with the other registers preserved and\n"
       "no #DE (oracle/smt/jit_proof.hpp); --all-registers adds every (dst, src). With --memory the\n"
-      "loads, stores and atomics are rows too: their `jit R,S` cells prove the\n"
+      "loads, stores, atomics and legacy packet loads are rows too: their `jit R,S` cells prove the\n"
       "JIT's code, checks and fault stubs included, against the interpreter's memory semantics for\n"
       "every region table, register value and host memory, at each offset class\n"
-      "(oracle/smt/mem_proof.hpp); a memory counterexample is described, not written as .data.\n"
+      "(oracle/smt/mem_proof.hpp); so are call_local and exit, proved in the first `jit r4,r3`\n"
+      "column of each option set: the call's frame, depth limit and native return address, the\n"
+      "exit's unwinding, and the budget charges of the caller's and callee's blocks, against the\n"
+      "interpreter's rules for every context, frame array and budget, depth limits 1, 2 and 8\n"
+      "(oracle/smt/call_proof.hpp). A memory or control counterexample is described, not written\n"
+      "as .data.\n"
       "Cells run on --jobs threads; the summary gives wall time and the slowest cells. A cell reads\n"
       "`ok <time>`, COUNTEREXAMPLE, UNKNOWN (solver gave up) or ERROR; `-` where the check does\n"
       "not apply. Each counterexample is printed (or, with --out, written) as a .data test that\n"
@@ -213,7 +218,8 @@ void add_smt_command(CLI::App& app, int& exit_code) {
   check->add_flag("--all-registers", opts->all_jit_registers,
                   "JIT columns for every (dst, src) register pair, not only the representative ones");
   check->add_flag("--memory", opts->memory,
-                  "rows for the loads, stores and atomics too (JIT columns only; see below)");
+                  "rows for the loads, stores, atomics, packet loads, call_local and exit too (JIT columns "
+                  "only; see below)");
   check->add_option("-j,--jobs", opts->jobs, "threads proving cells in parallel (default 0: one per CPU)");
   check->callback([opts, &exit_code] { exit_code = run_check_command(*opts); });
 

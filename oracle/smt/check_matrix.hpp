@@ -20,11 +20,16 @@ namespace bpfdiff::oracle::smt {
 // (ECMAScript regex, searched; empty matches all). Fails on a bad pattern or
 // when nothing matches.
 // With `memory`, the memory forms whose JIT lowering is proved against the
-// interpreter (mem_proof.hpp: loads, stores, atomics) are rows too.
+// interpreter (mem_proof.hpp: loads, stores, atomics) and the control forms
+// (call_proof.hpp: call local with the block charges, exit) are rows too.
 Result<std::vector<isa::Form>> select_forms(std::string_view pattern, bool memory = false);
-// The memory forms `smt check --memory` proves (legacy packet loads are not
-// yet: their out-of-range unwinding query times out).
+// The memory forms `smt check --memory` proves: loads, stores, atomics and
+// legacy packet loads (their unwinding proved since reads over writes are
+// resolved first, read_over_write.hpp).
 bool proved_memory_form(isa::Form form);
+// The control forms it proves (call_proof.hpp): call_local and exit. They
+// use no registers, so only the first representative column proves them.
+bool proved_control_form(isa::Form form);
 // The indexes of the registry's checks whose name matches `pattern`.
 Result<std::vector<std::size_t>> select_checks(const CheckRegistry& registry, std::string_view pattern);
 

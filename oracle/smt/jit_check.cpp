@@ -4,6 +4,7 @@
 #include <string>
 
 #include "oracle/smt/bpf_model.hpp"
+#include "oracle/smt/call_proof.hpp"
 #include "oracle/smt/check_matrix.hpp"
 #include "oracle/smt/jit_proof.hpp"
 #include "oracle/smt/mem_model.hpp"
@@ -21,11 +22,13 @@ class JitCheck final : public FormCheck {
   std::string name() const override { return jit::engine_name(options_) + " " + assignment_.name(); }
 
   bool applies_to(isa::Form form) const override {
+    if (proved_control_form(form)) return is_control_column();
     if (mem::is_memory_form(form)) return proved_memory_form(form) && !mem_cases(form).empty();
     return covers(form) && !cases(form).empty();
   }
 
   CheckOutcome check(isa::Form form) override {
+    if (proved_control_form(form)) return check_control(form);
     if (mem::is_memory_form(form)) return check_memory(form);
     CheckOutcome out;
     unsigned proofs = 0, paths = 0;
@@ -76,6 +79,35 @@ class JitCheck final : public FormCheck {
       }
       out.verdict = Verdict::Counterexample;
       out.data_test = p.data_test;
+      return out;
+    }
+    out.verdict = Verdict::Proved;
+    out.detail = std::to_string(proofs) + (proofs == 1 ? " proof, " : " proofs, ") + std::to_string(paths) +
+                 " x86 paths";
+    return out;
+  }
+
+  // Calls, exits and block charges use no BPF registers of the column's:
+  // one column per option set proves them.
+  bool is_control_column() const {
+    const RegisterAssignment first = representative_assignments().front();
+    return assignment_.dst == first.dst && assignment_.src == first.src;
+  }
+
+  CheckOutcome check_control(isa::Form form) const {
+    CheckOutcome out;
+    unsigned proofs = 0, paths = 0;
+    for (const ControlCase& c : control_cases_for(form, options_)) {
+      const ControlProof p = prove_control_case(c);
+      ++proofs;
+      paths += p.paths;
+      if (p.verdict == ControlProof::Verdict::Proved) continue;
+      out.detail = p.verdict == ControlProof::Verdict::Error ? describe(c) + ": " + p.detail : p.detail;
+      if (p.verdict == ControlProof::Verdict::Error) {
+        out.verdict = p.detail.rfind("solver gave up", 0) == 0 ? Verdict::Unknown : Verdict::Error;
+        return out;
+      }
+      out.verdict = Verdict::Counterexample;
       return out;
     }
     out.verdict = Verdict::Proved;

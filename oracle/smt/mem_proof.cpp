@@ -8,6 +8,7 @@
 
 #include "oracle/smt/jit_snippet.hpp"
 #include "oracle/smt/mem_model.hpp"
+#include "oracle/smt/read_over_write.hpp"
 #include "oracle/smt/x86/shared_context.hpp"
 #include "oracle/smt/x86/symexec.hpp"
 #include "vm/isa/encode.hpp"
@@ -262,7 +263,8 @@ MemProof prove_mem_snippet(const MemCase& c, const MemSnippet& s, unsigned timeo
               z3::implies(cond, out.gpr[x86_of(r)] == step->regs[r]));
         }
         add("host memory after the access equals the interpreter's (every byte)",
-            z3::implies(cond, z3::select(out.memory, probe) == z3::select(step->memory, probe)));
+            z3::implies(cond, packet ? same_memory(out.memory, step->memory, m0, probe)
+                                     : z3::select(out.memory, probe) == z3::select(step->memory, probe)));
       } else if (e.target == s.stubs_end) {
         add("the code leaves through a stub only when " + ends,
             z3::implies(cond, step->fault || step->packet_end));
@@ -271,10 +273,11 @@ MemProof prove_mem_snippet(const MemCase& c, const MemSnippet& s, unsigned timeo
                   ") at the stub's exit equals the interpreter's",
               z3::implies(cond, out.gpr[x86_of(r)] == z3::ite(step->fault, regs[r], step->regs[r])));
         }
+        const z3::expr expected = z3::ite(step->fault, fault_memory, end_memory).simplify();
         add("host memory at the stub's exit (error fields, status, budget, unwinding) equals the "
             "interpreter's",
-            z3::implies(cond, z3::select(out.memory, probe) ==
-                                  z3::select(z3::ite(step->fault, fault_memory, end_memory), probe)));
+            z3::implies(cond, packet ? same_memory(out.memory, expected, m0, probe)
+                                     : z3::select(out.memory, probe) == z3::select(expected, probe)));
       } else {
         add("a path leaves to code offset " + std::to_string(e.target) +
                 ", neither the next instruction nor the end of a stub",
@@ -295,11 +298,24 @@ MemProof prove_mem_snippet(const MemCase& c, const MemSnippet& s, unsigned timeo
         params.set("timeout", timeout_ms);
         solver.set(params);
       }
-      solver.add(z3::mk_and(pre));
       z3::expr_vector all(ctx);
       for (const Obligation& o : obligations)
         if (o.path == p) all.push_back(o.holds);
-      solver.add(!z3::mk_and(all));
+      if (packet) {
+        // The unwinding reads the outermost frame and writes the context and
+        // the region table, which `pre` keeps apart: resolving those reads
+        // over writes first (read_over_write.hpp) is what lets the solver
+        // finish.
+        const auto extent = [](uint64_t bytes) { return static_cast<int64_t>(bytes); };
+        const std::vector<DisjointObject> disjoint = {
+            {cp, 0, extent(sizeof(jit::JitContext))},
+            {regions.simplify(), 0, extent(sizeof(vm::Region) * vm::kMaxRegions)},
+            {field(off::kFrames, 8).simplify(), 0, extent(sizeof(vm::CallFrame))}};
+        solver.add(expand_reads(z3::mk_and(pre) && !z3::mk_and(all), disjoint).simplify());
+      } else {
+        solver.add(z3::mk_and(pre));
+        solver.add(!z3::mk_and(all));
+      }
       switch (solver.check()) {
         case z3::unsat:
           continue;

@@ -89,6 +89,33 @@ TEST(JitMemoryProof, EveryLoadStoreAndAtomicFormIsProvedOnASample) {
   }
 }
 
+TEST(JitMemoryProof, LegacyPacketLoadsAreProvedOnASample) {
+  // In range: the bytes in network order; out of range: every local call
+  // unwound, r0 = 0 and the program's end (all forms, immediates and option
+  // sets: `smt check --memory`).
+  for (const MemCase& c :
+       {make_case(isa::Form::ldabsb, 0, 0, 0, 0), make_case(isa::Form::ldindw, 0, 3, 0, -4)}) {
+    const MemProof p = prove_mem_case(c);
+    EXPECT_EQ(p.verdict, MemProof::Verdict::Proved) << describe(c) << ": " << p.detail;
+    EXPECT_GT(p.paths, 1u) << describe(c);
+  }
+}
+
+TEST(JitMemoryProof, APacketEndThatLeavesR0NonZeroIsRefuted) {
+  const MemCase c = make_case(isa::Form::ldabsh, 0, 0, 0, 2);
+  MemSnippet s = snippet_of(c);
+  // The packet-end stub's `mov eax, 0` becomes `mov eax, 1`.
+  patch(
+      s,
+      [](const x86::Instruction& i) {
+        return i.mnemonic == ZYDIS_MNEMONIC_MOV && i.operands[0].kind == x86::Operand::Kind::Reg &&
+               i.operands[0].reg == 0 && i.operands[1].kind == x86::Operand::Kind::Imm &&
+               i.operands[1].imm == 0;
+      },
+      [](std::vector<uint8_t>& b) { b[b.size() - 4] = 1; });
+  refute(c, s, "r0 (rax) at the stub's exit equals the interpreter's");
+}
+
 TEST(JitMemoryProof, TheCheckedPathOfAnR10BaseIsProved) {
   // [r10 + 0] is outside the frame: the full check runs, with the region
   // index known to be the stack's.

@@ -418,8 +418,15 @@ void Lowering::emit_stub(const Stub& s) {
     case Stub::Kind::MemoryFault:
       a_.lea(W64, kScratch3, mem(s.base, s.off));
       a_.mov(W64, ctx(kErrorAddress), kScratch3);
-      [[fallthrough]];
+      a_.mov_imm(W32, ctx(kErrorKind), static_cast<int32_t>(s.error));
+      a_.mov_imm(W32, ctx(kErrorPc), static_cast<int32_t>(s.pc));
+      a_.mov_imm(W32, ctx(kErrorSize), static_cast<int32_t>(s.size));
+      e_.jmp(error_exit_label_);
+      return;
     case Stub::Kind::Error:
+      // The context outlives a run: an address left by an earlier fault must
+      // not leak into this error, which the interpreter reports with address 0.
+      a_.mov_imm(W64, ctx(kErrorAddress), 0);
       a_.mov_imm(W32, ctx(kErrorKind), static_cast<int32_t>(s.error));
       a_.mov_imm(W32, ctx(kErrorPc), static_cast<int32_t>(s.pc));
       a_.mov_imm(W32, ctx(kErrorSize), static_cast<int32_t>(s.size));

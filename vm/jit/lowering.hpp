@@ -60,7 +60,7 @@ void plan_charges(const vm::LoadedProgram& program, BlockInfo& blocks);
 struct Stub {
   enum class Kind : uint8_t {
     MemoryFault,  // set error {kind, pc, address = base + off, size} (also bad callx targets)
-    Error,        // error fields already set (helper failure) or CallDepth
+    Error,        // set error {kind, pc, address 0, size} (CallDepth)
     Budget,       // refund the block, deoptimise at its first pc
     PacketEnd,    // legacy packet access out of range: unwind, r0 = 0, exit
   };

@@ -76,4 +76,8 @@ z3::expr Machine::undefined_bool() {
   return ctx_->bool_const(name.c_str());
 }
 
+z3::expr code_address(z3::context& c, uint32_t offset) {
+  return c.bv_const("code", 64) + c.bv_val(offset, 64);
+}
+
 }  // namespace bpfdiff::oracle::smt::x86

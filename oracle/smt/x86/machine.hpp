@@ -49,4 +49,9 @@ struct Machine {
   unsigned undefined_count_ = 0;
 };
 
+// The host address of offset `offset` of the decoded code: where the code
+// was placed is one unknown constant, `code`, so a proof can only rely on
+// return addresses being the code's own offsets, never on their values.
+z3::expr code_address(z3::context& c, uint32_t offset);
+
 }  // namespace bpfdiff::oracle::smt::x86

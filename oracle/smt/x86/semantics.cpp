@@ -265,6 +265,43 @@ Result<Control> set_byte(Machine& m, const Instruction& insn, uint8_t cc) {
   return Control{};
 }
 
+// The native stack: rsp moves by 8 per push or pop, and the slot is host
+// memory like any other (aliasing with other objects is the caller's to
+// exclude or allow).
+void push(Machine& m, const z3::expr& value) {
+  m.gpr[kRsp] = m.gpr[kRsp] - m.ctx().bv_val(8, 64);
+  store(m, m.gpr[kRsp], value);
+}
+
+z3::expr pop(Machine& m) {
+  const z3::expr v = load(m, m.gpr[kRsp], 64);
+  m.gpr[kRsp] = m.gpr[kRsp] + m.ctx().bv_val(8, 64);
+  return v;
+}
+
+Control indirect(const z3::expr& address) {
+  Control c;
+  c.kind = Control::Kind::Indirect;
+  c.address = address;
+  return c;
+}
+
+// call rel32 / call reg: the return address is where the call ends.
+Result<Control> call(Machine& m, const Instruction& insn) {
+  const Operand& target = insn.operands[0];
+  if (target.kind == Operand::Kind::Rel) {
+    push(m, code_address(m.ctx(), insn.end()));
+    Control c;
+    c.kind = Control::Kind::Jump;
+    c.target = static_cast<uint32_t>(target.imm);
+    return c;
+  }
+  if (!is_reg(target) || target.bits != 64) return unsupported(insn, "only call rel32 and call reg64");
+  const z3::expr address = m.gpr[target.reg];  // read before the push moves rsp
+  push(m, code_address(m.ctx(), insn.end()));
+  return indirect(address);
+}
+
 // The instructions whose operands may be in memory; every other one reads
 // its operands as registers and must never see a memory operand.
 bool takes_memory_operands(ZydisMnemonic mnemonic) {
@@ -315,6 +352,7 @@ std::size_t expected_operands(ZydisMnemonic mnemonic) {
     case ZYDIS_MNEMONIC_CDQ:
     case ZYDIS_MNEMONIC_CQO:
     case ZYDIS_MNEMONIC_NOP:
+    case ZYDIS_MNEMONIC_RET:
       return 0;
     case ZYDIS_MNEMONIC_NEG:
     case ZYDIS_MNEMONIC_NOT:
@@ -323,6 +361,7 @@ std::size_t expected_operands(ZydisMnemonic mnemonic) {
     case ZYDIS_MNEMONIC_DIV:
     case ZYDIS_MNEMONIC_IDIV:
     case ZYDIS_MNEMONIC_JMP:
+    case ZYDIS_MNEMONIC_CALL:
       return 1;
     case ZYDIS_MNEMONIC_SHLX:
     case ZYDIS_MNEMONIC_SHRX:
@@ -466,8 +505,8 @@ Result<Control> execute(Machine& m, const Instruction& insn) {
       return unsupported(insn, "unexpected operand count");
     const bool memory_destination = takes_memory_operands(insn.mnemonic) && !insn.operands.empty() &&
                                     insn.operands[0].kind == Operand::Kind::Mem;
-    if (!insn.operands.empty() && insn.mnemonic != ZYDIS_MNEMONIC_JMP && !is_reg(insn.operands[0]) &&
-        !memory_destination)
+    if (!insn.operands.empty() && insn.mnemonic != ZYDIS_MNEMONIC_JMP &&
+        insn.mnemonic != ZYDIS_MNEMONIC_CALL && !is_reg(insn.operands[0]) && !memory_destination)
       return unsupported(insn, "the first operand is not a register or memory");
     if (insn.mnemonic == ZYDIS_MNEMONIC_LEA && insn.operands[1].kind != Operand::Kind::Mem)
       return unsupported(insn, "lea without an address operand");
@@ -479,13 +518,19 @@ Result<Control> execute(Machine& m, const Instruction& insn) {
       case ZYDIS_MNEMONIC_NOP:
         return Control{};
       case ZYDIS_MNEMONIC_JMP: {
+        if (is_reg(insn.operands[0]) && insn.operands[0].bits == 64)
+          return indirect(m.gpr[insn.operands[0].reg]);
         if (insn.operands[0].kind != Operand::Kind::Rel)
-          return unsupported(insn, "indirect jumps are not modelled");
+          return unsupported(insn, "only jmp rel and jmp reg64 are modelled");
         Control c;
         c.kind = Control::Kind::Jump;
         c.target = static_cast<uint32_t>(insn.operands[0].imm);
         return c;
       }
+      case ZYDIS_MNEMONIC_CALL:
+        return call(m, insn);
+      case ZYDIS_MNEMONIC_RET:
+        return indirect(pop(m));
       case ZYDIS_MNEMONIC_MOV:
         return mov(m, insn);
       case ZYDIS_MNEMONIC_LEA:

@@ -3,8 +3,11 @@
 // and jump forms, after the Intel SDM (volume 2): mov, movzx, movsx(d), add,
 // sub, and, or, xor, cmp, test, neg, not, imul, mul, div, idiv, cdq, cqo,
 // shl/shr/sar/rol/ror by an immediate or cl, shlx/shrx/sarx, bswap, cmovcc,
-// setcc, jcc, jmp and nop. Anything else (memory operands included) is an
-// error naming the instruction, never a silent guess.
+// setcc, jcc, jmp and nop; with memory operands mov, movzx, movsx(d), lea,
+// add, sub, cmp, and, or, xor, test, xadd and cmpxchg; and the control
+// transfers of calls: call rel32 and call reg (push the return address,
+// code_address of the next instruction, at rsp - 8), ret (pop it), jmp reg.
+// Anything else is an error naming the instruction, never a silent guess.
 #include <z3++.h>
 
 #include <cstdint>
@@ -18,10 +21,13 @@ namespace bpfdiff::oracle::smt::x86 {
 
 // Where control goes after an instruction.
 struct Control {
-  enum class Kind : uint8_t { Next, Jump, Branch };
+  // Indirect: to a host address held in a register or popped by ret, which
+  // only the caller can relate to code (e.g. by an invariant on the stack).
+  enum class Kind : uint8_t { Next, Jump, Branch, Indirect };
   Kind kind = Kind::Next;
   uint32_t target = 0;                // Jump, Branch: function offset of the target
   std::optional<z3::expr> condition;  // Branch: taken when true
+  std::optional<z3::expr> address;    // Indirect: the 64-bit host address
 };
 
 // Applies `insn` to `m`. Division records its #DE condition in

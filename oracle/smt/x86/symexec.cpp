@@ -51,6 +51,9 @@ Result<std::vector<PathExit>> execute_range(const std::vector<Instruction>& insn
           p.at = control->target;
           work.push_back(std::move(p));
           break;
+        case Control::Kind::Indirect:
+          exits.push_back({p.condition, std::move(p.state), kIndirectTarget, control->address});
+          break;
         case Control::Kind::Branch: {
           const z3::expr taken = control->condition->simplify();
           if (!taken.is_false()) work.push_back({control->target, p.condition && taken, p.state, p.steps});

@@ -6,6 +6,7 @@
 #include <z3++.h>
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "oracle/smt/x86/decode.hpp"
@@ -14,10 +15,14 @@
 
 namespace bpfdiff::oracle::smt::x86 {
 
+inline constexpr uint32_t kIndirectTarget = UINT32_MAX;
+
 struct PathExit {
   z3::expr condition;  // the path condition (Bool)
   Machine state;       // registers and flags when the path leaves the range
-  uint32_t target;     // where it goes: `end` for falling through, else a jump target
+  uint32_t target;     // where it goes: `end` for falling through, else a jump target,
+                       // kIndirectTarget for ret, call reg and jmp reg
+  std::optional<z3::expr> address = std::nullopt;  // kIndirectTarget: the host address
 };
 
 inline constexpr unsigned kMaxPathSteps = 256;
