@@ -26,6 +26,10 @@ KernelEngine::KernelEngine(const vm::HelperRegistry& helpers, std::string name, 
     : Engine(helpers), name_(std::move(name)), flags_(flags), execute_(std::move(execute)) {}
 
 Outcome KernelEngine::run(const vm::Program& program, const EngineInput& input) {
+  return run_with_flags(program, input, 0);
+}
+
+Outcome KernelEngine::run_with_flags(const vm::Program& program, const EngineInput& input, uint32_t extra) {
   if (program.entry != 0) {
     kernel::KernelResponse unsupported;
     unsupported.verdict = kernel::KernelVerdict::Unsupported;
@@ -35,7 +39,7 @@ Outcome KernelEngine::run(const vm::Program& program, const EngineInput& input) 
     return outcome_from_response(name_, unsupported, input.limits);
   }
   kernel::KernelRequest request;
-  request.flags = kernel::kWantLogOnReject | flags_ | (want_coverage_ ? kernel::kWantCoverage : 0u);
+  request.flags = kernel::kWantLogOnReject | flags_ | extra | (want_coverage_ ? kernel::kWantCoverage : 0u);
   request.program = program.slots;
   if (input.mode == vm::RunMode::Memory) request.memory = input.memory;
   request.instrumentation_seed = instrumentation_seed(program, input);
@@ -60,6 +64,12 @@ Result<std::unique_ptr<Executor>> KernelEngine::prepare_with(const vm::Program&,
   return make_error(name_ +
                     " loads the program per input and cannot be prepared ahead: use `bpfdiff run --engine " +
                     name_ + " FILE`, `bpfdiff diff --engines interp," + name_ + " FILE` or `bpfdiff repro`");
+}
+
+Outcome run_unmodified_only(Engine& engine, const vm::Program& program, const EngineInput& input) {
+  if (auto* kernel = dynamic_cast<KernelEngine*>(&engine))
+    return kernel->run_with_flags(program, input, kernel::kPlainOnly);
+  return engine.run(program, input);
 }
 
 void use_reason_only_logs(Engine& engine) {

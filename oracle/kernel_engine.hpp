@@ -28,6 +28,8 @@ class KernelEngine final : public Engine {
   // More flags for every later request (e.g. kernel::kReasonOnlyLog).
   void add_request_flags(uint32_t flags) { flags_ |= flags; }
   Outcome run(const vm::Program& program, const EngineInput& input) override;
+  // The same with `extra` flags for this request only.
+  Outcome run_with_flags(const vm::Program& program, const EngineInput& input, uint32_t extra);
 
  protected:
   // The verifier sees the memory's size, so one load serves one input only.
@@ -44,5 +46,9 @@ class KernelEngine final : public Engine {
 // For campaigns, which tally rejections by reason: when `engine` is a kernel
 // engine, its rejections' logs carry the reason only (kernel::kReasonOnlyLog).
 void use_reason_only_logs(Engine& engine);
+
+// `engine.run`, but a kernel engine runs the program unmodified only
+// (kernel::kPlainOnly): for programs whose state does not compare anyway.
+Outcome run_unmodified_only(Engine& engine, const vm::Program& program, const EngineInput& input);
 
 }  // namespace bpfdiff::oracle

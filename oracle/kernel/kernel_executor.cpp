@@ -203,6 +203,9 @@ KernelResponse KernelExecutor::execute(const KernelRequest& request) {
     return finish(KernelVerdict::Unsupported, expressible.error().message);
   }
   run_plain(request, out.plain);
+  if (request.flags & kPlainOnly) {
+    return finish(KernelVerdict::Unsupported, "the full-state run was not asked for (unmodified run only)");
+  }
 
   const auto size = static_cast<uint32_t>(request.memory.size());
   MappedValue* mem = nullptr;

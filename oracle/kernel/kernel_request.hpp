@@ -29,6 +29,12 @@ enum KernelRequestFlag : uint32_t {
   // long as the load itself. Campaigns set it (they tally reasons); `run`
   // and `repro` show the whole log.
   kReasonOnlyLog = 1u << 5,
+  // Only the unmodified run; the full-state run is not made (verdict
+  // Unsupported). For a program our VM ran past its instruction budget:
+  // its state is not comparable, so the wrapped load (a second walk of the
+  // verifier, to its complexity limit on a runaway loop) would tell nothing
+  // the unmodified verdict does not.
+  kPlainOnly = 1u << 6,
 };
 
 struct KernelRequest {

@@ -144,6 +144,20 @@ TEST_F(KernelExecutorTest, AReasonOnlyLogHasTheReasonWithoutTheInstructionTrace)
   EXPECT_LT(brief.log.size(), full.log.size());
 }
 
+// For a program our VM ran past its budget only the unmodified run is made:
+// its verdict and return value, no full-state load.
+TEST_F(KernelExecutorTest, UnmodifiedOnlySkipsTheFullStateRun) {
+  const KernelResponse r = run("mov r0, 7\nexit\n", {}, kWantLogOnReject | kPlainOnly);
+  EXPECT_EQ(r.plain.verdict, KernelVerdict::Accepted);
+  EXPECT_EQ(r.plain.retval, 7u);
+  EXPECT_EQ(r.verdict, KernelVerdict::Unsupported);
+  EXPECT_TRUE(r.instrumentation.empty()) << "no wrapper was built";
+
+  const KernelResponse rejected = run("ldxdw r0, [r3+0]\nexit\n", {}, kWantLogOnReject | kPlainOnly);
+  EXPECT_EQ(rejected.plain.verdict, KernelVerdict::Rejected);
+  EXPECT_EQ(rejected.verdict, KernelVerdict::Unsupported);
+}
+
 // A log longer than the first buffer: from 6.4 the kernel keeps its tail,
 // which holds the reason, so one load is enough (growing the buffer to fit
 // used to cost a reload per doubling and tens of MiB, enough to run a small

@@ -14,6 +14,7 @@
 
 #include "oracle/engine.hpp"
 #include "oracle/kernel_compare.hpp"
+#include "oracle/kernel_engine.hpp"
 #include "oracle/run/input.hpp"
 #include "vm/text/assembler.hpp"
 
@@ -178,6 +179,30 @@ TEST_F(KernelHostEngineTest, PrepareSaysWhereToUseTheEngine) {
   auto prepared = kernel_->prepare(*p, vm::ExecLimits{});
   ASSERT_FALSE(prepared.ok());
   EXPECT_NE(prepared.error().message.find("bpfdiff diff"), std::string::npos);
+}
+
+// The request flags a kernel engine sends: the campaign's reason-only logs
+// on every request, the unmodified-only run on the one it asks for.
+TEST(KernelEngineFlags, ReasonOnlyLogsStayAndUnmodifiedOnlyIsPerRequest) {
+  std::vector<uint32_t> sent;
+  KernelEngine engine(default_helpers(), "recording-kernel", 0, [&](const kernel::KernelRequest& r) {
+    sent.push_back(r.flags);
+    kernel::KernelResponse response;
+    response.verdict = kernel::KernelVerdict::Unsupported;
+    return response;
+  });
+  auto p = text::assemble("mov r0, 1\nexit\n");
+  ASSERT_TRUE(p.ok());
+  use_reason_only_logs(engine);
+  (void)run_unmodified_only(engine, *p, EngineInput{});
+  (void)engine.run(*p, EngineInput{});
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_TRUE(sent[0] & kernel::kPlainOnly);
+  EXPECT_FALSE(sent[1] & kernel::kPlainOnly);
+  for (uint32_t flags : sent) {
+    EXPECT_TRUE(flags & kernel::kReasonOnlyLog);
+    EXPECT_TRUE(flags & kernel::kWantLogOnReject);
+  }
 }
 
 }  // namespace
