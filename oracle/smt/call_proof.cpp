@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "oracle/smt/check_matrix.hpp"
+#include "oracle/smt/jit_proof_support.hpp"
 #include "oracle/smt/mem_model.hpp"
 #include "oracle/smt/read_over_write.hpp"
 #include "oracle/smt/x86/shared_context.hpp"
@@ -21,37 +22,17 @@
 namespace bpfdiff::oracle::smt {
 namespace {
 
+using proof_support::hex;
+using proof_support::kContext;
+using proof_support::sets_error_status;
+using proof_support::value_in;
+using proof_support::x86_of;
+
 namespace off = jit::offsets;
 
-uint8_t x86_of(uint8_t bpf) {
-  return jit::x86::number(jit::kRegMap[bpf]);
-}
-constexpr uint8_t kContext = jit::x86::number(jit::kCtx);
 constexpr uint32_t kCallPc = 1;
 constexpr uint32_t kCalleePc = 3;
 constexpr uint32_t kEntryLength = 2;
-
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
-uint64_t value_in(const z3::model& m, const z3::expr& e) {
-  uint64_t v = 0;
-  m.eval(e, true).is_numeral_u64(v);
-  return v;
-}
-
-// `mov dword [r12 + status], Error`: the first instruction of the error exit.
-bool sets_error_status(const x86::Instruction& insn) {
-  if (insn.mnemonic != ZYDIS_MNEMONIC_MOV || insn.operands.size() != 2) return false;
-  const x86::Operand& dst = insn.operands[0];
-  const x86::Operand& src = insn.operands[1];
-  return dst.kind == x86::Operand::Kind::Mem && dst.base == kContext && dst.index == x86::kNoRegister &&
-         dst.imm == off::kStatus && dst.bits == 32 && src.kind == x86::Operand::Kind::Imm &&
-         src.imm == static_cast<int64_t>(jit::JitStatus::Error);
-}
 
 uint32_t exit_pc(const ControlCase& c) {
   return kCalleePc + c.callee_length - 1;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "oracle/smt/bpf_model.hpp"
+#include "oracle/smt/jit_proof_support.hpp"
 #include "oracle/smt/jit_rewrite.hpp"
 #include "oracle/smt/x86/shared_context.hpp"
 #include "oracle/smt/x86/symexec.hpp"
@@ -15,12 +16,10 @@
 namespace bpfdiff::oracle::smt {
 namespace {
 
-// Physical register of a BPF register; the JIT's map is the one truth.
-uint8_t x86_of(uint8_t bpf) {
-  return jit::x86::number(jit::kRegMap[bpf]);
-}
-
-constexpr uint8_t kContext = jit::x86::number(jit::kCtx);
+using proof_support::hex;
+using proof_support::kContext;
+using proof_support::value_in;
+using proof_support::x86_of;
 
 struct Obligation {
   enum class Kind : uint8_t { Result, Frame, Branch, Exit, DivideError };
@@ -29,18 +28,6 @@ struct Obligation {
   z3::expr holds;
   int bpf_reg = -1;  // Result / Frame: the BPF register concerned (-1: not a BPF register)
 };
-
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
-uint64_t value_in(const z3::model& m, const z3::expr& e) {
-  uint64_t v = 0;
-  m.eval(e, true).is_numeral_u64(v);
-  return v;
-}
 
 std::string bpf_name(int r) {
   return "r" + std::to_string(r);

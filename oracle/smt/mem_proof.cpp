@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "oracle/smt/jit_proof_support.hpp"
 #include "oracle/smt/jit_snippet.hpp"
 #include "oracle/smt/mem_model.hpp"
 #include "oracle/smt/read_over_write.hpp"
@@ -23,43 +24,22 @@
 namespace bpfdiff::oracle::smt {
 namespace {
 
+using proof_support::hex;
+using proof_support::kContext;
+using proof_support::sets_error_status;
+using proof_support::value_in;
+using proof_support::x86_of;
+
 namespace off = jit::offsets;
 
-// Physical register of a BPF register; the JIT's map is the one truth.
-uint8_t x86_of(uint8_t bpf) {
-  return jit::x86::number(jit::kRegMap[bpf]);
-}
-constexpr uint8_t kContext = jit::x86::number(jit::kCtx);
 constexpr uint32_t kMemPc = 1;
 // The block charged at slot 0 is slots 0..2: a fault or packet end at pc 1
 // leaves one instruction of it unexecuted, which the JIT must give back.
 constexpr uint64_t kRefund = 1;
 
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
-uint64_t value_in(const z3::model& m, const z3::expr& e) {
-  uint64_t v = 0;
-  m.eval(e, true).is_numeral_u64(v);
-  return v;
-}
-
 bool uses_base_dst(const isa::Semantics& s) {
   return s.family == isa::Family::StoreImm || s.family == isa::Family::StoreReg ||
          s.family == isa::Family::Atomic;
-}
-
-// `mov dword [r12 + status], Error`: the first instruction of the error exit.
-bool sets_error_status(const x86::Instruction& insn) {
-  if (insn.mnemonic != ZYDIS_MNEMONIC_MOV || insn.operands.size() != 2) return false;
-  const x86::Operand& dst = insn.operands[0];
-  const x86::Operand& src = insn.operands[1];
-  return dst.kind == x86::Operand::Kind::Mem && dst.base == kContext && dst.index == x86::kNoRegister &&
-         dst.imm == off::kStatus && dst.bits == 32 && src.kind == x86::Operand::Kind::Imm &&
-         src.imm == static_cast<int64_t>(jit::JitStatus::Error);
 }
 
 struct Obligation {
