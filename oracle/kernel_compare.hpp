@@ -69,8 +69,9 @@ struct KernelComparison {
 KernelComparison compare_with_kernel(const Outcome& ours, const Outcome& kernel);
 
 // Two kernel outcomes (e.g. host and guest, JIT and interpreter): verdicts
-// (plain, then full), then the registers both exported and the memory, and
-// the plain runs' retval and memory.
+// (plain, then full; only when both come from one kernel release), then the
+// registers both exported and the memory, and the plain runs' retval (unless
+// r0 holds a pointer) and memory.
 std::vector<Difference> compare_kernels(const Outcome& left, const Outcome& right);
 
 // What compare() does when either side is a kernel outcome: the findings'

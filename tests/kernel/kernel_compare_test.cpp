@@ -231,5 +231,39 @@ TEST(KernelComparePlain, AFaultOnlyTheUnmodifiedRunCouldHaveShownIsASoundnessFin
   EXPECT_EQ(refused.kind, KernelAgreement::KernelRejected);
 }
 
+TEST(KernelCompareTwoKernels, VerdictsOfTwoReleasesMayDifferOneReleasesMayNot) {
+  // Host 6.18 accepts what a 6.1 guest rejects: the verifier grew, no bug.
+  Outcome host = kernel_outcome(KernelVerdict::Accepted);
+  Outcome guest = kernel_outcome(KernelVerdict::Rejected);
+  host.kernel->release = "6.18.0";
+  guest.kernel->release = "6.1.0-50-cloud-amd64";
+  EXPECT_TRUE(compare_kernels(host, guest).empty());
+  EXPECT_TRUE(
+      compare_kernels(with_plain(host, KernelVerdict::Accepted), with_plain(guest, KernelVerdict::Rejected))
+          .empty());
+  // One release's JIT and interpreter must judge alike.
+  host.kernel->release = guest.kernel->release;
+  EXPECT_EQ(compare_kernels(host, guest).at(0).field, "kernel.verdict");
+  EXPECT_EQ(
+      compare_kernels(with_plain(host, KernelVerdict::Accepted), with_plain(guest, KernelVerdict::Rejected))
+          .at(0)
+          .field,
+      "kernel.plain.verdict");
+}
+
+TEST(KernelCompareTwoKernels, AnUnmodifiedRunReturningAPointerIsNotComparedButAScalarIs) {
+  // r0 = r10 - 64 at exit: each kernel (and its JIT and interpreter) has its
+  // own stack address; the full-state run translated it to our stack region.
+  const uint64_t stack_pointer = vm::region_base(vm::RegionId::Stack) + 0xfc0;
+  const Outcome jit =
+      with_plain(kernel_outcome(KernelVerdict::Accepted, stack_pointer), KernelVerdict::Accepted, 0xc0013988);
+  const Outcome interp =
+      with_plain(kernel_outcome(KernelVerdict::Accepted, stack_pointer), KernelVerdict::Accepted, 0xc0013a38);
+  EXPECT_TRUE(compare_kernels(jit, interp).empty());
+  const Outcome scalar_a = with_plain(kernel_outcome(KernelVerdict::Accepted, 7), KernelVerdict::Accepted, 7);
+  const Outcome scalar_b = with_plain(kernel_outcome(KernelVerdict::Accepted, 7), KernelVerdict::Accepted, 8);
+  EXPECT_EQ(to_string(compare_kernels(scalar_a, scalar_b).at(0)), "plain.r0.low32: 0x7 vs 0x8");
+}
+
 }  // namespace
 }  // namespace bpfdiff::oracle
