@@ -4,34 +4,10 @@
 // read-modify-write of the budget in the JIT context.
 #include <cstddef>
 
+#include "vm/isa/families.hpp"
 #include "vm/jit/lowering.hpp"
 
 namespace bpfdiff::jit {
-namespace {
-
-// The families that neither jump, call nor end the function: a block ending
-// in one of them falls through into the next block and nowhere else.
-bool falls_through_only(isa::Family f) {
-  switch (f) {
-    case isa::Family::Alu:
-    case isa::Family::Endian:
-    case isa::Family::Lddw:
-    case isa::Family::Load:
-    case isa::Family::LoadSigned:
-    case isa::Family::StoreImm:
-    case isa::Family::StoreReg:
-    case isa::Family::Atomic:
-    case isa::Family::PacketLoad:
-      return true;
-    case isa::Family::Jump:
-    case isa::Family::Call:
-    case isa::Family::Exit:
-      return false;
-  }
-  return false;
-}
-
-}  // namespace
 
 void plan_charges(const vm::LoadedProgram& program, BlockInfo& b) {
   const std::size_t n = program.insns.size();
@@ -70,7 +46,8 @@ void plan_charges(const vm::LoadedProgram& program, BlockInfo& b) {
     const uint32_t f = next_of(last[p]);
     const uint32_t l = jump.target;
     if (f >= n || l <= f || entries[f] != 0 || entries[l] != 1) continue;
-    if (!falls_through_only(isa::info(program.insns[last[f]].form).sem.family)) continue;
+    // F must fall into L and go nowhere else.
+    if (isa::transfers_control(isa::info(program.insns[last[f]].form).sem.family)) continue;
     if (next_of(last[f]) != l) continue;
     join[p] = l;
     head_of_f[f] = static_cast<uint32_t>(p) + 1;
