@@ -12,8 +12,9 @@ packages=(
   libz3-dev libzydis-dev libelf-dev libbpf-dev zlib1g-dev
   # fuzzing
   afl++
-  # scripts: JSON in shell (planted-bug.sh, fuzz-bench.sh)
-  jq
+  # scripts: JSON in shell (planted-bug.sh, fuzz-bench.sh, kernel-matrix.sh), and
+  # Python for the coverage, benchmark and perf-gate summaries
+  jq python3
   # kernel oracle guest
   qemu-system-x86 busybox-static cpio kmod xz-utils
   # guest kernels built from source (build-guest.sh --source; the 150 MB

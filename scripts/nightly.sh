@@ -7,7 +7,8 @@
 # Extra arguments go to `bpfdiff fuzz` (e.g. --targets interp_vs_jit_gen).
 # Results: OUT/report.html, OUT/report.json, OUT/findings/<signature>/,
 # OUT/smt-check.json, OUT/smt-check-memory.json (and OUT/smt-counterexamples/
-# if a proof fails).
+# if a proof fails), OUT/kernel-matrix/matrix.md (a kernel campaign per
+# kernel: the host's and Debian's 6.1 and 6.12 guests, JIT and interpreter).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,6 +67,16 @@ if [[ ${KERNEL_BENCH:-1} != 0 ]]; then
   bash scripts/kernel-coverage-bench.sh --minutes "${COVERAGE_MINUTES:-10}" --out "$out/kernel-coverage-bench" ||
     kernel_status=$?
 fi
+# The kernel matrix: a kernel campaign on the host kernel and on each Debian
+# guest kernel this machine can build, one section per kernel in
+# OUT/kernel-matrix/matrix.md. KERNEL_MATRIX=0 skips it; MATRIX_MINUTES sets
+# the minutes per kernel (default 30).
+matrix_status=0
+if [[ ${KERNEL_MATRIX:-1} != 0 ]]; then
+  cmake --build --preset release -j "$(nproc)" --target bpfdiff-agent
+  bash scripts/kernel-matrix.sh --minutes "${MATRIX_MINUTES:-30}" --out "$out/kernel-matrix" || matrix_status=$?
+fi
 if ((smt_status != 0)); then exit "$smt_status"; fi
+if ((matrix_status != 0)); then exit "$matrix_status"; fi
 if ((kernel_status != 0)); then exit "$kernel_status"; fi
 exit "$fuzz_status"
