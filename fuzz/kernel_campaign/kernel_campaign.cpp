@@ -85,12 +85,6 @@ std::string slug(std::string_view text) {
   return out;
 }
 
-// "guest failure: panic: ..." -> "panic"
-std::string guest_failure_word(const oracle::Outcome& o) {
-  std::string rest = o.kernel->log.substr(std::string_view("guest failure: ").size());
-  return slug(rest.substr(0, rest.find(':')));
-}
-
 // The ten most frequent reasons, most frequent first.
 json top_reasons(const std::map<std::string, uint64_t>& counts) {
   std::vector<std::pair<uint64_t, std::string>> sorted;
@@ -141,18 +135,33 @@ class CoveragePause {
 
 // The class of a kernel finding against engine `i`, from the outcomes of
 // the same kernel's JIT and interpreter when the campaign runs both.
+// The index of the engine running the same kernel the other way (JIT or
+// interpreter) as engine `i`, when the campaign has it.
+std::optional<std::size_t> counterpart_index(const std::vector<NamedEngine>& engines, std::size_t i) {
+  const auto other = kernel_counterpart(engines[i].name);
+  if (!other) return std::nullopt;
+  for (std::size_t j = 0; j < engines.size(); ++j) {
+    if (engines[j].name == *other) return j;
+  }
+  return std::nullopt;
+}
+
 KernelBugClass classify_here(const std::vector<NamedEngine>& engines, const KernelCase& c, std::size_t i,
                              std::size_t reference) {
-  const auto other = kernel_counterpart(engines[i].name);
-  if (!other) return KernelBugClass::Unclassified;
-  for (std::size_t j = 0; j < engines.size(); ++j) {
-    if (engines[j].name != *other) continue;
-    const bool i_is_jit = engines[i].name == oracle::kKernelQemuEngine;
-    const oracle::Outcome& jit = c.outcomes[i_is_jit ? i : j];
-    const oracle::Outcome& interp = c.outcomes[i_is_jit ? j : i];
-    return classify_kernel_bug(c.outcomes[reference], jit, interp);
-  }
-  return KernelBugClass::Unclassified;
+  const auto j = counterpart_index(engines, i);
+  if (!j) return KernelBugClass::Unclassified;
+  const bool i_is_jit = engines[i].name == oracle::kKernelQemuEngine;
+  return classify_kernel_bug(c.outcomes[reference], c.outcomes[i_is_jit ? i : *j],
+                             c.outcomes[i_is_jit ? *j : i]);
+}
+
+// The same for a guest failure of kind `kind` on engine `i`.
+KernelBugClass classify_guest_failure_here(const std::vector<NamedEngine>& engines, const KernelCase& c,
+                                           std::size_t i, const std::string& kind) {
+  const auto j = counterpart_index(engines, i);
+  if (!j) return KernelBugClass::Unclassified;
+  const bool i_is_jit = engines[i].name == oracle::kKernelQemuEngine;
+  return classify_guest_failure(kind, c.outcomes[i_is_jit ? i : *j], c.outcomes[i_is_jit ? *j : i]);
 }
 
 class KernelCampaign {
@@ -172,6 +181,12 @@ class KernelCampaign {
   // Runs one program on a worker's engines (no lock held), then adds its
   // results to the campaign's (under mutex_).
   void run_one(std::vector<NamedEngine>& engines, NextCase next);
+  // The guest failure `f` of case `c` shrunk (kernel_minimize.hpp) and run
+  // again on every engine; nothing when it no longer shrinks or the
+  // minimized program no longer breaks its guest the same way. Fills in
+  // `f`'s title, record and original program.
+  std::optional<KernelCase> minimize_guest_failure_case(std::vector<NamedEngine>& engines,
+                                                        const KernelCase& c, KernelFindingRecord& f);
   void worker(std::vector<NamedEngine>& engines);
   void record(const KernelFindingRecord& finding, const KernelCase& c);
   std::pair<uint64_t, uint64_t> guest_counters() const;
@@ -362,9 +377,19 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
       if (g_stop.load()) continue;
       KernelFindingRecord f;
       f.kind = "guest failure";
-      f.signature = name + ".guest-" + guest_failure_word(o);
+      f.guest_failure = guest_failure_kind(o);
+      const KernelBugClass cls = classify_guest_failure_here(engines, c, i, f.guest_failure);
+      // The same kernel's JIT and interpreter guests broken alike are one
+      // bug: one finding, against the JIT engine.
+      if (cls == KernelBugClass::VerifierOrRewrite && engines[i].name != oracle::kKernelQemuEngine) continue;
+      f.signature = name + ".guest-" + f.guest_failure;
+      if (cls != KernelBugClass::Unclassified) {
+        f.bug_class = to_string(cls);
+        f.signature += "." + f.bug_class;
+      }
       f.title = o.kernel->log;
       f.guest_record = guest_record_of(o);
+      f.kernel_engine = i;
       findings.push_back(std::move(f));
       continue;
     }
@@ -418,13 +443,19 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
     KernelFindingRecord& f = findings[n];
     if (!f.kernel_engine || options_.minimize_tests == 0) continue;
     const std::size_t i = *f.kernel_engine;
-    if (!c.outcomes[i].kernel || c.outcomes[i].kernel->verdict != oracle::kernel::KernelVerdict::Accepted)
+    const bool guest_failure = !f.guest_failure.empty();
+    if (!guest_failure &&
+        (!c.outcomes[i].kernel || c.outcomes[i].kernel->verdict != oracle::kernel::KernelVerdict::Accepted))
       continue;
     {
       std::lock_guard lock(mutex_);
       if (std::any_of(result_.findings.begin(), result_.findings.end(),
                       [&](const KernelCampaignFinding& known) { return known.signature == f.signature; }))
         continue;
+    }
+    if (guest_failure) {
+      if (auto mc = minimize_guest_failure_case(engines, c, f)) minimized[n] = std::move(*mc);
+      continue;
     }
     const std::string base = f.signature.substr(0, f.bug_class == to_string(KernelBugClass::Unclassified)
                                                        ? std::string::npos
@@ -503,6 +534,32 @@ std::string KernelCampaign::progress_line() const {
     line += "  guest restarts " + std::to_string(restarts) + ", failures " + std::to_string(failures);
   }
   return line;
+}
+
+std::optional<KernelCase> KernelCampaign::minimize_guest_failure_case(std::vector<NamedEngine>& engines,
+                                                                      const KernelCase& c,
+                                                                      KernelFindingRecord& f) {
+  const std::size_t i = *f.kernel_engine;
+  KernelMinimized m = minimize_guest_failure(c, f.guest_failure, *engines[i].engine, options_.minimize_tests,
+                                             options_.guest_minimize_failures);
+  if (m.program.slots == c.program.slots && m.memory == c.input.memory) return std::nullopt;
+  KernelCase mc;
+  mc.seed = c.seed;
+  mc.iteration = c.iteration;
+  mc.origin = c.origin;
+  mc.program = std::move(m.program);
+  mc.input = c.input;
+  mc.input.memory = std::move(m.memory);
+  for (NamedEngine& e : engines)
+    mc.outcomes.push_back(e.engine->run(mc.program, mc.input));
+  // A failure that does not come back (a flaky guest) keeps the original.
+  if (guest_failure_kind(mc.outcomes[i]) != f.guest_failure) return std::nullopt;
+  f.title = mc.outcomes[i].kernel->log;
+  f.guest_record = guest_record_of(mc.outcomes[i]);
+  f.original_program = c.program;
+  f.original_memory = c.input.memory;
+  f.minimize_tests = m.stats.tests;
+  return mc;
 }
 
 Result<void> KernelCampaign::write_report() {

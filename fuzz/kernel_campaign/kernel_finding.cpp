@@ -107,6 +107,16 @@ bool is_guest_failure(const oracle::Outcome& outcome) {
          outcome.kernel->log.rfind(kGuestFailurePrefix, 0) == 0;
 }
 
+std::string guest_failure_kind(const oracle::Outcome& outcome) {
+  if (!is_guest_failure(outcome)) return "";
+  const std::string rest = outcome.kernel->log.substr(kGuestFailurePrefix.size());
+  std::string word = rest.substr(0, rest.find(':'));
+  for (char& ch : word) {
+    if (ch == ' ' || ch == '/') ch = '-';
+  }
+  return word;
+}
+
 std::string guest_record_of(const oracle::Outcome& outcome) {
   if (!is_guest_failure(outcome)) return "";
   const std::string& log = outcome.kernel->log;

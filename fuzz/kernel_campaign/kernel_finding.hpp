@@ -50,6 +50,8 @@ struct KernelFindingRecord {
   std::size_t minimize_tests = 0;
   // The kernel engine (index in --engines) a kernel finding is against.
   std::optional<std::size_t> kernel_engine;
+  // For a guest failure: its kind (guest_failure_kind), which minimization keeps.
+  std::string guest_failure;
 };
 
 // The failure record path a guest pool names in a Failed response's log
@@ -57,6 +59,9 @@ struct KernelFindingRecord {
 std::string guest_record_of(const oracle::Outcome& outcome);
 // Whether a kernel outcome is a guest failure (panic, oops, hang, death).
 bool is_guest_failure(const oracle::Outcome& outcome);
+// The failure's kind as a file-name safe word ("guest failure: panic: ..."
+// -> "panic"); empty when the outcome is no guest failure.
+std::string guest_failure_kind(const oracle::Outcome& outcome);
 
 nlohmann::ordered_json outcome_json(const oracle::Outcome& outcome);
 

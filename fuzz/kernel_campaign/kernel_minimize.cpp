@@ -76,6 +76,28 @@ KernelMinimized minimize_kernel_case(const KernelCase& c, const std::string& sig
   return out;
 }
 
+KernelMinimized minimize_guest_failure(const KernelCase& c, const std::string& failure_kind,
+                                       oracle::Engine& kernel, std::size_t max_tests,
+                                       std::size_t max_failures) {
+  std::size_t failures = 0;
+  const fuzz::StillFails still_fails = [&](const fuzz::MinimizeCase& candidate) {
+    if (failures >= max_failures) return false;
+    oracle::EngineInput input = c.input;
+    input.memory = candidate.memory;
+    const oracle::Outcome k = kernel.run(candidate.program, input);
+    if (!is_guest_failure(k)) return false;
+    ++failures;
+    return guest_failure_kind(k) == failure_kind;
+  };
+  fuzz::MinimizeOptions options;
+  options.max_tests = max_tests;
+  KernelMinimized out;
+  fuzz::MinimizeCase m = fuzz::minimize({c.program, c.input.memory}, still_fails, options, &out.stats);
+  out.program = std::move(m.program);
+  out.memory = std::move(m.memory);
+  return out;
+}
+
 const char* to_string(KernelBugClass c) {
   switch (c) {
     case KernelBugClass::VerifierOrRewrite:
@@ -109,6 +131,18 @@ KernelBugClass classify_kernel_bug(const oracle::Outcome& ours, const std::optio
   if (jit_differs && interp_differs) return KernelBugClass::VerifierOrRewrite;
   if (jit_differs) return KernelBugClass::Jit;
   if (interp_differs) return KernelBugClass::Interpreter;
+  return KernelBugClass::Unclassified;
+}
+
+KernelBugClass classify_guest_failure(const std::string& failure_kind,
+                                      const std::optional<oracle::Outcome>& jit,
+                                      const std::optional<oracle::Outcome>& interpreter) {
+  if (!jit || !interpreter) return KernelBugClass::Unclassified;
+  const bool jit_fails = guest_failure_kind(*jit) == failure_kind;
+  const bool interp_fails = guest_failure_kind(*interpreter) == failure_kind;
+  if (jit_fails && interp_fails) return KernelBugClass::VerifierOrRewrite;
+  if (jit_fails) return KernelBugClass::Jit;
+  if (interp_fails) return KernelBugClass::Interpreter;
   return KernelBugClass::Unclassified;
 }
 

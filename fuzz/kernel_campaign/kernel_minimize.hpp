@@ -49,6 +49,15 @@ KernelMinimized minimize_kernel_case(const KernelCase& c, const std::string& sig
                                      const std::string& ours_name, oracle::Engine& kernel,
                                      const std::string& kernel_name, std::size_t max_tests);
 
+// Shrinks a program that broke `kernel`'s guest while the guest still fails
+// the same way (guest_failure_kind: "panic", "oops", "hang", ...). A
+// candidate that fails costs a guest restore (a hang its whole deadline), so
+// besides `max_tests` at most `max_failures` candidates are run that fail;
+// after that no further candidate is run or kept.
+KernelMinimized minimize_guest_failure(const KernelCase& c, const std::string& failure_kind,
+                                       oracle::Engine& kernel, std::size_t max_tests,
+                                       std::size_t max_failures);
+
 enum class KernelBugClass { VerifierOrRewrite, Jit, Interpreter, Unclassified };
 const char* to_string(KernelBugClass c);  // "verifier-rewrite", "jit", "interpreter", "unclassified"
 
@@ -56,6 +65,14 @@ const char* to_string(KernelBugClass c);  // "verifier-rewrite", "jit", "interpr
 // (nothing for a missing one).
 KernelBugClass classify_kernel_bug(const oracle::Outcome& ours, const std::optional<oracle::Outcome>& jit,
                                    const std::optional<oracle::Outcome>& interpreter);
+
+// The class of a guest failure from the same kernel's JIT and interpreter
+// guests on the same program: both break the same way -> the code both run
+// (the verifier, its rewrites, helpers: "verifier-rewrite"); only one ->
+// "jit" or "interpreter"; a missing side -> unclassified.
+KernelBugClass classify_guest_failure(const std::string& failure_kind,
+                                      const std::optional<oracle::Outcome>& jit,
+                                      const std::optional<oracle::Outcome>& interpreter);
 
 // The kernel engine that runs the same kernel the other way (kernel-qemu and
 // kernel-qemu-interp), or nothing.
