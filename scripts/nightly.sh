@@ -8,7 +8,9 @@
 # Results: OUT/report.html, OUT/report.json, OUT/findings/<signature>/,
 # OUT/smt-check.json, OUT/smt-check-memory.json (and OUT/smt-counterexamples/
 # if a proof fails), OUT/kernel-matrix/matrix.md (a kernel campaign per
-# kernel: the host's and Debian's 6.1 and 6.12 guests, JIT and interpreter).
+# kernel: the host's and Debian's 6.1 and 6.12 guests, JIT and interpreter),
+# OUT/gate-coverage/summary.txt (what the gate reaches),
+# OUT/jit-mutants/summary.txt (which lowering faults it catches).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +43,18 @@ build/release/bin/bpfdiff smt check --memory --checks '^jit' --forms '^(ldx|st|a
   --jobs "$jobs" --json \
   >"$out/smt-check-memory.json" || smt_status=$?
 echo "smt check --memory: exit $smt_status, results in $out/smt-check-memory.json"
+
+# What the gate reaches and what it catches (issue 16): the line and branch
+# coverage of vm/jit/ and vm/interp/ under the full gate (every unreached line
+# with its reason), then a sample of deliberate faults in the JIT's lowering,
+# each rebuilt in a scratch copy and run through the gate. MUTANTS sets the
+# sample (default 40, 0 skips it); both results stay under $out.
+gate_status=0
+bash scripts/gate-coverage.sh --out "$out/gate-coverage" || gate_status=$?
+if [[ ${MUTANTS:-40} != 0 ]]; then
+  bash scripts/jit-mutants.sh --count "${MUTANTS:-40}" --seed "${MUTANT_SEED:-1}" --out "$out/jit-mutants" ||
+    gate_status=$?
+fi
 
 fuzz_status=0
 build/release/bin/bpfdiff fuzz --minutes "$minutes" --jobs "$jobs" --engine "$engine" --out "$out" "$@" ||
@@ -79,4 +93,5 @@ fi
 if ((smt_status != 0)); then exit "$smt_status"; fi
 if ((matrix_status != 0)); then exit "$matrix_status"; fi
 if ((kernel_status != 0)); then exit "$kernel_status"; fi
+if ((gate_status != 0)); then exit "$gate_status"; fi
 exit "$fuzz_status"
