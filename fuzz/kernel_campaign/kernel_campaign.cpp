@@ -540,8 +540,12 @@ std::optional<KernelCase> KernelCampaign::minimize_guest_failure_case(std::vecto
                                                                       const KernelCase& c,
                                                                       KernelFindingRecord& f) {
   const std::size_t i = *f.kernel_engine;
+  // Once more as it was first: a failure that does not come back is not
+  // minimized (every candidate would be judged by chance) and says so.
+  f.reproduced = guest_failure_kind(engines[i].engine->run(c.program, c.input)) == f.guest_failure;
+  if (!*f.reproduced || options_.guest_minimize_failures <= 1) return std::nullopt;
   KernelMinimized m = minimize_guest_failure(c, f.guest_failure, *engines[i].engine, options_.minimize_tests,
-                                             options_.guest_minimize_failures);
+                                             options_.guest_minimize_failures - 1);
   if (m.program.slots == c.program.slots && m.memory == c.input.memory) return std::nullopt;
   KernelCase mc;
   mc.seed = c.seed;

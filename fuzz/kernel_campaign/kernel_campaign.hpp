@@ -56,8 +56,9 @@ struct KernelCampaignOptions {
   // Predicate calls (each one run of ours and one of the kernel) spent
   // minimizing each new kernel finding (kernel_minimize.hpp); 0: none.
   std::size_t minimize_tests = 2000;
-  // Of those, for a guest failure, at most this many candidates that break
-  // the guest again (each costs a guest restore, a hang its whole deadline).
+  // Of those, for a guest failure, at most this many runs that break the
+  // guest again (each costs a guest restore, a hang its whole deadline),
+  // the first being the program itself run again.
   std::size_t guest_minimize_failures = 16;
   // Ask the kernel engines for KCOV coverage of the verifier and the JIT
   // (guests built with --kcov give it; others say why not), and let it

@@ -194,6 +194,7 @@ Result<std::string> write_kernel_finding(const std::string& findings_dir, const 
   const std::optional<std::string> c_source = reproducer_source(finding, c);
   if (c_source) j["c_reproducer"] = "cc -O1 -o repro " + (final_dir / "repro.c").string() + " && ./repro";
   if (!finding.guest_record.empty()) j["guest_record"] = finding.guest_record;
+  if (finding.reproduced) j["reproduced"] = *finding.reproduced;
   if (!finding.bug_class.empty()) j["class"] = finding.bug_class;
   if (finding.original_program) {
     j["minimized"] = {{"original_slots", finding.original_program->slots.size()},

@@ -50,8 +50,13 @@ struct KernelFindingRecord {
   std::size_t minimize_tests = 0;
   // The kernel engine (index in --engines) a kernel finding is against.
   std::optional<std::size_t> kernel_engine;
-  // For a guest failure: its kind (guest_failure_kind), which minimization keeps.
+  // For a guest failure: its kind (guest_failure_kind), which minimization
+  // keeps, and whether running the program again broke the guest the same
+  // way (nothing when it was not tried: a repeat, or minimization off). A
+  // failure that does not come back points at the host (a guest killed from
+  // outside, memory pressure), not at the program.
   std::string guest_failure;
+  std::optional<bool> reproduced;
 };
 
 // The failure record path a guest pool names in a Failed response's log

@@ -46,10 +46,13 @@ bool has_alu64_imm(const vm::Program& p) {
 // `dies` is set: the pool's record (console) first, then a Failed response.
 class DyingGuest final : public oracle::Engine {
  public:
-  DyingGuest(std::string name, bool dies, fs::path record_dir, std::atomic<uint64_t>& deaths)
+  // `once`: the guest dies only the first time (a failure from outside).
+  DyingGuest(std::string name, bool dies, fs::path record_dir, std::atomic<uint64_t>& deaths,
+             bool once = false)
       : Engine(oracle::default_helpers()),
         name_(std::move(name)),
         dies_(dies),
+        once_(once),
         record_dir_(std::move(record_dir)),
         deaths_(deaths),
         interp_(std::move(oracle::make_engine("interp")).value()) {}
@@ -62,7 +65,7 @@ class DyingGuest final : public oracle::Engine {
     out.kernel = oracle::KernelOutcome{};
     out.kernel->release = "6.12.0-fake";
     out.memory = input.memory;
-    if (dies_ && has_alu64_imm(program)) {
+    if (dies_ && has_alu64_imm(program) && !(once_ && deaths_ > 0)) {
       const fs::path record = record_dir_ / (name_ + "-panic-" + std::to_string(++deaths_));
       fs::create_directories(record);
       std::ofstream(record / "console.log")
@@ -96,6 +99,7 @@ class DyingGuest final : public oracle::Engine {
  private:
   std::string name_;
   bool dies_;
+  bool once_;
   fs::path record_dir_;
   std::atomic<uint64_t>& deaths_;
   std::unique_ptr<oracle::Engine> interp_;
@@ -119,13 +123,15 @@ class GuestFailureFindings : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  Result<KernelCampaignResult> run(bool interp_dies) {
+  Result<KernelCampaignResult> run(bool interp_dies, bool once = false) {
     KernelCampaignHooks h;
-    h.make_engine = [this, interp_dies](const std::string& name) -> Result<std::unique_ptr<oracle::Engine>> {
+    h.make_engine = [this, interp_dies,
+                     once](const std::string& name) -> Result<std::unique_ptr<oracle::Engine>> {
       if (name == "kernel-qemu" || name == "kernel-qemu-interp") {
         const bool dies = name == "kernel-qemu" || interp_dies;
-        return std::unique_ptr<oracle::Engine>(std::make_unique<DyingGuest>(
-            name, dies, dir_ / "findings" / "guest", name == "kernel-qemu" ? jit_deaths_ : interp_deaths_));
+        return std::unique_ptr<oracle::Engine>(
+            std::make_unique<DyingGuest>(name, dies, dir_ / "findings" / "guest",
+                                         name == "kernel-qemu" ? jit_deaths_ : interp_deaths_, once));
       }
       return oracle::make_engine(name);
     };
@@ -147,6 +153,7 @@ TEST_F(GuestFailureFindings, APanicOfTheJitGuestOnlyIsMinimizedAndClassifiedJit)
   const fs::path d = r->findings[0].dir;
   const json finding = json::parse(read_text(d / "finding.json"));
   EXPECT_EQ(finding["class"], "jit");
+  EXPECT_EQ(finding["reproduced"], true);
   ASSERT_TRUE(finding.contains("minimized")) << finding.dump(2);
   EXPECT_EQ(finding["minimized"]["slots"], 1u) << "one ALU64 immediate instruction is all it takes";
   EXPECT_GT(finding["minimized"]["original_slots"].get<std::size_t>(), 1u);
@@ -180,6 +187,16 @@ TEST_F(GuestFailureFindings, MinimizationRestoresTheGuestAtMostTheGivenNumberOfT
   // minimized program's run on every engine.
   EXPECT_LE(jit_deaths_.load(), 1u + 3u + 1u);
   EXPECT_GE(jit_deaths_.load(), 2u);
+}
+
+TEST_F(GuestFailureFindings, AFailureThatDoesNotComeBackIsMarkedAndKeptAsItWas) {
+  auto r = run(false, /*once=*/true);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->findings.size(), 1u);
+  const json finding = json::parse(read_text(fs::path(r->findings[0].dir) / "finding.json"));
+  EXPECT_EQ(finding["reproduced"], false) << finding.dump(2);
+  EXPECT_FALSE(finding.contains("minimized")) << "no candidate can be judged when the failure is chance";
+  EXPECT_EQ(jit_deaths_.load(), 1u);
 }
 
 TEST(GuestFailureClass, NeedsBothSidesAndTheSameKind) {
