@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "oracle/engine.hpp"
+#include "oracle/unreached_reserved_fields.hpp"
 #include "vm/interp/interpreter.hpp"
 #include "vm/program/validate.hpp"
 #include "vm/runtime/memory.hpp"
@@ -212,6 +213,8 @@ Comparability check_comparability(const vm::Program& program, std::span<const ui
   auto loaded = vm::validate(program, default_helpers());
   if (!loaded) {
     out.rejection_not_comparable = rejection_not_comparable(loaded.error().message);
+    if (out.rejection_not_comparable.empty())
+      out.rejection_not_comparable = unreached_reserved_fields(program, memory, mode, limits);
     return out;
   }
   vm::Interpreter interp(*loaded, default_helpers(), limits);

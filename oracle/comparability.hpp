@@ -28,7 +28,9 @@ struct Comparability {
   bool pointer_stored_in_memory = false;
   // Our validator rejects the program for a reason that is ours alone, not
   // a rule of the verifier's: a helper our registry lacks (the kernel has
-  // hundreds), more slots than our limit. Empty otherwise.
+  // hundreds), more slots than our limit, a reserved field set only in
+  // instructions this run never reaches (unreached_reserved_fields.hpp).
+  // Empty otherwise.
   std::string rejection_not_comparable;
 };
 
