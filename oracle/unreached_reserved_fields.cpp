@@ -33,11 +33,13 @@ bool consume(std::string_view& text, std::string_view prefix) {
   return true;
 }
 
-// Two messages of vm/program/validate.cpp and isa::describe_unknown:
+// Messages of vm/program/validate.cpp and isa::describe_unknown:
 //   "pc N: FIELD: reserved field must be 0, is V"        -> FIELD = 0
 //   "pc N: opcode: opcode 0xXX has FIELD V; expected FIELD D (mnemonic)..."
 //     (a known opcode byte whose discriminating field matches no form)
 //                                                        -> FIELD = D
+//   "pc N: dst|src: register rK does not exist"           -> FIELD = 0
+//   "pc N: dst: r10 is the read-only frame pointer"      -> dst = 0
 // The lddw second-slot messages have another shape and are not matched,
 // nor is an unknown opcode byte: the kernel checks both in every slot.
 std::optional<ReservedField> parse_fixable_field(std::string_view message) {
@@ -57,11 +59,18 @@ std::optional<ReservedField> parse_fixable_field(std::string_view message) {
     if (!parse_int(message, out.value)) return std::nullopt;
     return out;
   }
-  const std::size_t colon = message.find(": reserved field must be 0, is ");
+  // The other three set the field to 0 (r0 for a register).
+  const std::size_t colon = message.find(": ");
   if (colon == std::string_view::npos) return std::nullopt;
   out.field = std::string(message.substr(0, colon));
+  message.remove_prefix(colon + 2);
   if (!known(out.field)) return std::nullopt;
-  return out;
+  if (consume(message, "reserved field must be 0, is ")) return out;
+  if ((out.field == "dst" || out.field == "src") && consume(message, "register r") &&
+      message.find(" does not exist") != std::string_view::npos)
+    return out;
+  if (out.field == "dst" && message == "r10 is the read-only frame pointer") return out;
+  return std::nullopt;
 }
 
 void set_field(isa::RawInsn& insn, const ReservedField& f) {
@@ -96,8 +105,9 @@ std::string unreached_reserved_fields(const vm::Program& program, std::span<cons
       std::string where;
       for (const ReservedField& f : offending)
         where += (where.empty() ? "" : ", ") + std::string("pc ") + std::to_string(f.pc) + " " + f.field;
-      return "the kernel checks reserved fields only on paths its verifier explores, and the instructions "
-             "with them set (" +
+      return "the kernel checks an instruction's fields (reserved fields, register numbers, the field "
+             "telling forms apart) only on paths its verifier explores, and the instructions with invalid "
+             "ones (" +
              where + ") are on none this run takes (ours, with them made valid, never reaches them)";
     }
     if (round >= 4 * cleared.slots.size()) return {};

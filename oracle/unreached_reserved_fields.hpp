@@ -11,8 +11,9 @@
 //
 // The same holds for a known opcode byte whose discriminating field (the
 // off of a mov or sdiv, the imm of an atomic or byte swap, the src of a
-// call) matches no form: the kernel checks the opcode byte in every slot,
-// the rest only where it explores.
+// call) matches no form, and for register numbers past r10 or a write to
+// r10: the kernel checks the opcode byte in every slot, the rest only where
+// it explores.
 //
 // The disagreement is excused only when the instruction cannot matter here:
 // with the offending fields made valid the program is valid, and our run of it

@@ -51,6 +51,24 @@ TEST(UnreachedReservedFields, AKnownOpcodeWithADiscriminatorOfNoFormIsExcusedToo
   EXPECT_NE(why.find("pc 2 off"), std::string::npos) << why;
 }
 
+TEST(UnreachedReservedFields, RegistersPastR10AndWritesToR10AreExcusedToo) {
+  // xor r15, r10 with off -4177 and an imm (from the fuzzer), behind a jump
+  // over it; the validator stops at one field after the other.
+  const std::string why = excuse(program({{0xb7, 0, 0, 0, 0},
+                                          {0x05, 0, 0, 1, 0},
+                                          {0xaf, 15, 10, -4177, static_cast<int32_t>(0xafafafaf)},
+                                          kExit}));
+  EXPECT_NE(why.find("pc 2 off"), std::string::npos) << why;
+  EXPECT_NE(why.find("pc 2 dst"), std::string::npos) << why;
+  EXPECT_NE(why.find("pc 2 imm"), std::string::npos) << why;
+  // mov r10, 1 on a dead branch.
+  EXPECT_NE(
+      excuse(program({{0xb7, 0, 0, 0, 0}, {0x05, 0, 0, 1, 0}, {0xb7, 10, 0, 0, 1}, kExit})).find("pc 2 dst"),
+      std::string::npos);
+  // ... but not where it runs.
+  EXPECT_EQ(excuse(program({{0xb7, 0, 0, 0, 0}, {0xb7, 10, 0, 0, 1}, kExit})), "");
+}
+
 TEST(UnreachedReservedFields, AReachedInstructionStaysAFinding) {
   // mov r0, 0; mov r1, r2 (imm 5); exit: runs the offending slot.
   EXPECT_EQ(excuse(program({{0xb7, 0, 0, 0, 0}, {0xbf, 1, 2, 0, 5}, kExit})), "");
