@@ -77,6 +77,7 @@ class KernelFriendlyGenerator : detail::KernelFriendlyBase {
     mem_size_ = src_.below(32) == 0 ? 0 : 8 + src_.below(kMaxGeneratedMemory - 8 + 1);
     const uint64_t memory_seed = src_.u64();
     plan_functions(total);
+    plan_maps();
 
     b_.place(functions_[0].label);
     const std::size_t subprograms = functions_.size() - 1;
@@ -90,6 +91,7 @@ class KernelFriendlyGenerator : detail::KernelFriendlyBase {
     GeneratedCase out;
     out.program.name = "kernel-friendly";
     out.program.slots = std::move(b_).finish();
+    out.program.maps = maps_;
     out.memory = boundary_memory(mem_size_, memory_seed, away_from_pointers);
     return out;
   }
@@ -213,6 +215,8 @@ class KernelFriendlyGenerator : detail::KernelFriendlyBase {
     if (!done && depth_ == 0 && !owed_.empty() && src_.chance(0.3)) done = owed_call();
     if (!done && calls_allowed_here() && src_.chance(opt_.call_rate)) done = optional_call();
     if (!done && calls_allowed_here() && src_.chance(opt_.helper_rate)) done = helper_call();
+    if (!done && !maps_.empty() && calls_allowed_here() && src_.chance(opt_.map_rate))
+      done = map_call(room());
     for (int attempt = 0; !done && attempt < 4; ++attempt) {
       const bool control = src_.chance(kControlRate);
       done = emit_form(src_.pick(std::span<const Form>(control ? control_forms_ : straight_forms_)));

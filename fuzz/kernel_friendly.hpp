@@ -35,17 +35,26 @@
 //    is small, so the combined stack stays far below 512 bytes;
 //  - immediates obey the verifier's field rules: shift counts below the
 //    width, nonzero divisors for the immediate forms;
-//  - helper calls are bpf_ktime_get_ns and bpf_get_prandom_u32 only (both
+//  - helper calls are bpf_ktime_get_ns and bpf_get_prandom_u32 (both
 //    allowed for SYSCALL programs, both without side effects); their result
 //    is reduced to a constant at once (ktime >> 63, prandom >> 32), because
-//    their values differ between the kernel and our VM.
+//    their values differ between the kernel and our VM;
+//  - a share of the programs have maps (an array and/or a hash map, small,
+//    array contents random) and call bpf_map_lookup_elem (with a null
+//    check, except sometimes for an array's constant key in range, which
+//    kernels from 6.14 know cannot fail; the value read, changed, its pointer spilled and filled or
+//    moved by a scalar bounded by a branch), bpf_map_update_elem (every
+//    flag, keys in and past range, a full hash map) and
+//    bpf_map_delete_elem, keys and values on the stack arena; their return
+//    values stay in r0. A value pointer is used only right after its lookup,
+//    before any other call: the kernel replaces a hash element on update
+//    (an older pointer sees the old value), we update in place.
 //
 // Not generated, because the kernel refuses them for this program type or
 // the recipe cannot carry them: callx (no verifier support), legacy packet
-// loads (socket filters only), lddw of maps and BTF variables (the request
-// carries no maps), lddw of a code address (the verifier accepts it only as
-// a callback argument of helpers our VM does not have), map helpers (no
-// maps in the recipe).
+// loads (socket filters only), lddw of BTF variables, lddw of a code address
+// (the verifier accepts it only as a callback argument of helpers our VM
+// does not have), tail calls (program arrays: not in a sleepable program).
 //
 // API kept small for other callers (the guest campaign): a ByteSource and
 // options in, the same GeneratedCase as the plain generator out.
@@ -69,6 +78,11 @@ struct KernelFriendlyOptions {
   double loop_rate = 0.08;    // chance per step of opening a bounded loop
   double call_rate = 0.06;    // chance per step of a bpf-to-bpf call; 0: no subprograms
   double helper_rate = 0.03;  // chance per step of a helper call; 0: none
+  // Share of the programs that get maps (an array, a hash map or both), and
+  // the chance per step of a map helper sequence in those; 0 (or a
+  // helper_rate of 0): no maps.
+  double map_program_rate = 0.35;
+  double map_rate = 0.08;
 };
 
 // The helper ids the mode calls (Linux numbering): ktime_get_ns, get_prandom_u32.

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "fuzz/byte_source.hpp"
 #include "fuzz/form_choice.hpp"
@@ -14,6 +15,7 @@
 #include "fuzz/program_builder.hpp"
 #include "fuzz/values.hpp"
 #include "vm/isa/encode.hpp"
+#include "vm/program/maps.hpp"
 #include "vm/runtime/memory.hpp"
 
 namespace bpfdiff::fuzz::detail {
@@ -142,6 +144,17 @@ class KernelFriendlyBase {
   std::optional<MemRef> fresh_mem_base(int64_t a, unsigned n);
   std::optional<MemRef> variable_mem_base(unsigned n);
 
+  // ---- maps (kernel_friendly_maps.cpp) ----------------------------------------
+
+  // The program's maps: none, or an array and/or a hash map, with random
+  // initial array contents (plan_maps draws them once per program).
+  void plan_maps();
+  // One map helper sequence (a lookup whose value is read, changed, spilled
+  // or indexed by a bounded scalar; an update; a delete) that leaves r0 a
+  // scalar and r1..r5 clobbered, like any helper call. False when it does
+  // not fit in `room` slots or the stack arena is too small.
+  bool map_call(std::size_t room);
+
   ByteSource& src_;
   const KernelFriendlyOptions& opt_;
   ProgramBuilder b_;
@@ -152,6 +165,7 @@ class KernelFriendlyBase {
   uint16_t protected_ = 0;
   uint16_t locked_ = 0;
   uint16_t avoid_ = 0;  // registers an instruction being built already uses
+  std::vector<vm::MapDef> maps_;
 };
 
 }  // namespace bpfdiff::fuzz::detail

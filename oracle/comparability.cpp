@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <set>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "vm/interp/interpreter.hpp"
 #include "vm/program/validate.hpp"
 #include "vm/runtime/memory.hpp"
+#include "vm/runtime/std_helpers.hpp"
 
 namespace bpfdiff::oracle {
 namespace {
@@ -36,6 +38,13 @@ class PointerProvenance {
   }
   bool started() const { return started_; }
   bool reg(uint8_t r) const { return reg_[r]; }
+  // Hash map value pointers go stale when any hash map is updated or
+  // deleted from: the kernel replaces the element (an older pointer reads
+  // the old one), we write in place. A pointer's epoch is the count of
+  // such writes when its lookup returned it.
+  uint32_t epoch(uint8_t r) const { return epoch_[r]; }
+  uint32_t hash_writes() const { return hash_writes_; }
+  void hash_map_written() { ++hash_writes_; }
 
   // Whether [addr, addr + size) holds part of a spilled pointer without
   // being exactly that 8-byte slot.
@@ -59,6 +68,8 @@ class PointerProvenance {
     const auto at = [&](uint8_t base) { return regs[base] + static_cast<uint64_t>(int64_t{insn.off}); };
     switch (s.family) {
       case isa::Family::Alu:
+        if (reg_source && reg_[insn.src] && (s.alu == isa::AluOp::Mov || !reg_[insn.dst]))
+          epoch_[insn.dst] = epoch_[insn.src];
         if (s.alu == isa::AluOp::Mov) {
           reg_[insn.dst] = reg_source && reg_[insn.src];
         } else if (s.alu == isa::AluOp::Movsx8 || s.alu == isa::AluOp::Movsx16 ||
@@ -75,12 +86,17 @@ class PointerProvenance {
       case isa::Family::Jump:
         break;
       case isa::Family::Lddw:
+        // A map handle or a map value's address: a kernel address there.
+        reg_[insn.dst] = s.lddw == isa::LddwKind::MapFd || s.lddw == isa::LddwKind::MapValue ||
+                         s.lddw == isa::LddwKind::MapIdx || s.lddw == isa::LddwKind::MapIdxValue;
+        break;
       case isa::Family::LoadSigned:
       case isa::Family::PacketLoad:
         reg_[s.family == isa::Family::PacketLoad ? 0 : insn.dst] = false;
         break;
       case isa::Family::Load:
         reg_[insn.dst] = size == 8 && slots_.count(at(insn.src)) != 0;
+        if (reg_[insn.dst]) epoch_[insn.dst] = slot_epoch_[at(insn.src)];
         break;
       case isa::Family::StoreImm:
       case isa::Family::StoreReg:
@@ -88,7 +104,10 @@ class PointerProvenance {
         const uint64_t addr = at(insn.dst);
         const bool was_pointer = slots_.count(addr) != 0;
         std::erase_if(slots_, [&](uint64_t a) { return a < addr + size && addr < a + 8; });
-        if (s.family == isa::Family::StoreReg && size == 8 && reg_[insn.src]) slots_.insert(addr);
+        if (s.family == isa::Family::StoreReg && size == 8 && reg_[insn.src]) {
+          slots_.insert(addr);
+          slot_epoch_[addr] = epoch_[insn.src];
+        }
         if (s.family == isa::Family::Atomic && (s.fetch || s.atomic == isa::AtomicOp::Xchg)) {
           reg_[insn.src] = was_pointer;
         }
@@ -99,15 +118,24 @@ class PointerProvenance {
         if (s.call == isa::CallKind::Helper) {
           for (uint8_t r = 0; r <= 5; ++r)
             reg_[r] = false;
+          // A lookup's value pointer (or null, which every later use of
+          // it but a null check treats alike in both, so erring to
+          // "pointer" only makes more runs incomparable).
+          reg_[0] = insn.imm == static_cast<int32_t>(vm::HelperId::MapLookupElem);
+          epoch_[0] = hash_writes_;
         } else {
           saved_.push_back({reg_[6], reg_[7], reg_[8], reg_[9]});
+          saved_epochs_.push_back({epoch_[6], epoch_[7], epoch_[8], epoch_[9]});
         }
         break;
       case isa::Family::Exit:
         if (!saved_.empty()) {
-          for (uint8_t r = 6; r <= 9; ++r)
+          for (uint8_t r = 6; r <= 9; ++r) {
             reg_[r] = saved_.back()[r - 6];
+            epoch_[r] = saved_epochs_.back()[r - 6];
+          }
           saved_.pop_back();
+          saved_epochs_.pop_back();
         }
         break;
     }
@@ -118,14 +146,29 @@ class PointerProvenance {
   bool started_ = false;
   std::array<bool, isa::kNumRegisters> reg_{};
   std::set<uint64_t> slots_;                // addresses of 8-byte spilled pointers
+  std::map<uint64_t, uint32_t> slot_epoch_;  // their epochs (see epoch())
+  std::array<uint32_t, isa::kNumRegisters> epoch_{};
+  std::vector<std::array<uint32_t, 4>> saved_epochs_;
+  uint32_t hash_writes_ = 0;
   std::vector<std::array<bool, 4>> saved_;  // r6..r9 of each caller
 };
 
 // Whether the instruction lets a pointer's bits into a value the kernel
 // computes differently (see the header). `regs` are the values before it.
+// Pointers into map values whose distances or order the kernel does not
+// share: a hash map's (its elements lie wherever the kernel allocated
+// them) and an array's whose values are not a multiple of 8 bytes (the
+// kernel rounds each value up to 8, we do not).
+bool unordered_map_pointer(uint64_t v, std::span<const vm::MapDef> maps) {
+  const uint64_t region = v >> vm::kRegionShift;
+  if (region < vm::kFirstMapRegion || region - vm::kFirstMapRegion >= maps.size()) return false;
+  const vm::MapDef& m = maps[region - vm::kFirstMapRegion];
+  return m.type != vm::MapType::Array || m.value_size % 8 != 0;
+}
+
 bool exposes_pointer_bits(const vm::Insn& insn, const isa::Semantics& s,
-                          const std::array<uint64_t, isa::kNumRegisters>& regs,
-                          const PointerProvenance& ptr) {
+                          const std::array<uint64_t, isa::kNumRegisters>& regs, const PointerProvenance& ptr,
+                          std::span<const vm::MapDef> maps) {
   const bool reg_source = s.source == isa::Source::Reg;
   const bool dst_ptr = ptr.reg(insn.dst);
   const bool src_ptr = reg_source && ptr.reg(insn.src);
@@ -140,7 +183,8 @@ bool exposes_pointer_bits(const vm::Insn& insn, const isa::Semantics& s,
         case isa::AluOp::Add:
           return dst_ptr && src_ptr;
         case isa::AluOp::Sub:
-          return src_ptr && !dst_ptr;
+          return (src_ptr && !dst_ptr) || (src_ptr && (unordered_map_pointer(regs[insn.dst], maps) ||
+                                                       unordered_map_pointer(regs[insn.src], maps)));
         case isa::AluOp::Mul:
         case isa::AluOp::Div:
         case isa::AluOp::Sdiv:
@@ -180,9 +224,11 @@ bool exposes_pointer_bits(const vm::Insn& insn, const isa::Semantics& s,
       if (s.width == isa::Width::W32) return true;
       const bool equality = s.cond == isa::JmpCond::Eq || s.cond == isa::JmpCond::Ne;
       if (!reg_source) return !(equality && insn.imm == 0);  // a pointer is never null in either
-      // Two pointers into the same region compare alike; anything else does not.
+      // Two pointers into the same region compare alike (unless the
+      // kernel lays that region out otherwise); anything else does not.
       return !(dst_ptr && src_ptr &&
-               (regs[insn.dst] >> vm::kRegionShift) == (regs[insn.src] >> vm::kRegionShift));
+               (regs[insn.dst] >> vm::kRegionShift) == (regs[insn.src] >> vm::kRegionShift)) ||
+             (equality ? false : unordered_map_pointer(regs[insn.dst], maps));
     }
     case isa::Family::Call:
     case isa::Family::Exit:
@@ -231,6 +277,15 @@ Comparability check_comparability(const vm::Program& program, std::span<const ui
   const auto in_memory = [](uint64_t addr) {
     return (addr >> vm::kRegionShift) == static_cast<uint64_t>(vm::RegionId::Input);
   };
+  const auto in_map = [&](uint64_t addr) {
+    const uint64_t region = addr >> vm::kRegionShift;
+    return region >= vm::kFirstMapRegion && region - vm::kFirstMapRegion < loaded->source.maps.size();
+  };
+  // The map a handle names, or null.
+  const auto map_of = [&](uint64_t handle) -> const vm::MapDef* {
+    const uint64_t index = handle - vm::region_base(vm::RegionId::Maps);
+    return index < loaded->source.maps.size() ? &loaded->source.maps[index] : nullptr;
+  };
   const auto mark = [&](uint64_t off, uint64_t size, bool value) {
     for (uint64_t b = off; b < off + size; ++b)
       written[b] = value;
@@ -245,22 +300,37 @@ Comparability check_comparability(const vm::Program& program, std::span<const ui
     const vm::Insn& insn = loaded->insns[pc];
     const isa::Semantics& s = isa::info(insn.form).sem;
     if (!ptr.started()) ptr.start(regs);
-    out.pointer_bits_exposed = out.pointer_bits_exposed || exposes_pointer_bits(insn, s, regs, ptr);
+    out.pointer_bits_exposed =
+        out.pointer_bits_exposed || exposes_pointer_bits(insn, s, regs, ptr, loaded->source.maps);
     const uint64_t size = isa::bytes_of(s.size);
     const auto at = [&](uint8_t base) { return regs[base] + static_cast<uint64_t>(int64_t{insn.off}); };
     uint64_t off = 0;
+    // An access through a hash map value pointer older than the last
+    // update or delete of a hash map (see PointerProvenance::epoch).
+    const auto stale = [&](uint8_t base) {
+      const uint64_t region = regs[base] >> vm::kRegionShift;
+      const bool hash_value = region >= vm::kFirstMapRegion &&
+                              region - vm::kFirstMapRegion < loaded->source.maps.size() &&
+                              loaded->source.maps[region - vm::kFirstMapRegion].type == vm::MapType::Hash;
+      return hash_value && ptr.reg(base) && ptr.epoch(base) != ptr.hash_writes();
+    };
     switch (s.family) {
       case isa::Family::Load:
       case isa::Family::LoadSigned:
         if (on_stack(at(insn.src), size, off)) check(off, size);
+        out.stale_map_pointer = out.stale_map_pointer || stale(insn.src);
         break;
       case isa::Family::StoreImm:
       case isa::Family::StoreReg:
+        out.stale_map_pointer = out.stale_map_pointer || stale(insn.dst);
         if (on_stack(at(insn.dst), size, off)) mark(off, size, true);
         if (s.family == isa::Family::StoreReg && ptr.reg(insn.src) && in_memory(at(insn.dst)))
           out.pointer_stored_in_memory = true;
+        if (s.family == isa::Family::StoreReg && ptr.reg(insn.src) && in_map(at(insn.dst)))
+          out.pointer_stored_in_map = true;
         break;
       case isa::Family::Atomic:
+        out.stale_map_pointer = out.stale_map_pointer || stale(insn.dst);
         if (on_stack(at(insn.dst), size, off)) {
           check(off, size);
           mark(off, size, true);
@@ -268,6 +338,25 @@ Comparability check_comparability(const vm::Program& program, std::span<const ui
         if (ptr.reg(insn.src) && in_memory(at(insn.dst))) out.pointer_stored_in_memory = true;
         break;
       case isa::Family::Call:
+        if (s.call == isa::CallKind::Helper) {
+          // The map helpers read the key (and an update its value) from
+          // where r2 (r3) points: stack never written holds the kernel's
+          // old bytes there, a spilled pointer a kernel address.
+          const vm::MapDef* map = map_of(regs[1]);
+          const bool keyed = insn.imm == static_cast<int32_t>(vm::HelperId::MapLookupElem) ||
+                             insn.imm == static_cast<int32_t>(vm::HelperId::MapUpdateElem) ||
+                             insn.imm == static_cast<int32_t>(vm::HelperId::MapDeleteElem);
+          if (map != nullptr && keyed) {
+            if (on_stack(regs[2], map->key_size, off)) check(off, map->key_size);
+            if (ptr.overlaps(regs[2], map->key_size)) out.pointer_bits_exposed = true;
+            if (insn.imm == static_cast<int32_t>(vm::HelperId::MapUpdateElem)) {
+              if (on_stack(regs[3], map->value_size, off)) check(off, map->value_size);
+              if (ptr.overlaps(regs[3], map->value_size)) out.pointer_stored_in_map = true;
+            }
+            const bool writes = insn.imm != static_cast<int32_t>(vm::HelperId::MapLookupElem);
+            if (writes && map->type == vm::MapType::Hash) ptr.hash_map_written();
+          }
+        }
         // The callee's frame is the 512 bytes under the caller's.
         if (s.call != isa::CallKind::Helper &&
             on_stack(regs[isa::kFramePointer] - 2 * vm::kStackFrameBytes, vm::kStackFrameBytes, off)) {

@@ -11,7 +11,13 @@
 //   holds through 64-bit moves, additions and subtractions of scalars, and
 //   8-byte stores; any other use of a pointer's bits (32-bit operations,
 //   partial stores, multiplication, masks, shifts, byte swaps, comparison
-//   with a scalar) gives values that legitimately differ.
+//   with a scalar) gives values that legitimately differ. Map handles
+//   (lddw map_fd) and map value addresses (lddw map_value, lookups) are
+//   pointers too; distances between and order of pointers into a hash
+//   map's values (or an array's whose value size is not a multiple of 8,
+//   which the kernel pads) differ as well.
+// - Helper arguments: the map helpers read keys and values from the stack,
+//   so those bytes count as reads (uninitialised stack, spilled pointers).
 #include <span>
 #include <string>
 
@@ -26,6 +32,15 @@ struct Comparability {
   // A pointer went into the input memory (kernel addresses in the kernel's
   // copy, which only the full-state run can translate back).
   bool pointer_stored_in_memory = false;
+  // A pointer went into a map value (a store through a value pointer, or
+  // map_update_elem of stack bytes holding one): the kernel's map holds a
+  // kernel address there, its contents are not translated back.
+  bool pointer_stored_in_map = false;
+  // A hash map value was accessed through a pointer looked up before a
+  // later update or delete of a hash map: the kernel replaced the element
+  // (the old pointer reads the old value or a recycled one), we update in
+  // place.
+  bool stale_map_pointer = false;
   // Our validator rejects the program for a reason that is ours alone, not
   // a rule of the verifier's: a helper our registry lacks (the kernel has
   // hundreds), more slots than our limit, a reserved field set only in

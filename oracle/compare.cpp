@@ -37,33 +37,6 @@ std::string quoted(const std::string& s) {
   return "\"" + s + "\"";
 }
 
-// Maps compare by position (both outcomes come from the same program), then
-// entry by entry; the first difference per map is reported.
-void compare_maps(const std::vector<vm::MapSnapshot>& a, const std::vector<vm::MapSnapshot>& b,
-                  std::vector<Difference>& out) {
-  if (a.size() != b.size()) {
-    out.push_back({"maps.size", std::to_string(a.size()), std::to_string(b.size())});
-    return;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const std::string name = "maps[" + std::to_string(i) + "]";
-    const auto& ea = a[i].entries;
-    const auto& eb = b[i].entries;
-    const std::size_t n = std::min(ea.size(), eb.size());
-    for (std::size_t k = 0; k < n; ++k) {
-      const std::string entry = name + ".entries[" + std::to_string(k) + "]";
-      const std::size_t before = out.size();
-      compare_bytes((entry + ".key").c_str(), ea[k].key, eb[k].key, out);
-      compare_bytes((entry + ".value").c_str(), ea[k].value, eb[k].value, out);
-      if (out.size() != before) return;
-    }
-    if (ea.size() != eb.size()) {
-      out.push_back({name + ".entries.size", std::to_string(ea.size()), std::to_string(eb.size())});
-      return;
-    }
-  }
-}
-
 void compare_trace(const std::vector<std::string>& a, const std::vector<std::string>& b,
                    std::vector<Difference>& out) {
   const std::size_t n = std::min(a.size(), b.size());
@@ -128,9 +101,35 @@ std::vector<Difference> compare(const Outcome& l, const Outcome& r, const Compar
                      std::to_string(r.helper_calls.size())});
     }
   }
-  if (rules.maps && l.maps_observed && r.maps_observed) compare_maps(l.maps, r.maps, out);
+  if (rules.maps && l.maps_observed && r.maps_observed) compare_map_snapshots("maps", l.maps, r.maps, out);
   if (rules.trace && l.trace_observed && r.trace_observed) compare_trace(l.trace, r.trace, out);
   return out;
+}
+
+// Maps compare by position (both outcomes come from the same program), then
+// entry by entry; the first difference per map is reported.
+void compare_map_snapshots(const std::string& prefix, const std::vector<vm::MapSnapshot>& a,
+                           const std::vector<vm::MapSnapshot>& b, std::vector<Difference>& out) {
+  if (a.size() != b.size()) {
+    out.push_back({prefix + ".size", std::to_string(a.size()), std::to_string(b.size())});
+    return;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const std::string name = prefix + "[" + std::to_string(i) + "]";
+    const auto& ea = a[i].entries;
+    const auto& eb = b[i].entries;
+    const std::size_t n = std::min(ea.size(), eb.size());
+    bool differs = false;
+    for (std::size_t k = 0; k < n && !differs; ++k) {
+      const std::string entry = name + ".entries[" + std::to_string(k) + "]";
+      const std::size_t before = out.size();
+      compare_bytes((entry + ".key").c_str(), ea[k].key, eb[k].key, out);
+      compare_bytes((entry + ".value").c_str(), ea[k].value, eb[k].value, out);
+      differs = out.size() != before;
+    }
+    if (!differs && ea.size() != eb.size())
+      out.push_back({name + ".entries.size", std::to_string(ea.size()), std::to_string(eb.size())});
+  }
 }
 
 std::string to_string(const Difference& d) {

@@ -37,4 +37,10 @@ std::vector<Difference> compare(const Outcome& left, const Outcome& right, const
 
 std::string to_string(const Difference& d);
 
+// Map snapshots by position, then entry by entry (entries in snapshot
+// order: arrays by index, hash maps by key bytes); the first difference per
+// map is reported, fields named `prefix[i]...`.
+void compare_map_snapshots(const std::string& prefix, const std::vector<vm::MapSnapshot>& a,
+                           const std::vector<vm::MapSnapshot>& b, std::vector<Difference>& out);
+
 }  // namespace bpfdiff::oracle

@@ -17,12 +17,33 @@ std::string hex(uint64_t v) {
   return buf;
 }
 
-// Registers both sides hold a value for, then the first differing memory byte.
+// A value our VM holds that no kernel base translates to: a map handle
+// (the kernel's is a struct bpf_map address) or a pointer into a hash map's
+// values (the kernel places them in its own elements, in no order we know).
+// Judged by the value in our outcome, which comes from the same program.
+bool untranslatable_pointer(const Outcome& ours, uint64_t v) {
+  const uint64_t region = v >> vm::kRegionShift;
+  if (region == static_cast<uint64_t>(vm::RegionId::Maps)) return true;
+  if (region < vm::kFirstMapRegion || region - vm::kFirstMapRegion >= ours.maps.size()) return false;
+  return ours.maps[region - vm::kFirstMapRegion].type != vm::MapType::Array;
+}
+
+// Registers both sides hold a value for, then the first differing memory
+// byte, then the maps. `l` is ours when one side is ours.
+// Between two kernels, a value in the kernel's half of the address space
+// on both sides that was not translated (a hash value, a map) is an
+// address each kernel chose for itself.
+bool kernel_address(uint64_t v) {
+  return v >= 0xffff800000000000ull;
+}
+
 std::vector<Difference> state_differences(const Outcome& l, uint16_t l_valid, const Outcome& r,
-                                          uint16_t r_valid) {
+                                          uint16_t r_valid, bool two_kernels = false) {
   std::vector<Difference> out;
   const uint16_t valid = l_valid & r_valid;
   for (std::size_t i = 0; i < 10; ++i) {
+    if (untranslatable_pointer(l, l.regs[i]) || untranslatable_pointer(r, r.regs[i])) continue;
+    if (two_kernels && kernel_address(l.regs[i]) && kernel_address(r.regs[i])) continue;
     if ((valid & (1u << i)) && l.regs[i] != r.regs[i]) {
       out.push_back({"r" + std::to_string(i), hex(l.regs[i]), hex(r.regs[i])});
     }
@@ -64,10 +85,22 @@ const char* to_string(KernelAgreement kind) {
 
 namespace {
 
+// A pointer of ours by its value (stack, memory, a map handle or value):
+// in the unmodified run it is a raw kernel address.
 bool looks_like_pointer(uint64_t v) {
   const uint64_t region = v >> vm::kRegionShift;
   return region == static_cast<uint64_t>(vm::RegionId::Stack) ||
-         region == static_cast<uint64_t>(vm::RegionId::Input);
+         region == static_cast<uint64_t>(vm::RegionId::Input) ||
+         region == static_cast<uint64_t>(vm::RegionId::Maps) ||
+         (region >= vm::kFirstMapRegion && region < vm::kMaxRegions);
+}
+
+// The maps after a kernel run against ours, unless our run left a pointer
+// in a map value (a kernel address there, not translated back).
+void map_differences(const char* prefix, const Outcome& ours, const std::vector<vm::MapSnapshot>& kernel_maps,
+                     const KernelOutcome& k, std::vector<Difference>& out) {
+  if (!ours.maps_observed || k.pointer_stored_in_map) return;
+  compare_map_snapshots(prefix, ours.maps, kernel_maps, out);
 }
 
 // The unmodified run against ours: what it shows is r0's low 32 bits (the
@@ -89,6 +122,7 @@ std::vector<Difference> plain_differences(const Outcome& ours, const KernelOutco
   if (a != ours.memory.end()) {
     out.push_back({"plain.memory[" + std::to_string(a - ours.memory.begin()) + "]", hex(*a), hex(*b)});
   }
+  map_differences("plain.maps", ours, k.plain_maps, k, out);
   return out;
 }
 
@@ -152,17 +186,23 @@ KernelComparison compare_with_kernel(const Outcome& ours, const Outcome& kernel)
     c.differences.push_back({"error.kind", vm::to_string(ours.error.kind), "none (kernel accepted and ran)"});
     return c;
   }
-  if (full_ran) c.differences = state_differences(ours, kAllRegs, kernel, k.regs_valid);
+  if (full_ran) {
+    c.differences = state_differences(ours, kAllRegs, kernel, k.regs_valid);
+    if (kernel.maps_observed) map_differences("maps", ours, kernel.maps, k, c.differences);
+  }
   if (plain_ran) {
     for (Difference& d : plain_differences(ours, k))
       c.differences.push_back(std::move(d));
   }
   if (c.differences.empty()) return c;
-  if (k.uninitialized_stack_read || k.pointer_bits_exposed) {
+  if (k.uninitialized_stack_read || k.pointer_bits_exposed || k.stale_map_pointer) {
     c.kind = KernelAgreement::NotComparable;
     c.reason = k.uninitialized_stack_read
                    ? "the program reads stack bytes it never wrote (the kernel's stack is not zeroed)"
-                   : "the program uses a pointer's bits (kernel addresses differ from our region+offset)";
+               : k.pointer_bits_exposed
+                   ? "the program uses a pointer's bits (kernel addresses differ from our region+offset)"
+                   : "the program uses a hash map value pointer older than an update or delete (the kernel "
+                     "replaces elements, we update in place)";
     c.differences.clear();
     return c;
   }
@@ -187,8 +227,12 @@ std::vector<Difference> compare_kernels(const Outcome& l, const Outcome& r) {
     return {{"kernel.verdict", to_string(lk.verdict), to_string(rk.verdict)}};
   }
   std::vector<Difference> out;
-  if (lk.verdict == kernel::KernelVerdict::Accepted)
-    out = state_differences(l, lk.regs_valid, r, rk.regs_valid);
+  const bool pointer_in_map = lk.pointer_stored_in_map || rk.pointer_stored_in_map;
+  if (lk.verdict == kernel::KernelVerdict::Accepted) {
+    out = state_differences(l, lk.regs_valid, r, rk.regs_valid, true);
+    if (l.maps_observed && r.maps_observed && !pointer_in_map)
+      compare_map_snapshots("maps", l.maps, r.maps, out);
+  }
   const bool both_plain = lk.plain.verdict == kernel::KernelVerdict::Accepted &&
                           rk.plain.verdict == kernel::KernelVerdict::Accepted;
   // The unmodified run's r0 is raw: a pointer there is a kernel address,
@@ -208,6 +252,7 @@ std::vector<Difference> compare_kernels(const Outcome& l, const Outcome& r) {
       out.push_back({"plain.memory[" + std::to_string(a - lk.plain.memory.begin()) + "]", hex(*a), hex(*b)});
     }
   }
+  if (both_plain && !pointer_in_map) compare_map_snapshots("plain.maps", lk.plain_maps, rk.plain_maps, out);
   return out;
 }
 

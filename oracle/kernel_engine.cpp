@@ -19,6 +19,23 @@ uint32_t instrumentation_seed(const vm::Program& program, const EngineInput& inp
   return static_cast<uint32_t>(h ^ (h >> 32));
 }
 
+// The program's maps as the kernel executor creates them.
+std::vector<kernel::KernelMap> request_maps(const vm::Program& program) {
+  std::vector<kernel::KernelMap> out;
+  for (const vm::MapDef& def : program.maps) {
+    kernel::KernelMap m;
+    m.type = static_cast<uint32_t>(def.type);
+    m.key_size = def.key_size;
+    m.value_size = def.value_size;
+    m.max_entries = def.max_entries;
+    m.read_only = def.read_only;
+    // Only an array's initial values are visible (a hash map starts empty).
+    if (def.type == vm::MapType::Array) m.initial_values = def.initial_values;
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
 }  // namespace
 
 KernelEngine::KernelEngine(const vm::HelperRegistry& helpers, std::string name, uint32_t flags,
@@ -43,7 +60,8 @@ Outcome KernelEngine::run_with_flags(const vm::Program& program, const EngineInp
   request.program = program.slots;
   if (input.mode == vm::RunMode::Memory) request.memory = input.memory;
   request.instrumentation_seed = instrumentation_seed(program, input);
-  Outcome out = outcome_from_response(name_, execute_(request), input.limits);
+  request.maps = request_maps(program);
+  Outcome out = outcome_from_response(name_, execute_(request), input.limits, request.maps);
   if (input.mode != vm::RunMode::Memory) {
     out.memory = input.memory;
     out.kernel->plain.memory = input.memory;
@@ -54,6 +72,8 @@ Outcome KernelEngine::run_with_flags(const vm::Program& program, const EngineInp
     out.kernel->uninitialized_stack_read = c.uninitialized_stack_read;
     out.kernel->pointer_bits_exposed = c.pointer_bits_exposed;
     out.kernel->pointer_stored_in_memory = c.pointer_stored_in_memory;
+    out.kernel->pointer_stored_in_map = c.pointer_stored_in_map;
+    out.kernel->stale_map_pointer = c.stale_map_pointer;
     out.kernel->rejection_not_comparable = c.rejection_not_comparable;
   }
   return out;

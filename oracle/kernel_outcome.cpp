@@ -1,5 +1,6 @@
 #include "oracle/kernel_outcome.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "oracle/kernel/bpf_syscall.hpp"
@@ -66,11 +67,49 @@ uint64_t translate_pointer(uint64_t value, const KernelBases& b, uint64_t window
   const uint64_t frame_low = b.frame_base == 0 ? 0 : b.frame_base - vm::kStackFrameBytes;
   const bool in_memory = near(value, b.memory_base, b.memory_size, to_memory, window);
   const bool in_stack = near(value, frame_low, vm::kStackFrameBytes, to_stack, window);
+  // The nearest array map's values, if nearer than both.
+  const MapValueBase* map = nullptr;
+  uint64_t to_map = 0;
+  for (const MapValueBase& m : b.maps) {
+    const uint64_t stride = (uint64_t{m.value_size} + 7) / 8 * 8;
+    uint64_t d = 0;
+    if (near(value, m.kernel_base, stride * m.entries, d, window) && (map == nullptr || d < to_map)) {
+      map = &m;
+      to_map = d;
+    }
+  }
+  if (map != nullptr && (!in_memory || to_map < to_memory) && (!in_stack || to_map < to_stack)) {
+    const uint64_t stride = (uint64_t{map->value_size} + 7) / 8 * 8;
+    const uint64_t ours = vm::map_values_base(map->index);
+    const uint64_t d = value - map->kernel_base;  // wraps below the base: linear there
+    if (value >= map->kernel_base && d < stride * map->entries)
+      return ours + (d / stride) * map->value_size + d % stride;
+    return ours + d;
+  }
   if (in_memory && (!in_stack || to_memory <= to_stack)) {
     return vm::region_base(vm::RegionId::Input) + (value - b.memory_base);
   }
   if (in_stack) return b.our_stack_top + (value - b.frame_base);
   return value;
+}
+
+std::vector<vm::MapSnapshot> to_snapshots(const std::vector<kernel::KernelMapContents>& contents,
+                                          std::span<const kernel::KernelMap> maps) {
+  std::vector<vm::MapSnapshot> out;
+  for (std::size_t i = 0; i < contents.size(); ++i) {
+    vm::MapSnapshot s;
+    s.type = i < maps.size() ? static_cast<vm::MapType>(maps[i].type) : vm::MapType::Array;
+    for (const kernel::KernelMapEntry& e : contents[i].entries)
+      s.entries.push_back({e.key, e.value});
+    // The kernel iterates a hash map in bucket order; ours lists keys by
+    // their bytes. The set is what a program can observe.
+    if (s.type == vm::MapType::Hash) {
+      std::sort(s.entries.begin(), s.entries.end(),
+                [](const vm::MapEntry& a, const vm::MapEntry& b) { return vm::KeyLess{}(a.key, b.key); });
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
 }
 
 const char* to_string(kernel::KernelVerdict verdict) {
@@ -88,7 +127,7 @@ const char* to_string(kernel::KernelVerdict verdict) {
 }
 
 Outcome outcome_from_response(const std::string& engine, const kernel::KernelResponse& r,
-                              const vm::ExecLimits& limits) {
+                              const vm::ExecLimits& limits, std::span<const kernel::KernelMap> maps) {
   Outcome out;
   out.engine = engine;
   KernelOutcome k;
@@ -100,6 +139,7 @@ Outcome outcome_from_response(const std::string& engine, const kernel::KernelRes
   k.retval = r.retval;
   k.duration_ns = r.duration_ns;
   k.plain = r.plain;
+  if (r.plain.verdict == kernel::KernelVerdict::Accepted) k.plain_maps = to_snapshots(r.plain.maps, maps);
   k.instrumentation = r.instrumentation;
   k.body_offset = r.body_offset;
   k.coverage = r.coverage;
@@ -113,6 +153,13 @@ Outcome outcome_from_response(const std::string& engine, const kernel::KernelRes
       bases.frame_base = r.frame_base;
       bases.our_stack_top =
           vm::region_base(vm::RegionId::Stack) + uint64_t{limits.max_call_depth} * vm::kStackFrameBytes;
+      for (std::size_t m = 0; m < r.map_value_bases.size() && m < maps.size(); ++m) {
+        if (r.map_value_bases[m] == 0) continue;
+        bases.maps.push_back(
+            {r.map_value_bases[m], maps[m].value_size, maps[m].max_entries, static_cast<uint32_t>(m)});
+      }
+      out.maps = to_snapshots(r.maps, maps);
+      out.maps_observed = true;
       for (std::size_t i = 0; i < r.regs.size(); ++i) {
         if (r.regs_valid & (1u << i)) out.regs[i] = translate_pointer(r.regs[i], bases);
       }

@@ -45,11 +45,18 @@ struct KernelOutcome {
   // The unmodified run (kernel_request.hpp): the kernel's verdict on the
   // program as written, its 32-bit return value and the memory after it.
   kernel::PlainRun plain;
+  // The unmodified run's map contents in our snapshot form (Accepted).
+  std::vector<vm::MapSnapshot> plain_maps;
   std::string instrumentation;  // the full-state run's wrapper
   uint32_t body_offset = 0;     // the full-state verifier log says pc p + this for pc p
   // Our run left a pointer in the memory: the unmodified run's memory holds
   // kernel addresses there, with no base to translate them by.
   bool pointer_stored_in_memory = false;
+  // Our run left a pointer in a map value (a kernel address in the kernel's
+  // map, which its contents are not translated back from).
+  bool pointer_stored_in_map = false;
+  // A hash value pointer used after an update/delete (comparability.hpp).
+  bool stale_map_pointer = false;
   // Why our validator's rejection says nothing about the verifier's (a
   // helper we do not register, our length limit), or empty.
   std::string rejection_not_comparable;

@@ -318,6 +318,21 @@ void KernelCampaign::worker(std::vector<NamedEngine>& engines) {
   }
 }
 
+namespace {
+
+// Whether `p` calls a helper at all, and a map helper (ids 1 to 3).
+std::pair<bool, bool> helper_use(const vm::Program& p) {
+  bool any = false, map = false;
+  for (const isa::RawInsn& i : p.slots) {
+    if (i.opcode != 0x85 || i.src != 0) continue;
+    any = true;
+    map = map || (i.imm >= 1 && i.imm <= 3);
+  }
+  return {any, map};
+}
+
+}  // namespace
+
 void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
   KernelCase c;
   c.seed = result_.seed;
@@ -508,6 +523,13 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
   }
   if (coverage_->add(coverages, accepted).admit) mix_->accepted(next.drawn.c);
   if (ours_disagree) ++result_.ours_disagree;
+  const auto [helpers, map_helpers] = helper_use(c.program);
+  result_.with_helper_calls += helpers;
+  result_.with_map_calls += map_helpers;
+  if (!c.program.maps.empty()) {
+    ++result_.with_maps;
+    result_.maps_agreed += accepted;
+  }
   for (std::size_t n = 0; n < findings.size(); ++n)
     record(findings[n], minimized[n] ? *minimized[n] : c);
 }
@@ -585,6 +607,10 @@ Result<void> KernelCampaign::write_report() {
   }
   j["throughput"] = std::move(per_engine);
   j["ours_disagree"] = result_.ours_disagree;
+  j["programs_with_maps"] = result_.with_maps;
+  j["programs_with_map_helper_calls"] = result_.with_map_calls;
+  j["programs_with_helper_calls"] = result_.with_helper_calls;
+  j["map_programs_agreed"] = result_.maps_agreed;
   json kernels = json::object();
   for (const auto& [name, tally] : result_.tallies) {
     json k;
@@ -795,6 +821,9 @@ std::string format_kernel_campaign_summary(const KernelCampaignResult& r) {
   out += line;
   out += "  reference " + r.reference + "; our engines disagreed on " + std::to_string(r.ours_disagree) +
          " programs\n";
+  out += "  maps in " + std::to_string(r.with_maps) + " programs (a kernel ran and agreed on " +
+         std::to_string(r.maps_agreed) + "), map helper calls in " + std::to_string(r.with_map_calls) +
+         ", helper calls in " + std::to_string(r.with_helper_calls) + "\n";
   for (const auto& [name, t] : r.throughput) {
     std::snprintf(line, sizeof line, "  %-22s %8llu runs  %9.1f runs/s\n", name.c_str(),
                   static_cast<unsigned long long>(t.runs), t.per_second());

@@ -114,6 +114,13 @@ struct KernelCampaignResult {
   // Where the kernel engines' time went (per source, per program, per verdict).
   KernelTimeTally kernel_time;
   uint64_t ours_disagree = 0;  // programs on which our engines disagreed
+  // Programs with maps, with map helper calls (lookup/update/delete), with
+  // any helper call; and of those with maps, how many a kernel accepted and
+  // agreed on (map contents compared).
+  uint64_t with_maps = 0;
+  uint64_t with_map_calls = 0;
+  uint64_t with_helper_calls = 0;
+  uint64_t maps_agreed = 0;
   uint64_t guest_restarts = 0;
   uint64_t guest_failures = 0;
   std::map<std::string, std::string> kernel_releases;

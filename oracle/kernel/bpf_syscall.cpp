@@ -64,6 +64,59 @@ SysResult<Fd> create_mmapable_array(uint32_t value_size, const char* name) {
   return {Fd(static_cast<int>(fd)), 0};
 }
 
+SysResult<Fd> map_create(const MapCreate& create) {
+  bpf_attr attr;
+  std::memset(&attr, 0, sizeof attr);
+  attr.map_type = create.map_type;
+  attr.key_size = create.key_size;
+  attr.value_size = create.value_size;
+  attr.max_entries = create.max_entries;
+  attr.map_flags = create.map_flags;
+  std::strncpy(attr.map_name, create.name, sizeof attr.map_name - 1);
+  const long fd = sys_bpf(BPF_MAP_CREATE, attr);
+  if (fd < 0) return {Fd(), errno};
+  return {Fd(static_cast<int>(fd)), 0};
+}
+
+namespace {
+
+SysResult<int> map_elem_command(int cmd, int map_fd, const void* key, const void* value, uint64_t flags) {
+  bpf_attr attr;
+  std::memset(&attr, 0, sizeof attr);
+  attr.map_fd = static_cast<uint32_t>(map_fd);
+  attr.key = ptr_to_u64(key);
+  attr.value = ptr_to_u64(value);  // next_key shares this field
+  attr.flags = flags;
+  if (sys_bpf(cmd, attr) < 0) return {0, errno};
+  return {0, 0};
+}
+
+}  // namespace
+
+SysResult<int> map_update(int map_fd, const void* key, const void* value, uint64_t flags) {
+  return map_elem_command(BPF_MAP_UPDATE_ELEM, map_fd, key, value, flags);
+}
+
+SysResult<int> map_lookup(int map_fd, const void* key, void* value) {
+  return map_elem_command(BPF_MAP_LOOKUP_ELEM, map_fd, key, value, 0);
+}
+
+SysResult<int> map_delete(int map_fd, const void* key) {
+  return map_elem_command(BPF_MAP_DELETE_ELEM, map_fd, key, nullptr, 0);
+}
+
+SysResult<int> map_get_next_key(int map_fd, const void* key, void* next_key) {
+  return map_elem_command(BPF_MAP_GET_NEXT_KEY, map_fd, key, next_key, 0);
+}
+
+SysResult<int> map_freeze(int map_fd) {
+  bpf_attr attr;
+  std::memset(&attr, 0, sizeof attr);
+  attr.map_fd = static_cast<uint32_t>(map_fd);
+  if (sys_bpf(BPF_MAP_FREEZE, attr) < 0) return {0, errno};
+  return {0, 0};
+}
+
 SysResult<Fd> prog_load(const ProgLoad& load) {
   std::vector<bpf_insn> insns;
   insns.reserve(load.insns.size());

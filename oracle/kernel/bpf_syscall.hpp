@@ -43,6 +43,25 @@ struct SysResult {
 // read and written through mmap with no syscall per request.
 SysResult<Fd> create_mmapable_array(uint32_t value_size, const char* name);
 
+// The map commands the executor's map pool needs (kernel_maps.hpp).
+struct MapCreate {
+  uint32_t map_type = 0;
+  uint32_t key_size = 0;
+  uint32_t value_size = 0;
+  uint32_t max_entries = 0;
+  uint32_t map_flags = 0;
+  const char* name = "";
+};
+SysResult<Fd> map_create(const MapCreate& create);
+// BPF_MAP_UPDATE_ELEM / LOOKUP_ELEM / DELETE_ELEM with the map's own sizes.
+SysResult<int> map_update(int map_fd, const void* key, const void* value, uint64_t flags);
+SysResult<int> map_lookup(int map_fd, const void* key, void* value);
+SysResult<int> map_delete(int map_fd, const void* key);
+// The key after `key`, or the first key when `key` is null; ENOENT past the last.
+SysResult<int> map_get_next_key(int map_fd, const void* key, void* next_key);
+// BPF_MAP_FREEZE (5.2): user space may no longer write the map.
+SysResult<int> map_freeze(int map_fd);
+
 struct ProgLoad {
   std::span<const isa::RawInsn> insns;
   uint32_t prog_type = 0;

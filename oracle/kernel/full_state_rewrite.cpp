@@ -30,7 +30,10 @@ constexpr uint8_t kCallx = 0x8d;
 constexpr uint8_t kExit = 0x95;
 constexpr uint8_t kMayGoto = 0xe5;  // BPF_JMP | BPF_JCOND: the kernel's, not RFC 9669's
 constexpr uint8_t kClassSt = 0x02;
+constexpr uint8_t kSrcMapFd = 1;     // BPF_PSEUDO_MAP_FD
 constexpr uint8_t kSrcMapValue = 2;  // BPF_PSEUDO_MAP_VALUE
+constexpr uint8_t kSrcMapIdx = 5;    // BPF_PSEUDO_MAP_IDX: the kernel's needs fd_array; we relocate
+constexpr uint8_t kSrcMapIdxValue = 6;  // BPF_PSEUDO_MAP_IDX_VALUE
 constexpr uint8_t kSrcFunc = 4;      // BPF_PSEUDO_FUNC (lddw) / BPF_PSEUDO_CALL is 1 (call)
 constexpr uint8_t kSrcLocalCall = 1;
 constexpr int32_t kAtomicFetch = 0x01;
@@ -43,12 +46,26 @@ constexpr uint16_t kCallerSaved = 0x3e;   // r1..r5
 // to run on the host whatever the program does with them.
 constexpr int32_t kKtimeGetNs = 5;
 constexpr int32_t kGetPrandomU32 = 7;
+// The map helpers act only on maps the program names, and it can name only
+// the request's own (relocate_maps): equally safe on the host.
+constexpr int32_t kMapLookupElem = 1;
+constexpr int32_t kMapUpdateElem = 2;
+constexpr int32_t kMapDeleteElem = 3;
+constexpr int32_t kTailCall = 12;
+
+bool always_allowed_helper(int32_t id) {
+  return id == kKtimeGetNs || id == kGetPrandomU32 || id == kMapLookupElem || id == kMapUpdateElem ||
+         id == kMapDeleteElem;
+}
 
 uint8_t cls(const RawInsn& i) {
   return i.opcode & 0x07;
 }
 bool is_lddw(const RawInsn& i) {
   return i.opcode == kLddw;
+}
+bool names_map(const RawInsn& i) {
+  return i.src == kSrcMapFd || i.src == kSrcMapValue || i.src == kSrcMapIdx || i.src == kSrcMapIdxValue;
 }
 
 // Where the pc-relative target of a branch, call or lddw func lives.
@@ -205,6 +222,36 @@ std::vector<RawInsn> epilogue(const RewriteInput& in, uint16_t regs_valid) {
     lddw_map_value(out, 1, in.memory_map_fd);
     out.push_back(stxdw(0, word(kMemoryBaseWord), 1));
   }
+  // Array value addresses: a single-entry array's directly (the kernel
+  // allows a direct value address only there), a larger one's through a
+  // lookup of key 0 in the reserved slot (r0 is saved by now).
+  bool looked_up = false;
+  for (uint32_t m = 0; m < in.maps.size() && m < kMaxRequestMaps; ++m) {
+    if (!in.maps[m].exports_value_base || in.maps[m].max_entries > 1) continue;
+    lddw_map_value(out, 1, in.maps[m].fd);
+    out.push_back(stxdw(0, word(kFirstMapBaseWord + m), 1));
+  }
+  for (uint32_t m = 0; m < in.maps.size() && m < kMaxRequestMaps; ++m) {
+    if (!in.maps[m].exports_value_base || in.maps[m].max_entries <= 1) continue;
+    looked_up = true;
+    out.push_back(stdw_imm(10, kSpillOffset, 0));
+    out.push_back({kLddw, 1, kSrcMapFd, 0, in.maps[m].fd});
+    out.push_back({0, 0, 0, 0, 0});
+    out.push_back({0xbf, 2, 10, 0, 0});  // mov r2, r10
+    out.push_back({0x07, 2, 0, 0, kSpillOffset});
+    out.push_back({kCall, 0, 0, 0, kMapLookupElem});
+    out.push_back({0x15, 0, 0, 3, 0});  // if r0 == 0 skip the store (never: key 0 exists)
+    lddw_map_value(out, 1, in.regs_map_fd);
+    out.push_back(stxdw(1, word(kFirstMapBaseWord + m), 0));
+  }
+  if (looked_up) {
+    // r0 no longer holds the registers value's address, nor the slot r0.
+    lddw_map_value(out, 1, in.regs_map_fd);
+    out.push_back(stdw_imm(1, word(kDoneWord), kEpilogueDone));
+    out.push_back(ldxdw(0, 1, word(0)));
+    out.push_back({kExit, 0, 0, 0, 0});
+    return out;
+  }
   out.push_back(stdw_imm(0, word(kDoneWord), kEpilogueDone));
   out.push_back(ldxdw(0, 10, kSpillOffset));  // the program's r0 is the test run's retval
   out.push_back({kExit, 0, 0, 0, 0});
@@ -308,15 +355,26 @@ uint16_t registers_read_before_written(std::span<const RawInsn> p, uint32_t entr
   }
 }
 
-Result<void> check_expressible(std::span<const RawInsn> p, bool allow_helper_calls) {
+Result<void> check_expressible(std::span<const RawInsn> p, bool allow_helper_calls, uint32_t map_count) {
   if (p.empty()) return make_error("the program is empty");
   for (uint32_t pc = 0; pc < p.size(); pc += is_lddw(p[pc]) ? 2 : 1) {
     const RawInsn& i = p[pc];
     if (is_lddw(i) && i.src != 0 && i.src != kSrcFunc) {
-      return make_error(at(pc, "lddw with src " + std::to_string(i.src) +
-                                   " names a map or kernel variable; the request carries none"));
+      if (!names_map(i)) {
+        return make_error(at(pc, "lddw with src " + std::to_string(i.src) +
+                                     " names a kernel variable; the request carries none"));
+      }
+      if (i.imm < 0 || static_cast<uint32_t>(i.imm) >= map_count) {
+        return make_error(at(pc, "lddw names map " + std::to_string(i.imm) + "; the request carries " +
+                                     std::to_string(map_count)));
+      }
     }
-    const bool harmless = i.src == 0 && (i.imm == kKtimeGetNs || i.imm == kGetPrandomU32);
+    if (i.opcode == kCall && i.src == 0 && i.imm == kTailCall) {
+      return make_error(at(pc,
+                           "tail calls are not run on the kernel: the recipe's sleepable "
+                           "BPF_PROG_TYPE_SYSCALL programs may not use program arrays"));
+    }
+    const bool harmless = i.src == 0 && always_allowed_helper(i.imm);
     if (i.opcode == kCall && i.src != kSrcLocalCall && !allow_helper_calls && !harmless) {
       return make_error(at(pc, i.src == 0 ? "helper calls are not run on the kernel (they are the "
                                             "kernel's helpers, not ours)"
@@ -333,9 +391,29 @@ Result<void> check_expressible(std::span<const RawInsn> p, bool allow_helper_cal
   return {};
 }
 
+std::vector<RawInsn> relocate_maps(std::span<const RawInsn> p, std::span<const int> map_fds) {
+  std::vector<RawInsn> out(p.begin(), p.end());
+  for (uint32_t pc = 0; pc < out.size(); pc += is_lddw(out[pc]) ? 2 : 1) {
+    RawInsn& i = out[pc];
+    if (!is_lddw(i) || !names_map(i) || i.imm < 0 || static_cast<std::size_t>(i.imm) >= map_fds.size())
+      continue;
+    const bool value = i.src == kSrcMapValue || i.src == kSrcMapIdxValue;
+    i.src = value ? kSrcMapValue : kSrcMapFd;
+    i.imm = map_fds[static_cast<std::size_t>(i.imm)];
+  }
+  return out;
+}
+
 Result<RewrittenProgram> rewrite_full_state(const RewriteInput& in) {
-  const std::span<const RawInsn> p = in.program;
-  if (auto ok = check_expressible(p, in.allow_helper_calls); !ok) return ok.error();
+  if (in.maps.size() > kMaxRequestMaps)
+    return make_error("more than " + std::to_string(kMaxRequestMaps) + " maps");
+  const auto map_count = static_cast<uint32_t>(in.maps.size());
+  if (auto ok = check_expressible(in.program, in.allow_helper_calls, map_count); !ok) return ok.error();
+  std::vector<int> fds;
+  for (const RewriteInput::Map& m : in.maps)
+    fds.push_back(m.fd);
+  const std::vector<RawInsn> relocated = relocate_maps(in.program, fds);
+  const std::span<const RawInsn> p = relocated;
   if (p.size() > std::numeric_limits<int32_t>::max() / 2) return make_error("the program is too long");
   if (in.memory_size > static_cast<uint32_t>(std::numeric_limits<int32_t>::max())) {
     return make_error("the memory is larger than an imm32 can describe");

@@ -53,6 +53,7 @@
 #include <string>
 #include <vector>
 
+#include "oracle/kernel/kernel_request.hpp"
 #include "vm/isa/raw.hpp"
 #include "vm/util/result.hpp"
 
@@ -62,7 +63,11 @@ namespace bpfdiff::oracle::kernel {
 inline constexpr uint32_t kFrameBaseWord = 10;   // r10 of the entry function
 inline constexpr uint32_t kMemoryBaseWord = 11;  // the memory value's kernel address
 inline constexpr uint32_t kDoneWord = 12;        // kEpilogueDone once the epilogue ran
-inline constexpr uint32_t kRegsValueWords = 13;
+// Words 13.. hold the value address of each array map of the request
+// (map i at kFirstMapBaseWord + i): kernel pointers into map values
+// translate back to our region 32 + i form by it.
+inline constexpr uint32_t kFirstMapBaseWord = 13;
+inline constexpr uint32_t kRegsValueWords = kFirstMapBaseWord + kMaxRequestMaps;
 inline constexpr uint32_t kRegsValueSize = kRegsValueWords * 8;
 inline constexpr int32_t kEpilogueDone = 0x600dcafe;
 inline constexpr int16_t kSpillOffset = -8;  // the reserved slot of the entry frame
@@ -82,12 +87,23 @@ Instrumentation instrumentation_for_seed(uint32_t seed);
 std::string describe(const Instrumentation& instrumentation);
 
 // Refuses what no kernel run of ours can give the same meaning as our VM,
-// with the reason: an empty program, maps or BTF variables referenced by
-// lddw (a request carries no maps), helper or kfunc calls when not allowed
-// (see RewriteInput::allow_helper_calls), and the kernel's own instructions
-// outside RFC 9669 (may_goto, load-acquire, store-release), which our VM
-// does not have. Applies to the unmodified run as much as to the rewrite.
-Result<void> check_expressible(std::span<const isa::RawInsn> program, bool allow_helper_calls);
+// with the reason: an empty program, BTF variables referenced by lddw, a
+// map index past the request's `map_count` maps, tail calls (a sleepable
+// BPF_PROG_TYPE_SYSCALL program may not use a program array), helper or
+// kfunc calls when not allowed (see RewriteInput::allow_helper_calls), and
+// the kernel's own instructions outside RFC 9669 (may_goto, load-acquire,
+// store-release), which our VM does not have. Applies to the unmodified run
+// as much as to the rewrite.
+Result<void> check_expressible(std::span<const isa::RawInsn> program, bool allow_helper_calls,
+                               uint32_t map_count = 0);
+
+// The program with every `lddw map_fd/map_idx(i)` turned into
+// BPF_PSEUDO_MAP_FD and every `map_value/map_idx_value(i, off)` into
+// BPF_PSEUDO_MAP_VALUE, imm = map_fds[i] (the value offset stays in the
+// second slot). Our VM numbers maps by index in both forms; the kernel's
+// _IDX forms would need an fd_array, which 6.1 lacks. Indexes past
+// `map_fds` are left alone (check_expressible refuses them first).
+std::vector<isa::RawInsn> relocate_maps(std::span<const isa::RawInsn> program, std::span<const int> map_fds);
 
 struct RewriteInput {
   std::span<const isa::RawInsn> program;  // entry function first, as the kernel requires
@@ -104,6 +120,19 @@ struct RewriteInput {
   // The wanted layout; AfterEntry falls back to First when the entry
   // function could fall through into the epilogue.
   Instrumentation instrumentation;
+  // The request's maps in order: the program is relocated to them, and
+  // the epilogue stores the value address of each map with
+  // `exports_value_base` (arrays: hash values have no fixed place) at
+  // word kFirstMapBaseWord + i -- of a single-entry array with a direct
+  // value address, of a larger one (where the kernel allows none) with a
+  // bpf_map_lookup_elem of key 0 after every register is stored.
+  struct Map {
+    int fd = -1;
+    bool exports_value_base = false;
+    // More than one entry: the epilogue finds value 0 with a lookup.
+    uint32_t max_entries = 1;
+  };
+  std::span<const Map> maps;
 };
 
 struct RewrittenProgram {

@@ -126,10 +126,16 @@ std::string KernelExecutor::verifier_log(std::span<const isa::RawInsn> insns, ui
   }
 }
 
-void KernelExecutor::run_loaded(int prog_fd, const std::vector<uint8_t>& memory, MappedValue* mem,
+void KernelExecutor::run_loaded(int prog_fd, const KernelRequest& request, MappedValue* mem,
                                 uint16_t regs_valid, KernelResponse& out) {
+  const std::vector<uint8_t>& memory = request.memory;
   std::memset(regs_.data, 0, kRegsValueSize);
   if (mem != nullptr) std::memcpy(mem->data, memory.data(), memory.size());
+  if (auto reset = maps_.reset(); !reset) {
+    out.verdict = KernelVerdict::Failed;
+    out.log = reset.error().message;
+    return;
+  }
   auto run = prog_test_run(prog_fd);
   if (!run.ok()) {
     out.verdict = KernelVerdict::Failed;
@@ -150,10 +156,23 @@ void KernelExecutor::run_loaded(int prog_fd, const std::vector<uint8_t>& memory,
   out.frame_base = load_u64(regs_.data, kFrameBaseWord);
   out.memory_base = mem != nullptr ? load_u64(regs_.data, kMemoryBaseWord) : 0;
   if (mem != nullptr) out.memory.assign(mem->data, mem->data + memory.size());
+  auto contents = maps_.read();
+  if (!contents) {
+    out.verdict = KernelVerdict::Failed;
+    out.log = contents.error().message;
+    return;
+  }
+  out.maps = std::move(contents).value();
+  out.map_value_bases.assign(request.maps.size(), 0);
+  for (uint32_t m = 0; m < request.maps.size(); ++m) {
+    if (request.maps[m].type == kMapTypeArray)
+      out.map_value_bases[m] = load_u64(regs_.data, kFirstMapBaseWord + m);
+  }
 }
 
-void KernelExecutor::run_plain(const KernelRequest& request, PlainRun& plain) {
-  auto prog = prog_load(ProgLoad{request.program, BPF_PROG_TYPE_SYSCALL, BPF_F_SLEEPABLE, {}});
+void KernelExecutor::run_plain(const KernelRequest& request, std::span<const isa::RawInsn> relocated,
+                               PlainRun& plain) {
+  auto prog = prog_load(ProgLoad{relocated, BPF_PROG_TYPE_SYSCALL, BPF_F_SLEEPABLE, {}});
   plain.errno_value = prog.err;
   if (!prog.ok()) {
     if (prog.err == EPERM) {
@@ -162,11 +181,16 @@ void KernelExecutor::run_plain(const KernelRequest& request, PlainRun& plain) {
       return;
     }
     plain.verdict = KernelVerdict::Rejected;
-    if (request.flags & kWantPlainLog) plain.log = verifier_log(request.program, request.flags);
+    if (request.flags & kWantPlainLog) plain.log = verifier_log(relocated, request.flags);
     return;
   }
   plain.loaded = true;
   plain.memory = request.memory;
+  if (auto reset = maps_.reset(); !reset) {
+    plain.verdict = KernelVerdict::Failed;
+    plain.log = reset.error().message;
+    return;
+  }
   auto run = prog_test_run(prog.value.get(), plain.memory);
   if (!run.ok()) {
     plain.verdict = KernelVerdict::Failed;
@@ -175,6 +199,13 @@ void KernelExecutor::run_plain(const KernelRequest& request, PlainRun& plain) {
     plain.memory = request.memory;
     return;
   }
+  auto contents = maps_.read();
+  if (!contents) {
+    plain.verdict = KernelVerdict::Failed;
+    plain.log = contents.error().message;
+    return;
+  }
+  plain.maps = std::move(contents).value();
   plain.verdict = KernelVerdict::Accepted;
   plain.retval = run.value;
 }
@@ -198,11 +229,22 @@ KernelResponse KernelExecutor::execute(const KernelRequest& request) {
   }
   if (request.memory.size() > UINT32_MAX)
     return finish(KernelVerdict::Unsupported, "the memory is too large");
-  if (auto expressible = check_expressible(request.program, options_.allow_helper_calls); !expressible) {
+  auto expressible = check_request_maps(request.maps);
+  if (expressible) {
+    expressible = check_expressible(request.program, options_.allow_helper_calls,
+                                    static_cast<uint32_t>(request.maps.size()));
+  }
+  if (!expressible) {
     out.plain.log = expressible.error().message;
     return finish(KernelVerdict::Unsupported, expressible.error().message);
   }
-  run_plain(request, out.plain);
+  if (auto acquired = maps_.acquire(request.maps); !acquired) {
+    out.plain.verdict = KernelVerdict::Failed;
+    out.plain.log = acquired.error().message;
+    return finish(KernelVerdict::Failed, acquired.error().message);
+  }
+  const std::vector<isa::RawInsn> relocated = relocate_maps(request.program, maps_.fds());
+  run_plain(request, relocated, out.plain);
   if (request.flags & kPlainOnly) {
     return finish(KernelVerdict::Unsupported, "the full-state run was not asked for (unmodified run only)");
   }
@@ -221,6 +263,11 @@ KernelResponse KernelExecutor::execute(const KernelRequest& request) {
   rewrite_in.memory_size = size;
   rewrite_in.allow_helper_calls = options_.allow_helper_calls;
   rewrite_in.instrumentation = instrumentation_for_seed(request.instrumentation_seed);
+  std::vector<RewriteInput::Map> rewrite_maps;
+  for (std::size_t m = 0; m < request.maps.size(); ++m)
+    rewrite_maps.push_back(
+        {maps_.fds()[m], request.maps[m].type == kMapTypeArray, request.maps[m].max_entries});
+  rewrite_in.maps = rewrite_maps;
   auto rewritten = rewrite_full_state(rewrite_in);
   if (!rewritten) return finish(KernelVerdict::Unsupported, rewritten.error().message);
   out.instrumentation = describe(rewritten->instrumentation);
@@ -236,7 +283,7 @@ KernelResponse KernelExecutor::execute(const KernelRequest& request) {
         (request.flags & kWantLogOnReject) ? verifier_log(rewritten->insns, request.flags) : std::string();
     return finish(KernelVerdict::Rejected, std::move(log));
   }
-  run_loaded(prog.value.get(), request.memory, mem, rewritten->regs_valid, out);
+  run_loaded(prog.value.get(), request, mem, rewritten->regs_valid, out);
   out.duration_ns = elapsed_ns(start);
   return out;
 }

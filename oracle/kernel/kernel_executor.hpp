@@ -21,7 +21,10 @@
 // Speed: the registers map and one memory map per memory size are created
 // once and reused; values go in and out through mmap, so a request costs
 // the load, the test run and a close. The verifier log is asked for only
-// after a rejection (logging every load costs about 3x).
+// after a rejection (logging every load costs about 3x). The program's own
+// maps (KernelRequest::maps) come from a pool of reused maps, reset to
+// their initial contents before each of the two runs and read back after
+// it (kernel_maps.hpp).
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -31,6 +34,7 @@
 
 #include "oracle/kernel/bpf_syscall.hpp"
 #include "oracle/kernel/jit_sysctl.hpp"
+#include "oracle/kernel/kernel_maps.hpp"
 #include "oracle/kernel/kernel_request.hpp"
 #include "vm/util/result.hpp"
 
@@ -74,13 +78,14 @@ class KernelExecutor {
   // The log of a load that fails again, at level 1, or at BPF_LOG_STATS
   // with kReasonOnlyLog in `flags`.
   std::string verifier_log(std::span<const isa::RawInsn> insns, uint32_t flags);
-  void run_plain(const KernelRequest& request, PlainRun& plain);
-  void run_loaded(int prog_fd, const std::vector<uint8_t>& memory, MappedValue* mem, uint16_t regs_valid,
+  void run_plain(const KernelRequest& request, std::span<const isa::RawInsn> relocated, PlainRun& plain);
+  void run_loaded(int prog_fd, const KernelRequest& request, MappedValue* mem, uint16_t regs_valid,
                   KernelResponse& out);
 
   ExecutorOptions options_;
   MappedValue regs_;
   std::map<uint32_t, MappedValue> memory_maps_;  // by value size
+  KernelMapPool maps_;                           // the program's own maps
   JitSysctl jit_;
   std::string release_;
   std::vector<char> log_buf_;

@@ -37,6 +37,55 @@ enum KernelRequestFlag : uint32_t {
   kPlainOnly = 1u << 6,
 };
 
+// Linux BPF_MAP_TYPE_* numbers, as vm::MapType (the agent does not link the VM).
+inline constexpr uint32_t kMapTypeHash = 1;
+inline constexpr uint32_t kMapTypeArray = 2;
+inline constexpr uint32_t kMapTypeProgArray = 3;
+// Maps one request may carry; the full-state epilogue exports the value
+// address of each array map in a word of its own (full_state_rewrite.hpp).
+inline constexpr uint32_t kMaxRequestMaps = 16;
+// Bounds on one map, so a request can neither exhaust the guest's memory
+// nor make the per-run reset and read-back slow: a kernel campaign's
+// generated maps are far smaller, an ELF object's global data fits.
+inline constexpr uint32_t kMaxRequestMapKeySize = 512;
+inline constexpr uint32_t kMaxRequestMapValueSize = 1u << 16;
+inline constexpr uint32_t kMaxRequestMapEntries = 4096;
+inline constexpr uint64_t kMaxRequestMapBytes = 1u << 20;  // max_entries * value_size
+
+// One of the program's maps (vm::MapDef without what only our VM needs).
+// `lddw map_fd/map_idx(i)` and `map_value/map_idx_value(i, off)` in the
+// program name map i of the request; the executor creates the kernel maps
+// and relocates those instructions to BPF_PSEUDO_MAP_FD/_VALUE with their
+// descriptors (map_relocation.hpp).
+struct KernelMap {
+  uint32_t type = kMapTypeArray;
+  uint32_t key_size = 4;
+  uint32_t value_size = 0;
+  uint32_t max_entries = 0;
+  // Global .rodata: created with BPF_F_RDONLY_PROG and frozen after the
+  // initial contents are written, so the verifier knows its bytes.
+  bool read_only = false;
+  // Arrays: max_entries * value_size bytes, or empty for zeros. Hash maps
+  // start empty (our VM has no initial hash contents).
+  std::vector<uint8_t> initial_values;
+
+  bool operator==(const KernelMap&) const = default;
+};
+
+struct KernelMapEntry {
+  std::vector<uint8_t> key;
+  std::vector<uint8_t> value;
+  bool operator==(const KernelMapEntry&) const = default;
+};
+
+// A map's contents after a run: an array's every index in order (key = the
+// u32 index), a hash map's keys in the order the kernel iterated them (the
+// comparison sorts them: order and slot placement are not observable).
+struct KernelMapContents {
+  std::vector<KernelMapEntry> entries;
+  bool operator==(const KernelMapContents&) const = default;
+};
+
 struct KernelRequest {
   uint32_t flags = kWantLogOnReject;
   // The program exactly as our VM runs it: r1 = address of `memory` (or 0
@@ -48,6 +97,8 @@ struct KernelRequest {
   std::vector<uint8_t> memory;
   // Picks the full-state instrumentation (instrumentation_for_seed()).
   uint32_t instrumentation_seed = 0;
+  // Created fresh (or reset) for each of the two runs.
+  std::vector<KernelMap> maps;
 };
 
 enum class KernelVerdict : uint8_t {
@@ -72,6 +123,7 @@ struct PlainRun {
   std::string log;  // the rejection's log with kWantPlainLog, or what failed
   uint32_t retval = 0;
   std::vector<uint8_t> memory;  // after the run (Accepted)
+  std::vector<KernelMapContents> maps;  // after the run (Accepted), one per request map
 
   bool operator==(const PlainRun&) const = default;
 };
@@ -97,6 +149,12 @@ struct KernelResponse {
   // region + offset form before comparison (0 when unknown).
   uint64_t memory_base = 0;
   uint64_t frame_base = 0;
+  // After the full-state run (Accepted), one per request map.
+  std::vector<KernelMapContents> maps;
+  // Kernel address of value 0 of each array map as the program saw it (0
+  // for hash maps, whose value addresses say nothing comparable), so that
+  // pointers into map values translate to our region 32 + i form.
+  std::vector<uint64_t> map_value_bases;
   uint32_t retval = 0;         // BPF_PROG_TEST_RUN's 32-bit retval, for cross-checking
   uint64_t duration_ns = 0;    // wall time of load + run in the executor
   std::string kernel_release;  // uname -r of the executing kernel

@@ -50,7 +50,12 @@ TEST(KernelFriendly, EveryProgramIsValidAndHoldsOnlyFormsOfItsIsaVersionTheKerne
         if (counts[f] == 0) continue;
         const isa::FormInfo& fi = isa::all_forms()[f];
         ASSERT_LE(static_cast<int>(fi.version), static_cast<int>(version)) << fi.name << " seed " << seed;
-        ASSERT_TRUE(kernel_friendly(fi.form)) << fi.name << " seed " << seed;
+        // The map lddw forms appear in programs with maps, never at random.
+        const bool map_form = fi.form == isa::Form::lddw_map_fd || fi.form == isa::Form::lddw_map_idx ||
+                              fi.form == isa::Form::lddw_map_value ||
+                              fi.form == isa::Form::lddw_map_idx_value;
+        ASSERT_TRUE(kernel_friendly(fi.form) || (map_form && !c.program.maps.empty()))
+            << fi.name << " seed " << seed;
       }
     }
   }
@@ -111,18 +116,26 @@ TEST(KernelFriendly, EveryProgramRunsCleanlyAndComparably) {
   EXPECT_LT(flagged * 10, kPrograms) << flagged << " programs flagged as exposing pointer bits";
 }
 
-TEST(KernelFriendly, HelperCallsAreKtimeAndPrandomOnly) {
-  std::size_t helpers = 0;
+TEST(KernelFriendly, HelperCallsAreKtimePrandomAndTheMapHelpersInProgramsWithMaps) {
+  std::size_t helpers = 0, map_helpers = 0, with_maps = 0;
   for (uint64_t seed = 0; seed < 500; ++seed) {
-    for (const isa::RawInsn& i : from_seed(seed).program.slots) {
+    const GeneratedCase c = from_seed(seed);
+    with_maps += !c.program.maps.empty();
+    for (const isa::RawInsn& i : c.program.slots) {
       if (i.opcode != 0x85 || i.src != 0) continue;
       ++helpers;
+      const bool map_helper = i.imm >= 1 && i.imm <= 3;
+      map_helpers += map_helper;
       EXPECT_TRUE(i.imm == static_cast<int32_t>(kKtimeGetNsHelper) ||
-                  i.imm == static_cast<int32_t>(kGetPrandomU32Helper))
-          << "helper " << i.imm;
+                  i.imm == static_cast<int32_t>(kGetPrandomU32Helper) ||
+                  (map_helper && !c.program.maps.empty()))
+          << "helper " << i.imm << " seed " << seed;
     }
   }
-  EXPECT_GT(helpers, 0u);
+  EXPECT_GT(helpers, map_helpers);
+  EXPECT_GT(map_helpers, 100u);
+  EXPECT_GT(with_maps, 100u) << "about a third of the programs have maps";
+  EXPECT_LT(with_maps, 250u);
 }
 
 TEST(KernelFriendly, RatesOfZeroTurnOffCallsHelpersAndLoops) {

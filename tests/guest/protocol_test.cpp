@@ -14,6 +14,17 @@ KernelRequest sample_request() {
   r.program = {{0xb7, 0, 0, 0, 42}, {0x18, 1, 2, -3, -1}, {0, 0, 0, 0, 7}, {0x95, 0, 0, 0, 0}};
   r.memory = {1, 2, 3, 0xff};
   r.instrumentation_seed = 0xfeedf00d;
+  KernelMap array;
+  array.value_size = 2;
+  array.max_entries = 2;
+  array.read_only = true;
+  array.initial_values = {1, 2, 3, 4};
+  KernelMap hash;
+  hash.type = kMapTypeHash;
+  hash.key_size = 8;
+  hash.value_size = 16;
+  hash.max_entries = 5;
+  r.maps = {array, hash};
   return r;
 }
 
@@ -43,6 +54,9 @@ KernelResponse sample_response() {
   r.coverage.trace_pcs = 123456;
   r.coverage.truncated = true;
   r.coverage.new_edges = {1, 0xdeadbeef, 0x80000000, 42};
+  r.plain.maps = {{{{{0, 0, 0, 0}, {1, 2}}, {{1, 0, 0, 0}, {3, 4}}}}, {}};
+  r.maps = {{{{{0, 0, 0, 0}, {5, 6}}}}, {{{{9, 9, 9, 9, 9, 9, 9, 9}, {7}}}}};
+  r.map_value_bases = {0xffffc90000a01000ull, 0};
   return r;
 }
 
@@ -62,6 +76,8 @@ void expect_same(const KernelResponse& a, const KernelResponse& b) {
   EXPECT_EQ(a.instrumentation, b.instrumentation);
   EXPECT_EQ(a.body_offset, b.body_offset);
   EXPECT_EQ(a.coverage, b.coverage);
+  EXPECT_EQ(a.maps, b.maps);
+  EXPECT_EQ(a.map_value_bases, b.map_value_bases);
 }
 
 TEST(GuestProtocol, HeaderRoundTripsTypeIdAndLength) {
@@ -85,6 +101,7 @@ TEST(GuestProtocol, RequestRoundTrips) {
   EXPECT_EQ(back->program, r.program);
   EXPECT_EQ(back->memory, r.memory);
   EXPECT_EQ(back->instrumentation_seed, r.instrumentation_seed);
+  EXPECT_EQ(back->maps, r.maps);
 }
 
 TEST(GuestProtocol, ResponseRoundTrips) {

@@ -15,7 +15,7 @@ constexpr uint64_t kOurInput = uint64_t{2} << 32;
 constexpr uint64_t kOurStackTop = (uint64_t{1} << 32) + 8 * 512;
 
 KernelBases bases() {
-  return {kMemBase, 16, kFrameBase, kOurStackTop};
+  return {kMemBase, 16, kFrameBase, kOurStackTop, {}};
 }
 
 TEST(TranslatePointer, MemoryAndStackPointersBecomeRegionAndOffset) {

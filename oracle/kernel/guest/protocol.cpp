@@ -185,12 +185,63 @@ Result<HelloInfo> decode_hello_info(std::span<const uint8_t> payload) {
   return info;
 }
 
+namespace {
+
+void write_map_contents(Writer& w, const std::vector<KernelMapContents>& maps) {
+  w.u32(static_cast<uint32_t>(maps.size()));
+  for (const KernelMapContents& m : maps) {
+    w.u32(static_cast<uint32_t>(m.entries.size()));
+    for (const KernelMapEntry& e : m.entries) {
+      w.bytes(e.key);
+      w.bytes(e.value);
+    }
+  }
+}
+
+std::vector<KernelMapContents> read_map_contents(Reader& r, const char* field) {
+  std::vector<KernelMapContents> out;
+  const uint32_t n = r.u32(field);
+  if (r.failed()) return out;
+  if (n > kMaxRequestMaps) {
+    r.fail(std::string(field) + ": " + std::to_string(n) + " maps exceed the limit");
+    return out;
+  }
+  out.resize(n);
+  for (KernelMapContents& m : out) {
+    const uint32_t entries = r.u32(field);
+    // Each entry takes at least 8 bytes (two lengths): bounds the allocation.
+    if (r.failed() || entries > kMaxRequestMapEntries || std::size_t{entries} * 8 > r.remaining()) {
+      r.fail(std::string(field) + ": entry count " + std::to_string(entries) + " is out of range");
+      return out;
+    }
+    m.entries.resize(entries);
+    for (KernelMapEntry& e : m.entries) {
+      const auto key = r.bytes(field, kMaxRequestMapKeySize);
+      const auto value = r.bytes(field, kMaxRequestMapValueSize);
+      e.key.assign(key.begin(), key.end());
+      e.value.assign(value.begin(), value.end());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<uint8_t> encode_request(const KernelRequest& request) {
   Writer w;
   w.u32(request.flags);
   w.bytes(isa::encode_slots(request.program));
   w.bytes(request.memory);
   w.u32(request.instrumentation_seed);
+  w.u32(static_cast<uint32_t>(request.maps.size()));
+  for (const KernelMap& m : request.maps) {
+    w.u32(m.type);
+    w.u32(m.key_size);
+    w.u32(m.value_size);
+    w.u32(m.max_entries);
+    w.u8(m.read_only ? 1 : 0);
+    w.bytes(m.initial_values);
+  }
   return w.take();
 }
 
@@ -203,6 +254,22 @@ Result<KernelRequest> decode_request(std::span<const uint8_t> payload) {
     r.fail("program length " + std::to_string(code.size()) + " is not a multiple of 8");
   const auto memory = r.bytes("memory", kMaxMemoryBytes);
   req.instrumentation_seed = r.u32("instrumentation seed");
+  const uint32_t maps = r.u32("map count");
+  if (!r.failed() && maps > kMaxRequestMaps)
+    r.fail("map count " + std::to_string(maps) + " exceeds the limit");
+  for (uint32_t i = 0; i < maps && !r.failed(); ++i) {
+    KernelMap m;
+    m.type = r.u32("map type");
+    m.key_size = r.u32("map key size");
+    m.value_size = r.u32("map value size");
+    m.max_entries = r.u32("map entries");
+    const uint8_t read_only = r.u8("map read-only");
+    if (!r.failed() && read_only > 1) r.fail("map read-only is " + std::to_string(read_only));
+    m.read_only = read_only == 1;
+    const auto initial = r.bytes("map initial values", static_cast<uint32_t>(kMaxRequestMapBytes));
+    m.initial_values.assign(initial.begin(), initial.end());
+    req.maps.push_back(std::move(m));
+  }
   if (auto ok = r.finish("request"); !ok) return ok.error();
   req.program = isa::decode_slots(code);
   req.memory.assign(memory.begin(), memory.end());
@@ -231,6 +298,12 @@ std::vector<uint8_t> encode_response(const KernelResponse& response) {
   w.u32(response.retval);
   w.u64(response.duration_ns);
   w.str(response.kernel_release);
+  write_map_contents(w, response.plain.maps);
+  write_map_contents(w, response.maps);
+  w.u32(static_cast<uint32_t>(response.map_value_bases.size()));
+  for (uint64_t base : response.map_value_bases)
+    w.u64(base);
+  // Coverage last: its edges are the one unbounded part.
   w.u8(static_cast<uint8_t>(response.coverage.state));
   w.str(response.coverage.note);
   w.u64(response.coverage.trace_pcs);
@@ -268,6 +341,12 @@ Result<KernelResponse> decode_response(std::span<const uint8_t> payload) {
   resp.retval = r.u32("retval");
   resp.duration_ns = r.u64("duration");
   resp.kernel_release = r.str("kernel release", 256);
+  resp.plain.maps = read_map_contents(r, "plain maps");
+  resp.maps = read_map_contents(r, "maps");
+  const uint32_t bases = r.u32("map value base count");
+  if (!r.failed() && bases > kMaxRequestMaps) r.fail("map value base count " + std::to_string(bases));
+  for (uint32_t i = 0; i < bases && !r.failed(); ++i)
+    resp.map_value_bases.push_back(r.u64("map value bases"));
   const uint8_t coverage_state = r.u8("coverage state");
   if (!r.failed() && coverage_state > static_cast<uint8_t>(CoverageState::Collected))
     r.fail("unknown coverage state " + std::to_string(coverage_state));

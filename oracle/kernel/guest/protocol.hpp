@@ -29,7 +29,9 @@ inline constexpr uint32_t kMagic = 0x44465042;  // "BPFD" in little-endian byte 
 // 2: the unmodified run (PlainRun), the instrumentation seed, Busy heartbeats.
 // 3: KCOV coverage in the response (KernelCoverage; state NotRequested from an
 //    agent asked without kWantCoverage, Unavailable on a kernel without KCOV).
-inline constexpr uint16_t kProtocolVersion = 3;
+// 4: the program's maps in the request (KernelMap), their contents after
+//    each run and the array maps' value addresses in the response.
+inline constexpr uint16_t kProtocolVersion = 4;
 inline constexpr std::size_t kHeaderBytes = 20;
 // Bounds every payload: the largest program the kernel loads (1M slots, 8 MiB)
 // plus memory and log. Anything larger is a corrupt frame, not a request.

@@ -1,0 +1,74 @@
+#pragma once
+// The kernel maps of the requests an executor serves (kernel_request.hpp's
+// KernelMap): created in the kernel, filled with the initial contents
+// before each run, read back after it.
+//
+// Cost. Creating a map is a syscall and a kernel allocation per map per
+// request, and closing it defers its freeing to an RCU grace period, so a
+// pool keeps the maps of every shape (type, key size, value size, entries)
+// seen recently and resets their contents instead: an array is an
+// mmappable BPF_MAP_TYPE_ARRAY written and read through its mapping (no
+// syscall), a hash map is emptied key by key (a generated program inserts a
+// handful). Read-only maps (.rodata) cannot be reused: once frozen their
+// contents are fixed, so each request gets fresh ones, closed at its end.
+//
+// Runs do not leak into each other: reset() restores every map of the
+// request before each of its two runs (unmodified, full state).
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "oracle/kernel/bpf_syscall.hpp"
+#include "oracle/kernel/kernel_request.hpp"
+#include "vm/util/result.hpp"
+
+namespace bpfdiff::oracle::kernel {
+
+// Refuses what the executor cannot create with the same meaning, with the
+// reason: too many maps, an unknown type, a program array (see
+// check_expressible), sizes past the request bounds, initial values of the
+// wrong length, a key size other than 4 for an array.
+Result<void> check_request_maps(std::span<const KernelMap> maps);
+
+class KernelMapPool {
+ public:
+  KernelMapPool() = default;
+  ~KernelMapPool();
+  KernelMapPool(const KernelMapPool&) = delete;
+  KernelMapPool& operator=(const KernelMapPool&) = delete;
+
+  // Takes (or creates) one kernel map per request map, in order; the
+  // previous request's maps go back to the pool. Fails with the syscall's
+  // error (e.g. "bpf(BPF_MAP_FREEZE): EINVAL" on a kernel without it).
+  Result<void> acquire(std::span<const KernelMap> maps);
+  // The descriptors of the acquired maps, in request order.
+  const std::vector<int>& fds() const { return fds_; }
+  // Every acquired map back to its initial contents.
+  Result<void> reset();
+  // Every acquired map's contents.
+  Result<std::vector<KernelMapContents>> read() const;
+
+  std::size_t pooled() const { return pool_.size(); }
+
+ private:
+  struct Pooled {
+    Fd fd;
+    KernelMap shape;          // initial_values empty: only the shape matters for reuse
+    uint8_t* data = nullptr;  // mmappable arrays
+    std::size_t mapped = 0;
+    bool in_use = false;
+    ~Pooled();
+  };
+  Result<std::unique_ptr<Pooled>> create(const KernelMap& map) const;
+  void release();
+
+  std::vector<std::unique_ptr<Pooled>> pool_;
+  std::vector<std::unique_ptr<Pooled>> read_only_;  // this request's only
+  std::vector<Pooled*> active_;                     // request order
+  std::vector<KernelMap> defs_;                     // the request's maps, with initial contents
+  std::vector<int> fds_;
+};
+
+}  // namespace bpfdiff::oracle::kernel
