@@ -11,6 +11,7 @@
 #include "fuzz/byte_source.hpp"
 #include "fuzz/differential.hpp"
 #include "fuzz/kernel_friendly.hpp"
+#include "oracle/comparability.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/kernel_compare.hpp"
 #include "oracle/kernel_host_engine.hpp"
@@ -112,6 +113,35 @@ TEST(KernelMapCompare, HashValuePointersAndMapHandlesInRegistersAreNotCompared) 
   ours.regs[5] = vm::map_values_base(1) + 8;  // an array value: translated, so compared
   kernel.regs[5] = vm::map_values_base(1);
   EXPECT_EQ(compare_with_kernel(ours, kernel).kind, KernelAgreement::Mismatch);
+}
+
+// A hash value read through a pointer from before an update of the map: the
+// kernel replaced the element, we updated in place -- not comparable. Read
+// through a pointer looked up after the update, it is.
+TEST(KernelMapComparability, HashPointersOlderThanAnUpdateAreNotComparable) {
+  const std::string insert =
+      "stdw [r10-8], 1\nstdw [r10-16], 5\n"
+      "lddw r1, map_fd(0)\nmov r2, r10\nadd r2, -8\nmov r3, r10\nadd r3, -16\nmov r4, 0\ncall 2\n"
+      "lddw r1, map_fd(0)\nmov r2, r10\nadd r2, -8\ncall 1\nmov r6, r0\n"
+      "stdw [r10-16], 6\n"
+      "lddw r1, map_fd(0)\nmov r2, r10\nadd r2, -8\nmov r3, r10\nadd r3, -16\nmov r4, 0\ncall 2\n";
+  const auto comparability = [](const std::string& text) {
+    auto p = text::assemble(text);
+    EXPECT_TRUE(p.ok()) << p.error().message;
+    vm::Program program = p.ok() ? *p : vm::Program{};
+    program.maps = {hash_def(8, 8, 4)};
+    return check_comparability(program, {}, vm::RunMode::Memory, vm::ExecLimits{});
+  };
+  EXPECT_TRUE(comparability(insert + "ldxdw r0, [r6+0]\nexit").stale_map_pointer);
+  EXPECT_FALSE(comparability(insert + "lddw r1, map_fd(0)\nmov r2, r10\nadd r2, -8\ncall 1\n"
+                                      "jeq r0, 0, +1\nldxdw r0, [r0+0]\nexit")
+                   .stale_map_pointer);
+  // A pointer spilled into the value to be stored makes the map's contents a kernel address.
+  const Comparability stored = comparability(
+      "stxdw [r10-16], r10\nstdw [r10-8], 1\n"
+      "lddw r1, map_fd(0)\nmov r2, r10\nadd r2, -8\nmov r3, r10\nadd r3, -16\nmov r4, 0\ncall 2\nexit");
+  EXPECT_TRUE(stored.pointer_stored_in_map);
+  EXPECT_FALSE(stored.stale_map_pointer);
 }
 
 // ---- interp against kernel-host ---------------------------------------------------
