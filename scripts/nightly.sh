@@ -38,8 +38,10 @@ build/release/bin/bpfdiff smt check --all-registers --jobs "$jobs" --json --out 
 echo "smt check --all-registers: exit $smt_status, results in $out/smt-check.json"
 # The memory lowering (loads, stores, atomics, packet loads) against the interpreter, for
 # the representative register assignments, every option set and offset class;
-# and local calls, exits and block charges (depth limits 1, 2 and 8).
-build/release/bin/bpfdiff smt check --memory --checks '^jit' --forms '^(ldx|st|atomic|ldabs|ldind|call_local$|exit$)' \
+# and local calls, exits and block charges (depth limits 1, 2 and 8); and the helper-call glue
+# (a plain helper and bpf_tail_call, any helper behaviour).
+build/release/bin/bpfdiff smt check --memory --checks '^jit' \
+  --forms '^(ldx|st|atomic|ldabs|ldind|call_local$|exit$|call_helper$)' \
   --jobs "$jobs" --json \
   >"$out/smt-check-memory.json" || smt_status=$?
 echo "smt check --memory: exit $smt_status, results in $out/smt-check-memory.json"

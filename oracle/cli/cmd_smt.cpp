@@ -197,7 +197,10 @@ void add_smt_command(CLI::App& app, int& exit_code) {
       "column of each option set: the call's frame, depth limit and native return address, the\n"
       "exit's unwinding, and the budget charges of the caller's and callee's blocks, against the\n"
       "interpreter's rules for every context, frame array and budget, depth limits 1, 2 and 8\n"
-      "(oracle/smt/call_proof.hpp). A memory or control counterexample is described, not written\n"
+      "(oracle/smt/call_proof.hpp); and call_helper in the same column: the glue around a helper\n"
+      "call (arguments, calling pc, stack alignment, the failed-helper, tail-call and return paths)\n"
+      "for any helper behaviour (oracle/smt/call_out_proof.hpp). A memory or control counterexample\n"
+      "is described, not written\n"
       "as .data.\n"
       "Cells run on --jobs threads; the summary gives wall time and the slowest cells. A cell reads\n"
       "`ok <time>`, COUNTEREXAMPLE, UNKNOWN (solver gave up) or ERROR; `-` where the check does\n"
@@ -218,7 +221,8 @@ void add_smt_command(CLI::App& app, int& exit_code) {
   check->add_flag("--all-registers", opts->all_jit_registers,
                   "JIT columns for every (dst, src) register pair, not only the representative ones");
   check->add_flag("--memory", opts->memory,
-                  "rows for the loads, stores, atomics, packet loads, call_local and exit too (JIT columns "
+                  "rows for the loads, stores, atomics, packet loads, call_local, exit and call_helper too (JIT "
+                  "columns "
                   "only; see below)");
   check->add_option("-j,--jobs", opts->jobs, "threads proving cells in parallel (default 0: one per CPU)");
   check->callback([opts, &exit_code] { exit_code = run_check_command(*opts); });

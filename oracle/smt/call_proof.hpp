@@ -106,7 +106,7 @@ ControlProof prove_control_case(const ControlCase& c, unsigned timeout_ms = 0);
 // The cases `smt check --memory` proves for a control form (call_local:
 // the call and both charges; exit: the exit), for one option set: depth
 // limits 1, 2 and 8, callee blocks of 2 and 9.
-// Empty for other forms (see proved_control_form in check_matrix.hpp).
+// Empty for other forms (call_helper and callx: call_out_proof.hpp).
 std::vector<ControlCase> control_cases_for(isa::Form form, const jit::JitOptions& options);
 
 }  // namespace bpfdiff::oracle::smt

@@ -28,7 +28,7 @@ bool proved_memory_form(isa::Form form) {
 }
 
 bool proved_control_form(isa::Form form) {
-  return form == isa::Form::call_local || form == isa::Form::exit;
+  return form == isa::Form::call_local || form == isa::Form::exit || form == isa::Form::call_helper;
 }
 
 Result<std::vector<isa::Form>> select_forms(std::string_view pattern, bool memory) {

@@ -1,9 +1,13 @@
 #include "oracle/smt/jit_check.hpp"
 
+#include <functional>
 #include <memory>
+#include <utility>
+#include <vector>
 #include <string>
 
 #include "oracle/smt/bpf_model.hpp"
+#include "oracle/smt/call_out_proof.hpp"
 #include "oracle/smt/call_proof.hpp"
 #include "oracle/smt/check_matrix.hpp"
 #include "oracle/smt/jit_proof.hpp"
@@ -97,12 +101,19 @@ class JitCheck final : public FormCheck {
   CheckOutcome check_control(isa::Form form) const {
     CheckOutcome out;
     unsigned proofs = 0, paths = 0;
-    for (const ControlCase& c : control_cases_for(form, options_)) {
-      const ControlProof p = prove_control_case(c);
+    // Local calls and exits (call_proof), then helper calls and callx
+    // (call_out_proof); the first proof that fails ends the cell.
+    std::vector<std::pair<std::string, std::function<ControlProof()>>> proofs_to_run;
+    for (const ControlCase& c : control_cases_for(form, options_))
+      proofs_to_run.emplace_back(describe(c), [c] { return prove_control_case(c); });
+    for (const CallOutCase& c : call_out_cases_for(form, assignment_.dst, options_))
+      proofs_to_run.emplace_back(describe(c), [c] { return prove_call_out_case(c); });
+    for (const auto& [what, prove] : proofs_to_run) {
+      const ControlProof p = prove();
       ++proofs;
       paths += p.paths;
       if (p.verdict == ControlProof::Verdict::Proved) continue;
-      out.detail = p.verdict == ControlProof::Verdict::Error ? describe(c) + ": " + p.detail : p.detail;
+      out.detail = p.verdict == ControlProof::Verdict::Error ? what + ": " + p.detail : p.detail;
       if (p.verdict == ControlProof::Verdict::Error) {
         out.verdict = p.detail.rfind("solver gave up", 0) == 0 ? Verdict::Unknown : Verdict::Error;
         return out;

@@ -205,9 +205,29 @@ TEST(X86Semantics, UnmodelledInstructionsAreErrorsNotGuesses) {
   auto result = execute(m, *load);
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.error().message.find("memory"), std::string::npos) << result.error().message;
-  auto push = decode_one(std::vector<uint8_t>{0x41, 0x51});  // push r9
+  auto push = decode_one(std::vector<uint8_t>{0xff, 0x30});  // push qword [rax]: only push reg64 is
   ASSERT_TRUE(push.ok());
   EXPECT_FALSE(execute(m, *push).ok());
+}
+
+TEST(X86Semantics, PushPopAndRealigningRspRestoreTheStack) {
+  // The helper-call glue: push rax; mov r9, rsp; and rsp, -16; push r9; pop rsp; pop rbx.
+  z3::context c;
+  Machine m = Machine::symbolic(c);
+  const z3::expr rsp = m.gpr[kRsp];
+  const z3::expr rax = m.gpr[kRax];
+  for (const std::vector<uint8_t>& bytes :
+       {std::vector<uint8_t>{0x50}, std::vector<uint8_t>{0x49, 0x89, 0xe1},
+        std::vector<uint8_t>{0x48, 0x83, 0xe4, 0xf0}, std::vector<uint8_t>{0x41, 0x51},
+        std::vector<uint8_t>{0x5c}, std::vector<uint8_t>{0x5b}}) {
+    auto insn = decode_one(bytes);
+    ASSERT_TRUE(insn.ok());
+    auto done = execute(m, *insn);
+    ASSERT_TRUE(done.ok()) << done.error().message;
+  }
+  z3::solver s(c);
+  s.add(m.gpr[kRsp] != rsp || m.gpr[kRbx] != rax);
+  EXPECT_EQ(s.check(), z3::unsat);
 }
 
 // Runs `code` from registers rdi = kBase, rsi = source, rax = accumulator on

@@ -326,6 +326,23 @@ bool takes_memory_operands(ZydisMnemonic mnemonic) {
   }
 }
 
+// The instructions the JIT's call glue and epilogue use to move, realign
+// and restore the native stack pointer itself (helper calls realign rsp to
+// 16 bytes and pop it back).
+bool moves_stack_pointer(ZydisMnemonic mnemonic) {
+  switch (static_cast<int>(mnemonic)) {  // int: see execute()
+    case ZYDIS_MNEMONIC_MOV:
+    case ZYDIS_MNEMONIC_ADD:
+    case ZYDIS_MNEMONIC_SUB:
+    case ZYDIS_MNEMONIC_AND:
+    case ZYDIS_MNEMONIC_PUSH:
+    case ZYDIS_MNEMONIC_POP:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool operands_supported(const Instruction& insn, std::string& why) {
   for (const Operand& op : insn.operands) {
     if (op.kind == Operand::Kind::Mem) {
@@ -339,8 +356,8 @@ bool operands_supported(const Instruction& insn, std::string& why) {
       }
       continue;
     }
-    if (op.kind == Operand::Kind::Reg && op.reg == kRsp) {
-      why = "rsp is not modelled as a data register";
+    if (op.kind == Operand::Kind::Reg && op.reg == kRsp && !(moves_stack_pointer(insn.mnemonic) && op.bits == 64)) {
+      why = "rsp is modelled as a data register only for 64-bit mov, add, sub, and, push and pop";
       return false;
     }
   }
@@ -362,6 +379,8 @@ std::size_t expected_operands(ZydisMnemonic mnemonic) {
     case ZYDIS_MNEMONIC_IDIV:
     case ZYDIS_MNEMONIC_JMP:
     case ZYDIS_MNEMONIC_CALL:
+    case ZYDIS_MNEMONIC_PUSH:
+    case ZYDIS_MNEMONIC_POP:
       return 1;
     case ZYDIS_MNEMONIC_SHLX:
     case ZYDIS_MNEMONIC_SHRX:
@@ -531,6 +550,20 @@ Result<Control> execute(Machine& m, const Instruction& insn) {
         return call(m, insn);
       case ZYDIS_MNEMONIC_RET:
         return indirect(pop(m));
+      case ZYDIS_MNEMONIC_PUSH: {
+        const Operand& op = insn.operands[0];
+        if (!is_reg(op) || op.bits != 64) return unsupported(insn, "only push reg64 is modelled");
+        const z3::expr v = m.gpr[op.reg];  // a copy: push rsp pushes the value before the decrement
+        push(m, v);
+        return Control{};
+      }
+      case ZYDIS_MNEMONIC_POP: {
+        const Operand& op = insn.operands[0];
+        if (!is_reg(op) || op.bits != 64) return unsupported(insn, "only pop reg64 is modelled");
+        const z3::expr v = pop(m);
+        m.gpr[op.reg] = v;  // pop rsp: the value read replaces the incremented rsp
+        return Control{};
+      }
       case ZYDIS_MNEMONIC_MOV:
         return mov(m, insn);
       case ZYDIS_MNEMONIC_LEA:

@@ -52,7 +52,7 @@ Result<std::vector<PathExit>> execute_range(const std::vector<Instruction>& insn
           work.push_back(std::move(p));
           break;
         case Control::Kind::Indirect:
-          exits.push_back({p.condition, std::move(p.state), kIndirectTarget, control->address});
+          exits.push_back({p.condition, std::move(p.state), kIndirectTarget, control->address, insn.offset});
           break;
         case Control::Kind::Branch: {
           const z3::expr taken = control->condition->simplify();

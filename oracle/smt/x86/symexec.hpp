@@ -23,6 +23,7 @@ struct PathExit {
   uint32_t target;     // where it goes: `end` for falling through, else a jump target,
                        // kIndirectTarget for ret, call reg and jmp reg
   std::optional<z3::expr> address = std::nullopt;  // kIndirectTarget: the host address
+  uint32_t from = 0;  // kIndirectTarget: the offset of the ret, call or jmp that left
 };
 
 inline constexpr unsigned kMaxPathSteps = 256;

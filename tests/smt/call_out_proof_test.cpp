@@ -1,0 +1,148 @@
+// The JIT's helper-call glue (bpf_tail_call's jump included) and callx
+// proved against the interpreter's rules with the helper left arbitrary
+// (oracle/smt/call_out_proof.hpp), and faults planted in them (test-only
+// byte patches of the real code) each refuted with the obligation they break.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "oracle/smt/call_out_proof.hpp"
+#include "oracle/smt/x86/machine.hpp"
+#include "vm/jit/offsets.hpp"
+#include "vm/runtime/std_helpers.hpp"
+
+namespace bpfdiff::oracle::smt {
+namespace {
+
+constexpr uint8_t kR12 = 12;
+
+CallOutSnippet snippet_of(const CallOutCase& c) {
+  auto s = compile_call_out_snippet(c);
+  EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
+  return s.ok() ? *s : CallOutSnippet{};
+}
+
+// Rewrites the first instruction of pc 1's code that `pick` selects with
+// `edit`, keeping its length: a planted bug in the real code.
+void patch(CallOutSnippet& s, const std::function<bool(const x86::Instruction&)>& pick,
+           const std::function<void(std::vector<uint8_t>&)>& edit) {
+  for (auto it = s.insns.begin(); it != s.insns.end(); ++it) {
+    if (it->offset < s.begin || it->offset >= s.end || !pick(*it)) continue;
+    std::vector<uint8_t> bytes = it->bytes;
+    edit(bytes);
+    ASSERT_EQ(bytes.size(), it->bytes.size());
+    std::copy(bytes.begin(), bytes.end(), s.code.begin() + it->offset);
+    auto again = x86::decode(bytes, it->offset);
+    ASSERT_TRUE(again.ok());
+    it = s.insns.erase(it);
+    s.insns.insert(it, again->begin(), again->end());
+    return;
+  }
+  FAIL() << "no instruction to patch";
+}
+
+bool is_reg(const x86::Operand& op, uint8_t reg) {
+  return op.kind == x86::Operand::Kind::Reg && op.reg == reg;
+}
+
+ControlProof refute(const CallOutCase& c, const CallOutSnippet& s, const std::string& obligation) {
+  const ControlProof p = prove_call_out_snippet(c, s);
+  EXPECT_EQ(p.verdict, ControlProof::Verdict::Counterexample) << describe(c) << ": " << p.detail;
+  EXPECT_NE(p.detail.find(obligation), std::string::npos) << p.detail;
+  return p;
+}
+
+CallOutCase helper_case() {
+  CallOutCase c;
+  c.unit = CallOutUnit::Helper;
+  c.helper = static_cast<uint32_t>(vm::HelperId::TailCall);
+  c.max_call_depth = 1;
+  return c;
+}
+
+TEST(JitCallOutProof, TheHelperCallGlueIsProvedForEveryHelperBehaviour) {
+  // bpf_tail_call on the default option set (every option set and a plain
+  // helper too: `smt check --memory --forms '^(call_helper|callx)$'`, nightly).
+  const CallOutCase c = helper_case();
+  const ControlProof p = prove_call_out_case(c);
+  EXPECT_EQ(p.verdict, ControlProof::Verdict::Proved) << describe(c) << ": " << p.detail;
+  EXPECT_GE(p.paths, 8u);  // the call, then failed / tail call / returned, for rsp 0 or 8 mod 16
+}
+
+TEST(JitCallOutProof, TheWrongCallingPcGivenToTheTrampolineIsRefuted) {
+  // The trampoline reports a failing helper's error at ctx.pc.
+  const CallOutCase c = helper_case();
+  CallOutSnippet s = snippet_of(c);
+  patch(
+      s,
+      [](const x86::Instruction& i) {
+        return i.mnemonic == ZYDIS_MNEMONIC_MOV && i.operands[0].kind == x86::Operand::Kind::Mem &&
+               i.operands[0].base == kR12 && i.operands[0].imm == jit::offsets::kPc;
+      },
+      [](std::vector<uint8_t>& b) { b[b.size() - 4] = 2; });
+  refute(c, s, "host memory the helper sees");
+}
+
+TEST(JitCallOutProof, AHelperEnteredWithAMisalignedStackIsRefuted) {
+  // `sub rsp, 0` for the padding after the saved rsp: the trampoline would
+  // be entered with rsp + 8 off a 16-byte boundary.
+  const CallOutCase c = helper_case();
+  CallOutSnippet s = snippet_of(c);
+  patch(
+      s,
+      [](const x86::Instruction& i) {
+        return i.mnemonic == ZYDIS_MNEMONIC_SUB && is_reg(i.operands[0], x86::kRsp);
+      },
+      [](std::vector<uint8_t>& b) { b.back() = 0; });
+  refute(c, s, "rsp + 8 is a multiple of 16");
+}
+
+TEST(JitCallOutProof, AFailedHelperThatClobbersR0IsRefuted) {
+  // The error path pops the saved r0 into rcx (BPF r4) instead of rax: the
+  // helper's result would leak into r0 and r4 would be lost.
+  const CallOutCase c = helper_case();
+  CallOutSnippet s = snippet_of(c);
+  patch(
+      s,
+      [](const x86::Instruction& i) {
+        return i.mnemonic == ZYDIS_MNEMONIC_POP && is_reg(i.operands[0], x86::kRax);
+      },
+      [](std::vector<uint8_t>& b) { b.back() = 0x59; });
+  refute(c, s, "after the failed helper (r0 kept)");
+}
+
+TEST(JitCallOutProof, ACallxBoundsCheckOffByOneIsRefuted) {
+  // `cmp slot, n + 1`: slot n, one past the function table, would be read
+  // and called when whatever follows the table is not 0.
+  CallOutCase c;
+  c.unit = CallOutUnit::Callx;
+  c.reg = 4;
+  c.max_call_depth = 2;
+  CallOutSnippet s = snippet_of(c);
+  const auto slots = static_cast<int64_t>(s.insn_offsets.size());
+  patch(
+      s,
+      [slots](const x86::Instruction& i) {
+        return i.mnemonic == ZYDIS_MNEMONIC_CMP && i.operands[1].kind == x86::Operand::Kind::Imm &&
+               i.operands[1].imm == slots;
+      },
+      [](std::vector<uint8_t>& b) { b.back() = static_cast<uint8_t>(b.back() + 1); });
+  refute(c, s, "the code calls a function only when the interpreter's callx does");
+}
+
+TEST(JitCallOutProof, CallxCasesCoverEveryDepthLimitAndHelperCallsBothHelpers) {
+  const jit::JitOptions options;
+  const auto callx = call_out_cases_for(isa::Form::callx, 7, options);
+  ASSERT_EQ(callx.size(), 3u);
+  for (const CallOutCase& c : callx) {
+    EXPECT_EQ(c.unit, CallOutUnit::Callx);
+    EXPECT_EQ(c.reg, 7);
+  }
+  EXPECT_EQ(call_out_cases_for(isa::Form::call_helper, 7, options).size(), 2u);
+  EXPECT_TRUE(call_out_cases_for(isa::Form::call_local, 7, options).empty());
+}
+
+}  // namespace
+}  // namespace bpfdiff::oracle::smt
