@@ -18,35 +18,65 @@ vm::RunResult Executor::run_traced(vm::RunInput input, const vm::TraceFn&) {
   return run(input);
 }
 
-Outcome Engine::run(const vm::Program& program, const EngineInput& input) {
+namespace {
+
+// The outcome of the run `executor` has just made, with the helper calls
+// `log` recorded during it (taken out of the log).
+Outcome observed(std::string_view engine, Executor& executor, std::vector<uint8_t>&& memory,
+                 std::vector<uint8_t>&& metadata, const vm::RunResult& r,
+                 std::vector<HelperCallRecord>& log) {
   Outcome out;
-  out.engine = std::string(name());
-  RecordingHelpers helpers(helpers_);
-  seed_ = input.seed;
-  auto executor = prepare_with(program, input.limits, helpers.registry());
-  if (!executor) {
-    out.load_error = executor.error().message;
-    return out;
-  }
+  out.engine = std::string(engine);
   out.loaded = true;
-  out.memory = input.memory;
-  out.metadata = input.metadata;
-  const vm::RunResult r = (*executor)->run(run_input(input, out.memory, out.metadata));
+  out.memory = std::move(memory);
+  out.metadata = std::move(metadata);
   out.regs = r.regs;
   out.instructions = r.instructions;
   out.error = r.error;
-  const auto stack = (*executor)->stack();
+  const auto stack = executor.stack();
   out.stack.assign(stack.begin(), stack.end());
-  out.helper_calls = std::move(helpers.log());
-  if (auto maps = (*executor)->maps()) {
+  out.helper_calls = std::move(log);
+  log.clear();
+  if (auto maps = executor.maps()) {
     out.maps = std::move(*maps);
     out.maps_observed = true;
   }
-  if (auto trace = (*executor)->trace_output()) {
+  if (auto trace = executor.trace_output()) {
     out.trace = std::move(*trace);
     out.trace_observed = true;
   }
   return out;
+}
+
+}  // namespace
+
+Outcome Engine::run(const vm::Program& program, const EngineInput& input) {
+  std::vector<Outcome> outcomes = run_repeatedly(program, input, {});
+  return std::move(outcomes.front());
+}
+
+std::vector<Outcome> Engine::run_repeatedly(const vm::Program& program, const EngineInput& input,
+                                            std::span<const Rerun> reruns) {
+  RecordingHelpers helpers(helpers_);
+  seed_ = input.seed;
+  auto executor = prepare_with(program, input.limits, helpers.registry());
+  if (!executor) {
+    Outcome out;
+    out.engine = std::string(name());
+    out.load_error = executor.error().message;
+    return {std::move(out)};
+  }
+  std::vector<Outcome> outcomes;
+  outcomes.reserve(reruns.size() + 1);
+  for (std::size_t i = 0; i <= reruns.size(); ++i) {
+    if (i > 0 && reruns[i - 1] == Rerun::ResetMaps) (*executor)->reset_maps();
+    std::vector<uint8_t> memory = input.memory;
+    std::vector<uint8_t> metadata = input.metadata;
+    const vm::RunResult r = (*executor)->run(run_input(input, memory, metadata));
+    outcomes.push_back(
+        observed(name(), **executor, std::move(memory), std::move(metadata), r, helpers.log()));
+  }
+  return outcomes;
 }
 
 vm::RunInput run_input(const EngineInput& input, std::vector<uint8_t>& memory,

@@ -78,6 +78,20 @@ class Engine {
   // Virtual for engines that load per input (the kernel engines).
   virtual Outcome run(const vm::Program& program, const EngineInput& input);
 
+  // What happens to the state an earlier run of one prepared program left
+  // before the next run: Carry keeps it (maps, as in the kernel, and the
+  // engine's own state -- the stack frames it zeroes, the JIT's context);
+  // ResetMaps first puts the maps back to their initial contents.
+  enum class Rerun : uint8_t { Carry, ResetMaps };
+  // One prepare, then one run of `input` per entry of `reruns` plus the
+  // first: outcomes[0] is what run() gives, outcomes[i] the full state after
+  // the (i+1)-th run (its helper calls only). A rejection is one outcome.
+  // Only for engines that prepare in-process (not the kernel engines, which
+  // load per input and keep no state between runs). Virtual for engines
+  // that, like run(), do more than prepare and run (test stand-ins).
+  virtual std::vector<Outcome> run_repeatedly(const vm::Program& program, const EngineInput& input,
+                                              std::span<const Rerun> reruns);
+
  protected:
   uint64_t seed() const { return seed_; }  // of the prepare or run being served
   virtual Result<std::unique_ptr<Executor>> prepare_with(const vm::Program& program,

@@ -138,17 +138,17 @@ mkdir -p "$out"
 scratch=$out/src
 echo "jit-mutants: scratch copy in $scratch (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
 # Copy in only what differs from the checkout (tracked and untracked files,
-# not ignored ones), with a fresh mtime so ninja rebuilds exactly those.
+# not ignored ones), with a fresh mtime so ninja rebuilds exactly those; the
+# contents are compared by checksum in one pass.
 mkdir -p "$scratch"
-synced=0
-while IFS= read -r -d '' f; do
-  [ -f "$root/$f" ] || continue
-  if ! cmp -s "$root/$f" "$scratch/$f" 2>/dev/null; then
-    mkdir -p "$scratch/$(dirname "$f")"
-    cp "$root/$f" "$scratch/$f"
-    synced=$((synced + 1))
-  fi
-done < <(git -C "$root" ls-files -z --cached --others --exclude-standard)
+(cd "$root" && git ls-files -z --cached --others --exclude-standard | xargs -0 md5sum) | sort >"$out/root.md5"
+(cd "$scratch" && cut -c35- "$out/root.md5" | tr '\n' '\0' | xargs -0 md5sum 2>/dev/null || true) |
+  sort >"$out/scratch.md5"
+mapfile -t changed < <(comm -23 "$out/root.md5" "$out/scratch.md5" | cut -c35-)
+synced=${#changed[@]}
+if [ "$synced" -gt 0 ]; then
+  (cd "$root" && printf '%s\0' "${changed[@]}" | xargs -0 tar -cf - --) | tar -xf - -C "$scratch" --touch --ignore-zeros
+fi
 echo "jit-mutants: $synced files copied into the scratch copy"
 
 # ccache keys on paths relative to this base: the scratch build reuses the

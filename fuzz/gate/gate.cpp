@@ -227,25 +227,78 @@ Result<std::optional<GateCase>> corpus_case(const CorpusFile& file) {
   return std::optional<GateCase>();
 }
 
-// Runs one case on every engine; the finding when they disagree.
-std::optional<GateFinding> check(GatePhase phase, GateCase&& c, NamedEngines& engines) {
-  std::vector<oracle::Outcome> outcomes = run_on_each(engines, c.program, c.memory, c.budget, c.setup);
-  std::vector<EngineDifference> differences = differences_from_first(outcomes);
-  if (differences.empty()) return std::nullopt;
+// What run `run` of a case was, for people.
+std::string rerun_description(std::size_t run) {
+  if (run == 0) return "";
+  const bool reset = kGateReruns[run - 1] == oracle::Engine::Rerun::ResetMaps;
+  return "on run " + std::to_string(run + 1) + " of one prepared program (" +
+         (reset ? "maps reset before it, the engine's own state carried over"
+                : "maps and the engine's state carried over from the run before") +
+         ")";
+}
+
+// Whether every engine prepares in-process, so that a prepared program can
+// run again with the state its last run left: all but the kernel engines,
+// which load per input.
+bool all_in_process(const NamedEngines& engines) {
+  const std::vector<std::string> kernels = oracle::kernel_engine_names();
+  return std::none_of(engines.names.begin(), engines.names.end(), [&](const std::string& name) {
+    return std::find(kernels.begin(), kernels.end(), name) != kernels.end();
+  });
+}
+
+// The finding for outcomes of run `run` that differ; a first run is signed
+// (where the reference and the divergent engine part ways), as every tool
+// replays it.
+GateFinding finding_of(GatePhase phase, GateCase&& c, NamedEngines& engines, std::size_t run,
+                       std::vector<oracle::Outcome>&& outcomes, std::vector<EngineDifference>&& differences) {
   std::optional<fuzz::Signature> signature;
-  for (std::size_t i = 1; i < engines.engines.size() && !signature; ++i) {
+  for (std::size_t i = 1; run == 0 && i < engines.engines.size() && !signature; ++i) {
     if (engines.names[i] != differences.front().right) continue;
     signature = fuzz::divergence_signature(c.program, engine_input(c.memory, c.budget, c.setup),
                                            *engines.engines[0], *engines.engines[i]);
   }
-  return GateFinding{phase, std::move(c), std::move(outcomes), std::move(differences), std::move(signature)};
+  GateFinding f{phase, std::move(c), std::move(outcomes), std::move(differences), std::move(signature)};
+  f.run = run;
+  return f;
+}
+
+// Runs one case on every engine (and, with `reruns`, again on each engine's
+// prepared program); the finding at the first run where they disagree.
+std::optional<GateFinding> check(GatePhase phase, GateCase&& c, NamedEngines& engines, bool reruns) {
+  const oracle::EngineInput input = engine_input(c.memory, c.budget, c.setup);
+  std::vector<std::vector<oracle::Outcome>> runs;  // per engine, per run
+  for (const auto& engine : engines.engines) {
+    // run() for a single run: the kernel engines override it.
+    runs.push_back(reruns ? engine->run_repeatedly(c.program, input, kGateReruns)
+                          : std::vector<oracle::Outcome>{engine->run(c.program, input)});
+  }
+  // A rejection is a single outcome: compare up to the shortest sequence
+  // (a load verdict that differs shows in the first run).
+  std::size_t count = runs.front().size();
+  for (const auto& r : runs)
+    count = std::min(count, r.size());
+  for (std::size_t run = 0; run < count; ++run) {
+    std::vector<oracle::Outcome> outcomes;
+    for (auto& r : runs)
+      outcomes.push_back(std::move(r[run]));
+    std::vector<EngineDifference> differences = differences_from_first(outcomes);
+    if (!differences.empty())
+      return finding_of(phase, std::move(c), engines, run, std::move(outcomes), std::move(differences));
+  }
+  return std::nullopt;
 }
 
 class PhaseRunner {
  public:
   PhaseRunner(GateReport& report, NamedEngines& engines, const GateProgressFn& progress, GatePhase phase,
-              std::size_t total)
-      : report_(report), engines_(engines), progress_(progress), start_(Clock::now()), total_(total) {
+              std::size_t total, bool reruns)
+      : report_(report),
+        engines_(engines),
+        progress_(progress),
+        start_(Clock::now()),
+        total_(total),
+        reruns_(reruns && all_in_process(engines)) {
     stats_.phase = phase;
   }
   ~PhaseRunner() {
@@ -267,7 +320,7 @@ class PhaseRunner {
     const std::span<const vm::RunMode> modes = fuzz::all_run_modes();
     const auto mode = std::find(modes.begin(), modes.end(), c.setup.mode.mode);
     if (mode != modes.end()) ++stats_.runs_by_mode[static_cast<std::size_t>(mode - modes.begin())];
-    auto finding = check(stats_.phase, std::move(c), engines_);
+    auto finding = check(stats_.phase, std::move(c), engines_, reruns_);
     if (!finding) return true;
     report_.finding = std::move(finding);
     return false;
@@ -293,6 +346,7 @@ class PhaseRunner {
   GatePhaseStats stats_;
   std::size_t total_ = 0;
   std::size_t done_ = 0;
+  bool reruns_ = false;
 };
 
 Result<void> corpus_phase(const GateOptions& options, GateReport& report, NamedEngines& engines,
@@ -300,7 +354,7 @@ Result<void> corpus_phase(const GateOptions& options, GateReport& report, NamedE
   std::size_t unused = 0;
   auto files = list_corpus(options.corpus_dirs, unused);
   if (!files) return files.error();
-  PhaseRunner phase(report, engines, progress, GatePhase::Corpus, files->size());
+  PhaseRunner phase(report, engines, progress, GatePhase::Corpus, files->size(), options.reruns);
   phase.add_unvisited(unused);
   for (const CorpusFile& file : *files) {
     auto c = corpus_case(file);
@@ -317,7 +371,7 @@ Result<void> corpus_phase(const GateOptions& options, GateReport& report, NamedE
 void single_insn_phase(const GateOptions& options, GateReport& report, NamedEngines& engines,
                        const GateProgressFn& progress) {
   std::vector<fuzz::SingleInsnCase> cases = fuzz::enumerate_single_insn_cases(options.insn_per_form);
-  PhaseRunner phase(report, engines, progress, GatePhase::SingleInsn, cases.size());
+  PhaseRunner phase(report, engines, progress, GatePhase::SingleInsn, cases.size(), options.reruns);
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const std::string_view form = isa::info(cases[i].form).name;
     const std::size_t nth = options.insn_per_form == 0 ? 0 : i % options.insn_per_form;
@@ -345,7 +399,7 @@ GateCase generated_program(uint64_t seed, std::size_t index) {
 
 void generated_phase(const GateOptions& options, GateReport& report, NamedEngines& engines,
                      const GateProgressFn& progress) {
-  PhaseRunner phase(report, engines, progress, GatePhase::Generated, options.programs);
+  PhaseRunner phase(report, engines, progress, GatePhase::Generated, options.programs, options.reruns);
   for (std::size_t i = 0; i < options.programs; ++i) {
     if (!phase.run(generated_program(options.seed, i))) break;
   }
@@ -357,7 +411,7 @@ void generated_phase(const GateOptions& options, GateReport& report, NamedEngine
 void limits_phase(const GateOptions& options, GateReport& report, NamedEngines& engines,
                   const GateProgressFn& progress) {
   const std::size_t programs = std::min(options.limit_programs, options.programs);
-  PhaseRunner phase(report, engines, progress, GatePhase::Limits, programs);
+  PhaseRunner phase(report, engines, progress, GatePhase::Limits, programs, options.reruns);
   for (std::size_t i = 0; i < programs; ++i) {
     const GateCase base = generated_program(options.seed, i);
     const oracle::EngineInput input = engine_input(base.memory, base.budget, base.setup);
@@ -420,7 +474,7 @@ Result<void> elf_phase(const GateOptions& options, GateReport& report, NamedEngi
   }
   auto packets = elf_packets(options.corpus_dirs);
   if (!packets) return packets.error();
-  PhaseRunner phase(report, engines, progress, GatePhase::Elf, objects.size());
+  PhaseRunner phase(report, engines, progress, GatePhase::Elf, objects.size(), options.reruns);
   for (const fs::path& path : objects) {
     auto bytes = read_file(path.string());
     if (!bytes) return bytes.error();
@@ -582,8 +636,9 @@ Result<WrittenFinding> write_finding(const GateFinding& finding, const std::stri
       reference + " vs " + finding.divergent_engine() + ": " +
       one_line(finding.differences.empty() ? std::string()
                                            : oracle::to_string(finding.differences.front().difference)) +
-      "\n# expected: what " + reference + " produced\n# budget " + budget + "\n" +
-      call_depth_comment(c.setup) + "# " + out.repro_command + "\n";
+      "\n" + (finding.run > 0 ? "# diverged " + rerun_description(finding.run) + "\n" : std::string()) +
+      "# expected: what " + reference + " produced\n# budget " + budget + "\n" + call_depth_comment(c.setup) +
+      "# " + out.repro_command + "\n";
   data += text::format_data_test(finding_data_test(finding));
   if (auto w = write_text_atomically(out.data_path, data); !w) return w.error();
   return out;
@@ -594,6 +649,13 @@ std::string format_finding(const GateFinding& f, const WrittenFinding* written) 
   std::string text = "gate: FAIL: divergence " + reference + " vs " + f.divergent_engine() + " in phase " +
                      to_string(f.phase) + " (" + f.gate_case.origin + "), budget " +
                      std::to_string(f.gate_case.budget) + "\n";
+  if (f.run > 0) {
+    text += "diverged " + rerun_description(f.run) +
+            "; the first run agrees, so repro/diff (one run) show no difference: run each engine " +
+            std::to_string(f.run + 1) + " times with `bpfdiff run DATA --repeat " +
+            std::to_string(f.run + 1) + " --state --maps --budget " + std::to_string(f.gate_case.budget) +
+            run_setup_flags(f.gate_case.setup) + " --engine E`\n";
+  }
   if (f.signature) text += "signature: " + f.signature->title() + "\n";
   text += "differences:\n";
   for (const EngineDifference& d : f.differences)

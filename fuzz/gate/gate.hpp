@@ -23,6 +23,12 @@
 // Every case runs with the budget of the fuzz target it comes from, so a
 // finding written as a fuzz input replays with `bpfdiff repro --budget` and
 // the run-mode flags the gate prints.
+//
+// Every case of every phase is prepared once per engine and run three times
+// on the same input (when all engines are in-process ones): the state a run
+// leaves -- map contents, the stack frames the next run must find zeroed, the
+// JIT's persistent context -- is carried into the second run, and the maps
+// are reset before the third; each run's full outcome is compared.
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -38,6 +44,7 @@
 #include "fuzz/findings/replay.hpp"
 #include "fuzz/generator.hpp"
 #include "fuzz/signature.hpp"
+#include "oracle/engine.hpp"
 #include "oracle/outcome.hpp"
 #include "vm/program/program.hpp"
 #include "vm/text/data_file.hpp"
@@ -64,7 +71,15 @@ struct GateOptions {
   std::size_t limit_sweep = 8;
   // Corpus roots, each holding regressions/ and fuzz/<target>/ (either may be missing).
   std::vector<std::string> corpus_dirs;
+  // Run each case again on its prepared program (see above); ignored when an
+  // engine is not in-process.
+  bool reruns = true;
 };
+
+// The runs after the first on one prepared program: state carried over,
+// then maps reset.
+inline constexpr oracle::Engine::Rerun kGateReruns[] = {oracle::Engine::Rerun::Carry,
+                                                        oracle::Engine::Rerun::ResetMaps};
 
 // One program with its input, as the gate runs it.
 struct GateCase {
@@ -86,8 +101,11 @@ struct GateFinding {
   std::vector<oracle::Outcome> outcomes;  // one per engine; [0] is the reference
   std::vector<EngineDifference> differences;
   // Where the reference and the first engine disagreeing with it part ways
-  // (unset only when that divergence does not reproduce).
+  // (unset when that divergence does not reproduce, and for a later run).
   std::optional<fuzz::Signature> signature;
+  // The run of the prepared program that diverged: 0 the first, then the
+  // runs of kGateReruns in turn (1: state carried over, 2: maps reset).
+  std::size_t run = 0;
 
   // The first engine that disagrees with the reference.
   std::string divergent_engine() const;

@@ -30,6 +30,7 @@ struct GateCommandOptions {
   std::string out = "gate-findings";
   bool json = false;
   bool quick = false;
+  bool no_reruns = false;
 };
 
 std::string join(const std::vector<std::string>& items, const char* separator) {
@@ -69,6 +70,7 @@ int run_gate_command(GateCommandOptions opts) {
                      : opts.quick        ? kGateQuickPrograms
                                          : kGateDefaultPrograms;
   options.insn_per_form = opts.insn_per_form;
+  options.reruns = !opts.no_reruns;
   options.limit_programs = opts.limit_programs_given ? opts.limit_programs : options.programs / 20;
   std::string note;
   options.corpus_dirs = gate_corpus_dirs(opts.corpus, note);
@@ -121,6 +123,9 @@ void add_gate_command(CLI::App& app, int& exit_code) {
       "               budgets that run out in each of its blocks in turn;\n"
       "  elf          every program of each ELF object under DIR/fuzz/elf_loader, in packet and\n"
       "               mbuff mode over every packet of DIR/elf/inputs, in memory and none mode.\n"
+      "Every case is prepared once per engine and run three times on its input: the second run\n"
+      "starts from the state the first left (maps, stack, the JIT's context), the third after the\n"
+      "maps are reset; each run's outcome is compared (--no-reruns: one run; kernel engines: one).\n"
       "Budgets are the fuzz targets': " +
       std::to_string(kFuzzTargetBudget) + " for raw seeds, " +
       std::to_string(fuzz::kGeneratedInstructionBudget) +
@@ -137,7 +142,7 @@ void add_gate_command(CLI::App& app, int& exit_code) {
       "\"total_programs\", \"seconds\",\n"
       "\"programs_per_second\", \"finding\": null | {\"phase\", \"case\", \"origin\", \"engine\", "
       "\"signature\", "
-      "\"budget\", \"mode\", \"max_call_depth\",\n"
+      "\"budget\", \"mode\", \"max_call_depth\", \"run\",\n"
       "\"differences\": [{\"left_engine\", \"right_engine\", \"field\", \"left\", \"right\"}], \"input\", "
       "\"data\",\n"
       "\"repro_command\", \"diff_command\"}}.");
@@ -159,6 +164,8 @@ void add_gate_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--out", opts->out, "directory for the reproducer of a finding")->capture_default_str();
   cmd->add_flag("--json", opts->json, "print a JSON summary on stdout");
   cmd->add_flag("--quick", opts->quick, "2000 generated programs instead of 20000 (what CI runs)");
+  cmd->add_flag("--no-reruns", opts->no_reruns,
+                "run each case once instead of three times per prepared program");
   cmd->callback([opts, programs, limit_programs, &exit_code] {
     opts->programs_given = programs->count() > 0;
     opts->limit_programs_given = limit_programs->count() > 0;

@@ -42,6 +42,15 @@ class MisreadingEngine : public oracle::Engine {
     o.engine = "misreading";
     return o;
   }
+  std::vector<oracle::Outcome> run_repeatedly(const vm::Program& program, const oracle::EngineInput& input,
+                                              std::span<const Rerun> reruns) override {
+    oracle::EngineInput changed = input;
+    change_(changed);
+    std::vector<oracle::Outcome> outcomes = inner_->run_repeatedly(program, changed, reruns);
+    for (oracle::Outcome& o : outcomes)
+      o.engine = "misreading";
+    return outcomes;
+  }
 
  protected:
   Result<std::unique_ptr<oracle::Executor>> prepare_with(const vm::Program& program,

@@ -254,6 +254,69 @@ TEST(GateLibrary, StopsAtTheFirstDivergence) {
   EXPECT_EQ(f.gate_case.id.rfind("single-insn-", 0), 0u) << f.gate_case.id;
 }
 
+// An interpreter whose runs after the first return r0 + 1: a stand-in for a
+// JIT that mishandles the state one run leaves for the next.
+class SecondRunExecutor : public oracle::Executor {
+ public:
+  explicit SecondRunExecutor(std::unique_ptr<oracle::Executor> inner) : inner_(std::move(inner)) {}
+  vm::RunResult run(vm::RunInput input) override {
+    vm::RunResult r = inner_->run(input);
+    if (r.ok() && runs_++ > 0) ++r.regs[0];
+    return r;
+  }
+  std::span<const uint8_t> stack() const override { return inner_->stack(); }
+  uint64_t load_ns() const override { return inner_->load_ns(); }
+  uint64_t compile_ns() const override { return inner_->compile_ns(); }
+
+ private:
+  std::unique_ptr<oracle::Executor> inner_;
+  int runs_ = 0;
+};
+
+class SecondRunEngine : public oracle::Engine {
+ public:
+  SecondRunEngine()
+      : Engine(oracle::default_helpers()), inner_(std::move(oracle::make_engine("interp")).value()) {}
+  std::string_view name() const override { return "second-run"; }
+
+ protected:
+  Result<std::unique_ptr<oracle::Executor>> prepare_with(const vm::Program& program,
+                                                         const vm::ExecLimits& limits,
+                                                         const vm::HelperRegistry&) override {
+    auto inner = inner_->prepare(program, limits);
+    if (!inner) return inner.error();
+    return std::unique_ptr<oracle::Executor>(std::make_unique<SecondRunExecutor>(std::move(inner).value()));
+  }
+
+ private:
+  std::unique_ptr<oracle::Engine> inner_;
+};
+
+TEST(GateLibrary, RerunsOfOnePreparedProgramCatchStateCarriedWrongly) {
+  NamedEngines engines = interp_and(std::make_unique<SecondRunEngine>());
+  GateOptions options;
+  options.programs = 0;  // the stand-in records no helper calls: single instructions only
+  options.insn_per_form = 2;
+  auto report = run_gate(options, engines);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  ASSERT_TRUE(report->finding) << "the first runs agree; only a second run on the prepared program differs";
+  const GateFinding& f = *report->finding;
+  EXPECT_EQ(f.phase, GatePhase::SingleInsn);
+  EXPECT_EQ(f.run, 1u);
+  EXPECT_FALSE(f.signature) << "a signature replays one run";
+  ASSERT_FALSE(f.differences.empty());
+  EXPECT_EQ(f.differences.front().difference.field, "r0");
+  const std::string text = format_finding(f, nullptr);
+  EXPECT_NE(text.find("on run 2 of one prepared program"), std::string::npos) << text;
+  EXPECT_NE(text.find("--repeat 2"), std::string::npos) << text;
+
+  options.reruns = false;
+  auto single = run_gate(options, engines);
+  ASSERT_TRUE(single.ok()) << single.error().message;
+  EXPECT_FALSE(single->finding) << "one run per case cannot see it:\n"
+                                << (single->finding ? format_finding(*single->finding, nullptr) : "");
+}
+
 GateFinding made_up_finding(const std::string& source, std::vector<uint8_t> memory, uint64_t r0 = 0x2a) {
   auto program = text::assemble(source);
   EXPECT_TRUE(program.ok()) << program.error().message;

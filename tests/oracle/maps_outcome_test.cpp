@@ -157,6 +157,41 @@ TEST(EngineOutcome, EveryEngineAgreesOnMapsHelpersAndTailCalls) {
   }
 }
 
+TEST(EngineOutcome, RerunsCarryTheMapsUntilTheyAreResetOnEveryEngine) {
+  const vm::Program p = counter_program();
+  const Engine::Rerun reruns[] = {Engine::Rerun::Carry, Engine::Rerun::ResetMaps, Engine::Rerun::Carry};
+  for (const std::string& name : engine_names()) {
+    auto e = make_engine(name);
+    ASSERT_TRUE(e.ok()) << name;
+    const std::vector<Outcome> runs = (*e)->run_repeatedly(p, {}, reruns);
+    ASSERT_EQ(runs.size(), 4u) << name;
+    // The counter the program increments (r0 = counter * 10): 1, 2, then 1
+    // again after the reset, and 2 after a carried run.
+    const uint64_t want[] = {1, 2, 1, 2};
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      ASSERT_TRUE(runs[i].ok()) << name << " run " << i << ": " << vm::describe(runs[i].error);
+      EXPECT_EQ(runs[i].regs[0], 10 * want[i]) << name << " run " << i;
+      ASSERT_EQ(runs[i].maps.size(), 3u);
+      EXPECT_EQ(runs[i].maps[0].entries[0].value[0], want[i]) << name << " run " << i;
+      EXPECT_EQ(runs[i].trace, std::vector<std::string>{std::to_string(want[i])}) << name << " run " << i;
+      // Each outcome holds the helper calls of its own run only.
+      EXPECT_EQ(runs[i].helper_calls.size(), runs[0].helper_calls.size()) << name << " run " << i;
+    }
+  }
+}
+
+TEST(EngineOutcome, ARejectedProgramIsOneOutcomeHoweverManyReruns) {
+  auto e = make_engine("jit");
+  ASSERT_TRUE(e.ok());
+  vm::Program p;
+  p.slots = {encode(Form::mov_imm, 0, 0, 0, 1)};  // falls off the end
+  const Engine::Rerun reruns[] = {Engine::Rerun::Carry};
+  const std::vector<Outcome> runs = (*e)->run_repeatedly(p, {}, reruns);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_FALSE(runs[0].loaded);
+  EXPECT_FALSE(runs[0].load_error.empty());
+}
+
 TEST(EngineOutcome, PacketModeInputReachesTheProgram) {
   // r0 = ctx->data_end - ctx->data
   auto e = make_engine("interp");
