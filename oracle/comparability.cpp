@@ -145,7 +145,7 @@ class PointerProvenance {
  private:
   bool started_ = false;
   std::array<bool, isa::kNumRegisters> reg_{};
-  std::set<uint64_t> slots_;                // addresses of 8-byte spilled pointers
+  std::set<uint64_t> slots_;                 // addresses of 8-byte spilled pointers
   std::map<uint64_t, uint32_t> slot_epoch_;  // their epochs (see epoch())
   std::array<uint32_t, isa::kNumRegisters> epoch_{};
   std::vector<std::array<uint32_t, 4>> saved_epochs_;

@@ -220,10 +220,11 @@ void add_smt_command(CLI::App& app, int& exit_code) {
   check->add_flag("--json", opts->json, "print one JSON object on stdout");
   check->add_flag("--all-registers", opts->all_jit_registers,
                   "JIT columns for every (dst, src) register pair, not only the representative ones");
-  check->add_flag("--memory", opts->memory,
-                  "rows for the loads, stores, atomics, packet loads, call_local, exit and call_helper too (JIT "
-                  "columns "
-                  "only; see below)");
+  check->add_flag(
+      "--memory", opts->memory,
+      "rows for the loads, stores, atomics, packet loads, call_local, exit and call_helper too (JIT "
+      "columns "
+      "only; see below)");
   check->add_option("-j,--jobs", opts->jobs, "threads proving cells in parallel (default 0: one per CPU)");
   check->callback([opts, &exit_code] { exit_code = run_check_command(*opts); });
 

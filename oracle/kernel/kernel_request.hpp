@@ -122,7 +122,7 @@ struct PlainRun {
   int32_t errno_value = 0;
   std::string log;  // the rejection's log with kWantPlainLog, or what failed
   uint32_t retval = 0;
-  std::vector<uint8_t> memory;  // after the run (Accepted)
+  std::vector<uint8_t> memory;          // after the run (Accepted)
   std::vector<KernelMapContents> maps;  // after the run (Accepted), one per request map
 
   bool operator==(const PlainRun&) const = default;

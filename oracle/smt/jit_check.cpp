@@ -2,9 +2,9 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
-#include <string>
 
 #include "oracle/smt/bpf_model.hpp"
 #include "oracle/smt/call_out_proof.hpp"

@@ -356,7 +356,8 @@ bool operands_supported(const Instruction& insn, std::string& why) {
       }
       continue;
     }
-    if (op.kind == Operand::Kind::Reg && op.reg == kRsp && !(moves_stack_pointer(insn.mnemonic) && op.bits == 64)) {
+    if (op.kind == Operand::Kind::Reg && op.reg == kRsp &&
+        !(moves_stack_pointer(insn.mnemonic) && op.bits == 64)) {
       why = "rsp is modelled as a data register only for 64-bit mov, add, sub, and, push and pop";
       return false;
     }
