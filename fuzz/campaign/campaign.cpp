@@ -273,7 +273,7 @@ class Campaign {
       argv.push_back("-artifact_prefix=" + staging.string() + "/");
       argv.push_back("-max_total_time=" + secs);
       argv.push_back("-print_final_stats=1");
-      argv.push_back("-timeout=10");
+      argv.push_back("-timeout=" + std::to_string(input_timeout_seconds(job.target)));
       argv.push_back("-rss_limit_mb=2048");
       if (has_dict) argv.push_back("-dict=" + dict.string());
       return argv;
@@ -285,6 +285,10 @@ class Campaign {
     argv.push_back(job.afl_name);
     argv.push_back("-V");
     argv.push_back(secs);
+    if (input_timeout_seconds(job.target) > 10) {  // else AFL++'s own, calibrated per target
+      argv.push_back("-t");
+      argv.push_back(std::to_string(input_timeout_seconds(job.target) * 1000));
+    }
     if (has_dict) {
       argv.push_back("-x");
       argv.push_back(dict.string());
@@ -577,6 +581,10 @@ std::string afl_mutator_prefix(std::string_view target) {
   if (target == "jit_decode") return "1";  // its option byte comes before the raw layout
   if (target == "interp_raw" || target == "interp_vs_jit_raw") return "0";
   return "";
+}
+
+int input_timeout_seconds(std::string_view target) {
+  return target == "interp_vs_kernel" ? 60 : 10;
 }
 
 Environment afl_environment(const std::string& build_dir, std::string_view target) {

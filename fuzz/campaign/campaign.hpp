@@ -44,6 +44,13 @@ struct CampaignOptions {
 // an instruction-aware mutator would only garble.
 Environment afl_environment(const std::string& build_dir, std::string_view target);
 
+// Seconds one input of `target` may take before the fuzzer calls it a hang
+// (libFuzzer -timeout; AFL++ -t where longer than its own): 10, except for
+// interp_vs_kernel, whose kernel verifier legitimately works for seconds on
+// a program it rejects at its 1M-instruction limit (about 2.4 s on an idle host, more than 10 under
+// load in a sanitizer build: a 60-minute run reported two such "timeouts").
+int input_timeout_seconds(std::string_view target);
+
 // fuzz_<name> executables in DIR/fuzz (not the _replay ones), sorted by name.
 std::vector<std::string> discover_targets(const std::string& build_dir);
 

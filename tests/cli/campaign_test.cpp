@@ -308,6 +308,12 @@ std::optional<std::string> env_value(const Environment& env, const std::string& 
   return std::nullopt;
 }
 
+TEST(InputTimeout, TheKernelTargetWaitsForAVerifierWalkingToItsLimit) {
+  EXPECT_EQ(input_timeout_seconds("interp_vs_kernel"), 60);
+  for (const char* target : {"interp_raw", "interp_vs_jit_gen", "smt_vs_engines", "elf_loader"})
+    EXPECT_EQ(input_timeout_seconds(target), 10) << target;
+}
+
 TEST(AflEnvironment, RawTargetsGetTheCustomMutatorOfTheBuild) {
   TempDir build;
   fs::create_directories(build.path() + "/fuzz");
