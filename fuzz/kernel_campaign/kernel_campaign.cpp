@@ -164,6 +164,30 @@ KernelBugClass classify_guest_failure_here(const std::vector<NamedEngine>& engin
   return classify_guest_failure(kind, c.outcomes[i_is_jit ? i : *j], c.outcomes[i_is_jit ? *j : i]);
 }
 
+bool shrank(const KernelMinimized& m, const KernelCase& c) {
+  return m.program.slots != c.program.slots || m.memory != c.input.memory;
+}
+
+// Case `c` with its minimized program and memory, run again on every engine
+// so the finding is written with what the minimized case does; `f` keeps
+// the original program and the minimizer's test count.
+KernelCase rerun_minimized(std::vector<NamedEngine>& engines, const KernelCase& c, KernelMinimized&& m,
+                           KernelFindingRecord& f) {
+  KernelCase mc;
+  mc.seed = c.seed;
+  mc.iteration = c.iteration;
+  mc.origin = c.origin;
+  mc.program = std::move(m.program);
+  mc.input = c.input;
+  mc.input.memory = std::move(m.memory);
+  for (NamedEngine& e : engines)
+    mc.outcomes.push_back(e.engine->run(mc.program, mc.input));
+  f.original_program = c.program;
+  f.original_memory = c.input.memory;
+  f.minimize_tests = m.stats.tests;
+  return mc;
+}
+
 class KernelCampaign {
  public:
   KernelCampaign(const KernelCampaignOptions& options,
@@ -477,23 +501,12 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
                                                        : f.signature.size() - f.bug_class.size() - 1);
     KernelMinimized m = minimize_kernel_case(c, base, *engines[reference_].engine, ref_name,
                                              *engines[i].engine, engines[i].name, options_.minimize_tests);
-    if (m.program.slots == c.program.slots && m.memory == c.input.memory) continue;
-    KernelCase mc;
-    mc.seed = c.seed;
-    mc.iteration = c.iteration;
-    mc.origin = c.origin;
-    mc.program = std::move(m.program);
-    mc.input = c.input;
-    mc.input.memory = std::move(m.memory);
-    for (NamedEngine& e : engines)
-      mc.outcomes.push_back(e.engine->run(mc.program, mc.input));
+    if (!shrank(m, c)) continue;
+    KernelCase mc = rerun_minimized(engines, c, std::move(m), f);
     const oracle::KernelComparison again =
         oracle::compare_with_kernel(mc.outcomes[reference_], mc.outcomes[i]);
     f.differences = again.differences;
     f.title = again.reason;
-    f.original_program = c.program;
-    f.original_memory = c.input.memory;
-    f.minimize_tests = m.stats.tests;
     minimized[n] = std::move(mc);
   }
 
@@ -568,23 +581,14 @@ std::optional<KernelCase> KernelCampaign::minimize_guest_failure_case(std::vecto
   if (!*f.reproduced || options_.guest_minimize_failures <= 1) return std::nullopt;
   KernelMinimized m = minimize_guest_failure(c, f.guest_failure, *engines[i].engine, options_.minimize_tests,
                                              options_.guest_minimize_failures - 1);
-  if (m.program.slots == c.program.slots && m.memory == c.input.memory) return std::nullopt;
-  KernelCase mc;
-  mc.seed = c.seed;
-  mc.iteration = c.iteration;
-  mc.origin = c.origin;
-  mc.program = std::move(m.program);
-  mc.input = c.input;
-  mc.input.memory = std::move(m.memory);
-  for (NamedEngine& e : engines)
-    mc.outcomes.push_back(e.engine->run(mc.program, mc.input));
+  if (!shrank(m, c)) return std::nullopt;
+  KernelFindingRecord candidate = f;
+  KernelCase mc = rerun_minimized(engines, c, std::move(m), candidate);
   // A failure that does not come back (a flaky guest) keeps the original.
   if (guest_failure_kind(mc.outcomes[i]) != f.guest_failure) return std::nullopt;
+  f = std::move(candidate);
   f.title = mc.outcomes[i].kernel->log;
   f.guest_record = guest_record_of(mc.outcomes[i]);
-  f.original_program = c.program;
-  f.original_memory = c.input.memory;
-  f.minimize_tests = m.stats.tests;
   return mc;
 }
 
@@ -767,40 +771,6 @@ bool names_kernel_engine(const std::vector<std::string>& engines) {
   return std::any_of(engines.begin(), engines.end(), is_kernel);
 }
 
-KernelCampaignHooks default_kernel_campaign_hooks(const KernelCampaignOptions& options) {
-  KernelCampaignHooks hooks;
-  const bool guests = std::any_of(options.engines.begin(), options.engines.end(),
-                                  [](const std::string& n) { return oracle::is_kernel_qemu_engine(n); });
-  auto guest_options = std::make_shared<oracle::kernel::guest::GuestServiceOptions>(
-      oracle::kernel::guest::shared_guest_service_options());
-  guest_options->guests = options.guests;
-  // The pool's own record of a guest failure (request, console) lands here
-  // before the guest is restored.
-  guest_options->findings_dir = (fs::path(options.out) / "findings" / "guest").string();
-  guest_options->use_daemon = false;  // its own pool: --guests N, findings under --out, restart counts
-  hooks.make_engine = [guest_options, configured = std::make_shared<bool>(false)](
-                          const std::string& name) -> Result<std::unique_ptr<oracle::Engine>> {
-    if (oracle::is_kernel_qemu_engine(name) && !*configured) {
-      *configured = true;
-      (void)oracle::kernel::guest::configure_shared_guest_service(*guest_options);
-    }
-    auto engine = oracle::make_engine(name);
-    // A rejection is tallied by its reason, never a finding: the level-1
-    // log's instruction trace would only cost time.
-    if (engine) oracle::use_reason_only_logs(**engine);
-    return engine;
-  };
-  if (guests) {
-    hooks.guest_restarts_and_failures = []() -> std::optional<std::pair<uint64_t, uint64_t>> {
-      auto service = oracle::kernel::guest::shared_guest_service();
-      if (!service) return std::nullopt;
-      const auto s = (*service)->pool().stats();
-      return std::make_pair(s.restores + s.cold_boots, s.failures);
-    };
-  }
-  return hooks;
-}
-
 Result<KernelCampaignResult> run_kernel_campaign(const KernelCampaignOptions& options,
                                                  const std::function<void(const std::string&)>& progress,
                                                  const KernelCampaignHooks& hooks) {
@@ -808,59 +778,6 @@ Result<KernelCampaignResult> run_kernel_campaign(const KernelCampaignOptions& op
   const fuzz::ScopedStopSignals stop_signals(on_signal);
   KernelCampaign campaign(options, progress, hooks);
   return campaign.run();
-}
-
-std::string format_kernel_campaign_summary(const KernelCampaignResult& r) {
-  std::string out = r.interrupted ? "kernel campaign: interrupted; run the same command again to resume\n"
-                                  : "kernel campaign: done\n";
-  char line[256];
-  std::snprintf(line, sizeof line, "  %llu programs in %.1f s (%.1f/s); %llu over all sessions; seed %llu\n",
-                static_cast<unsigned long long>(r.programs), r.seconds,
-                r.seconds > 0 ? static_cast<double>(r.programs) / r.seconds : 0.0,
-                static_cast<unsigned long long>(r.total_programs), static_cast<unsigned long long>(r.seed));
-  out += line;
-  out += "  reference " + r.reference + "; our engines disagreed on " + std::to_string(r.ours_disagree) +
-         " programs\n";
-  out += "  maps in " + std::to_string(r.with_maps) + " programs (a kernel ran and agreed on " +
-         std::to_string(r.maps_agreed) + "), map helper calls in " + std::to_string(r.with_map_calls) +
-         ", helper calls in " + std::to_string(r.with_helper_calls) + "\n";
-  for (const auto& [name, t] : r.throughput) {
-    std::snprintf(line, sizeof line, "  %-22s %8llu runs  %9.1f runs/s\n", name.c_str(),
-                  static_cast<unsigned long long>(t.runs), t.per_second());
-    out += line;
-  }
-  for (const auto& [name, tally] : r.tallies) {
-    const auto release = r.kernel_releases.find(name);
-    out += "  " + name + " (" + (release == r.kernel_releases.end() ? "?" : release->second) + ") vs " +
-           r.reference + ": " + tally.summary(5);
-  }
-  for (const auto& [source, per_kernel] : r.source_tallies) {
-    for (const auto& [name, tally] : per_kernel) {
-      std::snprintf(line, sizeof line, "  %s programs on %s: %llu, accepted %.1f%%", source.c_str(),
-                    name.c_str(), static_cast<unsigned long long>(tally.total()), tally.acceptance_percent());
-      out += line;
-      std::vector<std::pair<uint64_t, std::string>> reasons;
-      for (const auto& [reason, n] : tally.rejections())
-        reasons.emplace_back(n, reason);
-      std::sort(reasons.begin(), reasons.end(),
-                [](const auto& a, const auto& b) { return a.first > b.first; });
-      for (std::size_t i = 0; i < reasons.size() && i < 3; ++i)
-        out += (i == 0 ? "; rejected: " : ", ") + reasons[i].second + " x" + std::to_string(reasons[i].first);
-      out += "\n";
-    }
-  }
-  out += r.kernel_time.summary();
-  if (r.guest_restarts > 0 || r.guest_failures > 0) {
-    out += "  guests: " + std::to_string(r.guest_failures) + " failures, " +
-           std::to_string(r.guest_restarts) + " restarts\n";
-  }
-  out += r.coverage_summary;
-  out +=
-      "  findings: " + std::to_string(r.findings.size()) + " (" + std::to_string(r.new_findings) + " new)\n";
-  for (const KernelCampaignFinding& f : r.findings)
-    out += "    " + f.signature + "  x" + std::to_string(f.count) + "  " + f.dir + "\n";
-  out += "  report: " + r.report_json + "\n";
-  return out;
 }
 
 }  // namespace bpfdiff::cli

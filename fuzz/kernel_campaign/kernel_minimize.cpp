@@ -54,6 +54,21 @@ bool helper_results_reduced(const vm::Program& program) {
   return true;
 }
 
+namespace {
+
+// Case `c` shrunk while `still_fails` holds, in at most `max_tests` tests.
+KernelMinimized shrink(const KernelCase& c, const fuzz::StillFails& still_fails, std::size_t max_tests) {
+  fuzz::MinimizeOptions options;
+  options.max_tests = max_tests;
+  KernelMinimized out;
+  fuzz::MinimizeCase m = fuzz::minimize({c.program, c.input.memory}, still_fails, options, &out.stats);
+  out.program = std::move(m.program);
+  out.memory = std::move(m.memory);
+  return out;
+}
+
+}  // namespace
+
 KernelMinimized minimize_kernel_case(const KernelCase& c, const std::string& signature, oracle::Engine& ours,
                                      const std::string& ours_name, oracle::Engine& kernel,
                                      const std::string& kernel_name, std::size_t max_tests) {
@@ -67,13 +82,7 @@ KernelMinimized minimize_kernel_case(const KernelCase& c, const std::string& sig
     const oracle::KernelComparison cmp = oracle::compare_with_kernel(o, k);
     return cmp.finding() && kernel_signature(ours_name, kernel_name, cmp, o) == signature;
   };
-  fuzz::MinimizeOptions options;
-  options.max_tests = max_tests;
-  KernelMinimized out;
-  fuzz::MinimizeCase m = fuzz::minimize({c.program, c.input.memory}, still_fails, options, &out.stats);
-  out.program = std::move(m.program);
-  out.memory = std::move(m.memory);
-  return out;
+  return shrink(c, still_fails, max_tests);
 }
 
 KernelMinimized minimize_guest_failure(const KernelCase& c, const std::string& failure_kind,
@@ -89,13 +98,7 @@ KernelMinimized minimize_guest_failure(const KernelCase& c, const std::string& f
     ++failures;
     return guest_failure_kind(k) == failure_kind;
   };
-  fuzz::MinimizeOptions options;
-  options.max_tests = max_tests;
-  KernelMinimized out;
-  fuzz::MinimizeCase m = fuzz::minimize({c.program, c.input.memory}, still_fails, options, &out.stats);
-  out.program = std::move(m.program);
-  out.memory = std::move(m.memory);
-  return out;
+  return shrink(c, still_fails, max_tests);
 }
 
 const char* to_string(KernelBugClass c) {

@@ -147,16 +147,10 @@ Result<CallOutSnippet> compile_call_out_snippet(const CallOutCase& c) {
   s.stubs_begin = jp.body_size();
   s.begin = s.insn_offsets[kCallPc];
   s.end = s.insn_offsets[kCallPc + 1];
-  auto insns = x86::decode(s.code, 0);
-  if (!insns) return make_error(describe(c) + ": " + insns.error().message);
-  s.insns = std::move(insns).value();
-  for (const x86::Instruction& i : s.insns) {
-    if (i.offset >= s.stubs_begin && sets_error_status(i)) {
-      s.exit_label = i.end();
-      break;
-    }
-  }
-  if (s.exit_label == 0) return make_error(describe(c) + ": no error exit found after the stubs");
+  auto decoded = proof_support::decode_function(s.code, s.stubs_begin);
+  if (!decoded) return make_error(describe(c) + ": " + decoded.error().message);
+  s.insns = std::move(decoded->insns);
+  s.exit_label = decoded->exit_label;
   return s;
 }
 
@@ -175,10 +169,7 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
     const z3::expr cp = in.gpr[kContext];
     const z3::expr rsp = in.gpr[x86::kRsp];
     const z3::expr& m0 = in.memory;
-    std::array<z3::expr, isa::kNumRegisters> regs = {in.gpr[x86_of(0)], in.gpr[x86_of(1)], in.gpr[x86_of(2)],
-                                                     in.gpr[x86_of(3)], in.gpr[x86_of(4)], in.gpr[x86_of(5)],
-                                                     in.gpr[x86_of(6)], in.gpr[x86_of(7)], in.gpr[x86_of(8)],
-                                                     in.gpr[x86_of(9)], in.gpr[x86_of(10)]};
+    std::array<z3::expr, isa::kNumRegisters> regs = proof_support::bpf_registers(in);
     const auto bv = [&](uint64_t v, unsigned bits = 64) { return ctx.bv_val(v, bits); };
     const auto at = [&](const z3::expr& base, uint64_t o) { return (base + bv(o)).simplify(); };
     const auto field_of = [&](const z3::expr& memory, int32_t o, unsigned bytes) {
@@ -526,8 +517,7 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
       std::string values = "depth " + std::to_string(proof.depth) + ", deepest " +
                            std::to_string(value_in(m, deepest)) + ", error address before " +
                            hex(value_in(m, field(off::kErrorAddress, 8)));
-      for (uint8_t r = 0; r <= isa::kFramePointer; ++r)
-        values += "; r" + std::to_string(r) + " = " + hex(proof.inputs[x86_of(r)]);
+      values += proof_support::bpf_register_values(proof.inputs, 0);
       return finish(ControlProof::Verdict::Counterexample, describe(c) + ": " + o.what + " [" + values + "]");
     }
     return finish(ControlProof::Verdict::Error, "the solver's model violates no obligation");
@@ -537,13 +527,8 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
 }
 
 ControlProof prove_call_out_case(const CallOutCase& c, unsigned timeout_ms) {
-  auto snippet = compile_call_out_snippet(c);
-  if (!snippet) {
-    ControlProof p;
-    p.detail = snippet.error().message;
-    return p;
-  }
-  return prove_call_out_snippet(c, *snippet, timeout_ms);
+  return proof_support::compile_and_prove<ControlProof>(c, compile_call_out_snippet, prove_call_out_snippet,
+                                                        timeout_ms);
 }
 
 std::vector<CallOutCase> call_out_cases_for(isa::Form form, uint8_t reg, const jit::JitOptions& options) {

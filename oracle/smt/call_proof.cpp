@@ -117,16 +117,10 @@ Result<ControlSnippet> compile_control_snippet(const ControlCase& c) {
       range(exit_pc(c));
       break;
   }
-  auto insns = x86::decode(s.code, 0);
-  if (!insns) return make_error(describe(c) + ": " + insns.error().message);
-  s.insns = std::move(insns).value();
-  for (const x86::Instruction& i : s.insns) {
-    if (i.offset >= s.stubs_begin && sets_error_status(i)) {
-      s.exit_label = i.end();
-      break;
-    }
-  }
-  if (s.exit_label == 0) return make_error(describe(c) + ": no error exit found after the stubs");
+  auto decoded = proof_support::decode_function(s.code, s.stubs_begin);
+  if (!decoded) return make_error(describe(c) + ": " + decoded.error().message);
+  s.insns = std::move(decoded->insns);
+  s.exit_label = decoded->exit_label;
   return s;
 }
 
@@ -145,10 +139,7 @@ ControlProof prove_control_snippet(const ControlCase& c, const ControlSnippet& s
     const z3::expr cp = in.gpr[kContext];
     const z3::expr rsp = in.gpr[x86::kRsp];
     const z3::expr& m0 = in.memory;
-    std::array<z3::expr, isa::kNumRegisters> regs = {in.gpr[x86_of(0)], in.gpr[x86_of(1)], in.gpr[x86_of(2)],
-                                                     in.gpr[x86_of(3)], in.gpr[x86_of(4)], in.gpr[x86_of(5)],
-                                                     in.gpr[x86_of(6)], in.gpr[x86_of(7)], in.gpr[x86_of(8)],
-                                                     in.gpr[x86_of(9)], in.gpr[x86_of(10)]};
+    std::array<z3::expr, isa::kNumRegisters> regs = proof_support::bpf_registers(in);
     const auto bv = [&](uint64_t v, unsigned bits = 64) { return ctx.bv_val(v, bits); };
     const auto at = [&](const z3::expr& base, uint64_t o) { return (base + bv(o)).simplify(); };
     const auto field = [&](int32_t o, unsigned bytes) { return mem::context_field(m0, cp, o, bytes); };
@@ -361,8 +352,7 @@ ControlProof prove_control_snippet(const ControlCase& c, const ControlSnippet& s
       std::string values = "depth " + std::to_string(proof.depth) + ", deepest " +
                            std::to_string(value_in(m, deepest)) + ", budget left " + hex(proof.remaining) +
                            ", error address before " + hex(value_in(m, field(off::kErrorAddress, 8)));
-      for (uint8_t r = 6; r <= isa::kFramePointer; ++r)
-        values += "; r" + std::to_string(r) + " = " + hex(proof.inputs[x86_of(r)]);
+      values += proof_support::bpf_register_values(proof.inputs, 6);
       return finish(ControlProof::Verdict::Counterexample, describe(c) + ": " + o.what + " [" + values + "]");
     }
     return finish(ControlProof::Verdict::Error, "the solver's model violates no obligation");
@@ -372,13 +362,8 @@ ControlProof prove_control_snippet(const ControlCase& c, const ControlSnippet& s
 }
 
 ControlProof prove_control_case(const ControlCase& c, unsigned timeout_ms) {
-  auto snippet = compile_control_snippet(c);
-  if (!snippet) {
-    ControlProof p;
-    p.detail = snippet.error().message;
-    return p;
-  }
-  return prove_control_snippet(c, *snippet, timeout_ms);
+  return proof_support::compile_and_prove<ControlProof>(c, compile_control_snippet, prove_control_snippet,
+                                                        timeout_ms);
 }
 
 std::vector<ControlCase> control_cases_for(isa::Form form, const jit::JitOptions& options) {

@@ -206,13 +206,7 @@ JitProof prove_snippet(const JitCase& c, const JitSnippet& s, unsigned timeout_m
 }
 
 JitProof prove_jit_case(const JitCase& c, unsigned timeout_ms) {
-  auto snippet = compile_snippet(c);
-  if (!snippet) {
-    JitProof p;
-    p.detail = snippet.error().message;
-    return p;
-  }
-  return prove_snippet(c, *snippet, timeout_ms);
+  return proof_support::compile_and_prove<JitProof>(c, compile_snippet, prove_snippet, timeout_ms);
 }
 
 }  // namespace bpfdiff::oracle::smt

@@ -5,11 +5,17 @@
 // address are printed, and how the error exit is recognised in the emitted code.
 #include <z3++.h>
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
+#include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "oracle/smt/x86/decode.hpp"
+#include "oracle/smt/x86/machine.hpp"
+#include "vm/isa/raw.hpp"
 #include "vm/jit/jit_program.hpp"
 #include "vm/jit/lowering.hpp"
 #include "vm/jit/offsets.hpp"
@@ -45,6 +51,58 @@ inline bool sets_error_status(const x86::Instruction& insn) {
   return dst.kind == x86::Operand::Kind::Mem && dst.base == kContext && dst.index == x86::kNoRegister &&
          dst.imm == jit::offsets::kStatus && dst.bits == 32 && src.kind == x86::Operand::Kind::Imm &&
          src.imm == static_cast<int64_t>(jit::JitStatus::Error);
+}
+
+// The BPF registers r0-r10 as a symbolic machine holds them on entry.
+inline std::array<z3::expr, isa::kNumRegisters> bpf_registers(const x86::Machine& in) {
+  return {in.gpr[x86_of(0)], in.gpr[x86_of(1)], in.gpr[x86_of(2)], in.gpr[x86_of(3)],
+          in.gpr[x86_of(4)], in.gpr[x86_of(5)], in.gpr[x86_of(6)], in.gpr[x86_of(7)],
+          in.gpr[x86_of(8)], in.gpr[x86_of(9)], in.gpr[x86_of(10)]};
+}
+
+// "; rN = 0x..." for BPF registers first..r10 of a counterexample's inputs
+// (indexed by x86 register).
+template <std::size_t N>
+std::string bpf_register_values(const std::array<uint64_t, N>& inputs, uint8_t first) {
+  std::string out;
+  for (uint8_t r = first; r <= isa::kFramePointer; ++r)
+    out += "; r" + std::to_string(r) + " = " + hex(inputs[x86_of(r)]);
+  return out;
+}
+
+// A whole compiled function decoded, and the end of the first error-status
+// store in its out-of-line code: there the error exit falls into the
+// epilogue's normal exit, which is where a proof's paths end.
+struct DecodedFunction {
+  std::vector<x86::Instruction> insns;
+  uint32_t exit_label = 0;
+};
+inline Result<DecodedFunction> decode_function(std::span<const uint8_t> code, uint32_t stubs_begin) {
+  auto insns = x86::decode(code, 0);
+  if (!insns) return insns.error();
+  DecodedFunction out;
+  out.insns = std::move(insns).value();
+  for (const x86::Instruction& i : out.insns) {
+    if (i.offset >= stubs_begin && sets_error_status(i)) {
+      out.exit_label = i.end();
+      break;
+    }
+  }
+  if (out.exit_label == 0) return make_error("no error exit found after the stubs");
+  return out;
+}
+
+// prove_snippet(c, compile(c), timeout), or a proof whose detail says why
+// the case did not compile (verdict left at its default).
+template <class Proof, class Case, class Compile, class Prove>
+Proof compile_and_prove(const Case& c, Compile compile, Prove prove_snippet, unsigned timeout_ms) {
+  auto snippet = compile(c);
+  if (!snippet) {
+    Proof p;
+    p.detail = snippet.error().message;
+    return p;
+  }
+  return prove_snippet(c, *snippet, timeout_ms);
 }
 
 }  // namespace bpfdiff::oracle::smt::proof_support

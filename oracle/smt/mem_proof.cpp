@@ -120,10 +120,7 @@ MemProof prove_mem_snippet(const MemCase& c, const MemSnippet& s, unsigned timeo
     const x86::Machine in = x86::Machine::symbolic(ctx);
     const z3::expr cp = in.gpr[kContext];
     const z3::expr& m0 = in.memory;
-    std::array<z3::expr, isa::kNumRegisters> regs = {in.gpr[x86_of(0)], in.gpr[x86_of(1)], in.gpr[x86_of(2)],
-                                                     in.gpr[x86_of(3)], in.gpr[x86_of(4)], in.gpr[x86_of(5)],
-                                                     in.gpr[x86_of(6)], in.gpr[x86_of(7)], in.gpr[x86_of(8)],
-                                                     in.gpr[x86_of(9)], in.gpr[x86_of(10)]};
+    std::array<z3::expr, isa::kNumRegisters> regs = proof_support::bpf_registers(in);
     const isa::RawInsn raw = mem_case_instruction(c);
     const isa::Semantics& sem = isa::info(c.form).sem;
     const bool packet = sem.family == isa::Family::PacketLoad;
@@ -332,8 +329,7 @@ MemProof prove_mem_snippet(const MemCase& c, const MemSnippet& s, unsigned timeo
       values += "; interpreter " + std::string(m.eval(step->fault || step->packet_end, true).is_true()
                                                    ? (packet ? "ends the program" : "faults")
                                                    : "proceeds");
-      for (uint8_t r = 0; r <= isa::kFramePointer; ++r)
-        values += "; r" + std::to_string(r) + " = " + hex(proof.inputs[x86_of(r)]);
+      values += proof_support::bpf_register_values(proof.inputs, 0);
       return finish(MemProof::Verdict::Counterexample, describe(c) + ": " + o.what + " [" + values + "]");
     }
     return finish(MemProof::Verdict::Error, "the solver's model violates no obligation");
@@ -343,13 +339,7 @@ MemProof prove_mem_snippet(const MemCase& c, const MemSnippet& s, unsigned timeo
 }
 
 MemProof prove_mem_case(const MemCase& c, unsigned timeout_ms) {
-  auto snippet = compile_mem_snippet(c);
-  if (!snippet) {
-    MemProof p;
-    p.detail = snippet.error().message;
-    return p;
-  }
-  return prove_mem_snippet(c, *snippet, timeout_ms);
+  return proof_support::compile_and_prove<MemProof>(c, compile_mem_snippet, prove_mem_snippet, timeout_ms);
 }
 
 std::vector<int16_t> offset_classes(isa::Form form, uint8_t base) {

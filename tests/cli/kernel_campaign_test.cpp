@@ -18,6 +18,7 @@
 #include "fuzz/kernel_campaign/kernel_finding.hpp"
 #include "fuzz/kernel_campaign/kernel_minimize.hpp"
 #include "oracle/kernel_qemu_engine.hpp"
+#include "tests/support/read_text.hpp"
 #include "vm/isa/encode.hpp"
 
 namespace bpfdiff::cli {
@@ -26,12 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test_support::read_text;
 
 json read_json(const fs::path& path) {
   return json::parse(read_text(path));

@@ -18,6 +18,7 @@
 #include "fuzz/kernel_campaign/kernel_minimize.hpp"
 #include "fuzz/raw_input.hpp"
 #include "oracle/kernel_qemu_engine.hpp"
+#include "tests/support/read_text.hpp"
 #include "vm/isa/encode.hpp"
 #include "vm/isa/table.hpp"
 
@@ -27,12 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test_support::read_text;
 
 bool has_alu64_imm(const vm::Program& p) {
   for (const isa::RawInsn& insn : p.slots) {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/cli/process.hpp"
+#include "tests/support/read_text.hpp"
 
 namespace bpfdiff::cli {
 namespace {
@@ -21,12 +22,7 @@ using testing::TempDir;
 
 const std::string kScript = std::string(BPFDIFF_SOURCE_DIR) + "/scripts/kernel-matrix.sh";
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test_support::read_text;
 
 testing::ProcessResult matrix(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"/usr/bin/env", std::string("BPFDIFF=") + BPFDIFF_BIN, "bash", kScript};

@@ -18,6 +18,7 @@
 
 #include "oracle/kernel/guest/guest_service.hpp"
 #include "oracle/kernel/guest/pool_daemon.hpp"
+#include "tests/support/read_text.hpp"
 
 namespace bpfdiff {
 namespace {
@@ -43,12 +44,7 @@ Ran run(const std::string& command) {
   return r;
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test_support::read_text;
 
 TEST(GuestDaemonE2E, StartServeTwoRunsStop) {
   const guest::GuestServiceOptions defaults = guest::options_from_environment();

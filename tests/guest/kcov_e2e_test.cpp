@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "oracle/kernel/guest/guest_service.hpp"
+#include "tests/support/read_text.hpp"
 
 #ifndef BPFDIFF_SOURCE_DIR
 #error "BPFDIFF_SOURCE_DIR must name the source tree (set by CMake)"
@@ -24,12 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test_support::read_text;
 
 // An image of `build-guest.sh --source ... --kcov` and no other patch than
 // the recipe's own, so the verifier is the stock one.

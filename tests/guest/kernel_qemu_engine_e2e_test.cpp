@@ -19,6 +19,7 @@
 #include "oracle/engine.hpp"
 #include "oracle/kernel/guest/guest_service.hpp"
 #include "oracle/kernel_compare.hpp"
+#include "tests/support/read_text.hpp"
 
 namespace bpfdiff {
 namespace {
@@ -26,12 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace guest = oracle::kernel::guest;
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test_support::read_text;
 
 // The QEMU processes this test process started (the pool's guests are its
 // children): the only ones it may kill.

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "oracle/kernel/guest/guest_pool.hpp"
+#include "tests/support/read_text.hpp"
 
 namespace bpfdiff::oracle::kernel::guest {
 namespace {
@@ -45,12 +46,7 @@ class FakeVmm : public Vmm {
   bool exit_means_panic(int status) const override { return status == 1; }
 };
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test_support::read_text;
 
 KernelRequest request_with_imm(int32_t imm) {
   KernelRequest r;

@@ -13,18 +13,14 @@
 #include <gtest/gtest.h>
 
 #include "oracle/kernel/guest/guest_service.hpp"
+#include "tests/support/read_text.hpp"
 
 namespace bpfdiff::oracle::kernel::guest {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test_support::read_text;
 
 class QemuGuest : public ::testing::Test {
  protected:

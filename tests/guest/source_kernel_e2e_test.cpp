@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "oracle/kernel/guest/guest_service.hpp"
+#include "tests/support/read_text.hpp"
 
 #ifndef BPFDIFF_SOURCE_DIR
 #error "BPFDIFF_SOURCE_DIR must name the source tree (set by CMake)"
@@ -29,12 +30,7 @@ namespace fs = std::filesystem;
 constexpr const char* kPatch = "warn-on-magic-mov.patch";
 constexpr int32_t kMagicImm = 0x5741524e;
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test_support::read_text;
 
 // An image built by `build-guest.sh --source ... --patch .../kPatch`.
 std::string find_patched_image() {

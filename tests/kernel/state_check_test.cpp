@@ -10,6 +10,7 @@
 
 #include "fuzz/verifier_stress.hpp"
 #include "oracle/kernel/kernel_executor.hpp"
+#include "tests/support/read_text.hpp"
 
 namespace bpfdiff::oracle {
 namespace {
@@ -18,12 +19,7 @@ std::string data_path(const char* name) {
   return std::string(BPFDIFF_KERNEL_DATA_DIR) + "/" + name;
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using test_support::read_text;
 
 // tests/kernel/data/state-check-basic.bin: u32 program length | program | memory.
 struct Case {

@@ -1,4 +1,5 @@
 #include "oracle/kernel/verifier_log.hpp"
+#include "tests/support/read_text.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,12 +12,7 @@
 namespace bpfdiff::oracle::kernel {
 namespace {
 
-std::string read_text(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using test_support::read_text;
 
 // The kernel's view of tests/kernel/data/state-check-basic.bin: its 11-slot
 // prologue (see oracle/verifier_state_check.hpp), then the program.
