@@ -30,6 +30,7 @@
 #include "oracle/kernel_engine.hpp"
 #include "oracle/kernel_host_engine.hpp"
 #include "oracle/kernel_qemu_engine.hpp"
+#include "oracle/known_kernel_bugs.hpp"
 #include "oracle/run/report.hpp"
 
 namespace bpfdiff::cli {
@@ -52,7 +53,8 @@ json findings_json(const std::vector<KernelCampaignFinding>& findings) {
                    {"kind", f.kind},
                    {"dir", f.dir},
                    {"count", f.count},
-                   {"first_iteration", f.first_iteration}});
+                   {"first_iteration", f.first_iteration},
+                   {"known_kernel_bug", f.known_bug}});
   }
   return out;
 }
@@ -269,6 +271,7 @@ Result<void> KernelCampaign::load_state() {
     k.dir = f.value("dir", "");
     k.count = f.value("count", uint64_t{0});
     k.first_iteration = f.value("first_iteration", uint64_t{0});
+    k.known_bug = f.value("known_kernel_bug", "");
     if (!k.signature.empty()) result_.findings.push_back(std::move(k));
   }
   return {};
@@ -300,6 +303,7 @@ void KernelCampaign::record(const KernelFindingRecord& finding, const KernelCase
     f.dir = written ? *written : "NOT WRITTEN: " + written.error().message;
     f.count = 1;
     f.first_iteration = c.iteration;
+    if (finding.known_bug) f.known_bug = std::string(finding.known_bug->id);
     result_.findings.push_back(f);
     ++result_.new_findings;
     if (progress_)
@@ -445,6 +449,12 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
     f.bug_class = to_string(classify_here(engines, c, i, reference_));
     if (f.bug_class != std::string(to_string(KernelBugClass::Unclassified))) f.signature += "." + f.bug_class;
     f.kernel_engine = i;
+    // A bug found before, on a kernel older than its fix, is labelled and
+    // counted under its own name (and not minimized again).
+    if ((f.known_bug = oracle::explain_with_known_bug(c.program, c.input, o))) {
+      f.signature = ref_name + "-vs-" + name + ".known." + std::string(f.known_bug->id);
+      f.title = "known kernel bug " + std::string(f.known_bug->id) + ": " + std::string(f.known_bug->what);
+    }
     findings.push_back(std::move(f));
   }
   // Kernel against kernel (its JIT and its interpreter, or two kernels):
@@ -480,7 +490,7 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
   const CoveragePause no_tracing(engines);
   for (std::size_t n = 0; n < findings.size(); ++n) {
     KernelFindingRecord& f = findings[n];
-    if (!f.kernel_engine || options_.minimize_tests == 0) continue;
+    if (!f.kernel_engine || f.known_bug || options_.minimize_tests == 0) continue;
     const std::size_t i = *f.kernel_engine;
     const bool guest_failure = !f.guest_failure.empty();
     if (!guest_failure &&
@@ -766,6 +776,11 @@ Result<KernelCampaignResult> KernelCampaign::run() {
 }
 
 }  // namespace
+
+bool KernelCampaignResult::has_unknown_findings() const {
+  return std::any_of(findings.begin(), findings.end(),
+                     [](const KernelCampaignFinding& f) { return f.known_bug.empty(); });
+}
 
 bool names_kernel_engine(const std::vector<std::string>& engines) {
   return std::any_of(engines.begin(), engines.end(), is_kernel);

@@ -96,6 +96,8 @@ struct KernelCampaignFinding {
   std::string dir;   // OUT/findings/<signature>
   uint64_t count = 0;
   uint64_t first_iteration = 0;
+  // The known kernel bug it is (oracle/known_kernel_bugs.hpp), or empty.
+  std::string known_bug;
 };
 
 struct KernelCampaignResult {
@@ -126,6 +128,9 @@ struct KernelCampaignResult {
   std::map<std::string, std::string> kernel_releases;
   std::vector<KernelCampaignFinding> findings;  // every signature, all sessions
   uint64_t new_findings = 0;                    // signatures first seen this session
+  // Whether a finding is not a known kernel bug: what makes `bpfdiff fuzz`
+  // exit 1.
+  bool has_unknown_findings() const;
   // Verifier/JIT edges reached this session, the corpus size and the edges
   // over time (empty timeline: nothing was traced).
   uint64_t coverage_edges = 0;

@@ -196,6 +196,12 @@ Result<std::string> write_kernel_finding(const std::string& findings_dir, const 
   if (!finding.guest_record.empty()) j["guest_record"] = finding.guest_record;
   if (finding.reproduced) j["reproduced"] = *finding.reproduced;
   if (!finding.bug_class.empty()) j["class"] = finding.bug_class;
+  if (finding.known_bug) {
+    j["known_kernel_bug"] = {{"id", finding.known_bug->id},
+                             {"what", finding.known_bug->what},
+                             {"fixed_by", finding.known_bug->fixed_by},
+                             {"evidence", "corpus/kernel-findings/" + std::string(finding.known_bug->id)}};
+  }
   if (finding.original_program) {
     j["minimized"] = {{"original_slots", finding.original_program->slots.size()},
                       {"slots", c.program.slots.size()},

@@ -20,6 +20,7 @@
 
 #include "oracle/compare.hpp"
 #include "oracle/engine.hpp"
+#include "oracle/known_kernel_bugs.hpp"
 #include "vm/util/result.hpp"
 
 namespace bpfdiff::cli {
@@ -57,6 +58,9 @@ struct KernelFindingRecord {
   // outside, memory pressure), not at the program.
   std::string guest_failure;
   std::optional<bool> reproduced;
+  // A known kernel bug (oracle/known_kernel_bugs.hpp) that explains the
+  // finding, or nullptr: a new one.
+  const oracle::KnownKernelBug* known_bug = nullptr;
 };
 
 // The failure record path a guest pool names in a Failed response's log

@@ -18,6 +18,7 @@
 #include "fuzz/kernel_campaign/kernel_finding.hpp"
 #include "fuzz/kernel_campaign/kernel_minimize.hpp"
 #include "oracle/kernel_qemu_engine.hpp"
+#include "oracle/known_kernel_bugs.hpp"
 #include "tests/support/read_text.hpp"
 #include "vm/isa/encode.hpp"
 
@@ -34,7 +35,9 @@ json read_json(const fs::path& path) {
 }
 
 // What the fake kernel does with the n-th program it is sent (1-based).
-enum class Script { Agree, Reject, Mismatch, GuestDies };
+// KnownMapBug: the kernel behaves as Linux before 6.4 did for a JITed program,
+// a failed map update/delete result zero-extended (oracle/known_kernel_bugs.hpp).
+enum class Script { Agree, Reject, Mismatch, GuestDies, KnownMapBug };
 
 // A kernel engine that runs our interpreter and reports its result as the
 // kernel would, or rejects, disagrees or "dies" as scripted.
@@ -44,6 +47,8 @@ class FakeKernel final : public oracle::Engine {
   FakeKernel(std::function<Script(uint64_t)> script, fs::path record_dir, std::atomic<uint64_t>& calls)
       : Engine(oracle::default_helpers()),
         interp_(std::move(oracle::make_engine("interp")).value()),
+        known_map_bug_(
+            std::move(oracle::make_engine("interp", *oracle::known_kernel_bugs().at(0).emulation)).value()),
         script_(std::move(script)),
         record_dir_(std::move(record_dir)),
         calls_(calls) {}
@@ -77,9 +82,11 @@ class FakeKernel final : public oracle::Engine {
       }
       case Script::Agree:
       case Script::Mismatch:
+      case Script::KnownMapBug:
         break;
     }
-    const oracle::Outcome ours = interp_->run(program, input);
+    const oracle::Outcome ours =
+        (script_(call) == Script::KnownMapBug ? known_map_bug_ : interp_)->run(program, input);
     if (!ours.ok() && ours.error.kind != vm::ErrorKind::BudgetExhausted) {
       // A sound verifier refuses what would fault (here: the call depth).
       out.kernel->verdict = oracle::kernel::KernelVerdict::Rejected;
@@ -104,6 +111,7 @@ class FakeKernel final : public oracle::Engine {
 
  private:
   std::unique_ptr<oracle::Engine> interp_;
+  std::unique_ptr<oracle::Engine> known_map_bug_;
   std::function<Script(uint64_t)> script_;
   fs::path record_dir_;
   std::atomic<uint64_t>& calls_;
@@ -194,6 +202,42 @@ TEST_F(KernelCampaignLoop, TalliesEveryProgramByVerdict) {
   // Where the kernel's time went: every program of the kernel engine counted once.
   EXPECT_EQ(report["kernel_time"]["fake-kernel"]["programs"], 40);
   EXPECT_EQ(r->kernel_time.engine_total("fake-kernel").programs, 40u);
+}
+
+TEST_F(KernelCampaignLoop, AKnownKernelBugIsLabelledAndDoesNotCountAsNew) {
+  // A kernel that zero-extends failed map results (the fake says it is 6.1):
+  // every program where that shows is the known bug, under its own
+  // signature, and nothing else is a finding.
+  options_.max_programs = 1500;
+  auto r = run([](uint64_t) { return Script::KnownMapBug; });
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->findings.size(), 1u);
+  const KernelCampaignFinding& f = r->findings[0];
+  EXPECT_EQ(f.signature, "interp-vs-fake-kernel.known.map-op-result-zero-extended");
+  EXPECT_EQ(f.known_bug, "map-op-result-zero-extended");
+  EXPECT_GE(f.count, 1u);
+  EXPECT_FALSE(r->has_unknown_findings());
+  const json finding = read_json(fs::path(f.dir) / "finding.json");
+  EXPECT_EQ(finding["known_kernel_bug"]["id"], "map-op-result-zero-extended");
+  EXPECT_EQ(finding["known_kernel_bug"]["evidence"], "corpus/kernel-findings/map-op-result-zero-extended");
+  const json report = read_json(dir_ / "report.json");
+  EXPECT_EQ(report["findings"][0]["known_kernel_bug"], "map-op-result-zero-extended");
+  EXPECT_NE(format_kernel_campaign_summary(*r).find("a known kernel bug, fixed upstream"), std::string::npos);
+}
+
+TEST_F(KernelCampaignLoop, AMismatchBesideAKnownBugIsStillNew) {
+  options_.max_programs = 1500;
+  auto r = run([](uint64_t n) { return n % 50 == 7 ? Script::Mismatch : Script::KnownMapBug; });
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->has_unknown_findings());
+  bool known = false;
+  for (const KernelCampaignFinding& f : r->findings) {
+    known = known || !f.known_bug.empty();
+    if (f.known_bug.empty()) {
+      EXPECT_EQ(f.signature.find(".known."), std::string::npos) << f.signature;
+    }
+  }
+  EXPECT_TRUE(known);
 }
 
 TEST(KernelTimeTally, SumsTimePerSourceBucketAndVerdict) {

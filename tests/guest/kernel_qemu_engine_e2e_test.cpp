@@ -19,7 +19,10 @@
 #include "oracle/engine.hpp"
 #include "oracle/kernel/guest/guest_service.hpp"
 #include "oracle/kernel_compare.hpp"
+#include "oracle/known_kernel_bugs.hpp"
 #include "tests/support/read_text.hpp"
+#include "vm/text/assembler.hpp"
+#include "vm/text/data_file.hpp"
 
 namespace bpfdiff {
 namespace {
@@ -113,6 +116,61 @@ TEST_F(KernelQemuEngines, RunLikeOurInterpreterWithTheKernelJitAndItsInterpreter
     EXPECT_FALSE(theirs.kernel->release.empty());
     const oracle::KernelComparison c = oracle::compare_with_kernel(ours, theirs);
     EXPECT_EQ(c.kind, oracle::KernelAgreement::Agree) << e->name() << ": " << c.reason;
+  }
+}
+
+// corpus/kernel-findings/map-op-result-zero-extended: on a kernel older than
+// the fix (the default image is Debian 12's 6.1) the JIT returns a failed map
+// update's -ENOENT zero-extended, the comparison reports it and the known-bug
+// emulation explains it; on a newer kernel everything agrees.
+TEST_F(KernelQemuEngines, AFailedMapUpdateShowsTheKnownBugOnlyOnKernelsBeforeItsFix) {
+  const char* source = R"(-- map-def hash
+type hash
+key_size 4
+value_size 16
+max_entries 3
+-- asm
+stw [r10-8], 0
+lddw r1, map_idx(0)
+mov r2, r10
+add r2, -8
+stdw [r10-24], 0
+stdw [r10-16], 0
+mov r3, r10
+add r3, -24
+mov r4, 2
+call 2
+exit
+)";
+  auto test = text::parse_data_test(source);
+  ASSERT_TRUE(test) << test.error().message;
+  auto assembled = text::assemble(test->asm_source);
+  ASSERT_TRUE(assembled) << assembled.error().message;
+  vm::Program p = std::move(assembled).value();
+  p.maps = test->maps;
+  const oracle::EngineInput input;
+  const oracle::Outcome ours = std::move(oracle::make_engine("interp")).value()->run(p, input);
+  ASSERT_EQ(ours.regs[0], 0xfffffffffffffffeull);  // -ENOENT, a long
+  const oracle::Outcome theirs = jit_->run(p, input);
+  ASSERT_TRUE(theirs.kernel);
+  ASSERT_EQ(theirs.kernel->verdict, oracle::kernel::KernelVerdict::Accepted) << theirs.kernel->log;
+  const oracle::KernelComparison k = oracle::compare_with_kernel(ours, theirs);
+  const auto [major, minor] = oracle::kernel_version(theirs.kernel->release);
+  if (major == 6 && minor < 4) {
+    EXPECT_EQ(theirs.regs[0], 0xfffffffeull) << theirs.kernel->release;
+    EXPECT_EQ(k.kind, oracle::KernelAgreement::Mismatch);
+    const oracle::KnownKernelBug* bug = oracle::explain_with_known_bug(p, input, theirs);
+    ASSERT_NE(bug, nullptr);
+    EXPECT_EQ(bug->id, "map-op-result-zero-extended");
+  } else {
+    EXPECT_EQ(k.kind, oracle::KernelAgreement::Agree) << theirs.kernel->release << ": " << k.reason;
+  }
+  // The kernel's interpreter calls the helper itself and keeps the sign.
+  const oracle::Outcome interpreted = interp_->run(p, input);
+  ASSERT_TRUE(interpreted.kernel);
+  if (interpreted.kernel->verdict == oracle::kernel::KernelVerdict::Accepted) {
+    EXPECT_EQ(oracle::compare_with_kernel(ours, interpreted).kind, oracle::KernelAgreement::Agree)
+        << interpreted.kernel->release;
   }
 }
 

@@ -1,0 +1,81 @@
+#include "oracle/known_kernel_bugs.hpp"
+
+#include <charconv>
+#include <cstdint>
+
+#include "oracle/kernel_compare.hpp"
+#include "vm/runtime/std_helpers.hpp"
+
+namespace bpfdiff::oracle {
+namespace {
+
+// A helper whose result reaches the program cut to its low 32 bits, zero
+// extended: `user` is the real helper's spec (which lives as long as the
+// registry it came from).
+uint64_t low_half_of_result(vm::HelperCall& call) {
+  const auto* real = static_cast<const vm::HelperSpec*>(call.user);
+  call.user = real->user;
+  return static_cast<uint32_t>(real->fn(call));
+}
+
+// Linux before 6.4 declared the map operations' update and delete as
+// returning int; for a JITed program the verifier calls those operations
+// directly instead of the helpers (whose u64 wrapper sign-extends), so a
+// negative errno reaches r0 zero-extended: -ENOENT is 0x00000000fffffffe.
+const vm::HelperRegistry& map_results_zero_extended() {
+  static const vm::HelperRegistry registry = [] {
+    vm::HelperRegistry r = default_helpers();
+    for (const auto id : {vm::HelperId::MapUpdateElem, vm::HelperId::MapDeleteElem}) {
+      const vm::HelperSpec* real = default_helpers().find(static_cast<uint32_t>(id));
+      r.add({real->id, real->name, low_half_of_result, const_cast<vm::HelperSpec*>(real)});
+    }
+    return r;
+  }();
+  return registry;
+}
+
+bool predates(std::string_view release, const KnownKernelBug& bug) {
+  const auto [major, minor] = kernel_version(release);
+  if (major == 0) return false;  // an unknown release is never labelled
+  return major < bug.fixed_major || (major == bug.fixed_major && minor < bug.fixed_minor);
+}
+
+}  // namespace
+
+const std::vector<KnownKernelBug>& known_kernel_bugs() {
+  static const std::vector<KnownKernelBug> bugs = {
+      {"map-op-result-zero-extended",
+       "a failed bpf_map_update_elem/bpf_map_delete_elem returns its negative errno zero-extended "
+       "(0x00000000fffffffe for -ENOENT) to a JITed program: the verifier calls the map's int-returning "
+       "operation directly",
+       "upstream 'bpf: return long from bpf_map_ops funcs' (JP Kobryn, bpf-next, March 2023; Linux 6.4)", 6,
+       4, &map_results_zero_extended()},
+  };
+  return bugs;
+}
+
+std::pair<int, int> kernel_version(std::string_view release) {
+  int major = 0;
+  int minor = 0;
+  const char* end = release.data() + release.size();
+  auto [p, ec] = std::from_chars(release.data(), end, major);
+  if (ec != std::errc() || p == end || *p != '.') return {0, 0};
+  auto [q, ec2] = std::from_chars(p + 1, end, minor);
+  if (ec2 != std::errc() || q == p + 1) return {0, 0};
+  return {major, minor};
+}
+
+const KnownKernelBug* explain_with_known_bug(const vm::Program& program, const EngineInput& input,
+                                             const Outcome& kernel) {
+  if (!kernel.kernel || kernel.kernel->verdict != kernel::KernelVerdict::Accepted) return nullptr;
+  for (const KnownKernelBug& bug : known_kernel_bugs()) {
+    if (!predates(kernel.kernel->release, bug)) continue;
+    auto emulated = make_engine("interp", *bug.emulation);
+    if (!emulated) continue;
+    if (compare_with_kernel((*emulated)->run(program, input), kernel).kind == KernelAgreement::Agree)
+      return &bug;
+  }
+  return nullptr;
+}
+
+}  // namespace bpfdiff::oracle

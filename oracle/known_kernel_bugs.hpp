@@ -1,0 +1,49 @@
+#pragma once
+// Kernel bugs this project has found, reproduced outside the harness and
+// traced to a fix upstream (corpus/kernel-findings/<id>/ holds each one's raw
+// bpf() reproducer and evidence). A campaign that meets one again on a kernel
+// that predates the fix labels the finding with it instead of raising a new
+// alarm every night: a fuzzing engineer sees "known, fixed in X" and a new
+// bug still stands out.
+//
+// A bug is recognized by emulation, not by a pattern over registers: our
+// interpreter is run again with the bug's behaviour emulated (e.g. a helper
+// result cut to 32 bits), and the finding is the known bug only when that
+// run agrees with the kernel on everything compared. A different bug that
+// merely touches the same registers does not pass.
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "oracle/engine.hpp"
+#include "oracle/outcome.hpp"
+#include "vm/program/program.hpp"
+#include "vm/runtime/helpers.hpp"
+
+namespace bpfdiff::oracle {
+
+struct KnownKernelBug {
+  std::string_view id;        // file-name safe; corpus/kernel-findings/<id>/
+  std::string_view what;      // one line: what the kernel does wrong
+  std::string_view fixed_by;  // the upstream fix and the first release with it
+  // Kernels at or past this release have the fix; the label is never given
+  // to them (a regression there is a new finding).
+  int fixed_major = 0;
+  int fixed_minor = 0;
+  // Our helpers with the bug's behaviour emulated.
+  const vm::HelperRegistry* emulation = nullptr;
+};
+
+const std::vector<KnownKernelBug>& known_kernel_bugs();
+
+// "6.1.0-50-cloud-amd64" -> {6, 1}; {0, 0} when the release does not start
+// with MAJOR.MINOR.
+std::pair<int, int> kernel_version(std::string_view release);
+
+// The known bug explaining why `kernel` (an accepted kernel run of `program`
+// on `input`) disagrees with our interpreter, or nullptr: none predates the
+// kernel's release, or none makes our interpreter agree when emulated.
+const KnownKernelBug* explain_with_known_bug(const vm::Program& program, const EngineInput& input,
+                                             const Outcome& kernel);
+
+}  // namespace bpfdiff::oracle

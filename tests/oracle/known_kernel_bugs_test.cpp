@@ -1,0 +1,143 @@
+// Known kernel bugs are recognized by emulating them in our interpreter: a
+// kernel result is labelled only when the emulated run agrees with it in
+// everything compared, and only on kernels older than the bug's fix.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "oracle/engine.hpp"
+#include "oracle/kernel_compare.hpp"
+#include "oracle/known_kernel_bugs.hpp"
+#include "vm/text/assembler.hpp"
+#include "vm/text/data_file.hpp"
+
+namespace bpfdiff::oracle {
+namespace {
+
+// A failed map operation's result in r0: -ENOENT (BPF_EXIST on an absent
+// key, or deleting one), as corpus/kernel-findings/map-op-result-zero-extended.
+constexpr char kUpdateAbsentKey[] = R"(-- map-def hash
+type hash
+key_size 4
+value_size 16
+max_entries 3
+-- asm
+stw [r10-8], 0
+lddw r1, map_idx(0)
+mov r2, r10
+add r2, -8
+stdw [r10-24], 0
+stdw [r10-16], 0
+mov r3, r10
+add r3, -24
+mov r4, 2
+call 2
+exit
+)";
+
+constexpr char kDeleteAbsentKey[] = R"(-- map-def hash
+type hash
+key_size 4
+value_size 16
+max_entries 3
+-- asm
+stw [r10-8], 0
+lddw r1, map_idx(0)
+mov r2, r10
+add r2, -8
+call 3
+exit
+)";
+
+constexpr char kNoMapOperation[] = R"(-- asm
+mov r0, -2
+exit
+)";
+
+vm::Program program_of(const char* text) {
+  auto test = text::parse_data_test(text);
+  EXPECT_TRUE(test) << test.error().message;
+  auto program = text::assemble(test->asm_source);
+  EXPECT_TRUE(program) << program.error().message;
+  program->maps = test->maps;
+  return *program;
+}
+
+// What a kernel engine reports when it ran `program` like our interpreter
+// except that r0 ends as `r0`.
+Outcome kernel_run(const vm::Program& program, const std::string& release, uint64_t r0) {
+  Outcome k = std::move(make_engine("interp")).value()->run(program, EngineInput{});
+  k.engine = "kernel-qemu";
+  k.kernel = KernelOutcome{};
+  k.kernel->verdict = kernel::KernelVerdict::Accepted;
+  k.kernel->release = release;
+  k.regs[0] = r0;
+  return k;
+}
+
+bool is_finding(const vm::Program& program, const Outcome& kernel) {
+  const Outcome ours = std::move(make_engine("interp")).value()->run(program, EngineInput{});
+  return compare_with_kernel(ours, kernel).finding();
+}
+
+TEST(KnownKernelBugs, AFailedUpdateZeroExtendedOnLinux61IsTheKnownBug) {
+  const vm::Program p = program_of(kUpdateAbsentKey);
+  const Outcome k = kernel_run(p, "6.1.0-50-cloud-amd64", 0xfffffffe);
+  ASSERT_TRUE(is_finding(p, k));
+  const KnownKernelBug* bug = explain_with_known_bug(p, EngineInput{}, k);
+  ASSERT_NE(bug, nullptr);
+  EXPECT_EQ(bug->id, "map-op-result-zero-extended");
+}
+
+TEST(KnownKernelBugs, AFailedDeleteZeroExtendedIsTheSameBug) {
+  const vm::Program p = program_of(kDeleteAbsentKey);
+  const Outcome k = kernel_run(p, "6.1.0-50-cloud-amd64", 0xfffffffe);
+  ASSERT_TRUE(is_finding(p, k));
+  EXPECT_NE(explain_with_known_bug(p, EngineInput{}, k), nullptr);
+}
+
+TEST(KnownKernelBugs, TheSameSymptomOnAKernelWithTheFixIsNew) {
+  const vm::Program p = program_of(kUpdateAbsentKey);
+  for (const char* release : {"6.12.118+deb12-cloud-amd64", "6.4.0", "7.0.1", "not-a-release"}) {
+    EXPECT_EQ(explain_with_known_bug(p, EngineInput{}, kernel_run(p, release, 0xfffffffe)), nullptr)
+        << release;
+  }
+  EXPECT_NE(explain_with_known_bug(p, EngineInput{}, kernel_run(p, "6.3.13", 0xfffffffe)), nullptr);
+}
+
+TEST(KnownKernelBugs, AnotherWrongResultIsNotExplained) {
+  const vm::Program p = program_of(kUpdateAbsentKey);
+  for (uint64_t r0 : {uint64_t{0xfffffffd}, uint64_t{0}, uint64_t{0xfffffffffffffffd}}) {
+    const Outcome k = kernel_run(p, "6.1.0-50-cloud-amd64", r0);
+    ASSERT_TRUE(is_finding(p, k));
+    EXPECT_EQ(explain_with_known_bug(p, EngineInput{}, k), nullptr) << r0;
+  }
+}
+
+TEST(KnownKernelBugs, TheSymptomWithoutAMapOperationIsNotExplained) {
+  // r0 = -2 cut to 32 bits by something else than a map operation.
+  const vm::Program p = program_of(kNoMapOperation);
+  const Outcome k = kernel_run(p, "6.1.0-50-cloud-amd64", 0xfffffffe);
+  ASSERT_TRUE(is_finding(p, k));
+  EXPECT_EQ(explain_with_known_bug(p, EngineInput{}, k), nullptr);
+}
+
+TEST(KnownKernelBugs, ARejectionIsNeverExplained) {
+  const vm::Program p = program_of(kUpdateAbsentKey);
+  Outcome k = kernel_run(p, "6.1.0-50-cloud-amd64", 0xfffffffe);
+  k.kernel->verdict = kernel::KernelVerdict::Rejected;
+  EXPECT_EQ(explain_with_known_bug(p, EngineInput{}, k), nullptr);
+}
+
+TEST(KnownKernelBugs, KernelVersionIsMajorAndMinorOfTheRelease) {
+  EXPECT_EQ(kernel_version("6.1.0-50-cloud-amd64"), std::make_pair(6, 1));
+  EXPECT_EQ(kernel_version("6.18.44-fc-v1272"), std::make_pair(6, 18));
+  EXPECT_EQ(kernel_version("6.12"), std::make_pair(6, 12));
+  EXPECT_EQ(kernel_version("6"), std::make_pair(0, 0));
+  EXPECT_EQ(kernel_version("6."), std::make_pair(0, 0));
+  EXPECT_EQ(kernel_version(""), std::make_pair(0, 0));
+  EXPECT_EQ(kernel_version("?"), std::make_pair(0, 0));
+}
+
+}  // namespace
+}  // namespace bpfdiff::oracle
