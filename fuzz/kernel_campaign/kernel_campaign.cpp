@@ -480,6 +480,15 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
                     (verdict ? fuzz::normalize_field(diffs.front().field) : std::string("state"));
       f.title = "kernel engines disagree on " + diffs.front().field;
       f.differences = std::move(diffs);
+      // Kernels apart because one has a known bug (found against ours
+      // above) are that bug, under its name.
+      for (const KernelFindingRecord& g : findings) {
+        if (g.known_bug && g.kernel_engine && (*g.kernel_engine == i || *g.kernel_engine == j)) {
+          f.known_bug = g.known_bug;
+          f.signature = engines[i].name + "-vs-" + engines[j].name + ".known." + std::string(g.known_bug->id);
+          f.title = g.title;
+        }
+      }
       findings.push_back(std::move(f));
     }
   }

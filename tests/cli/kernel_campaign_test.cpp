@@ -145,9 +145,15 @@ class KernelCampaignLoop : public ::testing::Test {
         return std::unique_ptr<oracle::Engine>(
             std::make_unique<FakeKernel>(script, dir_ / "findings" / "guest", fake_calls_));
       }
+      if (name == "fake-kernel-fixed") {  // a second kernel that always runs like ours
+        return std::unique_ptr<oracle::Engine>(std::make_unique<FakeKernel>(
+            [](uint64_t) { return Script::Agree; }, dir_ / "findings" / "guest", fixed_calls_));
+      }
       return oracle::make_engine(name);
     };
-    h.is_kernel_engine = [](const std::string& name) { return name == "fake-kernel"; };
+    h.is_kernel_engine = [](const std::string& name) {
+      return name == "fake-kernel" || name == "fake-kernel-fixed";
+    };
     return h;
   }
 
@@ -159,6 +165,7 @@ class KernelCampaignLoop : public ::testing::Test {
   fs::path dir_;
   KernelCampaignOptions options_;
   std::atomic<uint64_t> fake_calls_{0};
+  std::atomic<uint64_t> fixed_calls_{0};
   std::vector<std::string> lines_;
 };
 
@@ -223,6 +230,21 @@ TEST_F(KernelCampaignLoop, AKnownKernelBugIsLabelledAndDoesNotCountAsNew) {
   const json report = read_json(dir_ / "report.json");
   EXPECT_EQ(report["findings"][0]["known_kernel_bug"], "map-op-result-zero-extended");
   EXPECT_NE(format_kernel_campaign_summary(*r).find("a known kernel bug, fixed upstream"), std::string::npos);
+}
+
+TEST_F(KernelCampaignLoop, TwoKernelsApartBecauseOfAKnownBugAreThatBug) {
+  options_.engines = {"interp", "fake-kernel", "fake-kernel-fixed"};
+  options_.max_programs = 1500;
+  auto r = run([](uint64_t) { return Script::KnownMapBug; });
+  ASSERT_TRUE(r) << r.error().message;
+  std::vector<std::string> signatures;
+  for (const KernelCampaignFinding& f : r->findings)
+    signatures.push_back(f.signature);
+  std::sort(signatures.begin(), signatures.end());
+  EXPECT_EQ(signatures,
+            (std::vector<std::string>{"fake-kernel-vs-fake-kernel-fixed.known.map-op-result-zero-extended",
+                                      "interp-vs-fake-kernel.known.map-op-result-zero-extended"}));
+  EXPECT_FALSE(r->has_unknown_findings());
 }
 
 TEST_F(KernelCampaignLoop, AMismatchBesideAKnownBugIsStillNew) {
