@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "oracle/kernel_compare.hpp"
+#include "vm/isa/raw.hpp"
 #include "vm/runtime/std_helpers.hpp"
 
 namespace bpfdiff::oracle {
@@ -34,7 +35,19 @@ const vm::HelperRegistry& map_results_zero_extended() {
   return registry;
 }
 
+// The verifier checks exit's source, immediate, registers and class but not
+// its offset, a reserved field (RFC 9669: unused fields are zero), so it
+// runs `exit` with any offset as a plain exit; our validator rejects it.
+vm::Program exit_offsets_cleared(const vm::Program& program) {
+  vm::Program out = program;
+  for (isa::RawInsn& insn : out.slots) {
+    if (insn.opcode == 0x95) insn.off = 0;  // BPF_JMP | BPF_EXIT
+  }
+  return out;
+}
+
 bool predates(std::string_view release, const KnownKernelBug& bug) {
+  if (bug.fixed_major == 0) return true;
   const auto [major, minor] = kernel_version(release);
   if (major == 0) return false;  // an unknown release is never labelled
   return major < bug.fixed_major || (major == bug.fixed_major && minor < bug.fixed_minor);
@@ -49,7 +62,12 @@ const std::vector<KnownKernelBug>& known_kernel_bugs() {
        "(0x00000000fffffffe for -ENOENT) to a JITed program: the verifier calls the map's int-returning "
        "operation directly",
        "upstream 'bpf: return long from bpf_map_ops funcs' (JP Kobryn, bpf-next, March 2023; Linux 6.4)", 6,
-       4, &map_results_zero_extended()},
+       4, &map_results_zero_extended(), nullptr},
+      {"exit-offset-not-checked",
+       "the verifier accepts an exit instruction whose offset field (reserved, must be zero) is not zero",
+       "not fixed upstream: 6.1, 6.12 and 6.18 accept it (kernel/bpf/verifier.c checks exit's src, imm, "
+       "registers and class only)",
+       0, 0, &default_helpers(), exit_offsets_cleared},
   };
   return bugs;
 }
@@ -70,9 +88,11 @@ const KnownKernelBug* explain_with_known_bug(const vm::Program& program, const E
   if (!kernel.kernel || kernel.kernel->verdict != kernel::KernelVerdict::Accepted) return nullptr;
   for (const KnownKernelBug& bug : known_kernel_bugs()) {
     if (!predates(kernel.kernel->release, bug)) continue;
+    const vm::Program as_run = bug.as_the_kernel_runs_it ? bug.as_the_kernel_runs_it(program) : program;
+    if (bug.as_the_kernel_runs_it && as_run.slots == program.slots) continue;  // not this bug's shape
     auto emulated = make_engine("interp", *bug.emulation);
     if (!emulated) continue;
-    if (compare_with_kernel((*emulated)->run(program, input), kernel).kind == KernelAgreement::Agree)
+    if (compare_with_kernel((*emulated)->run(as_run, input), kernel).kind == KernelAgreement::Agree)
       return &bug;
   }
   return nullptr;

@@ -1,10 +1,10 @@
 #pragma once
-// Kernel bugs this project has found, reproduced outside the harness and
-// traced to a fix upstream (corpus/kernel-findings/<id>/ holds each one's raw
-// bpf() reproducer and evidence). A campaign that meets one again on a kernel
-// that predates the fix labels the finding with it instead of raising a new
-// alarm every night: a fuzzing engineer sees "known, fixed in X" and a new
-// bug still stands out.
+// Kernel bugs this project has found and reproduced outside the harness, with
+// their upstream fix where there is one (corpus/kernel-findings/<id>/ holds
+// each one's raw bpf() reproducer and evidence). A campaign that meets one
+// again on a kernel that has it labels the finding with it instead of raising
+// a new alarm every night: a fuzzing engineer sees "known, see corpus/..."
+// and a new bug still stands out.
 //
 // A bug is recognized by emulation, not by a pattern over registers: our
 // interpreter is run again with the bug's behaviour emulated (e.g. a helper
@@ -27,11 +27,14 @@ struct KnownKernelBug {
   std::string_view what;      // one line: what the kernel does wrong
   std::string_view fixed_by;  // the upstream fix and the first release with it
   // Kernels at or past this release have the fix; the label is never given
-  // to them (a regression there is a new finding).
+  // to them (a regression there is a new finding). 0: not fixed upstream
+  // (as of the newest kernel we ran), every kernel has it.
   int fixed_major = 0;
   int fixed_minor = 0;
-  // Our helpers with the bug's behaviour emulated.
+  // The bug emulated: our helpers with its behaviour, and/or the program as
+  // the kernel effectively runs it (nullptr: as written).
   const vm::HelperRegistry* emulation = nullptr;
+  vm::Program (*as_the_kernel_runs_it)(const vm::Program&) = nullptr;
 };
 
 const std::vector<KnownKernelBug>& known_kernel_bugs();

@@ -154,7 +154,7 @@ jq -r --arg minutes "$minutes" '
         (if ($r.findings | length) > 0 then
            "findings:", ($r.findings[] | "- " + (.signature // .id // tostring) +
              (if (.known_kernel_bug // "") != "" then
-                " (known kernel bug, fixed upstream: corpus/kernel-findings/" + .known_kernel_bug + ")"
+                " (known kernel bug: corpus/kernel-findings/" + .known_kernel_bug + ")"
               else "" end)), ""
          else empty end))
     end))

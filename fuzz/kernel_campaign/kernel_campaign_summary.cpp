@@ -59,12 +59,12 @@ std::string format_kernel_campaign_summary(const KernelCampaignResult& r) {
   const auto known = std::count_if(r.findings.begin(), r.findings.end(),
                                    [](const KernelCampaignFinding& f) { return !f.known_bug.empty(); });
   out += "  findings: " + std::to_string(r.findings.size()) + " (" + std::to_string(r.new_findings) + " new";
-  if (known > 0) out += "; " + std::to_string(known) + " a known kernel bug, fixed upstream";
+  if (known > 0) out += "; " + std::to_string(known) + " of them known kernel bugs";
   out += ")\n";
   for (const KernelCampaignFinding& f : r.findings) {
     out += "    " + f.signature + "  x" + std::to_string(f.count) + "  " + f.dir + "\n";
     if (!f.known_bug.empty())
-      out += "      known kernel bug, fixed upstream: corpus/kernel-findings/" + f.known_bug + "/README.md\n";
+      out += "      a known kernel bug: corpus/kernel-findings/" + f.known_bug + "/README.md\n";
   }
   out += "  report: " + r.report_json + "\n";
   return out;

@@ -35,6 +35,7 @@
 #include "oracle/kernel_engine.hpp"
 #include "oracle/kernel_host_engine.hpp"
 #include "oracle/kernel_tally.hpp"
+#include "oracle/known_kernel_bugs.hpp"
 #include "vm/isa/raw.hpp"
 
 using namespace bpfdiff;
@@ -102,6 +103,9 @@ void check(KernelOracle& o, const vm::Program& program, const oracle::EngineInpu
   const oracle::KernelComparison c = oracle::compare_with_kernel(ours, theirs);
   o.tallies[origin].add(c);
   if (!c.finding()) return;
+  // A kernel bug already in corpus/kernel-findings is no crash: the campaign
+  // would spend itself rediscovering it (the kernel campaign labels them).
+  if (oracle::explain_with_known_bug(program, input, theirs)) return;
   std::string details;
   for (const auto& d : c.differences)
     details += "  " + oracle::to_string(d) + "\n";

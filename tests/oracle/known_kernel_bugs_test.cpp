@@ -129,6 +129,34 @@ TEST(KnownKernelBugs, ARejectionIsNeverExplained) {
   EXPECT_EQ(explain_with_known_bug(p, EngineInput{}, k), nullptr);
 }
 
+// corpus/kernel-findings/exit-offset-not-checked: every kernel we ran accepts
+// `exit` with a non-zero offset and runs it as a plain exit; we reject it.
+TEST(KnownKernelBugs, AnExitWithAnOffsetTheKernelRanIsTheKnownBugOnEveryKernel) {
+  vm::Program p = program_of(kNoMapOperation);
+  p.slots.back().off = 1024;
+  const Outcome ours = std::move(make_engine("interp")).value()->run(p, EngineInput{});
+  ASSERT_FALSE(ours.loaded);
+  for (const char* release : {"6.1.0-50-cloud-amd64", "6.18.44-fc-v1272", "7.2.0"}) {
+    Outcome k = kernel_run(program_of(kNoMapOperation), release, 0xfffffffffffffffe);
+    k.kernel->plain.loaded = true;  // the kernel loaded the program as written
+    k.kernel->plain.verdict = kernel::KernelVerdict::Accepted;
+    k.kernel->plain.retval = 0xfffffffe;
+    ASSERT_EQ(compare_with_kernel(ours, k).kind, KernelAgreement::WeRejected);
+    const KnownKernelBug* bug = explain_with_known_bug(p, EngineInput{}, k);
+    ASSERT_NE(bug, nullptr) << release;
+    EXPECT_EQ(bug->id, "exit-offset-not-checked");
+  }
+  // The kernel running it as something else than a plain exit is new.
+  const Outcome other = kernel_run(program_of(kNoMapOperation), "6.18.44-fc-v1272", 7);
+  EXPECT_EQ(explain_with_known_bug(p, EngineInput{}, other), nullptr);
+  // A reserved field elsewhere is not this bug.
+  vm::Program q = program_of(kNoMapOperation);
+  q.slots.front().off = 1;
+  EXPECT_EQ(explain_with_known_bug(q, EngineInput{},
+                                   kernel_run(program_of(kNoMapOperation), "6.18", 0xfffffffffffffffe)),
+            nullptr);
+}
+
 TEST(KnownKernelBugs, KernelVersionIsMajorAndMinorOfTheRelease) {
   EXPECT_EQ(kernel_version("6.1.0-50-cloud-amd64"), std::make_pair(6, 1));
   EXPECT_EQ(kernel_version("6.18.44-fc-v1272"), std::make_pair(6, 18));
