@@ -296,7 +296,11 @@ Comparability check_comparability(const vm::Program& program, std::span<const ui
   };
 
   PointerProvenance ptr;
+  // Set at a map update or delete: the next instruction sees its result in r0.
+  bool map_write_returned = false;
   const vm::TraceFn trace = [&](uint32_t pc, const std::array<uint64_t, isa::kNumRegisters>& regs) {
+    if (map_write_returned) out.map_helper_error = out.map_helper_error || static_cast<int64_t>(regs[0]) < 0;
+    map_write_returned = false;
     const vm::Insn& insn = loaded->insns[pc];
     const isa::Semantics& s = isa::info(insn.form).sem;
     if (!ptr.started()) ptr.start(regs);
@@ -355,6 +359,7 @@ Comparability check_comparability(const vm::Program& program, std::span<const ui
             }
             const bool writes = insn.imm != static_cast<int32_t>(vm::HelperId::MapLookupElem);
             if (writes && map->type == vm::MapType::Hash) ptr.hash_map_written();
+            map_write_returned = writes;
           }
         }
         // The callee's frame is the 512 bytes under the caller's.

@@ -18,6 +18,11 @@
 //   which the kernel pads) differ as well.
 // - Helper arguments: the map helpers read keys and values from the stack,
 //   so those bytes count as reads (uninitialised stack, spilled pointers).
+// - Map helper errors: before Linux 6.4 the kernel's map operations
+//   returned int, and the verifier's direct call to them left a negative
+//   error zero-extended in r0 (0x00000000ffffffef for -EEXIST); fixed
+//   upstream by "bpf: return long from bpf_map_ops funcs" (6.4). A run
+//   where a map update or delete failed is not comparable on those kernels.
 #include <span>
 #include <string>
 
@@ -41,6 +46,9 @@ struct Comparability {
   // (the old pointer reads the old value or a recycled one), we update in
   // place.
   bool stale_map_pointer = false;
+  // A map update or delete returned a negative error in our run (the
+  // known pre-6.4 kernel behaviour above decides what that means).
+  bool map_helper_error = false;
   // Our validator rejects the program for a reason that is ours alone, not
   // a rule of the verifier's: a helper our registry lacks (the kernel has
   // hundreds), more slots than our limit, a reserved field set only in

@@ -33,8 +33,9 @@
 // never wrote (the kernel's stack is not zeroed, ours is; RFC 9669 says
 // nothing), or used a pointer's bits beyond what translation preserves
 // (32-bit ops on a pointer, partial pointer stores, masks;
-// oracle/comparability.hpp), the result is NotComparable rather than
-// Mismatch.
+// oracle/comparability.hpp), or, on a kernel before 6.4, a map update or
+// delete failed (its error reaches r0 zero-extended: a known bug, fixed
+// upstream), the result is NotComparable rather than Mismatch.
 #include <string>
 #include <vector>
 

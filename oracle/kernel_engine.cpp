@@ -74,6 +74,7 @@ Outcome KernelEngine::run_with_flags(const vm::Program& program, const EngineInp
     out.kernel->pointer_stored_in_memory = c.pointer_stored_in_memory;
     out.kernel->pointer_stored_in_map = c.pointer_stored_in_map;
     out.kernel->stale_map_pointer = c.stale_map_pointer;
+    out.kernel->map_helper_error = c.map_helper_error;
     out.kernel->rejection_not_comparable = c.rejection_not_comparable;
   }
   return out;

@@ -57,6 +57,9 @@ struct KernelOutcome {
   bool pointer_stored_in_map = false;
   // A hash value pointer used after an update/delete (comparability.hpp).
   bool stale_map_pointer = false;
+  // A map update/delete failed in our run (comparability.hpp): on kernels
+  // before 6.4 the error reaches r0 zero-extended, a known, fixed bug.
+  bool map_helper_error = false;
   // Why our validator's rejection says nothing about the verifier's (a
   // helper we do not register, our length limit), or empty.
   std::string rejection_not_comparable;

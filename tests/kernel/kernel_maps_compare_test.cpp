@@ -144,6 +144,50 @@ TEST(KernelMapComparability, HashPointersOlderThanAnUpdateAreNotComparable) {
   EXPECT_FALSE(stored.stale_map_pointer);
 }
 
+// A failed map update or delete: before 6.4 the kernel's JIT-ed call left
+// the error zero-extended in r0 (known upstream, fixed in 6.4), so on
+// those kernels the run is not comparable; on later ones it is a mismatch.
+TEST(KernelMapComparability, AFailedMapWriteIsExcusedOnlyOnKernelsBefore64) {
+  const auto comparability = [](const std::string& text) {
+    auto p = text::assemble(text);
+    EXPECT_TRUE(p.ok()) << p.error().message;
+    vm::Program program = p.ok() ? *p : vm::Program{};
+    program.maps = {hash_def(8, 8, 4)};
+    return check_comparability(program, {}, vm::RunMode::Memory, vm::ExecLimits{});
+  };
+  const std::string remove = "stdw [r10-8], 2\nlddw r1, map_fd(0)\nmov r2, r10\nadd r2, -8\ncall 3\n";
+  const std::string insert =
+      "stdw [r10-8], 1\nstdw [r10-16], 5\n"
+      "lddw r1, map_fd(0)\nmov r2, r10\nadd r2, -8\nmov r3, r10\nadd r3, -16\nmov r4, 0\ncall 2\n";
+  EXPECT_TRUE(comparability(remove + "exit").map_helper_error) << "delete of an absent key: -ENOENT";
+  EXPECT_FALSE(comparability(insert + "exit").map_helper_error) << "a successful update";
+  EXPECT_TRUE(comparability(insert + remove + "mov r0, 0\nexit").map_helper_error)
+      << "an error counts even when r0 is overwritten later (it may have been stored)";
+  EXPECT_FALSE(comparability(insert + remove.substr(0, remove.size() - 7) + "call 1\nmov r0, 0\nexit")
+                   .map_helper_error)
+      << "a lookup returns a pointer or NULL, never an error";
+
+  Outcome ours;
+  ours.loaded = true;
+  ours.regs[0] = static_cast<uint64_t>(-2);
+  Outcome kernel;
+  kernel.loaded = true;
+  kernel.regs[0] = 0xfffffffeu;
+  KernelOutcome k;
+  k.verdict = kernel::KernelVerdict::Accepted;
+  k.map_helper_error = true;
+  k.release = "6.1.0-50-cloud-amd64";
+  kernel.kernel = k;
+  const KernelComparison old_kernel = compare_with_kernel(ours, kernel);
+  EXPECT_EQ(old_kernel.kind, KernelAgreement::NotComparable);
+  EXPECT_NE(old_kernel.reason.find("bpf_map_ops"), std::string::npos) << old_kernel.reason;
+  kernel.kernel->release = "6.4.0";
+  EXPECT_EQ(compare_with_kernel(ours, kernel).kind, KernelAgreement::Mismatch);
+  kernel.kernel->release = "6.1.0";
+  kernel.kernel->map_helper_error = false;
+  EXPECT_EQ(compare_with_kernel(ours, kernel).kind, KernelAgreement::Mismatch) << "no failed map write";
+}
+
 // ---- interp against kernel-host ---------------------------------------------------
 
 class KernelMapsEngineTest : public ::testing::Test {
