@@ -23,6 +23,14 @@ GeneratedCase StressGenerator::run(StressPatterns* patterns) {
   const uint64_t memory_seed = src_.u64();
   sub_kind_ = static_cast<SubKind>(src_.below(3));
   sub_label_ = b_.new_label();
+  has_map_ = src_.chance(opt_.map_program_rate);
+  uint64_t map_seed = 0;
+  if (has_map_) {
+    static constexpr std::array<uint32_t, 6> kValueSizes = {8, 16, 24, 32, 48, 64};
+    map_value_size_ = src_.pick(std::span<const uint32_t>(kValueSizes));
+    map_entries_ = 1 + src_.below(4);
+    map_seed = src_.u64();
+  }
 
   setup();
   // Room for the subprogram (6 slots) and the final exit (2).
@@ -36,13 +44,14 @@ GeneratedCase StressGenerator::run(StressPatterns* patterns) {
   out.program.name = "verifier-stress";
   out.program.slots = std::move(b_).finish();
   out.memory = make_memory(memory_seed);
+  if (has_map_) out.program.maps.push_back(make_map(map_seed));
   if (patterns != nullptr) *patterns = patterns_;
   return out;
 }
 
 void StressGenerator::setup() {
   emit(Form::mov_reg, kMem, 1);
-  for (int16_t off = -8; off >= kCallSlot; off -= 8)
+  for (int16_t off = -8; off >= kMapKeySlot; off -= 8)
     emit(Form::stdw, kFp, 0, off, src_.chance(0.5) ? draw_imm(src_) : static_cast<int32_t>(src_.below(64)));
   emit(Form::mov_imm, 0, 0, 0, 0);
 }
@@ -71,6 +80,28 @@ std::vector<uint8_t> StressGenerator::make_memory(uint64_t seed) const {
       mem[i + j] = static_cast<uint8_t>(word >> (8 * j));
   }
   return mem;
+}
+
+vm::MapDef StressGenerator::make_map(uint64_t seed) const {
+  vm::MapDef m;
+  m.name = "stress";
+  m.type = vm::MapType::Array;
+  m.key_size = 4;
+  m.value_size = map_value_size_;
+  m.max_entries = map_entries_;
+  m.initial_values.resize(std::size_t{map_value_size_} * map_entries_);
+  uint64_t state = seed;
+  const std::span<const uint64_t> values = boundary_values();
+  for (std::size_t i = 0; i < m.initial_values.size(); i += 8) {
+    const uint64_t r = splitmix(state);
+    // Mostly around the value size, which the guards bound offsets by.
+    uint64_t word =
+        r % 3 == 2 ? values[(r >> 8) % values.size()] : (r >> 8) % (2 * uint64_t{map_value_size_} + 2);
+    word = away_from_pointers(word);
+    for (std::size_t j = 0; j < 8; ++j)
+      m.initial_values[i + j] = static_cast<uint8_t>(word >> (8 * j));
+  }
+  return m;
 }
 
 }  // namespace verifier_stress
@@ -121,6 +152,8 @@ std::string_view stress_pattern_name(StressPattern p) {
       return "call-stack-ptr";
     case StressPattern::BoundedLoop:
       return "bounded-loop";
+    case StressPattern::MapValue:
+      return "map-value";
     case StressPattern::Count:
       break;
   }

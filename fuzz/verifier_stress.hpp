@@ -5,7 +5,8 @@
 // branches, 32-bit subregister bounds, spills and fills, atomics on the
 // stack, pruning at join points, dead branches, pointer arithmetic with
 // branch-bounded scalars, bpf-to-bpf calls with stack pointers, bounded
-// loops, division by zero and INT_MIN / -1, v4 sign extension).
+// loops, division by zero and INT_MIN / -1, v4 sign extension, array map
+// value pointers from bpf_map_lookup_elem).
 //
 // The kernel-friendly generator (kernel_friendly.hpp) writes programs the
 // verifier accepts by construction, so it never leaves the verifier in doubt;
@@ -59,6 +60,7 @@ enum class StressPattern : uint8_t {
   StackPtrArith,  // the frame pointer moved by a branch-bounded scalar
   CallStackPtr,   // a bpf-to-bpf call given a pointer into the caller's frame
   BoundedLoop,    // a loop counting an unknown, masked value down
+  MapValue,       // an array map value pointer from a lookup: null checks, variable offsets, spills
   Count,
 };
 inline constexpr std::size_t kNumStressPatterns = static_cast<std::size_t>(StressPattern::Count);
@@ -71,6 +73,8 @@ struct VerifierStressOptions {
   isa::IsaVersion isa_version = isa::IsaVersion::V4;
   // Share of accesses guarded by a check the verifier may not see through.
   double doubt_rate = 0.04;
+  // Share of programs given an array map and map-value patterns.
+  double map_program_rate = 0.35;
 };
 
 // Bit i set: the program holds pattern i.

@@ -32,6 +32,7 @@ constexpr uint8_t kMem = 6;  // holds the input memory for the whole entry funct
 constexpr int16_t kArena = 64;
 constexpr int16_t kPointerSlot = -72;
 constexpr int16_t kCallSlot = -80;
+constexpr int16_t kMapKeySlot = -88;  // the key of a map lookup (written in the setup too)
 // Most slots one pattern emits (a loop with its body, guards and access).
 constexpr std::size_t kMaxPatternSlots = 40;
 // The scratch registers: everything but r6 (the memory) and r10.
@@ -105,6 +106,7 @@ class StressGenerator {
 
   void one_op(uint8_t v);
 
+  // A scratch register other than v and reserved_.
   uint8_t other_than(uint8_t v);
 
   // `v /= d` or `v %= d` with d loaded and masked so that it is often 0.
@@ -169,6 +171,18 @@ class StressGenerator {
   // `c = unknown & 7; c += 1; head: body; c -= 1; if c != 0 goto head`.
   void loop();
 
+  // An array map value pointer (verifier_stress_maps.cpp): a lookup with a
+  // constant or unknown key, the null check done plainly, on a copy, after
+  // a spill and fill, or (doubtfully) not at all; then a value read from
+  // the map (or the memory, or an atomic's fetch) transformed, guarded and
+  // used as a variable offset into the value, or the pointer spilled,
+  // filled and dereferenced.
+  void map_value();
+  // The array map of a program that has one, its contents drawn like the memory's.
+  vm::MapDef make_map(uint64_t seed) const;
+  // An access of n bytes at [q + v + off] after v is guarded into the value.
+  void map_access(uint8_t q, uint8_t v);
+
   ByteSource& src_;
   const VerifierStressOptions& opt_;
   ProgramBuilder b_;
@@ -178,6 +192,12 @@ class StressGenerator {
   SubKind sub_kind_ = SubKind::WritesSlot;
   Label sub_label_ = 0;
   bool sub_used_ = false;
+  // The program's array map (when has_map_): value size and entries.
+  bool has_map_ = false;
+  uint32_t map_value_size_ = 16;
+  uint32_t map_entries_ = 1;
+  // A register other_than() never returns (a live map value pointer), or 0xff.
+  uint8_t reserved_ = 0xff;
 };
 
 }  // namespace bpfdiff::fuzz::verifier_stress

@@ -106,8 +106,10 @@ void StressGenerator::one_op(uint8_t v) {
 }
 
 uint8_t StressGenerator::other_than(uint8_t v) {
-  const auto r = regs<2>();
-  return r[0] == v ? r[1] : r[0];
+  const auto r = regs<3>();
+  for (uint8_t c : r)
+    if (c != v && c != reserved_) return c;
+  return r[2];  // unreachable: three distinct registers, two excluded
 }
 
 void StressGenerator::div_by_unknown(uint8_t v) {

@@ -3,6 +3,10 @@
 namespace bpfdiff::fuzz::verifier_stress {
 
 void StressGenerator::pattern() {
+  if (has_map_ && src_.chance(0.3)) {
+    map_value();
+    return;
+  }
   switch (src_.below(12)) {
     case 0:
     case 1:
@@ -195,10 +199,14 @@ void StressGenerator::atomic() {
   const uint8_t out = isa::info(f).sem.atomic == isa::AtomicOp::Cmpxchg ? 0 : s;
   // On the stack both the old value and the new one are small by construction.
   const int64_t known_max = stack ? static_cast<int64_t>(mem_size_ / 2 + 7) : -1;
-  if (isa::info(f).sem.fetch || isa::info(f).sem.atomic == isa::AtomicOp::Cmpxchg) {
-    guard_and_access(out, known_max);
-  }
+  // The slot's new value is read before the fetched value's access, which
+  // may store into the arena (the slot included) and break its bound.
   emit(wide ? Form::ldxdw : Form::ldxw, y, base, off);
+  if (isa::info(f).sem.fetch || isa::info(f).sem.atomic == isa::AtomicOp::Cmpxchg) {
+    reserved_ = y;
+    guard_and_access(out, known_max);
+    reserved_ = 0xff;
+  }
   guard_and_access(y, known_max);
 }
 

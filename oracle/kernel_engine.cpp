@@ -19,6 +19,8 @@ uint32_t instrumentation_seed(const vm::Program& program, const EngineInput& inp
   return static_cast<uint32_t>(h ^ (h >> 32));
 }
 
+}  // namespace
+
 // The program's maps as the kernel executor creates them.
 std::vector<kernel::KernelMap> request_maps(const vm::Program& program) {
   std::vector<kernel::KernelMap> out;
@@ -35,8 +37,6 @@ std::vector<kernel::KernelMap> request_maps(const vm::Program& program) {
   }
   return out;
 }
-
-}  // namespace
 
 KernelEngine::KernelEngine(const vm::HelperRegistry& helpers, std::string name, uint32_t flags,
                            kernel::ExecuteFn execute)

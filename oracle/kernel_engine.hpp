@@ -8,11 +8,16 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "oracle/engine.hpp"
 #include "oracle/kernel/kernel_request.hpp"
 
 namespace bpfdiff::oracle {
+
+// The program's maps as a kernel request carries them: type, sizes, and an
+// array's initial contents (a hash map starts empty).
+std::vector<kernel::KernelMap> request_maps(const vm::Program& program);
 
 class KernelEngine final : public Engine {
  public:

@@ -1,8 +1,8 @@
 #include "oracle/known_kernel_bugs.hpp"
 
-#include <charconv>
 #include <cstdint>
 
+#include "oracle/kernel/kernel_release.hpp"
 #include "oracle/kernel_compare.hpp"
 #include "vm/isa/raw.hpp"
 #include "vm/runtime/std_helpers.hpp"
@@ -47,10 +47,9 @@ vm::Program exit_offsets_cleared(const vm::Program& program) {
 }
 
 bool predates(std::string_view release, const KnownKernelBug& bug) {
+  if (!kernel::kernel_release_at_least(release, 0, 0)) return false;  // an unknown release is never labelled
   if (bug.fixed_major == 0) return true;
-  const auto [major, minor] = kernel_version(release);
-  if (major == 0) return false;  // an unknown release is never labelled
-  return major < bug.fixed_major || (major == bug.fixed_major && minor < bug.fixed_minor);
+  return !kernel::kernel_release_at_least(release, bug.fixed_major, bug.fixed_minor);
 }
 
 }  // namespace
@@ -70,17 +69,6 @@ const std::vector<KnownKernelBug>& known_kernel_bugs() {
        0, 0, &default_helpers(), exit_offsets_cleared},
   };
   return bugs;
-}
-
-std::pair<int, int> kernel_version(std::string_view release) {
-  int major = 0;
-  int minor = 0;
-  const char* end = release.data() + release.size();
-  auto [p, ec] = std::from_chars(release.data(), end, major);
-  if (ec != std::errc() || p == end || *p != '.') return {0, 0};
-  auto [q, ec2] = std::from_chars(p + 1, end, minor);
-  if (ec2 != std::errc() || q == p + 1) return {0, 0};
-  return {major, minor};
 }
 
 const KnownKernelBug* explain_with_known_bug(const vm::Program& program, const EngineInput& input,

@@ -12,7 +12,6 @@
 // run agrees with the kernel on everything compared. A different bug that
 // merely touches the same registers does not pass.
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "oracle/engine.hpp"
@@ -29,8 +28,8 @@ struct KnownKernelBug {
   // Kernels at or past this release have the fix; the label is never given
   // to them (a regression there is a new finding). 0: not fixed upstream
   // (as of the newest kernel we ran), every kernel has it.
-  int fixed_major = 0;
-  int fixed_minor = 0;
+  unsigned fixed_major = 0;
+  unsigned fixed_minor = 0;
   // The bug emulated: our helpers with its behaviour, and/or the program as
   // the kernel effectively runs it (nullptr: as written).
   const vm::HelperRegistry* emulation = nullptr;
@@ -38,10 +37,6 @@ struct KnownKernelBug {
 };
 
 const std::vector<KnownKernelBug>& known_kernel_bugs();
-
-// "6.1.0-50-cloud-amd64" -> {6, 1}; {0, 0} when the release does not start
-// with MAJOR.MINOR.
-std::pair<int, int> kernel_version(std::string_view release);
 
 // The known bug explaining why `kernel` (an accepted kernel run of `program`
 // on `input`) disagrees with our interpreter, or nullptr: none predates the

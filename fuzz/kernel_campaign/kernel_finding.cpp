@@ -11,6 +11,7 @@
 #include "fuzz/raw_input.hpp"
 #include "oracle/kernel/bpf_syscall.hpp"
 #include "oracle/kernel/c_reproducer.hpp"
+#include "oracle/kernel_engine.hpp"
 #include "oracle/kernel_outcome.hpp"
 #include "oracle/run/hex.hpp"
 #include "oracle/run/report.hpp"
@@ -76,6 +77,7 @@ std::optional<std::string> reproducer_source(const KernelFindingRecord& f, const
   in.title = f.title;
   in.program = c.program.slots;
   in.memory = c.input.memory;
+  in.maps = oracle::request_maps(c.program);
   std::copy_n(ours.regs.begin(), in.expected_regs.size(), in.expected_regs.begin());
   in.expected_memory = ours.memory;
   if (has_field(f, "plain.")) {

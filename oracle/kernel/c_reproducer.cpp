@@ -10,6 +10,9 @@ namespace {
 // reproducer replaces them with the fds it creates.
 constexpr int kRegsPlaceholder = 1000001;
 constexpr int kMemoryPlaceholder = 1000002;
+// The program's own maps: map i is kMapPlaceholder + i until the
+// reproducer knows its fd.
+constexpr int kMapPlaceholder = 1000100;
 
 std::string hex64(uint64_t v) {
   char buf[32];
@@ -72,6 +75,55 @@ static int load(void) {
   return fd;
 }
 
+// The program's maps, created as bpfdiff's executor creates them, and
+// their fds patched into the program's lddw instructions.
+static int map_fds[MAP_COUNT + 1];
+
+static int create_maps(void) {
+  for (unsigned m = 0; m < MAP_COUNT; ++m) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.map_type = maps[m].type;
+    attr.key_size = maps[m].key_size;
+    attr.value_size = maps[m].value_size;
+    attr.max_entries = maps[m].max_entries;
+    if (maps[m].type == BPF_MAP_TYPE_ARRAY) attr.map_flags = maps[m].read_only ? BPF_F_RDONLY_PROG : BPF_F_MMAPABLE;
+    map_fds[m] = (int)sys_bpf(BPF_MAP_CREATE, &attr);
+    if (map_fds[m] < 0) {
+      printf("BPF_MAP_CREATE (map %u): %s\n", m, strerror(errno));
+      return -1;
+    }
+    for (uint32_t key = 0; maps[m].initial != 0 && key < maps[m].max_entries; ++key) {
+      memset(&attr, 0, sizeof(attr));
+      attr.map_fd = map_fds[m];
+      attr.key = (uint64_t)(uintptr_t)&key;
+      attr.value = (uint64_t)(uintptr_t)(maps[m].initial + (uint64_t)key * maps[m].value_size);
+      if (sys_bpf(BPF_MAP_UPDATE_ELEM, &attr) < 0) {
+        printf("BPF_MAP_UPDATE_ELEM (map %u): %s\n", m, strerror(errno));
+        return -1;
+      }
+    }
+    if (maps[m].read_only) {
+      memset(&attr, 0, sizeof(attr));
+      attr.map_fd = map_fds[m];
+      if (sys_bpf(BPF_MAP_FREEZE, &attr) < 0) {
+        printf("BPF_MAP_FREEZE (map %u): %s\n", m, strerror(errno));
+        return -1;
+      }
+    }
+  }
+  for (unsigned i = 0; i < sizeof(prog) / sizeof(prog[0]); ++i) {
+    const int at = prog[i].imm - MAP_PLACEHOLDER;
+    if (prog[i].code != (BPF_LD | BPF_DW | BPF_IMM) ||
+        (prog[i].src_reg != BPF_PSEUDO_MAP_FD && prog[i].src_reg != BPF_PSEUDO_MAP_VALUE) || at < 0 ||
+        at >= (int)MAP_COUNT)
+      continue;
+    prog[i].imm = map_fds[at];
+    ++i;  /* the second slot of the lddw */
+  }
+  return 0;
+}
+
 static int differs = 0;
 
 static void check_reg(int r, uint64_t got, uint64_t want, uint64_t mask) {
@@ -94,6 +146,7 @@ static void check_memory(const unsigned char *got, const unsigned char *want, un
 
 constexpr const char* kPlainMain = R"C(
 int main(void) {
+  if (create_maps() < 0) return 2;
   int prog_fd = load();
   if (prog_fd < 0) return 2;
   union bpf_attr attr;
@@ -144,9 +197,11 @@ int main(void) {
   int mem_fd = MEMORY_SIZE > 0 ? array_map(MEMORY_SIZE) : -1;
   if (regs_fd < 0 || (MEMORY_SIZE > 0 && mem_fd < 0)) return 2;
   if (MEMORY_SIZE > 0 && map_io(BPF_MAP_UPDATE_ELEM, mem_fd, memory) < 0) return 2;
+  if (create_maps() < 0) return 2;
   for (unsigned i = 0; i < sizeof(prog) / sizeof(prog[0]); ++i) {
     if (prog[i].code != (BPF_LD | BPF_DW | BPF_IMM) || prog[i].src_reg != BPF_PSEUDO_MAP_VALUE) continue;
-    prog[i].imm = prog[i].imm == REGS_PLACEHOLDER ? regs_fd : mem_fd;
+    if (prog[i].imm == REGS_PLACEHOLDER) prog[i].imm = regs_fd;
+    if (prog[i].imm == MEMORY_PLACEHOLDER) prog[i].imm = mem_fd;
   }
   int prog_fd = load();
   if (prog_fd < 0) return 2;
@@ -171,7 +226,18 @@ int main(void) {
 }  // namespace
 
 Result<std::string> c_reproducer(const CReproducerInput& in) {
-  std::vector<isa::RawInsn> insns = in.program;
+  if (in.maps.size() > kMaxRequestMaps)
+    return make_error("more than " + std::to_string(kMaxRequestMaps) + " maps");
+  std::vector<int> placeholders;
+  std::vector<RewriteInput::Map> rewrite_maps;
+  for (std::size_t m = 0; m < in.maps.size(); ++m) {
+    placeholders.push_back(kMapPlaceholder + static_cast<int>(m));
+    RewriteInput::Map rm;
+    rm.fd = placeholders.back();
+    rm.max_entries = in.maps[m].max_entries;
+    rewrite_maps.push_back(rm);
+  }
+  std::vector<isa::RawInsn> insns = relocate_maps(in.program, placeholders);
   std::string form = "the program exactly as written, memory as the test run's context (r1)";
   uint16_t compare_regs = in.compare_regs & 1;
   if (in.full_state) {
@@ -182,6 +248,7 @@ Result<std::string> c_reproducer(const CReproducerInput& in) {
     rewrite.memory_size = static_cast<uint32_t>(in.memory.size());
     rewrite.allow_helper_calls = true;
     rewrite.instrumentation = in.instrumentation;
+    rewrite.maps = rewrite_maps;
     auto rewritten = rewrite_full_state(rewrite);
     if (!rewritten) return rewritten.error();
     insns = rewritten->insns;
@@ -204,7 +271,10 @@ Result<std::string> c_reproducer(const CReproducerInput& in) {
   c += "#define COMPARE_REGS " + std::to_string(compare_regs) + "\n";
   c += "#define COMPARE_MEMORY " + std::string(in.compare_memory ? "1" : "0") + "\n";
   c += "#define REGS_WORDS " + std::to_string(kRegsValueWords) + "\n";
-  c += "#define REGS_PLACEHOLDER " + std::to_string(kRegsPlaceholder) + "\n\n";
+  c += "#define REGS_PLACEHOLDER " + std::to_string(kRegsPlaceholder) + "\n";
+  c += "#define MEMORY_PLACEHOLDER " + std::to_string(kMemoryPlaceholder) + "\n";
+  c += "#define MAP_PLACEHOLDER " + std::to_string(kMapPlaceholder) + "\n";
+  c += "#define MAP_COUNT " + std::to_string(in.maps.size()) + "u\n\n";
   c += "static struct bpf_insn prog[] = {\n";
   for (const isa::RawInsn& i : insns)
     c += insn_line(i);
@@ -217,6 +287,22 @@ Result<std::string> c_reproducer(const CReproducerInput& in) {
   for (std::size_t r = 0; r < in.expected_regs.size(); ++r)
     c += (r ? ", " : "") + hex64(in.expected_regs[r]);
   c += "};\n";
+  // The maps: type, sizes and (arrays) the initial contents.
+  for (std::size_t m = 0; m < in.maps.size(); ++m) {
+    if (in.maps[m].initial_values.empty()) continue;
+    c += "static const unsigned char map" + std::to_string(m) + "_initial[] = {" +
+         byte_list(in.maps[m].initial_values) + "};\n";
+  }
+  c += "static const struct {\n  uint32_t type, key_size, value_size, max_entries, read_only;\n"
+       "  const unsigned char *initial;\n} maps[MAP_COUNT + 1] = {\n";
+  for (std::size_t m = 0; m < in.maps.size(); ++m) {
+    const KernelMap& k = in.maps[m];
+    c += "    {" + std::to_string(k.type) + ", " + std::to_string(k.key_size) + ", " +
+         std::to_string(k.value_size) + ", " + std::to_string(k.max_entries) + ", " +
+         (k.read_only ? "1" : "0") + ", " +
+         (k.initial_values.empty() ? std::string("0") : "map" + std::to_string(m) + "_initial") + "},\n";
+  }
+  c += "    {0, 0, 0, 0, 0, 0},\n};\n";  // a C array is never empty
   c += kCommon;
   c += in.full_state ? kFullMain : kPlainMain;
   return c;

@@ -14,12 +14,17 @@
 //    the reproducer and their fds patched into the lddw instructions; shows
 //    r0..r9 with their 64 bits and the memory. Needed when the difference is
 //    in a register the unmodified run cannot show.
+// In both, the program's own maps (a map program) are created by the
+// reproducer as the harness creates them (arrays filled with their initial
+// contents, read-only ones frozen) and their fds patched into the program's
+// map references, so it reproduces alone.
 #include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "oracle/kernel/full_state_rewrite.hpp"
+#include "oracle/kernel/kernel_request.hpp"
 #include "vm/isa/raw.hpp"
 #include "vm/util/result.hpp"
 
@@ -29,6 +34,7 @@ struct CReproducerInput {
   std::string title;  // one line for the header comment, e.g. "r0: 0x1 (RFC 9669) vs 0x2 (kernel)"
   std::vector<isa::RawInsn> program;  // as our VM runs it
   std::vector<uint8_t> memory;        // before the run
+  std::vector<KernelMap> maps;        // the program's maps, by index (at most kMaxRequestMaps)
   bool full_state = false;
   Instrumentation instrumentation;  // full state: the wrapper to reproduce with
 

@@ -100,6 +100,41 @@ TEST(VerifierStress, WithoutDoubtEveryProgramRunsToItsExitInOurVm) {
   }
 }
 
+// A map program holds one array map and the map-value pattern; in our VM
+// its lookups reach the values (some runs change their contents through
+// the value pointer), and without a map program neither appears.
+TEST(VerifierStress, MapProgramsLookUpTheirArrayMapAndWriteThroughTheValuePointer) {
+  VerifierStressOptions opt = with(isa::IsaVersion::V3, 0.0);
+  opt.map_program_rate = 1.0;
+  int with_pattern = 0, changed = 0;
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    StressPatterns p = 0;
+    const GeneratedCase c = from_seed(seed, opt, &p);
+    ASSERT_EQ(c.program.maps.size(), 1u) << "seed " << seed;
+    const vm::MapDef& m = c.program.maps[0];
+    EXPECT_EQ(m.type, vm::MapType::Array);
+    EXPECT_EQ(m.value_size % 8, 0u) << "our stride is the kernel's";
+    EXPECT_EQ(m.initial_values.size(), std::size_t{m.value_size} * m.max_entries);
+    if ((p & (StressPatterns{1} << static_cast<unsigned>(StressPattern::MapValue))) == 0) continue;
+    ++with_pattern;
+    const oracle::Outcome o = interp().run(c.program, engine_input(c));
+    ASSERT_TRUE(o.ok()) << "seed " << seed << ": " << vm::describe(o.error);
+    ASSERT_EQ(o.maps.size(), 1u);
+    std::vector<uint8_t> after;
+    for (const vm::MapEntry& e : o.maps[0].entries)
+      after.insert(after.end(), e.value.begin(), e.value.end());
+    changed += after != m.initial_values ? 1 : 0;
+  }
+  EXPECT_GE(with_pattern, 100);
+  EXPECT_GE(changed, 20);
+  opt.map_program_rate = 0.0;
+  for (uint64_t seed = 0; seed < 100; ++seed) {
+    StressPatterns p = 0;
+    EXPECT_TRUE(from_seed(seed, opt, &p).program.maps.empty());
+    EXPECT_EQ(p & (StressPatterns{1} << static_cast<unsigned>(StressPattern::MapValue)), 0u);
+  }
+}
+
 // With doubt some runs fault: the doubtful guards really let values through.
 TEST(VerifierStress, DoubtfulGuardsLetSomeOutOfBoundsValuesThrough) {
   int faults = 0;

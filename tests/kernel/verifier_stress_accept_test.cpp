@@ -35,6 +35,24 @@ TEST_F(VerifierStressOnHost, TheKernelAcceptsSomeAndRejectsSomeAcrossMostPattern
   EXPECT_GE(accepted_patterns, fuzz::kNumStressPatterns - 4);
 }
 
+// Map value pointers: the verifier accepts some programs holding them and
+// rejects others (null checks it cannot follow, offsets it cannot bound),
+// and every accepted one agrees with our VM.
+TEST_F(VerifierStressOnHost, MapValueProgramsAreAcceptedSomeRejectedSomeAndAgree) {
+  AcceptOptions opt;
+  opt.generator = "verifier-stress";
+  opt.count = 300;
+  auto report = measure_acceptance(opt);
+  ASSERT_TRUE(report) << report.error().message;
+  const auto [generated, accepted] =
+      report->patterns[static_cast<std::size_t>(fuzz::StressPattern::MapValue)];
+  EXPECT_GE(generated, 50u);
+  EXPECT_GT(accepted, 0u);
+  EXPECT_LT(accepted, generated);
+  for (const AcceptFinding& f : report->findings)
+    ADD_FAILURE() << f.seed << ": " << f.kind << " " << f.title;
+}
+
 TEST_F(VerifierStressOnHost, TheMutationModeRunsMutantsOfAcceptedPrograms) {
   AcceptOptions opt;
   opt.generator = "verifier-stress";

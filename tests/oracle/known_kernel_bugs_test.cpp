@@ -157,15 +157,5 @@ TEST(KnownKernelBugs, AnExitWithAnOffsetTheKernelRanIsTheKnownBugOnEveryKernel) 
             nullptr);
 }
 
-TEST(KnownKernelBugs, KernelVersionIsMajorAndMinorOfTheRelease) {
-  EXPECT_EQ(kernel_version("6.1.0-50-cloud-amd64"), std::make_pair(6, 1));
-  EXPECT_EQ(kernel_version("6.18.44-fc-v1272"), std::make_pair(6, 18));
-  EXPECT_EQ(kernel_version("6.12"), std::make_pair(6, 12));
-  EXPECT_EQ(kernel_version("6"), std::make_pair(0, 0));
-  EXPECT_EQ(kernel_version("6."), std::make_pair(0, 0));
-  EXPECT_EQ(kernel_version(""), std::make_pair(0, 0));
-  EXPECT_EQ(kernel_version("?"), std::make_pair(0, 0));
-}
-
 }  // namespace
 }  // namespace bpfdiff::oracle
