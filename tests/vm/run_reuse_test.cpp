@@ -4,6 +4,8 @@
 // into the next.
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <span>
 #include <vector>
 
 #include "tests/vm/engine_under_test.hpp"
@@ -122,6 +124,112 @@ TEST(RunReuse, ARegionRegisteredBetweenRunsIsMappedInTheNext) {
   const vm::RunResult after = r.engine().run({vm::RunMode::NoData, {}});
   ASSERT_TRUE(after.ok()) << vm::describe(after.error);
   EXPECT_EQ(after.r0(), 77u);
+}
+
+// The input regions are mapped again only when the input differs from the
+// previous run's (mode, address, size): each test below changes one of them,
+// or rebuilds the region table, and would see the previous run's mapping if
+// that went unnoticed.
+
+TEST(RunReuse, AShorterInputAtTheSameAddressIsMappedWithItsOwnSize) {
+  ProgramBuilder b;
+  b.op(Form::ldxb, 0, 1, 3).op(Form::add_reg, 0, 2).exit();  // r0 = mem[3] + r2
+  Reused r(b);
+  std::vector<uint8_t> mem = {1, 2, 3, 40};
+  const std::span<uint8_t> whole(mem);
+  for (int i = 0; i < 2; ++i) {
+    const vm::RunResult four = r.engine().run({vm::RunMode::Memory, whole});
+    ASSERT_TRUE(four.ok()) << vm::describe(four.error);
+    EXPECT_EQ(four.r0(), 44u);
+    const vm::RunResult three = r.engine().run({vm::RunMode::Memory, whole.first(3)});
+    EXPECT_EQ(three.error, (ExecError{ErrorKind::MemoryRead, 0, kInputBase + 3, 1}))
+        << "run " << i << ": byte 3 is outside a 3-byte input";
+    EXPECT_EQ(three.regs[2], 3u);
+  }
+}
+
+TEST(RunReuse, ADifferentBufferOfTheSameSizeIsTheOneTheRunSees) {
+  ProgramBuilder b;
+  b.op(Form::ldxb, 0, 1, 0).op(Form::stb, 1, 0, 0, 9).exit();  // r0 = mem[0]; mem[0] = 9
+  Reused r(b);
+  std::vector<uint8_t> first = {5};
+  std::vector<uint8_t> second = {6};
+  EXPECT_EQ(r.engine().run({vm::RunMode::Memory, first}).r0(), 5u);
+  EXPECT_EQ(r.engine().run({vm::RunMode::Memory, second}).r0(), 6u);
+  EXPECT_EQ(first[0], 9);
+  EXPECT_EQ(second[0], 9) << "the store went to the second buffer";
+  EXPECT_EQ(r.engine().run({vm::RunMode::Memory, second}).r0(), 9u);
+}
+
+TEST(RunReuse, TheSameInputStaysMappedAfterTheRegionTableIsRebuilt) {
+  ProgramBuilder b;
+  b.op(Form::ldxb, 0, 1, 0).exit();
+  Reused r(b);
+  std::vector<uint8_t> mem = {33};
+  std::vector<uint8_t> extra = {1};
+  EXPECT_EQ(r.engine().run({vm::RunMode::Memory, mem}).r0(), 33u);
+  r.engine().reset_maps();  // the table is rebuilt before the next run
+  const vm::RunResult after_reset = r.engine().run({vm::RunMode::Memory, mem});
+  ASSERT_TRUE(after_reset.ok()) << vm::describe(after_reset.error);
+  EXPECT_EQ(after_reset.r0(), 33u);
+  r.engine().register_region(extra, false);  // so is it after a registration
+  const vm::RunResult after_register = r.engine().run({vm::RunMode::Memory, mem});
+  ASSERT_TRUE(after_register.ok()) << vm::describe(after_register.error);
+  EXPECT_EQ(after_register.r0(), 33u);
+}
+
+TEST(RunReuse, TheMetadataBufferIsWrittenAgainOnEveryRun) {
+  // r0 = the data address the run found in the buffer; then overwrites it.
+  ProgramBuilder b;
+  b.op(Form::ldxdw, 0, 1, 0).mov(3, 0).op(Form::stxdw, 1, 3, 0).exit();
+  Reused r(b);
+  std::vector<uint8_t> packet = {1, 2};
+  std::vector<uint8_t> meta(16, 0);
+  vm::RunInput in;
+  in.mode = vm::RunMode::MetaBuffer;
+  in.memory = packet;
+  in.metadata = meta;
+  for (int i = 0; i < 2; ++i) {
+    const vm::RunResult res = r.engine().run(in);
+    ASSERT_TRUE(res.ok()) << vm::describe(res.error);
+    EXPECT_EQ(res.r0(), vm::kPacketBase) << "run " << i;
+  }
+}
+
+// The engines write every register of the result themselves (neither
+// zeroes the result first), so a register a run leaves alone must come out
+// 0 even when the previous run set it.
+TEST(RunReuse, RegistersARunDoesNotSetAreZeroWhateverThePreviousRunLeft) {
+  ProgramBuilder b;
+  b.jump(Form::jeq_imm, 1, 0, 0, 8);  // no input: straight to the exit
+  for (int reg = 3; reg <= 9; ++reg)
+    b.mov(reg, 70 + reg);
+  b.mov(0, 1).exit();  // 8
+  Reused r(b);
+  std::vector<uint8_t> mem = {1};
+  const vm::RunResult busy = r.engine().run({vm::RunMode::Memory, mem});
+  ASSERT_TRUE(busy.ok()) << vm::describe(busy.error);
+  for (int reg = 3; reg <= 9; ++reg)
+    EXPECT_EQ(busy.regs[reg], 70u + reg);
+  const vm::RunResult quiet = r.engine().run({vm::RunMode::NoData, {}});
+  ASSERT_TRUE(quiet.ok()) << vm::describe(quiet.error);
+  EXPECT_EQ(quiet.r0(), 1u);
+  for (int reg = 1; reg <= 9; ++reg)
+    EXPECT_EQ(quiet.regs[reg], 0u) << "r" << reg;
+  EXPECT_EQ(quiet.regs[10], kStackTop);
+}
+
+TEST(RunReuse, TheFramePointerStartsAtTheTopOfAStackOfTheConfiguredDepth) {
+  ProgramBuilder b;
+  b.mov(0, 0).exit();
+  vm::ExecLimits limits;
+  limits.max_call_depth = 3;
+  Reused r(b, limits);
+  for (int i = 0; i < 2; ++i) {
+    const vm::RunResult res = r.engine().run({vm::RunMode::NoData, {}});
+    ASSERT_TRUE(res.ok()) << vm::describe(res.error);
+    EXPECT_EQ(res.regs[10], kStackBase + 3 * 512);
+  }
 }
 
 }  // namespace

@@ -17,21 +17,23 @@ using isa::Width;
 using Frame = CallFrame;
 
 // Everything the dispatch loop touches, in one place so the step functions
-// can be small inline templates.
+// can be small inline templates. No default member initialisers: loop()
+// sets every field, and a compiler asked to zero the whole struct first
+// picks `rep stos`, whose start-up costs more than a short run.
 struct Machine {
-  uint64_t reg[isa::kNumRegisters] = {};
-  uint32_t pc = 0;
-  uint32_t depth = 0;  // frames pushed by local calls
-  uint32_t max_depth = 0;
-  uint32_t deepest = 0;  // largest depth reached, to know how much stack to clear next run
-  Frame* frames = nullptr;
-  AddressSpace* mem = nullptr;
-  Region* stack = nullptr;
-  const Insn* code = nullptr;
-  const LoadedProgram* program = nullptr;
-  const HelperSpec* const* helper_at = nullptr;  // per pc, resolved once
-  const HelperRegistry* helpers = nullptr;
-  HelperEnv* env = nullptr;
+  uint64_t reg[isa::kNumRegisters];
+  uint32_t pc;
+  uint32_t depth;  // frames pushed by local calls
+  uint32_t max_depth;
+  uint32_t deepest;  // largest depth reached, to know how much stack to clear next run
+  Frame* frames;
+  AddressSpace* mem;
+  Region* stack;
+  const Insn* code;
+  const LoadedProgram* program;
+  const HelperSpec* const* helper_at;  // per pc, resolved once
+  const HelperRegistry* helpers;
+  HelperEnv* env;
   std::span<uint8_t> packet;  // what legacy packet loads read
   ExecError error;
 };
@@ -320,47 +322,65 @@ uint64_t Interpreter::register_region(std::span<uint8_t> bytes, bool writable) {
 }
 
 RunResult Interpreter::run(const RunInput& input) {
-  begin(input);
-  return loop<false>(nullptr);
+  prepare(input);
+  return loop<false>(nullptr, nullptr);
 }
 
 RunResult Interpreter::run_traced(const RunInput& input, const TraceFn& trace) {
-  begin(input);
-  return loop<true>(&trace);
+  prepare(input);
+  return loop<true>(&trace, nullptr);
 }
 
-ExecState& Interpreter::begin(const RunInput& input) {
-  ExecState& st = state_;
-  // Every run starts from a zeroed stack, so a read of a slot the program
-  // never wrote is deterministic (0) in every engine. Only the frames the
-  // previous run reached can be dirty, and only if the program can write.
-  if (writes_memory_) {
-    const std::size_t dirty = std::size_t{dirty_frames_} * kStackFrameBytes;
-    std::fill(stack_.end() - static_cast<std::ptrdiff_t>(dirty), stack_.end(), uint8_t{0});
-    dirty_frames_ = limits_.max_call_depth;  // until this run reports how deep it went
+Interpreter::Start Interpreter::prepare(const RunInput& input) {
+  // Every run: the stack's live bound (an error inside a local call leaves
+  // it lowered) and the helpers' clock, random state and tail-call count.
+  // Inlined on both paths below, so that on the fast one the compiler knows
+  // the trace is empty and emits no loop of string destructors.
+  auto start = [&]() __attribute__((always_inline)) {
+    Region& stack = memory_.region(static_cast<uint32_t>(RegionId::Stack));
+    stack.lo = stack.hi - kStackFrameBytes;
+    env_.start_run(input.seed);
+    return start_;
+  };
+  // The rest, out of line (a tail call), so that the fast path of a short
+  // run on the same input as the previous one saves no registers and calls
+  // nothing.
+  auto set_up = [&]() __attribute__((noinline)) {
+    // Every run starts from a zeroed stack, so a read of a slot the program
+    // never wrote is deterministic (0) in every engine. Only the frames the
+    // previous run reached can be dirty, and only if the program can write.
+    if (writes_memory_) {
+      const std::size_t dirty = std::size_t{dirty_frames_} * kStackFrameBytes;
+      std::fill(stack_.end() - static_cast<std::ptrdiff_t>(dirty), stack_.end(), uint8_t{0});
+      dirty_frames_ = limits_.max_call_depth;  // until this run reports how deep it went
+    }
+    // The regions that outlive a run (stack, registered buffers, map
+    // values) stay mapped until the layout changes.
+    if (layout_stale_) map_persistent_regions();
+    env_.trace.clear();
+    // The Input and Null regions change only in map_input (and when the
+    // table is rebuilt), and what they hold depends only on the mode and
+    // the bytes: the same input as the previous run's is mapped already.
+    // MetaBuffer writes the packet's addresses into the caller's buffer,
+    // which the program may have overwritten, so it maps every time.
+    const InputKey& k = input_key_;
+    if (!k.mapped || input.mode != k.mode || input.memory.data() != k.data || input.memory.size() != k.size ||
+        input.mode == RunMode::MetaBuffer) {
+      map_input(input);
+    }
+    return start();
+  };
+  const InputKey& k = input_key_;
+  if (writes_memory_ || layout_stale_ || !env_.trace.empty() || !k.mapped || input.mode != k.mode ||
+      input.memory.data() != k.data || input.memory.size() != k.size || input.mode == RunMode::MetaBuffer) {
+    return set_up();
   }
-  // The regions that outlive a run (stack, registered buffers, map values)
-  // stay mapped; a run changes only the stack's live bound and the input
-  // regions, so only those are reset.
-  if (layout_stale_) map_persistent_regions();
-  memory_.unmap(static_cast<uint32_t>(RegionId::Null));
-  memory_.unmap(static_cast<uint32_t>(RegionId::Input));
-  Region& stack = memory_.region(static_cast<uint32_t>(RegionId::Stack));
-  stack.lo = stack.hi - kStackFrameBytes;
-
-  clear_registers(st.regs.data());
-  st.pc = program_.source.entry;
-  st.depth = 0;
-  st.deepest = 0;
-  st.executed = 0;
-  st.packet = {};
-  st.regs[10] = region_base(RegionId::Stack) + stack_.size();
-  env_.start_run(input.seed);
-  map_input(input);
-  return st;
+  return start();
 }
 
-void Interpreter::map_persistent_regions() {
+// Out of line, as is map_input: a short run on the same input reaches
+// neither, and prepare() then needs no registers of its own to save.
+[[gnu::noinline]] void Interpreter::map_persistent_regions() {
   memory_.clear();
   memory_.map(static_cast<uint32_t>(RegionId::Stack), stack_, true);
   for (std::size_t k = 0; k < registered_.size(); ++k) {
@@ -369,19 +389,24 @@ void Interpreter::map_persistent_regions() {
   }
   env_.maps.map_into(memory_);
   layout_stale_ = false;
+  input_key_.mapped = false;  // the table was cleared: the input regions too
 }
 
-void Interpreter::map_input(const RunInput& input) {
-  ExecState& st = state_;
+[[gnu::noinline]] void Interpreter::map_input(const RunInput& input) {
+  input_key_ = InputKey{true, input.mode, input.memory.data(), input.memory.size()};
+  memory_.unmap(static_cast<uint32_t>(RegionId::Null));
   const auto input_region = static_cast<uint32_t>(RegionId::Input);
+  memory_.unmap(input_region);
+  start_ = Start{};
+  packet_ = {};
   switch (input.mode) {
     case RunMode::NoData:
       return;
     case RunMode::Memory:
       if (!input.memory.empty()) {
-        st.regs[1] = memory_.map(input_region, input.memory, true);
-        st.regs[2] = input.memory.size();
-        st.packet = input.memory;
+        start_.r1 = memory_.map(input_region, input.memory, true);
+        start_.r2 = input.memory.size();
+        packet_ = input.memory;
       }
       return;
     case RunMode::Packet:
@@ -394,12 +419,12 @@ void Interpreter::map_input(const RunInput& input) {
   if (fits) memory_.map_at(static_cast<uint32_t>(RegionId::Null), kPacketBase, input.memory, true);
   const uint64_t data = kPacketBase;
   const uint64_t data_end = kPacketBase + (fits ? input.memory.size() : 0);
-  st.packet = input.memory;
+  packet_ = input.memory;
   if (input.mode == RunMode::Packet) {
     xdp_md_ = XdpMd{
         static_cast<uint32_t>(data), static_cast<uint32_t>(data_end), static_cast<uint32_t>(data), 0, 0, 0};
     // Read-only, as the verifier makes struct xdp_md for XDP programs.
-    st.regs[1] = memory_.map(input_region, {reinterpret_cast<uint8_t*>(&xdp_md_), sizeof xdp_md_}, false);
+    start_.r1 = memory_.map(input_region, {reinterpret_cast<uint8_t*>(&xdp_md_), sizeof xdp_md_}, false);
     return;
   }
   std::span<uint8_t> meta = input.metadata;
@@ -408,32 +433,37 @@ void Interpreter::map_input(const RunInput& input) {
   };
   put(input.data_offset, data);
   put(input.data_end_offset, data_end);
-  if (!meta.empty()) st.regs[1] = memory_.map(input_region, meta, true);
-  st.regs[2] = data_end - data;
+  if (!meta.empty()) start_.r1 = memory_.map(input_region, meta, true);
+  start_.r2 = data_end - data;
 }
 
 RunResult Interpreter::resume() {
-  return loop<false>(nullptr);
-}
-
-RunResult Interpreter::finish() {
-  if (writes_memory_) dirty_frames_ = state_.deepest + 1;
-  RunResult result;
-  copy_registers(result.regs.data(), state_.regs.data());
-  result.instructions = state_.executed;
-  return result;
+  return loop<false>(nullptr, &state_);
 }
 
 template <bool kTrace>
-RunResult Interpreter::loop(const TraceFn* trace) {
-  ExecState& st = state_;
+RunResult Interpreter::loop(const TraceFn* trace, const ExecState* from) {
   Machine m;
-  copy_registers(m.reg, st.regs.data());
-  m.pc = st.pc;
-  m.depth = st.depth;
-  m.deepest = st.deepest;
+  uint64_t executed = 0;
+  if (from == nullptr) {
+    clear_registers(m.reg);
+    // One register at a time from start_ (a 16-byte copy of the pair just
+    // stored would stall on store forwarding).
+    m.reg[1] = start_.r1;
+    m.reg[2] = start_.r2;
+    m.reg[10] = stack_top();
+    m.pc = program_.source.entry;
+    m.depth = 0;
+    m.deepest = 0;
+  } else {
+    copy_registers(m.reg, from->regs.data());
+    m.pc = from->pc;
+    m.depth = from->depth;
+    m.deepest = from->deepest;
+    executed = from->executed;
+  }
   m.max_depth = limits_.max_call_depth;
-  m.frames = st.frames.data();
+  m.frames = state_.frames.data();
   m.mem = &memory_;
   m.stack = &memory_.region(static_cast<uint32_t>(RegionId::Stack));
   m.code = program_.insns.data();
@@ -441,10 +471,9 @@ RunResult Interpreter::loop(const TraceFn* trace) {
   m.helper_at = helper_at_.data();
   m.helpers = &helpers_;
   m.env = &env_;
-  m.packet = st.packet;
+  m.packet = packet_;
 
   const uint64_t budget = limits_.instruction_budget;
-  uint64_t executed = st.executed;
   for (;;) {
     if (executed == budget) {
       m.error = ExecError{ErrorKind::BudgetExhausted, m.pc, 0, 0};
@@ -470,15 +499,16 @@ RunResult Interpreter::loop(const TraceFn* trace) {
     if (!running) break;
   }
 
-  copy_registers(st.regs.data(), m.reg);
-  st.pc = m.pc;
-  st.depth = m.depth;
-  st.deepest = m.deepest;
-  st.executed = executed;
+  // The result is built in place (one object, returned on every path) from
+  // the machine's registers.
+  if (writes_memory_) dirty_frames_ = m.deepest + 1;
+  RunResult result(RunResult::RegistersFilledByEngine::Tag);
+  copy_registers(result.regs.data(), m.reg);
+  result.instructions = executed;
   // Only a failed run copies the error: copying the default one would cost
   // a store-forwarding stall on every short run.
-  if (m.error.kind == ErrorKind::None) return finish();
-  return end(m.error);
+  if (m.error.kind != ErrorKind::None) result.error = m.error;
+  return result;
 }
 
 }  // namespace bpfdiff::vm

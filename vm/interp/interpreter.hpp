@@ -18,30 +18,32 @@ namespace bpfdiff::vm {
 class Interpreter {
  public:
   Interpreter(const LoadedProgram& program, const HelperRegistry& helpers, ExecLimits limits = {});
+  // The JIT keeps pointers into the interpreter (region table, frames, stack).
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
 
   RunResult run(const RunInput& input);
   RunResult run_traced(const RunInput& input, const TraceFn& trace);
 
   // The pieces of run(), for engines that execute part of a run themselves
-  // (the JIT): begin() maps the input, zeroes the stack and returns the
-  // initial state; resume() interprets on from whatever that state has
-  // become; end() finishes the run where the state is, with `error`.
-  ExecState& begin(const RunInput& input);
+  // (the JIT). prepare() readies everything but the registers: it zeroes the
+  // stack frames the previous run dirtied, resets the stack's live bound and
+  // the helper environment, maps the input (only when it differs from the
+  // previous run's) and returns r1 and r2; the other registers start at 0
+  // and r10 at stack_top(). A run that ends in machine code reports how deep
+  // it went with ended(); one that must go on in the interpreter fills
+  // state() and calls resume().
+  struct Start {
+    uint64_t r1 = 0;
+    uint64_t r2 = 0;
+  };
+  Start prepare(const RunInput& input);
+  uint64_t stack_top() const { return region_base(RegionId::Stack) + stack_.size(); }
+  std::span<uint8_t> legacy_packet() const { return packet_; }  // what legacy packet loads read this run
+  ExecState& state() { return state_; }
   RunResult resume();
-  RunResult end() { return finish(); }
-  // end() for an engine that kept the registers itself: the result carries
-  // `regs` (isa::kNumRegisters of them); the state's own are left as they are.
-  RunResult end_with_registers(const uint64_t* regs) {
-    if (writes_memory_) dirty_frames_ = state_.deepest + 1;
-    RunResult result;
-    copy_registers(result.regs.data(), regs);
-    result.instructions = state_.executed;
-    return result;
-  }
-  RunResult end(const ExecError& error) {
-    RunResult result = finish();
-    result.error = error;
-    return result;
+  void ended(uint32_t deepest) {
+    if (writes_memory_) dirty_frames_ = deepest + 1;
   }
 
   // Maps caller-owned memory into every subsequent run (map values, global
@@ -76,11 +78,22 @@ class Interpreter {
   Fixed fixed() { return {memory_.table(), state_.frames.data(), stack_.data()}; }
 
  private:
+  // Interprets from the entry with zeroed registers but r1, r2 (start_)
+  // and r10, or, when `from` is set, from that state.
   template <bool kTrace>
-  RunResult loop(const TraceFn* trace);
-  RunResult finish();                     // the result of a run that ended where the state is, without error
-  void map_input(const RunInput& input);  // r1, r2 and the regions of the run mode
+  RunResult loop(const TraceFn* trace, const ExecState* from);
+  void map_input(const RunInput& input);  // the regions of the run mode; sets start_ and packet_
   void map_persistent_regions();          // stack, registered buffers, map values
+
+  // The input the Input and Null regions hold, so that a run on the same
+  // input as the previous one maps nothing. `mapped` is false until the
+  // first run and whenever the region table was rebuilt.
+  struct InputKey {
+    bool mapped = false;
+    RunMode mode = RunMode::NoData;
+    const uint8_t* data = nullptr;
+    std::size_t size = 0;
+  };
 
   const LoadedProgram& program_;
   const HelperRegistry& helpers_;
@@ -99,6 +112,9 @@ class Interpreter {
   std::vector<Registered> registered_;  // region FirstDynamic + i
   HelperEnv env_;
   XdpMd xdp_md_{};  // Packet mode: what r1 points to
+  InputKey input_key_;
+  Start start_;                // r1 and r2 of the mapped input
+  std::span<uint8_t> packet_;  // what legacy packet loads read
 };
 
 }  // namespace bpfdiff::vm

@@ -18,9 +18,9 @@ enum class JitStatus : uint32_t {
 };
 
 struct JitContext {
-  uint64_t regs[isa::kNumRegisters];  // BPF registers: loaded on entry, stored on return
-  uint64_t remaining;                 // instruction budget left
-  const vm::Region* regions;          // the address space table (kMaxRegions entries)
+  uint64_t* out_regs;         // where the code stores BPF r0..r10 when it returns (the run's result)
+  uint64_t remaining;         // instruction budget left
+  const vm::Region* regions;  // the address space table (kMaxRegions entries)
   vm::CallFrame* frames;
   uint8_t* stack_host;  // host address of the stack region's offset 0
   uint8_t* packet;      // legacy packet loads read here
@@ -51,6 +51,8 @@ inline constexpr int32_t kRegionLo = offsetof(vm::Region, lo);
 inline constexpr int32_t kRegionHi = offsetof(vm::Region, hi);
 inline constexpr int32_t kRegionWritable = offsetof(vm::Region, writable);
 
-using JitEntry = void (*)(JitContext* ctx);
+// A run starts at the entry function with r1 and r2 as given, r10 at the
+// top of the stack and every other register 0 (the code sets them).
+using JitEntry = void (*)(JitContext* ctx, uint64_t r1, uint64_t r2);
 
 }  // namespace bpfdiff::jit

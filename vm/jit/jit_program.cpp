@@ -84,6 +84,7 @@ Result<std::unique_ptr<JitProgram>> JitProgram::compile(const vm::LoadedProgram&
     jit->function_code_[f] = reinterpret_cast<uint64_t>(jit->code_.code()) + jit->insn_offsets_[f];
   }
   jit->body_size_ = static_cast<uint32_t>(compiled->labels[body_end_label(program.insns.size())]);
+  if (stack_top(jit->limits_) != jit->interp_.stack_top()) return make_error("jit: stack top disagrees");
   jit->init_context();
   jit->compile_ns_ = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
@@ -145,43 +146,44 @@ void JitProgram::init_context() {
 }
 
 vm::RunResult JitProgram::run(const vm::RunInput& input) {
-  vm::ExecState& st = interp_.begin(input);
+  const vm::Interpreter::Start start = interp_.prepare(input);
   // The context persists between runs: its pointers into the interpreter
   // (region table, frames, stack) never move, so a run sets only what the
   // machine code reads before writing and what the previous run changed.
+  // The registers are not in it: the code starts them from `start` and
+  // stores them into the result.
   JitContext& c = ctx_;
-  vm::copy_registers(c.regs, st.regs.data());
-  c.remaining = limits_.instruction_budget - st.executed;
-  c.packet = st.packet.data();
-  c.packet_len = st.packet.size();
+  const std::span<uint8_t> packet = interp_.legacy_packet();
+  c.remaining = limits_.instruction_budget;
+  c.packet = packet.data();
+  c.packet_len = packet.size();
   c.tail_target = 0;
-  c.depth = st.depth;
-  c.deepest = st.deepest;
+  c.depth = 0;
+  c.deepest = 0;
   c.status = static_cast<uint32_t>(JitStatus::Exit);
   c.error_kind = static_cast<uint32_t>(vm::ErrorKind::None);
+  // One object returned on every path, so it is built in the caller's
+  // return slot (a copy cost a store-forwarding stall, about a third of a
+  // short run's time).
+  vm::RunResult result(vm::RunResult::RegistersFilledByEngine::Tag);  // the code stores all of them
+  c.out_regs = result.regs.data();
 
-  entry_(&c);
+  entry_(&c, start.r1, start.r2);
 
-  st.depth = c.depth;
-  st.deepest = c.deepest;
-  st.executed = limits_.instruction_budget - c.remaining;
   const auto status = static_cast<JitStatus>(c.status);
   if (status == JitStatus::Deopt) {
-    vm::copy_registers(st.regs.data(), c.regs);
-    ++deopts_;
+    vm::ExecState& st = interp_.state();
+    vm::copy_registers(st.regs.data(), result.regs.data());
     st.pc = c.pc;
-    return interp_.resume();
+    st.depth = c.depth;
+    st.deepest = c.deepest;
+    st.executed = limits_.instruction_budget - c.remaining;
+    ++deopts_;
+    result = interp_.resume();
+    return result;
   }
-  return ended(status);
-}
-
-// Apart from run() so that each returns one object: the result is then built
-// in the caller's return slot, not on the stack and copied there (which cost
-// a store-forwarding stall, about a third of a short run's time).
-vm::RunResult JitProgram::ended(JitStatus status) {
-  const JitContext& c = ctx_;
-  // The registers go straight from the context into the result.
-  vm::RunResult result = interp_.end_with_registers(c.regs);
+  interp_.ended(c.deepest);
+  result.instructions = limits_.instruction_budget - c.remaining;
   if (status == JitStatus::Error) {
     result.error =
         vm::ExecError{static_cast<vm::ErrorKind>(c.error_kind), c.error_pc, c.error_address, c.error_size};

@@ -58,8 +58,7 @@ class JitProgram {
   static uint64_t callx_trampoline(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
                                    JitContext* ctx);
   uint64_t call_helper(const vm::HelperSpec& spec, const uint64_t (&args)[5], JitContext* ctx);
-  void init_context();                    // the fields of ctx_ that stay the same across runs
-  vm::RunResult ended(JitStatus status);  // the result of a run the machine code finished
+  void init_context();  // the fields of ctx_ that stay the same across runs
 
   const vm::LoadedProgram& program_;
   const vm::HelperRegistry& helpers_;

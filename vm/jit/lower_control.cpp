@@ -220,8 +220,16 @@ void Lowering::prologue() {
   a_.sub_imm(W64, Reg::rsp, 8);  // 6 pushes + return address: realign to 16
   a_.mov(W64, kCtx, Reg::rdi);
   a_.mov(W64, ctx(kSavedRsp), Reg::rsp);
-  for (int r = 0; r < isa::kNumRegisters; ++r)
-    a_.mov(W64, kRegMap[r], ctx(kRegs + 8 * r));
+  // Every run starts alike (JitEntry): r1 and r2 arrive as the second and
+  // third arguments, r10 is a constant of the program, the rest are zeroed
+  // here rather than loaded from memory the caller would have to fill.
+  static_assert(kRegMap[1] == Reg::rdi && kRegMap[2] == Reg::rsi, "r1, r2 come from rsi, rdx");
+  a_.mov(W64, kRegMap[1], Reg::rsi);
+  a_.mov(W64, kRegMap[2], Reg::rdx);
+  for (int r = 0; r < isa::kFramePointer; ++r) {
+    if (r != 1 && r != 2) a_.xor_(W32, kRegMap[r], kRegMap[r]);
+  }
+  a_.load_imm64(kRegMap[isa::kFramePointer], stack_top(limits_));
 }
 
 void Lowering::epilogue() {
@@ -236,8 +244,10 @@ void Lowering::epilogue() {
   e_.bind(error_exit_label_);
   a_.mov_imm(W32, ctx(kStatus), static_cast<int32_t>(JitStatus::Error));
   e_.bind(exit_label_);
+  // The registers go straight into the caller's result.
+  a_.mov(W64, kScratch1, ctx(kOutRegs));
   for (int r = 0; r < isa::kNumRegisters; ++r)
-    a_.mov(W64, ctx(kRegs + 8 * r), kRegMap[r]);
+    a_.mov(W64, x86::mem(kScratch1, 8 * r), kRegMap[r]);
   a_.mov(W64, Reg::rsp, ctx(kSavedRsp));
   a_.add_imm(W64, Reg::rsp, 8);
   for (auto it = kCalleeSaved.rbegin(); it != kCalleeSaved.rend(); ++it)

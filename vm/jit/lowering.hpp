@@ -55,6 +55,12 @@ BlockInfo analyse_blocks(const vm::LoadedProgram& program);
 // Fills charge, deopt_refund and prepaid (budget_joins.cpp).
 void plan_charges(const vm::LoadedProgram& program, BlockInfo& blocks);
 
+// r10 at the start of a run: the top of the interpreter's stack region
+// (max_call_depth frames).
+constexpr uint64_t stack_top(const vm::ExecLimits& limits) {
+  return vm::region_base(vm::RegionId::Stack) + uint64_t{limits.max_call_depth} * vm::kStackFrameBytes;
+}
+
 // Out-of-line code reached only when something goes wrong or the budget runs
 // out; emitted after the program body.
 struct Stub {

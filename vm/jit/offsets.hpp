@@ -13,7 +13,7 @@ inline constexpr int32_t off(std::size_t o) {
   return static_cast<int32_t>(o);
 }
 
-inline constexpr int32_t kRegs = off(offsetof(JitContext, regs));
+inline constexpr int32_t kOutRegs = off(offsetof(JitContext, out_regs));
 inline constexpr int32_t kRemaining = off(offsetof(JitContext, remaining));
 inline constexpr int32_t kRegions = off(offsetof(JitContext, regions));
 inline constexpr int32_t kFrames = off(offsetof(JitContext, frames));

@@ -47,7 +47,6 @@ struct ExecState {
   uint32_t deepest = 0;  // largest depth reached this run
   uint64_t executed = 0;
   std::vector<CallFrame> frames;  // max_call_depth entries
-  std::span<uint8_t> packet;      // what legacy packet loads read
 };
 
 }  // namespace bpfdiff::vm
