@@ -56,7 +56,7 @@ Outcome Engine::run(const vm::Program& program, const EngineInput& input) {
 }
 
 std::vector<Outcome> Engine::run_repeatedly(const vm::Program& program, const EngineInput& input,
-                                            std::span<const Rerun> reruns) {
+                                            std::span<const LaterRun> later) {
   RecordingHelpers helpers(helpers_);
   seed_ = input.seed;
   auto executor = prepare_with(program, input.limits, helpers.registry());
@@ -67,12 +67,13 @@ std::vector<Outcome> Engine::run_repeatedly(const vm::Program& program, const En
     return {std::move(out)};
   }
   std::vector<Outcome> outcomes;
-  outcomes.reserve(reruns.size() + 1);
-  for (std::size_t i = 0; i <= reruns.size(); ++i) {
-    if (i > 0 && reruns[i - 1] == Rerun::ResetMaps) (*executor)->reset_maps();
-    std::vector<uint8_t> memory = input.memory;
-    std::vector<uint8_t> metadata = input.metadata;
-    const vm::RunResult r = (*executor)->run(run_input(input, memory, metadata));
+  outcomes.reserve(later.size() + 1);
+  for (std::size_t i = 0; i <= later.size(); ++i) {
+    if (i > 0 && later[i - 1].state == Rerun::ResetMaps) (*executor)->reset_maps();
+    const EngineInput& in = i > 0 && later[i - 1].input ? *later[i - 1].input : input;
+    std::vector<uint8_t> memory = in.memory;
+    std::vector<uint8_t> metadata = in.metadata;
+    const vm::RunResult r = (*executor)->run(run_input(in, memory, metadata));
     outcomes.push_back(
         observed(name(), **executor, std::move(memory), std::move(metadata), r, helpers.log()));
   }

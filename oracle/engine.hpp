@@ -83,14 +83,23 @@ class Engine {
   // engine's own state -- the stack frames it zeroes, the JIT's context);
   // ResetMaps first puts the maps back to their initial contents.
   enum class Rerun : uint8_t { Carry, ResetMaps };
-  // One prepare, then one run of `input` per entry of `reruns` plus the
-  // first: outcomes[0] is what run() gives, outcomes[i] the full state after
-  // the (i+1)-th run (its helper calls only). A rejection is one outcome.
+  // A run after the first: what happens to the state before it, and its
+  // input -- the first run's again, or another one (memory, metadata, data
+  // offsets, run mode and seed; the limits stay the first input's, which the
+  // program was prepared with). A different input is how a caller makes a
+  // value an engine forgot to reset differ from the value a fresh run gives.
+  struct LaterRun {
+    Rerun state = Rerun::Carry;
+    std::optional<EngineInput> input;  // unset: the first run's
+  };
+  // One prepare, then one run of `input` and one per entry of `later`:
+  // outcomes[0] is what run() gives, outcomes[i] the full state after the
+  // (i+1)-th run (its helper calls only). A rejection is one outcome.
   // Only for engines that prepare in-process (not the kernel engines, which
   // load per input and keep no state between runs). Virtual for engines
   // that, like run(), do more than prepare and run (test stand-ins).
   virtual std::vector<Outcome> run_repeatedly(const vm::Program& program, const EngineInput& input,
-                                              std::span<const Rerun> reruns);
+                                              std::span<const LaterRun> later);
 
  protected:
   uint64_t seed() const { return seed_; }  // of the prepare or run being served

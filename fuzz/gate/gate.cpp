@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -230,11 +231,29 @@ Result<std::optional<GateCase>> corpus_case(const CorpusFile& file) {
 // What run `run` of a case was, for people.
 std::string rerun_description(std::size_t run) {
   if (run == 0) return "";
-  const bool reset = kGateReruns[run - 1] == oracle::Engine::Rerun::ResetMaps;
-  return "on run " + std::to_string(run + 1) + " of one prepared program (" +
-         (reset ? "maps reset before it, the engine's own state carried over"
-                : "maps and the engine's state carried over from the run before") +
-         ")";
+  std::string what;
+  switch (kGateReruns[run - 1]) {
+    case GateRerun::Again:
+      what = "the same input; maps and the engine's state carried over from the run before";
+      break;
+    case GateRerun::Varied:
+      what =
+          "a varied input -- the first half of the memory with every byte inverted, seed + 1 -- "
+          "maps and the engine's state carried over from the run before";
+      break;
+    case GateRerun::MapsReset:
+      what = "the first input again; maps reset before it, the engine's own state carried over";
+      break;
+  }
+  return "on run " + std::to_string(run + 1) + " of one prepared program (" + what + ")";
+}
+
+// Whether run `run` (of kGateReruns) or one before it was on the varied input.
+bool runs_varied_input(std::size_t run) {
+  for (std::size_t i = 0; i < run && i < std::size(kGateReruns); ++i) {
+    if (kGateReruns[i] == GateRerun::Varied) return true;
+  }
+  return false;
 }
 
 // Whether every engine prepares in-process, so that a prepared program can
@@ -267,10 +286,12 @@ GateFinding finding_of(GatePhase phase, GateCase&& c, NamedEngines& engines, std
 // prepared program); the finding at the first run where they disagree.
 std::optional<GateFinding> check(GatePhase phase, GateCase&& c, NamedEngines& engines, bool reruns) {
   const oracle::EngineInput input = engine_input(c.memory, c.budget, c.setup);
+  const std::vector<oracle::Engine::LaterRun> later =
+      reruns ? gate_later_runs(input) : std::vector<oracle::Engine::LaterRun>{};
   std::vector<std::vector<oracle::Outcome>> runs;  // per engine, per run
   for (const auto& engine : engines.engines) {
     // run() for a single run: the kernel engines override it.
-    runs.push_back(reruns ? engine->run_repeatedly(c.program, input, kGateReruns)
+    runs.push_back(reruns ? engine->run_repeatedly(c.program, input, later)
                           : std::vector<oracle::Outcome>{engine->run(c.program, input)});
   }
   // A rejection is a single outcome: compare up to the shortest sequence
@@ -524,6 +545,33 @@ Result<void> elf_phase(const GateOptions& options, GateReport& report, NamedEngi
 
 }  // namespace
 
+oracle::EngineInput varied_input(const oracle::EngineInput& input) {
+  oracle::EngineInput varied = input;
+  varied.memory.resize(input.memory.size() / 2);
+  for (uint8_t& b : varied.memory)
+    b = static_cast<uint8_t>(~b);
+  ++varied.seed;
+  return varied;
+}
+
+std::vector<oracle::Engine::LaterRun> gate_later_runs(const oracle::EngineInput& input) {
+  std::vector<oracle::Engine::LaterRun> later;
+  for (const GateRerun r : kGateReruns) {
+    switch (r) {
+      case GateRerun::Again:
+        later.push_back({oracle::Engine::Rerun::Carry, std::nullopt});
+        break;
+      case GateRerun::Varied:
+        later.push_back({oracle::Engine::Rerun::Carry, varied_input(input)});
+        break;
+      case GateRerun::MapsReset:
+        later.push_back({oracle::Engine::Rerun::ResetMaps, std::nullopt});
+        break;
+    }
+  }
+  return later;
+}
+
 const char* to_string(GatePhase phase) {
   switch (phase) {
     case GatePhase::Corpus:
@@ -630,6 +678,12 @@ Result<WrittenFinding> write_finding(const GateFinding& finding, const std::stri
     out.diff_command = "bpfdiff diff " + shell_quote(out.data_path) + " --engines " + shell_quote(all);
   }
 
+  if (finding.run > 0 && runs_varied_input(finding.run)) {
+    out.varied_memory_path = base.string() + ".varied.mem";
+    const oracle::EngineInput varied = varied_input(engine_input(c.memory, c.budget, c.setup));
+    if (auto w = write_file_atomically(out.varied_memory_path, varied.memory); !w) return w.error();
+  }
+
   std::string data =
       "# bpfdiff gate finding (" + std::string(to_string(finding.phase)) + ": " + one_line(c.origin) + ")\n" +
       (finding.signature ? "# signature: " + finding.signature->title() + "\n" : std::string()) + "# " +
@@ -649,12 +703,21 @@ std::string format_finding(const GateFinding& f, const WrittenFinding* written) 
   std::string text = "gate: FAIL: divergence " + reference + " vs " + f.divergent_engine() + " in phase " +
                      to_string(f.phase) + " (" + f.gate_case.origin + "), budget " +
                      std::to_string(f.gate_case.budget) + "\n";
-  if (f.run > 0) {
+  if (f.run > 0 && !runs_varied_input(f.run)) {
     text += "diverged " + rerun_description(f.run) +
             "; the first run agrees, so repro/diff (one run) show no difference: run each engine " +
             std::to_string(f.run + 1) + " times with `bpfdiff run DATA --repeat " +
             std::to_string(f.run + 1) + " --state --maps --budget " + std::to_string(f.gate_case.budget) +
             run_setup_flags(f.gate_case.setup) + " --engine E`\n";
+  } else if (f.run > 0) {
+    // `bpfdiff run --repeat` reruns one input only: this sequence is the gate's alone.
+    text += "diverged " + rerun_description(f.run) +
+            "; the first run agrees, so repro/diff (one run) show no difference, and `bpfdiff run "
+            "--repeat` cannot vary the input: the runs were the memory, the memory again, " +
+            (written != nullptr && !written->varied_memory_path.empty() ? written->varied_memory_path
+                                                                        : std::string("the varied memory")) +
+            " (seed + 1), the memory after a map reset (a varied run that diverges alone shows with "
+            "`bpfdiff diff` on that memory)\n";
   }
   if (f.signature) text += "signature: " + f.signature->title() + "\n";
   text += "differences:\n";

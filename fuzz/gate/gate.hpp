@@ -24,11 +24,12 @@
 // finding written as a fuzz input replays with `bpfdiff repro --budget` and
 // the run-mode flags the gate prints.
 //
-// Every case of every phase is prepared once per engine and run three times
-// on the same input (when all engines are in-process ones): the state a run
-// leaves -- map contents, the stack frames the next run must find zeroed, the
-// JIT's persistent context -- is carried into the second run, and the maps
-// are reset before the third; each run's full outcome is compared.
+// Every case of every phase is prepared once per engine and run four times
+// (when all engines are in-process ones): the state a run leaves -- map
+// contents, the stack frames the next run must find zeroed, the JIT's
+// persistent context -- is carried into the second run (same input) and the
+// third (a varied input), and the maps are reset before the fourth (the
+// first input again); each run's full outcome is compared.
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -76,10 +77,25 @@ struct GateOptions {
   bool reruns = true;
 };
 
-// The runs after the first on one prepared program: state carried over,
-// then maps reset.
-inline constexpr oracle::Engine::Rerun kGateReruns[] = {oracle::Engine::Rerun::Carry,
-                                                        oracle::Engine::Rerun::ResetMaps};
+// The runs after the first on one prepared program, in order. Carrying the
+// state into a run on the same input shows state a run leaves behind wrongly
+// (map contents, dirty stack frames), but not a value an engine forgets to
+// reset: on the same input a stale value equals the fresh one. So the third
+// run is on a varied input (varied_input), still with the state carried,
+// and the fourth on the first input again after the maps are reset: an
+// error address, error pc, packet bound or register left by one of these
+// runs then differs from what the interpreter's fresh values give.
+enum class GateRerun : uint8_t { Again, Varied, MapsReset };
+inline constexpr GateRerun kGateReruns[] = {GateRerun::Again, GateRerun::Varied, GateRerun::MapsReset};
+
+// The input of the Varied run: the first half of the memory (of the packet
+// in the packet modes) with every byte inverted -- accesses past the half
+// fault, at other pcs and addresses than on the full memory, and the rest
+// reads other values -- and the next seed (other ktime and prandom values).
+oracle::EngineInput varied_input(const oracle::EngineInput& input);
+
+// The later runs of kGateReruns for a case whose first run is on `input`.
+std::vector<oracle::Engine::LaterRun> gate_later_runs(const oracle::EngineInput& input);
 
 // One program with its input, as the gate runs it.
 struct GateCase {
@@ -104,7 +120,8 @@ struct GateFinding {
   // (unset when that divergence does not reproduce, and for a later run).
   std::optional<fuzz::Signature> signature;
   // The run of the prepared program that diverged: 0 the first, then the
-  // runs of kGateReruns in turn (1: state carried over, 2: maps reset).
+  // runs of kGateReruns in turn (1: same input, state carried over; 2: the
+  // varied input, state carried over; 3: maps reset).
   std::size_t run = 0;
 
   // The first engine that disagrees with the reference.
@@ -151,6 +168,9 @@ struct WrittenFinding {
   std::string input_path;      // fuzz layout: u32 length | program | memory
   std::string data_path;       // the .data test
   std::string decisions_path;  // generated cases: <id>.gen, an interp_vs_jit_gen input; else empty
+  // A divergence on or after the varied run: <id>.varied.mem, that run's
+  // memory (the first half, inverted); else empty.
+  std::string varied_memory_path;
   std::string repro_command;
   std::string diff_command;
 };

@@ -96,7 +96,9 @@ nlohmann::ordered_json gate_finding_json(const GateFinding& f, const std::option
   j["budget"] = f.gate_case.budget;
   j["mode"] = text::run_mode_name(f.gate_case.setup.mode.mode);
   j["max_call_depth"] = f.gate_case.setup.max_call_depth;
-  j["run"] = f.run + 1;  // of the prepared program: 1 the first, 2 state carried over, 3 maps reset
+  // Of the prepared program: 1 the first, 2 the same input again, 3 the
+  // varied input, 4 the first input after a map reset (kGateReruns).
+  j["run"] = f.run + 1;
   auto diffs = nlohmann::ordered_json::array();
   for (const EngineDifference& d : f.differences) {
     diffs.push_back({{"left_engine", d.left},

@@ -123,9 +123,11 @@ void add_gate_command(CLI::App& app, int& exit_code) {
       "               budgets that run out in each of its blocks in turn;\n"
       "  elf          every program of each ELF object under DIR/fuzz/elf_loader, in packet and\n"
       "               mbuff mode over every packet of DIR/elf/inputs, in memory and none mode.\n"
-      "Every case is prepared once per engine and run three times on its input: the second run\n"
-      "starts from the state the first left (maps, stack, the JIT's context), the third after the\n"
-      "maps are reset; each run's outcome is compared (--no-reruns: one run; kernel engines: one).\n"
+      "Every case is prepared once per engine and run four times: the second run on the same input\n"
+      "starts from the state the first left (maps, stack, the JIT's context), the third on a varied\n"
+      "input (the first half of the memory inverted, seed + 1) with that state, the fourth on the\n"
+      "first input after the maps are reset; each run's outcome is compared with the reference's\n"
+      "on the same input (--no-reruns: one run; kernel engines: one).\n"
       "Budgets are the fuzz targets': " +
       std::to_string(kFuzzTargetBudget) + " for raw seeds, " +
       std::to_string(fuzz::kGeneratedInstructionBudget) +
@@ -165,7 +167,7 @@ void add_gate_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--json", opts->json, "print a JSON summary on stdout");
   cmd->add_flag("--quick", opts->quick, "2000 generated programs instead of 20000 (what CI runs)");
   cmd->add_flag("--no-reruns", opts->no_reruns,
-                "run each case once instead of three times per prepared program");
+                "run each case once instead of four times per prepared program");
   cmd->callback([opts, programs, limit_programs, &exit_code] {
     opts->programs_given = programs->count() > 0;
     opts->limit_programs_given = limit_programs->count() > 0;

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "fuzz/gate/gate.hpp"
 #include "fuzz/limits.hpp"
@@ -43,10 +44,14 @@ class MisreadingEngine : public oracle::Engine {
     return o;
   }
   std::vector<oracle::Outcome> run_repeatedly(const vm::Program& program, const oracle::EngineInput& input,
-                                              std::span<const Rerun> reruns) override {
+                                              std::span<const LaterRun> later) override {
     oracle::EngineInput changed = input;
     change_(changed);
-    std::vector<oracle::Outcome> outcomes = inner_->run_repeatedly(program, changed, reruns);
+    std::vector<LaterRun> later_changed(later.begin(), later.end());
+    for (LaterRun& r : later_changed) {
+      if (r.input) change_(*r.input);
+    }
+    std::vector<oracle::Outcome> outcomes = inner_->run_repeatedly(program, changed, later_changed);
     for (oracle::Outcome& o : outcomes)
       o.engine = "misreading";
     return outcomes;

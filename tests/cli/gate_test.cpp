@@ -317,6 +317,94 @@ TEST(GateLibrary, RerunsOfOnePreparedProgramCatchStateCarriedWrongly) {
                                 << (single->finding ? format_finding(*single->finding, nullptr) : "");
 }
 
+// The interpreter, reporting a call-depth error with the error address of
+// the last fault before it: what a JIT does whose depth-error stub forgets
+// to clear the address in the context that persists between runs (the
+// mutant of that stub which the first rerun schedule, all runs on one
+// input, let through -- a stale value equals the fresh one there).
+class StaleErrorAddressEngine : public oracle::Engine {
+ public:
+  StaleErrorAddressEngine()
+      : Engine(oracle::default_helpers()), inner_(std::move(oracle::make_engine("interp")).value()) {}
+  std::string_view name() const override { return "stale-address"; }
+  std::vector<oracle::Outcome> run_repeatedly(const vm::Program& program, const oracle::EngineInput& input,
+                                              std::span<const LaterRun> later) override {
+    std::vector<oracle::Outcome> outcomes = inner_->run_repeatedly(program, input, later);
+    uint64_t last_address = 0;  // the context starts zeroed
+    for (oracle::Outcome& o : outcomes) {
+      o.engine = "stale-address";
+      if (o.error.kind == vm::ErrorKind::CallDepthExceeded) {
+        o.error.address = last_address;
+      } else if (o.error.kind != vm::ErrorKind::None) {
+        last_address = o.error.address;
+      }
+    }
+    return outcomes;
+  }
+
+ protected:
+  Result<std::unique_ptr<oracle::Executor>> prepare_with(const vm::Program& program,
+                                                         const vm::ExecLimits& limits,
+                                                         const vm::HelperRegistry&) override {
+    return inner_->prepare(program, limits);
+  }
+
+ private:
+  std::unique_ptr<oracle::Engine> inner_;
+};
+
+TEST(GateLibrary, TheVariedRerunShowsAStaleErrorAddress) {
+  NamedEngines engines = interp_and(std::make_unique<StaleErrorAddressEngine>());
+  GateOptions options;
+  options.programs = 400;
+  options.insn_per_form = 0;
+  options.limit_programs = 100;
+  auto report = run_gate(options, engines);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  ASSERT_TRUE(report->finding) << "a stale address shows only after a run that faulted elsewhere";
+  const GateFinding& f = *report->finding;
+  ASSERT_FALSE(f.differences.empty());
+  EXPECT_EQ(f.differences.front().difference.field, "error.address");
+  EXPECT_EQ(f.outcomes[0].error.kind, vm::ErrorKind::CallDepthExceeded);
+  EXPECT_EQ(f.outcomes[0].error.address, 0u);
+  // The first runs agree; the run after the varied one (the first input
+  // again) finds the varied run's fault address left behind.
+  EXPECT_EQ(f.run, 3u);
+  TempDir dir;
+  auto written = write_finding(f, dir.path(), {"interp", "stale-address"});
+  ASSERT_TRUE(written.ok()) << written.error().message;
+  ASSERT_FALSE(written->varied_memory_path.empty());
+  auto varied = read_file(written->varied_memory_path);
+  ASSERT_TRUE(varied.ok()) << varied.error().message;
+  EXPECT_EQ(varied->size(), f.gate_case.memory.size() / 2);
+  for (std::size_t i = 0; i < varied->size(); ++i)
+    ASSERT_EQ((*varied)[i], static_cast<uint8_t>(~f.gate_case.memory[i])) << i;
+  const std::string text = format_finding(f, &*written);
+  EXPECT_NE(text.find("on run 4 of one prepared program (the first input again"), std::string::npos) << text;
+  EXPECT_NE(text.find(written->varied_memory_path), std::string::npos) << text;
+}
+
+TEST(GateLibrary, TheVariedInputIsTheFirstHalfInvertedWithTheNextSeed) {
+  oracle::EngineInput input;
+  input.memory = {0x00, 0x0f, 0xf0, 0xff, 0x12};
+  input.seed = 41;
+  input.limits.instruction_budget = 77;
+  const oracle::EngineInput varied = varied_input(input);
+  EXPECT_EQ(varied.memory, (std::vector<uint8_t>{0xff, 0xf0}));
+  EXPECT_EQ(varied.seed, 42u);
+  EXPECT_EQ(varied.limits.instruction_budget, 77u);
+  const std::vector<oracle::Engine::LaterRun> later = gate_later_runs(input);
+  ASSERT_EQ(later.size(), std::size(kGateReruns));
+  ASSERT_EQ(later.size(), 3u);
+  EXPECT_EQ(later[0].state, oracle::Engine::Rerun::Carry);
+  EXPECT_FALSE(later[0].input);
+  EXPECT_EQ(later[1].state, oracle::Engine::Rerun::Carry);
+  ASSERT_TRUE(later[1].input);
+  EXPECT_EQ(later[1].input->memory, varied.memory);
+  EXPECT_EQ(later[2].state, oracle::Engine::Rerun::ResetMaps);
+  EXPECT_FALSE(later[2].input);
+}
+
 GateFinding made_up_finding(const std::string& source, std::vector<uint8_t> memory, uint64_t r0 = 0x2a) {
   auto program = text::assemble(source);
   EXPECT_TRUE(program.ok()) << program.error().message;

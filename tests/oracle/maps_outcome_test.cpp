@@ -159,7 +159,8 @@ TEST(EngineOutcome, EveryEngineAgreesOnMapsHelpersAndTailCalls) {
 
 TEST(EngineOutcome, RerunsCarryTheMapsUntilTheyAreResetOnEveryEngine) {
   const vm::Program p = counter_program();
-  const Engine::Rerun reruns[] = {Engine::Rerun::Carry, Engine::Rerun::ResetMaps, Engine::Rerun::Carry};
+  const Engine::LaterRun reruns[] = {
+      {Engine::Rerun::Carry, {}}, {Engine::Rerun::ResetMaps, {}}, {Engine::Rerun::Carry, {}}};
   for (const std::string& name : engine_names()) {
     auto e = make_engine(name);
     ASSERT_TRUE(e.ok()) << name;
@@ -185,7 +186,7 @@ TEST(EngineOutcome, ARejectedProgramIsOneOutcomeHoweverManyReruns) {
   ASSERT_TRUE(e.ok());
   vm::Program p;
   p.slots = {encode(Form::mov_imm, 0, 0, 0, 1)};  // falls off the end
-  const Engine::Rerun reruns[] = {Engine::Rerun::Carry};
+  const Engine::LaterRun reruns[] = {{Engine::Rerun::Carry, {}}};
   const std::vector<Outcome> runs = (*e)->run_repeatedly(p, {}, reruns);
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_FALSE(runs[0].loaded);

@@ -16,41 +16,6 @@ Width width_of(const isa::Semantics& s) {
   return s.width == isa::Width::W64 ? W64 : W32;
 }
 
-bool simple_alu(isa::AluOp op, AluOp& out) {
-  switch (op) {
-    case isa::AluOp::Add:
-      out = AluOp::Add;
-      return true;
-    case isa::AluOp::Sub:
-      out = AluOp::Sub;
-      return true;
-    case isa::AluOp::Or:
-      out = AluOp::Or;
-      return true;
-    case isa::AluOp::And:
-      out = AluOp::And;
-      return true;
-    case isa::AluOp::Xor:
-      out = AluOp::Xor;
-      return true;
-    case isa::AluOp::Mul:
-    case isa::AluOp::Div:
-    case isa::AluOp::Sdiv:
-    case isa::AluOp::Lsh:
-    case isa::AluOp::Rsh:
-    case isa::AluOp::Neg:
-    case isa::AluOp::Mod:
-    case isa::AluOp::Smod:
-    case isa::AluOp::Mov:
-    case isa::AluOp::Movsx8:
-    case isa::AluOp::Movsx16:
-    case isa::AluOp::Movsx32:
-    case isa::AluOp::Arsh:
-      return false;
-  }
-  return false;
-}
-
 }  // namespace
 
 Reg Lowering::immediate_operand(int32_t imm, Width w) {
@@ -69,8 +34,8 @@ void Lowering::lower_alu(const vm::Insn& insn, const isa::Semantics& s) {
   const Reg dst = kRegMap[insn.dst];
   const bool reg_src = s.source == isa::Source::Reg;
   const Reg src = kRegMap[insn.src];
-  AluOp op;
-  if (simple_alu(s.alu, op)) {
+  // add, sub, or, and, xor: the x86 instruction of the same name.
+  const auto plain = [&](AluOp op) {
     if (reg_src) {
       a_.alu(op, w, dst, src);
     } else if (options_.constant_blinding) {
@@ -78,9 +43,23 @@ void Lowering::lower_alu(const vm::Insn& insn, const isa::Semantics& s) {
     } else {
       a_.alu_imm(op, w, dst, insn.imm);
     }
-    return;
-  }
+  };
   switch (s.alu) {
+    case isa::AluOp::Add:
+      plain(AluOp::Add);
+      return;
+    case isa::AluOp::Sub:
+      plain(AluOp::Sub);
+      return;
+    case isa::AluOp::Or:
+      plain(AluOp::Or);
+      return;
+    case isa::AluOp::And:
+      plain(AluOp::And);
+      return;
+    case isa::AluOp::Xor:
+      plain(AluOp::Xor);
+      return;
     case isa::AluOp::Mul:
       if (reg_src) {
         a_.imul(w, dst, src);
@@ -109,11 +88,8 @@ void Lowering::lower_alu(const vm::Insn& insn, const isa::Semantics& s) {
       a_.movsx(w, dst, W16, src);
       return;
     case isa::AluOp::Movsx32:
-      if (w == W64) {
-        a_.movsx(W64, dst, W32, src);
-      } else {
-        a_.mov(W32, dst, src);
-      }
+      // ALU64 only: RFC 9669 has no 32-bit movsx from 32 bits (one form, W64).
+      a_.movsx(W64, dst, W32, src);
       return;
     case isa::AluOp::Lsh:
     case isa::AluOp::Rsh:
@@ -126,12 +102,6 @@ void Lowering::lower_alu(const vm::Insn& insn, const isa::Semantics& s) {
     case isa::AluOp::Smod:
       lower_divide(insn, s);
       return;
-    case isa::AluOp::Add:
-    case isa::AluOp::Sub:
-    case isa::AluOp::Or:
-    case isa::AluOp::And:
-    case isa::AluOp::Xor:
-      return;  // handled by simple_alu
   }
 }
 

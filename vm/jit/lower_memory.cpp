@@ -129,20 +129,18 @@ void Lowering::lower_atomic(uint32_t pc, const vm::Insn& insn, const isa::Semant
   const Width w = s.width == isa::Width::W64 ? W64 : W32;
   const x86::Mem m = translate(pc, kRegMap[insn.dst], insn.off, isa::bytes_of(s.size), true);
   const Reg src = kRegMap[insn.src];
-  auto op_of = [](isa::AtomicOp op) {
-    switch (op) {
-      case isa::AtomicOp::Or:
-        return AluOp::Or;
-      case isa::AtomicOp::And:
-        return AluOp::And;
-      case isa::AtomicOp::Xor:
-        return AluOp::Xor;
-      case isa::AtomicOp::Add:
-      case isa::AtomicOp::Xchg:
-      case isa::AtomicOp::Cmpxchg:
-        return AluOp::Add;
+  // or, and, xor: one x86 instruction without fetch; x86 has no fetch-or/and/
+  // xor, so with fetch: load, operate, store, return the old value.
+  const auto bitwise = [&](AluOp op) {
+    if (!s.fetch) {
+      a_.alu(op, w, m, src);
+      return;
     }
-    return AluOp::Add;
+    a_.mov(w, kScratch3, m);
+    a_.mov(W64, kScratch1, kScratch3);
+    a_.alu(op, w, kScratch1, src);
+    a_.mov(w, m, kScratch1);
+    a_.mov(w, src, kScratch3);
   };
   // Unlocked read-modify-writes (see Assembler::xadd): the program is the
   // only thread touching its memory, so they are atomic as far as it can tell.
@@ -155,18 +153,13 @@ void Lowering::lower_atomic(uint32_t pc, const vm::Insn& insn, const isa::Semant
       }
       return;
     case isa::AtomicOp::Or:
+      bitwise(AluOp::Or);
+      return;
     case isa::AtomicOp::And:
+      bitwise(AluOp::And);
+      return;
     case isa::AtomicOp::Xor:
-      if (!s.fetch) {
-        a_.alu(op_of(s.atomic), w, m, src);
-        return;
-      }
-      // x86 has no fetch-or/and/xor: load, operate, store, return the old value.
-      a_.mov(w, kScratch3, m);
-      a_.mov(W64, kScratch1, kScratch3);
-      a_.alu(op_of(s.atomic), w, kScratch1, src);
-      a_.mov(w, m, kScratch1);
-      a_.mov(w, src, kScratch3);
+      bitwise(AluOp::Xor);
       return;
     case isa::AtomicOp::Xchg:
       // Not `xchg [m], src`: the CPU locks that one whatever the prefix.
