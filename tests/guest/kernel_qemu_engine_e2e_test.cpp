@@ -27,6 +27,7 @@
 #include "oracle/kernel/kernel_release.hpp"
 #include "oracle/kernel_compare.hpp"
 #include "oracle/known_kernel_bugs.hpp"
+#include "tests/support/map_error_programs.hpp"
 #include "tests/support/read_text.hpp"
 #include "vm/text/assembler.hpp"
 #include "vm/text/data_file.hpp"
@@ -131,30 +132,7 @@ TEST_F(KernelQemuEngines, RunLikeOurInterpreterWithTheKernelJitAndItsInterpreter
 // update's -ENOENT zero-extended, the comparison reports it and the known-bug
 // emulation explains it; on a newer kernel everything agrees.
 TEST_F(KernelQemuEngines, AFailedMapUpdateShowsTheKnownBugOnlyOnKernelsBeforeItsFix) {
-  const char* source = R"(-- map-def hash
-type hash
-key_size 4
-value_size 16
-max_entries 3
--- asm
-stw [r10-8], 0
-lddw r1, map_idx(0)
-mov r2, r10
-add r2, -8
-stdw [r10-24], 0
-stdw [r10-16], 0
-mov r3, r10
-add r3, -24
-mov r4, 2
-call 2
-exit
-)";
-  auto test = text::parse_data_test(source);
-  ASSERT_TRUE(test) << test.error().message;
-  auto assembled = text::assemble(test->asm_source);
-  ASSERT_TRUE(assembled) << assembled.error().message;
-  vm::Program p = std::move(assembled).value();
-  p.maps = test->maps;
+  const vm::Program p = test_support::program_of(test_support::kUpdateAbsentKey);
   const oracle::EngineInput input;
   const oracle::Outcome ours = std::move(oracle::make_engine("interp")).value()->run(p, input);
   ASSERT_EQ(ours.regs[0], 0xfffffffffffffffeull);  // -ENOENT, a long

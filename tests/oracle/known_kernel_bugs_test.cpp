@@ -8,60 +8,19 @@
 #include "oracle/engine.hpp"
 #include "oracle/kernel_compare.hpp"
 #include "oracle/known_kernel_bugs.hpp"
-#include "vm/text/assembler.hpp"
-#include "vm/text/data_file.hpp"
+#include "tests/support/map_error_programs.hpp"
 
 namespace bpfdiff::oracle {
 namespace {
 
-// A failed map operation's result in r0: -ENOENT (BPF_EXIST on an absent
-// key, or deleting one), as corpus/kernel-findings/map-op-result-zero-extended.
-constexpr char kUpdateAbsentKey[] = R"(-- map-def hash
-type hash
-key_size 4
-value_size 16
-max_entries 3
--- asm
-stw [r10-8], 0
-lddw r1, map_idx(0)
-mov r2, r10
-add r2, -8
-stdw [r10-24], 0
-stdw [r10-16], 0
-mov r3, r10
-add r3, -24
-mov r4, 2
-call 2
-exit
-)";
-
-constexpr char kDeleteAbsentKey[] = R"(-- map-def hash
-type hash
-key_size 4
-value_size 16
-max_entries 3
--- asm
-stw [r10-8], 0
-lddw r1, map_idx(0)
-mov r2, r10
-add r2, -8
-call 3
-exit
-)";
+using test_support::kDeleteAbsentKey;
+using test_support::kUpdateAbsentKey;
+using test_support::program_of;
 
 constexpr char kNoMapOperation[] = R"(-- asm
 mov r0, -2
 exit
 )";
-
-vm::Program program_of(const char* text) {
-  auto test = text::parse_data_test(text);
-  EXPECT_TRUE(test) << test.error().message;
-  auto program = text::assemble(test->asm_source);
-  EXPECT_TRUE(program) << program.error().message;
-  program->maps = test->maps;
-  return *program;
-}
 
 // What a kernel engine reports when it ran `program` like our interpreter
 // except that r0 ends as `r0`.
