@@ -75,6 +75,10 @@ TEST(HashMap, UpdateFlagsFullMapAndDeleteReturnTheKernelsErrors) {
   EXPECT_EQ(m.update(1, 11, vm::kBpfExist), 0u);  // replacing needs no free slot
   EXPECT_EQ(m.lookup(1), 11u);
   EXPECT_EQ(m.update(1, 12, 3), neg_errno(kEINVAL));
+  // BPF_F_LOCK is refused before the key is looked up: no ENOENT or EEXIST.
+  EXPECT_EQ(m.update(1, 12, vm::kBpfFLock | vm::kBpfNoExist), neg_errno(kEINVAL));
+  EXPECT_EQ(m.update(9, 12, vm::kBpfFLock | vm::kBpfExist), neg_errno(kEINVAL));
+  EXPECT_EQ(m.lookup(1), 11u);
   EXPECT_EQ(m.remove(1), 0u);
   EXPECT_EQ(m.remove(1), neg_errno(kENOENT));
   EXPECT_EQ(m.lookup(1), ~uint64_t{0});
@@ -97,6 +101,13 @@ TEST(ArrayMap, EveryElementExistsAndNoneCanBeDeleted) {
   EXPECT_EQ(m.update(4, 5), neg_errno(kE2BIG));
   EXPECT_EQ(m.update(1, 5, vm::kBpfExist), 0u);
   EXPECT_EQ(m.update(1, 5, 7), neg_errno(kEINVAL));
+  EXPECT_EQ(m.lookup(1), 5u);
+  // The kernel's order: unknown flags (BPF_F_LOCK aside), the index, NOEXIST,
+  // then BPF_F_LOCK, which no map of ours (no spin lock) supports.
+  EXPECT_EQ(m.update(4, 5, vm::kBpfFLock | vm::kBpfExist), neg_errno(kE2BIG));
+  EXPECT_EQ(m.update(1, 5, vm::kBpfFLock | vm::kBpfNoExist), neg_errno(kEEXIST));
+  EXPECT_EQ(m.update(1, 6, vm::kBpfFLock), neg_errno(kEINVAL));
+  EXPECT_EQ(m.update(1, 6, vm::kBpfFLock | 8), neg_errno(kEINVAL));
   EXPECT_EQ(m.lookup(1), 5u);
   EXPECT_EQ(m.remove(1), neg_errno(kEINVAL));
   const auto maps = m.program().maps();

@@ -73,20 +73,26 @@ std::optional<uint32_t> MapInstance::find(std::span<const uint8_t> key) const {
 }
 
 int64_t MapInstance::update(std::span<const uint8_t> key, std::span<const uint8_t> value, uint64_t flags) {
-  // The kernel's checks, in its order: flags, then the key, then existence.
-  if (flags > kBpfExist) return -kEINVAL;
+  // The kernel's checks, in its order (array_map_update_elem and
+  // htab_map_update_elem): unknown flags, BPF_F_LOCK aside; for an array the
+  // index, then NOEXIST, then BPF_F_LOCK (none of our maps has a spin lock, so
+  // it is invalid); for a hash BPF_F_LOCK at once, then existence. The order
+  // decides which errno a program sees when several checks fail.
+  if ((flags & ~kBpfFLock) > kBpfExist) return -kEINVAL;
   const uint32_t vsize = def_->value_size;
   switch (def_->type) {
     case MapType::Array: {
       if (def_->read_only) return -kEPERM;
       const uint32_t index = array_index(key);
       if (index >= def_->max_entries) return -kE2BIG;
-      if (flags == kBpfNoExist) return -kEEXIST;  // every array element exists
+      if ((flags & kBpfNoExist) != 0) return -kEEXIST;  // every array element exists
+      if ((flags & kBpfFLock) != 0) return -kEINVAL;
       // memmove: the value may be a pointer into this very slab.
       std::memmove(values_.data() + std::size_t{index} * vsize, value.data(), vsize);
       return 0;
     }
     case MapType::Hash: {
+      if ((flags & kBpfFLock) != 0) return -kEINVAL;
       std::vector<uint8_t> k(key.begin(), key.end());
       auto it = hash_slots_.find(k);
       if (it != hash_slots_.end()) {

@@ -28,6 +28,7 @@ inline constexpr int64_t kEINVAL = 22;
 inline constexpr uint64_t kBpfAny = 0;
 inline constexpr uint64_t kBpfNoExist = 1;
 inline constexpr uint64_t kBpfExist = 2;
+inline constexpr uint64_t kBpfFLock = 4;  // update under the value's spin lock
 
 // One key and its value, for dumps and full-state comparison.
 struct MapEntry {
