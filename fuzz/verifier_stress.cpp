@@ -154,6 +154,8 @@ std::string_view stress_pattern_name(StressPattern p) {
       return "bounded-loop";
     case StressPattern::MapValue:
       return "map-value";
+    case StressPattern::EdgeBranch:
+      return "edge-branch";
     case StressPattern::Count:
       break;
   }

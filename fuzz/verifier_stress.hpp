@@ -6,7 +6,8 @@
 // stack, pruning at join points, dead branches, pointer arithmetic with
 // branch-bounded scalars, bpf-to-bpf calls with stack pointers, bounded
 // loops, division by zero and INT_MIN / -1, v4 sign extension, array map
-// value pointers from bpf_map_lookup_elem).
+// value pointers from bpf_map_lookup_elem, branches at the edge of a value's
+// range).
 //
 // The kernel-friendly generator (kernel_friendly.hpp) writes programs the
 // verifier accepts by construction, so it never leaves the verifier in doubt;
@@ -61,6 +62,7 @@ enum class StressPattern : uint8_t {
   CallStackPtr,   // a bpf-to-bpf call given a pointer into the caller's frame
   BoundedLoop,    // a loop counting an unknown, masked value down
   MapValue,       // an array map value pointer from a lookup: null checks, variable offsets, spills
+  EdgeBranch,     // a branch against the edge of a computed value's range, both paths valid
   Count,
 };
 inline constexpr std::size_t kNumStressPatterns = static_cast<std::size_t>(StressPattern::Count);

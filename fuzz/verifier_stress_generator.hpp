@@ -1,11 +1,13 @@
 #pragma once
 // The verifier-stress generator's insides (verifier_stress.hpp is its
-// interface), shared by the three files that implement it, one per thing
+// interface), shared by the files that implement it, one per thing
 // they generate:
 //   verifier_stress.cpp           the frame, the input memory and the loop that draws patterns;
 //   verifier_stress_guards.cpp    unknown values, operations on them, guards and bounded accesses;
 //   verifier_stress_patterns.cpp  the patterns (spills, atomics, joins, dead branches, calls, loops)
-//                                 and the subprogram the calls go to.
+//                                 and the subprogram the calls go to;
+//   verifier_stress_maps.cpp      the map-value pattern;
+//   verifier_stress_edges.cpp     the edge-branch pattern.
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -170,6 +172,12 @@ class StressGenerator {
 
   // `c = unknown & 7; c += 1; head: body; c -= 1; if c != 0 goto head`.
   void loop();
+
+  // A value (unknown, or a constant) through up to two operations, then a
+  // branch against a threshold at the edge of its range, computed faithfully
+  // or the way a slipped verifier would; both paths valid, each writing its
+  // own word into the memory (verifier_stress_edges.cpp).
+  void edge_branch();
 
   // An array map value pointer (verifier_stress_maps.cpp): a lookup with a
   // constant or unknown key, the null check done plainly, on a copy, after

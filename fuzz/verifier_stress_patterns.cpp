@@ -7,7 +7,7 @@ void StressGenerator::pattern() {
     map_value();
     return;
   }
-  switch (src_.below(12)) {
+  switch (src_.below(13)) {
     case 0:
     case 1:
     case 2: {
@@ -40,6 +40,9 @@ void StressGenerator::pattern() {
       return;
     case 10:
       loop();
+      return;
+    case 11:
+      edge_branch();
       return;
     default: {
       const auto [v] = regs<1>();
