@@ -151,7 +151,7 @@ std::optional<std::size_t> counterpart_index(const std::vector<NamedEngine>& eng
 KernelBugClass classify_here(const std::vector<NamedEngine>& engines, const KernelCase& c, std::size_t i,
                              std::size_t reference) {
   const auto j = counterpart_index(engines, i);
-  if (!j) return KernelBugClass::Unclassified;
+  if (!j || !abandoned_reason(c.outcomes[*j]).empty()) return KernelBugClass::Unclassified;
   const bool i_is_jit = engines[i].name == oracle::kKernelQemuEngine;
   return classify_kernel_bug(c.outcomes[reference], c.outcomes[i_is_jit ? i : *j],
                              c.outcomes[i_is_jit ? *j : i]);
@@ -161,9 +161,15 @@ KernelBugClass classify_here(const std::vector<NamedEngine>& engines, const Kern
 KernelBugClass classify_guest_failure_here(const std::vector<NamedEngine>& engines, const KernelCase& c,
                                            std::size_t i, const std::string& kind) {
   const auto j = counterpart_index(engines, i);
-  if (!j) return KernelBugClass::Unclassified;
+  if (!j || !abandoned_reason(c.outcomes[*j]).empty()) return KernelBugClass::Unclassified;
   const bool i_is_jit = engines[i].name == oracle::kKernelQemuEngine;
   return classify_guest_failure(kind, c.outcomes[i_is_jit ? i : *j], c.outcomes[i_is_jit ? *j : i]);
+}
+
+// Whether a kernel engine gave up on case `c` (its outcome is no verdict).
+bool any_abandoned(const KernelCase& c) {
+  return std::any_of(c.outcomes.begin(), c.outcomes.end(),
+                     [](const oracle::Outcome& o) { return !abandoned_reason(o).empty(); });
 }
 
 bool shrank(const KernelMinimized& m, const KernelCase& c) {
@@ -391,6 +397,7 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
   std::vector<KernelFindingRecord> findings;
   std::vector<std::pair<std::size_t, oracle::KernelComparison>> comparisons;
   bool ours_disagree = false;
+  std::string not_judged;  // why a kernel engine gave up on the program, if one did
   for (std::size_t i = 0; i < engines.size(); ++i) {
     if (i == reference_) continue;
     const oracle::Outcome& o = c.outcomes[i];
@@ -409,6 +416,12 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
       f.title = sig ? sig->title() : "divergence " + ref_name + " vs " + name + ": " + diffs.front().field;
       f.differences = std::move(diffs);
       findings.push_back(std::move(f));
+      continue;
+    }
+    // Given up on (the campaign's end, or a verifier too slow under TCG):
+    // not judged, so neither tallied nor a finding.
+    if (const std::string why = abandoned_reason(o); !why.empty()) {
+      not_judged = why;
       continue;
     }
     const oracle::KernelComparison k = oracle::compare_with_kernel(ref, o);
@@ -468,7 +481,7 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
         return o.kernel->verdict == oracle::kernel::KernelVerdict::Accepted ||
                o.kernel->verdict == oracle::kernel::KernelVerdict::Rejected;
       };
-      if (!comparable(a) || !comparable(b)) continue;
+      if (!comparable(a) || !comparable(b)) continue;  // an abandoned run is Failed: skipped
       if (a.kernel->uninitialized_stack_read || a.kernel->pointer_bits_exposed) continue;
       auto diffs = oracle::compare_kernels(a, b);
       if (diffs.empty()) continue;
@@ -521,7 +534,10 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
     KernelMinimized m = minimize_kernel_case(c, base, *engines[reference_].engine, ref_name,
                                              *engines[i].engine, engines[i].name, options_.minimize_tests);
     if (!shrank(m, c)) continue;
-    KernelCase mc = rerun_minimized(engines, c, std::move(m), f);
+    KernelFindingRecord candidate = f;
+    KernelCase mc = rerun_minimized(engines, c, std::move(m), candidate);
+    if (any_abandoned(mc)) continue;  // the deadline came: the original stands
+    f = std::move(candidate);
     const oracle::KernelComparison again =
         oracle::compare_with_kernel(mc.outcomes[reference_], mc.outcomes[i]);
     f.differences = again.differences;
@@ -562,6 +578,11 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
     ++result_.with_maps;
     result_.maps_agreed += accepted;
   }
+  if (!not_judged.empty()) {
+    ++result_.not_judged[not_judged];
+    if (not_judged == oracle::kernel::guest::kAbandonedTooSlow && result_.too_slow_iterations.size() < 100)
+      result_.too_slow_iterations.push_back(c.iteration);
+  }
   for (std::size_t n = 0; n < findings.size(); ++n)
     record(findings[n], minimized[n] ? *minimized[n] : c);
 }
@@ -596,7 +617,9 @@ std::optional<KernelCase> KernelCampaign::minimize_guest_failure_case(std::vecto
   const std::size_t i = *f.kernel_engine;
   // Once more as it was first: a failure that does not come back is not
   // minimized (every candidate would be judged by chance) and says so.
-  f.reproduced = guest_failure_kind(engines[i].engine->run(c.program, c.input)) == f.guest_failure;
+  const oracle::Outcome again = engines[i].engine->run(c.program, c.input);
+  if (!abandoned_reason(again).empty()) return std::nullopt;  // the deadline came: not known
+  f.reproduced = guest_failure_kind(again) == f.guest_failure;
   if (!*f.reproduced || options_.guest_minimize_failures <= 1) return std::nullopt;
   KernelMinimized m = minimize_guest_failure(c, f.guest_failure, *engines[i].engine, options_.minimize_tests,
                                              options_.guest_minimize_failures - 1);
@@ -604,7 +627,7 @@ std::optional<KernelCase> KernelCampaign::minimize_guest_failure_case(std::vecto
   KernelFindingRecord candidate = f;
   KernelCase mc = rerun_minimized(engines, c, std::move(m), candidate);
   // A failure that does not come back (a flaky guest) keeps the original.
-  if (guest_failure_kind(mc.outcomes[i]) != f.guest_failure) return std::nullopt;
+  if (any_abandoned(mc) || guest_failure_kind(mc.outcomes[i]) != f.guest_failure) return std::nullopt;
   f = std::move(candidate);
   f.title = mc.outcomes[i].kernel->log;
   f.guest_record = guest_record_of(mc.outcomes[i]);
@@ -679,6 +702,9 @@ Result<void> KernelCampaign::write_report() {
   j["sources"] = std::move(sources);
   j["kernel_time"] = result_.kernel_time.to_json();
   j["guest"] = {{"restarts", result_.guest_restarts}, {"failures", result_.guest_failures}};
+  j["not_judged"] = {{"by_reason", result_.not_judged},
+                     {"too_slow_iterations", result_.too_slow_iterations},
+                     {"guest_request_limit_seconds", options_.guest_request_limit_seconds}};
   j["findings"] = findings_json(result_.findings);
   j["new_findings"] = result_.new_findings;
   j["coverage"] = coverage_->to_json();
@@ -746,6 +772,9 @@ Result<KernelCampaignResult> KernelCampaign::run() {
 
   start_ = Clock::now();
   last_progress_ = start_;
+  if (hooks_.abandon_kernel_requests_from)
+    hooks_.abandon_kernel_requests_from(start_ + std::chrono::duration_cast<Clock::duration>(
+                                                     std::chrono::duration<double>(options_.minutes * 60)));
   if (progress_) {
     progress_("kernel campaign: seed " + std::to_string(result_.seed) + ", ISA v" +
               std::to_string(static_cast<int>(options_.isa_version)) + ", from program " +

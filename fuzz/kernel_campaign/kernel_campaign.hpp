@@ -13,6 +13,7 @@
 // beside the other engines' outcomes, and goes on with the next program.
 // Programs come from (seed, iteration), so OUT/kernel-state.json (rewritten
 // atomically) is enough to resume, and a finding names its iteration.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -66,6 +67,11 @@ struct KernelCampaignOptions {
   // (campaign_coverage.hpp). Unguided, coverage is only measured.
   bool coverage = true;
   bool coverage_guided = true;
+  // A guest request still busy after this long is abandoned: the program is
+  // not judged on that engine and counted as "verifier too slow under TCG"
+  // (a verifier walking to its 1M-instruction complexity limit takes
+  // minutes there), never a finding. 0: the pool's default (600 s).
+  double guest_request_limit_seconds = 60;
 };
 
 // Whether `engines` names a kernel engine, i.e. whether `bpfdiff fuzz` runs
@@ -81,6 +87,10 @@ struct KernelCampaignHooks {
   // Which names are kernel engines (kernel rules, tallies); default: the
   // names of oracle::kernel_engine_names().
   std::function<bool(const std::string& name)> is_kernel_engine;
+  // Called once the campaign's deadline is known: kernel requests still in
+  // flight then are abandoned (not judged, never a finding), so the campaign
+  // ends on time whatever the guests are busy with.
+  std::function<void(std::chrono::steady_clock::time_point deadline)> abandon_kernel_requests_from;
 };
 KernelCampaignHooks default_kernel_campaign_hooks(const KernelCampaignOptions& options);
 
@@ -125,6 +135,12 @@ struct KernelCampaignResult {
   uint64_t maps_agreed = 0;
   uint64_t guest_restarts = 0;
   uint64_t guest_failures = 0;
+  // Programs a kernel engine did not judge (its request was abandoned), by
+  // why: "deadline" (in flight at the campaign's end) or "too slow" (busy
+  // past --guest-request-limit: the verifier too slow under TCG), and the
+  // iterations of the slow ones (the first 100), to look at with `repro`.
+  std::map<std::string, uint64_t> not_judged;
+  std::vector<uint64_t> too_slow_iterations;
   std::map<std::string, std::string> kernel_releases;
   std::vector<KernelCampaignFinding> findings;  // every signature, all sessions
   uint64_t new_findings = 0;                    // signatures first seen this session

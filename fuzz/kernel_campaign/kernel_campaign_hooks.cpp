@@ -26,6 +26,9 @@ KernelCampaignHooks default_kernel_campaign_hooks(const KernelCampaignOptions& o
   // before the guest is restored.
   guest_options->findings_dir = (std::filesystem::path(options.out) / "findings" / "guest").string();
   guest_options->use_daemon = false;  // its own pool: --guests N, findings under --out, restart counts
+  if (options.guest_request_limit_seconds > 0)
+    guest_options->timeouts.request_limit =
+        std::chrono::milliseconds(static_cast<int64_t>(options.guest_request_limit_seconds * 1000));
   hooks.make_engine = [guest_options, configured = std::make_shared<bool>(false)](
                           const std::string& name) -> Result<std::unique_ptr<oracle::Engine>> {
     if (oracle::is_kernel_qemu_engine(name) && !*configured) {
@@ -44,6 +47,12 @@ KernelCampaignHooks default_kernel_campaign_hooks(const KernelCampaignOptions& o
       if (!service) return std::nullopt;
       const auto s = (*service)->pool().stats();
       return std::make_pair(s.restores + s.cold_boots, s.failures);
+    };
+    // Only a pool this campaign started: a failed start was reported when
+    // its engines were made.
+    hooks.abandon_kernel_requests_from = [](std::chrono::steady_clock::time_point deadline) {
+      if (auto service = oracle::kernel::guest::shared_guest_service())
+        (*service)->pool().abandon_from(deadline);
     };
   }
   return hooks;

@@ -55,6 +55,24 @@ std::string format_kernel_campaign_summary(const KernelCampaignResult& r) {
     out += "  guests: " + std::to_string(r.guest_failures) + " failures, " +
            std::to_string(r.guest_restarts) + " restarts\n";
   }
+  if (!r.not_judged.empty()) {
+    // Programs a kernel engine gave up on: not judged there, never findings.
+    out += "  not judged on a kernel engine:";
+    for (const auto& [why, n] : r.not_judged) {
+      out += " " + std::to_string(n) + " " +
+             (why == "too slow" ? std::string("verifier too slow under TCG (busy past --guest-request-limit)")
+              : why == "deadline" ? std::string("abandoned at the campaign's deadline")
+                                  : why) +
+             ";";
+    }
+    out.back() = '\n';
+    if (!r.too_slow_iterations.empty()) {
+      out += "    slow iterations:";
+      for (std::size_t i = 0; i < r.too_slow_iterations.size() && i < 10; ++i)
+        out += " " + std::to_string(r.too_slow_iterations[i]);
+      out += r.too_slow_iterations.size() > 10 ? " ... (report.json lists up to 100)\n" : "\n";
+    }
+  }
   out += r.coverage_summary;
   const auto known = std::count_if(r.findings.begin(), r.findings.end(),
                                    [](const KernelCampaignFinding& f) { return !f.known_bug.empty(); });

@@ -11,6 +11,7 @@
 #include "fuzz/raw_input.hpp"
 #include "oracle/kernel/bpf_syscall.hpp"
 #include "oracle/kernel/c_reproducer.hpp"
+#include "oracle/kernel/guest/guest_pool.hpp"
 #include "oracle/kernel_engine.hpp"
 #include "oracle/kernel_outcome.hpp"
 #include "oracle/run/hex.hpp"
@@ -117,6 +118,15 @@ std::string guest_failure_kind(const oracle::Outcome& outcome) {
     if (ch == ' ' || ch == '/') ch = '-';
   }
   return word;
+}
+
+std::string abandoned_reason(const oracle::Outcome& outcome) {
+  namespace guest = oracle::kernel::guest;
+  if (!outcome.kernel || outcome.kernel->verdict != oracle::kernel::KernelVerdict::Failed) return "";
+  const std::string& log = outcome.kernel->log;
+  if (log.rfind(guest::kAbandonedPrefix, 0) != 0) return "";
+  const std::string rest = log.substr(guest::kAbandonedPrefix.size());
+  return rest.substr(0, rest.find(':'));
 }
 
 std::string guest_record_of(const oracle::Outcome& outcome) {

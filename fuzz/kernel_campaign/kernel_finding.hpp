@@ -71,6 +71,10 @@ bool is_guest_failure(const oracle::Outcome& outcome);
 // The failure's kind as a file-name safe word ("guest failure: panic: ..."
 // -> "panic"); empty when the outcome is no guest failure.
 std::string guest_failure_kind(const oracle::Outcome& outcome);
+// Why a kernel engine gave up on the program without judging it
+// ("deadline", "too slow": guest_pool.hpp, kAbandonedPrefix), or empty when
+// it did not. Such an outcome is never a finding and never compared.
+std::string abandoned_reason(const oracle::Outcome& outcome);
 
 nlohmann::ordered_json outcome_json(const oracle::Outcome& outcome);
 

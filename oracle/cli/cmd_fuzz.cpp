@@ -166,6 +166,12 @@ void add_fuzz_command(CLI::App& app, int& exit_code) {
          "(programs that reached new verifier/JIT edges; without KCOV, programs the kernel accepted)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  cmd->add_option("--guest-request-limit", opts->kernel.guest_request_limit_seconds,
+                  "kernel campaign: seconds a guest may stay busy on one program (heartbeats going on) "
+                  "before it is abandoned, not judged and counted as 'verifier too slow under TCG', never a "
+                  "finding; 0: the pool's 600 s")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
   cmd->add_flag("!--no-kernel-coverage", opts->kernel.coverage,
                 "kernel campaign: do not ask the guests for KCOV coverage of the verifier and JIT (a guest "
                 "kernel built with scripts/build-guest.sh --kcov gives it)");

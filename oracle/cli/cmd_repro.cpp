@@ -77,6 +77,10 @@ int run_repro(const ReproCommandOptions& opts) {
   std::cout << "outcomes:\n" << format_outcome_table(outcomes, use_color(opts.color)) << "\n";
   if (has_kernel_outcome(outcomes)) {
     std::cout << "kernel:\n" << format_kernel_section(outcomes.front(), outcomes) << "\n";
+    // A difference that is a bug we found before, on a kernel without its fix.
+    const std::string known =
+        format_known_kernel_bugs(program, engine_input(memory, budget, setup), outcomes);
+    if (!known.empty()) std::cout << "known kernel bugs:\n" << known << "\n";
   }
 
   if (a.other == 0) {

@@ -6,6 +6,7 @@
 #include "oracle/kernel/full_state_rewrite.hpp"
 #include "oracle/kernel_compare.hpp"
 #include "oracle/kernel_outcome.hpp"
+#include "oracle/known_kernel_bugs.hpp"
 
 namespace bpfdiff::cli {
 namespace {
@@ -85,6 +86,26 @@ std::string format_kernel_section(const oracle::Outcome& reference,
       out += "  verifier log of the full-state program (entry-function pc p is p + " +
              std::to_string(o.kernel->body_offset) + " there):\n" + tail_lines(o.kernel->log, log_lines);
     }
+  }
+  return out;
+}
+
+std::string format_known_kernel_bugs(const vm::Program& program, const oracle::EngineInput& input,
+                                     const std::vector<oracle::Outcome>& outcomes) {
+  std::string out;
+  for (const oracle::Outcome& o : outcomes) {
+    const oracle::KnownKernelBug* bug = oracle::explain_with_known_bug(program, input, o);
+    if (bug == nullptr) continue;
+    const std::string id(bug->id);
+    out += "  " + o.engine + " (" + o.kernel->release + "): known kernel bug " + id;
+    if (bug->fixed_major != 0) {
+      out += ", fixed in Linux " + std::to_string(bug->fixed_major) + "." + std::to_string(bug->fixed_minor) +
+             " (" + std::string(bug->fixed_by) + ")\n";
+    } else {
+      out += ", " + std::string(bug->fixed_by) + "\n";
+    }
+    out += "    " + std::string(bug->what) + "\n";
+    out += "    reproducer and evidence: corpus/kernel-findings/" + id + "/README.md\n";
   }
   return out;
 }

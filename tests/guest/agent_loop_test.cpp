@@ -206,18 +206,32 @@ TEST_F(AgentLoop, WithoutHeartbeatsTheSameRequestIsAHang) {
   EXPECT_EQ(r.error, "no reply within the deadline");
 }
 
-TEST_F(AgentLoop, ABusyRequestStillEndsAtTheLimit) {
+// Busy past the limit is given up on, but as abandoned (not judged), never
+// as a hang: the guest kept saying it was working.
+TEST_F(AgentLoop, ABusyRequestStillEndsAtTheLimitAsAbandoned) {
   AgentConfig config;
   config.heartbeat = 50ms;
   start(config, busy_verifier);
   AgentClient client(host_);
   const auto now = Clock::now();
   auto r = client.execute(two_slot_request(), now + 300ms, now + 600ms);
-  EXPECT_EQ(r.status, ReplyStatus::Timeout);
+  EXPECT_EQ(r.status, ReplyStatus::Abandoned);
   EXPECT_NE(r.error.find("past the limit"), std::string::npos) << r.error;
   // The channel stays in step: the late reply and heartbeats are dropped.
   auto next = client.execute(two_slot_request(), soon());
   ASSERT_TRUE(next.ok()) << next.error;
+}
+
+// The caller's abandon time ends the wait before the guest fell silent for a
+// whole interval: abandoned, not a timeout.
+TEST_F(AgentLoop, AbandonTimeEndsTheWaitAsAbandoned) {
+  AgentConfig config;
+  config.heartbeat = 0ms;
+  start(config, busy_verifier);
+  AgentClient client(host_);
+  const auto now = Clock::now();
+  auto r = client.execute(two_slot_request(), now + 60s, now + 60s, now + 100ms);
+  EXPECT_EQ(r.status, ReplyStatus::Abandoned) << r.error;
 }
 
 TEST_F(AgentLoop, ClientSeesClosedWhenTheAgentIsGone) {

@@ -4,8 +4,11 @@
 //   fake_vmm --socket S --console C [--restore SNAPSHOT] [--fail-boot]
 // Requests whose first instruction has imm 0x7a4e1c (see pool_test.cpp)
 // panic the "kernel": a panic line on the console and exit status 1, as QEMU
-// with pvpanic does; imm 0x4a46 makes it hang; imm 0x0095 prints an oops
-// and answers. Faults (FaultKind) are always allowed.
+// with pvpanic does; imm 0x4a46 makes it hang (the whole process stops,
+// heartbeats too); imm 0xb5b5 keeps it busy for good while the agent's
+// heartbeats go on (a verifier walking to its complexity limit); imm 0x0095
+// prints an oops and answers. Faults (FaultKind) are always allowed.
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -34,15 +37,23 @@ void console(const std::string& line) {
   std::_Exit(1);
 }
 
+// Every thread stops, as in a wedged guest: no heartbeat leaves it.
 [[noreturn]] void hang() {
+  ::raise(SIGSTOP);
   for (;;)
     ::pause();
+}
+
+[[noreturn]] void busy() {
+  for (;;)
+    std::this_thread::sleep_for(std::chrono::hours(1));
 }
 
 KernelResponse execute(const KernelRequest& request) {
   const int32_t imm = request.program.empty() ? 0 : request.program[0].imm;
   if (imm == 0x7a4e1c) panic("fake panic");
   if (imm == 0x4a46) hang();
+  if (imm == 0xb5b5) busy();
   if (imm == 0x0095) console("Oops: general protection fault in fake_bpf_prog");
   // A WARN and a KASAN report: the kernel goes on and the agent answers.
   if (imm == 0x5741) {
@@ -95,6 +106,8 @@ int main(int argc, char** argv) {
   }
   AgentConfig config;
   config.hello.kernel_release = "fake-1.0";
+  // Well within the pool tests' 500 ms request silence.
+  config.heartbeat = std::chrono::milliseconds(100);
   config.on_fault = [](FaultKind kind) {
     if (kind == FaultKind::Panic) panic("sysrq triggered crash");
     hang();

@@ -59,6 +59,7 @@ constexpr int32_t kHangImm = 0x4a46;
 constexpr int32_t kOopsImm = 0x0095;
 constexpr int32_t kWarnImm = 0x5741;   // fake_vmm: a WARNING on the console, then an answer
 constexpr int32_t kKasanImm = 0x4b41;  // fake_vmm: a KASAN report, then an answer
+constexpr int32_t kBusyImm = 0xb5b5;   // fake_vmm: busy for good, heartbeats going on
 
 class GuestPoolTest : public ::testing::Test {
  protected:
@@ -162,6 +163,53 @@ TEST_F(GuestPoolTest, HangTimesOutBecomesAFindingAndTheGuestComesBack) {
   std::string path;
   EXPECT_EQ(only_finding(path).value("kind", ""), "hang");
   expect_serves();
+}
+
+// A guest that keeps answering "busy" past the request limit is a slow
+// verifier, not a broken kernel: the request is abandoned, not judged and
+// no finding, and the guest is restored for the next one.
+TEST_F(GuestPoolTest, BusyPastTheRequestLimitIsAbandonedNotAFinding) {
+  PoolConfig c = config(1);
+  c.timeouts.request = 2s;  // silence: heartbeats come every 100 ms, even on a loaded host
+  c.timeouts.request_limit = 3s;
+  auto pool = GuestPool::start(vmm_, c);
+  ASSERT_TRUE(pool) << pool.error().message;
+  pool_ = std::move(*pool);
+  KernelResponse r = pool_->execute(request_with_imm(kBusyImm));
+  EXPECT_EQ(r.verdict, KernelVerdict::Failed);
+  EXPECT_EQ(r.log.rfind(std::string(kAbandonedPrefix) + std::string(kAbandonedTooSlow) + ": ", 0), 0u)
+      << r.log;
+  EXPECT_NE(r.log.find("past the limit"), std::string::npos) << r.log;
+  const PoolStats s = pool_->stats();
+  EXPECT_EQ(s.abandoned, 1u);
+  EXPECT_EQ(s.failures, 0u);
+  EXPECT_TRUE(s.findings.empty());
+  EXPECT_FALSE(fs::exists(dir_ / "findings"));
+  expect_serves();
+}
+
+// At the pool's abandon time a busy request in flight is given up on (the
+// campaign's end), and later requests are not run at all.
+TEST_F(GuestPoolTest, AbandonTimeEndsARequestInFlightAndRefusesLaterOnes) {
+  PoolConfig c = config(1);
+  c.timeouts.request = 2s;
+  c.timeouts.request_limit = 600s;
+  auto pool = GuestPool::start(vmm_, c);
+  ASSERT_TRUE(pool) << pool.error().message;
+  pool_ = std::move(*pool);
+  pool_->abandon_from(Clock::now() + 700ms);
+  KernelResponse r = pool_->execute(request_with_imm(kBusyImm));
+  EXPECT_EQ(r.verdict, KernelVerdict::Failed);
+  const std::string at_deadline = std::string(kAbandonedPrefix) + std::string(kAbandonedAtDeadline) + ": ";
+  EXPECT_EQ(r.log.rfind(at_deadline, 0), 0u) << r.log;
+  KernelResponse later = pool_->execute(request_with_imm(1));
+  EXPECT_EQ(later.verdict, KernelVerdict::Failed);
+  EXPECT_EQ(later.log.rfind(at_deadline, 0), 0u) << later.log;
+  const PoolStats s = pool_->stats();
+  EXPECT_EQ(s.abandoned, 2u);
+  EXPECT_EQ(s.failures, 0u);
+  EXPECT_TRUE(s.findings.empty());
+  EXPECT_EQ(pool_->live_guests(), 1u);  // restored, not retired
 }
 
 TEST_F(GuestPoolTest, OopsOnTheConsoleAfterAnAnswerIsAFinding) {

@@ -1,7 +1,8 @@
 // End to end: a real guest (scripts/build-guest.sh's image under QEMU) runs
 // programs with the kernel JIT and the kernel interpreter, rejects what its
 // verifier rejects, and survives a kernel panic and a hang: each becomes a
-// finding on disk and the guest comes back from its snapshot.
+// finding on disk and the guest comes back from its snapshot. A verifier
+// still busy at the pool's abandon time is no finding.
 // Skipped, with the reason, when the image has not been built or QEMU is
 // missing.
 #include <unistd.h>
@@ -134,6 +135,33 @@ TEST_F(QemuGuest, HangIsAFindingAndTheGuestComesBack) {
   KernelResponse r = pool().execute(program({{0xb7, 0, 0, 0, 9}, {0x95, 0, 0, 0, 0}}, {}, kJitDisable));
   ASSERT_EQ(r.verdict, KernelVerdict::Accepted) << r.log;
   EXPECT_EQ(r.regs[0], 9u);
+}
+
+// A verifier walking a loop it cannot bound to its 1M-instruction limit
+// (seconds natively, minutes under TCG: the guest sends busy heartbeats all
+// along) is given up on at the pool's abandon time, as a campaign's end does:
+// abandoned, not judged, no finding; the guest is restored and serves on.
+TEST_F(QemuGuest, AVerifierBusyAtTheAbandonTimeIsAbandonedNotAFinding) {
+  const PoolStats before = pool().stats();
+  pool().abandon_from(Clock::now() + std::chrono::seconds(3));
+  // r0 = 1; r1 = 10; loop: r0 *= r1; r1 += 1; if r1 > 1 goto loop; exit
+  KernelResponse r = pool().execute(program({{0xb7, 0, 0, 0, 1},
+                                             {0xb7, 1, 0, 0, 10},
+                                             {0x2f, 0, 1, 0, 0},
+                                             {0x07, 1, 0, 0, 1},
+                                             {0x25, 1, 0, -3, 1},
+                                             {0x95, 0, 0, 0, 0}},
+                                            {}, 0));
+  pool().abandon_from(Clock::time_point::max());
+  EXPECT_EQ(r.verdict, KernelVerdict::Failed);
+  EXPECT_EQ(r.log.rfind(std::string(kAbandonedPrefix) + std::string(kAbandonedAtDeadline), 0), 0u) << r.log;
+  const PoolStats after = pool().stats();
+  EXPECT_EQ(after.abandoned, before.abandoned + 1);
+  EXPECT_EQ(after.failures, before.failures);
+  EXPECT_EQ(after.findings.size(), before.findings.size());
+  KernelResponse next = pool().execute(program({{0xb7, 0, 0, 0, 11}, {0x95, 0, 0, 0, 0}}, {}, 0));
+  ASSERT_EQ(next.verdict, KernelVerdict::Accepted) << next.log;
+  EXPECT_EQ(next.regs[0], 11u);
 }
 
 }  // namespace

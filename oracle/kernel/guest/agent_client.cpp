@@ -16,6 +16,8 @@ const char* reply_status_name(ReplyStatus status) {
       return "protocol error";
     case ReplyStatus::AgentError:
       return "agent error";
+    case ReplyStatus::Abandoned:
+      return "abandoned";
   }
   return "unknown";
 }
@@ -30,7 +32,8 @@ Reply<T> failed_like(const Reply<U>& from) {
 }  // namespace
 
 Reply<Frame> AgentClient::exchange(MessageType type, std::span<const uint8_t> payload,
-                                   Clock::time_point deadline, Clock::time_point limit) {
+                                   Clock::time_point deadline, Clock::time_point limit,
+                                   Clock::time_point abandon_at) {
   const uint64_t id = next_id_++;
   const auto began = Clock::now();
   const auto silence = deadline - began;
@@ -40,7 +43,7 @@ Reply<Frame> AgentClient::exchange(MessageType type, std::span<const uint8_t> pa
     return {timed_out ? ReplyStatus::Timeout : ReplyStatus::Closed, {}, sent.error().message};
   }
   for (;;) {
-    ReadOutcome in = stream_.read(deadline);
+    ReadOutcome in = stream_.read(std::min(deadline, abandon_at));
     switch (in.kind) {
       case ReadOutcome::Kind::Frame:
         break;
@@ -49,13 +52,22 @@ Reply<Frame> AgentClient::exchange(MessageType type, std::span<const uint8_t> pa
       case ReadOutcome::Kind::Closed:
         return {ReplyStatus::Closed, {}, in.error.empty() ? "the agent closed the channel" : in.error};
       case ReadOutcome::Kind::Timeout: {
-        const auto waited =
-            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - began).count();
+        const auto now = Clock::now();
+        const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - began).count();
+        const std::string busy = std::to_string(heartbeats) + " busy heartbeats";
+        // Silence for a whole interval is a hang; anything else is the
+        // caller giving up on a guest that may well be alive.
+        if (now < deadline)
+          return {
+              ReplyStatus::Abandoned, {}, "abandoned after " + std::to_string(waited) + " ms (" + busy + ")"};
         if (heartbeats == 0) return {ReplyStatus::Timeout, {}, "no reply within the deadline"};
+        if (now >= limit)
+          return {ReplyStatus::Abandoned,
+                  {},
+                  "still busy after " + std::to_string(waited) + " ms (" + busy + ", past the limit)"};
         return {ReplyStatus::Timeout,
                 {},
-                "no reply after " + std::to_string(waited) + " ms (" + std::to_string(heartbeats) +
-                    " busy heartbeats" + (Clock::now() >= limit ? ", past the limit)" : ", then silence)")};
+                "no reply after " + std::to_string(waited) + " ms (" + busy + ", then silence)"};
       }
       case ReadOutcome::Kind::Failed:
         return {ReplyStatus::Closed, {}, in.error};
@@ -96,9 +108,9 @@ Reply<HelloInfo> AgentClient::hello(Clock::time_point deadline) {
 }
 
 Reply<KernelResponse> AgentClient::execute(const KernelRequest& request, Clock::time_point deadline,
-                                           Clock::time_point limit) {
+                                           Clock::time_point limit, Clock::time_point abandon_at) {
   const std::vector<uint8_t> payload = encode_request(request);
-  auto r = exchange(MessageType::Request, payload, deadline, std::max(deadline, limit));
+  auto r = exchange(MessageType::Request, payload, deadline, std::max(deadline, limit), abandon_at);
   if (!r.ok()) return failed_like<KernelResponse>(r);
   if (r.value.type != MessageType::Response)
     return {ReplyStatus::ProtocolError,

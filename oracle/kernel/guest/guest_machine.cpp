@@ -34,6 +34,8 @@ const char* guest_failure_name(GuestFailureKind kind) {
       return "died";
     case GuestFailureKind::Protocol:
       return "protocol";
+    case GuestFailureKind::Abandoned:
+      return "abandoned";
   }
   return "unknown";
 }
@@ -145,8 +147,9 @@ GuestFailure GuestMachine::classify(const std::string& error, ReplyStatus status
   f.detail = error;
   // A panicking guest closes the channel a moment before QEMU exits, and a
   // hung one may be busy dying: give the VMM a moment to say which.
-  const auto grace =
-      status == ReplyStatus::Timeout ? std::chrono::milliseconds(200) : std::chrono::milliseconds(2000);
+  const auto grace = status == ReplyStatus::Timeout || status == ReplyStatus::Abandoned
+                         ? std::chrono::milliseconds(200)
+                         : std::chrono::milliseconds(2000);
   process_.wait_exit(grace);
   f.exit_status = process_.exit_status();
   f.console = take_console();
@@ -157,6 +160,8 @@ GuestFailure GuestMachine::classify(const std::string& error, ReplyStatus status
     f.kind = GuestFailureKind::Panic;
   } else if (f.report) {
     f.kind = GuestFailureKind::Oops;
+  } else if (status == ReplyStatus::Abandoned && !f.exit_status) {
+    f.kind = GuestFailureKind::Abandoned;
   } else if (status == ReplyStatus::Timeout && !f.exit_status) {
     f.kind = GuestFailureKind::Hang;
   } else if (status == ReplyStatus::ProtocolError || status == ReplyStatus::AgentError) {
@@ -165,17 +170,18 @@ GuestFailure GuestMachine::classify(const std::string& error, ReplyStatus status
     f.kind = GuestFailureKind::Died;
   }
   if (f.exit_status) f.detail += " (VMM exit status " + std::to_string(*f.exit_status) + ")";
-  ++stats_.failures;
+  ++(f.kind == GuestFailureKind::Abandoned ? stats_.abandoned : stats_.failures);
   stop();
   return f;
 }
 
-std::variant<KernelResponse, GuestFailure> GuestMachine::execute(const KernelRequest& request) {
+std::variant<KernelResponse, GuestFailure> GuestMachine::execute(const KernelRequest& request,
+                                                                 Clock::time_point abandon_at) {
   if (!client_)
     return GuestFailure{
         GuestFailureKind::Died, "the guest is not running", "", std::nullopt, std::nullopt, std::nullopt};
   const auto now = Clock::now();
-  auto reply = client_->execute(request, now + timeouts_.request, now + timeouts_.request_limit);
+  auto reply = client_->execute(request, now + timeouts_.request, now + timeouts_.request_limit, abandon_at);
   if (!reply.ok()) return classify(reply.error, reply.status);
   ++stats_.requests;
   // An oops inside BPF code, a WARN or a sanitizer report may leave the

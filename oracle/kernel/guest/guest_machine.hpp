@@ -23,7 +23,8 @@ struct GuestTimeouts {
   // works (protocol.hpp, Busy), so this is the longest silence allowed, and
   // `request_limit` bounds a request that keeps the guest busy: the verifier
   // stops at 1M processed instructions, a few seconds natively, ten times
-  // that under TCG.
+  // that under TCG. A request still busy at the limit is abandoned (not
+  // judged, never a finding: GuestFailureKind::Abandoned).
   std::chrono::milliseconds request{20'000};
   std::chrono::milliseconds request_limit{600'000};
 };
@@ -34,6 +35,11 @@ enum class GuestFailureKind {
   Hang,      // no reply before the request deadline
   Died,      // the VMM exited or the channel broke without a panic
   Protocol,  // the agent answered with something that is not the answer
+  // Not a failure of the kernel: the request was given up on while its guest
+  // was not shown broken (busy past the request limit, or the caller's
+  // abandon time came). The guest is stopped and must be recovered; the
+  // program is not judged.
+  Abandoned,
 };
 const char* guest_failure_name(GuestFailureKind kind);
 
@@ -55,6 +61,7 @@ struct GuestStats {
   uint64_t restores = 0;
   uint64_t requests = 0;
   uint64_t failures = 0;
+  uint64_t abandoned = 0;      // requests given up on (GuestFailureKind::Abandoned)
   double last_boot_ms = 0;     // spawn to first hello
   double last_restore_ms = 0;  // spawn of the restore to first hello
   double snapshot_ms = 0;      // saving the snapshot
@@ -72,7 +79,10 @@ class GuestMachine {
   // After a failure: restore the snapshot (fast), else boot cold.
   Result<void> recover();
   // Runs one request. A failure leaves the guest stopped; recover() next.
-  std::variant<KernelResponse, GuestFailure> execute(const KernelRequest& request);
+  // Unanswered at `abandon_at`, the request is Abandoned (unless the guest
+  // turns out to have panicked, oopsed or died meanwhile).
+  std::variant<KernelResponse, GuestFailure> execute(const KernelRequest& request,
+                                                     Clock::time_point abandon_at = Clock::time_point::max());
   // Test only: makes the guest panic or hang, then reports the failure that
   // follows as execute() would.
   std::variant<bool, GuestFailure> inject_fault(FaultKind kind);

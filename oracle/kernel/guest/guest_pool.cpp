@@ -79,30 +79,58 @@ std::string GuestPool::handle_failure(GuestMachine& guest, const KernelRequest& 
     ++counters_.failures;
     counters_.findings.push_back(where);
   }
-  for (int attempt = 0; attempt < kMaxRecoveryAttempts && !guest.healthy(); ++attempt) {
-    (void)guest.recover();  // an unhealthy guest after the last attempt is retired by release()
-  }
+  bring_back(guest);
   return where;
 }
 
+void GuestPool::bring_back(GuestMachine& guest) {
+  for (int attempt = 0; attempt < kMaxRecoveryAttempts && !guest.healthy(); ++attempt) {
+    (void)guest.recover();  // an unhealthy guest after the last attempt is retired by release()
+  }
+}
+
+void GuestPool::abandon_from(Clock::time_point when) {
+  abandon_at_.store(when.time_since_epoch().count());
+}
+
 KernelResponse GuestPool::execute(const KernelRequest& request) {
-  GuestMachine* guest = acquire();
   KernelResponse out;
   out.verdict = KernelVerdict::Failed;
   out.kernel_release = release_;
+  const Clock::time_point abandon = abandon_at();
+  if (Clock::now() >= abandon) {
+    std::lock_guard lock(mutex_);
+    ++counters_.abandoned;
+    out.log = std::string(kAbandonedPrefix) + std::string(kAbandonedAtDeadline) +
+              ": the request came after the pool's abandon time and was not run";
+    return out;
+  }
+  GuestMachine* guest = acquire();
   if (guest == nullptr) {
     out.log = "guest failure: no guest of the pool is running any more (" + vmm_->describe() + ")";
     return out;
   }
-  auto result = guest->execute(request);
+  auto result = guest->execute(request, abandon);
   {
     std::lock_guard lock(mutex_);
     ++counters_.requests;
   }
   if (auto* response = std::get_if<KernelResponse>(&result)) {
     out = std::move(*response);
+  } else if (const auto& failure = std::get<GuestFailure>(result);
+             failure.kind == GuestFailureKind::Abandoned) {
+    // Not judged and no finding: the guest was busy, not broken. Busy past
+    // the request limit is the agent client's "past the limit"; otherwise
+    // the abandon time came first.
+    {
+      std::lock_guard lock(mutex_);
+      ++counters_.abandoned;
+    }
+    const bool too_slow = failure.detail.find("past the limit") != std::string::npos;
+    bring_back(*guest);
+    out.log = std::string(kAbandonedPrefix) +
+              std::string(too_slow ? kAbandonedTooSlow : kAbandonedAtDeadline) + ": " + failure.detail;
   } else {
-    const auto& failure = std::get<GuestFailure>(result);
     const std::string where = handle_failure(*guest, request, failure);
     out.log = std::string("guest failure: ") + guest_failure_label(failure) + ": " + failure.detail +
               "; finding " + where;

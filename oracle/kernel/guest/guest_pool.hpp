@@ -4,16 +4,27 @@
 // first; then the guest is restored from its snapshot (else booted cold) and
 // the campaign goes on. A guest that cannot be brought back after
 // kMaxRecoveryAttempts tries is retired; the pool fails only when none is left.
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "oracle/kernel/guest/guest_machine.hpp"
 #include "oracle/kernel/guest/vmm.hpp"
 
 namespace bpfdiff::oracle::kernel::guest {
+
+// The log of a request the pool gave up on without judging it: the prefix,
+// then why ("deadline": the abandon time set by the caller passed, e.g. a
+// campaign's end; "too slow": the guest was still busy at the request
+// limit, a verifier walking to its complexity limit under TCG), then the
+// detail. Verdict Failed; never a finding.
+inline constexpr std::string_view kAbandonedPrefix = "guest abandoned: ";
+inline constexpr std::string_view kAbandonedAtDeadline = "deadline";
+inline constexpr std::string_view kAbandonedTooSlow = "too slow";
 
 struct PoolConfig {
   std::size_t guests = 1;
@@ -25,6 +36,7 @@ struct PoolConfig {
 struct PoolStats {
   uint64_t requests = 0;
   uint64_t failures = 0;    // requests that broke their guest (each one a finding)
+  uint64_t abandoned = 0;   // requests given up on, not judged (kAbandonedPrefix)
   uint64_t restores = 0;    // recoveries from the snapshot
   uint64_t cold_boots = 0;  // including the initial ones
   uint64_t retired = 0;     // guests given up on
@@ -49,6 +61,10 @@ class GuestPool {
   // Test only: makes one guest panic or hang and handles the failure like a
   // request's (finding, recovery). Returns the finding's path.
   Result<std::string> inject_fault(FaultKind kind);
+  // From `when` on, a request in flight is abandoned (its guest restored)
+  // and a new one is answered as abandoned without running: a campaign
+  // ends on time whatever its guests are busy with.
+  void abandon_from(Clock::time_point when);
 
   PoolStats stats() const;
   std::string kernel_release() const { return release_; }
@@ -65,6 +81,8 @@ class GuestPool {
   // so stats() never reads a guest another thread is driving.
   void record_stats(const GuestMachine* guest);
   std::string handle_failure(GuestMachine& guest, const KernelRequest& request, const GuestFailure& failure);
+  void bring_back(GuestMachine& guest);
+  Clock::time_point abandon_at() const { return Clock::time_point(Clock::duration(abandon_at_.load())); }
 
   std::shared_ptr<const Vmm> vmm_;
   PoolConfig config_;
@@ -75,7 +93,8 @@ class GuestPool {
   std::vector<GuestMachine*> idle_;
   std::size_t live_ = 0;
   std::vector<GuestStats> guest_stats_;
-  PoolStats counters_;  // requests, failures, retired, findings (the rest comes from the guests)
+  PoolStats counters_;  // requests, failures, abandoned, retired, findings (the rest comes from the guests)
+  std::atomic<Clock::rep> abandon_at_{Clock::time_point::max().time_since_epoch().count()};
 };
 
 }  // namespace bpfdiff::oracle::kernel::guest
