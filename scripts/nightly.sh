@@ -7,7 +7,7 @@
 # Extra arguments go to `bpfdiff fuzz` (e.g. --targets interp_vs_jit_gen).
 # Results: OUT/report.html, OUT/report.json, OUT/findings/<signature>/,
 # OUT/smt-check.json, OUT/smt-check-memory.json (and OUT/smt-counterexamples/
-# if a proof fails), OUT/kernel-matrix/matrix.md (a kernel campaign per
+# if a proof fails), OUT/planted-proofs/ (scripts/planted-proofs.sh), OUT/kernel-matrix/matrix.md (a kernel campaign per
 # kernel: the host's and Debian's 6.1 and 6.12 guests, JIT and interpreter),
 # OUT/gate-coverage/summary.txt (what the gate reaches),
 # OUT/jit-mutants/summary.txt (which lowering faults it catches).
@@ -45,6 +45,10 @@ build/release/bin/bpfdiff smt check --memory --checks '^jit' \
   --jobs "$jobs" --json \
   >"$out/smt-check-memory.json" || smt_status=$?
 echo "smt check --memory: exit $smt_status, results in $out/smt-check-memory.json"
+# Faults planted in the JIT's memory and call lowering (their own build
+# directories): each refuted, its counterexample's .data test failing on the
+# planted JIT and passing on the interpreter.
+OUT="$out/planted-proofs" bash scripts/planted-proofs.sh || smt_status=$?
 
 # What the gate reaches and what it catches (issue 16): the line and branch
 # coverage of vm/jit/ and vm/interp/ under the full gate (every unreached line

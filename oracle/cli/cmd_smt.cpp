@@ -21,6 +21,7 @@
 #include "oracle/smt/interp_check.hpp"
 #include "oracle/smt/jit_check.hpp"
 #include "oracle/smt/matrix_report.hpp"
+#include "vm/jit/planted.hpp"
 
 namespace bpfdiff::cli {
 namespace {
@@ -63,6 +64,9 @@ Result<std::string> write_counterexample(const std::string& dir, const std::stri
 }
 
 int run_check_command(const CheckCommandOptions& opts) {
+  // A planted build (scripts/planted-proofs.sh) must never pass for a real one.
+  if (!jit::planted_bug().empty())
+    std::cerr << "smt check: this build's JIT has a bug planted on purpose: " << jit::planted_bug() << "\n";
   smt::CheckRegistry registry = make_check_registry(opts.all_jit_registers);
   auto forms = smt::select_forms(opts.forms, opts.memory);
   if (!forms) {
@@ -108,7 +112,9 @@ int run_check_command(const CheckCommandOptions& opts) {
                   "): " + c.outcome.detail + "\n";
     }
     if (c.outcome.verdict == smt::Verdict::Counterexample) {
-      if (!opts.out.empty()) {
+      if (c.outcome.data_test.empty()) {
+        failures += "  (no .data test for this row: the detail above is the counterexample)\n";
+      } else if (!opts.out.empty()) {
         auto path = write_counterexample(opts.out, smt::counterexample_stem(form_name, check_name),
                                          c.outcome.data_test);
         if (path) {
@@ -199,9 +205,11 @@ void add_smt_command(CLI::App& app, int& exit_code) {
       "interpreter's rules for every context, frame array and budget, depth limits 1, 2 and 8\n"
       "(oracle/smt/call_proof.hpp); and call_helper in the same column: the glue around a helper\n"
       "call (arguments, calling pc, stack alignment, the failed-helper, tail-call and return paths)\n"
-      "for any helper behaviour (oracle/smt/call_out_proof.hpp). A memory or control counterexample\n"
-      "is described, not written\n"
-      "as .data.\n"
+      "for any helper behaviour (oracle/smt/call_out_proof.hpp). A load, store or atomic\n"
+      "counterexample is solved again on a region table a real run has and written as a .data test\n"
+      "whose expected outcome is the interpreter's (oracle/smt/mem_counterexample.hpp); a call_local\n"
+      "or exit one as a chain of calls reaching its depth, or its program with its budget\n"
+      "(oracle/smt/control_counterexample.hpp); packet-load and call_helper ones are described only.\n"
       "Cells run on --jobs threads; the summary gives wall time and the slowest cells. A cell reads\n"
       "`ok <time>`, COUNTEREXAMPLE, UNKNOWN (solver gave up) or ERROR; `-` where the check does\n"
       "not apply. Each counterexample is printed (or, with --out, written) as a .data test that\n"

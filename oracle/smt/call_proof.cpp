@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "oracle/smt/check_matrix.hpp"
+#include "oracle/smt/control_counterexample.hpp"
 #include "oracle/smt/jit_proof_support.hpp"
 #include "oracle/smt/mem_model.hpp"
 #include "oracle/smt/read_over_write.hpp"
@@ -353,7 +354,14 @@ ControlProof prove_control_snippet(const ControlCase& c, const ControlSnippet& s
                            std::to_string(value_in(m, deepest)) + ", budget left " + hex(proof.remaining) +
                            ", error address before " + hex(value_in(m, field(off::kErrorAddress, 8)));
       values += proof_support::bpf_register_values(proof.inputs, 6);
-      return finish(ControlProof::Verdict::Counterexample, describe(c) + ": " + o.what + " [" + values + "]");
+      std::string detail = describe(c) + ": " + o.what + " [" + values + "]";
+      ControlWitness w;
+      w.depth = proof.depth;
+      w.remaining = proof.remaining;
+      for (uint8_t r = 0; r < 4; ++r)
+        w.callee_saved[r] = proof.inputs[x86_of(static_cast<uint8_t>(6 + r))];
+      if (auto text = control_counterexample_data(c, w, "smt check: " + detail)) proof.data_test = *text;
+      return finish(ControlProof::Verdict::Counterexample, std::move(detail));
     }
     return finish(ControlProof::Verdict::Error, "the solver's model violates no obligation");
   } catch (const z3::exception& e) {

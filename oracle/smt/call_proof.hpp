@@ -93,6 +93,8 @@ struct ControlProof {
   enum class Verdict : uint8_t { Proved, Counterexample, Error };
   Verdict verdict = Verdict::Error;
   std::string detail;  // Counterexample: the failing obligation and the values found; Error: why
+  std::string
+      data_test;  // Counterexample of call_proof: a .data test reproducing it (control_counterexample.hpp)
   unsigned paths = 0;
   double seconds = 0;
   std::array<uint64_t, 16> inputs{};  // Counterexample: x86 registers rax..r15

@@ -16,7 +16,9 @@ void append(std::vector<isa::RawInsn>& slots, const std::array<isa::RawInsn, 2>&
   slots.push_back(pair[1]);
 }
 
-std::string comment_lines(std::string_view comment) {
+}  // namespace
+
+std::string data_comment_lines(std::string_view comment) {
   std::string out;
   std::size_t start = 0;
   while (start <= comment.size()) {
@@ -29,8 +31,6 @@ std::string comment_lines(std::string_view comment) {
   }
   return out;
 }
-
-}  // namespace
 
 Result<std::string> counterexample_data(const CounterexampleInput& in, std::string_view comment) {
   const isa::FormInfo& fi = isa::info(in.form);
@@ -79,7 +79,7 @@ Result<std::string> counterexample_data(const CounterexampleInput& in, std::stri
   text::DataTest test;
   test.asm_source = text::disassemble(slots);
   test.result = expected;
-  return comment_lines(comment) + text::format_data_test(test);
+  return data_comment_lines(comment) + text::format_data_test(test);
 }
 
 }  // namespace bpfdiff::oracle::smt

@@ -27,4 +27,7 @@ struct CounterexampleInput {
 // Fails for forms the model does not cover or registers out of range.
 Result<std::string> counterexample_data(const CounterexampleInput& in, std::string_view comment);
 
+// `comment` as the '#' lines that open a .data test, one per non-empty line.
+std::string data_comment_lines(std::string_view comment);
+
 }  // namespace bpfdiff::oracle::smt

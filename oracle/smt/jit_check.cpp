@@ -119,6 +119,7 @@ class JitCheck final : public FormCheck {
         return out;
       }
       out.verdict = Verdict::Counterexample;
+      out.data_test = p.data_test;
       return out;
     }
     out.verdict = Verdict::Proved;

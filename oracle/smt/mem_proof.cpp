@@ -8,6 +8,7 @@
 
 #include "oracle/smt/jit_proof_support.hpp"
 #include "oracle/smt/jit_snippet.hpp"
+#include "oracle/smt/mem_counterexample.hpp"
 #include "oracle/smt/mem_model.hpp"
 #include "oracle/smt/read_over_write.hpp"
 #include "oracle/smt/x86/shared_context.hpp"
@@ -47,6 +48,35 @@ struct Obligation {
   z3::expr holds;
   std::size_t path;  // obligations of one x86 path are proved in one query
 };
+
+// The counterexample again, on a region table a .data test's run has
+// (mem_counterexample.hpp), as that test; "" when no path has one (the
+// fault needs a table no real run has, or the solver gives up).
+template <class MakeSolver>
+std::string realizable_data_test(const MemCase& c, const std::string& detail, std::size_t paths,
+                                 const MakeSolver& make_solver, const z3::expr& m0, const z3::expr& cp,
+                                 const std::array<z3::expr, isa::kNumRegisters>& regs,
+                                 const z3::expr& address) {
+  z3::context& ctx = m0.ctx();
+  const DataTestRun run = data_test_run(ctx, m0, cp, regs, address);
+  for (std::size_t p = 0; p < paths; ++p) {
+    z3::solver solver = make_solver(p, run.constraint);
+    if (solver.check() != z3::sat) continue;
+    const z3::model m = solver.get_model();
+    MemWitness w;
+    for (uint8_t r = 0; r < isa::kFramePointer; ++r)
+      w.regs[r] = value_in(m, regs[r]);
+    w.address = value_in(m, address);
+    w.packet_mode = m.eval(run.packet_mode, true).is_true();
+    const uint64_t length = w.packet_mode ? kWitnessPacketBytes : value_in(m, run.input_length);
+    const z3::expr& host = w.packet_mode ? run.packet_host : run.input_host;
+    for (uint64_t i = 0; i < length; ++i)
+      w.input.push_back(static_cast<uint8_t>(value_in(m, z3::select(m0, host + ctx.bv_val(i, 64)))));
+    auto text = mem_counterexample_data(c, w, "smt check: " + detail);
+    if (text) return *text;
+  }
+  return "";
+}
 
 }  // namespace
 
@@ -267,8 +297,7 @@ MemProof prove_mem_snippet(const MemCase& c, const MemSnippet& s, unsigned timeo
 
     // One query per x86 path: a few small queries are much easier for the
     // array solver than their conjunction.
-    std::optional<z3::model> found;
-    for (std::size_t p = 0; p < path && !found; ++p) {
+    const auto make_solver = [&](std::size_t p, const z3::expr& extra) {
       z3::solver solver(ctx, "QF_ABV");
       if (timeout_ms > 0) {
         z3::params params(ctx);
@@ -293,6 +322,12 @@ MemProof prove_mem_snippet(const MemCase& c, const MemSnippet& s, unsigned timeo
         solver.add(z3::mk_and(pre));
         solver.add(!z3::mk_and(all));
       }
+      solver.add(extra);
+      return solver;
+    };
+    std::optional<z3::model> found;
+    for (std::size_t p = 0; p < path && !found; ++p) {
+      z3::solver solver = make_solver(p, ctx.bool_val(true));
       switch (solver.check()) {
         case z3::unsat:
           continue;
@@ -330,7 +365,9 @@ MemProof prove_mem_snippet(const MemCase& c, const MemSnippet& s, unsigned timeo
                                                    ? (packet ? "ends the program" : "faults")
                                                    : "proceeds");
       values += proof_support::bpf_register_values(proof.inputs, 0);
-      return finish(MemProof::Verdict::Counterexample, describe(c) + ": " + o.what + " [" + values + "]");
+      std::string detail = describe(c) + ": " + o.what + " [" + values + "]";
+      if (!packet) proof.data_test = realizable_data_test(c, detail, path, make_solver, m0, cp, regs, addr);
+      return finish(MemProof::Verdict::Counterexample, std::move(detail));
     }
     return finish(MemProof::Verdict::Error, "the solver's model violates no obligation");
   } catch (const z3::exception& e) {

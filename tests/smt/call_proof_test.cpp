@@ -10,6 +10,7 @@
 
 #include "oracle/smt/call_proof.hpp"
 #include "oracle/smt/x86/machine.hpp"
+#include "tests/smt/data_test_runner.hpp"
 #include "vm/jit/offsets.hpp"
 
 namespace bpfdiff::oracle::smt {
@@ -69,10 +70,19 @@ std::function<void(std::vector<uint8_t>&)> add_to_immediate(int delta, std::size
   };
 }
 
+// The planted fault is refuted with the obligation it breaks and a .data
+// test that passes on the interpreter and on this build's (correct) JIT: a
+// regression test that a JIT with the fault fails (scripts/planted-proofs.sh
+// runs it on one).
 ControlProof refute(const ControlCase& c, const ControlSnippet& s, const std::string& obligation) {
   const ControlProof p = prove_control_snippet(c, s);
   EXPECT_EQ(p.verdict, ControlProof::Verdict::Counterexample) << describe(c) << ": " << p.detail;
   EXPECT_NE(p.detail.find(obligation), std::string::npos) << p.detail;
+  EXPECT_NE(p.data_test.find("-- asm"), std::string::npos) << p.detail;
+  const DataTestOutcome interp = run_data_test(p.data_test);
+  EXPECT_TRUE(interp.ran && interp.matches) << interp.observed << "\n" << p.data_test;
+  const DataTestOutcome jitted = run_data_test(p.data_test, c.options);
+  EXPECT_TRUE(jitted.ran && jitted.matches) << jitted.observed << "\n" << p.data_test;
   return p;
 }
 

@@ -12,6 +12,7 @@
 
 #include "oracle/smt/mem_model.hpp"
 #include "oracle/smt/mem_proof.hpp"
+#include "tests/smt/data_test_runner.hpp"
 #include "vm/jit/lowering.hpp"
 #include "vm/jit/offsets.hpp"
 
@@ -65,10 +66,20 @@ bool is_access_end(const x86::Instruction& i, int64_t size) {
   return i.mnemonic == ZYDIS_MNEMONIC_LEA && is_mem(i.operands[1], kR10, size);
 }
 
+// The planted fault is refuted with the obligation it breaks and, unless
+// it is a packet load, with a .data test that passes on the interpreter and
+// on this build's (correct) JIT: a regression test that a JIT with the
+// fault fails (scripts/planted-proofs.sh runs it on one).
 MemProof refute(const MemCase& c, const MemSnippet& s, const std::string& obligation) {
   const MemProof p = prove_mem_snippet(c, s);
   EXPECT_EQ(p.verdict, MemProof::Verdict::Counterexample) << describe(c) << ": " << p.detail;
   EXPECT_NE(p.detail.find(obligation), std::string::npos) << p.detail;
+  if (isa::info(c.form).sem.family == isa::Family::PacketLoad) return p;
+  EXPECT_NE(p.data_test.find("-- asm"), std::string::npos) << p.detail;
+  const DataTestOutcome interp = run_data_test(p.data_test);
+  EXPECT_TRUE(interp.ran && interp.matches) << interp.observed << "\n" << p.data_test;
+  const DataTestOutcome jitted = run_data_test(p.data_test, c.options);
+  EXPECT_TRUE(jitted.ran && jitted.matches) << jitted.observed << "\n" << p.data_test;
   return p;
 }
 

@@ -66,8 +66,12 @@ Cond jump_condition(const isa::Semantics& s) {
 }  // namespace
 
 std::string_view planted_bug() {
-#ifdef BPFDIFF_PLANTED_JSGT32_SIGN
+#if defined(BPFDIFF_PLANTED_JSGT32_SIGN)
   return "jsgt32-sign";
+#elif defined(BPFDIFF_PLANTED_CALL_DEPTH)
+  return "call-depth-off-by-one";
+#elif defined(BPFDIFF_PLANTED_NAME)
+  return BPFDIFF_PLANTED_NAME;  // a bug planted in another lowering file
 #else
   return "";
 #endif
@@ -330,7 +334,13 @@ void Lowering::push_frame(uint32_t pc) {
   depth.pc = pc;
   depth.error = vm::ErrorKind::CallDepthExceeded;
   a_.mov(W32, kScratch3, ctx(kDepth));
+#ifdef BPFDIFF_PLANTED_CALL_DEPTH
+  // Planted on purpose (BPFDIFF_PLANT_JIT_BUG=call-depth-off-by-one, never
+  // the default): one frame more than the interpreter allows.
+  a_.cmp_imm(W32, kScratch3, static_cast<int32_t>(limits_.max_call_depth));
+#else
   a_.cmp_imm(W32, kScratch3, static_cast<int32_t>(limits_.max_call_depth - 1));
+#endif
   e_.jcc(Cond::ae, stub(depth));
   a_.imul_imm(W64, kScratch2, kScratch3, kFrameSize);
   a_.alu(x86::AluOp::Add, W64, kScratch2, ctx(kFrames));

@@ -71,7 +71,14 @@ x86::Mem Lowering::translate(uint32_t pc, Reg base, int32_t offset, uint32_t siz
   a_.mov(W32, kScratch2, kScratch3);  // offset within the region
   a_.alu(AluOp::Cmp, W64, kScratch2, mem(kScratch1, kRegionLo));
   e_.jcc(Cond::b, bad);
+#ifdef BPFDIFF_PLANTED_MEM_BOUNDS
+  // Planted on purpose (BPFDIFF_PLANT_JIT_BUG=mem-bounds-off-by-one, never
+  // the default): the access's end one byte short, so its last byte may lie
+  // past the region.
+  a_.lea(W64, kScratch3, mem(kScratch2, static_cast<int32_t>(size) - 1));
+#else
   a_.lea(W64, kScratch3, mem(kScratch2, static_cast<int32_t>(size)));
+#endif
   a_.alu(AluOp::Cmp, W64, kScratch3, mem(kScratch1, kRegionHi));
   e_.jcc(Cond::a, bad);
   if (write) {

@@ -1,0 +1,97 @@
+#include "oracle/smt/control_counterexample.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "oracle/smt/counterexample.hpp"
+#include "vm/interp/interpreter.hpp"
+#include "vm/isa/encode.hpp"
+#include "vm/program/validate.hpp"
+#include "vm/runtime/helpers.hpp"
+#include "vm/text/assembler.hpp"
+#include "vm/text/data_file.hpp"
+#include "vm/text/disassembler.hpp"
+
+namespace bpfdiff::oracle::smt {
+namespace {
+
+using isa::Form;
+
+void fold(std::vector<isa::RawInsn>& slots, uint8_t reg) {
+  slots.push_back(isa::encode(Form::mul_imm, 0, 0, 0, 31));
+  slots.push_back(isa::encode(Form::add_reg, 0, reg));
+}
+
+// Function k of the chain, calling function k + 1 at `callee` (a slot index).
+void chain_function(std::vector<isa::RawInsn>& slots, uint32_t k, const ControlWitness& w,
+                    std::size_t callee) {
+  for (uint8_t r = 0; r < 4; ++r) {
+    const auto pair = isa::encode_lddw_imm64(static_cast<uint8_t>(6 + r), w.callee_saved[r] + k);
+    slots.insert(slots.end(), pair.begin(), pair.end());
+  }
+  slots.push_back(isa::encode(Form::stxdw, isa::kFramePointer, 6, -8));
+  const auto here = static_cast<int64_t>(slots.size());
+  slots.push_back(
+      isa::encode(Form::call_local, 0, 0, 0, static_cast<int32_t>(static_cast<int64_t>(callee) - here - 1)));
+  for (uint8_t r = 6; r <= 9; ++r)
+    fold(slots, r);
+  slots.push_back(isa::encode(Form::ldxdw, 1, isa::kFramePointer, -8));
+  fold(slots, 1);
+  slots.push_back(isa::encode(Form::mul_imm, 0, 0, 0, 31));
+  slots.push_back(isa::encode(Form::add_imm, 0, 0, 0, static_cast<int32_t>(k + 1)));
+  slots.push_back(isa::encode(Form::exit));
+}
+
+constexpr std::size_t kChainFunctionSlots = 8 + 1 + 1 + 8 + 3 + 2 + 1;
+
+}  // namespace
+
+Result<std::string> control_counterexample_data(const ControlCase& c, const ControlWitness& w,
+                                                std::string_view comment) {
+  std::vector<isa::RawInsn> slots;
+  vm::ExecLimits limits;
+  limits.max_call_depth = c.max_call_depth;
+  if (c.unit == ControlUnit::CallLocal || c.unit == ControlUnit::Exit) {
+    // Calls at depths 0..calls-1; the innermost function runs at depth `calls`.
+    const uint32_t calls = c.unit == ControlUnit::CallLocal ? w.depth + 1 : std::max<uint32_t>(w.depth, 1);
+    for (uint32_t k = 0; k < calls; ++k)
+      chain_function(slots, k, w, (k + 1) * kChainFunctionSlots);
+    slots.push_back(isa::encode(Form::mov_imm, 0, 0, 0, 1));
+    for (uint8_t r = 6; r <= 9; ++r)
+      slots.push_back(isa::encode(Form::mov_imm, r, 0, 0, -1));
+    slots.push_back(isa::encode(Form::stdw, isa::kFramePointer, 0, -8, -1));
+    slots.push_back(isa::encode(Form::exit));
+  } else {
+    // The proof's program; the callee is only reached with room for a frame.
+    limits.max_call_depth = std::max<uint32_t>(c.max_call_depth, 2);
+    limits.instruction_budget = c.unit == ControlUnit::EntryCharge ? w.remaining : w.remaining + 2;
+    slots.push_back(isa::encode(Form::mov_reg, 0, 0));
+    slots.push_back(isa::encode(Form::call_local, 0, 0, 0, 1));
+    slots.push_back(isa::encode(Form::exit));
+    for (uint32_t i = 0; i + 1 < c.callee_length; ++i)
+      slots.push_back(isa::encode(Form::mov_reg, 0, 0));
+    slots.push_back(isa::encode(Form::exit));
+  }
+
+  text::DataTest test;
+  test.asm_source = text::disassemble(slots);
+  const vm::HelperRegistry helpers;
+  auto program = text::assemble(test.asm_source, text::AssembleOptions{&helpers});
+  if (!program) return make_error("counterexample: " + program.error().message);
+  auto loaded = vm::validate(*program, helpers);
+  if (!loaded) return make_error("counterexample: " + loaded.error().message);
+  vm::Interpreter interp(*loaded, helpers, limits);
+  const vm::RunResult r = interp.run(vm::RunInput{vm::RunMode::Memory});
+  if (r.ok()) {
+    test.result = r.r0();
+  } else {
+    test.error = vm::describe(r.error);
+  }
+  std::string header = data_comment_lines(comment);
+  header += "# max-call-depth " + std::to_string(limits.max_call_depth) + "\n";
+  if (limits.instruction_budget != vm::ExecLimits{}.instruction_budget)
+    header += "# budget " + std::to_string(limits.instruction_budget) + "\n";
+  return header + text::format_data_test(test);
+}
+
+}  // namespace bpfdiff::oracle::smt
