@@ -362,7 +362,8 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
   std::vector<KernelFindingRecord> findings;
   std::vector<std::pair<std::size_t, oracle::KernelComparison>> comparisons;
   bool ours_disagree = false;
-  std::string not_judged;  // why a kernel engine gave up on the program, if one did
+  std::string not_judged;              // why a kernel engine gave up on the program, if one did
+  std::vector<std::size_t> abandoned;  // the engines that gave up on it
   for (std::size_t i = 0; i < engines.size(); ++i) {
     if (i == reference_) continue;
     const oracle::Outcome& o = c.outcomes[i];
@@ -387,6 +388,7 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
     // not judged, so neither tallied nor a finding.
     if (const std::string why = abandoned_reason(o); !why.empty()) {
       not_judged = why;
+      abandoned.push_back(i);
       continue;
     }
     const oracle::KernelComparison k = oracle::compare_with_kernel(ref, o);
@@ -527,6 +529,8 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
     result_.kernel_time.add(name, c.origin, seconds[i], c.outcomes[i], k);
     accepted = accepted || k.kind == oracle::KernelAgreement::Agree;
   }
+  for (std::size_t i : abandoned)
+    result_.kernel_time.add_abandoned(engines[i].name, c.origin, seconds[i], c.outcomes[i]);
   // Mutants are drawn from programs a kernel accepted and that agree, so a
   // mutation's question is only whether the verifier still judges it right.
   // Coverage (when traced) chooses the corpus, else what a kernel accepted.
