@@ -18,6 +18,7 @@
 #include "fuzz/findings/atomic_file.hpp"
 #include "fuzz/gate/gate.hpp"
 #include "fuzz/generator.hpp"
+#include "fuzz/kernel_campaign/kernel_campaign_report.hpp"
 #include "fuzz/kernel_campaign/kernel_finding.hpp"
 #include "fuzz/kernel_campaign/kernel_minimize.hpp"
 #include "fuzz/kernel_friendly.hpp"
@@ -45,20 +46,6 @@ void on_signal(int) {
   g_stop.store(true);
 }
 
-// The findings as kernel-state.json and report.json list them.
-json findings_json(const std::vector<KernelCampaignFinding>& findings) {
-  json out = json::array();
-  for (const KernelCampaignFinding& f : findings) {
-    out.push_back({{"signature", f.signature},
-                   {"kind", f.kind},
-                   {"dir", f.dir},
-                   {"count", f.count},
-                   {"first_iteration", f.first_iteration},
-                   {"known_kernel_bug", f.known_bug}});
-  }
-  return out;
-}
-
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -79,27 +66,6 @@ struct NextCase {
   uint64_t iteration = 0;
   fuzz::KernelCaseMix::Drawn drawn;
 };
-
-std::string slug(std::string_view text) {
-  std::string out;
-  for (char ch : text)
-    out += (ch == ' ' || ch == '/' || ch == ':') ? '-' : ch;
-  return out;
-}
-
-// The ten most frequent reasons, most frequent first.
-json top_reasons(const std::map<std::string, uint64_t>& counts) {
-  std::vector<std::pair<uint64_t, std::string>> sorted;
-  for (const auto& [reason, n] : counts)
-    sorted.emplace_back(n, reason);
-  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first > b.first : a.second < b.second;
-  });
-  json out = json::array();
-  for (std::size_t i = 0; i < sorted.size() && i < 10; ++i)
-    out.push_back({{"reason", sorted[i].second}, {"count", sorted[i].first}});
-  return out;
-}
 
 bool is_kernel(const std::string& name) {
   const auto names = oracle::kernel_engine_names();
@@ -223,7 +189,6 @@ class KernelCampaign {
   void record(const KernelFindingRecord& finding, const KernelCase& c);
   std::pair<uint64_t, uint64_t> guest_counters() const;
   std::string progress_line() const;
-  Result<void> write_report();
 
   KernelCampaignOptions options_;
   const std::function<void(const std::string&)>& progress_;
@@ -291,7 +256,7 @@ Result<void> KernelCampaign::save_state() {
   j["isa_version"] = static_cast<int>(options_.isa_version);
   j["total_programs"] = previous_programs_ + result_.programs;
   j["engines"] = result_.engines;
-  j["findings"] = findings_json(result_.findings);
+  j["findings"] = kernel_campaign_findings_json(result_.findings);
   return write_json_atomically((fs::path(options_.out) / "kernel-state.json").string(), j);
 }
 
@@ -397,7 +362,8 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
   std::vector<KernelFindingRecord> findings;
   std::vector<std::pair<std::size_t, oracle::KernelComparison>> comparisons;
   bool ours_disagree = false;
-  std::string not_judged;  // why a kernel engine gave up on the program, if one did
+  std::string not_judged;              // why a kernel engine gave up on the program, if one did
+  std::vector<std::size_t> abandoned;  // the engines that gave up on it
   for (std::size_t i = 0; i < engines.size(); ++i) {
     if (i == reference_) continue;
     const oracle::Outcome& o = c.outcomes[i];
@@ -422,6 +388,7 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
     // not judged, so neither tallied nor a finding.
     if (const std::string why = abandoned_reason(o); !why.empty()) {
       not_judged = why;
+      abandoned.push_back(i);
       continue;
     }
     const oracle::KernelComparison k = oracle::compare_with_kernel(ref, o);
@@ -562,6 +529,8 @@ void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
     result_.kernel_time.add(name, c.origin, seconds[i], c.outcomes[i], k);
     accepted = accepted || k.kind == oracle::KernelAgreement::Agree;
   }
+  for (std::size_t i : abandoned)
+    result_.kernel_time.add_abandoned(engines[i].name, c.origin, seconds[i], c.outcomes[i]);
   // Mutants are drawn from programs a kernel accepted and that agree, so a
   // mutation's question is only whether the verifier still judges it right.
   // Coverage (when traced) chooses the corpus, else what a kernel accepted.
@@ -632,84 +601,6 @@ std::optional<KernelCase> KernelCampaign::minimize_guest_failure_case(std::vecto
   f.title = mc.outcomes[i].kernel->log;
   f.guest_record = guest_record_of(mc.outcomes[i]);
   return mc;
-}
-
-Result<void> KernelCampaign::write_report() {
-  json j;
-  j["kind"] = "kernel campaign";
-  j["seed"] = result_.seed;
-  j["engines"] = result_.engines;
-  j["reference"] = result_.reference;
-  j["isa_version"] = static_cast<int>(options_.isa_version);
-  j["programs"] = result_.programs;
-  j["total_programs"] = result_.total_programs;
-  j["seconds"] = result_.seconds;
-  j["programs_per_second"] =
-      result_.seconds > 0 ? static_cast<double>(result_.programs) / result_.seconds : 0.0;
-  j["interrupted"] = result_.interrupted;
-  json per_engine = json::object();
-  for (const auto& [name, t] : result_.throughput) {
-    per_engine[name] = {{"runs", t.runs}, {"seconds", t.seconds}, {"runs_per_second", t.per_second()}};
-  }
-  j["throughput"] = std::move(per_engine);
-  j["ours_disagree"] = result_.ours_disagree;
-  j["programs_with_maps"] = result_.with_maps;
-  j["programs_with_map_helper_calls"] = result_.with_map_calls;
-  j["programs_with_helper_calls"] = result_.with_helper_calls;
-  j["map_programs_agreed"] = result_.maps_agreed;
-  json kernels = json::object();
-  for (const auto& [name, tally] : result_.tallies) {
-    json k;
-    k["release"] = result_.kernel_releases[name];
-    k["programs"] = tally.total();
-    for (oracle::KernelAgreement kind :
-         {oracle::KernelAgreement::Agree, oracle::KernelAgreement::BothRejected,
-          oracle::KernelAgreement::KernelRejected, oracle::KernelAgreement::NotComparable,
-          oracle::KernelAgreement::WeRejected, oracle::KernelAgreement::VerifierSoundness,
-          oracle::KernelAgreement::Mismatch}) {
-      k[slug(oracle::to_string(kind))] = tally.count(kind);
-    }
-    // Agreement over the programs both sides ran and whose state compares.
-    const uint64_t comparable = tally.count(oracle::KernelAgreement::Agree) +
-                                tally.count(oracle::KernelAgreement::WeRejected) +
-                                tally.count(oracle::KernelAgreement::VerifierSoundness) +
-                                tally.count(oracle::KernelAgreement::Mismatch);
-    k["acceptance_percent"] = tally.acceptance_percent();
-    k["agreement_percent"] = comparable == 0
-                                 ? 0.0
-                                 : 100.0 * static_cast<double>(tally.count(oracle::KernelAgreement::Agree)) /
-                                       static_cast<double>(comparable);
-    k["top_rejection_reasons"] = top_reasons(tally.rejections());
-    k["not_comparable_reasons"] = top_reasons(tally.not_comparable());
-    kernels[name] = std::move(k);
-  }
-  j["kernels"] = std::move(kernels);
-  j["mix"] = {{"verifier_stress_share", options_.verifier_stress_share},
-              {"mutate_rate", options_.mutate_rate}};
-  json sources = json::object();
-  for (const auto& [source, per_kernel] : result_.source_tallies) {
-    json sj = json::object();
-    for (const auto& [name, tally] : per_kernel) {
-      sj[name] = {{"programs", tally.total()},
-                  {"acceptance_percent", tally.acceptance_percent()},
-                  {"agree", tally.count(oracle::KernelAgreement::Agree)},
-                  {"kernel-rejects", tally.count(oracle::KernelAgreement::KernelRejected)},
-                  {"not-comparable", tally.count(oracle::KernelAgreement::NotComparable)},
-                  {"top_rejection_reasons", top_reasons(tally.rejections())}};
-    }
-    sources[source] = std::move(sj);
-  }
-  j["sources"] = std::move(sources);
-  j["kernel_time"] = result_.kernel_time.to_json();
-  j["guest"] = {{"restarts", result_.guest_restarts}, {"failures", result_.guest_failures}};
-  j["not_judged"] = {{"by_reason", result_.not_judged},
-                     {"too_slow_iterations", result_.too_slow_iterations},
-                     {"guest_request_limit_seconds", options_.guest_request_limit_seconds}};
-  j["findings"] = findings_json(result_.findings);
-  j["new_findings"] = result_.new_findings;
-  j["coverage"] = coverage_->to_json();
-  result_.report_json = (fs::path(options_.out) / "report.json").string();
-  return write_json_atomically(result_.report_json, j);
 }
 
 Result<KernelCampaignResult> KernelCampaign::run() {
@@ -809,7 +700,8 @@ Result<KernelCampaignResult> KernelCampaign::run() {
   result_.guest_failures = failures;
   if (progress_) progress_(progress_line());
   if (auto saved = save_state(); !saved) return saved.error();
-  if (auto report = write_report(); !report) return report.error();
+  if (auto report = write_kernel_campaign_report(options_, *coverage_, result_); !report)
+    return report.error();
   return std::move(result_);
 }
 

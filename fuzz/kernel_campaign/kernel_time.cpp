@@ -34,6 +34,8 @@ void merge(KernelTimeCell& into, const KernelTimeCell& from) {
     into.by_verdict[key].first += v.first;
     into.by_verdict[key].second += v.second;
   }
+  into.abandoned_programs += from.abandoned_programs;
+  into.abandoned_seconds += from.abandoned_seconds;
 }
 
 // The verdicts that cost most wall time, most first.
@@ -66,7 +68,8 @@ json cell_json(const KernelTimeCell& cell) {
           {"wall_seconds", cell.wall_seconds},
           {"executor_seconds", cell.executor_seconds},
           {"histogram", std::move(histogram)},
-          {"costliest_verdicts", std::move(verdicts)}};
+          {"costliest_verdicts", std::move(verdicts)},
+          {"abandoned", {{"programs", cell.abandoned_programs}, {"seconds", cell.abandoned_seconds}}}};
 }
 
 }  // namespace
@@ -77,8 +80,8 @@ std::string kernel_time_bucket_label(std::size_t bucket) {
   return bucket < kLabels.size() ? kLabels[bucket] : "?";
 }
 
-void KernelTimeTally::add(const std::string& engine, const std::string& source, double wall_seconds,
-                          const oracle::Outcome& kernel, const oracle::KernelComparison& c) {
+KernelTimeCell& KernelTimeTally::add_time(const std::string& engine, const std::string& source,
+                                          double wall_seconds, const oracle::Outcome& kernel) {
   KernelTimeCell& cell = cells_[engine][source];
   ++cell.programs;
   cell.wall_seconds += wall_seconds;
@@ -86,9 +89,21 @@ void KernelTimeTally::add(const std::string& engine, const std::string& source, 
   const std::size_t b = bucket_of(wall_seconds);
   ++cell.bucket_programs[b];
   cell.bucket_seconds[b] += wall_seconds;
-  auto& v = cell.by_verdict[verdict_key(c)];
+  return cell;
+}
+
+void KernelTimeTally::add(const std::string& engine, const std::string& source, double wall_seconds,
+                          const oracle::Outcome& kernel, const oracle::KernelComparison& c) {
+  auto& v = add_time(engine, source, wall_seconds, kernel).by_verdict[verdict_key(c)];
   ++v.first;
   v.second += wall_seconds;
+}
+
+void KernelTimeTally::add_abandoned(const std::string& engine, const std::string& source, double wall_seconds,
+                                    const oracle::Outcome& kernel) {
+  KernelTimeCell& cell = add_time(engine, source, wall_seconds, kernel);
+  ++cell.abandoned_programs;
+  cell.abandoned_seconds += wall_seconds;
 }
 
 KernelTimeCell KernelTimeTally::engine_total(const std::string& engine) const {
@@ -128,6 +143,12 @@ std::string KernelTimeTally::summary() const {
       std::snprintf(line, sizeof line, "    %-24s %6llu programs %8.1f s (%4.1f%%)\n", source.c_str(),
                     static_cast<unsigned long long>(cell.programs), cell.wall_seconds,
                     percent(cell.wall_seconds, total.wall_seconds));
+      out += line;
+    }
+    if (total.abandoned_programs > 0) {
+      std::snprintf(line, sizeof line, "    %-24s %6llu programs %8.1f s (%4.1f%%)\n",
+                    "abandoned (not judged)", static_cast<unsigned long long>(total.abandoned_programs),
+                    total.abandoned_seconds, percent(total.abandoned_seconds, total.wall_seconds));
       out += line;
     }
     out += "    per program:";

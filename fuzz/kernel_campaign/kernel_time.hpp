@@ -30,6 +30,11 @@ struct KernelTimeCell {
   // Wall seconds and programs by verdict: "accepted", "rejected: REASON",
   // "not comparable", ...
   std::map<std::string, std::pair<uint64_t, double>> by_verdict;
+  // Programs the engine gave up on (abandoned: not judged, no verdict) and
+  // their wall seconds, also counted in `programs` and `wall_seconds`: a
+  // verifier busy past --guest-request-limit costs the campaign that long.
+  uint64_t abandoned_programs = 0;
+  double abandoned_seconds = 0;
 };
 
 class KernelTimeTally {
@@ -38,19 +43,27 @@ class KernelTimeTally {
   // timed it, `kernel` the engine's outcome, `c` its comparison with ours.
   void add(const std::string& engine, const std::string& source, double wall_seconds,
            const oracle::Outcome& kernel, const oracle::KernelComparison& c);
+  // One program's run the engine gave up on (kernel_finding.hpp's
+  // abandoned_reason): its time, without a verdict.
+  void add_abandoned(const std::string& engine, const std::string& source, double wall_seconds,
+                     const oracle::Outcome& kernel);
 
   // Per engine, over every source.
   KernelTimeCell engine_total(const std::string& engine) const;
   const std::map<std::string, std::map<std::string, KernelTimeCell>>& cells() const { return cells_; }
 
-  // report.json's "kernel_time": per engine, per source, with the histogram
-  // and the five verdicts that cost most.
+  // report.json's "kernel_time": per engine, per source, with the histogram,
+  // the five verdicts that cost most and the abandoned programs.
   nlohmann::ordered_json to_json() const;
-  // A few summary lines per engine: share of time per source, the slow
-  // programs and what they were.
+  // A few summary lines per engine: share of time per source and of the
+  // abandoned programs, the slow programs and what they were.
   std::string summary() const;
 
  private:
+  // The time of one run, judged or not.
+  KernelTimeCell& add_time(const std::string& engine, const std::string& source, double wall_seconds,
+                           const oracle::Outcome& kernel);
+
   std::map<std::string, std::map<std::string, KernelTimeCell>> cells_;  // engine -> source -> cell
 };
 

@@ -1,8 +1,9 @@
 // A kernel request the guest pool gave up on (the campaign's deadline came
 // while it was in flight, or the guest stayed busy past the request limit:
 // a verifier walking to its complexity limit under TCG) is not judged: never
-// a finding, never tallied, counted by why in the summary and the report,
-// and what the other engines judged of the same program is kept.
+// a finding, never tallied, counted by why in the summary and the report
+// (and its time in the kernel time), and what the other engines judged of
+// the same program is kept.
 #include <unistd.h>
 
 #include <atomic>
@@ -152,6 +153,11 @@ TEST_F(AbandonedRequests, AreNeitherFindingsNorTalliedAndAreCountedByWhy) {
   EXPECT_EQ(report["not_judged"]["by_reason"]["too slow"], 10);
   EXPECT_EQ(report["not_judged"]["too_slow_iterations"].size(), 10u);
   EXPECT_EQ(report["findings"].size(), 0u);
+  // Their time is the kernel engine's time too, on a line of its own.
+  EXPECT_EQ(r->kernel_time.engine_total("kernel-a").programs, 30u);
+  EXPECT_EQ(r->kernel_time.engine_total("kernel-a").abandoned_programs, 14u);
+  EXPECT_EQ(report["kernel_time"]["kernel-a"]["abandoned"]["programs"], 14);
+  EXPECT_NE(summary.find("abandoned (not judged)"), std::string::npos) << summary;
 }
 
 TEST_F(AbandonedRequests, WhatAnotherKernelJudgedOfTheSameProgramIsKept) {

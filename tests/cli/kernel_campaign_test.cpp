@@ -294,6 +294,40 @@ TEST(KernelTimeTally, SumsTimePerSourceBucketAndVerdict) {
   EXPECT_TRUE(t.engine_total("kernel-qemu").programs == 0);
 }
 
+TEST(KernelTimeTally, CountsAbandonedProgramsInTheTimeAndOnTheirOwnLine) {
+  KernelTimeTally t;
+  oracle::Outcome judged;
+  judged.kernel = oracle::KernelOutcome{};
+  oracle::KernelComparison agree;
+  agree.kind = oracle::KernelAgreement::Agree;
+  oracle::Outcome given_up = judged;
+  given_up.kernel->verdict = oracle::kernel::KernelVerdict::Failed;
+  t.add("kernel-qemu", "kernel-friendly", 20.0, judged, agree);
+  t.add_abandoned("kernel-qemu", "verifier-stress-mutant", 60.0, given_up);
+  t.add_abandoned("kernel-qemu", "verifier-stress-mutant", 20.0, given_up);
+  const KernelTimeCell total = t.engine_total("kernel-qemu");
+  EXPECT_EQ(total.programs, 3u);
+  EXPECT_DOUBLE_EQ(total.wall_seconds, 100.0);
+  EXPECT_EQ(total.abandoned_programs, 2u);
+  EXPECT_DOUBLE_EQ(total.abandoned_seconds, 80.0);
+  EXPECT_EQ(total.bucket_programs[5], 3u);  // >=10s
+  // No verdict: only the judged program has one.
+  ASSERT_EQ(total.by_verdict.size(), 1u);
+  EXPECT_EQ(total.by_verdict.begin()->second.first, 1u);
+  const auto j = t.to_json();
+  EXPECT_EQ(j["kernel-qemu"]["abandoned"]["programs"], 2);
+  EXPECT_DOUBLE_EQ(j["kernel-qemu"]["abandoned"]["seconds"].get<double>(), 80.0);
+  EXPECT_EQ(j["kernel-qemu"]["sources"]["kernel-friendly"]["abandoned"]["programs"], 0);
+  const std::string summary = t.summary();
+  EXPECT_NE(summary.find("time on kernel-qemu: 100.0 s for 3 programs"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("abandoned (not judged)        2 programs     80.0 s (80.0%)"), std::string::npos)
+      << summary;
+  // Nothing abandoned, no such line.
+  KernelTimeTally none;
+  none.add("kernel-qemu", "kernel-friendly", 1.0, judged, agree);
+  EXPECT_EQ(none.summary().find("abandoned"), std::string::npos) << none.summary();
+}
+
 TEST_F(KernelCampaignLoop, MixesTheGeneratorsAndReportsAcceptancePerSource) {
   options_.verifier_stress_share = 0.5;
   options_.mutate_rate = 0.5;
