@@ -247,7 +247,8 @@ std::string regression_test_text(const MinimizedFinding& f, const std::string& o
   header += "# budget " + std::to_string(f.minimized.budget) + "\n";
   header += call_depth_comment(f.minimized.setup);
   header += "# bpfdiff repro " + data_path + " --budget " + std::to_string(f.minimized.budget) +
-            " --engines " + f.signature.reference + "," + f.signature.engine + "\n";
+            " --engines " + f.signature.reference + "," + f.signature.engine +
+            (f.gate_runs ? " --gate-runs" : "") + "\n";
   return header + text::format_data_test(test);
 }
 

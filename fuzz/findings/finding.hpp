@@ -63,6 +63,9 @@ struct MinimizedFinding {
   FindingCase minimized;
   fuzz::MinimizeStats stats;
   oracle::Outcome reference;  // the reference engine's outcome on the minimized case
+  // A divergence on a later run of the gate's sequence (fuzz/gate/gate_runs.hpp):
+  // the test replays with `bpfdiff repro --gate-runs`.
+  bool gate_runs = false;
 };
 
 // Shrinks `c` while signature_of stays equal to `signature`.

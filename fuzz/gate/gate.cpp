@@ -228,44 +228,6 @@ Result<std::optional<GateCase>> corpus_case(const CorpusFile& file) {
   return std::optional<GateCase>();
 }
 
-// What run `run` of a case was, for people.
-std::string rerun_description(std::size_t run) {
-  if (run == 0) return "";
-  std::string what;
-  switch (kGateReruns[run - 1]) {
-    case GateRerun::Again:
-      what = "the same input; maps and the engine's state carried over from the run before";
-      break;
-    case GateRerun::Varied:
-      what =
-          "a varied input -- the first half of the memory with every byte inverted, seed + 1 -- "
-          "maps and the engine's state carried over from the run before";
-      break;
-    case GateRerun::MapsReset:
-      what = "the first input again; maps reset before it, the engine's own state carried over";
-      break;
-  }
-  return "on run " + std::to_string(run + 1) + " of one prepared program (" + what + ")";
-}
-
-// Whether run `run` (of kGateReruns) or one before it was on the varied input.
-bool runs_varied_input(std::size_t run) {
-  for (std::size_t i = 0; i < run && i < std::size(kGateReruns); ++i) {
-    if (kGateReruns[i] == GateRerun::Varied) return true;
-  }
-  return false;
-}
-
-// Whether every engine prepares in-process, so that a prepared program can
-// run again with the state its last run left: all but the kernel engines,
-// which load per input.
-bool all_in_process(const NamedEngines& engines) {
-  const std::vector<std::string> kernels = oracle::kernel_engine_names();
-  return std::none_of(engines.names.begin(), engines.names.end(), [&](const std::string& name) {
-    return std::find(kernels.begin(), kernels.end(), name) != kernels.end();
-  });
-}
-
 // The finding for outcomes of run `run` that differ; a first run is signed
 // (where the reference and the divergent engine part ways), as every tool
 // replays it.
@@ -285,29 +247,10 @@ GateFinding finding_of(GatePhase phase, GateCase&& c, NamedEngines& engines, std
 // Runs one case on every engine (and, with `reruns`, again on each engine's
 // prepared program); the finding at the first run where they disagree.
 std::optional<GateFinding> check(GatePhase phase, GateCase&& c, NamedEngines& engines, bool reruns) {
-  const oracle::EngineInput input = engine_input(c.memory, c.budget, c.setup);
-  const std::vector<oracle::Engine::LaterRun> later =
-      reruns ? gate_later_runs(input) : std::vector<oracle::Engine::LaterRun>{};
-  std::vector<std::vector<oracle::Outcome>> runs;  // per engine, per run
-  for (const auto& engine : engines.engines) {
-    // run() for a single run: the kernel engines override it.
-    runs.push_back(reruns ? engine->run_repeatedly(c.program, input, later)
-                          : std::vector<oracle::Outcome>{engine->run(c.program, input)});
-  }
-  // A rejection is a single outcome: compare up to the shortest sequence
-  // (a load verdict that differs shows in the first run).
-  std::size_t count = runs.front().size();
-  for (const auto& r : runs)
-    count = std::min(count, r.size());
-  for (std::size_t run = 0; run < count; ++run) {
-    std::vector<oracle::Outcome> outcomes;
-    for (auto& r : runs)
-      outcomes.push_back(std::move(r[run]));
-    std::vector<EngineDifference> differences = differences_from_first(outcomes);
-    if (!differences.empty())
-      return finding_of(phase, std::move(c), engines, run, std::move(outcomes), std::move(differences));
-  }
-  return std::nullopt;
+  GateRuns runs = run_like_the_gate(engines, c.program, engine_input(c.memory, c.budget, c.setup), reruns);
+  if (!runs.diverged) return std::nullopt;
+  return finding_of(phase, std::move(c), engines, *runs.diverged, std::move(runs.outcomes),
+                    std::move(runs.differences));
 }
 
 class PhaseRunner {
@@ -545,33 +488,6 @@ Result<void> elf_phase(const GateOptions& options, GateReport& report, NamedEngi
 
 }  // namespace
 
-oracle::EngineInput varied_input(const oracle::EngineInput& input) {
-  oracle::EngineInput varied = input;
-  varied.memory.resize(input.memory.size() / 2);
-  for (uint8_t& b : varied.memory)
-    b = static_cast<uint8_t>(~b);
-  ++varied.seed;
-  return varied;
-}
-
-std::vector<oracle::Engine::LaterRun> gate_later_runs(const oracle::EngineInput& input) {
-  std::vector<oracle::Engine::LaterRun> later;
-  for (const GateRerun r : kGateReruns) {
-    switch (r) {
-      case GateRerun::Again:
-        later.push_back({oracle::Engine::Rerun::Carry, std::nullopt});
-        break;
-      case GateRerun::Varied:
-        later.push_back({oracle::Engine::Rerun::Carry, varied_input(input)});
-        break;
-      case GateRerun::MapsReset:
-        later.push_back({oracle::Engine::Rerun::ResetMaps, std::nullopt});
-        break;
-    }
-  }
-  return later;
-}
-
 const char* to_string(GatePhase phase) {
   switch (phase) {
     case GatePhase::Corpus:
@@ -678,6 +594,8 @@ Result<WrittenFinding> write_finding(const GateFinding& finding, const std::stri
     out.diff_command = "bpfdiff diff " + shell_quote(out.data_path) + " --engines " + shell_quote(all);
   }
 
+  // A later run replays only as the gate's sequence of runs (diff runs once).
+  if (finding.run > 0) out.repro_command += " --gate-runs";
   if (finding.run > 0 && runs_varied_input(finding.run)) {
     out.varied_memory_path = base.string() + ".varied.mem";
     const oracle::EngineInput varied = varied_input(engine_input(c.memory, c.budget, c.setup));
@@ -703,21 +621,24 @@ std::string format_finding(const GateFinding& f, const WrittenFinding* written) 
   std::string text = "gate: FAIL: divergence " + reference + " vs " + f.divergent_engine() + " in phase " +
                      to_string(f.phase) + " (" + f.gate_case.origin + "), budget " +
                      std::to_string(f.gate_case.budget) + "\n";
-  if (f.run > 0 && !runs_varied_input(f.run)) {
+  if (f.run > 0) {
     text += "diverged " + rerun_description(f.run) +
-            "; the first run agrees, so repro/diff (one run) show no difference: run each engine " +
-            std::to_string(f.run + 1) + " times with `bpfdiff run DATA --repeat " +
-            std::to_string(f.run + 1) + " --state --maps --budget " + std::to_string(f.gate_case.budget) +
-            run_setup_flags(f.gate_case.setup) + " --engine E`\n";
-  } else if (f.run > 0) {
-    // `bpfdiff run --repeat` reruns one input only: this sequence is the gate's alone.
-    text += "diverged " + rerun_description(f.run) +
-            "; the first run agrees, so repro/diff (one run) show no difference, and `bpfdiff run "
-            "--repeat` cannot vary the input: the runs were the memory, the memory again, " +
-            (written != nullptr && !written->varied_memory_path.empty() ? written->varied_memory_path
-                                                                        : std::string("the varied memory")) +
-            " (seed + 1), the memory after a map reset (a varied run that diverges alone shows with "
-            "`bpfdiff diff` on that memory)\n";
+            "; the first run agrees, so diff (one run) shows no difference: `repro --gate-runs` (below) "
+            "prepares the program once on each engine and runs it as the gate did";
+    if (!runs_varied_input(f.run)) {
+      text += ", as does `bpfdiff run DATA --repeat " + std::to_string(f.run + 1) +
+              " --state --maps --budget " + std::to_string(f.gate_case.budget) +
+              run_setup_flags(f.gate_case.setup) + " --engine E` on each engine";
+    } else {
+      // `bpfdiff run --repeat` reruns one input only.
+      text +=
+          " -- the memory, the memory again, " +
+          (written != nullptr && !written->varied_memory_path.empty() ? written->varied_memory_path
+                                                                      : std::string("the varied memory")) +
+          " (seed + 1), the memory after a map reset; a varied run that diverges alone also shows with "
+          "`bpfdiff diff` on that memory";
+    }
+    text += "\n";
   }
   if (f.signature) text += "signature: " + f.signature->title() + "\n";
   text += "differences:\n";

@@ -43,6 +43,7 @@
 #include "fuzz/findings/atomic_file.hpp"
 #include "fuzz/findings/finding.hpp"
 #include "fuzz/findings/replay.hpp"
+#include "fuzz/gate/gate_runs.hpp"
 #include "fuzz/generator.hpp"
 #include "fuzz/signature.hpp"
 #include "oracle/engine.hpp"
@@ -76,26 +77,6 @@ struct GateOptions {
   // engine is not in-process.
   bool reruns = true;
 };
-
-// The runs after the first on one prepared program, in order. Carrying the
-// state into a run on the same input shows state a run leaves behind wrongly
-// (map contents, dirty stack frames), but not a value an engine forgets to
-// reset: on the same input a stale value equals the fresh one. So the third
-// run is on a varied input (varied_input), still with the state carried,
-// and the fourth on the first input again after the maps are reset: an
-// error address, error pc, packet bound or register left by one of these
-// runs then differs from what the interpreter's fresh values give.
-enum class GateRerun : uint8_t { Again, Varied, MapsReset };
-inline constexpr GateRerun kGateReruns[] = {GateRerun::Again, GateRerun::Varied, GateRerun::MapsReset};
-
-// The input of the Varied run: the first half of the memory (of the packet
-// in the packet modes) with every byte inverted -- accesses past the half
-// fault, at other pcs and addresses than on the full memory, and the rest
-// reads other values -- and the next seed (other ktime and prandom values).
-oracle::EngineInput varied_input(const oracle::EngineInput& input);
-
-// The later runs of kGateReruns for a case whose first run is on `input`.
-std::vector<oracle::Engine::LaterRun> gate_later_runs(const oracle::EngineInput& input);
 
 // One program with its input, as the gate runs it.
 struct GateCase {

@@ -8,6 +8,7 @@
 #include "fuzz/findings/finding.hpp"
 #include "fuzz/findings/replay.hpp"
 #include "fuzz/findings/target_input.hpp"
+#include "fuzz/gate/gate_runs.hpp"
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
 #include "oracle/cli/run_mode_flags.hpp"
@@ -27,6 +28,7 @@ struct MinimizeCommandOptions {
   uint64_t budget = 0;  // 0: the layout's
   std::size_t max_tests = fuzz::MinimizeOptions{}.max_tests;
   RunModeFlags run_mode;
+  bool gate_runs = false;  // --gate-runs: also a divergence on a later run of the gate's sequence
 };
 
 // The layouts to try for `path`: the one asked for, else a program file by
@@ -56,6 +58,7 @@ int run_minimize(const MinimizeCommandOptions& opts) {
   std::string tried;
   std::optional<std::string> read_error;
   bool read_any = false;
+  bool later_run = false;  // the divergence is on a later run of the gate's sequence
   for (const FindingLayout layout : layouts_to_try(opts)) {
     auto c = read_finding(opts.input, layout);
     if (!c) {
@@ -72,6 +75,14 @@ int run_minimize(const MinimizeCommandOptions& opts) {
       signature = std::move(s);
       break;
     }
+    if (opts.gate_runs && all_in_process(*engines)) {
+      if (auto s = gate_runs_signature(*c, *engines)) {
+        found = std::move(c).value();
+        signature = std::move(s);
+        later_run = true;
+        break;
+      }
+    }
   }
   if (!read_any) {
     std::cerr << "error: " << read_error.value_or(opts.input + ": cannot be read") << "\n";
@@ -87,7 +98,8 @@ int run_minimize(const MinimizeCommandOptions& opts) {
 
   fuzz::MinimizeOptions options;
   options.max_tests = opts.max_tests;
-  const MinimizedFinding m = minimize_finding(*found, *signature, *engines, options);
+  const MinimizedFinding m = later_run ? minimize_gate_runs_finding(*found, *signature, *engines, options)
+                                       : minimize_finding(*found, *signature, *engines, options);
   std::cout << "minimized to " << m.minimized.program.slots.size() << " slots and "
             << m.minimized.memory.size() << " bytes of memory (" << m.stats.tests << " candidates tried, "
             << m.stats.accepted << " kept" << (m.stats.hit_test_limit ? ", stopped at --max-tests" : "")
@@ -102,7 +114,8 @@ int run_minimize(const MinimizeCommandOptions& opts) {
     return kExitLoadFailed;
   }
   std::cout << "wrote " << *path << "\nreplay: bpfdiff repro " << *path << " --budget " << m.minimized.budget
-            << " --engines " << m.signature.reference << "," << m.signature.engine << "\n";
+            << " --engines " << m.signature.reference << "," << m.signature.engine
+            << (m.gate_runs ? " --gate-runs" : "") << "\n";
   return kExitOk;
 }
 
@@ -123,6 +136,8 @@ void add_minimize_command(CLI::App& app, int& exit_code) {
       "The gate and the tests replay every .data of corpus/regressions on all engines.\n"
       "Run mode: the input's own (a .data test's `-- mode`, a generated input's), else memory;\n"
       "--mode and the other run-mode flags of `bpfdiff run` replace it (--packet the memory).\n"
+      "--gate-runs: a gate finding on a later run (the first agrees) is kept as the same engines,\n"
+      "field and run (signature form \"runN\"); its test replays with `repro --gate-runs`.\n"
       "Exit status: 0 minimized and written, 1 the engines agree on FILE, 2 bad usage or input.");
   cmd->add_option("FILE", opts->input, "the input to minimize")->required();
   cmd->add_option("--out", opts->out, "directory for the .data test")->capture_default_str();
@@ -143,6 +158,9 @@ void add_minimize_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--budget", opts->budget, "instruction budget (default: the layout's)")->check(kAtLeastOne);
   cmd->add_option("--max-tests", opts->max_tests, "candidates to try at most")->capture_default_str();
   opts->run_mode.add_to(*cmd);
+  cmd->add_flag("--gate-runs", opts->gate_runs,
+                "when the first run agrees, look for a divergence on a later run of the gate's four runs "
+                "of one prepared program (see `bpfdiff repro --gate-runs`) and keep that one");
   cmd->callback([opts, cmd, &exit_code] {
     std::string layout = opts->layout == "auto" ? "" : opts->layout;
     if (auto t = apply_replay_target(opts->target, opts->input, layout, &opts->engines,

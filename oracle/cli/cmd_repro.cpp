@@ -14,6 +14,7 @@
 #include "fuzz/findings/replay.hpp"
 #include "fuzz/findings/repro.hpp"
 #include "fuzz/findings/target_input.hpp"
+#include "fuzz/gate/gate_runs.hpp"
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
 #include "oracle/cli/run_mode_flags.hpp"
@@ -35,6 +36,7 @@ struct ReproCommandOptions {
   std::string target;  // --target: the fuzz target whose input FILE is (fuzz/findings/target_input.hpp)
   std::string color = "auto";
   RunModeFlags run_mode;
+  bool gate_runs = false;  // --gate-runs: the gate's runs of one prepared program
 };
 
 bool use_color(const std::string& setting) {
@@ -50,6 +52,31 @@ std::string indented_differences(const std::vector<oracle::Difference>& diffs) {
   return out;
 }
 
+// A divergence on a later run of the gate's sequence: the outcomes of that
+// run and how they differ. No bisection: the run starts from the state the
+// runs before it left, which a run with a smaller budget does not rebuild.
+int report_later_run(const ReproCommandOptions& opts, const ReplayInput& input, const vm::Program& program,
+                     const std::vector<uint8_t>& memory, uint64_t budget, const RunSetup& setup,
+                     const GateRuns& runs) {
+  const std::size_t run = *runs.diverged;
+  std::cout << opts.input << ": " << input.kind << ", " << program.slots.size() << " slots, " << memory.size()
+            << " bytes of memory, budget " << budget << run_setup_flags(setup) << "\n\n";
+  std::cout << "program:\n" << program_listing(program, std::nullopt, 0) << "\n";
+  std::cout << "the first " << run << (run == 1 ? " run agrees" : " runs agree") << "; the engines diverge "
+            << rerun_description(run) << ".\n";
+  if (runs_varied_input(run)) {
+    std::cout << "the varied input (run 3): the first " << memory.size() / 2
+              << " bytes of the memory, every byte inverted, seed + 1\n";
+  }
+  std::cout << "\noutcomes of run " << run + 1 << ":\n"
+            << format_outcome_table(runs.outcomes, use_color(opts.color)) << "\n";
+  std::cout << "differences:\n";
+  for (const EngineDifference& d : runs.differences)
+    std::cout << "  " << d.left << " vs " << d.right << ": " << oracle::to_string(d.difference) << "\n";
+  std::cout << "\nno bisection on a later run: it starts from the state the runs before it left\n";
+  return kExitRunFailed;
+}
+
 int run_repro(const ReproCommandOptions& opts) {
   auto engines = make_engines(opts.engines);
   if (!engines) return usage_error(engines.error().message);
@@ -63,6 +90,20 @@ int run_repro(const ReproCommandOptions& opts) {
   const uint64_t budget = replay_budget(*input, opts.budget);
   const vm::Program& program = input->program;
   const RunSetup setup = opts.run_mode.given().applied_to(input->setup);
+  if (opts.gate_runs) {
+    if (!all_in_process(*engines))
+      return usage_error("--gate-runs reruns a prepared program: the kernel engines load per input");
+    GateRuns runs = run_like_the_gate(*engines, program, engine_input(memory, budget, setup));
+    if (runs.diverged && *runs.diverged > 0) {
+      return report_later_run(opts, *input, program, memory, budget, setup, runs);
+    }
+    if (!runs.diverged) {
+      std::cout << opts.input << ": the engines agree on all " << runs.runs
+                << " runs of the gate (--gate-runs): nothing to reproduce\n";
+      return kExitOk;
+    }
+    // The first run diverges: what repro shows without --gate-runs.
+  }
   const ReproAnalysis a = analyse_repro(*engines, program, memory, budget, setup);
   const std::vector<oracle::Outcome>& outcomes = a.outcomes;
   const std::optional<oracle::FirstDivergence>& divergence = a.divergence;
@@ -184,6 +225,8 @@ void add_repro_command(CLI::App& app, int& exit_code) {
       engine_list() + ". Budget: --budget, else " + std::to_string(kFuzzTargetBudget) +
       " for fuzz inputs (as the fuzz target) and " + std::to_string(vm::ExecLimits{}.instruction_budget) +
       " otherwise.\n"
+      "--gate-runs replays the gate's four runs of one prepared program (see `bpfdiff gate --help`):\n"
+      "what a gate finding on a later run needs; a divergence on run 1 is bisected as without it.\n"
       "Exit status: 0 the engines agree (\"engines agree: nothing to reproduce\"), 1 they disagree,\n"
       "2 bad usage or a file that cannot be loaded.");
   cmd->add_option("FILE", opts->input, "the input to replay")->required();
@@ -206,6 +249,10 @@ void add_repro_command(CLI::App& app, int& exit_code) {
   mem_file->excludes(mem);
   cmd->add_option("--budget", opts->budget, "instruction budget of the full runs")->check(kAtLeastOne);
   opts->run_mode.add_to(*cmd);
+  cmd->add_flag("--gate-runs", opts->gate_runs,
+                "run the program as the gate runs a case: prepared once on each engine, then run on the "
+                "input, on it again, on the varied input (the first half of the memory inverted, seed + 1) "
+                "and on the input after a map reset, comparing every run (in-process engines only)");
   cmd->add_option("--color", opts->color,
                   "highlight differing rows: auto (when stdout is a terminal), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))

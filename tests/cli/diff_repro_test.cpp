@@ -196,6 +196,24 @@ TEST(OutcomeTable, MarksDifferingRowsAndShowsWhereBytesDiffer) {
   EXPECT_EQ(rows[1].values[1], "-");
 }
 
+TEST_F(DiffRepro, ReproWithGateRunsRunsTheGatesFourRuns) {
+  // A map counter: each run adds one, so the runs differ from each other --
+  // on every engine alike (the maps carry over, then are reset).
+  const auto file = dir.write("count.data",
+                              "-- map-def counter\ntype array\nkey_size 4\nvalue_size 8\nmax_entries 1\n"
+                              "-- asm\nstw [r10-4], 0\nlddw r1, map_idx(0)\nmov r2, r10\nadd r2, -4\n"
+                              "call 1\njeq r0, 0, +4\nmov r1, 1\nlock add [r0+0], r1\nldxdw r0, [r0+0]\n"
+                              "exit\nmov r0, 0\nexit\n-- result\n0x1\n");
+  const auto r = run_process({kBpfdiff, "repro", file, "--gate-runs", "--engines", "interp,jit,jit-bmi2"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("the engines agree on all 4 runs of the gate (--gate-runs)"), std::string::npos)
+      << r.out;
+  const auto kernel =
+      run_process({kBpfdiff, "repro", file, "--gate-runs", "--engines", "interp,kernel-host"});
+  EXPECT_EQ(kernel.exit_code, 2) << kernel.out << kernel.err;
+  EXPECT_NE(kernel.err.find("--gate-runs reruns a prepared program"), std::string::npos) << kernel.err;
+}
+
 TEST_F(DiffRepro, ReproUsage) {
   const auto file = dir.write("a.asm", "mov r0, 1\nexit\n");
   EXPECT_EQ(run_process({kBpfdiff, "repro", file, "--engines", "interp"}).exit_code, 2);

@@ -309,6 +309,18 @@ TEST(GateLibrary, RerunsOfOnePreparedProgramCatchStateCarriedWrongly) {
   const std::string text = format_finding(f, nullptr);
   EXPECT_NE(text.find("on run 2 of one prepared program"), std::string::npos) << text;
   EXPECT_NE(text.find("--repeat 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("repro --gate-runs"), std::string::npos) << text;
+  TempDir dir;
+  auto written = write_finding(f, dir.path(), {"interp", "second-run"});
+  ASSERT_TRUE(written.ok()) << written.error().message;
+  EXPECT_NE(written->repro_command.find(" --gate-runs"), std::string::npos) << written->repro_command;
+  EXPECT_TRUE(written->varied_memory_path.empty()) << "run 2 is on the first input";
+  auto replay = load_replay_input(written->input_path, true, oracle::default_helpers());
+  ASSERT_TRUE(replay.ok()) << replay.error().message;
+  const GateRuns runs = run_like_the_gate(
+      engines, replay->program, engine_input(replay->memory, f.gate_case.budget, f.gate_case.setup));
+  ASSERT_TRUE(runs.diverged);
+  EXPECT_EQ(*runs.diverged, 1u);
 
   options.reruns = false;
   auto single = run_gate(options, engines);
@@ -382,6 +394,51 @@ TEST(GateLibrary, TheVariedRerunShowsAStaleErrorAddress) {
   const std::string text = format_finding(f, &*written);
   EXPECT_NE(text.find("on run 4 of one prepared program (the first input again"), std::string::npos) << text;
   EXPECT_NE(text.find(written->varied_memory_path), std::string::npos) << text;
+  EXPECT_NE(written->repro_command.find(" --gate-runs"), std::string::npos) << written->repro_command;
+
+  // What `bpfdiff repro --gate-runs` replays: the program and memory read
+  // back from the file the repro command names, the gate's four runs.
+  const bool generated = written->repro_command.find("--layout generated") != std::string::npos;
+  auto replay = load_replay_input(generated ? written->decisions_path : written->input_path, !generated,
+                                  generated ? "generated" : "", oracle::default_helpers());
+  ASSERT_TRUE(replay.ok()) << replay.error().message;
+  EXPECT_EQ(replay->program.slots, f.gate_case.program.slots);
+  const oracle::EngineInput input = engine_input(replay->memory, f.gate_case.budget, f.gate_case.setup);
+  const GateRuns runs = run_like_the_gate(engines, replay->program, input);
+  ASSERT_TRUE(runs.diverged) << "the finding replays outside the gate";
+  EXPECT_EQ(*runs.diverged, 3u);
+  EXPECT_EQ(runs.runs, 4u);
+  ASSERT_FALSE(runs.differences.empty());
+  EXPECT_EQ(runs.differences.front().difference.field, "error.address");
+  EXPECT_EQ(runs.differences.front().right, "stale-address");
+  EXPECT_FALSE(run_like_the_gate(engines, replay->program, input, /*reruns=*/false).diverged)
+      << "one run of the program shows nothing";
+
+  // What `bpfdiff minimize --gate-runs` does with it: shrunk while run 4
+  // still diverges on the same field, written as a regression test that
+  // replays the same way.
+  FindingCase c;
+  c.program = replay->program;
+  c.memory = replay->memory;
+  c.budget = f.gate_case.budget;
+  c.setup = f.gate_case.setup;
+  EXPECT_FALSE(signature_of(c, engines)) << "the first run agrees";
+  const auto signature = gate_runs_signature(c, engines);
+  ASSERT_TRUE(signature);
+  EXPECT_EQ(signature->title(), "divergence interp vs stale-address: error.address at run4");
+  fuzz::MinimizeOptions shrink;
+  shrink.max_tests = 400;
+  const MinimizedFinding m = minimize_gate_runs_finding(c, *signature, engines, shrink);
+  EXPECT_LE(m.minimized.program.slots.size(), c.program.slots.size());
+  auto path = write_regression_test(m, written->input_path, dir.path() + "/regressions");
+  ASSERT_TRUE(path) << path.error().message;
+  EXPECT_EQ(fs::path(*path).filename(), "interp-vs-stale-address.error.address.run4.data");
+  EXPECT_NE(slurp(*path).find(" --gate-runs\n"), std::string::npos) << slurp(*path);
+  auto reread = read_finding(*path, FindingLayout::Program);
+  ASSERT_TRUE(reread) << reread.error().message;
+  const auto again = gate_runs_signature(*reread, engines);
+  ASSERT_TRUE(again) << slurp(*path);
+  EXPECT_EQ(*again, *signature);
 }
 
 TEST(GateLibrary, TheVariedInputIsTheFirstHalfInvertedWithTheNextSeed) {
