@@ -196,23 +196,30 @@ std::optional<fuzz::Signature> signature_of(const FindingCase& c, NamedEngines& 
   return fuzz::first_signature(c.program, engine_input(c), *engines.engines.front(), others);
 }
 
+FindingCase shrink_finding(const FindingCase& c, const fuzz::Signature& signature,
+                           const FindingSignatureFn& signature_fn, const fuzz::MinimizeOptions& options,
+                           fuzz::MinimizeStats* stats) {
+  const auto same_signature = [&](const fuzz::MinimizeCase& candidate) {
+    FindingCase x = c;
+    x.program = candidate.program;
+    x.memory = candidate.memory;
+    const auto s = signature_fn(x);
+    return s && *s == signature;
+  };
+  const fuzz::MinimizeCase shrunk = fuzz::minimize({c.program, c.memory}, same_signature, options, stats);
+  FindingCase out = c;
+  out.program = shrunk.program;
+  out.memory = shrunk.memory;
+  return out;
+}
+
 MinimizedFinding minimize_finding(const FindingCase& c, const fuzz::Signature& signature,
                                   NamedEngines& engines, const fuzz::MinimizeOptions& options) {
   MinimizedFinding out;
   out.signature = signature;
   out.original = c;
-  const auto same_signature = [&](const fuzz::MinimizeCase& candidate) {
-    FindingCase x = c;
-    x.program = candidate.program;
-    x.memory = candidate.memory;
-    const auto s = signature_of(x, engines);
-    return s && *s == signature;
-  };
-  const fuzz::MinimizeCase shrunk =
-      fuzz::minimize({c.program, c.memory}, same_signature, options, &out.stats);
-  out.minimized = c;
-  out.minimized.program = shrunk.program;
-  out.minimized.memory = shrunk.memory;
+  out.minimized = shrink_finding(
+      c, signature, [&](const FindingCase& x) { return signature_of(x, engines); }, options, &out.stats);
   if (auto s = signature_of(out.minimized, engines)) out.signature = *s;  // the pc in the minimized program
   out.reference = engines.engines.front()->run(out.minimized.program, engine_input(out.minimized));
   return out;

@@ -4,6 +4,7 @@
 // signature stays the same, and written out as a .data regression test.
 // Shared by `bpfdiff minimize` and the campaign's triage (`bpfdiff fuzz`).
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -67,6 +68,15 @@ struct MinimizedFinding {
   // the test replays with `bpfdiff repro --gate-runs`.
   bool gate_runs = false;
 };
+
+// Shrinks `c`'s program and memory while `signature_fn` of the candidate
+// stays `signature`: the loop of minimize_finding and of the gate's
+// later-run replay (fuzz/gate/gate_runs.hpp), which differ only in how they
+// run a candidate.
+using FindingSignatureFn = std::function<std::optional<fuzz::Signature>(const FindingCase&)>;
+FindingCase shrink_finding(const FindingCase& c, const fuzz::Signature& signature,
+                           const FindingSignatureFn& signature_fn, const fuzz::MinimizeOptions& options,
+                           fuzz::MinimizeStats* stats);
 
 // Shrinks `c` while signature_of stays equal to `signature`.
 MinimizedFinding minimize_finding(const FindingCase& c, const fuzz::Signature& signature,

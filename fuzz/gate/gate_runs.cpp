@@ -115,18 +115,9 @@ MinimizedFinding minimize_gate_runs_finding(const FindingCase& c, const fuzz::Si
   out.signature = signature;
   out.original = c;
   out.gate_runs = true;
-  const auto same_signature = [&](const fuzz::MinimizeCase& candidate) {
-    FindingCase x = c;
-    x.program = candidate.program;
-    x.memory = candidate.memory;
-    const auto s = gate_runs_signature(x, engines);
-    return s && *s == signature;
-  };
-  const fuzz::MinimizeCase shrunk =
-      fuzz::minimize({c.program, c.memory}, same_signature, options, &out.stats);
-  out.minimized = c;
-  out.minimized.program = shrunk.program;
-  out.minimized.memory = shrunk.memory;
+  out.minimized = shrink_finding(
+      c, signature, [&](const FindingCase& x) { return gate_runs_signature(x, engines); }, options,
+      &out.stats);
   out.reference = engines.engines.front()->run(
       out.minimized.program, engine_input(out.minimized.memory, out.minimized.budget, out.minimized.setup));
   return out;
