@@ -44,6 +44,11 @@ std::vector<Difference> state_differences(const Outcome& l, uint16_t l_valid, co
   for (std::size_t i = 0; i < 10; ++i) {
     if (untranslatable_pointer(l, l.regs[i]) || untranslatable_pointer(r, r.regs[i])) continue;
     if (two_kernels && kernel_address(l.regs[i]) && kernel_address(r.regs[i])) continue;
+    // Ours against a kernel: a kernel value that translated as a pointer
+    // but equals ours untranslated was a scalar near a kernel object.
+    if (!two_kernels && r.kernel && (r.kernel->translated_regs & (1u << i)) &&
+        r.kernel->untranslated_regs[i] == l.regs[i])
+      continue;
     if ((valid & (1u << i)) && l.regs[i] != r.regs[i]) {
       out.push_back({"r" + std::to_string(i), hex(l.regs[i]), hex(r.regs[i])});
     }

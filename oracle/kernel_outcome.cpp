@@ -161,7 +161,12 @@ Outcome outcome_from_response(const std::string& engine, const kernel::KernelRes
       out.maps = to_snapshots(r.maps, maps);
       out.maps_observed = true;
       for (std::size_t i = 0; i < r.regs.size(); ++i) {
-        if (r.regs_valid & (1u << i)) out.regs[i] = translate_pointer(r.regs[i], bases);
+        if ((r.regs_valid & (1u << i)) == 0) continue;
+        out.regs[i] = translate_pointer(r.regs[i], bases);
+        if (out.regs[i] != r.regs[i] && i < k.untranslated_regs.size()) {
+          k.translated_regs |= static_cast<uint16_t>(1u << i);
+          k.untranslated_regs[i] = r.regs[i];
+        }
       }
       out.regs[isa::kFramePointer] = bases.our_stack_top;
       translate_stored_pointers(out.memory, bases);

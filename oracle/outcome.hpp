@@ -34,8 +34,15 @@ struct KernelOutcome {
   std::string rejection_reason;  // kernel::rejection_reason() of a rejection
   std::string release;           // uname -r of the kernel that judged it
   uint16_t regs_valid = 0x3ff;   // bit i: ri was exported (r1..r5 may not be after calls)
-  uint32_t retval = 0;           // BPF_PROG_TEST_RUN's 32-bit retval
-  uint64_t duration_ns = 0;      // load + run in the executor
+  // r0..r9 as the kernel exported them, before kernel addresses were turned
+  // into our region+offset form (Outcome::regs): a scalar that merely lies
+  // near a kernel object (0xffffc90000000000 is computed as easily as any
+  // other value) must be compared as it is.
+  // Bit i: regs[i] was translated; untranslated_regs[i] holds the value then.
+  uint16_t translated_regs = 0;
+  std::array<uint64_t, 10> untranslated_regs{};
+  uint32_t retval = 0;       // BPF_PROG_TEST_RUN's 32-bit retval
+  uint64_t duration_ns = 0;  // load + run in the executor
   // Our interpreter read stack bytes the run never wrote: the kernel's stack
   // is not zeroed, so a disagreement is not comparable (kernel_compare.hpp).
   bool uninitialized_stack_read = false;

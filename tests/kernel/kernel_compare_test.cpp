@@ -67,6 +67,31 @@ TEST(KernelCompare, AnyRegisterOrMemoryByteIsAFinding) {
   EXPECT_EQ(to_string(c.differences.at(0)), "memory[1]: 0x2 vs 0x3");
 }
 
+// Found by a 60-minute host campaign: `lddw r9, 0xc900000000000000; mov r2,
+// 16; arsh r9, r2` leaves r9 = 0xffffc90000000000, a scalar that lies near
+// the kernel's vmalloc'd memory map, so it was translated as a pointer and
+// reported as a mismatch (the raw bpf() reproducer agreed).
+TEST(KernelCompare, AScalarNearAKernelObjectIsComparedUntranslated) {
+  constexpr uint64_t kMemBase = 0xffffc90000a41000;
+  constexpr uint64_t kScalar = 0xffffc90000000000;
+  kernel::KernelResponse r;
+  r.verdict = KernelVerdict::Accepted;
+  r.regs = {0, 0, 0, 33, 0, 0, 0, 0, 0, kScalar};
+  r.memory = {1, 2};
+  r.memory_base = kMemBase;
+  r.frame_base = 0xffffc90000c27e00;
+  const Outcome kernel = outcome_from_response("kernel-host", r, vm::ExecLimits{});
+  ASSERT_NE(kernel.regs[9], kScalar) << "the value is near enough to the memory to be translated";
+  Outcome ours = ours_ran(0);
+  ours.regs[9] = kScalar;
+  EXPECT_EQ(compare_with_kernel(ours, kernel).kind, KernelAgreement::Agree);
+  ours.regs[9] = kScalar + 8;
+  const auto c = compare_with_kernel(ours, kernel);
+  EXPECT_EQ(c.kind, KernelAgreement::Mismatch);
+  ASSERT_FALSE(c.differences.empty());
+  EXPECT_EQ(c.differences[0].field, "r9");
+}
+
 TEST(KernelCompare, RegistersTheKernelDidNotExportAreNotCompared) {
   Outcome k = kernel_outcome(KernelVerdict::Accepted, 7);
   k.regs[3] = 0;
