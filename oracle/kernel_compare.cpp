@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <utility>
 
 #include "oracle/kernel/bpf_syscall.hpp"
@@ -37,6 +38,20 @@ bool kernel_address(uint64_t v) {
   return v >= 0xffff800000000000ull;
 }
 
+// The kernel's memory (`r`) as compared with ours (`l`): a word that was
+// translated as a stored pointer but whose kernel value equals ours
+// untranslated was a scalar near a kernel object, so it goes back.
+std::vector<uint8_t> memory_as_compared(const Outcome& l, const Outcome& r) {
+  std::vector<uint8_t> memory = r.memory;
+  for (const KernelOutcome::TranslatedWord& w : r.kernel->translated_memory) {
+    if (w.offset + sizeof w.untranslated > memory.size() || memory.size() != l.memory.size()) continue;
+    uint64_t ours;
+    std::memcpy(&ours, l.memory.data() + w.offset, sizeof ours);
+    if (ours == w.untranslated) std::memcpy(memory.data() + w.offset, &ours, sizeof ours);
+  }
+  return memory;
+}
+
 std::vector<Difference> state_differences(const Outcome& l, uint16_t l_valid, const Outcome& r,
                                           uint16_t r_valid, bool two_kernels = false) {
   std::vector<Difference> out;
@@ -56,7 +71,13 @@ std::vector<Difference> state_differences(const Outcome& l, uint16_t l_valid, co
   if (l.memory.size() != r.memory.size()) {
     out.push_back({"memory.size", std::to_string(l.memory.size()), std::to_string(r.memory.size())});
   } else {
-    const auto [a, b] = std::mismatch(l.memory.begin(), l.memory.end(), r.memory.begin());
+    std::vector<uint8_t> restored;
+    const std::vector<uint8_t>* kernel_memory = &r.memory;
+    if (!two_kernels && r.kernel && !r.kernel->translated_memory.empty()) {
+      restored = memory_as_compared(l, r);
+      kernel_memory = &restored;
+    }
+    const auto [a, b] = std::mismatch(l.memory.begin(), l.memory.end(), kernel_memory->begin());
     if (a != l.memory.end()) {
       out.push_back({"memory[" + std::to_string(a - l.memory.begin()) + "]", hex(*a), hex(*b)});
     }

@@ -37,10 +37,11 @@ bool near(uint64_t value, uint64_t base, uint64_t size, uint64_t& distance,
 
 // Pointers the program stored into the memory (`stxdw [r1+8], r1`) are
 // kernel addresses there too: every 8-byte window that translates is
-// rewritten. A window of random bytes that happens to lie within 2^29 of
-// a kernel base (top 16 bits all ones and the next ones exact) is not a
-// practical risk.
-void translate_stored_pointers(std::vector<uint8_t>& memory, const KernelBases& bases) {
+// rewritten, and recorded with its kernel value in `translated`, because a
+// scalar's bytes can still fall within kStoredPointerWindow of an object
+// and must then be compared as they are (kernel_compare.cpp).
+void translate_stored_pointers(std::vector<uint8_t>& memory, const KernelBases& bases,
+                               std::vector<KernelOutcome::TranslatedWord>& translated) {
   for (std::size_t off = 0; off + 8 <= memory.size();) {
     uint64_t v;
     std::memcpy(&v, memory.data() + off, sizeof v);
@@ -50,6 +51,7 @@ void translate_stored_pointers(std::vector<uint8_t>& memory, const KernelBases& 
       continue;
     }
     std::memcpy(memory.data() + off, &t, sizeof t);
+    translated.push_back({static_cast<uint32_t>(off), v});
     off += 8;
   }
 }
@@ -169,7 +171,7 @@ Outcome outcome_from_response(const std::string& engine, const kernel::KernelRes
         }
       }
       out.regs[isa::kFramePointer] = bases.our_stack_top;
-      translate_stored_pointers(out.memory, bases);
+      translate_stored_pointers(out.memory, bases, k.translated_memory);
       break;
     }
     case kernel::KernelVerdict::Rejected:

@@ -41,6 +41,14 @@ struct KernelOutcome {
   // Bit i: regs[i] was translated; untranslated_regs[i] holds the value then.
   uint16_t translated_regs = 0;
   std::array<uint64_t, 10> untranslated_regs{};
+  // Likewise the 8-byte words of the memory that were translated: offset
+  // and the value as the kernel left it (a scalar's bytes can lie near a
+  // kernel object as well as a register's).
+  struct TranslatedWord {
+    uint32_t offset = 0;
+    uint64_t untranslated = 0;
+  };
+  std::vector<TranslatedWord> translated_memory;
   uint32_t retval = 0;       // BPF_PROG_TEST_RUN's 32-bit retval
   uint64_t duration_ns = 0;  // load + run in the executor
   // Our interpreter read stack bytes the run never wrote: the kernel's stack

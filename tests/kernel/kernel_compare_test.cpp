@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "oracle/compare.hpp"
 #include "oracle/kernel_outcome.hpp"
 
@@ -90,6 +92,36 @@ TEST(KernelCompare, AScalarNearAKernelObjectIsComparedUntranslated) {
   EXPECT_EQ(c.kind, KernelAgreement::Mismatch);
   ASSERT_FALSE(c.differences.empty());
   EXPECT_EQ(c.differences[0].field, "r9");
+}
+
+// The same for a scalar stored into the memory: its bytes seen at some
+// offset lie within a page of the memory's kernel address, so the word was
+// translated as a stored pointer; ours holds the scalar as it is.
+TEST(KernelCompare, AStoredScalarNearAKernelObjectIsComparedUntranslated) {
+  constexpr uint64_t kMemBase = 0xffffc90000a41000;
+  constexpr uint64_t kScalar = kMemBase + 0x100;  // inside the memory's window
+  kernel::KernelResponse r;
+  r.verdict = KernelVerdict::Accepted;
+  r.regs = {0, 0, 0, 33, 0, 0, 0, 0, 0, 0};
+  r.memory.assign(24, 0);
+  std::memcpy(r.memory.data() + 8, &kScalar, sizeof kScalar);
+  r.memory_base = kMemBase;
+  r.frame_base = 0xffffc90000c27e00;
+  const Outcome kernel = outcome_from_response("kernel-host", r, vm::ExecLimits{});
+  ASSERT_NE(kernel.memory, r.memory) << "the word is near enough to the memory to be translated";
+  Outcome ours = ours_ran(0, r.memory);
+  EXPECT_EQ(compare_with_kernel(ours, kernel).kind, KernelAgreement::Agree);
+  // A real stored pointer still compares translated: ours holds r1 + 0x100.
+  const uint64_t our_pointer = vm::region_base(vm::RegionId::Input) + 0x100;
+  std::memcpy(ours.memory.data() + 8, &our_pointer, sizeof our_pointer);
+  EXPECT_EQ(compare_with_kernel(ours, kernel).kind, KernelAgreement::Agree);
+  // Anything else is a mismatch at that word.
+  const uint64_t other = kScalar + 8;
+  std::memcpy(ours.memory.data() + 8, &other, sizeof other);
+  const auto c = compare_with_kernel(ours, kernel);
+  EXPECT_EQ(c.kind, KernelAgreement::Mismatch);
+  ASSERT_FALSE(c.differences.empty());
+  EXPECT_EQ(c.differences[0].field, "memory[8]");
 }
 
 TEST(KernelCompare, RegistersTheKernelDidNotExportAreNotCompared) {
