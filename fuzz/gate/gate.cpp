@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "fuzz/byte_source.hpp"
+#include "fuzz/elf_object_gen.hpp"
 #include "fuzz/generator.hpp"
 #include "fuzz/limits.hpp"
 #include "fuzz/raw_input.hpp"
@@ -422,6 +423,49 @@ Result<std::vector<std::vector<uint8_t>>> elf_packets(const std::vector<std::str
   return packets;
 }
 
+// Generated objects (fuzz/elf_object_gen.hpp): one to three generated cases
+// written as one object. The loader must read back exactly the program that
+// was written -- a difference stops the gate as an error, naming the object
+// -- and each of its programs then runs in its case's mode and input.
+Result<void> generated_elf_objects(const GateOptions& options, PhaseRunner& phase) {
+  constexpr uint64_t kElfObjectSalt = 0xe1f0b1ec7ull;
+  fuzz::GeneratorOptions generator = generator_options();
+  generator.helper_rate = 0.2;  // maps: legacy definitions and global data
+  generator.call_rate = 0.15;   // subprograms: .text and calls across sections
+  for (std::size_t j = 0; j < options.elf_objects; ++j) {
+    fuzz::ByteSource src(program_seed(options.seed ^ kElfObjectSalt, j));
+    std::vector<fuzz::ModeCase> cases(1 + src.below(3));
+    std::vector<vm::Program> programs;
+    for (fuzz::ModeCase& m : cases) {
+      m = fuzz::generate_limit_case(src, generator);
+      programs.push_back(m.program);
+    }
+    auto object = fuzz::elf_object_from_programs(programs, src);
+    if (!object) {  // a program the format cannot express (its reason is in the message)
+      phase.skip();
+      continue;
+    }
+    const std::string name = "elf-gen-s" + std::to_string(options.seed) + "-" + zero_padded(j, 6);
+    auto loaded = elf::load_elf(object->bytes);
+    if (!loaded)
+      return make_error("generated ELF object " + name + " does not load: " + loaded.error().message);
+    if (auto d = fuzz::loaded_object_difference(object->expected, loaded->program))
+      return make_error("generated ELF object " + name +
+                        " reads back differently (an ELF loader bug): " + *d);
+    for (std::size_t k = 0; k < cases.size(); ++k) {
+      auto program = elf::program_named(*loaded, object->entry_names[k]);
+      if (!program) return make_error("generated ELF object " + name + ": " + program.error().message);
+      cases[k].program = std::move(program).value();
+      GateCase c = mode_case(std::move(cases[k]), sanitize(name + "-" + object->entry_names[k]),
+                             "generated ELF object " + std::to_string(j) + " of seed " +
+                                 std::to_string(options.seed) + ", program " + object->entry_names[k]);
+      const bool last = k + 1 == cases.size();
+      if (!(last ? phase.run(std::move(c)) : phase.run_uncounted(std::move(c)))) return {};
+    }
+  }
+  return {};
+}
+
 // Every program of every corpus ELF object, in each run mode: the packet
 // modes over every packet, memory mode over the first, and mode none. The
 // phase counts objects as its programs.
@@ -438,7 +482,8 @@ Result<void> elf_phase(const GateOptions& options, GateReport& report, NamedEngi
   }
   auto packets = elf_packets(options.corpus_dirs);
   if (!packets) return packets.error();
-  PhaseRunner phase(report, engines, progress, GatePhase::Elf, objects.size(), options.reruns);
+  PhaseRunner phase(report, engines, progress, GatePhase::Elf, objects.size() + options.elf_objects,
+                    options.reruns);
   for (const fs::path& path : objects) {
     auto bytes = read_file(path.string());
     if (!bytes) return bytes.error();
@@ -483,7 +528,7 @@ Result<void> elf_phase(const GateOptions& options, GateReport& report, NamedEngi
       if (!(last ? phase.run(std::move(cases[i])) : phase.run_uncounted(std::move(cases[i])))) return {};
     }
   }
-  return {};
+  return generated_elf_objects(options, phase);
 }
 
 }  // namespace

@@ -18,7 +18,11 @@
 //                of its blocks in turn (fuzz::limit_variants);
 //   elf          every program of each corpus ELF object (DIR/fuzz/elf_loader)
 //                in packet and mbuff mode over each packet of DIR/elf/inputs,
-//                and in memory and none mode.
+//                and in memory and none mode; then generated objects
+//                (fuzz/elf_object_gen.hpp: several generated programs, a
+//                shared .text, legacy maps and global data, relocations of
+//                every kind), each read back exactly as written and each
+//                program run in its own mode.
 //
 // Every case runs with the budget of the fuzz target it comes from, so a
 // finding written as a fuzz input replays with `bpfdiff repro --budget` and
@@ -71,6 +75,9 @@ struct GateOptions {
   std::size_t limit_programs = 1'000;
   // Budgets of the limits phase's sweep through each run's blocks.
   std::size_t limit_sweep = 8;
+  // Generated ELF objects of the elf phase (`bpfdiff gate` asks for
+  // programs / 100).
+  std::size_t elf_objects = 0;
   // Corpus roots, each holding regressions/ and fuzz/<target>/ (either may be missing).
   std::vector<std::string> corpus_dirs;
   // Run each case again on its prepared program (see above); ignored when an

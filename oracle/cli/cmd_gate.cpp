@@ -72,6 +72,7 @@ int run_gate_command(GateCommandOptions opts) {
   options.insn_per_form = opts.insn_per_form;
   options.reruns = !opts.no_reruns;
   options.limit_programs = opts.limit_programs_given ? opts.limit_programs : options.programs / 20;
+  options.elf_objects = options.programs / 100;
   std::string note;
   options.corpus_dirs = gate_corpus_dirs(opts.corpus, note);
   if (!note.empty()) std::cerr << "gate: " << note << "\n";

@@ -117,6 +117,39 @@ TEST(GateModes, GeneratedLimitsAndElfPhasesReachEveryRunMode) {
   EXPECT_GT(elf.runs(), elf.programs * 4);
 }
 
+// Generated ELF objects (fuzz/elf_object_gen.hpp) in the elf phase: read
+// back as written, each program in its own mode, and an engine's slip in
+// one of them is caught there and written as a reproducer.
+TEST(GateModes, GeneratedElfObjectsRunInEveryModeAndCatchASlip) {
+  auto engines = make_engines({"interp", "jit"});
+  ASSERT_TRUE(engines.ok()) << engines.error().message;
+  GateOptions options = generated_only(0, 0);
+  options.elf_objects = 60;
+  auto report = run_gate(options, *engines);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  ASSERT_FALSE(report->finding) << format_finding(*report->finding, nullptr);
+  const GatePhaseStats& elf = report->phases.back();
+  ASSERT_EQ(elf.phase, GatePhase::Elf);
+  EXPECT_EQ(elf.programs + elf.skipped, 60u);
+  EXPECT_GT(elf.programs, 30u) << "most generated programs have an ELF form";
+  for (std::size_t m = 0; m < 4; ++m)
+    EXPECT_GT(elf.runs_by_mode[m], 0u) << "mode " << m;
+
+  NamedEngines misreading = interp_and([](oracle::EngineInput& in) {
+    if (in.mode == vm::RunMode::MetaBuffer) std::swap(in.data_offset, in.data_end_offset);
+  });
+  options.elf_objects = 200;
+  report = run_gate(options, misreading);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  ASSERT_TRUE(report->finding);
+  EXPECT_EQ(report->finding->phase, GatePhase::Elf);
+  EXPECT_NE(report->finding->gate_case.origin.find("generated ELF object"), std::string::npos)
+      << report->finding->gate_case.origin;
+  TempDir dir;
+  auto written = write_finding(*report->finding, dir.path(), {"interp", "misreading"});
+  ASSERT_TRUE(written.ok()) << written.error().message;
+}
+
 TEST(GateModes, AnEngineThatMisplacesTheMbuffAddressesIsCaughtAndTheReproducerCarriesTheMode) {
   NamedEngines engines = interp_and([](oracle::EngineInput& in) {
     if (in.mode == vm::RunMode::MetaBuffer) std::swap(in.data_offset, in.data_end_offset);
