@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "fuzz/check.hpp"
+#include "oracle/shared_validation.hpp"
 
 namespace bpfdiff::fuzz {
 namespace {
@@ -45,6 +46,8 @@ std::string Divergence::details() const {
 std::optional<Divergence> find_divergence(const vm::Program& program, const oracle::EngineInput& input,
                                           oracle::Outcome* reference) {
   const Engines& e = engines();
+  // One validation for the interpreter and every JIT option set.
+  const oracle::SharedValidation shared(program);
   oracle::Outcome expected = e.reference->run(program, input);
   std::optional<Divergence> found;
   for (const auto& engine : e.others) {

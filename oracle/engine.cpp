@@ -1,5 +1,6 @@
 #include "oracle/engine.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "vm/program/validate.hpp"
@@ -10,6 +11,7 @@
 #include "oracle/kernel_host_engine.hpp"
 #include "oracle/kernel_qemu_engine.hpp"
 #include "oracle/recording_helpers.hpp"
+#include "oracle/shared_validation.hpp"
 #include "oracle/smt/smt_engine.hpp"
 
 namespace bpfdiff::oracle {
@@ -92,14 +94,58 @@ vm::RunInput run_input(const EngineInput& input, std::vector<uint8_t>& memory,
   return r;
 }
 
+namespace {
+
+thread_local SharedValidation* current_share = nullptr;
+
+std::vector<uint32_t> sorted_ids(const vm::HelperRegistry& helpers) {
+  std::vector<uint32_t> ids = helpers.ids();
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+uint64_t ns_since(std::chrono::steady_clock::time_point start) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+}
+
+Result<Validated> validated(const Result<vm::LoadedProgram>& loaded, uint64_t ns) {
+  if (!loaded) return loaded.error();
+  return Validated{std::make_unique<vm::LoadedProgram>(*loaded), ns};
+}
+
+}  // namespace
+
+SharedValidation::SharedValidation(const vm::Program& program) : program_(program), outer_(current_share) {
+  current_share = this;
+}
+
+SharedValidation::~SharedValidation() {
+  current_share = outer_;
+}
+
 Result<Validated> timed_validate(const vm::Program& program, const vm::HelperRegistry& helpers) {
   const auto start = std::chrono::steady_clock::now();
-  auto loaded = vm::validate(program, helpers);
-  const auto ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start);
-  if (!loaded) return loaded.error();
-  return Validated{std::make_unique<vm::LoadedProgram>(std::move(loaded).value()),
-                   static_cast<uint64_t>(ns.count())};
+  SharedValidation* share = current_share;
+  if (share == nullptr || &share->program_ != &program) {
+    auto loaded = vm::validate(program, helpers);
+    const uint64_t ns = ns_since(start);
+    if (!loaded) return loaded.error();
+    return Validated{std::make_unique<vm::LoadedProgram>(std::move(loaded).value()), ns};
+  }
+  std::vector<uint32_t> ids = sorted_ids(helpers);
+  if (!share->result_) {
+    share->result_ = vm::validate(program, helpers);
+    share->ns_ = ns_since(start);
+    share->helper_ids_ = std::move(ids);
+    return validated(*share->result_, share->ns_);
+  }
+  if (ids != share->helper_ids_) {
+    auto loaded = vm::validate(program, helpers);
+    return validated(loaded, ns_since(start));
+  }
+  ++share->reused_;
+  return validated(*share->result_, share->ns_);
 }
 
 const vm::HelperRegistry& default_helpers() {

@@ -3,11 +3,21 @@
 // BlockInfo). Branchy code is mostly such diamonds, and each charge is a
 // read-modify-write of the budget in the JIT context.
 #include <cstddef>
+#include <vector>
 
 #include "vm/isa/families.hpp"
 #include "vm/jit/lowering.hpp"
 
 namespace bpfdiff::jit {
+namespace {
+
+struct Scratch {
+  std::vector<uint32_t> entries, last, join, head_of_f;
+  std::vector<bool> prepaid_block;
+  std::vector<uint32_t> joinsum;
+};
+
+}  // namespace
 
 void plan_charges(const vm::LoadedProgram& program, BlockInfo& b) {
   const std::size_t n = program.insns.size();
@@ -15,12 +25,22 @@ void plan_charges(const vm::LoadedProgram& program, BlockInfo& b) {
   b.deopt_refund.assign(n, 0);
   b.prepaid.assign(n, 0);
 
+  // The working arrays are kept per thread (their capacity survives between
+  // compilations): fresh ones of a 100,000-slot program cost a page fault
+  // per 4 KiB on every compile.
+  thread_local Scratch scratch;
+  std::vector<uint32_t>& entries = scratch.entries;
+  std::vector<uint32_t>& last = scratch.last;
+  std::vector<uint32_t>& join = scratch.join;
+  std::vector<uint32_t>& head_of_f = scratch.head_of_f;
+  std::vector<bool>& prepaid_block = scratch.prepaid_block;
+  std::vector<uint32_t>& joinsum = scratch.joinsum;
   // Entries other than falling through: jump targets and function starts.
-  std::vector<uint32_t> entries(n, 0);
+  entries.assign(n, 0);
   for (uint32_t f : program.function_starts)
     entries[f] += 2;  // never a diamond's F or L
   entries[program.source.entry] += 2;
-  std::vector<uint32_t> last(n, 0);  // at leaders: the block's last instruction
+  last.assign(n, 0);  // at leaders: the block's last instruction
   {
     uint32_t leader = 0;
     for (std::size_t pc = 0; pc < n;) {
@@ -35,9 +55,9 @@ void plan_charges(const vm::LoadedProgram& program, BlockInfo& b) {
   auto next_of = [&](uint32_t pc) { return pc + isa::info(program.insns[pc].form).slots; };
 
   // join[p]: the join L of the diamond headed by block p, or 0 if none.
-  std::vector<uint32_t> join(n, 0);
-  std::vector<uint32_t> head_of_f(n, 0);  // at a diamond's F: its head, + 1
-  std::vector<bool> prepaid_block(n, false);
+  join.assign(n, 0);
+  head_of_f.assign(n, 0);  // at a diamond's F: its head, + 1
+  prepaid_block.assign(n, false);
   for (std::size_t p = 0; p < n; ++p) {
     if (!b.leader[p] || b.block_length[p] == 0) continue;
     const vm::Insn& jump = program.insns[last[p]];
@@ -56,7 +76,7 @@ void plan_charges(const vm::LoadedProgram& program, BlockInfo& b) {
 
   // joinsum[x]: instructions of the chain of joins that block x charges ahead
   // (its join, that join's own join, ...); joins lie after their heads.
-  std::vector<uint32_t> joinsum(n, 0);
+  joinsum.assign(n, 0);
   for (std::size_t i = n; i-- > 0;) {
     if (!b.leader[i] || join[i] == 0) continue;
     joinsum[i] = b.block_length[join[i]] + joinsum[join[i]];

@@ -23,7 +23,7 @@ std::size_t page_size() {
 }
 
 // Size classes: slots of 1, 2, 4, ... pages up to kMaxPooledBytes.
-constexpr unsigned kClasses = 9;  // 4 KiB .. 1 MiB with 4 KiB pages
+constexpr unsigned kClasses = 11;  // 4 KiB .. 4 MiB with 4 KiB pages
 
 // Slots per chunk: the first chunk of a class is small, so a process that
 // compiles once pays a handful of system calls (about what one own mapping

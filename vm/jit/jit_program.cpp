@@ -17,6 +17,7 @@ namespace {
 struct CodeBuffers {
   std::vector<uint8_t> emission;
   std::vector<uint8_t> code;
+  BlockInfo blocks;  // the block analysis, its vectors' capacity kept likewise
 };
 constexpr std::size_t kKeptBufferBytes = std::size_t{16} << 20;
 thread_local CodeBuffers buffers;
@@ -66,7 +67,8 @@ Result<std::unique_ptr<JitProgram>> JitProgram::compile(const vm::LoadedProgram&
   options.bmi2 = options.bmi2 && __builtin_cpu_supports("bmi2");
   const uint64_t key = options.constant_blinding ? blinding_key(options.blinding_seed) : 0;
   std::unique_ptr<JitProgram> jit(new JitProgram(program, helpers, limits, options));
-  BlockInfo blocks = analyse_blocks(program);
+  BlockInfo& blocks = buffers.blocks;
+  analyse_blocks(program, blocks);
   blocks.in_frame = prove_stack_accesses(program, blocks.leader);
   auto compiled = lay_out(program, blocks, jit->limits_, options, key);
   if (!compiled) return compiled.error();

@@ -78,12 +78,19 @@ std::string_view planted_bug() {
 }
 
 BlockInfo analyse_blocks(const vm::LoadedProgram& program) {
-  const std::size_t n = program.insns.size();
   BlockInfo b;
+  analyse_blocks(program, b);
+  return b;
+}
+
+void analyse_blocks(const vm::LoadedProgram& program, BlockInfo& b) {
+  const std::size_t n = program.insns.size();
   b.leader.assign(n, false);
   b.block_length.assign(n, 0);
   b.after.assign(n, 0);
-  std::vector<bool> second_slot(n, false);
+  b.in_frame.clear();
+  thread_local std::vector<bool> second_slot;
+  second_slot.assign(n, false);
   b.leader[program.source.entry] = true;
   for (uint32_t f : program.function_starts)
     b.leader[f] = true;
@@ -116,7 +123,8 @@ BlockInfo analyse_blocks(const vm::LoadedProgram& program) {
     }
   }
   // Walk each block: count its instructions and, per instruction, how many follow it.
-  std::vector<uint32_t> members;
+  thread_local std::vector<uint32_t> members;
+  members.clear();
   auto close = [&]() {
     if (members.empty()) return;
     b.block_length[members.front()] = static_cast<uint32_t>(members.size());
@@ -132,7 +140,6 @@ BlockInfo analyse_blocks(const vm::LoadedProgram& program) {
   }
   close();
   plan_charges(program, b);
-  return b;
 }
 
 Lowering::Lowering(const vm::LoadedProgram& program, const BlockInfo& blocks, const vm::ExecLimits& limits,

@@ -52,6 +52,10 @@ struct BlockInfo {
   std::vector<bool> in_frame;
 };
 BlockInfo analyse_blocks(const vm::LoadedProgram& program);
+// The same into `into`, whose vectors keep their capacity: the compiler
+// passes one kept per thread, so a large program's analysis allocates (and
+// page-faults) only the first time. in_frame is left empty.
+void analyse_blocks(const vm::LoadedProgram& program, BlockInfo& into);
 // Fills charge, deopt_refund and prepaid (budget_joins.cpp).
 void plan_charges(const vm::LoadedProgram& program, BlockInfo& blocks);
 
