@@ -1,5 +1,7 @@
 #include "oracle/kernel_engine.hpp"
 
+#include <chrono>
+
 #include "oracle/comparability.hpp"
 #include "oracle/kernel_outcome.hpp"
 
@@ -61,7 +63,12 @@ Outcome KernelEngine::run_with_flags(const vm::Program& program, const EngineInp
   if (input.mode == vm::RunMode::Memory) request.memory = input.memory;
   request.instrumentation_seed = instrumentation_seed(program, input);
   request.maps = request_maps(program);
-  Outcome out = outcome_from_response(name_, execute_(request), input.limits, request.maps);
+  const auto asked = std::chrono::steady_clock::now();
+  const kernel::KernelResponse response = execute_(request);
+  const auto answered = std::chrono::steady_clock::now();
+  Outcome out = outcome_from_response(name_, response, input.limits, request.maps);
+  out.kernel->request_ns =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(answered - asked).count());
   if (input.mode != vm::RunMode::Memory) {
     out.memory = input.memory;
     out.kernel->plain.memory = input.memory;

@@ -51,6 +51,11 @@ struct KernelOutcome {
   std::vector<TranslatedWord> translated_memory;
   uint32_t retval = 0;       // BPF_PROG_TEST_RUN's 32-bit retval
   uint64_t duration_ns = 0;  // load + run in the executor
+  // The whole request as the engine waited for it (serialisation, the
+  // channel to a guest and back, the agent, the executor, and the waits for
+  // a CPU on a loaded host); what it adds to duration_ns is the cost of
+  // asking, which pipelining and batching attack.
+  uint64_t request_ns = 0;
   // Our interpreter read stack bytes the run never wrote: the kernel's stack
   // is not zeroed, so a disagreement is not comparable (kernel_compare.hpp).
   bool uninitialized_stack_read = false;

@@ -26,6 +26,7 @@ void merge(KernelTimeCell& into, const KernelTimeCell& from) {
   into.programs += from.programs;
   into.wall_seconds += from.wall_seconds;
   into.executor_seconds += from.executor_seconds;
+  into.request_seconds += from.request_seconds;
   for (std::size_t b = 0; b < into.bucket_programs.size(); ++b) {
     into.bucket_programs[b] += from.bucket_programs[b];
     into.bucket_seconds[b] += from.bucket_seconds[b];
@@ -67,6 +68,7 @@ json cell_json(const KernelTimeCell& cell) {
   return {{"programs", cell.programs},
           {"wall_seconds", cell.wall_seconds},
           {"executor_seconds", cell.executor_seconds},
+          {"request_seconds", cell.request_seconds},
           {"histogram", std::move(histogram)},
           {"costliest_verdicts", std::move(verdicts)},
           {"abandoned", {{"programs", cell.abandoned_programs}, {"seconds", cell.abandoned_seconds}}}};
@@ -85,7 +87,10 @@ KernelTimeCell& KernelTimeTally::add_time(const std::string& engine, const std::
   KernelTimeCell& cell = cells_[engine][source];
   ++cell.programs;
   cell.wall_seconds += wall_seconds;
-  if (kernel.kernel) cell.executor_seconds += static_cast<double>(kernel.kernel->duration_ns) / 1e9;
+  if (kernel.kernel) {
+    cell.executor_seconds += static_cast<double>(kernel.kernel->duration_ns) / 1e9;
+    cell.request_seconds += static_cast<double>(kernel.kernel->request_ns) / 1e9;
+  }
   const std::size_t b = bucket_of(wall_seconds);
   ++cell.bucket_programs[b];
   cell.bucket_seconds[b] += wall_seconds;
@@ -139,6 +144,18 @@ std::string KernelTimeTally::summary() const {
                   total.programs > 0 ? 1e3 * total.wall_seconds / static_cast<double>(total.programs) : 0.0,
                   total.executor_seconds);
     out += line;
+    if (total.request_seconds > 0) {
+      // The request around the executor, and the engine's own work around
+      // the request, so what pipelining or batching could win is in view.
+      std::snprintf(line, sizeof line,
+                    "    asking: %.1f s (%.1f%%) between the request and the executor (serialisation, "
+                    "channel, agent, host scheduling); %.1f s (%.1f%%) on the host around the request\n",
+                    total.request_seconds - total.executor_seconds,
+                    percent(total.request_seconds - total.executor_seconds, total.wall_seconds),
+                    total.wall_seconds - total.request_seconds,
+                    percent(total.wall_seconds - total.request_seconds, total.wall_seconds));
+      out += line;
+    }
     for (const auto& [source, cell] : sources) {
       std::snprintf(line, sizeof line, "    %-24s %6llu programs %8.1f s (%4.1f%%)\n", source.c_str(),
                     static_cast<unsigned long long>(cell.programs), cell.wall_seconds,

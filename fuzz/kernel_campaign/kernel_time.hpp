@@ -25,6 +25,10 @@ struct KernelTimeCell {
   uint64_t programs = 0;
   double wall_seconds = 0;      // around Engine::run on the host
   double executor_seconds = 0;  // the executor's own duration (in the guest for guest engines)
+  // The requests as the engine waited for them (Outcome::request_ns): minus
+  // the executor's time, the cost of asking (channel, agent, host
+  // scheduling); wall minus this, the engine's own work on the host.
+  double request_seconds = 0;
   std::array<uint64_t, kKernelTimeBuckets.size() + 1> bucket_programs{};
   std::array<double, kKernelTimeBuckets.size() + 1> bucket_seconds{};
   // Wall seconds and programs by verdict: "accepted", "rejected: REASON",

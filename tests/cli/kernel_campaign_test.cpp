@@ -294,6 +294,25 @@ TEST(KernelTimeTally, SumsTimePerSourceBucketAndVerdict) {
   EXPECT_TRUE(t.engine_total("kernel-qemu").programs == 0);
 }
 
+TEST(KernelTimeTally, SplitsEngineTimeIntoExecutorAskingAndHostWork) {
+  KernelTimeTally t;
+  oracle::Outcome k;
+  k.kernel = oracle::KernelOutcome{};
+  k.kernel->duration_ns = 6'000'000;  // 6 ms in the executor
+  k.kernel->request_ns = 9'000'000;   // of a 9 ms request
+  oracle::KernelComparison agree;
+  agree.kind = oracle::KernelAgreement::Agree;
+  for (int i = 0; i < 4; ++i)
+    t.add("kernel-qemu", "kernel-friendly", 0.010, k, agree);  // of a 10 ms run
+  const KernelTimeCell total = t.engine_total("kernel-qemu");
+  EXPECT_DOUBLE_EQ(total.request_seconds, 0.036);
+  EXPECT_DOUBLE_EQ(t.to_json()["kernel-qemu"]["request_seconds"].get<double>(), 0.036);
+  const std::string summary = t.summary();
+  EXPECT_NE(summary.find("asking: 0.0 s (30.0%) between the request and the executor"), std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("0.0 s (10.0%) on the host around the request"), std::string::npos) << summary;
+}
+
 TEST(KernelTimeTally, CountsAbandonedProgramsInTheTimeAndOnTheirOwnLine) {
   KernelTimeTally t;
   oracle::Outcome judged;

@@ -195,6 +195,21 @@ TEST_F(AgentLoop, HeartbeatsTellABusyVerifierFromADeadGuest) {
   EXPECT_EQ(r.value.regs[0], 2u);
 }
 
+// One heartbeat thread serves the connection: each busy request in turn is
+// kept alive by Busy frames with its own id (the host drops older ids, so a
+// heartbeat still naming the first request would let the second time out).
+TEST_F(AgentLoop, HeartbeatsFollowEachRequestOnTheConnection) {
+  AgentConfig config;
+  config.heartbeat = 50ms;
+  start(config, busy_verifier);
+  AgentClient client(host_);
+  for (int i = 0; i < 2; ++i) {
+    const auto now = Clock::now();
+    auto r = client.execute(two_slot_request(), now + 500ms, now + 60s);
+    ASSERT_TRUE(r.ok()) << "request " << i << ": " << reply_status_name(r.status) << ": " << r.error;
+  }
+}
+
 TEST_F(AgentLoop, WithoutHeartbeatsTheSameRequestIsAHang) {
   AgentConfig config;
   config.heartbeat = 0ms;  // what a dead kernel sends

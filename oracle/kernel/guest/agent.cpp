@@ -1,5 +1,6 @@
 #include "oracle/kernel/guest/agent.hpp"
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -24,17 +25,19 @@ void reply(Channel& channel, MessageType type, uint64_t id, const std::vector<ui
   (void)channel.stream.write(type, id, payload);
 }
 
-// Sends Busy frames for request `id` every `every` until destroyed.
+// Sends a Busy frame for the request in progress every `every` while it
+// runs. One thread serves the whole connection: a request only marks its
+// start and end under a mutex nobody else holds then, so nothing is created
+// or woken per request. (Under TCG a thread per request -- clone, a fresh
+// stack mapping, the switches to and from it, the join -- cost about as much
+// guest time as loading a small program.) The first Busy of a request goes
+// out between one and two intervals after it began, far inside the silence
+// the host allows (agent_client.hpp).
 class Heartbeat {
  public:
-  Heartbeat(Channel& channel, uint64_t id, std::chrono::milliseconds every) {
-    if (every.count() <= 0) return;
-    thread_ = std::thread([this, &channel, id, every] {
-      std::unique_lock lock(mutex_);
-      while (!done_cv_.wait_for(lock, every, [this] { return done_; })) {
-        reply(channel, MessageType::Busy, id, {});
-      }
-    });
+  Heartbeat(Channel& channel, std::chrono::milliseconds every) : channel_(channel), every_(every) {
+    if (every_.count() <= 0) return;
+    thread_ = std::thread([this] { beat(); });
   }
   ~Heartbeat() {
     if (!thread_.joinable()) return;
@@ -48,10 +51,36 @@ class Heartbeat {
   Heartbeat(const Heartbeat&) = delete;
   Heartbeat& operator=(const Heartbeat&) = delete;
 
+  void begin(uint64_t id) {
+    std::lock_guard lock(mutex_);
+    busy_ = true;
+    id_ = id;
+    since_ = std::chrono::steady_clock::now();
+  }
+  // Before the reply is written: a Busy frame after its reply would be
+  // dropped by the host as answering nothing, but is better not sent.
+  void end() {
+    std::lock_guard lock(mutex_);
+    busy_ = false;
+  }
+
  private:
+  void beat() {
+    std::unique_lock lock(mutex_);
+    while (!done_cv_.wait_for(lock, every_, [this] { return done_; })) {
+      if (busy_ && std::chrono::steady_clock::now() - since_ >= every_)
+        reply(channel_, MessageType::Busy, id_, {});
+    }
+  }
+
+  Channel& channel_;
+  const std::chrono::milliseconds every_;
   std::mutex mutex_;
   std::condition_variable done_cv_;
   bool done_ = false;
+  bool busy_ = false;
+  uint64_t id_ = 0;
+  std::chrono::steady_clock::time_point since_;
   std::thread thread_;
 };
 
@@ -63,6 +92,7 @@ void reply_error(Channel& channel, uint64_t id, const std::string& message) {
 
 uint64_t serve(int fd, const AgentConfig& config, const ExecuteFn& execute) {
   Channel channel(fd);
+  Heartbeat busy(channel, config.heartbeat);
   uint64_t executed = 0;
   for (;;) {
     ReadOutcome in = channel.stream.read();
@@ -97,11 +127,9 @@ uint64_t serve(int fd, const AgentConfig& config, const ExecuteFn& execute) {
           reply_error(channel, f.id, request.error().message);
           break;
         }
-        KernelResponse response;
-        {
-          const Heartbeat busy(channel, f.id, config.heartbeat);
-          response = execute(*request);
-        }
+        busy.begin(f.id);
+        const KernelResponse response = execute(*request);
+        busy.end();
         ++executed;
         reply(channel, MessageType::Response, f.id, encode_response(response));
         break;
