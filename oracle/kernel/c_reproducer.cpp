@@ -63,8 +63,8 @@ static long sys_bpf(int cmd, union bpf_attr *attr) {
 static int load(void) {
   union bpf_attr attr;
   memset(&attr, 0, sizeof(attr));
-  attr.prog_type = BPF_PROG_TYPE_SYSCALL;
-  attr.prog_flags = BPF_F_SLEEPABLE;
+  attr.prog_type = PROG_TYPE;
+  attr.prog_flags = PROG_FLAGS;
   attr.insns = (uint64_t)(uintptr_t)prog;
   attr.insn_cnt = sizeof(prog) / sizeof(prog[0]);
   attr.license = (uint64_t)(uintptr_t)"GPL";
@@ -94,7 +94,8 @@ static int create_maps(void) {
       printf("BPF_MAP_CREATE (map %u): %s\n", m, strerror(errno));
       return -1;
     }
-    for (uint32_t key = 0; maps[m].initial != 0 && key < maps[m].max_entries; ++key) {
+    const int programs = maps[m].type == BPF_MAP_TYPE_PROG_ARRAY; /* filled after the load */
+    for (uint32_t key = 0; !programs && maps[m].initial != 0 && key < maps[m].max_entries; ++key) {
       memset(&attr, 0, sizeof(attr));
       attr.map_fd = map_fds[m];
       attr.key = (uint64_t)(uintptr_t)&key;
@@ -121,6 +122,29 @@ static int create_maps(void) {
       continue;
     prog[i].imm = map_fds[at];
     ++i;  /* the second slot of the lddw */
+  }
+  return 0;
+}
+
+// Program arrays hold the program itself where bpfdiff's VM holds its
+// entry (slot 0; their initial values are 1 + the slot, 0 for empty).
+static int fill_program_arrays(int prog_fd) {
+  for (unsigned m = 0; m < MAP_COUNT; ++m) {
+    if (maps[m].type != BPF_MAP_TYPE_PROG_ARRAY || maps[m].initial == 0) continue;
+    for (uint32_t key = 0; key < maps[m].max_entries; ++key) {
+      uint32_t target;
+      memcpy(&target, maps[m].initial + 4 * (uint64_t)key, 4);
+      if (target != 1) continue;
+      union bpf_attr attr;
+      memset(&attr, 0, sizeof(attr));
+      attr.map_fd = map_fds[m];
+      attr.key = (uint64_t)(uintptr_t)&key;
+      attr.value = (uint64_t)(uintptr_t)&prog_fd;
+      if (sys_bpf(BPF_MAP_UPDATE_ELEM, &attr) < 0) {
+        printf("BPF_MAP_UPDATE_ELEM (program array %u): %s\n", m, strerror(errno));
+        return -1;
+      }
+    }
   }
   return 0;
 }
@@ -238,7 +262,7 @@ constexpr const char* kPlainMain = R"C(
 int main(void) {
   if (create_maps() < 0) return 2;
   int prog_fd = load();
-  if (prog_fd < 0) return 2;
+  if (prog_fd < 0 || fill_program_arrays(prog_fd) < 0) return 2;
   union bpf_attr attr;
   memset(&attr, 0, sizeof(attr));
   attr.test.prog_fd = prog_fd;
@@ -295,7 +319,7 @@ int main(void) {
     if (prog[i].imm == MEMORY_PLACEHOLDER) prog[i].imm = mem_fd;
   }
   int prog_fd = load();
-  if (prog_fd < 0) return 2;
+  if (prog_fd < 0 || fill_program_arrays(prog_fd) < 0) return 2;
   union bpf_attr attr;
   memset(&attr, 0, sizeof(attr));
   attr.test.prog_fd = prog_fd;
@@ -332,6 +356,10 @@ Result<std::string> c_reproducer(const CReproducerInput& in) {
     rm.max_entries = in.maps[m].max_entries;
     rewrite_maps.push_back(rm);
   }
+  const bool tail_calls = std::any_of(in.maps.begin(), in.maps.end(),
+                                      [](const KernelMap& m) { return m.type == kMapTypeProgArray; });
+  if (tail_calls && !in.full_state)
+    return make_error("a program with a program array reproduces in the full-state form only");
   std::vector<isa::RawInsn> insns = relocate_maps(in.program, placeholders);
   std::string form = "the program exactly as written, memory as the test run's context (r1)";
   uint16_t compare_regs = in.compare_regs & 1;
@@ -344,6 +372,7 @@ Result<std::string> c_reproducer(const CReproducerInput& in) {
     rewrite.allow_helper_calls = true;
     rewrite.instrumentation = in.instrumentation;
     rewrite.maps = rewrite_maps;
+    rewrite.tail_calls = tail_calls;
     auto rewritten = rewrite_full_state(rewrite);
     if (!rewritten) return rewritten.error();
     insns = rewritten->insns;
@@ -357,12 +386,16 @@ Result<std::string> c_reproducer(const CReproducerInput& in) {
 
   std::string c = "// " + in.title + "\n";
   c += "// Standalone reproducer written by bpfdiff: " + form + ".\n";
-  c += "// Loads it as BPF_PROG_TYPE_SYSCALL (sleepable) with raw bpf(), runs it once with\n";
+  c += tail_calls ? "// Loads it as BPF_PROG_TYPE_RAW_TRACEPOINT (its program array holds it: it tail-calls\n"
+                    "// itself) with raw bpf(), runs it once with\n"
+                  : "// Loads it as BPF_PROG_TYPE_SYSCALL (sleepable) with raw bpf(), runs it once with\n";
   c += "// BPF_PROG_TEST_RUN and compares with RFC 9669's result.\n";
   c += "// Build and run as root: cc -O2 -o repro repro.c && ./repro\n";
   c += "// Exit status: 0 the kernel agrees, 1 it differs, 2 it refused the program.\n";
   c += kHeader;
   c += "#define MEMORY_SIZE " + std::to_string(size) + "u\n";
+  c += tail_calls ? "#define PROG_TYPE BPF_PROG_TYPE_RAW_TRACEPOINT\n#define PROG_FLAGS 0\n"
+                  : "#define PROG_TYPE BPF_PROG_TYPE_SYSCALL\n#define PROG_FLAGS BPF_F_SLEEPABLE\n";
   c += "#define COMPARE_REGS " + std::to_string(compare_regs) + "\n";
   c += "#define COMPARE_MEMORY " + std::string(in.compare_memory ? "1" : "0") + "\n";
   c += "#define REGS_WORDS " + std::to_string(kRegsValueWords) + "\n";

@@ -240,6 +240,42 @@ TEST_F(CReproducerTest, MapsAreReadBackAndEachDifferingEntryIsNamed) {
   }
 }
 
+// A program that tail-calls itself: the reproducer loads the wrapped
+// program as a raw tracepoint program, puts it in its own program array
+// and shows the 33 tail calls the kernel takes.
+TEST_F(CReproducerTest, AProgramThatTailCallsItselfReproducesInTheFullStateForm) {
+  CReproducerInput in;
+  in.title = "test: a self tail call";
+  in.program = assemble(
+      "ldxdw r6, [r1+0]\nadd r6, 1\nstxdw [r1+0], r6\nlddw r2, map_fd(0)\nmov r3, 0\ncall 12\n"
+      "mov r0, r6\nexit\n");
+  KernelMap progs;
+  progs.type = kMapTypeProgArray;
+  progs.value_size = 4;
+  progs.max_entries = 2;
+  progs.initial_values = {1, 0, 0, 0, 0, 0, 0, 0};  // index 0: the program itself
+  in.maps = {progs};
+  in.memory.assign(8, 0);
+  in.expected_memory = {34, 0, 0, 0, 0, 0, 0, 0};
+  in.expected_regs[0] = 34;
+  in.expected_regs[6] = 34;
+  in.compare_regs = 0x41;
+  in.compare_maps = true;
+  in.expected_maps = {{{{0, 0, 0, 0}, {0, 0, 0, 0}}}};  // skipped: a program array holds programs
+  EXPECT_FALSE(c_reproducer(in).ok()) << "the unmodified form cannot hold a program array";
+  for (uint32_t seed = 0; seed < kInstrumentationVariants; ++seed) {
+    in.full_state = true;
+    in.instrumentation = instrumentation_for_seed(seed);
+    const Ran ran = build_and_run(in);
+    EXPECT_EQ(ran.status, 0) << describe(in.instrumentation) << "\n" << ran.output;
+    EXPECT_NE(ran.output.find("r0 = 0x22, RFC 9669 says 0x22"), std::string::npos) << ran.output;
+  }
+  in.expected_regs[0] = 1;  // as if no tail call were taken
+  const Ran wrong = build_and_run(in);
+  EXPECT_EQ(wrong.status, 1) << wrong.output;
+  EXPECT_NE(wrong.output.find("r0 = 0x22, RFC 9669 says 0x1   <-- differs"), std::string::npos) << wrong.output;
+}
+
 TEST_F(CReproducerTest, ARefusedProgramPrintsTheVerifierLog) {
   CReproducerInput in = sum_of_memory();
   in.program = {{0x24, 0, 0, 0, 9216}};  // mul32 r0, 9216: falls off its end
