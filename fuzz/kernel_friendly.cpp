@@ -124,7 +124,10 @@ class KernelFriendlyGenerator : detail::KernelFriendlyBase {
     Function& f = functions_[index];
     st_ = State{};
     const Kind arg1 = mem_size_ > 0 ? Kind::Mem : Kind::Scalar;
-    if (index == 0) {
+    if (index == 0 && tail_calls()) {
+      // Only r1: a tail call restarts the program through a prologue that
+      // may set nothing else (see tail_call()).
+    } else if (index == 0) {
       // The rewrite's prologue: r1 = memory (or 0), r2 = its size, the rest 0.
       for (auto& r : st_.regs)
         r = {Kind::Scalar, 0};
@@ -167,7 +170,7 @@ class KernelFriendlyGenerator : detail::KernelFriendlyBase {
       owed_.pop_back();
       emit_call(callee);
     }
-    if (index != 0) make_r0_scalar();
+    if (index != 0 || tail_calls()) make_r0_scalar();
     b_.emit(isa::encode(Form::exit));
   }
 
@@ -217,6 +220,8 @@ class KernelFriendlyGenerator : detail::KernelFriendlyBase {
     if (!done && calls_allowed_here() && src_.chance(opt_.helper_rate)) done = helper_call();
     if (!done && !maps_.empty() && calls_allowed_here() && src_.chance(opt_.map_rate))
       done = map_call(room());
+    if (!done && fn_ == 0 && loop_depth_ == 0 && tail_calls() && src_.chance(opt_.tail_call_rate))
+      done = tail_call(room());
     for (int attempt = 0; !done && attempt < 4; ++attempt) {
       const bool control = src_.chance(kControlRate);
       done = emit_form(src_.pick(std::span<const Form>(control ? control_forms_ : straight_forms_)));

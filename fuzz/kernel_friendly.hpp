@@ -83,6 +83,13 @@ struct KernelFriendlyOptions {
   // helper_rate of 0): no maps.
   double map_program_rate = 0.35;
   double map_rate = 0.08;
+  // Share of the map programs that also get a program array holding the
+  // program itself, and the chance per step of a tail call in those
+  // (entry function, outside loops); 0: none. Off by default for now: a
+  // program restarted 33 times can run past our interpreter's budget,
+  // which the generator's tests require it never does.
+  double tail_call_program_rate = 0;
+  double tail_call_rate = 0.04;
 };
 
 // The helper ids the mode calls (Linux numbering): ktime_get_ns, get_prandom_u32.

@@ -154,6 +154,20 @@ class KernelFriendlyBase {
   // scalar and r1..r5 clobbered, like any helper call. False when it does
   // not fit in `room` slots or the stack arena is too small.
   bool map_call(std::size_t room);
+  // bpf_tail_call(the entry's r1, the program array, an index): the
+  // program array (the last map, planned in a share of the map programs)
+  // holds the program itself, so a tail call restarts it, up to the
+  // kernel's 33; an index past the array falls through with
+  // r0 undefined (the kernel's helper returns nothing) and r1..r5
+  // clobbered. Entry function only, outside loops. False when it does not
+  // fit in `room` slots.
+  bool tail_call(std::size_t room);
+  // The program has a program array: its entry starts with only r1 set
+  // (a tail call restarts it through the wrapper's prologue, which may set
+  // nothing else; kernel_executor.hpp).
+  bool tail_calls() const { return !maps_.empty() && maps_.back().type == vm::MapType::ProgArray; }
+  // The maps a map helper sequence may name (all but the program array).
+  uint32_t data_maps() const { return static_cast<uint32_t>(maps_.size() - (tail_calls() ? 1 : 0)); }
 
   ByteSource& src_;
   const KernelFriendlyOptions& opt_;

@@ -65,11 +65,42 @@ void KernelFriendlyBase::plan_maps() {
     h.max_entries = 2 + src_.below(4);  // small, so updates fill it (E2BIG)
     maps_.push_back(std::move(h));
   }
+  if (opt_.tail_call_rate > 0 && src_.chance(opt_.tail_call_program_rate)) {
+    vm::MapDef p;
+    p.name = "progs";
+    p.type = vm::MapType::ProgArray;
+    p.value_size = 4;
+    p.max_entries = 1 + src_.below(3);
+    p.prog_entries = {{0, 0}};  // index 0: the program itself; the others empty
+    maps_.push_back(std::move(p));
+  }
+}
+
+bool KernelFriendlyBase::tail_call(std::size_t room) {
+  if (!tail_calls() || room < 6) return false;
+  // r1 as the entry got it: the kernel wants its context there.
+  if (pin_ != kNoReg) {
+    b_.emit(isa::encode(Form::mov_reg, 1, pin_));
+  } else {
+    b_.emit(isa::encode(Form::mov_imm, 1, 0, 0, 0));
+  }
+  b_.emit(isa::encode_lddw(src_.chance(0.7) ? Form::lddw_map_fd : Form::lddw_map_idx, 2,
+                           static_cast<int32_t>(maps_.size() - 1), 0));
+  // Index 0 mostly (a restart), one past the array sometimes. Not an empty
+  // slot inside it: the kernel's x86-64 JIT and its interpreter count that
+  // attempt differently (oracle/comparability.hpp), so it is not compared.
+  const uint32_t entries = maps_.back().max_entries;
+  const uint32_t index = src_.chance(0.7) ? 0 : entries + src_.below(2);
+  b_.emit(isa::encode(Form::mov_imm, 3, 0, 0, static_cast<int32_t>(index)));
+  b_.emit_helper_call(static_cast<uint32_t>(vm::HelperId::TailCall));
+  for (uint8_t r = 0; r <= 5; ++r)
+    set(r, {});
+  return true;
 }
 
 bool KernelFriendlyBase::map_call(std::size_t room) {
-  if (maps_.empty() || room < kMapCallSlots || arena_ < 8) return false;
-  const auto index = static_cast<uint32_t>(src_.below(static_cast<uint32_t>(maps_.size())));
+  if (data_maps() == 0 || room < kMapCallSlots || arena_ < 8) return false;
+  const auto index = static_cast<uint32_t>(src_.below(data_maps()));
   const vm::MapDef& m = maps_[index];
   const bool array = m.type == vm::MapType::Array;
   const uint32_t op = src_.below(20);  // 0..11 lookup, 12..16 update, 17..19 delete

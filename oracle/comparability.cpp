@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -296,10 +297,23 @@ Comparability check_comparability(const vm::Program& program, std::span<const ui
   };
 
   PointerProvenance ptr;
+  uint64_t off_scratch = 0;
+  uint64_t entry_r1 = 0;
+  std::optional<uint32_t> tail_call_at;  // pc of the helper call just traced, a bpf_tail_call
   const vm::TraceFn trace = [&](uint32_t pc, const std::array<uint64_t, isa::kNumRegisters>& regs) {
     const vm::Insn& insn = loaded->insns[pc];
     const isa::Semantics& s = isa::info(insn.form).sem;
-    if (!ptr.started()) ptr.start(regs);
+    if (!ptr.started()) {
+      ptr.start(regs);
+      entry_r1 = regs[1];
+    }
+    // A tail call that did not fall through started its target in a
+    // zeroed frame; the kernel's target frame holds whatever it held.
+    if (tail_call_at && pc != *tail_call_at + 1 &&
+        on_stack(regs[isa::kFramePointer] - vm::kStackFrameBytes, vm::kStackFrameBytes, off_scratch)) {
+      mark(off_scratch, vm::kStackFrameBytes, false);
+    }
+    tail_call_at.reset();
     out.pointer_bits_exposed =
         out.pointer_bits_exposed || exposes_pointer_bits(insn, s, regs, ptr, loaded->source.maps);
     const uint64_t size = isa::bytes_of(s.size);
@@ -355,6 +369,17 @@ Comparability check_comparability(const vm::Program& program, std::span<const ui
             }
             const bool writes = insn.imm != static_cast<int32_t>(vm::HelperId::MapLookupElem);
             if (writes && map->type == vm::MapType::Hash) ptr.hash_map_written();
+          }
+        }
+        if (s.call == isa::CallKind::Helper && insn.imm == static_cast<int32_t>(vm::HelperId::TailCall)) {
+          tail_call_at = pc;
+          if (regs[1] != entry_r1) out.tail_call_argument_changed = true;
+          const vm::MapDef* progs = map_of(regs[2]);
+          const auto index = static_cast<uint32_t>(regs[3]);
+          if (progs != nullptr && progs->type == vm::MapType::ProgArray && index < progs->max_entries &&
+              std::none_of(progs->prog_entries.begin(), progs->prog_entries.end(),
+                           [&](const auto& e) { return e.first == index; })) {
+            out.tail_call_into_empty_slot = true;
           }
         }
         // The callee's frame is the 512 bytes under the caller's.

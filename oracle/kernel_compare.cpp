@@ -200,6 +200,16 @@ KernelComparison compare_with_kernel(const Outcome& ours, const Outcome& kernel)
     c.reason = std::string(to_string(k.verdict)) + ": " + (k.log.empty() ? k.plain.log : k.log);
     return c;
   }
+  // Before faults too: the target then ran on another r1 in our VM than in
+  // the kernel, where it may not fault.
+  if (k.tail_call_argument_changed) {
+    c.kind = KernelAgreement::NotComparable;
+    c.reason =
+        "a tail call passed r1 other than the program's r1 (the kernel's wrapper passes its context) "
+        "or tried an empty slot (the x86-64 JIT does not count that towards the limit of 33, the "
+        "kernel's interpreter and our VM do)";
+    return c;
+  }
   if (ours.error.kind == vm::ErrorKind::BudgetExhausted) {
     c.kind = KernelAgreement::NotComparable;
     c.reason = "our instruction budget ran out (the kernel has none)";

@@ -35,6 +35,16 @@ std::vector<kernel::KernelMap> request_maps(const vm::Program& program) {
     m.read_only = def.read_only;
     // Only an array's initial values are visible (a hash map starts empty).
     if (def.type == vm::MapType::Array) m.initial_values = def.initial_values;
+    // A program array's targets: at index k, 1 + the slot the target
+    // starts at (0: empty), as u32 (kernel_request.hpp).
+    if (def.type == vm::MapType::ProgArray && !def.prog_entries.empty()) {
+      m.initial_values.assign(std::size_t{def.max_entries} * 4, 0);
+      for (const auto& [key, slot] : def.prog_entries) {
+        if (key >= def.max_entries) continue;
+        for (int b = 0; b < 4; ++b)
+          m.initial_values[std::size_t{key} * 4 + b] = static_cast<uint8_t>((slot + 1) >> (8 * b));
+      }
+    }
     out.push_back(std::move(m));
   }
   return out;
@@ -81,6 +91,8 @@ Outcome KernelEngine::run_with_flags(const vm::Program& program, const EngineInp
     out.kernel->pointer_stored_in_memory = c.pointer_stored_in_memory;
     out.kernel->pointer_stored_in_map = c.pointer_stored_in_map;
     out.kernel->stale_map_pointer = c.stale_map_pointer;
+    // Either tail-call condition (comparability.hpp) makes the run not comparable.
+    out.kernel->tail_call_argument_changed = c.tail_call_argument_changed || c.tail_call_into_empty_slot;
     out.kernel->rejection_not_comparable = c.rejection_not_comparable;
   }
   return out;

@@ -77,6 +77,8 @@ struct KernelOutcome {
   bool pointer_stored_in_map = false;
   // A hash value pointer used after an update/delete (comparability.hpp).
   bool stale_map_pointer = false;
+  // A tail call's r1 was not the entry's (comparability.hpp).
+  bool tail_call_argument_changed = false;
   // Why our validator's rejection says nothing about the verifier's (a
   // helper we do not register, our length limit), or empty.
   std::string rejection_not_comparable;

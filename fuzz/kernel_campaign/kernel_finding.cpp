@@ -98,6 +98,18 @@ std::optional<std::string> reproducer_source(const KernelFindingRecord& f, const
     }
     in.compare_memory = has_field(f, "memory");
   }
+  // Maps: read back and compared in the form the finding came from, unless
+  // our run left a pointer in a map value (a kernel address there, never
+  // equal to ours: the campaign does not compare those contents either).
+  if (ours.maps_observed && ours.maps.size() == in.maps.size() && !kernel->kernel->pointer_stored_in_map) {
+    in.compare_maps = true;
+    for (const vm::MapSnapshot& snapshot : ours.maps) {
+      std::vector<oracle::kernel::KernelMapEntry> entries;
+      for (const vm::MapEntry& e : snapshot.entries)
+        entries.push_back({e.key, e.value});
+      in.expected_maps.push_back(std::move(entries));
+    }
+  }
   auto source = oracle::kernel::c_reproducer(in);
   if (!source) return std::nullopt;
   return *source;

@@ -1,5 +1,6 @@
 #include "oracle/kernel/c_reproducer.hpp"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 
@@ -62,8 +63,8 @@ static long sys_bpf(int cmd, union bpf_attr *attr) {
 static int load(void) {
   union bpf_attr attr;
   memset(&attr, 0, sizeof(attr));
-  attr.prog_type = BPF_PROG_TYPE_SYSCALL;
-  attr.prog_flags = BPF_F_SLEEPABLE;
+  attr.prog_type = PROG_TYPE;
+  attr.prog_flags = PROG_FLAGS;
   attr.insns = (uint64_t)(uintptr_t)prog;
   attr.insn_cnt = sizeof(prog) / sizeof(prog[0]);
   attr.license = (uint64_t)(uintptr_t)"GPL";
@@ -93,7 +94,8 @@ static int create_maps(void) {
       printf("BPF_MAP_CREATE (map %u): %s\n", m, strerror(errno));
       return -1;
     }
-    for (uint32_t key = 0; maps[m].initial != 0 && key < maps[m].max_entries; ++key) {
+    const int programs = maps[m].type == BPF_MAP_TYPE_PROG_ARRAY; /* filled after the load */
+    for (uint32_t key = 0; !programs && maps[m].initial != 0 && key < maps[m].max_entries; ++key) {
       memset(&attr, 0, sizeof(attr));
       attr.map_fd = map_fds[m];
       attr.key = (uint64_t)(uintptr_t)&key;
@@ -124,7 +126,119 @@ static int create_maps(void) {
   return 0;
 }
 
+// Program arrays hold the program itself where bpfdiff's VM holds its
+// entry (slot 0; their initial values are 1 + the slot, 0 for empty).
+static int fill_program_arrays(int prog_fd) {
+  for (unsigned m = 0; m < MAP_COUNT; ++m) {
+    if (maps[m].type != BPF_MAP_TYPE_PROG_ARRAY || maps[m].initial == 0) continue;
+    for (uint32_t key = 0; key < maps[m].max_entries; ++key) {
+      uint32_t target;
+      memcpy(&target, maps[m].initial + 4 * (uint64_t)key, 4);
+      if (target != 1) continue;
+      union bpf_attr attr;
+      memset(&attr, 0, sizeof(attr));
+      attr.map_fd = map_fds[m];
+      attr.key = (uint64_t)(uintptr_t)&key;
+      attr.value = (uint64_t)(uintptr_t)&prog_fd;
+      if (sys_bpf(BPF_MAP_UPDATE_ELEM, &attr) < 0) {
+        printf("BPF_MAP_UPDATE_ELEM (program array %u): %s\n", m, strerror(errno));
+        return -1;
+      }
+    }
+  }
+  return 0;
+}
+
 static int differs = 0;
+
+static void print_hex(const char *what, const unsigned char *bytes, unsigned size) {
+  printf("%s", what);
+  for (unsigned i = 0; i < size && i < 32; ++i) printf("%02x", bytes[i]);
+  printf("%s", size > 32 ? "..." : "");
+}
+
+// Every map read back with BPF_MAP_LOOKUP_ELEM (arrays by index, hash maps
+// key by key through BPF_MAP_GET_NEXT_KEY) and compared, as a key/value
+// set, with the contents RFC 9669 leaves: a key either side lacks, or a
+// value that differs, is printed with both sides.
+static int read_entry(unsigned m, const unsigned char *key, unsigned char *value) {
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.map_fd = map_fds[m];
+  attr.key = (uint64_t)(uintptr_t)key;
+  attr.value = (uint64_t)(uintptr_t)value;
+  return (int)sys_bpf(BPF_MAP_LOOKUP_ELEM, &attr);
+}
+
+static void check_entry(unsigned m, const unsigned char *key, const unsigned char *value, unsigned char *seen) {
+  const unsigned ks = maps[m].key_size, vs = maps[m].value_size;
+  for (unsigned e = 0; e < maps[m].expected_count; ++e) {
+    const unsigned char *want = maps[m].expected + (uint64_t)e * (ks + vs);
+    if (memcmp(want, key, ks) != 0) continue;
+    seen[e] = 1;
+    if (memcmp(want + ks, value, vs) == 0) return;
+    unsigned at = 0;
+    while (want[ks + at] == value[at]) ++at;
+    printf("map %u", m);
+    print_hex(" key ", key, ks);
+    printf(": value byte %u differs\n", at);
+    print_hex("  kernel:   ", value, vs);
+    print_hex("\n  RFC 9669: ", want + ks, vs);
+    printf("   <-- differs\n");
+    differs = 1;
+    return;
+  }
+  printf("map %u", m);
+  print_hex(" key ", key, ks);
+  print_hex(" = ", value, vs);
+  printf(", RFC 9669 has no such key   <-- differs\n");
+  differs = 1;
+}
+
+static void check_maps(void) {
+  for (unsigned m = 0; m < MAP_COUNT; ++m) {
+    if (maps[m].type == BPF_MAP_TYPE_PROG_ARRAY) continue; /* program fds, not data */
+    const unsigned ks = maps[m].key_size, vs = maps[m].value_size;
+    unsigned char key[KEY_MAX], next[KEY_MAX], seen[ENTRIES_MAX + 1];
+    static unsigned char value[VALUE_MAX];
+    unsigned count = 0;
+    memset(seen, 0, sizeof(seen));
+    if (maps[m].type == BPF_MAP_TYPE_ARRAY) {
+      for (uint32_t i = 0; i < maps[m].max_entries; ++i, ++count) {
+        memcpy(key, &i, sizeof(i));
+        if (read_entry(m, key, value) < 0) {
+          printf("BPF_MAP_LOOKUP_ELEM (map %u, index %u): %s\n", m, i, strerror(errno));
+          differs = 1;
+          return;
+        }
+        check_entry(m, key, value, seen);
+      }
+    } else {
+      union bpf_attr attr;
+      int first = 1;
+      for (;; first = 0, memcpy(key, next, ks)) {
+        memset(&attr, 0, sizeof(attr));
+        attr.map_fd = map_fds[m];
+        attr.key = first ? 0 : (uint64_t)(uintptr_t)key;
+        attr.next_key = (uint64_t)(uintptr_t)next;
+        if (sys_bpf(BPF_MAP_GET_NEXT_KEY, &attr) < 0) break; /* ENOENT: no more keys */
+        if (read_entry(m, next, value) < 0) continue;        /* deleted meanwhile: cannot happen here */
+        check_entry(m, next, value, seen);
+        if (++count > maps[m].max_entries) break;
+      }
+    }
+    for (unsigned e = 0; e < maps[m].expected_count; ++e) {
+      if (seen[e]) continue;
+      printf("map %u", m);
+      print_hex(" key ", maps[m].expected + (uint64_t)e * (ks + vs), ks);
+      print_hex(" missing in the kernel, RFC 9669 says ", maps[m].expected + (uint64_t)e * (ks + vs) + ks, vs);
+      printf("   <-- differs\n");
+      differs = 1;
+    }
+    printf("map %u (%s): %u entries read back and compared\n", m,
+           maps[m].type == BPF_MAP_TYPE_ARRAY ? "array" : "hash", count);
+  }
+}
 
 static void check_reg(int r, uint64_t got, uint64_t want, uint64_t mask) {
   int bad = (got & mask) != (want & mask);
@@ -148,7 +262,7 @@ constexpr const char* kPlainMain = R"C(
 int main(void) {
   if (create_maps() < 0) return 2;
   int prog_fd = load();
-  if (prog_fd < 0) return 2;
+  if (prog_fd < 0 || fill_program_arrays(prog_fd) < 0) return 2;
   union bpf_attr attr;
   memset(&attr, 0, sizeof(attr));
   attr.test.prog_fd = prog_fd;
@@ -162,6 +276,7 @@ int main(void) {
   }
   if (COMPARE_REGS & 1) check_reg(0, attr.test.retval, expected_regs[0], 0xffffffffULL);
   if (COMPARE_MEMORY) check_memory(memory, expected_memory, MEMORY_SIZE);
+  if (COMPARE_MAPS) check_maps();
   printf("%s\n", differs ? "the kernel DIFFERS from RFC 9669" : "the kernel agrees with RFC 9669");
   return differs;
 }
@@ -204,7 +319,7 @@ int main(void) {
     if (prog[i].imm == MEMORY_PLACEHOLDER) prog[i].imm = mem_fd;
   }
   int prog_fd = load();
-  if (prog_fd < 0) return 2;
+  if (prog_fd < 0 || fill_program_arrays(prog_fd) < 0) return 2;
   union bpf_attr attr;
   memset(&attr, 0, sizeof(attr));
   attr.test.prog_fd = prog_fd;
@@ -218,6 +333,7 @@ int main(void) {
     if (COMPARE_REGS & (1 << r)) check_reg(r, regs[r], expected_regs[r], ~0ULL);
   }
   if (COMPARE_MEMORY) check_memory(memory, expected_memory, MEMORY_SIZE);
+  if (COMPARE_MAPS) check_maps();
   printf("%s\n", differs ? "the kernel DIFFERS from RFC 9669" : "the kernel agrees with RFC 9669");
   return differs;
 }
@@ -228,6 +344,9 @@ int main(void) {
 Result<std::string> c_reproducer(const CReproducerInput& in) {
   if (in.maps.size() > kMaxRequestMaps)
     return make_error("more than " + std::to_string(kMaxRequestMaps) + " maps");
+  if (in.compare_maps && in.expected_maps.size() != in.maps.size())
+    return make_error("expected contents for " + std::to_string(in.expected_maps.size()) + " of " +
+                      std::to_string(in.maps.size()) + " maps");
   std::vector<int> placeholders;
   std::vector<RewriteInput::Map> rewrite_maps;
   for (std::size_t m = 0; m < in.maps.size(); ++m) {
@@ -237,6 +356,10 @@ Result<std::string> c_reproducer(const CReproducerInput& in) {
     rm.max_entries = in.maps[m].max_entries;
     rewrite_maps.push_back(rm);
   }
+  const bool tail_calls = std::any_of(in.maps.begin(), in.maps.end(),
+                                      [](const KernelMap& m) { return m.type == kMapTypeProgArray; });
+  if (tail_calls && !in.full_state)
+    return make_error("a program with a program array reproduces in the full-state form only");
   std::vector<isa::RawInsn> insns = relocate_maps(in.program, placeholders);
   std::string form = "the program exactly as written, memory as the test run's context (r1)";
   uint16_t compare_regs = in.compare_regs & 1;
@@ -249,6 +372,7 @@ Result<std::string> c_reproducer(const CReproducerInput& in) {
     rewrite.allow_helper_calls = true;
     rewrite.instrumentation = in.instrumentation;
     rewrite.maps = rewrite_maps;
+    rewrite.tail_calls = tail_calls;
     auto rewritten = rewrite_full_state(rewrite);
     if (!rewritten) return rewritten.error();
     insns = rewritten->insns;
@@ -262,19 +386,36 @@ Result<std::string> c_reproducer(const CReproducerInput& in) {
 
   std::string c = "// " + in.title + "\n";
   c += "// Standalone reproducer written by bpfdiff: " + form + ".\n";
-  c += "// Loads it as BPF_PROG_TYPE_SYSCALL (sleepable) with raw bpf(), runs it once with\n";
+  c += tail_calls ? "// Loads it as BPF_PROG_TYPE_RAW_TRACEPOINT (its program array holds it: it tail-calls\n"
+                    "// itself) with raw bpf(), runs it once with\n"
+                  : "// Loads it as BPF_PROG_TYPE_SYSCALL (sleepable) with raw bpf(), runs it once with\n";
   c += "// BPF_PROG_TEST_RUN and compares with RFC 9669's result.\n";
   c += "// Build and run as root: cc -O2 -o repro repro.c && ./repro\n";
   c += "// Exit status: 0 the kernel agrees, 1 it differs, 2 it refused the program.\n";
   c += kHeader;
   c += "#define MEMORY_SIZE " + std::to_string(size) + "u\n";
+  c += tail_calls ? "#define PROG_TYPE BPF_PROG_TYPE_RAW_TRACEPOINT\n#define PROG_FLAGS 0\n"
+                  : "#define PROG_TYPE BPF_PROG_TYPE_SYSCALL\n#define PROG_FLAGS BPF_F_SLEEPABLE\n";
   c += "#define COMPARE_REGS " + std::to_string(compare_regs) + "\n";
   c += "#define COMPARE_MEMORY " + std::string(in.compare_memory ? "1" : "0") + "\n";
   c += "#define REGS_WORDS " + std::to_string(kRegsValueWords) + "\n";
   c += "#define REGS_PLACEHOLDER " + std::to_string(kRegsPlaceholder) + "\n";
   c += "#define MEMORY_PLACEHOLDER " + std::to_string(kMemoryPlaceholder) + "\n";
   c += "#define MAP_PLACEHOLDER " + std::to_string(kMapPlaceholder) + "\n";
-  c += "#define MAP_COUNT " + std::to_string(in.maps.size()) + "u\n\n";
+  c += "#define MAP_COUNT " + std::to_string(in.maps.size()) + "u\n";
+  c += "#define COMPARE_MAPS " + std::string(in.compare_maps ? "1" : "0") + "\n";
+  // Buffers of the map read-back: the largest key, value and entry count.
+  uint32_t key_max = 4, value_max = 8, entries_max = 1;
+  for (const KernelMap& k : in.maps) {
+    key_max = std::max(key_max, k.key_size);
+    value_max = std::max(value_max, k.value_size);
+    entries_max = std::max(entries_max, k.max_entries);
+  }
+  for (const auto& entries : in.expected_maps)
+    entries_max = std::max(entries_max, static_cast<uint32_t>(entries.size()));
+  c += "#define KEY_MAX " + std::to_string(key_max) + "u\n";
+  c += "#define VALUE_MAX " + std::to_string(value_max) + "u\n";
+  c += "#define ENTRIES_MAX " + std::to_string(entries_max) + "u\n\n";
   c += "static struct bpf_insn prog[] = {\n";
   for (const isa::RawInsn& i : insns)
     c += insn_line(i);
@@ -293,16 +434,31 @@ Result<std::string> c_reproducer(const CReproducerInput& in) {
     c += "static const unsigned char map" + std::to_string(m) + "_initial[] = {" +
          byte_list(in.maps[m].initial_values) + "};\n";
   }
+  // What RFC 9669 leaves in each map: its entries, key then value.
+  for (std::size_t m = 0; m < in.expected_maps.size(); ++m) {
+    std::vector<uint8_t> bytes;
+    for (const KernelMapEntry& e : in.expected_maps[m]) {
+      bytes.insert(bytes.end(), e.key.begin(), e.key.end());
+      bytes.insert(bytes.end(), e.value.begin(), e.value.end());
+    }
+    if (!bytes.empty())
+      c += "static const unsigned char map" + std::to_string(m) + "_expected[] = {" + byte_list(bytes) +
+           "};\n";
+  }
   c += "static const struct {\n  uint32_t type, key_size, value_size, max_entries, read_only;\n"
-       "  const unsigned char *initial;\n} maps[MAP_COUNT + 1] = {\n";
+       "  const unsigned char *initial;\n  const unsigned char *expected;\n  uint32_t expected_count;\n"
+       "} maps[MAP_COUNT + 1] = {\n";
   for (std::size_t m = 0; m < in.maps.size(); ++m) {
     const KernelMap& k = in.maps[m];
+    const std::size_t expected = m < in.expected_maps.size() ? in.expected_maps[m].size() : 0;
     c += "    {" + std::to_string(k.type) + ", " + std::to_string(k.key_size) + ", " +
          std::to_string(k.value_size) + ", " + std::to_string(k.max_entries) + ", " +
          (k.read_only ? "1" : "0") + ", " +
-         (k.initial_values.empty() ? std::string("0") : "map" + std::to_string(m) + "_initial") + "},\n";
+         (k.initial_values.empty() ? std::string("0") : "map" + std::to_string(m) + "_initial") + ", " +
+         (expected == 0 ? std::string("0") : "map" + std::to_string(m) + "_expected") + ", " +
+         std::to_string(expected) + "},\n";
   }
-  c += "    {0, 0, 0, 0, 0, 0},\n};\n";  // a C array is never empty
+  c += "    {0, 0, 0, 0, 0, 0, 0, 0},\n};\n";  // a C array is never empty
   c += kCommon;
   c += in.full_state ? kFullMain : kPlainMain;
   return c;

@@ -17,7 +17,8 @@
 // In both, the program's own maps (a map program) are created by the
 // reproducer as the harness creates them (arrays filled with their initial
 // contents, read-only ones frozen) and their fds patched into the program's
-// map references, so it reproduces alone.
+// map references, so it reproduces alone; after the run it reads every map
+// back and compares it with RFC 9669's contents.
 #include <array>
 #include <cstdint>
 #include <string>
@@ -46,6 +47,13 @@ struct CReproducerInput {
   uint16_t compare_regs = 1;
   std::vector<uint8_t> expected_memory;
   bool compare_memory = true;
+  // What RFC 9669 leaves in each map after the run (one per map, arrays
+  // every index with its u32 key, hash maps every key in any order). With
+  // compare_maps the reproducer reads every map back after the test run
+  // and prints each key that differs, is missing or is extra; program
+  // arrays are skipped (their values are program descriptors).
+  std::vector<std::vector<KernelMapEntry>> expected_maps;
+  bool compare_maps = false;
 };
 
 // The C source; fails when the full-state wrapper cannot express the

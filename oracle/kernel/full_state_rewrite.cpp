@@ -128,9 +128,28 @@ uint16_t reg_bit(unsigned r) {
   return r < 10 ? static_cast<uint16_t>(1u << r) : uint16_t{0};
 }
 
+// The arguments the kernel's prototype of a helper the requests may call
+// takes (the verifier checks those registers only); others count as five.
+uint16_t helper_arguments(int32_t id) {
+  switch (id) {
+    case kKtimeGetNs:
+    case kGetPrandomU32:
+      return 0;
+    case kMapLookupElem:
+    case kMapDeleteElem:
+      return 0x06;  // map, key
+    case kTailCall:
+      return 0x0e;  // context, program array, index
+    case kMapUpdateElem:
+      return 0x1e;  // map, key, value, flags
+    default:
+      return kCallerSaved;
+  }
+}
+
 // Registers an instruction reads, as far as the verifier checks that they
-// are initialised. Calls count as reading r1..r5 (a helper's or callee's
-// arguments); an exit of the entry function reads r0 (the epilogue's spill).
+// are initialised. Calls count as reading r1..r5 (a callee's arguments, a
+// helper's as its prototype says); an exit of the entry function reads r0 (the epilogue's spill).
 // Reading too many only makes the minimal prologue less minimal.
 uint16_t reads(const RawInsn& i) {
   const uint8_t c = cls(i);
@@ -156,7 +175,7 @@ uint16_t reads(const RawInsn& i) {
       return static_cast<uint16_t>(reg_bit(6) | ((i.opcode & 0xe0) == kModeInd ? reg_bit(i.src) : 0));
     case kClassJmp:
     case kClassJmp32:
-      if (i.opcode == kCall) return kCallerSaved;
+      if (i.opcode == kCall) return i.src == 0 ? helper_arguments(i.imm) : kCallerSaved;
       if (i.opcode == kCallx) return static_cast<uint16_t>(kCallerSaved | reg_bit(i.dst));
       if (i.opcode == kExit) return 1u;
       if (i.opcode == kJa || i.opcode == kGotol) return 0;
@@ -355,7 +374,27 @@ uint16_t registers_read_before_written(std::span<const RawInsn> p, uint32_t entr
   }
 }
 
-Result<void> check_expressible(std::span<const RawInsn> p, bool allow_helper_calls, uint32_t map_count) {
+// A slot for the context below every constant frame offset the entry
+// function uses: r10-based accesses and negative `add` immediates (frame
+// addresses are made as r10 plus one). A program reaching it otherwise
+// overwrites it (the verifier then refuses the tail call) or reads it
+// first (stack never written: not comparable).
+int16_t context_slot(std::span<const RawInsn> p, uint32_t entry_end) {
+  int32_t lowest = 0;
+  for (uint32_t pc = 0; pc < entry_end && pc < p.size(); pc += is_lddw(p[pc]) ? 2 : 1) {
+    const RawInsn& i = p[pc];
+    const uint8_t c = cls(i);
+    const bool via_fp = (c == kClassLdx && i.src == 10) || ((c == kClassSt || c == kClassStx) && i.dst == 10);
+    if (via_fp) lowest = std::min<int32_t>(lowest, i.off);
+    if ((c == kClassAlu64 || c == kClassAlu32) && (i.opcode & 0xf8) == 0x00 && i.imm < 0)
+      lowest = std::min<int32_t>(lowest, i.imm);
+  }
+  const int32_t slot = (lowest - 7) / 8 * 8 - 8;  // 8-aligned, below the lowest offset
+  return static_cast<int16_t>(std::clamp<int32_t>(slot, kLowestContextSlot, -8));
+}
+
+Result<void> check_expressible(std::span<const RawInsn> p, bool allow_helper_calls, uint32_t map_count,
+                               bool allow_tail_calls) {
   if (p.empty()) return make_error("the program is empty");
   for (uint32_t pc = 0; pc < p.size(); pc += is_lddw(p[pc]) ? 2 : 1) {
     const RawInsn& i = p[pc];
@@ -369,12 +408,11 @@ Result<void> check_expressible(std::span<const RawInsn> p, bool allow_helper_cal
                                      std::to_string(map_count)));
       }
     }
-    if (i.opcode == kCall && i.src == 0 && i.imm == kTailCall) {
-      return make_error(at(pc,
-                           "tail calls are not run on the kernel: the recipe's sleepable "
-                           "BPF_PROG_TYPE_SYSCALL programs may not use program arrays"));
+    if (i.opcode == kCall && i.src == 0 && i.imm == kTailCall && !allow_tail_calls) {
+      return make_error(at(pc, "a tail call needs the program's program array in the request"));
     }
-    const bool harmless = i.src == 0 && always_allowed_helper(i.imm);
+    const bool harmless =
+        i.src == 0 && (always_allowed_helper(i.imm) || (allow_tail_calls && i.imm == kTailCall));
     if (i.opcode == kCall && i.src != kSrcLocalCall && !allow_helper_calls && !harmless) {
       return make_error(at(pc, i.src == 0 ? "helper calls are not run on the kernel (they are the "
                                             "kernel's helpers, not ours)"
@@ -408,7 +446,8 @@ Result<RewrittenProgram> rewrite_full_state(const RewriteInput& in) {
   if (in.maps.size() > kMaxRequestMaps)
     return make_error("more than " + std::to_string(kMaxRequestMaps) + " maps");
   const auto map_count = static_cast<uint32_t>(in.maps.size());
-  if (auto ok = check_expressible(in.program, in.allow_helper_calls, map_count); !ok) return ok.error();
+  if (auto ok = check_expressible(in.program, in.allow_helper_calls, map_count, in.tail_calls); !ok)
+    return ok.error();
   std::vector<int> fds;
   for (const RewriteInput::Map& m : in.maps)
     fds.push_back(m.fd);
@@ -443,12 +482,40 @@ Result<RewrittenProgram> rewrite_full_state(const RewriteInput& in) {
   if (out.instrumentation.placement == EpiloguePlacement::AfterEntry && !entry_ends_with_jump(p, entry_end)) {
     out.instrumentation.placement = EpiloguePlacement::First;
   }
+  std::vector<uint32_t> tail_calls;  // original pcs of the entry function's tail calls
+  if (in.tail_calls) {
+    out.instrumentation.prologue = PrologueKind::Minimal;
+    for (uint32_t pc : starts) {
+      if (p[pc].opcode != kCall || p[pc].src != 0 || p[pc].imm != kTailCall) continue;
+      if (pc >= entry_end)
+        return make_error(at(pc, "a tail call from a subprogram is not run on the kernel"));
+      tail_calls.push_back(pc);
+    }
+  }
   out.prologue_regs = out.instrumentation.prologue == PrologueKind::Full
                           ? kAllRegs
                           : registers_read_before_written(p, entry_end);
-  out.regs_valid = registers_defined_at_exits(p, entry_end, out.prologue_regs);
-  const std::vector<RawInsn> pro = prologue(in, out.prologue_regs);
-  const std::vector<RawInsn> epi = epilogue(in, out.regs_valid);
+  if (in.tail_calls && (out.prologue_regs & ~reg_bit(1)) != 0) {
+    return make_error(
+        "the program reads a register other than r1 before writing it; a tail call "
+        "restarts it through the prologue, which would give that register another value "
+        "than our VM carries into the target");
+  }
+  // After a tail call only what the target wrote since its start is the
+  // same on both sides (r1 too: our VM carries the argument over, which the
+  // comparison checks is the entry's r1).
+  out.regs_valid = registers_defined_at_exits(p, entry_end, in.tail_calls ? reg_bit(1) : out.prologue_regs);
+  if (in.tail_calls) out.context_slot = context_slot(p, entry_end);
+  std::vector<RawInsn> pro = prologue(in, out.prologue_regs);
+  std::vector<RawInsn> epi = epilogue(in, out.regs_valid);
+  if (in.tail_calls) pro.insert(pro.begin(), stxdw(10, out.context_slot, 1));
+  const auto stubs_at = static_cast<uint32_t>(epi.size());  // within the epilogue's slots
+  for (std::size_t k = 0; k < tail_calls.size(); ++k) {
+    epi.push_back(ldxdw(1, 10, out.context_slot));
+    epi.push_back({kCall, 0, 0, 0, kTailCall});
+    epi.push_back({kJa, 0, 0, 0, 0});  // back after the original call: set below
+  }
+  out.tail_call_stubs = static_cast<uint32_t>(tail_calls.size());
   out.prologue_slots = static_cast<uint32_t>(pro.size());
   out.epilogue_slots = static_cast<uint32_t>(epi.size());
 
@@ -463,7 +530,19 @@ Result<RewrittenProgram> rewrite_full_state(const RewriteInput& in) {
     out.insns.insert(out.insns.end(), p.begin() + entry_end, p.end());
   }
 
+  // Each tail call: a jump to its stub, whose last jump returns after it.
+  for (std::size_t k = 0; k < tail_calls.size(); ++k) {
+    const int64_t site = out.new_pc(tail_calls[k]);
+    const int64_t stub = int64_t{out.epilogue_pc()} + stubs_at + 3 * static_cast<int64_t>(k);
+    const int64_t there = stub - site - 1;
+    const int64_t back = site + 1 - (stub + 2) - 1;
+    if (there < std::numeric_limits<int16_t>::min() || there > std::numeric_limits<int16_t>::max())
+      return make_error(at(tail_calls[k], "the tail call's stub is out of a jump's reach"));
+    out.insns[static_cast<std::size_t>(site)] = {kJa, 0, 0, static_cast<int16_t>(there), 0};
+    out.insns[static_cast<std::size_t>(stub + 2)].off = static_cast<int16_t>(back);
+  }
   for (uint32_t pc : starts) {
+    if (std::binary_search(tail_calls.begin(), tail_calls.end(), pc)) continue;
     RawInsn& i = out.insns[out.new_pc(pc)];
     const int64_t from = out.new_pc(pc);
     if (pc < entry_end && i.opcode == kExit) {

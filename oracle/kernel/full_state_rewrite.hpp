@@ -88,14 +88,16 @@ std::string describe(const Instrumentation& instrumentation);
 
 // Refuses what no kernel run of ours can give the same meaning as our VM,
 // with the reason: an empty program, BTF variables referenced by lddw, a
-// map index past the request's `map_count` maps, tail calls (a sleepable
-// BPF_PROG_TYPE_SYSCALL program may not use a program array), helper or
+// map index past the request's `map_count` maps, tail calls without a
+// program array in the request, helper or
 // kfunc calls when not allowed (see RewriteInput::allow_helper_calls), and
 // the kernel's own instructions outside RFC 9669 (may_goto, load-acquire,
 // store-release), which our VM does not have. Applies to the unmodified run
 // as much as to the rewrite.
+// Tail calls pass with `allow_tail_calls` (the request carries a program
+// array: the full-state run alone, see RewriteInput::tail_calls).
 Result<void> check_expressible(std::span<const isa::RawInsn> program, bool allow_helper_calls,
-                               uint32_t map_count = 0);
+                               uint32_t map_count = 0, bool allow_tail_calls = false);
 
 // The program with every `lddw map_fd/map_idx(i)` turned into
 // BPF_PSEUDO_MAP_FD and every `map_value/map_idx_value(i, off)` into
@@ -133,7 +135,28 @@ struct RewriteInput {
     uint32_t max_entries = 1;
   };
   std::span<const Map> maps;
+  // The program makes tail calls (its request carries a program array).
+  // A sleepable BPF_PROG_TYPE_SYSCALL program may not use a program array
+  // and a syscall program must be sleepable, so this run is a
+  // BPF_PROG_TYPE_RAW_TRACEPOINT one, test-run without a context, whose
+  // program array holds the wrapped program itself (our generators' tail
+  // calls restart the program). bpf_tail_call wants the context in r1,
+  // which in the wrapper holds the memory: the prologue spills the
+  // context to a stack slot below every constant frame offset the entry
+  // function uses (RewrittenProgram::context_slot; the frame's lowest,
+  // -512, would push a call chain over the combined 512-byte limit) and
+  // each tail call
+  // of the entry function becomes a jump to a stub after the epilogue,
+  // `r1 = context; call 12; ja back`. The verifier rejects a program that
+  // overwrites the slot (the fill is no longer the context); one that
+  // reads it before writing is not comparable (it reads stack never
+  // written). A successful tail call runs the prologue again, so the
+  // prologue is the minimal one and may set only r1 (and r2): our VM
+  // carries r0..r9 into the target, the prologue would reset them.
+  // Refused: tail calls from subprograms.
+  bool tail_calls = false;
 };
+inline constexpr int16_t kLowestContextSlot = -512;
 
 struct RewrittenProgram {
   std::vector<isa::RawInsn> insns;
@@ -143,6 +166,8 @@ struct RewrittenProgram {
   uint32_t epilogue_slots = 0;
   uint16_t prologue_regs = 0;  // bit i: the prologue sets ri
   uint16_t regs_valid = 0;     // bit i: the epilogue stores ri (r0..r9)
+  uint32_t tail_call_stubs = 0;  // RewriteInput::tail_calls: stubs after the epilogue (in epilogue_slots)
+  int16_t context_slot = 0;      // RewriteInput::tail_calls: where the prologue spills the context
 
   // Slots in front of the original slot 0: an original pc p of the entry
   // function is p + this in the kernel's verifier log.

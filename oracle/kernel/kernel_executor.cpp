@@ -5,6 +5,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -102,11 +103,13 @@ Result<KernelExecutor::MappedValue*> KernelExecutor::memory_map(uint32_t size) {
   return &memory_maps_.emplace(size, std::move(v).value()).first->second;
 }
 
-std::string KernelExecutor::verifier_log(std::span<const isa::RawInsn> insns, uint32_t flags) {
+std::string KernelExecutor::verifier_log(std::span<const isa::RawInsn> insns, uint32_t flags,
+                                         bool tail_calls) {
   if (log_buf_.empty()) log_buf_.resize(kFirstLogBytes);
   const uint32_t level = (flags & kReasonOnlyLog) ? kLogStatsLevel : 1;
   for (;;) {
-    ProgLoad load{insns, BPF_PROG_TYPE_SYSCALL, BPF_F_SLEEPABLE, log_buf_, level};
+    ProgLoad load{insns, tail_calls ? BPF_PROG_TYPE_RAW_TRACEPOINT : BPF_PROG_TYPE_SYSCALL,
+                  tail_calls ? 0u : BPF_F_SLEEPABLE, log_buf_, level};
     auto fd = prog_load(load);
     const bool truncated = fd.err == ENOSPC;
     const bool tail_kept = truncated && kernel_log_rotates(release_);
@@ -172,6 +175,13 @@ void KernelExecutor::run_loaded(int prog_fd, const KernelRequest& request, Mappe
 
 void KernelExecutor::run_plain(const KernelRequest& request, std::span<const isa::RawInsn> relocated,
                                PlainRun& plain) {
+  if (maps_.has_program_array()) {
+    plain.verdict = KernelVerdict::Unsupported;
+    plain.log =
+        "a program with a program array runs in the full-state wrapper only (a syscall program "
+        "must be sleepable, and a sleepable one may not use a program array)";
+    return;
+  }
   auto prog = prog_load(ProgLoad{relocated, BPF_PROG_TYPE_SYSCALL, BPF_F_SLEEPABLE, {}});
   plain.errno_value = prog.err;
   if (!prog.ok()) {
@@ -230,9 +240,11 @@ KernelResponse KernelExecutor::execute(const KernelRequest& request) {
   if (request.memory.size() > UINT32_MAX)
     return finish(KernelVerdict::Unsupported, "the memory is too large");
   auto expressible = check_request_maps(request.maps);
+  const bool tail_calls = std::any_of(request.maps.begin(), request.maps.end(),
+                                      [](const KernelMap& m) { return m.type == kMapTypeProgArray; });
   if (expressible) {
     expressible = check_expressible(request.program, options_.allow_helper_calls,
-                                    static_cast<uint32_t>(request.maps.size()));
+                                    static_cast<uint32_t>(request.maps.size()), tail_calls);
   }
   if (!expressible) {
     out.plain.log = expressible.error().message;
@@ -268,21 +280,30 @@ KernelResponse KernelExecutor::execute(const KernelRequest& request) {
     rewrite_maps.push_back(
         {maps_.fds()[m], request.maps[m].type == kMapTypeArray, request.maps[m].max_entries});
   rewrite_in.maps = rewrite_maps;
+  rewrite_in.tail_calls = tail_calls;
   auto rewritten = rewrite_full_state(rewrite_in);
   if (!rewritten) return finish(KernelVerdict::Unsupported, rewritten.error().message);
   out.instrumentation = describe(rewritten->instrumentation);
   out.body_offset = rewritten->body_offset();
 
-  auto prog = prog_load(ProgLoad{rewritten->insns, BPF_PROG_TYPE_SYSCALL, BPF_F_SLEEPABLE, {}});
+  // With tail calls: a raw tracepoint program, in its own program array
+  // (RewriteInput::tail_calls).
+  auto prog = prog_load(ProgLoad{rewritten->insns,
+                                 tail_calls ? BPF_PROG_TYPE_RAW_TRACEPOINT : BPF_PROG_TYPE_SYSCALL,
+                                 tail_calls ? 0u : BPF_F_SLEEPABLE,
+                                 {}});
   if (!prog.ok()) {
     out.errno_value = prog.err;
     if (prog.err == EPERM) {
       return finish(KernelVerdict::Failed, sys_error("bpf(BPF_PROG_LOAD)", prog.err));
     }
-    std::string log =
-        (request.flags & kWantLogOnReject) ? verifier_log(rewritten->insns, request.flags) : std::string();
+    std::string log = (request.flags & kWantLogOnReject)
+                          ? verifier_log(rewritten->insns, request.flags, tail_calls)
+                          : std::string();
     return finish(KernelVerdict::Rejected, std::move(log));
   }
+  if (auto filled = maps_.fill_program_arrays(prog.value.get()); !filled)
+    return finish(KernelVerdict::Failed, filled.error().message);
   run_loaded(prog.value.get(), request, mem, rewritten->regs_valid, out);
   out.duration_ns = elapsed_ns(start);
   return out;

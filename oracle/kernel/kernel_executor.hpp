@@ -77,7 +77,7 @@ class KernelExecutor {
   Result<MappedValue*> memory_map(uint32_t size);
   // The log of a load that fails again, at level 1, or at BPF_LOG_STATS
   // with kReasonOnlyLog in `flags`.
-  std::string verifier_log(std::span<const isa::RawInsn> insns, uint32_t flags);
+  std::string verifier_log(std::span<const isa::RawInsn> insns, uint32_t flags, bool tail_calls = false);
   void run_plain(const KernelRequest& request, std::span<const isa::RawInsn> relocated, PlainRun& plain);
   void run_loaded(int prog_fd, const KernelRequest& request, MappedValue* mem, uint16_t regs_valid,
                   KernelResponse& out);

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -40,6 +41,15 @@ std::span<const uint8_t> initial_value(const KernelMap& m, uint32_t i, std::span
 
 }  // namespace
 
+uint32_t program_array_target(const KernelMap& m, uint32_t index) {
+  const std::size_t at = std::size_t{index} * 4;
+  if (m.type != kMapTypeProgArray || at + 4 > m.initial_values.size()) return 0;
+  uint32_t v = 0;
+  for (int b = 3; b >= 0; --b)
+    v = (v << 8) | m.initial_values[at + static_cast<std::size_t>(b)];
+  return v;
+}
+
 Result<void> check_request_maps(std::span<const KernelMap> maps) {
   if (maps.size() > kMaxRequestMaps) {
     return make_error("the program has " + std::to_string(maps.size()) + " maps; a request carries at most " +
@@ -49,12 +59,19 @@ Result<void> check_request_maps(std::span<const KernelMap> maps) {
     const KernelMap& m = maps[i];
     const std::string name = "map " + std::to_string(i) + ": ";
     if (m.type == kMapTypeProgArray) {
-      return make_error(name +
-                        "program arrays (tail calls) are not run on the kernel: the recipe's "
-                        "sleepable BPF_PROG_TYPE_SYSCALL programs may not use them");
-    }
-    if (m.type != kMapTypeArray && m.type != kMapTypeHash)
+      if (m.key_size != 4 || m.value_size != 4 || m.read_only)
+        return make_error(name + "a program array has 4-byte keys and values");
+      for (uint32_t k = 0; k < m.initial_values.size() / 4; ++k) {
+        const uint32_t target = program_array_target(m, k);
+        if (target > 1) {
+          return make_error(name + "index " + std::to_string(k) + " holds the program at slot " +
+                            std::to_string(target - 1) +
+                            "; only tail calls of the program itself (slot 0) are run on the kernel");
+        }
+      }
+    } else if (m.type != kMapTypeArray && m.type != kMapTypeHash) {
       return make_error(name + "type " + std::to_string(m.type) + " is not carried to the kernel");
+    }
     if (m.key_size == 0 || m.key_size > kMaxRequestMapKeySize || m.value_size == 0 ||
         m.value_size > kMaxRequestMapValueSize || m.max_entries == 0 ||
         m.max_entries > kMaxRequestMapEntries ||
@@ -83,14 +100,16 @@ Result<std::unique_ptr<KernelMapPool::Pooled>> KernelMapPool::create(const Kerne
   p->shape = m;
   p->shape.initial_values.clear();
   MapCreate c;
-  c.map_type = m.type == kMapTypeHash ? BPF_MAP_TYPE_HASH : BPF_MAP_TYPE_ARRAY;
+  c.map_type = m.type == kMapTypeHash        ? BPF_MAP_TYPE_HASH
+               : m.type == kMapTypeProgArray ? BPF_MAP_TYPE_PROG_ARRAY
+                                             : BPF_MAP_TYPE_ARRAY;
   c.key_size = m.key_size;
   c.value_size = m.value_size;
   c.max_entries = m.max_entries;
   // Writable arrays are mmappable so their contents go in and out with no
   // syscall; a frozen read-only map may not have a writable mapping.
   if (m.type == kMapTypeArray) c.map_flags = m.read_only ? BPF_F_RDONLY_PROG : BPF_F_MMAPABLE;
-  c.name = m.read_only ? "bpfdiff_ro" : "bpfdiff_map";
+  c.name = m.read_only ? "bpfdiff_ro" : m.type == kMapTypeProgArray ? "bpfdiff_progs" : "bpfdiff_map";
   auto fd = map_create(c);
   if (!fd.ok()) return make_error(sys_error("bpf(BPF_MAP_CREATE)", fd.err));
   p->fd = std::move(fd.value);
@@ -120,6 +139,16 @@ Result<void> KernelMapPool::acquire(std::span<const KernelMap> maps) {
   defs_.assign(maps.begin(), maps.end());
   const std::vector<uint8_t> zeros(kMaxRequestMapValueSize, 0);
   for (const KernelMap& m : defs_) {
+    if (m.type == kMapTypeProgArray) {
+      // Never pooled: the programs put in it hold it (their used maps) and
+      // it holds them; closing its last descriptor at the end of the
+      // request empties it, which frees both.
+      auto p = create(m);
+      if (!p) return p.error();
+      active_.push_back(p->get());
+      read_only_.push_back(std::move(p).value());
+      continue;
+    }
     if (m.read_only) {
       auto p = create(m);
       if (!p) return p.error();
@@ -170,7 +199,8 @@ Result<void> KernelMapPool::reset() {
   for (std::size_t i = 0; i < active_.size(); ++i) {
     Pooled& p = *active_[i];
     const KernelMap& m = defs_[i];
-    if (m.read_only) continue;  // frozen with its contents, and the program cannot write it
+    if (m.read_only) continue;                  // frozen with its contents, and the program cannot write it
+    if (m.type == kMapTypeProgArray) continue;  // filled by fill_program_arrays; programs cannot write it
     if (m.type == kMapTypeArray) {
       const std::size_t stride = array_stride(m.value_size);
       for (uint32_t e = 0; e < m.max_entries; ++e)
@@ -197,6 +227,15 @@ Result<std::vector<KernelMapContents>> KernelMapPool::read() const {
     const Pooled& p = *active_[i];
     const KernelMap& m = defs_[i];
     auto& entries = out[i].entries;
+    if (m.type == kMapTypeProgArray) {
+      // As our VM shows one: index -> target slot, for the indexes that
+      // hold a program (a program cannot change a program array).
+      for (uint32_t k = 0; k < m.max_entries; ++k) {
+        if (const uint32_t target = program_array_target(m, k); target != 0)
+          entries.push_back({le32(k), le32(target - 1)});
+      }
+      continue;
+    }
     if (m.type == kMapTypeArray) {
       entries.reserve(m.max_entries);
       for (uint32_t e = 0; e < m.max_entries; ++e) {
@@ -229,6 +268,25 @@ Result<std::vector<KernelMapContents>> KernelMapPool::read() const {
     }
   }
   return out;
+}
+
+bool KernelMapPool::has_program_array() const {
+  return std::any_of(defs_.begin(), defs_.end(),
+                     [](const KernelMap& m) { return m.type == kMapTypeProgArray; });
+}
+
+Result<void> KernelMapPool::fill_program_arrays(int prog_fd) {
+  for (std::size_t i = 0; i < active_.size(); ++i) {
+    const KernelMap& m = defs_[i];
+    if (m.type != kMapTypeProgArray) continue;
+    for (uint32_t k = 0; k < m.max_entries; ++k) {
+      if (program_array_target(m, k) != 1) continue;
+      const std::vector<uint8_t> key = le32(k);
+      if (auto u = map_update(active_[i]->fd.get(), key.data(), &prog_fd, BPF_ANY); !u.ok())
+        return make_error(sys_error("bpf(BPF_MAP_UPDATE_ELEM) of a program array", u.err));
+    }
+  }
+  return {};
 }
 
 }  // namespace bpfdiff::oracle::kernel

@@ -27,10 +27,13 @@
 namespace bpfdiff::oracle::kernel {
 
 // Refuses what the executor cannot create with the same meaning, with the
-// reason: too many maps, an unknown type, a program array (see
-// check_expressible), sizes past the request bounds, initial values of the
+// reason: too many maps, an unknown type, a program array with a target
+// other than the program itself, sizes past the request bounds, initial values of the
 // wrong length, a key size other than 4 for an array.
 Result<void> check_request_maps(std::span<const KernelMap> maps);
+
+// The target at `index` of a program array: 1 + its slot, 0 when empty.
+uint32_t program_array_target(const KernelMap& map, uint32_t index);
 
 class KernelMapPool {
  public:
@@ -52,6 +55,12 @@ class KernelMapPool {
 
   std::size_t pooled() const { return pool_.size(); }
 
+  // The request has a program array (its programs are tail-call targets).
+  bool has_program_array() const;
+  // Puts `prog_fd` at every index of every program array that holds the
+  // program itself (slot 0): our generators' tail calls restart the program.
+  Result<void> fill_program_arrays(int prog_fd);
+
  private:
   struct Pooled {
     Fd fd;
@@ -65,7 +74,7 @@ class KernelMapPool {
   void release();
 
   std::vector<std::unique_ptr<Pooled>> pool_;
-  std::vector<std::unique_ptr<Pooled>> read_only_;  // this request's only
+  std::vector<std::unique_ptr<Pooled>> read_only_;  // this request's only (read-only and program arrays)
   std::vector<Pooled*> active_;                     // request order
   std::vector<KernelMap> defs_;                     // the request's maps, with initial contents
   std::vector<int> fds_;

@@ -66,7 +66,10 @@ struct KernelMap {
   // initial contents are written, so the verifier knows its bytes.
   bool read_only = false;
   // Arrays: max_entries * value_size bytes, or empty for zeros. Hash maps
-  // start empty (our VM has no initial hash contents).
+  // start empty (our VM has no initial hash contents). Program arrays
+  // (value size 4): per index a u32, 1 + the slot of the program our VM
+  // tail-calls there, 0 when empty; the executor puts the kernel program
+  // of that slot there (only slot 0, the program itself, so far).
   std::vector<uint8_t> initial_values;
 
   bool operator==(const KernelMap&) const = default;

@@ -158,6 +158,124 @@ TEST_F(CReproducerTest, AMapProgramsMapsAreCreatedAndFilledByTheReproducer) {
   }
 }
 
+// After the run the reproducer reads every map back (the array by index,
+// the hash map key by key) and names each entry that differs from RFC
+// 9669's contents, is missing in the kernel or is extra there.
+TEST_F(CReproducerTest, MapsAreReadBackAndEachDifferingEntryIsNamed) {
+  // array[0] bytes 8..15 = array[0] bytes 0..7 + 5; hash[7] = array[0]; r0 = 0.
+  const std::vector<isa::RawInsn> program = assemble(
+      "stw [r10-4], 0\nlddw r1, map_fd(0)\nmov r2, r10\nadd r2, -4\ncall 1\njeq r0, 0, +16\n"
+      "ldxdw r6, [r0+0]\nmov r7, r6\nadd r7, 5\nstxdw [r0+8], r7\n"
+      "stdw [r10-16], 7\nstxdw [r10-24], r6\n"
+      "lddw r1, map_idx(1)\nmov r2, r10\nadd r2, -16\nmov r3, r10\nadd r3, -24\nmov r4, 0\ncall 2\n"
+      "mov r0, 0\nexit\nmov r0, 99\nexit\n");
+  KernelMap array;
+  array.type = kMapTypeArray;
+  array.value_size = 16;
+  array.max_entries = 2;
+  array.initial_values.assign(32, 0);
+  array.initial_values[0] = 37;
+  KernelMap hash;
+  hash.type = kMapTypeHash;
+  hash.key_size = 8;
+  hash.value_size = 8;
+  hash.max_entries = 4;
+  auto le64 = [](uint64_t v) {
+    std::vector<uint8_t> b(8);
+    for (int i = 0; i < 8; ++i)
+      b[i] = static_cast<uint8_t>(v >> (8 * i));
+    return b;
+  };
+  std::vector<uint8_t> array_value0(16, 0), array_value1(16, 0);
+  array_value0[0] = 37;
+  array_value0[8] = 42;
+  const std::vector<KernelMapEntry> array_after = {{{0, 0, 0, 0}, array_value0},
+                                                   {{1, 0, 0, 0}, array_value1}};
+  for (bool full : {false, true}) {
+    SCOPED_TRACE(full ? "full state" : "unmodified");
+    CReproducerInput in;
+    in.title = "test: map contents";
+    in.program = program;
+    in.maps = {array, hash};
+    in.full_state = full;
+    in.instrumentation = instrumentation_for_seed(1);
+    in.compare_regs = 1;
+    in.compare_memory = false;
+    in.compare_maps = true;
+    in.expected_maps = {array_after, {{le64(7), le64(37)}}};
+    const Ran ran = build_and_run(in);
+    EXPECT_EQ(ran.status, 0) << ran.output;
+    EXPECT_NE(ran.output.find("map 0 (array): 2 entries read back and compared"), std::string::npos)
+        << ran.output;
+    EXPECT_NE(ran.output.find("map 1 (hash): 1 entries read back and compared"), std::string::npos)
+        << ran.output;
+
+    // A wrong value in the array, a wrong hash value, and a hash key the kernel lacks.
+    in.expected_maps[0][0].value[8] = 43;
+    in.expected_maps[1][0].value = le64(38);
+    in.expected_maps[1].push_back({le64(9), le64(1)});
+    const Ran wrong = build_and_run(in);
+    EXPECT_EQ(wrong.status, 1) << wrong.output;
+    EXPECT_NE(wrong.output.find("map 0 key 00000000: value byte 8 differs"), std::string::npos)
+        << wrong.output;
+    EXPECT_NE(wrong.output.find("  kernel:   25000000000000002a00000000000000"), std::string::npos)
+        << wrong.output;
+    EXPECT_NE(wrong.output.find("  RFC 9669: 25000000000000002b00000000000000   <-- differs"),
+              std::string::npos)
+        << wrong.output;
+    EXPECT_NE(wrong.output.find("map 1 key 0700000000000000: value byte 0 differs"), std::string::npos)
+        << wrong.output;
+    EXPECT_NE(wrong.output.find("map 1 key 0900000000000000 missing in the kernel, RFC 9669 says "
+                                "0100000000000000   <-- differs"),
+              std::string::npos)
+        << wrong.output;
+
+    // RFC 9669 leaving the hash map empty: the kernel's key is extra.
+    in.expected_maps = {array_after, {}};
+    const Ran extra = build_and_run(in);
+    EXPECT_EQ(extra.status, 1) << extra.output;
+    EXPECT_NE(extra.output.find("map 1 key 0700000000000000 = 2500000000000000, RFC 9669 has no such key"),
+              std::string::npos)
+        << extra.output;
+  }
+}
+
+// A program that tail-calls itself: the reproducer loads the wrapped
+// program as a raw tracepoint program, puts it in its own program array
+// and shows the 33 tail calls the kernel takes.
+TEST_F(CReproducerTest, AProgramThatTailCallsItselfReproducesInTheFullStateForm) {
+  CReproducerInput in;
+  in.title = "test: a self tail call";
+  in.program = assemble(
+      "ldxdw r6, [r1+0]\nadd r6, 1\nstxdw [r1+0], r6\nlddw r2, map_fd(0)\nmov r3, 0\ncall 12\n"
+      "mov r0, r6\nexit\n");
+  KernelMap progs;
+  progs.type = kMapTypeProgArray;
+  progs.value_size = 4;
+  progs.max_entries = 2;
+  progs.initial_values = {1, 0, 0, 0, 0, 0, 0, 0};  // index 0: the program itself
+  in.maps = {progs};
+  in.memory.assign(8, 0);
+  in.expected_memory = {34, 0, 0, 0, 0, 0, 0, 0};
+  in.expected_regs[0] = 34;
+  in.expected_regs[6] = 34;
+  in.compare_regs = 0x41;
+  in.compare_maps = true;
+  in.expected_maps = {{{{0, 0, 0, 0}, {0, 0, 0, 0}}}};  // skipped: a program array holds programs
+  EXPECT_FALSE(c_reproducer(in).ok()) << "the unmodified form cannot hold a program array";
+  for (uint32_t seed = 0; seed < kInstrumentationVariants; ++seed) {
+    in.full_state = true;
+    in.instrumentation = instrumentation_for_seed(seed);
+    const Ran ran = build_and_run(in);
+    EXPECT_EQ(ran.status, 0) << describe(in.instrumentation) << "\n" << ran.output;
+    EXPECT_NE(ran.output.find("r0 = 0x22, RFC 9669 says 0x22"), std::string::npos) << ran.output;
+  }
+  in.expected_regs[0] = 1;  // as if no tail call were taken
+  const Ran wrong = build_and_run(in);
+  EXPECT_EQ(wrong.status, 1) << wrong.output;
+  EXPECT_NE(wrong.output.find("r0 = 0x22, RFC 9669 says 0x1   <-- differs"), std::string::npos) << wrong.output;
+}
+
 TEST_F(CReproducerTest, ARefusedProgramPrintsTheVerifierLog) {
   CReproducerInput in = sum_of_memory();
   in.program = {{0x24, 0, 0, 0, 9216}};  // mul32 r0, 9216: falls off its end

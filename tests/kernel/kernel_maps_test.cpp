@@ -76,7 +76,9 @@ TEST(MapRelocation, CheckExpressibleRefusesMapsTheRequestLacksAndTailCalls) {
   EXPECT_NE(btf.error().message.find("kernel variable"), std::string::npos);
   const auto tail = check_expressible(assemble("call 12\nexit"), true, 0);
   ASSERT_FALSE(tail.ok());
-  EXPECT_NE(tail.error().message.find("tail calls"), std::string::npos);
+  EXPECT_NE(tail.error().message.find("a tail call needs the program's program array"), std::string::npos);
+  EXPECT_TRUE(check_expressible(assemble("call 12\nexit"), false, 0, true).ok())
+      << "with a program array in the request";
   EXPECT_TRUE(check_expressible(assemble("call 1\ncall 2\ncall 3\nexit"), false, 0).ok())
       << "the map helpers are allowed on the host";
   EXPECT_FALSE(check_expressible(assemble("call 6\nexit"), false, 0).ok()) << "trace_printk is not";
@@ -113,9 +115,18 @@ TEST(RequestMaps, CheckRequestMapsNamesWhatItRefuses) {
   EXPECT_TRUE(check_request_maps(std::vector<KernelMap>{array_map(8, 2), hash_map(8, 16, 4)}).ok());
   KernelMap prog = array_map(4, 4);
   prog.type = kMapTypeProgArray;
+  EXPECT_TRUE(check_request_maps(std::vector<KernelMap>{prog}).ok()) << "an empty program array";
+  prog.initial_values = {0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  EXPECT_TRUE(check_request_maps(std::vector<KernelMap>{prog}).ok()) << "the program itself at index 1";
+  EXPECT_EQ(program_array_target(prog, 1), 1u);
+  EXPECT_EQ(program_array_target(prog, 0), 0u);
+  prog.initial_values[8] = 21;  // the program at slot 20
   auto e = check_request_maps(std::vector<KernelMap>{prog});
   ASSERT_FALSE(e.ok());
-  EXPECT_NE(e.error().message.find("program arrays"), std::string::npos);
+  EXPECT_NE(e.error().message.find("index 2 holds the program at slot 20; only tail calls of the program "
+                                   "itself (slot 0)"),
+            std::string::npos)
+      << e.error().message;
   KernelMap key8 = array_map(8, 1);
   key8.key_size = 8;
   EXPECT_FALSE(check_request_maps(std::vector<KernelMap>{key8}).ok());

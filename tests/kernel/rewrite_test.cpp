@@ -322,7 +322,9 @@ TEST(RegistersReadBeforeWritten, ExitsReadR0AndCallsReadTheirArguments) {
   EXPECT_EQ(read("mov r0, 0\nexit"), 0x000);
   EXPECT_EQ(read("mov r0, r6\nexit"), 0x040);
   EXPECT_EQ(read("stxdw [r10-8], r3\nmov r0, 0\nexit"), 0x008);
-  EXPECT_EQ(read("mov r1, 1\ncall 7\nexit"), 0x03c) << "r2..r5 as the call's arguments";
+  EXPECT_EQ(read("mov r1, 1\ncall 7\nexit"), 0x000) << "get_prandom_u32 takes no arguments";
+  EXPECT_EQ(read("mov r1, 1\ncall 2\nexit"), 0x01c) << "map_update_elem's r2..r4";
+  EXPECT_EQ(read("mov r1, 1\ncall 6\nexit"), 0x03c) << "r2..r5 for a helper the rewrite has no prototype of";
   // Read on one path only, written on the other: still read before written.
   EXPECT_EQ(read("jeq r6, 0, +1\nmov r7, 1\nmov r0, r7\nexit"), 0x0c0);
 }
