@@ -164,8 +164,8 @@ struct RewrittenProgram {
   uint32_t prologue_slots = 0;
   uint32_t entry_end = 0;  // original slot index where the first subprogram starts (or the length)
   uint32_t epilogue_slots = 0;
-  uint16_t prologue_regs = 0;  // bit i: the prologue sets ri
-  uint16_t regs_valid = 0;     // bit i: the epilogue stores ri (r0..r9)
+  uint16_t prologue_regs = 0;    // bit i: the prologue sets ri
+  uint16_t regs_valid = 0;       // bit i: the epilogue stores ri (r0..r9)
   uint32_t tail_call_stubs = 0;  // RewriteInput::tail_calls: stubs after the epilogue (in epilogue_slots)
   int16_t context_slot = 0;      // RewriteInput::tail_calls: where the prologue spills the context
 

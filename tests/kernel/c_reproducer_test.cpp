@@ -273,7 +273,8 @@ TEST_F(CReproducerTest, AProgramThatTailCallsItselfReproducesInTheFullStateForm)
   in.expected_regs[0] = 1;  // as if no tail call were taken
   const Ran wrong = build_and_run(in);
   EXPECT_EQ(wrong.status, 1) << wrong.output;
-  EXPECT_NE(wrong.output.find("r0 = 0x22, RFC 9669 says 0x1   <-- differs"), std::string::npos) << wrong.output;
+  EXPECT_NE(wrong.output.find("r0 = 0x22, RFC 9669 says 0x1   <-- differs"), std::string::npos)
+      << wrong.output;
 }
 
 TEST_F(CReproducerTest, ARefusedProgramPrintsTheVerifierLog) {
