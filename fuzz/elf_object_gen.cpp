@@ -6,6 +6,7 @@
 #include <set>
 
 #include "fuzz/elf_writer.hpp"
+#include "fuzz/program_edit.hpp"
 #include "vm/elf/elf_image.hpp"
 
 namespace bpfdiff::fuzz {
@@ -13,8 +14,6 @@ namespace {
 
 constexpr uint8_t kOpLddw = 0x18;
 constexpr uint8_t kOpCall = 0x85;
-constexpr uint8_t kClassJmp = 0x05;
-constexpr uint8_t kClassJmp32 = 0x06;
 // lddw src: map handle by fd or index, map value by fd or index, variable, code.
 constexpr uint8_t kSrcMapFd = 1, kSrcMapValueFd = 2, kSrcVariable = 3, kSrcCode = 4, kSrcMapIdx = 5,
                   kSrcMapValueIdx = 6;
@@ -30,15 +29,6 @@ bool is_map_value(const isa::RawInsn& i) {
   return i.opcode == kOpLddw && (i.src == kSrcMapValueFd || i.src == kSrcMapValueIdx);
 }
 
-// A jump's target slot, or nothing for what is not a jump (call, exit, the rest).
-std::optional<int64_t> jump_target(const isa::RawInsn& i, std::size_t slot) {
-  const uint8_t cls = i.opcode & 0x07, op = i.opcode & 0xf0;
-  if (cls != kClassJmp && cls != kClassJmp32) return std::nullopt;
-  if (op == 0x80 || op == 0x90) return std::nullopt;  // call, exit
-  const bool long_ja = cls == kClassJmp32 && op == 0x00;
-  return static_cast<int64_t>(slot) + 1 + (long_ja ? int64_t{i.imm} : int64_t{i.off});
-}
-
 // One program cut into functions: [starts[f], starts[f+1]).
 struct Functions {
   std::vector<uint32_t> starts;
@@ -47,30 +37,41 @@ struct Functions {
   }
 };
 
+// A call into the program or a code address: the start of a function.
+bool refers_to_a_function(const isa::RawInsn& i) {
+  return (i.opcode == kOpLddw && i.src == kSrcCode) || (i.opcode == kOpCall && i.src == kSrcLocalCall);
+}
+
+// The slot a pc-relative instruction reaches (program_edit's target_field
+// says which field holds it), or nothing.
+std::optional<int64_t> target_of(const isa::RawInsn& i, std::size_t slot) {
+  switch (target_field(i)) {
+    case TargetField::None:
+      return std::nullopt;
+    case TargetField::Off:
+      return static_cast<int64_t>(slot) + 1 + i.off;
+    case TargetField::Imm:
+      return static_cast<int64_t>(slot) + 1 + i.imm;
+  }
+  return std::nullopt;
+}
+
 Result<Functions> cut_into_functions(const vm::Program& p, const std::string& who) {
   const auto n = static_cast<int64_t>(p.slots.size());
+  const std::vector<std::size_t> insns = instruction_starts(p.slots);
   std::set<uint32_t> starts{0};
-  for (int64_t s = 0; s < n; ++s) {
-    const isa::RawInsn& i = p.slots[s];
-    const bool code_ref =
-        (i.opcode == kOpLddw && i.src == kSrcCode) || (i.opcode == kOpCall && i.src == kSrcLocalCall);
-    if (code_ref) {
-      const int64_t t = s + 1 + i.imm;
-      if (t < 0 || t >= n)
-        return make_error(who + ", slot " + std::to_string(s) + ": code target " + std::to_string(t) +
-                          " outside the program");
-      starts.insert(static_cast<uint32_t>(t));
-    }
-    if (i.opcode == kOpLddw) ++s;
+  for (const std::size_t s : insns) {
+    if (!refers_to_a_function(p.slots[s])) continue;
+    const int64_t t = *target_of(p.slots[s], s);
+    if (t < 0 || t >= n)
+      return make_error(who + ", slot " + std::to_string(s) + ": code target " + std::to_string(t) +
+                        " outside the program");
+    starts.insert(static_cast<uint32_t>(t));
   }
   Functions f{{starts.begin(), starts.end()}};
-  for (int64_t s = 0; s < n; ++s) {
-    const isa::RawInsn& i = p.slots[s];
-    if (i.opcode == kOpLddw) {
-      ++s;
-      continue;
-    }
-    const auto t = jump_target(i, static_cast<std::size_t>(s));
+  for (const std::size_t s : insns) {
+    if (refers_to_a_function(p.slots[s])) continue;
+    const auto t = target_of(p.slots[s], s);  // a jump
     if (t && (*t < 0 || *t >= n || f.of(static_cast<uint32_t>(*t)) != f.of(static_cast<uint32_t>(s)))) {
       return make_error(who + ", slot " + std::to_string(s) +
                         ": a jump leaves its function (an object's sections move apart)");
@@ -117,13 +118,12 @@ class ObjectBuilder {
   // Legacy definitions first, then global data, as the loader numbers them.
   Result<void> place_maps() {
     spec_.map_def_bytes = 20 + 4 * choices_.below(3);
-    std::vector<vm::MapDef> data_defs;
     map_index_.resize(programs_.size());
     std::vector<std::vector<bool>> as_data(programs_.size());
     for (std::size_t k = 0; k < programs_.size(); ++k) {
       const vm::Program& p = programs_[k];
       std::vector<bool> handle(p.maps.size()), value(p.maps.size());
-      for (std::size_t s = 0; s < p.slots.size(); ++s) {
+      for (const std::size_t s : instruction_starts(p.slots)) {
         const isa::RawInsn& i = p.slots[s];
         if ((is_map_handle(i) || is_map_value(i)) && static_cast<uint32_t>(i.imm) >= p.maps.size())
           return make_error("program " + std::to_string(k) + ", slot " + std::to_string(s) + ": map " +
@@ -140,7 +140,6 @@ class ObjectBuilder {
         if (i.opcode == kOpLddw && i.src == kSrcVariable)
           return make_error("program " + std::to_string(k) + ", slot " + std::to_string(s) +
                             ": a variable address (lddw src 3) has no ELF form");
-        if (i.opcode == kOpLddw) ++s;
       }
       for (std::size_t m = 0; m < p.maps.size(); ++m) {
         const vm::MapDef& d = p.maps[m];
