@@ -1,10 +1,11 @@
 #pragma once
 // The execution limits placed where engines are most likely to disagree:
 // the instruction budget and the call depth exactly at what a run needs,
-// one below and one above, and a sweep of budgets that runs out in each
-// block of the run in turn -- where the JIT refunds the block and hands the
-// run to the interpreter at its first pc (deoptimisation), once per block
-// boundary the run crosses.
+// one below and one above; budgets that run out on entering each block the
+// run reaches and at that block's last instruction -- where the JIT refunds
+// the block and hands the run to the interpreter at its first pc
+// (deoptimisation) -- and a sweep of budgets spread over the whole run, which
+// reaches the later iterations of loops.
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -23,7 +24,21 @@ namespace bpfdiff::fuzz {
 struct RunExtent {
   uint64_t instructions = 0;
   uint32_t frames = 1;
+  // The first entry of each block the run reached, in run order: its first
+  // pc, how many instructions ran before it, and how many of the block then ran before
+  // control left it (or the run ended).
+  struct BlockEntry {
+    uint32_t pc = 0;
+    uint64_t before = 0;
+    uint64_t length = 0;
+  };
+  std::vector<BlockEntry> blocks;
 };
+
+// Where blocks start in `program`: its entries, jump and call targets, and
+// the instruction after every jump, call and exit -- the boundaries at which
+// a compiler charges the budget. Indexed by slot.
+std::vector<bool> block_leaders(const vm::Program& program);
 
 // The extent of a run of `program` on `input`, measured on `engine` with a
 // trace (the interpreter); nothing when it does not load or cannot trace.
@@ -31,10 +46,12 @@ std::optional<RunExtent> measure_extent(oracle::Engine& engine, const vm::Progra
                                         const oracle::EngineInput& input);
 
 // `base` with, in turn: budgets n-1, n, n+1 (n = extent.instructions, the
-// budget at which the run completes exactly), every budget from 1 up to
-// `sweep` short of n -- spread evenly over the run when it is longer -- and
-// call depths frames-1, frames, frames+1. Budgets of 0 and depths of 0 are
-// left out; no two variants are the same.
+// budget at which the run completes exactly); for every block entry, the
+// budget that runs out as the block is entered and the one that runs out at
+// its last instruction; every budget from 1 up to `sweep` short of n --
+// spread evenly over the run when it is longer -- and call depths frames-1,
+// frames, frames+1. Budgets of 0 and depths of 0 are left out; no two
+// variants are the same.
 std::vector<vm::ExecLimits> limit_variants(const RunExtent& extent, const vm::ExecLimits& base,
                                            std::size_t sweep);
 

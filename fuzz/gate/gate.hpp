@@ -14,8 +14,9 @@
 //                context or a read-only .rodata map) with the same limits;
 //   limits       the first M generated cases, each run with the instruction
 //                budget and the call depth exactly at, one below and one
-//                above what the run needs, and budgets that run out in each
-//                of its blocks in turn (fuzz::limit_variants);
+//                above what the run needs, budgets that run out on entering
+//                each block the run enters and at its last instruction, and
+//                a sweep over the whole run (fuzz::limit_variants);
 //   elf          every program of each corpus ELF object (DIR/fuzz/elf_loader)
 //                in packet and mbuff mode over each packet of DIR/elf/inputs,
 //                and in memory and none mode; then generated objects

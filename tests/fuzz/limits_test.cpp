@@ -12,12 +12,15 @@
 #include "fuzz/generator.hpp"
 #include "oracle/interp_engine.hpp"
 #include "vm/isa/encode.hpp"
+#include "vm/jit/jit_program.hpp"
+#include "vm/jit/lowering.hpp"
+#include "vm/program/validate.hpp"
 
 namespace bpfdiff::fuzz {
 namespace {
 
 TEST(Limits, VariantsAreAtBelowAndAboveTheBudgetAndDepthAndSweepTheRun) {
-  const auto v = limit_variants({10, 3}, vm::ExecLimits{1000, 8}, 100);
+  const auto v = limit_variants(RunExtent{10, 3, {}}, vm::ExecLimits{1000, 8}, 100);
   const auto has = [&](uint64_t budget, uint32_t depth) {
     return std::any_of(v.begin(), v.end(), [&](const vm::ExecLimits& l) {
       return l.instruction_budget == budget && l.max_call_depth == depth;
@@ -30,11 +33,11 @@ TEST(Limits, VariantsAreAtBelowAndAboveTheBudgetAndDepthAndSweepTheRun) {
   EXPECT_TRUE(has(1000, 4));
   EXPECT_EQ(v.size(), 14u);
   // A long run is swept evenly, with about `sweep` budgets.
-  const auto long_run = limit_variants({10'000, 1}, vm::ExecLimits{20'000, 8}, 50);
+  const auto long_run = limit_variants(RunExtent{10'000, 1, {}}, vm::ExecLimits{20'000, 8}, 50);
   EXPECT_LE(long_run.size(), 3u + 50u + 2u);
   EXPECT_GE(long_run.size(), 50u);
   // Nothing of 0.
-  for (const vm::ExecLimits& l : limit_variants({1, 1}, vm::ExecLimits{5, 8}, 10)) {
+  for (const vm::ExecLimits& l : limit_variants(RunExtent{1, 1, {}}, vm::ExecLimits{5, 8}, 10)) {
     EXPECT_GT(l.instruction_budget, 0u);
     EXPECT_GT(l.max_call_depth, 0u);
   }
@@ -53,6 +56,95 @@ TEST(Limits, ExtentCountsInstructionsAndFrames) {
   ASSERT_TRUE(e);
   EXPECT_EQ(e->instructions, 6u);
   EXPECT_EQ(e->frames, 3u);
+}
+
+TEST(Limits, EachBlockTheRunEntersGetsABudgetEndingAtItsEntryAndAtItsLastInstruction) {
+  using isa::encode;
+  using isa::Form;
+  vm::Program p;
+  const auto wide = isa::encode_lddw_imm64(3, 7);
+  p.slots = {encode(Form::mov_imm, 0, 0, 0, 1),     // 0
+             encode(Form::mov_imm, 2, 0, 0, 2),     // 1
+             encode(Form::jne_imm, 0, 0, 1, 0),     // 2: taken, to 4
+             encode(Form::mov_imm, 0, 0, 0, 5),     // 3: never runs
+             encode(Form::add_reg, 0, 2),           // 4
+             encode(Form::call_local, 0, 1, 0, 1),  // 5: call 7
+             encode(Form::exit),                    // 6
+             wide[0],                               // 7-8: the callee
+             wide[1],
+             encode(Form::exit)};  // 9
+  const std::vector<bool> leaders = block_leaders(p);
+  EXPECT_EQ(leaders, (std::vector<bool>{true, false, false, true, true, false, true, true, false, false}));
+  oracle::InterpEngine interp(oracle::default_helpers());
+  const auto e = measure_extent(interp, p, oracle::EngineInput{});
+  ASSERT_TRUE(e);
+  // Run order: 0 1 2 | 4 5 | 7 9 | 6.
+  ASSERT_EQ(e->blocks.size(), 4u);
+  const std::vector<std::array<uint64_t, 3>> want = {{0, 0, 3}, {4, 3, 2}, {7, 5, 2}, {6, 7, 1}};
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(e->blocks[i].pc, want[i][0]) << i;
+    EXPECT_EQ(e->blocks[i].before, want[i][1]) << i;
+    EXPECT_EQ(e->blocks[i].length, want[i][2]) << i;
+  }
+  EXPECT_EQ(e->instructions, 8u);
+  // With no sweep: the blocks' budgets 2 (ends at pc 2), 3, 4, 5, 6, 7,
+  // then 7, 8, 9 around the run's end and depths 1..3.
+  std::vector<uint64_t> budgets;
+  for (const vm::ExecLimits& l : limit_variants(*e, vm::ExecLimits{1000, 8}, 0)) {
+    if (l.max_call_depth == 8) budgets.push_back(l.instruction_budget);
+  }
+  std::sort(budgets.begin(), budgets.end());
+  EXPECT_EQ(budgets, (std::vector<uint64_t>{2, 3, 4, 5, 6, 7, 8, 9}));
+}
+
+// The budgets of limit_variants make the JIT hand the run to the interpreter
+// at every block boundary where it charges the budget: each such block the
+// run enters is among the blocks measure_extent reports, and the budget that
+// runs out at its entry deoptimises there.
+TEST(Limits, TheJitDeoptimisesAtEveryChargingBlockTheRunEnters) {
+  const vm::HelperRegistry& helpers = oracle::default_helpers();
+  oracle::InterpEngine interp(helpers);
+  std::size_t checked = 0;
+  for (uint64_t seed = 0; seed < 40; ++seed) {
+    ByteSource src(seed);
+    const GeneratedCase c = generate(src, {64});
+    const oracle::EngineInput input = engine_input(c);
+    const auto extent = measure_extent(interp, c.program, input);
+    ASSERT_TRUE(extent);
+    auto loaded = vm::validate(c.program, helpers);
+    ASSERT_TRUE(loaded) << seed;
+    jit::BlockInfo blocks = jit::analyse_blocks(*loaded);
+    jit::plan_charges(*loaded, blocks);
+    for (const RunExtent::BlockEntry& block : extent->blocks) {
+      if (blocks.charge[block.pc] == 0 || block.before == 0) continue;
+      vm::ExecLimits limits = input.limits;
+      limits.instruction_budget = block.before;
+      auto compiled = jit::JitProgram::compile(*loaded, helpers, limits);
+      ASSERT_TRUE(compiled) << seed;
+      std::vector<uint8_t> memory = input.memory;
+      std::vector<uint8_t> metadata = input.metadata;
+      const vm::RunResult r = (*compiled)->run(oracle::run_input(input, memory, metadata));
+      EXPECT_EQ(r.error.kind, vm::ErrorKind::BudgetExhausted) << seed << " pc " << block.pc;
+      EXPECT_EQ(r.error.pc, block.pc) << seed;
+      EXPECT_EQ((*compiled)->deopts(), 1u) << seed << " pc " << block.pc;
+      ++checked;
+    }
+    // No charging block the run enters is missing from the extent.
+    std::vector<bool> reported(loaded->insns.size(), false);
+    for (const RunExtent::BlockEntry& block : extent->blocks)
+      reported[block.pc] = true;
+    auto executor = interp.prepare(c.program, input.limits);
+    ASSERT_TRUE(executor);
+    std::vector<uint8_t> memory = input.memory;
+    std::vector<uint8_t> metadata = input.metadata;
+    (*executor)->run_traced(oracle::run_input(input, memory, metadata),
+                            [&](uint32_t pc, const std::array<uint64_t, isa::kNumRegisters>&) {
+                              if (blocks.charge[pc] != 0) {
+                                EXPECT_TRUE(reported[pc]) << seed << " pc " << pc;
+                              }
+                            });
+  }
+  EXPECT_GT(checked, 150u);
 }
 
 TEST(Limits, GeneratedProgramsAgreeAtEveryLimitVariant) {
