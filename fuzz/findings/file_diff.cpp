@@ -59,30 +59,41 @@ void add_kernel_json(Json& j, const oracle::Outcome& o) {
 
 }  // namespace
 
-FileDiff diff_file(const std::string& path, const FileDiffOptions& options, NamedEngines& engines) {
-  FileDiff d;
-  d.path = path;
+PreparedFileDiff prepare_file_diff(const std::string& path, const FileDiffOptions& options) {
+  PreparedFileDiff p;
+  p.diff.path = path;
   auto input = load_replay_input(path, options.fuzz_input, options.layout, oracle::default_helpers());
   if (!input) {
-    d.load_error = input.error().message;
-    return d;
+    p.diff.load_error = input.error().message;
+    return p;
   }
-  d.kind = input->kind;
-  d.budget = replay_budget(*input, options.budget);
-  d.setup = options.setup.applied_to(input->setup);
-  d.outcomes = run_on_each(engines, input->program, options.memory ? *options.memory : input->memory,
-                           d.budget, d.setup);
+  p.diff.kind = input->kind;
+  p.diff.budget = replay_budget(*input, options.budget);
+  p.diff.setup = options.setup.applied_to(input->setup);
+  if (options.memory) input->memory = *options.memory;
+  p.input = std::move(input).value();
+  return p;
+}
+
+FileDiff diff_file(const std::string& path, const FileDiffOptions& options, NamedEngines& engines) {
+  PreparedFileDiff p = prepare_file_diff(path, options);
+  if (!p.input) return p.diff;
+  FileDiff& d = p.diff;
+  d.outcomes = run_on_each(engines, p.input->program, p.input->memory, d.budget, d.setup);
   d.differences = differences_from_first(d.outcomes);
   return d;
 }
 
 std::string format_file_diff(const FileDiff& d) {
   if (d.load_error) return d.path + ": error: " + *d.load_error + "\n";
+  const std::string runs = d.runs > 1 ? ", " + std::to_string(d.runs) + " runs" : "";
   if (d.agree()) {
-    return d.path + ": agree (" + std::to_string(d.outcomes.size()) +
-           " engines): " + summarize(d.outcomes.front()) + "\n" + kernel_lines(d);
+    return d.path + ": agree (" + std::to_string(d.outcomes.size()) + " engines" + runs +
+           "): " + summarize(d.outcomes.front()) + "\n" + kernel_lines(d);
   }
-  std::string out = d.path + ": disagree\n";
+  std::string out = d.path + ": disagree";
+  if (d.diverged_run && *d.diverged_run > 0) out += " " + d.run_note;
+  out += "\n";
   for (const EngineDifference& e : d.differences)
     out += "  " + e.left + " vs " + e.right + ": " + oracle::to_string(e.difference) + "\n";
   return out + kernel_lines(d);
@@ -98,6 +109,11 @@ Json file_diff_json(const FileDiff& d) {
   j["kind"] = d.kind;
   j["budget"] = d.budget;
   j["agree"] = d.agree();
+  if (d.runs > 1) {
+    j["runs"] = d.runs;
+    // 1-based, as the text and `repro --gate-runs` count runs.
+    if (d.diverged_run) j["diverged_run"] = *d.diverged_run + 1;
+  }
   auto engines = Json::array();
   for (const oracle::Outcome& o : d.outcomes)
     engines.push_back(o.engine);

@@ -26,6 +26,12 @@ struct FileDiff {
   uint64_t budget = 0;
   RunSetup setup;  // what the programs ran under
   std::string kind;
+  // With the gate's runs (diff --gate-runs, fuzz/gate/gate_runs.hpp): how
+  // many runs of one prepared program were compared, and the run whose
+  // outcomes are above when one differs (0 the first) with what it ran on.
+  std::size_t runs = 1;
+  std::optional<std::size_t> diverged_run;
+  std::string run_note;
 
   bool agree() const { return !load_error && differences.empty(); }
 };
@@ -39,6 +45,14 @@ struct FileDiffOptions {
 };
 
 FileDiff diff_file(const std::string& path, const FileDiffOptions& options, NamedEngines& engines);
+
+// The file read as diff_file reads it: its diff with nothing run yet (or
+// its load error), and the input to run.
+struct PreparedFileDiff {
+  FileDiff diff;
+  std::optional<ReplayInput> input;
+};
+PreparedFileDiff prepare_file_diff(const std::string& path, const FileDiffOptions& options);
 
 // "PATH: agree (N engines): r0 ...", or "PATH: disagree" and a line per
 // difference; then a verdict line per kernel outcome.

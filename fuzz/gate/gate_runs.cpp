@@ -96,6 +96,20 @@ GateRuns run_like_the_gate(NamedEngines& engines, const vm::Program& program,
   return result;
 }
 
+FileDiff diff_file_gate_runs(const std::string& path, const FileDiffOptions& options, NamedEngines& engines) {
+  PreparedFileDiff p = prepare_file_diff(path, options);
+  if (!p.input) return p.diff;
+  FileDiff& d = p.diff;
+  GateRuns runs =
+      run_like_the_gate(engines, p.input->program, engine_input(p.input->memory, d.budget, d.setup));
+  d.runs = runs.runs;
+  d.outcomes = std::move(runs.outcomes);
+  d.differences = std::move(runs.differences);
+  d.diverged_run = runs.diverged;
+  if (runs.diverged) d.run_note = rerun_description(*runs.diverged);
+  return d;
+}
+
 std::optional<fuzz::Signature> gate_runs_signature(const FindingCase& c, NamedEngines& engines) {
   if (engines.engines.size() < 2) return std::nullopt;
   const GateRuns runs = run_like_the_gate(engines, c.program, engine_input(c.memory, c.budget, c.setup));

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz/findings/file_diff.hpp"
 #include "fuzz/findings/finding.hpp"
 #include "fuzz/findings/replay.hpp"
 #include "fuzz/minimize.hpp"
@@ -66,6 +67,11 @@ struct GateRuns {
 // outcomes are compared with the first engine's, up to the first that differ.
 GateRuns run_like_the_gate(NamedEngines& engines, const vm::Program& program,
                            const oracle::EngineInput& input, bool reruns = true);
+
+// `bpfdiff diff --gate-runs`: diff_file with run_like_the_gate in place of
+// one run per engine. The outcomes are those of the first run that differs
+// (of the last run when all agree); a later run is named in run_note.
+FileDiff diff_file_gate_runs(const std::string& path, const FileDiffOptions& options, NamedEngines& engines);
 
 // The signature of a divergence on a LATER run of run_like_the_gate: the
 // engines, the first differing field and "runN" (N = 2..4) in place of an

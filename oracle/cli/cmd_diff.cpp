@@ -12,6 +12,7 @@
 #include "fuzz/findings/file_diff.hpp"
 #include "fuzz/findings/replay.hpp"
 #include "fuzz/findings/target_input.hpp"
+#include "fuzz/gate/gate_runs.hpp"
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
 #include "oracle/cli/run_mode_flags.hpp"
@@ -31,12 +32,15 @@ struct DiffCommandOptions {
   std::string layout;  // --layout: read FILE as that fuzz target's input
   std::string target;  // --target: FILE is this fuzz target's input (fuzz/findings/target_input.hpp)
   bool json = false;
+  bool gate_runs = false;  // --gate-runs: the gate's four runs of one prepared program
   RunModeFlags run_mode;
 };
 
 int run_diff(const DiffCommandOptions& opts) {
   auto engines = make_engines(opts.engines);
   if (!engines) return usage_error(engines.error().message);
+  if (opts.gate_runs && !all_in_process(*engines))
+    return usage_error("--gate-runs reruns a prepared program: the kernel engines load per input");
   auto memory = run_memory_override(opts.run_mode, opts.mem_hex, opts.mem_file);
   if (!memory) return usage_error(memory.error().message);
   const FileDiffOptions diff_options{opts.budget, opts.fuzz_input, opts.layout, *memory,
@@ -55,7 +59,8 @@ int run_diff(const DiffCommandOptions& opts) {
   oracle::KernelTally tally;
   auto json_array = nlohmann::ordered_json::array();
   for (const std::string& file : files) {
-    const FileDiff r = diff_file(file, diff_options, *engines);
+    const FileDiff r = opts.gate_runs ? diff_file_gate_runs(file, diff_options, *engines)
+                                      : diff_file(file, diff_options, *engines);
     tally_kernel(r, tally);
     if (r.load_error) {
       ++failed;
@@ -134,6 +139,10 @@ void add_diff_command(CLI::App& app, int& exit_code) {
       std::to_string(kFuzzTargetBudget) + " for fuzz inputs (as the fuzz target) and " +
       std::to_string(vm::ExecLimits{}.instruction_budget) +
       " otherwise.\n"
+      "--gate-runs runs each program as the gate does (see `bpfdiff gate --help`): prepared once\n"
+      "per engine and run four times -- again with the state carried over, on a varied input, and\n"
+      "after the maps are reset -- each run compared; a disagreement names its run (as `repro\n"
+      "--gate-runs` replays it). In-process engines only.\n"
       "Exit status: 0 all agree, 1 some program makes the engines disagree, 2 bad usage or a\n"
       "file that cannot be loaded (when nothing disagrees).\n"
       "JSON (--json): per file {\"file\", \"kind\", \"budget\", \"agree\", \"engines\", \"reference\"\n"
@@ -160,6 +169,9 @@ void add_diff_command(CLI::App& app, int& exit_code) {
          "every FILE is this fuzz target's input: read in its layout, on its engines unless --engines")
       ->check(CLI::IsMember(fuzz_target_names()));
   cmd->add_flag("--json", opts->json, "print JSON: one object per file, an array for a DIR");
+  cmd->add_flag("--gate-runs", opts->gate_runs,
+                "run each program four times as the gate does and compare every run (JSON adds \"runs\" "
+                "and \"diverged_run\")");
   opts->run_mode.add_to(*cmd);
   cmd->callback([opts, cmd, &exit_code] {
     if (!opts->target.empty()) {

@@ -214,6 +214,30 @@ TEST_F(DiffRepro, ReproWithGateRunsRunsTheGatesFourRuns) {
   EXPECT_NE(kernel.err.find("--gate-runs reruns a prepared program"), std::string::npos) << kernel.err;
 }
 
+TEST_F(DiffRepro, DiffWithGateRunsComparesTheGatesFourRuns) {
+  // The map counter again: each run sees the count its predecessors left.
+  std::filesystem::create_directories(dir.path() + "/runs");
+  dir.write("runs/count.data",
+            "-- map-def counter\ntype array\nkey_size 4\nvalue_size 8\nmax_entries 1\n"
+            "-- asm\nstw [r10-4], 0\nlddw r1, map_idx(0)\nmov r2, r10\nadd r2, -4\n"
+            "call 1\njeq r0, 0, +4\nmov r1, 1\nlock add [r0+0], r1\nldxdw r0, [r0+0]\n"
+            "exit\nmov r0, 0\nexit\n-- result\n0x1\n");
+  dir.write("runs/plain.asm", "mov r0, 7\nexit\n");
+  const auto r = run_process(
+      {kBpfdiff, "diff", dir.path() + "/runs", "--gate-runs", "--engines", "interp,jit,jit-bmi2"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("count.data: agree (3 engines, 4 runs)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2 programs, 2 agree, 0 disagree"), std::string::npos) << r.out;
+  const auto json = run_process({kBpfdiff, "diff", dir.path() + "/runs/count.data", "--gate-runs", "--json",
+                                 "--engines", "interp,jit"});
+  EXPECT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_NE(json.out.find("\"runs\":4"), std::string::npos) << json.out;
+  const auto kernel =
+      run_process({kBpfdiff, "diff", dir.path() + "/runs", "--gate-runs", "--engines", "interp,kernel-host"});
+  EXPECT_EQ(kernel.exit_code, 2) << kernel.out << kernel.err;
+  EXPECT_NE(kernel.err.find("--gate-runs reruns a prepared program"), std::string::npos) << kernel.err;
+}
+
 TEST_F(DiffRepro, ReproUsage) {
   const auto file = dir.write("a.asm", "mov r0, 1\nexit\n");
   EXPECT_EQ(run_process({kBpfdiff, "repro", file, "--engines", "interp"}).exit_code, 2);

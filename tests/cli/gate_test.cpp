@@ -439,6 +439,20 @@ TEST(GateLibrary, TheVariedRerunShowsAStaleErrorAddress) {
   const auto again = gate_runs_signature(*reread, engines);
   ASSERT_TRUE(again) << slurp(*path);
   EXPECT_EQ(*again, *signature);
+
+  // What `bpfdiff diff --gate-runs` shows of the regression test: one run
+  // agrees, the gate's runs disagree on run 4, and say so.
+  EXPECT_TRUE(diff_file(*path, {}, engines).agree());
+  const FileDiff d = diff_file_gate_runs(*path, {}, engines);
+  ASSERT_FALSE(d.load_error) << *d.load_error;
+  EXPECT_FALSE(d.agree());
+  EXPECT_EQ(d.runs, 4u);
+  ASSERT_TRUE(d.diverged_run);
+  EXPECT_EQ(*d.diverged_run, 3u);
+  const std::string diff_text = format_file_diff(d);
+  EXPECT_NE(diff_text.find(": disagree on run 4 of one prepared program"), std::string::npos) << diff_text;
+  EXPECT_NE(diff_text.find("error.address"), std::string::npos) << diff_text;
+  EXPECT_EQ(file_diff_json(d)["diverged_run"], 4) << file_diff_json(d).dump();
 }
 
 TEST(GateLibrary, TheVariedInputIsTheFirstHalfInvertedWithTheNextSeed) {
