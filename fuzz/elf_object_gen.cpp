@@ -59,6 +59,16 @@ std::optional<int64_t> target_of(const isa::RawInsn& i, std::size_t slot) {
 Result<Functions> cut_into_functions(const vm::Program& p, const std::string& who) {
   const auto n = static_cast<int64_t>(p.slots.size());
   const std::vector<std::size_t> insns = instruction_starts(p.slots);
+  // Slots are copied by instruction: an lddw needs its second half, and a
+  // target inside one would be cut from it.
+  if (p.slots[insns.back()].opcode == kOpLddw && insns.back() + 1 == p.slots.size())
+    return make_error(who + ", slot " + std::to_string(insns.back()) + ": an lddw without its second slot");
+  std::vector<bool> starts_an_instruction(p.slots.size(), false);
+  for (const std::size_t s : insns)
+    starts_an_instruction[s] = true;
+  const auto inside_an_lddw = [&](int64_t t) {
+    return t >= 0 && t < n && !starts_an_instruction[static_cast<std::size_t>(t)];
+  };
   std::set<uint32_t> starts{0};
   for (const std::size_t s : insns) {
     if (!refers_to_a_function(p.slots[s])) continue;
@@ -66,12 +76,17 @@ Result<Functions> cut_into_functions(const vm::Program& p, const std::string& wh
     if (t < 0 || t >= n)
       return make_error(who + ", slot " + std::to_string(s) + ": code target " + std::to_string(t) +
                         " outside the program");
+    if (inside_an_lddw(t))
+      return make_error(who + ", slot " + std::to_string(s) + ": code target " + std::to_string(t) +
+                        " is the second slot of an lddw");
     starts.insert(static_cast<uint32_t>(t));
   }
   Functions f{{starts.begin(), starts.end()}};
   for (const std::size_t s : insns) {
     if (refers_to_a_function(p.slots[s])) continue;
     const auto t = target_of(p.slots[s], s);  // a jump
+    if (t && inside_an_lddw(*t))
+      return make_error(who + ", slot " + std::to_string(s) + ": a jump into the second slot of an lddw");
     if (t && (*t < 0 || *t >= n || f.of(static_cast<uint32_t>(*t)) != f.of(static_cast<uint32_t>(s)))) {
       return make_error(who + ", slot " + std::to_string(s) +
                         ": a jump leaves its function (an object's sections move apart)");

@@ -147,6 +147,24 @@ TEST(ElfObjectGen, WhatAnObjectCannotSayIsRefusedWithTheReason) {
   r = elf_object_from_programs(given, choices);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("cannot be global data"), std::string::npos) << r.error().message;
+
+  // Half an lddw at the end, and a jump into the middle of one.
+  const auto wide = isa::encode_lddw_imm64(0, 5);
+  vm::Program truncated;
+  truncated.slots = {isa::encode(Form::exit, 0, 0, 0, 0), wide[0]};
+  given[0] = truncated;
+  r = elf_object_from_programs(given, choices);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("slot 1: an lddw without its second slot"), std::string::npos)
+      << r.error().message;
+  vm::Program into_lddw;
+  into_lddw.slots = {isa::encode(Form::ja, 0, 0, 1, 0), wide[0], wide[1],
+                     isa::encode(Form::exit, 0, 0, 0, 0)};
+  given[0] = into_lddw;
+  r = elf_object_from_programs(given, choices);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("slot 0: a jump into the second slot of an lddw"), std::string::npos)
+      << r.error().message;
 }
 
 }  // namespace
