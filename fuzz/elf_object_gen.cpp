@@ -121,6 +121,7 @@ class ObjectBuilder {
     }
     if (auto r = place_maps(); !r.ok()) return r.error();
     place_code();
+    if (auto r = fill_program_arrays(); !r.ok()) return r.error();
     if (auto r = translate(); !r.ok()) return r.error();
     GeneratedElfObject out;
     out.bytes = write_elf_object(spec_);
@@ -130,8 +131,10 @@ class ObjectBuilder {
   }
 
  private:
-  // Legacy definitions first, then global data, as the loader numbers them.
+  // Map definitions (legacy or BTF) first, then global data, as the loader
+  // numbers them.
   Result<void> place_maps() {
+    spec_.btf_maps = choices_.chance(0.5);
     spec_.map_def_bytes = 20 + 4 * choices_.below(3);
     map_index_.resize(programs_.size());
     std::vector<std::vector<bool>> as_data(programs_.size());
@@ -171,12 +174,15 @@ class ObjectBuilder {
       for (std::size_t m = 0; m < programs_[k].maps.size(); ++m) {
         if (as_data[k][m]) continue;
         const vm::MapDef& d = programs_[k].maps[m];
-        ElfLegacyMapSpec l{"map_" + std::to_string(k) + "_" + std::to_string(m),
-                           static_cast<uint32_t>(d.type),
-                           d.key_size,
-                           d.value_size,
-                           d.max_entries,
-                           d.flags};
+        ElfMapSpec l;
+        l.name = "map_" + std::to_string(k) + "_" + std::to_string(m);
+        l.type = static_cast<uint32_t>(d.type);
+        l.key_size = d.key_size;
+        l.value_size = d.value_size;
+        l.max_entries = d.max_entries;
+        l.flags = d.flags;
+        l.key_as_type = spec_.btf_maps && d.key_size > 0 && choices_.chance(0.5);
+        l.value_as_type = spec_.btf_maps && d.value_size > 0 && choices_.chance(0.5);
         vm::MapDef e;
         e.name = l.name;
         e.type = d.type;
@@ -265,6 +271,31 @@ class ObjectBuilder {
     expected_.name = entry_names_.front();
   }
 
+  // A program array's entries, which only BTF maps can carry (`.values`):
+  // each names a function of its program by symbol, and the loader must
+  // resolve it to where that function landed. Legacy maps load empty.
+  Result<void> fill_program_arrays() {
+    if (!spec_.btf_maps) return {};
+    for (std::size_t k = 0; k < programs_.size(); ++k) {
+      const Functions& f = functions_[k];
+      for (std::size_t m = 0; m < programs_[k].maps.size(); ++m) {
+        const vm::MapDef& d = programs_[k].maps[m];
+        if (d.type != vm::MapType::ProgArray || d.prog_entries.empty()) continue;
+        const uint32_t i = map_index_[k][m];
+        for (const auto& [key, slot] : d.prog_entries) {
+          const uint32_t fn = f.of(slot);
+          if (slot >= programs_[k].slots.size() || f.starts[fn] != slot || key >= d.max_entries)
+            return make_error("program " + std::to_string(k) + ": map " + std::to_string(m) + " holds slot " +
+                              std::to_string(slot) + " at key " + std::to_string(key) +
+                              ", which is not a function start a `.values` entry can name");
+          spec_.maps[i].program_values.emplace_back(key, function_symbol(k, fn));
+          expected_.maps[i].prog_entries.emplace_back(key, where(k, slot).loaded);
+        }
+      }
+    }
+    return {};
+  }
+
   // Where slot s of program k lands: (section, slot in section, loaded slot).
   Placement where(std::size_t k, uint32_t s) const {
     const Functions& f = functions_[k];
@@ -287,11 +318,15 @@ class ObjectBuilder {
 
   // A code reference by function symbol (the addend the offset into the
   // function) or by section symbol (the addend the offset into the section).
-  ElfSymbolRef code_symbol(std::size_t k, uint32_t target, int64_t& addend_bytes) {
+  // A code address (`address`) names a function symbol only when it is
+  // global: clang takes a static function's address through the section
+  // symbol, and libbpf refuses an lddw relocation against a local one.
+  ElfSymbolRef code_symbol(std::size_t k, uint32_t target, int64_t& addend_bytes, bool address) {
     const Functions& f = functions_[k];
     const uint32_t fn = f.of(target);
     const Placement t = where(k, target);
-    if (f.starts[fn] == target && choices_.chance(0.5)) {
+    const bool by_function = f.starts[fn] == target && choices_.chance(0.5);
+    if (by_function && (!address || spec_.functions[function_symbol(k, fn)].global)) {
       addend_bytes = 0;
       return {ElfSymbolRef::Kind::Function, function_symbol(k, fn)};
     }
@@ -332,7 +367,7 @@ class ObjectBuilder {
         } else if (file.opcode == kOpLddw && file.src == kSrcCode) {
           const uint32_t target = s + 1 + static_cast<uint32_t>(file.imm);
           int64_t addend = 0;
-          relocate(elf::kRelBpf64_64, code_symbol(k, target, addend));
+          relocate(elf::kRelBpf64_64, code_symbol(k, target, addend, /*address=*/true));
           loaded.imm = static_cast<int32_t>(static_cast<int64_t>(where(k, target).loaded) - at.loaded - 1);
           file.src = 0;
           file.imm = static_cast<int32_t>(addend);
@@ -344,7 +379,7 @@ class ObjectBuilder {
           // Within one section a call may stay pc-relative, as assemblers leave it.
           if (t.section != at.section || choices_.chance(0.5)) {
             int64_t addend = 0;
-            const ElfSymbolRef symbol = code_symbol(k, target, addend);
+            const ElfSymbolRef symbol = code_symbol(k, target, addend, /*address=*/false);
             relocate(elf::kRelBpf64_32, symbol);
             // libbpf's rule: the callee is (symbol offset + imm + 1) instructions in.
             file.imm = static_cast<int32_t>(addend / static_cast<int64_t>(isa::kSlotBytes) - 1);

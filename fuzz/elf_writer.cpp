@@ -4,6 +4,9 @@
 
 #include <cstring>
 
+#include "fuzz/elf_btf_maps.hpp"
+#include "vm/elf/elf_image.hpp"
+
 namespace bpfdiff::fuzz {
 namespace {
 
@@ -65,7 +68,7 @@ PendingSection maps_section(const ElfObjectSpec& spec) {
   s.header.sh_type = SHT_PROGBITS;
   s.header.sh_flags = SHF_ALLOC | SHF_WRITE;
   s.header.sh_addralign = 4;
-  for (const ElfLegacyMapSpec& m : spec.maps) {
+  for (const ElfMapSpec& m : spec.maps) {
     put_u32(s.bytes, m.type);
     put_u32(s.bytes, m.key_size);
     put_u32(s.bytes, m.value_size);
@@ -73,6 +76,18 @@ PendingSection maps_section(const ElfObjectSpec& spec) {
     put_u32(s.bytes, m.flags);
     s.bytes.resize(s.bytes.size() + (spec.map_def_bytes - 20), 0);
   }
+  return s;
+}
+
+// `.maps`: zeros (the definitions are in .BTF); program-array values are
+// filled by `.rel.maps`.
+PendingSection btf_maps_section(const BtfMapsLayout& layout) {
+  PendingSection s;
+  s.name = ".maps";
+  s.header.sh_type = SHT_PROGBITS;
+  s.header.sh_flags = SHF_ALLOC | SHF_WRITE;
+  s.header.sh_addralign = 8;
+  s.bytes.assign(layout.section_size, 0);
   return s;
 }
 
@@ -101,9 +116,10 @@ std::vector<uint8_t> write_elf_object(const ElfObjectSpec& spec) {
     at.code.push_back(static_cast<uint32_t>(sections.size()));
     sections.push_back(code_section(c));
   }
+  const BtfMapsLayout btf = spec.btf_maps ? encode_btf_maps(spec.maps) : BtfMapsLayout{};
   if (!spec.maps.empty()) {
     at.maps = static_cast<uint32_t>(sections.size());
-    sections.push_back(maps_section(spec));
+    sections.push_back(spec.btf_maps ? btf_maps_section(btf) : maps_section(spec));
   }
   for (const ElfDataSpec& d : spec.data) {
     at.data.push_back(static_cast<uint32_t>(sections.size()));
@@ -118,6 +134,14 @@ std::vector<uint8_t> write_elf_object(const ElfObjectSpec& spec) {
     license.bytes.assign(spec.license.begin(), spec.license.end());
     license.bytes.push_back(0);
     sections.push_back(std::move(license));
+  }
+  if (spec.btf_maps && !spec.maps.empty()) {
+    PendingSection types;
+    types.name = ".BTF";
+    types.header.sh_type = SHT_PROGBITS;
+    types.header.sh_addralign = 4;
+    types.bytes = btf.btf;
+    sections.push_back(std::move(types));
   }
 
   // Symbols: the null symbol and the locals (section symbols, static
@@ -152,8 +176,10 @@ std::vector<uint8_t> write_elf_object(const ElfObjectSpec& spec) {
     }
     if (!globals) continue;
     for (std::size_t i = 0; i < spec.maps.size(); ++i) {
-      map_symbol[i] = add_symbol(strtab.add(spec.maps[i].name), STB_GLOBAL, STT_OBJECT, at.maps,
-                                 uint64_t{spec.map_def_bytes} * i, spec.map_def_bytes);
+      const uint64_t offset = spec.btf_maps ? btf.offset[i] : uint64_t{spec.map_def_bytes} * i;
+      const uint64_t size = spec.btf_maps ? btf.size[i] : spec.map_def_bytes;
+      map_symbol[i] =
+          add_symbol(strtab.add(spec.maps[i].name), STB_GLOBAL, STT_OBJECT, at.maps, offset, size);
     }
   }
   uint32_t first_global = static_cast<uint32_t>(symbols.size());
@@ -181,6 +207,10 @@ std::vector<uint8_t> write_elf_object(const ElfObjectSpec& spec) {
   std::size_t rel_sections = 0;
   for (const ElfCodeSpec& c : spec.code)
     rel_sections += c.relocations.empty() ? 0 : 1;
+  bool map_values = false;
+  for (const ElfMapSpec& m : spec.maps)
+    map_values = map_values || (spec.btf_maps && !m.program_values.empty());
+  rel_sections += map_values ? 1 : 0;
   const auto symtab_index = static_cast<uint32_t>(sections.size() + rel_sections);
   for (std::size_t i = 0; i < spec.code.size(); ++i) {
     const ElfCodeSpec& c = spec.code[i];
@@ -198,6 +228,25 @@ std::vector<uint8_t> write_elf_object(const ElfObjectSpec& spec) {
       entry.r_offset = uint64_t{r.slot} * isa::kSlotBytes;
       entry.r_info = ELF64_R_INFO(uint64_t{symbol_index(r.symbol)}, uint64_t{r.type});
       append(rel.bytes, entry);
+    }
+    sections.push_back(std::move(rel));
+  }
+  if (map_values) {
+    PendingSection rel;
+    rel.name = ".rel.maps";
+    rel.header.sh_type = SHT_REL;
+    rel.header.sh_flags = SHF_INFO_LINK;
+    rel.header.sh_link = symtab_index;
+    rel.header.sh_info = at.maps;
+    rel.header.sh_addralign = 8;
+    rel.header.sh_entsize = sizeof(Elf64_Rel);
+    for (std::size_t i = 0; i < spec.maps.size(); ++i) {
+      for (const auto& [key, function] : spec.maps[i].program_values) {
+        Elf64_Rel entry{};
+        entry.r_offset = btf.offset[i] + btf.values[i] + uint64_t{key} * 8;
+        entry.r_info = ELF64_R_INFO(uint64_t{function_symbol.at(function)}, uint64_t{elf::kRelBpf64Abs64});
+        append(rel.bytes, entry);
+      }
     }
     sections.push_back(std::move(rel));
   }
