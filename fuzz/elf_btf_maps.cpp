@@ -6,7 +6,15 @@ namespace bpfdiff::fuzz {
 namespace {
 
 // Kinds and encodings of the BTF format (include/uapi/linux/btf.h).
-enum class Kind : uint32_t { Int = 1, Ptr = 2, Array = 3, Struct = 4, FuncProto = 13, Var = 14, Datasec = 15 };
+enum class Kind : uint32_t {
+  Int = 1,
+  Ptr = 2,
+  Array = 3,
+  Struct = 4,
+  FuncProto = 13,
+  Var = 14,
+  Datasec = 15
+};
 constexpr uint16_t kMagic = 0xeB9F;
 constexpr uint32_t kHeaderBytes = 24;
 constexpr uint32_t kIntSigned = 1;
