@@ -67,7 +67,10 @@ TEST(ElfObjectGen, LibbpfReadsTheBtfMapsOurLoaderReads) {
     ASSERT_TRUE(loaded.ok()) << loaded.error().message;
     libbpf_warnings.clear();
     const std::string name = "seed" + std::to_string(seed);
-    LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name.c_str());
+    // LIBBPF_OPTS is a GNU statement expression, which -Wpedantic refuses.
+    bpf_object_open_opts opts{};
+    opts.sz = sizeof opts;
+    opts.object_name = name.c_str();
     bpf_object* opened_object = bpf_object__open_mem(object->bytes.data(), object->bytes.size(), &opts);
     if (libbpf_get_error(opened_object) != 0) {
       EXPECT_NE(libbpf_warnings.find("bad map relo against"), std::string::npos)
