@@ -44,6 +44,10 @@ constexpr uint32_t kMaxSubprograms = 3;
 // Instruction-count bounds (see cost_left_): the entry function's whole run,
 // and what a subprogram may run besides the subprograms it must call.
 constexpr int64_t kEntryCost = static_cast<int64_t>(kGeneratedInstructionBudget) * 3 / 10;
+// A program with a program array may restart up to 33 times, which its
+// entry's bound pays for (restarts_fit): it gets more of the budget, or a
+// tail call would fit only into the first few dozen instructions.
+constexpr int64_t kTailCallEntryCost = static_cast<int64_t>(kGeneratedInstructionBudget) * 7 / 10;
 constexpr int64_t kSubprogramCost = 300;
 // Share of steps that branch (jumps, conditional exits). Drawn uniformly,
 // the 50-odd jump forms would make a quarter of all steps branches, and
@@ -78,6 +82,7 @@ class KernelFriendlyGenerator : detail::KernelFriendlyBase {
     const uint64_t memory_seed = src_.u64();
     plan_functions(total);
     plan_maps();
+    if (tail_calls()) functions_[0].cost = kTailCallEntryCost;
 
     b_.place(functions_[0].label);
     const std::size_t subprograms = functions_.size() - 1;
@@ -145,6 +150,12 @@ class KernelFriendlyGenerator : detail::KernelFriendlyBase {
     cost_left_ = f.cost;
     for (uint32_t c : owed_)
       cost_left_ -= functions_[c].cost;
+    if (index == 0) {
+      entry_start_ = b_.size();
+      owed_calls_cost_ = 0;
+      restarts_charged_ = 0;
+      prefix_charged_ = 0;
+    }
 
     pin_ = kNoReg;
     if (mem_size_ > 0) {
@@ -160,6 +171,8 @@ class KernelFriendlyGenerator : detail::KernelFriendlyBase {
     preload_registers((limit_ - b_.size()) / 5);
 
     reserve_ = owed_.size() * kCallSlots;
+    steps_start_ = b_.size();
+    steps_start_cost_ = cost_left_;
     while (room() >= kMaxStepSlots && cost_left_ >= static_cast<int64_t>(kMaxStepSlots) * 2)
       step();
     flush(depth_);
@@ -220,8 +233,11 @@ class KernelFriendlyGenerator : detail::KernelFriendlyBase {
     if (!done && calls_allowed_here() && src_.chance(opt_.helper_rate)) done = helper_call();
     if (!done && !maps_.empty() && calls_allowed_here() && src_.chance(opt_.map_rate))
       done = map_call(room());
-    if (!done && fn_ == 0 && loop_depth_ == 0 && tail_calls() && src_.chance(opt_.tail_call_rate))
+    if (!done && fn_ == 0 && loop_depth_ == 0 && tail_calls() && src_.chance(opt_.tail_call_rate) &&
+        restarts_fit()) {
       done = tail_call(room());
+      if (done) charge_restarts();
+    }
     for (int attempt = 0; !done && attempt < 4; ++attempt) {
       const bool control = src_.chance(kControlRate);
       done = emit_form(src_.pick(std::span<const Form>(control ? control_forms_ : straight_forms_)));
@@ -234,6 +250,29 @@ class KernelFriendlyGenerator : detail::KernelFriendlyBase {
     if (!loop_just_closed_) cost_left_ -= static_cast<int64_t>(b_.size() - before);
     loop_just_closed_ = false;
     tick();
+  }
+
+  // A tail call to index 0 restarts the program, up to kMaxTailCalls times
+  // in one run wherever the calls are, and each restart runs at most what
+  // the entry has run up to its furthest tail call. So the part of that
+  // prefix not yet charged is charged kMaxTailCalls times to the entry's
+  // bound. The prefix: the set-up slots before the first step, what the
+  // steps charged since (loops by their turns, optional calls by their
+  // callees' bounds), and the bounds of the owed calls already made.
+  int64_t tail_call_prefix() const {
+    return steps_start_cost_ - cost_left_ - restarts_charged_ + owed_calls_cost_ +
+           static_cast<int64_t>(steps_start_ - entry_start_);
+  }
+  bool restarts_fit() const {
+    const int64_t extra = (tail_call_prefix() - prefix_charged_) * int64_t{vm::kMaxTailCalls};
+    return extra + 2 * static_cast<int64_t>(kMaxStepSlots) <= cost_left_;
+  }
+  void charge_restarts() {
+    const int64_t prefix = tail_call_prefix();
+    const int64_t extra = (prefix - prefix_charged_) * int64_t{vm::kMaxTailCalls};
+    cost_left_ -= extra;
+    restarts_charged_ += extra;
+    prefix_charged_ = prefix;
   }
 
   // ---- labels -------------------------------------------------------------------
@@ -372,6 +411,7 @@ class KernelFriendlyGenerator : detail::KernelFriendlyBase {
     const uint32_t callee = owed_.back();
     owed_.pop_back();
     reserve_ -= kCallSlots;
+    owed_calls_cost_ += functions_[callee].cost + static_cast<int64_t>(kCallSlots);
     emit_call(callee);
     return true;
   }
@@ -627,7 +667,10 @@ class KernelFriendlyGenerator : detail::KernelFriendlyBase {
     const JumpOperand o = draw_jump_operand(src_, c, [this] { return scalar_source(); });
     b_.emit_jump(c, dst, o.reg, o.imm, skip);
     const State at_branch = st_;
-    if (fn_ != 0) make_r0_scalar();
+    // The entry's r0 is set by the full-state prologue, except in a program
+    // with tail calls, whose minimal prologue sets only r1 (and a failed
+    // tail call leaves r0 unset).
+    if (fn_ != 0 || tail_calls()) make_r0_scalar();
     b_.emit(isa::encode(Form::exit));
     b_.place(skip);
     st_ = at_branch;
@@ -679,6 +722,14 @@ class KernelFriendlyGenerator : detail::KernelFriendlyBase {
   // emitted slot once per turn of the loops around it, a call as its
   // callee's bound. Keeps every run well inside the instruction budget.
   int64_t cost_left_ = 0;
+  // Tail-call restarts (restarts_fit): where the entry's slots begin, what
+  // the restarts have cost, and the prefix they were charged for.
+  std::size_t entry_start_ = 0;
+  std::size_t steps_start_ = 0;
+  int64_t steps_start_cost_ = 0;
+  int64_t owed_calls_cost_ = 0;
+  int64_t restarts_charged_ = 0;
+  int64_t prefix_charged_ = 0;
   int depth_ = 0;
   int loop_depth_ = 0;
   int loops_ = 0;  // opened in the current function

@@ -160,7 +160,8 @@ class KernelFriendlyBase {
   // kernel's 33; an index past the array falls through with
   // r0 undefined (the kernel's helper returns nothing) and r1..r5
   // clobbered. Entry function only, outside loops. False when it does not
-  // fit in `room` slots.
+  // fit in `room` slots, or the program has no memory (nothing keeps the
+  // context r1 the kernel wants).
   bool tail_call(std::size_t room);
   // The program has a program array: its entry starts with only r1 set
   // (a tail call restarts it through the wrapper's prologue, which may set

@@ -77,13 +77,11 @@ void KernelFriendlyBase::plan_maps() {
 }
 
 bool KernelFriendlyBase::tail_call(std::size_t room) {
-  if (!tail_calls() || room < 6) return false;
-  // r1 as the entry got it: the kernel wants its context there.
-  if (pin_ != kNoReg) {
-    b_.emit(isa::encode(Form::mov_reg, 1, pin_));
-  } else {
-    b_.emit(isa::encode(Form::mov_imm, 1, 0, 0, 0));
-  }
+  // r1 as the entry got it, kept in the pinned register: the kernel wants
+  // its context there (a program without memory pins nothing, and a
+  // scalar r1 would be rejected).
+  if (!tail_calls() || room < 6 || pin_ == kNoReg) return false;
+  b_.emit(isa::encode(Form::mov_reg, 1, pin_));
   b_.emit(isa::encode_lddw(src_.chance(0.7) ? Form::lddw_map_fd : Form::lddw_map_idx, 2,
                            static_cast<int32_t>(maps_.size() - 1), 0));
   // Index 0 mostly (a restart), one past the array sometimes. Not an empty

@@ -1,7 +1,9 @@
 #include "oracle/kernel/full_state_rewrite.hpp"
 
 #include <algorithm>
+#include <array>
 #include <limits>
+#include <optional>
 #include <string>
 
 namespace bpfdiff::oracle::kernel {
@@ -375,19 +377,48 @@ uint16_t registers_read_before_written(std::span<const RawInsn> p, uint32_t entr
 }
 
 // A slot for the context below every constant frame offset the entry
-// function uses: r10-based accesses and negative `add` immediates (frame
-// addresses are made as r10 plus one). A program reaching it otherwise
-// overwrites it (the verifier then refuses the tail call) or reads it
-// first (stack never written: not comparable).
+// function uses: accesses through r10 or a copy of it, and the frame
+// addresses made from such copies with `add`/`sub` immediates. A program
+// reaching it otherwise overwrites it (the verifier then refuses the tail
+// call) or reads it first (stack never written: not comparable).
+//
+// The copies are followed in slot order, not along paths: a register moved
+// from r10 stays a copy, at its offset, until something else writes it. Only
+// those adds count -- a negative add to a plain scalar (`add r3, -300`) made
+// the slot so low that the entry's frame and a callee's passed the kernel's
+// combined 512-byte limit.
 int16_t context_slot(std::span<const RawInsn> p, uint32_t entry_end) {
   int32_t lowest = 0;
+  std::array<std::optional<int32_t>, 11> frame_copy{};  // per register: r10 + this, when a copy
+  frame_copy[10] = 0;
+  const auto low = [&](int32_t off) { lowest = std::min(lowest, off); };
   for (uint32_t pc = 0; pc < entry_end && pc < p.size(); pc += is_lddw(p[pc]) ? 2 : 1) {
     const RawInsn& i = p[pc];
     const uint8_t c = cls(i);
-    const bool via_fp = (c == kClassLdx && i.src == 10) || ((c == kClassSt || c == kClassStx) && i.dst == 10);
-    if (via_fp) lowest = std::min<int32_t>(lowest, i.off);
-    if ((c == kClassAlu64 || c == kClassAlu32) && (i.opcode & 0xf8) == 0x00 && i.imm < 0)
-      lowest = std::min<int32_t>(lowest, i.imm);
+    const uint8_t dst = i.dst & 0x0f;
+    const uint8_t src = i.src & 0x0f;
+    const auto copy = [&](uint8_t r) { return r < frame_copy.size() ? frame_copy[r] : std::nullopt; };
+    if (c == kClassLdx && copy(src)) low(*copy(src) + i.off);
+    if ((c == kClassSt || c == kClassStx) && copy(dst)) low(*copy(dst) + i.off);
+    if (dst >= 10) continue;
+    const uint8_t op = i.opcode & 0xf0;
+    const bool imm_source = (i.opcode & 0x08) == 0;
+    if (c == kClassAlu64 && op == 0xb0 && !imm_source && i.off == 0) {  // mov dst, src
+      frame_copy[dst] = copy(src);
+    } else if (c == kClassAlu64 && (op == 0x00 || op == 0x10) && imm_source && frame_copy[dst]) {
+      frame_copy[dst] = *frame_copy[dst] + (op == 0x00 ? i.imm : -i.imm);  // add / sub imm
+      low(*frame_copy[dst]);
+    } else if (c == kClassAlu64 && (op == 0x00 || op == 0x10) && frame_copy[dst]) {
+      // Plus a register: the offset is no longer known; keep the last.
+    } else if (c == kClassJmp && op == 0x80) {  // a call clobbers r0..r5
+      for (uint8_t r = 0; r <= 5; ++r)
+        frame_copy[r].reset();
+    } else if (c == kClassAlu32 || c == kClassAlu64 || c == kClassLdx || is_lddw(i)) {
+      frame_copy[dst].reset();
+    } else if (c == kClassStx && (i.opcode & 0xe0) == 0xc0 && (i.imm & 0x01) != 0) {
+      // An atomic fetch loads the old value into src; cmpxchg into r0.
+      frame_copy[i.imm == 0xf1 ? 0 : src].reset();
+    }
   }
   const int32_t slot = (lowest - 7) / 8 * 8 - 8;  // 8-aligned, below the lowest offset
   return static_cast<int16_t>(std::clamp<int32_t>(slot, kLowestContextSlot, -8));

@@ -10,6 +10,7 @@
 #include "oracle/engine.hpp"
 #include "tests/fuzz/form_count.hpp"
 #include "vm/program/validate.hpp"
+#include "vm/runtime/std_helpers.hpp"
 
 namespace bpfdiff::fuzz {
 namespace {
@@ -117,21 +118,30 @@ TEST(KernelFriendly, EveryProgramRunsCleanlyAndComparably) {
 }
 
 TEST(KernelFriendly, HelperCallsAreKtimePrandomAndTheMapHelpersInProgramsWithMaps) {
-  std::size_t helpers = 0, map_helpers = 0, with_maps = 0;
+  std::size_t helpers = 0, map_helpers = 0, with_maps = 0, tail_calls = 0, with_program_array = 0;
   for (uint64_t seed = 0; seed < 500; ++seed) {
     const GeneratedCase c = from_seed(seed);
     with_maps += !c.program.maps.empty();
+    const bool program_array =
+        !c.program.maps.empty() && c.program.maps.back().type == vm::MapType::ProgArray;
+    with_program_array += program_array;
     for (const isa::RawInsn& i : c.program.slots) {
       if (i.opcode != 0x85 || i.src != 0) continue;
       ++helpers;
       const bool map_helper = i.imm >= 1 && i.imm <= 3;
+      const bool tail_call = i.imm == static_cast<int32_t>(vm::HelperId::TailCall);
       map_helpers += map_helper;
+      tail_calls += tail_call;
       EXPECT_TRUE(i.imm == static_cast<int32_t>(kKtimeGetNsHelper) ||
                   i.imm == static_cast<int32_t>(kGetPrandomU32Helper) ||
-                  (map_helper && !c.program.maps.empty()))
+                  (map_helper && !c.program.maps.empty()) || (tail_call && program_array))
           << "helper " << i.imm << " seed " << seed;
     }
   }
+  // Tail calls (on by default): a share of the map programs get a program
+  // array, and some of those call it.
+  EXPECT_GT(with_program_array, 20u);
+  EXPECT_GT(tail_calls, 10u);
   EXPECT_GT(helpers, map_helpers);
   EXPECT_GT(map_helpers, 100u);
   EXPECT_GT(with_maps, 100u) << "about a third of the programs have maps";

@@ -96,6 +96,33 @@ TEST(TailCallRewrite, RefusesTailCallsFromSubprogramsAndRegistersReadBeforeWritt
       << r.error().message;
 }
 
+// The context's slot lies just below the frame the entry function uses --
+// through r10 or a copy of it, with the copy's offset -- and not below a
+// plain scalar's negative add, which once pushed an entry frame and a
+// callee's past the kernel's combined 512 bytes.
+TEST(TailCallRewrite, TheContextSlotLiesBelowTheFrameTheEntryUsesAndNoLower) {
+  const std::vector<kernel::RewriteInput::Map> maps{{50, false, 2}};
+  kernel::RewriteInput in;
+  in.regs_map_fd = 7;
+  in.allow_helper_calls = true;
+  in.maps = maps;
+  in.tail_calls = true;
+  const auto slot_of = [&](const std::string& body) {
+    const std::vector<RawInsn> p = slots(body + "\nlddw r2, map_fd(0)\nmov r3, 0\ncall 12\nmov r0, 0\nexit");
+    in.program = p;
+    auto r = kernel::rewrite_full_state(in);
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return r.ok() ? r->context_slot : int16_t{0};
+  };
+  EXPECT_EQ(slot_of("stdw [r10-16], 1"), -24);
+  EXPECT_EQ(slot_of("mov r3, 5\nadd r3, -300\nstdw [r10-16], 1"), -24)
+      << "a scalar's add is no frame address";
+  EXPECT_EQ(slot_of("mov r4, r10\nadd r4, -40\nstdw [r4+0], 1"), -48);
+  EXPECT_EQ(slot_of("mov r4, r10\nmov r5, r4\nsub r5, 32\nstdw [r5-8], 1"), -48) << "copies of copies";
+  EXPECT_EQ(slot_of("mov r4, r10\nmov r4, 7\nadd r4, -200\nstdw [r10-8], 1"), -16)
+      << "r4 is no copy any more";
+}
+
 class TailCallKernelTest : public ::testing::Test {
  protected:
   void SetUp() override {
