@@ -3,7 +3,10 @@
 // fuzz targets and the tests: run one program on one input in the
 // interpreter and in every other engine of oracle::engine_names(), compare
 // full outcomes with CompareRules::everything().
+#include <cstddef>
+#include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -36,6 +39,40 @@ std::optional<Signature> find_signature(const vm::Program& program, const oracle
 
 // find_divergence, reporting a divergence through report_violation (abort).
 void check_engines_agree(const vm::Program& program, const oracle::EngineInput& input);
+
+// One JIT option set per fuzz input instead of all of them.
+//
+// Compiling a program once per option set was most of what an
+// interp_vs_jit_gen or _raw execution cost (perf, ASan + UBSan build): the
+// four compilations, each with its own interpreter, buffers and coverage
+// callbacks, against one interpreter run. Those two targets therefore compare
+// the interpreter with the option set the input itself selects
+// (jit_option_set_of): libFuzzer reaches every set, since any mutation that
+// changes the bytes' sum changes the set, and a crash file selects the same
+// set every time it is run. The price: a bug that only one option set has
+// needs about four times as many executions to be hit, which the faster
+// executions pay back in part; a bug every set shares is hit as often as
+// before. What stays exhaustive: the replay tools (repro, minimize, diff,
+// the gate's corpus phase, campaign triage) and the tests run
+// find_divergence, every set on every program, so a crash file of either
+// target reproduces there (the set it chose is among them), and
+// BPFDIFF_ALL_OPTION_SETS=1 in a target's environment restores the
+// every-set check for a whole campaign.
+std::size_t jit_option_set_count();  // the engines besides the interpreter
+// The option set (index into engine_names() after "interp") that a fuzz
+// input selects: the sum of its bytes modulo jit_option_set_count().
+std::size_t jit_option_set_of(std::span<const uint8_t> fuzz_input);
+std::string jit_option_set_name(std::size_t index);
+
+// find_divergence between the interpreter and the one option set `index`.
+std::optional<Divergence> find_divergence_on(const vm::Program& program, const oracle::EngineInput& input,
+                                             std::size_t index);
+
+// What the interp_vs_jit_gen and _raw targets check: find_divergence_on the
+// set `fuzz_input` selects (every set when BPFDIFF_ALL_OPTION_SETS=1),
+// reporting a divergence through report_violation (abort).
+void check_selected_engine_agrees(const vm::Program& program, const oracle::EngineInput& input,
+                                  std::span<const uint8_t> fuzz_input);
 
 // A generated case as engine input with the generator's instruction budget.
 oracle::EngineInput engine_input(const GeneratedCase& c);

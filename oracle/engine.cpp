@@ -59,7 +59,8 @@ Outcome Engine::run(const vm::Program& program, const EngineInput& input) {
 
 std::vector<Outcome> Engine::run_repeatedly(const vm::Program& program, const EngineInput& input,
                                             std::span<const LaterRun> later) {
-  RecordingHelpers helpers(helpers_);
+  const RecordingHelpers::Lease lease(helpers_);
+  RecordingHelpers& helpers = *lease;
   seed_ = input.seed;
   auto executor = prepare_with(program, input.limits, helpers.registry());
   if (!executor) {

@@ -6,7 +6,9 @@
 # every mutation goes to libFuzzer's byte mutator; the custom crossover stays).
 # Each row is one libFuzzer process on one core for SECONDS, started from a
 # copy of the target's seeds with its dictionary and a fixed -seed; executions
-# from -print_final_stats=1, over the run's wall-clock time. The binaries are the fuzz preset's (ASan + UBSan +
+# from -print_final_stats=1, over the run's wall-clock time (exec/s) and over
+# the CPU time (user + system, /usr/bin/time) it used (exec/cpu-s: what a
+# loaded machine disturbs less). The binaries are the fuzz preset's (ASan + UBSan +
 # coverage instrumentation), so these are campaign speeds, not VM speeds.
 #
 #   cmake --preset fuzz && cmake --build build/fuzz -j2 --target fuzz_interp_vs_jit_gen fuzz_interp_vs_jit_raw
@@ -28,7 +30,7 @@ trap 'rm -rf "$work"' EXIT
 stat_of() { sed -n "s/^stat::$1: *//p" "$2" | tail -1; }
 
 if [[ "$json" != 1 ]]; then
-  printf '%-20s %-8s %8s %12s %10s %8s %8s\n' target mutator seconds executions "exec/s" cov ft
+  printf '%-20s %-8s %8s %12s %10s %11s %8s %8s\n' target mutator seconds executions "exec/s" "exec/cpu-s" cov ft
 fi
 for row in $rows; do
   short=${row%%:*}
@@ -50,14 +52,16 @@ for row in $rows; do
   log=$work/$row/log
   # A crash ends the run early; the numbers up to it still count.
   start=$(date +%s.%N)
-  BPFDIFF_CUSTOM_MUTATOR=$env_mutator "$bin" "${args[@]}" -artifact_prefix="$work/$row/" "$corpus" \
-    >"$log" 2>&1 || true
+  BPFDIFF_CUSTOM_MUTATOR=$env_mutator /usr/bin/time -o "$work/$row/time" -f "%U %S" \
+    "$bin" "${args[@]}" -artifact_prefix="$work/$row/" "$corpus" >"$log" 2>&1 || true
   end=$(date +%s.%N)
   execs=$(stat_of number_of_executed_units "$log")
   # Executions over the process's whole life, seed loading included (as
   # libFuzzer's own average_exec_per_sec, which it rounds and which a crash
   # cuts short), so the rows compare like with like.
   per_sec=$(awk -v n="${execs:-0}" -v a="$start" -v b="$end" 'BEGIN { printf "%.0f", n / (b - a) }')
+  # The last line: /usr/bin/time notes a non-zero exit status above it.
+  per_cpu=$(tail -1 "$work/$row/time" | awk -v n="${execs:-0}" '{ t = $1 + $2; printf "%.0f", (t > 0 ? n / t : 0) }')
   final=$(grep -E '^#[0-9]+' "$log" | tail -1)
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$final")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$final")
@@ -67,10 +71,10 @@ for row in $rows; do
     continue
   fi
   if [[ "$json" == 1 ]]; then
-    printf '{"target":"%s","mutator":"%s","seconds":%s,"executions":%s,"exec_per_sec":%s,"cov":%s,"ft":%s}\n' \
-      "$target" "$mutator" "$seconds" "$execs" "$per_sec" "${cov:-0}" "${ft:-0}"
+    printf '{"target":"%s","mutator":"%s","seconds":%s,"executions":%s,"exec_per_sec":%s,"exec_per_cpu_sec":%s,"cov":%s,"ft":%s}\n' \
+      "$target" "$mutator" "$seconds" "$execs" "$per_sec" "$per_cpu" "${cov:-0}" "${ft:-0}"
   else
-    printf '%-20s %-8s %8s %12s %10s %8s %8s\n' "$target" "$mutator" "$seconds" "$execs" "$per_sec" \
-      "${cov:--}" "${ft:--}"
+    printf '%-20s %-8s %8s %12s %10s %11s %8s %8s\n' "$target" "$mutator" "$seconds" "$execs" "$per_sec" \
+      "$per_cpu" "${cov:--}" "${ft:--}"
   fi
 done

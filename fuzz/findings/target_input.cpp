@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "oracle/engine.hpp"
+
 namespace bpfdiff::cli {
 namespace {
 
@@ -104,6 +106,12 @@ Result<FindingLayout> input_layout_of_target(std::string_view target) {
 std::vector<std::string> engines_of_target(std::string_view target) {
   if (target == "interp_vs_kernel") return {"interp", "kernel-host"};
   if (target == "smt_vs_engines") return {"interp", "smt"};
+  // These compare the interpreter with the JIT option set the input selects
+  // (_gen, _raw) or with every set (_insn): a crash file reproduces on the
+  // set it named only when every set runs.
+  if (target == "interp_vs_jit_gen" || target == "interp_vs_jit_raw" || target == "interp_vs_jit_insn") {
+    return oracle::engine_names();
+  }
   return {"interp", "jit"};
 }
 

@@ -22,7 +22,8 @@ std::vector<std::string> fuzz_target_names();
 Result<FindingLayout> input_layout_of_target(std::string_view target);
 
 // The engines `target` compares, reference first ("interp,kernel-host" for
-// interp_vs_kernel, "interp,smt" for smt_vs_engines, else "interp,jit").
+// interp_vs_kernel, "interp,smt" for smt_vs_engines, the interpreter and
+// every JIT option set for the interp_vs_jit targets, else "interp,jit").
 std::vector<std::string> engines_of_target(std::string_view target);
 
 // What to replay for FILE (and --target, when given): a file is read in the

@@ -17,6 +17,7 @@
 #include "fuzz/campaign/campaign_triage.hpp"
 #include "fuzz/kernel_friendly.hpp"
 #include "fuzz/kernel_mix.hpp"
+#include "oracle/engine.hpp"
 #include "tests/cli/process.hpp"
 
 namespace bpfdiff::cli::testing {
@@ -127,6 +128,20 @@ TEST(TargetInput, ACrashOfAnyTargetNamesABpfdiffReproCommand) {
   EXPECT_NE(f.replay_command.find("fuzz_interp_vs_kernel"), std::string::npos) << f.replay_command;
   EXPECT_EQ(f.original_slots, generated_slots(bytes));
   EXPECT_EQ(f.minimized_slots, f.original_slots);
+}
+
+// interp_vs_jit_gen and _raw compare the option set each input selects, so
+// their crash files replay on every set, the one the title names among them.
+TEST(TargetInput, TheInterpVsJitTargetsReplayOnEveryOptionSet) {
+  for (const char* target : {"interp_vs_jit_gen", "interp_vs_jit_raw", "interp_vs_jit_insn"}) {
+    EXPECT_EQ(engines_of_target(target), oracle::engine_names()) << target;
+    std::string all;
+    for (const std::string& name : oracle::engine_names())
+      all += (all.empty() ? "" : ",") + name;
+    EXPECT_NE(target_repro_command("crash-1", target).find("--engines " + all), std::string::npos) << target;
+  }
+  const std::vector<std::string> interp_jit = {"interp", "jit"};
+  EXPECT_EQ(engines_of_target("interp_raw"), interp_jit);
 }
 
 }  // namespace

@@ -83,5 +83,43 @@ TEST(Differential, SingleInstructionProgramsAgreeInEveryEngine) {
   EXPECT_EQ(divergent, 0u);
 }
 
+// The interp_vs_jit_gen and _raw targets compare one option set per input:
+// the sum of the input's bytes picks it, so one byte more or less reaches
+// each set in turn, and the names are those of engine_names() after interp.
+TEST(Differential, FuzzInputSelectsEachOptionSetByItsByteSum) {
+  const auto names = oracle::engine_names();
+  ASSERT_EQ(jit_option_set_count(), names.size() - 1);
+  std::vector<uint8_t> input = {0x10, 0x20, 0x30};  // sum 0x60
+  const std::size_t first = jit_option_set_of(input);
+  EXPECT_EQ(first, 0x60 % jit_option_set_count());
+  std::vector<bool> seen(jit_option_set_count(), false);
+  for (std::size_t k = 0; k < jit_option_set_count(); ++k) {
+    const std::size_t set = jit_option_set_of(input);
+    EXPECT_EQ(set, (first + k) % jit_option_set_count());
+    EXPECT_EQ(jit_option_set_of(input), set) << "the same bytes select the same set";
+    seen[set] = true;
+    EXPECT_EQ(jit_option_set_name(set), names[set + 1]);
+    ++input.back();
+  }
+  for (std::size_t set = 0; set < seen.size(); ++set)
+    EXPECT_TRUE(seen[set]) << names[set + 1];
+  EXPECT_EQ(jit_option_set_of({}), 0u);
+  EXPECT_EQ(jit_option_set_name(jit_option_set_count()), "");
+}
+
+// Each option set on its own agrees with the interpreter where all of them
+// together do, and the reference outcome is the one every set is held to.
+TEST(Differential, EachOptionSetAloneAgreesOnGeneratedPrograms) {
+  for (uint64_t seed = 0; seed < 50; ++seed) {
+    ByteSource src(seed);
+    const GeneratedCase c = generate(src);
+    oracle::Outcome ref;
+    ASSERT_FALSE(find_divergence(c.program, engine_input(c), &ref)) << seed;
+    ASSERT_TRUE(ref.loaded) << ref.load_error;
+    for (std::size_t set = 0; set < jit_option_set_count(); ++set)
+      EXPECT_FALSE(find_divergence_on(c.program, engine_input(c), set)) << seed << " " << set;
+  }
+}
+
 }  // namespace
 }  // namespace bpfdiff::fuzz

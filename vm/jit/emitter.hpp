@@ -22,36 +22,6 @@ class Emitter {
  public:
   using Label = uint32_t;
 
-  Emitter() = default;
-  // Emits into `buffer`'s storage (see x86::Assembler's constructor).
-  explicit Emitter(std::vector<uint8_t> buffer) : a(std::move(buffer)) {}
-
-  x86::Assembler a;
-
-  Label new_label() {
-    offsets_.push_back(-1);
-    return static_cast<Label>(offsets_.size() - 1);
-  }
-  void bind(Label l) { offsets_[l] = static_cast<int64_t>(a.size()); }
-  void reserve(std::size_t labels, std::size_t branches) {
-    offsets_.reserve(labels);
-    branches_.reserve(branches);
-  }
-
-  void jcc(x86::Cond cc, Label l) { branch(Branch::Kind::Jcc, cc, l); }
-  void jmp(Label l) { branch(Branch::Kind::Jmp, x86::Cond::e, l); }
-  void call(Label l) { branch(Branch::Kind::Call, x86::Cond::e, l); }
-
-  struct Laid {
-    std::vector<uint8_t> code;
-    std::vector<int64_t> labels;  // final offset of each label, -1 if never bound
-    std::vector<uint8_t> spare;   // the emission buffer, for reuse
-  };
-  // Relaxes the jumps and returns the final code (written into `into`'s
-  // storage), or the assembler's first error, or an error if a jump targets
-  // a label never bound.
-  Result<Laid> finish(std::vector<uint8_t> into = {}) &&;
-
  private:
   struct Branch {
     enum class Kind : uint8_t { Jcc, Jmp, Call };
@@ -60,10 +30,56 @@ class Emitter {
     Kind kind;
     x86::Cond cc;
   };
+
+ public:
+  // Every vector an emission and its relaxation use. A caller that compiles
+  // one program after another keeps one Storage, so their capacity is reused
+  // instead of allocated afresh per compilation (in the sanitizer builds
+  // every fresh allocation is filled and, once freed, quarantined, so new
+  // ones keep touching fresh pages).
+  struct Storage {
+    std::vector<uint8_t> code;      // the emission (every jump near); after finish, for reuse
+    std::vector<int64_t> offsets;   // per label, in the emission
+    std::vector<Branch> branches;   // in emission order, so by site
+    std::vector<int64_t> labels;    // after finish: final offset per label, -1 if never bound
+    std::vector<uint32_t> sites;    // relaxation: branch sites,
+    std::vector<uint32_t> rank;     // branches before each label,
+    std::vector<uint8_t> is_short;  // which branches are short,
+    std::vector<int64_t> saved;     // bytes the short ones before each branch save
+    std::vector<uint8_t> encoded;   // the final form of every branch
+  };
+
+  // Emits into `storage` (which must outlive the Emitter), starting empty.
+  explicit Emitter(Storage& storage);
+  Emitter(const Emitter&) = delete;
+  Emitter& operator=(const Emitter&) = delete;
+
+  x86::Assembler a;
+
+  Label new_label() {
+    s_.offsets.push_back(-1);
+    return static_cast<Label>(s_.offsets.size() - 1);
+  }
+  void bind(Label l) { s_.offsets[l] = static_cast<int64_t>(a.size()); }
+  void reserve(std::size_t labels, std::size_t branches) {
+    s_.offsets.reserve(labels);
+    s_.branches.reserve(branches);
+  }
+
+  void jcc(x86::Cond cc, Label l) { branch(Branch::Kind::Jcc, cc, l); }
+  void jmp(Label l) { branch(Branch::Kind::Jmp, x86::Cond::e, l); }
+  void call(Label l) { branch(Branch::Kind::Call, x86::Cond::e, l); }
+
+  // Relaxes the jumps and returns the final code (written into `into`'s
+  // storage), or the assembler's first error, or an error if a jump targets
+  // a label never bound. The final offset of each label is then in the
+  // storage's `labels`, and the emission buffer back in its `code`.
+  Result<std::vector<uint8_t>> finish(std::vector<uint8_t> into = {}) &&;
+
+ private:
   void branch(Branch::Kind kind, x86::Cond cc, Label l);
 
-  std::vector<int64_t> offsets_;  // in a.code(), where every jump is near
-  std::vector<Branch> branches_;  // in emission order, so by site
+  Storage& s_;
 };
 
 }  // namespace bpfdiff::jit

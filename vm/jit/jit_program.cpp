@@ -10,39 +10,50 @@
 namespace bpfdiff::jit {
 namespace {
 
-// The two code buffers of a compilation (emission, final code), kept per
-// thread between compilations: a program of 100,000 slots needs megabytes,
-// and fresh allocations of that size cost a page fault per 4 KiB each time.
+// The buffers of a compilation (emission and relaxation, final code, block
+// analysis), kept per thread between compilations: a program of 100,000
+// slots needs megabytes, and fresh allocations of that size cost a page
+// fault per 4 KiB each time; in the sanitizer builds that the fuzz targets
+// use, even small fresh allocations are filled and quarantined when freed,
+// so reusing them is what keeps a compilation from touching new pages.
 // Buffers past kKeptBufferBytes are freed instead.
 struct CodeBuffers {
-  std::vector<uint8_t> emission;
+  Emitter::Storage emission;
   std::vector<uint8_t> code;
   BlockInfo blocks;  // the block analysis, its vectors' capacity kept likewise
 };
 constexpr std::size_t kKeptBufferBytes = std::size_t{16} << 20;
 thread_local CodeBuffers buffers;
 
-void keep(std::vector<uint8_t>& slot, std::vector<uint8_t>&& buffer) {
-  if (buffer.capacity() <= kKeptBufferBytes) slot = std::move(buffer);
+template <typename T>
+void trim(std::vector<T>& v) {
+  if (v.capacity() * sizeof(T) > kKeptBufferBytes) std::vector<T>().swap(v);
 }
 
-struct Compiled {
-  std::vector<uint8_t> code;
-  std::vector<int64_t> labels;
-};
+void trim(Emitter::Storage& s) {
+  trim(s.code);
+  trim(s.offsets);
+  trim(s.branches);
+  trim(s.labels);
+  trim(s.sites);
+  trim(s.rank);
+  trim(s.is_short);
+  trim(s.saved);
+  trim(s.encoded);
+}
 
-// One emission; the emitter then relaxes the jumps (emitter.hpp).
-Result<Compiled> lay_out(const vm::LoadedProgram& program, const BlockInfo& blocks,
-                         const vm::ExecLimits& limits, const JitOptions& options, uint64_t key) {
-  Emitter e(std::move(buffers.emission));
+// One emission; the emitter then relaxes the jumps (emitter.hpp). The
+// labels' final offsets are left in buffers.emission.labels.
+Result<std::vector<uint8_t>> lay_out(const vm::LoadedProgram& program, const BlockInfo& blocks,
+                                     const vm::ExecLimits& limits, const JitOptions& options, uint64_t key) {
+  Emitter e(buffers.emission);
   // Every jump is near until relaxed, and stubs follow the body: about 40
   // bytes per slot at most in practice, so the buffer is not regrown.
   e.a.reserve(48 * program.insns.size() + 256);
   Lowering(program, blocks, limits, options, key, e).emit();
   auto laid = std::move(e).finish(std::move(buffers.code));
   if (!laid) return make_error("jit: " + laid.error().message);
-  keep(buffers.emission, std::move(laid->spare));
-  return Compiled{std::move(laid->code), std::move(laid->labels)};
+  return laid;
 }
 
 }  // namespace
@@ -72,20 +83,23 @@ Result<std::unique_ptr<JitProgram>> JitProgram::compile(const vm::LoadedProgram&
   blocks.in_frame = prove_stack_accesses(program, blocks.leader);
   auto compiled = lay_out(program, blocks, jit->limits_, options, key);
   if (!compiled) return compiled.error();
-  auto memory = ExecMemory::create(compiled->code);
-  keep(buffers.code, std::move(compiled->code));
+  auto memory = ExecMemory::create(*compiled);
+  buffers.code = std::move(compiled).value();
+  trim(buffers.code);
   if (!memory) return memory.error();
+  const std::vector<int64_t>& labels = buffers.emission.labels;
   jit->code_ = std::move(memory).value();
   jit->entry_ = reinterpret_cast<JitEntry>(const_cast<uint8_t*>(jit->code_.code()));
   jit->insn_offsets_.resize(program.insns.size());
   for (std::size_t pc = 0; pc < program.insns.size(); ++pc) {
-    jit->insn_offsets_[pc] = static_cast<uint32_t>(compiled->labels[pc]);
+    jit->insn_offsets_[pc] = static_cast<uint32_t>(labels[pc]);
   }
   jit->function_code_.assign(program.insns.size(), 0);
   for (uint32_t f : program.function_starts) {
     jit->function_code_[f] = reinterpret_cast<uint64_t>(jit->code_.code()) + jit->insn_offsets_[f];
   }
-  jit->body_size_ = static_cast<uint32_t>(compiled->labels[body_end_label(program.insns.size())]);
+  jit->body_size_ = static_cast<uint32_t>(labels[body_end_label(program.insns.size())]);
+  trim(buffers.emission);  // labels are read; an error above leaves it to the next compilation
   if (stack_top(jit->limits_) != jit->interp_.stack_top()) return make_error("jit: stack top disagrees");
   jit->init_context();
   jit->compile_ns_ = static_cast<uint64_t>(

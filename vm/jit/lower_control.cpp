@@ -142,6 +142,17 @@ void analyse_blocks(const vm::LoadedProgram& program, BlockInfo& b) {
   plan_charges(program, b);
 }
 
+namespace {
+
+// The stubs of the compilation under way on this thread (one at a time).
+std::vector<Stub>& thread_stubs() {
+  thread_local std::vector<Stub> stubs;
+  stubs.clear();
+  return stubs;
+}
+
+}  // namespace
+
 Lowering::Lowering(const vm::LoadedProgram& program, const BlockInfo& blocks, const vm::ExecLimits& limits,
                    const JitOptions& options, uint64_t blinding_key, Emitter& e)
     : program_(program),
@@ -150,7 +161,8 @@ Lowering::Lowering(const vm::LoadedProgram& program, const BlockInfo& blocks, co
       options_(options),
       key_(blinding_key),
       e_(e),
-      a_(e.a) {}
+      a_(e.a),
+      stubs_(thread_stubs()) {}
 
 Emitter::Label Lowering::stub(Stub s) {
   s.label = e_.new_label();

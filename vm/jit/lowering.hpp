@@ -134,7 +134,7 @@ class Lowering {
   uint64_t key_;
   Emitter& e_;
   x86::Assembler& a_;
-  std::vector<Stub> stubs_;
+  std::vector<Stub>& stubs_;  // per thread, its capacity reused by the next compilation
   Emitter::Label exit_label_ = 0;
   Emitter::Label error_exit_label_ = 0;
   Emitter::Label tail_call_label_ = 0;  // jumps to ctx.tail_target after a successful bpf_tail_call
