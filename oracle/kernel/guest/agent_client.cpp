@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <deque>
+#include <optional>
+#include <utility>
 
 namespace bpfdiff::oracle::kernel::guest {
 
@@ -144,25 +146,30 @@ PipelineEnd AgentClient::execute_pipelined(
     end.error = std::move(error);
     return end;
   };
+  // A write that failed: nothing more is sent, but the answers already on
+  // their way are still read (a guest that dies running request k has
+  // answered k-1 first, and that answer must not be lost).
+  std::optional<std::pair<ReplyStatus, std::string>> write_failed;
   // The oldest unanswered request started when the answer before it came.
   auto started = Clock::now();
   while (end.answered < requests.size()) {
-    while (sent < requests.size() && in_flight.size() < window) {
+    while (!write_failed && sent < requests.size() && in_flight.size() < window) {
       const std::vector<uint8_t> payload = encode_request(requests[sent]);
       if (!in_flight.empty() && bytes_ahead + payload.size() > kPipelineBytesAhead) break;
       const uint64_t id = next_id_++;
       const auto deadline = Clock::now() + times.silence;
       if (auto written = stream_.write(MessageType::Request, id, payload, deadline); !written) {
-        // Whatever broke the channel happened while the oldest unanswered
-        // request ran (or before the first was even sent).
-        return fail(Clock::now() >= deadline ? ReplyStatus::Timeout : ReplyStatus::Closed,
-                    written.error().message);
+        write_failed.emplace(Clock::now() >= deadline ? ReplyStatus::Timeout : ReplyStatus::Closed,
+                             written.error().message);
+        break;
       }
       if (!in_flight.empty()) bytes_ahead += payload.size();
       in_flight.push_back({id, payload.size()});
       end.most_in_flight = std::max(end.most_in_flight, in_flight.size());
       ++sent;
     }
+    // Nothing in flight: the request that could not be sent is the failure.
+    if (in_flight.empty()) return fail(write_failed->first, write_failed->second);
     const InFlight oldest = in_flight.front();
     auto r = await_reply(oldest.id, started, started + times.silence,
                          std::max(started + times.silence, started + times.limit), times.abandon_at);
