@@ -58,14 +58,17 @@ Outcome KernelEngine::run(const vm::Program& program, const EngineInput& input) 
   return run_with_flags(program, input, 0);
 }
 
-Outcome KernelEngine::run_with_flags(const vm::Program& program, const EngineInput& input, uint32_t extra) {
+std::optional<kernel::KernelRequest> KernelEngine::make_request(const vm::Program& program,
+                                                                const EngineInput& input, uint32_t extra,
+                                                                Outcome& unsupported) const {
   if (program.entry != 0) {
-    kernel::KernelResponse unsupported;
-    unsupported.verdict = kernel::KernelVerdict::Unsupported;
-    unsupported.log = "the entry point is pc " + std::to_string(program.entry) +
-                      "; the kernel starts every program at pc 0";
-    unsupported.memory = input.memory;
-    return outcome_from_response(name_, unsupported, input.limits);
+    kernel::KernelResponse response;
+    response.verdict = kernel::KernelVerdict::Unsupported;
+    response.log = "the entry point is pc " + std::to_string(program.entry) +
+                   "; the kernel starts every program at pc 0";
+    response.memory = input.memory;
+    unsupported = outcome_from_response(name_, response, input.limits);
+    return std::nullopt;
   }
   kernel::KernelRequest request;
   request.flags = kernel::kWantLogOnReject | flags_ | extra | (want_coverage_ ? kernel::kWantCoverage : 0u);
@@ -73,12 +76,14 @@ Outcome KernelEngine::run_with_flags(const vm::Program& program, const EngineInp
   if (input.mode == vm::RunMode::Memory) request.memory = input.memory;
   request.instrumentation_seed = instrumentation_seed(program, input);
   request.maps = request_maps(program);
-  const auto asked = std::chrono::steady_clock::now();
-  const kernel::KernelResponse response = execute_(request);
-  const auto answered = std::chrono::steady_clock::now();
+  return request;
+}
+
+Outcome KernelEngine::finish(const vm::Program& program, const EngineInput& input,
+                             const kernel::KernelRequest& request, const kernel::KernelResponse& response,
+                             uint64_t request_ns) const {
   Outcome out = outcome_from_response(name_, response, input.limits, request.maps);
-  out.kernel->request_ns =
-      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(answered - asked).count());
+  out.kernel->request_ns = request_ns;
   if (input.mode != vm::RunMode::Memory) {
     out.memory = input.memory;
     out.kernel->plain.memory = input.memory;
@@ -95,6 +100,48 @@ Outcome KernelEngine::run_with_flags(const vm::Program& program, const EngineInp
     out.kernel->tail_call_argument_changed = c.tail_call_argument_changed || c.tail_call_into_empty_slot;
     out.kernel->rejection_not_comparable = c.rejection_not_comparable;
   }
+  return out;
+}
+
+namespace {
+
+uint64_t ns_between(std::chrono::steady_clock::time_point from, std::chrono::steady_clock::time_point to) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(to - from).count());
+}
+
+}  // namespace
+
+Outcome KernelEngine::run_with_flags(const vm::Program& program, const EngineInput& input, uint32_t extra) {
+  Outcome unsupported;
+  const std::optional<kernel::KernelRequest> request = make_request(program, input, extra, unsupported);
+  if (!request) return unsupported;
+  const auto asked = std::chrono::steady_clock::now();
+  const kernel::KernelResponse response = execute_(*request);
+  return finish(program, input, *request, response, ns_between(asked, std::chrono::steady_clock::now()));
+}
+
+std::vector<Outcome> KernelEngine::run_batch(std::span<const BatchRun> runs) {
+  std::vector<Outcome> out(runs.size());
+  if (!execute_batch_) {
+    for (std::size_t i = 0; i < runs.size(); ++i)
+      out[i] = run_with_flags(*runs[i].program, *runs[i].input, runs[i].extra_flags);
+    return out;
+  }
+  std::vector<kernel::KernelRequest> requests;
+  std::vector<std::size_t> run_of_request;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    auto request = make_request(*runs[i].program, *runs[i].input, runs[i].extra_flags, out[i]);
+    if (!request) continue;
+    requests.push_back(std::move(*request));
+    run_of_request.push_back(i);
+  }
+  auto previous = std::chrono::steady_clock::now();
+  execute_batch_(requests, [&](std::size_t r, kernel::KernelResponse&& response) {
+    const auto now = std::chrono::steady_clock::now();
+    const std::size_t i = run_of_request[r];
+    out[i] = finish(*runs[i].program, *runs[i].input, requests[r], response, ns_between(previous, now));
+    previous = now;
+  });
   return out;
 }
 

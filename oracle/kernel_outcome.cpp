@@ -140,6 +140,7 @@ Outcome outcome_from_response(const std::string& engine, const kernel::KernelRes
   k.regs_valid = r.regs_valid;
   k.retval = r.retval;
   k.duration_ns = r.duration_ns;
+  k.phases = r.phases;
   k.plain = r.plain;
   if (r.plain.verdict == kernel::KernelVerdict::Accepted) k.plain_maps = to_snapshots(r.plain.maps, maps);
   k.instrumentation = r.instrumentation;

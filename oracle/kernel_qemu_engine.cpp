@@ -61,9 +61,16 @@ Result<std::unique_ptr<Engine>> make_kernel_qemu_engine(std::string_view name,
   auto service = kernel::guest::shared_guest_service();
   if (!service) return make_error(prefix + service.error().message);
   kernel::guest::GuestPool* pool = &(*service)->pool();
-  return std::unique_ptr<Engine>(std::make_unique<KernelEngine>(
+  auto engine = std::make_unique<KernelEngine>(
       helpers, std::string(name), flags,
-      [pool](const kernel::KernelRequest& request) { return pool->execute(request); }));
+      [pool](const kernel::KernelRequest& request) { return pool->execute(request); });
+  // A campaign's batches go to one guest pipelined (GuestPool::execute_batch).
+  engine->set_batch_executor(
+      [pool](std::span<const kernel::KernelRequest> requests,
+             const std::function<void(std::size_t, kernel::KernelResponse &&)>& on_response) {
+        pool->execute_batch(requests, on_response);
+      });
+  return std::unique_ptr<Engine>(std::move(engine));
 }
 
 }  // namespace bpfdiff::oracle

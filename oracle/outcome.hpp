@@ -49,8 +49,9 @@ struct KernelOutcome {
     uint64_t untranslated = 0;
   };
   std::vector<TranslatedWord> translated_memory;
-  uint32_t retval = 0;       // BPF_PROG_TEST_RUN's 32-bit retval
-  uint64_t duration_ns = 0;  // load + run in the executor
+  uint32_t retval = 0;            // BPF_PROG_TEST_RUN's 32-bit retval
+  uint64_t duration_ns = 0;       // load + run in the executor
+  kernel::ExecutorPhases phases;  // what duration_ns went on
   // The whole request as the engine waited for it (serialisation, the
   // channel to a guest and back, the agent, the executor, and the waits for
   // a CPU on a loaded host); what it adds to duration_ns is the cost of

@@ -176,9 +176,17 @@ class KernelCampaign {
   // The next program to run, or nothing when the campaign is over (time,
   // count, signal). Call with mutex_ held.
   std::optional<NextCase> next_case();
-  // Runs one program on a worker's engines (no lock held), then adds its
-  // results to the campaign's (under mutex_).
-  void run_one(std::vector<NamedEngine>& engines, NextCase next);
+  // A batch of programs on a worker's engines (no lock held): ours on each,
+  // then each kernel engine on all of them at once (KernelEngine::run_batch),
+  // then each judged in order and added to the campaign's results (under
+  // mutex_).
+  void run_batch(std::vector<NamedEngine>& engines, std::vector<NextCase> batch);
+  // The case of `next`, with our engines' outcomes in it.
+  KernelCase run_ours(std::vector<NamedEngine>& engines, const NextCase& next, std::vector<double>& seconds);
+  // Compares case `c` (every engine has run it), minimizes and records its
+  // findings, and adds it to the campaign's results.
+  void judge(std::vector<NamedEngine>& engines, const NextCase& next, KernelCase c,
+             const std::vector<double>& seconds);
   // The guest failure `f` of case `c` shrunk (kernel_minimize.hpp) and run
   // again on every engine; nothing when it no longer shrinks or the
   // minimized program no longer breaks its guest the same way. Fills in
@@ -298,22 +306,17 @@ std::optional<NextCase> KernelCampaign::next_case() {
 
 void KernelCampaign::worker(std::vector<NamedEngine>& engines) {
   while (true) {
-    std::optional<NextCase> next;
+    std::vector<NextCase> batch;
     {
       std::lock_guard lock(mutex_);
-      next = next_case();
+      while (batch.size() < std::max<std::size_t>(options_.kernel_batch, 1)) {
+        std::optional<NextCase> next = next_case();
+        if (!next) break;
+        batch.push_back(std::move(*next));
+      }
     }
-    if (!next) return;
-    run_one(engines, std::move(*next));
-    std::lock_guard lock(mutex_);
-    if (hooks_.after_program) hooks_.after_program(result_.programs);
-    if (std::chrono::duration<double>(Clock::now() - last_progress_).count() >= options_.progress_seconds) {
-      last_progress_ = Clock::now();
-      coverage_->sample(seconds_since(start_), result_.programs);
-      if (progress_) progress_(progress_line());
-      if (auto saved = save_state(); !saved && progress_)
-        progress_("kernel campaign: " + saved.error().message);
-    }
+    if (batch.empty()) return;
+    run_batch(engines, std::move(batch));
   }
 }
 
@@ -332,31 +335,83 @@ std::pair<bool, bool> helper_use(const vm::Program& p) {
 
 }  // namespace
 
-void KernelCampaign::run_one(std::vector<NamedEngine>& engines, NextCase next) {
+KernelCase KernelCampaign::run_ours(std::vector<NamedEngine>& engines, const NextCase& next,
+                                    std::vector<double>& seconds) {
   KernelCase c;
   c.seed = result_.seed;
   c.iteration = next.iteration;
   c.origin = std::string(fuzz::to_string(next.drawn.origin));
   c.input = fuzz::engine_input(next.drawn.c);
   c.program = next.drawn.c.program;
+  c.outcomes.resize(engines.size());
+  seconds.assign(engines.size(), 0.0);
+  for (std::size_t i = 0; i < engines.size(); ++i) {
+    if (engines[i].kernel) continue;
+    const auto start = Clock::now();
+    c.outcomes[i] = engines[i].engine->run(c.program, c.input);
+    seconds[i] = seconds_since(start);
+  }
+  return c;
+}
+
+void KernelCampaign::run_batch(std::vector<NamedEngine>& engines, std::vector<NextCase> batch) {
+  std::vector<KernelCase> cases;
+  std::vector<std::vector<double>> seconds(batch.size());
+  for (std::size_t n = 0; n < batch.size(); ++n)
+    cases.push_back(run_ours(engines, batch[n], seconds[n]));
   // Ours first: a program our reference runs past its budget has no state
   // to compare, so the kernel runs it unmodified only, for its verdict (a
   // runaway loop the verifier walks to its complexity limit: one walk, not
   // two). The verdict still counts: a guest that hangs on it is a finding.
-  c.outcomes.resize(engines.size());
-  std::vector<double> seconds(engines.size(), 0.0);
-  const auto run_engine = [&](std::size_t i, bool unmodified_only) {
-    const auto start = Clock::now();
-    c.outcomes[i] = unmodified_only ? oracle::run_unmodified_only(*engines[i].engine, c.program, c.input)
-                                    : engines[i].engine->run(c.program, c.input);
-    seconds[i] = seconds_since(start);
+  const auto runaway = [&](const KernelCase& c) {
+    return c.outcomes[reference_].error.kind == vm::ErrorKind::BudgetExhausted;
   };
-  run_engine(reference_, false);
-  const bool runaway = c.outcomes[reference_].error.kind == vm::ErrorKind::BudgetExhausted;
   for (std::size_t i = 0; i < engines.size(); ++i) {
-    if (i != reference_) run_engine(i, runaway && engines[i].kernel);
+    if (!engines[i].kernel) continue;
+    auto* kernel = dynamic_cast<oracle::KernelEngine*>(engines[i].engine.get());
+    if (kernel == nullptr) {
+      for (std::size_t n = 0; n < cases.size(); ++n) {
+        KernelCase& c = cases[n];
+        const auto start = Clock::now();
+        c.outcomes[i] = runaway(c) ? oracle::run_unmodified_only(*engines[i].engine, c.program, c.input)
+                                   : engines[i].engine->run(c.program, c.input);
+        seconds[n][i] = seconds_since(start);
+      }
+      continue;
+    }
+    std::vector<oracle::KernelEngine::BatchRun> runs;
+    for (const KernelCase& c : cases)
+      runs.push_back({&c.program, &c.input, runaway(c) ? oracle::kernel::kPlainOnly : 0u});
+    const auto start = Clock::now();
+    std::vector<oracle::Outcome> outcomes = kernel->run_batch(runs);
+    // Each program's time is its wait in the batch (request_ns), plus an
+    // equal share of the engine's host work around the requests.
+    double waited = 0;
+    for (const oracle::Outcome& o : outcomes)
+      waited += o.kernel ? static_cast<double>(o.kernel->request_ns) / 1e9 : 0.0;
+    const double around = std::max(0.0, seconds_since(start) - waited) / static_cast<double>(cases.size());
+    for (std::size_t n = 0; n < cases.size(); ++n) {
+      const oracle::Outcome& o = outcomes[n];
+      seconds[n][i] = around + (o.kernel ? static_cast<double>(o.kernel->request_ns) / 1e9 : 0.0);
+      cases[n].outcomes[i] = std::move(outcomes[n]);
+    }
   }
+  for (std::size_t n = 0; n < cases.size(); ++n) {
+    judge(engines, batch[n], std::move(cases[n]), seconds[n]);
+    std::lock_guard lock(mutex_);
+    if (hooks_.after_program) hooks_.after_program(result_.programs);
+    if (std::chrono::duration<double>(Clock::now() - last_progress_).count() >= options_.progress_seconds) {
+      last_progress_ = Clock::now();
+      coverage_->sample(seconds_since(start_), result_.programs);
+      if (progress_) progress_(progress_line());
+      if (auto saved = save_state(); !saved && progress_)
+        progress_("kernel campaign: " + saved.error().message);
+    }
+  }
+}
 
+void KernelCampaign::judge(std::vector<NamedEngine>& engines, const NextCase& next, KernelCase c,
+                           const std::vector<double>& seconds) {
   const oracle::Outcome& ref = c.outcomes[reference_];
   const std::string& ref_name = engines[reference_].name;
   std::vector<KernelFindingRecord> findings;

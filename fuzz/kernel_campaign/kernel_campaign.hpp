@@ -72,6 +72,12 @@ struct KernelCampaignOptions {
   // (a verifier walking to its 1M-instruction complexity limit takes
   // minutes there), never a finding. 0: the pool's default (600 s).
   double guest_request_limit_seconds = 60;
+  // Programs a worker draws at once: ours run each, then each kernel engine
+  // gets them as one batch, which a guest pool pipelines (the agent finds
+  // the next request waiting instead of idling while the host reads an
+  // answer and sends the next); then each is judged in order. 1: one
+  // program at a time.
+  std::size_t kernel_batch = 8;
 };
 
 // Whether `engines` names a kernel engine, i.e. whether `bpfdiff fuzz` runs

@@ -123,6 +123,7 @@ Result<void> write_kernel_campaign_report(const KernelCampaignOptions& options,
   j["not_judged"] = {{"by_reason", result.not_judged},
                      {"too_slow_iterations", result.too_slow_iterations},
                      {"guest_request_limit_seconds", options.guest_request_limit_seconds}};
+  j["kernel_batch"] = options.kernel_batch;
   j["findings"] = kernel_campaign_findings_json(result.findings);
   j["new_findings"] = result.new_findings;
   j["coverage"] = coverage.to_json();

@@ -22,11 +22,25 @@ std::string verdict_key(const oracle::KernelComparison& c) {
   return rejected ? "rejected: " + c.reason : std::string(oracle::to_string(c.kind));
 }
 
+void add_phases(oracle::kernel::ExecutorPhases& into, const oracle::kernel::ExecutorPhases& from) {
+  into.plain_load_ns += from.plain_load_ns;
+  into.plain_run_ns += from.plain_run_ns;
+  into.full_load_ns += from.full_load_ns;
+  into.full_run_ns += from.full_run_ns;
+  into.log_ns += from.log_ns;
+  into.close_ns += from.close_ns;
+}
+
+double seconds_of(uint64_t ns) {
+  return static_cast<double>(ns) / 1e9;
+}
+
 void merge(KernelTimeCell& into, const KernelTimeCell& from) {
   into.programs += from.programs;
   into.wall_seconds += from.wall_seconds;
   into.executor_seconds += from.executor_seconds;
   into.request_seconds += from.request_seconds;
+  add_phases(into.phases, from.phases);
   for (std::size_t b = 0; b < into.bucket_programs.size(); ++b) {
     into.bucket_programs[b] += from.bucket_programs[b];
     into.bucket_seconds[b] += from.bucket_seconds[b];
@@ -69,6 +83,14 @@ json cell_json(const KernelTimeCell& cell) {
           {"wall_seconds", cell.wall_seconds},
           {"executor_seconds", cell.executor_seconds},
           {"request_seconds", cell.request_seconds},
+          {"executor_phases_seconds",
+           {{"plain_load", seconds_of(cell.phases.plain_load_ns)},
+            {"plain_run", seconds_of(cell.phases.plain_run_ns)},
+            {"full_state_load", seconds_of(cell.phases.full_load_ns)},
+            {"full_state_run", seconds_of(cell.phases.full_run_ns)},
+            {"log_reload", seconds_of(cell.phases.log_ns)},
+            {"close", seconds_of(cell.phases.close_ns)},
+            {"other", std::max(0.0, cell.executor_seconds - seconds_of(cell.phases.sum()))}}},
           {"histogram", std::move(histogram)},
           {"costliest_verdicts", std::move(verdicts)},
           {"abandoned", {{"programs", cell.abandoned_programs}, {"seconds", cell.abandoned_seconds}}}};
@@ -90,6 +112,7 @@ KernelTimeCell& KernelTimeTally::add_time(const std::string& engine, const std::
   if (kernel.kernel) {
     cell.executor_seconds += static_cast<double>(kernel.kernel->duration_ns) / 1e9;
     cell.request_seconds += static_cast<double>(kernel.kernel->request_ns) / 1e9;
+    add_phases(cell.phases, kernel.kernel->phases);
   }
   const std::size_t b = bucket_of(wall_seconds);
   ++cell.bucket_programs[b];
@@ -154,6 +177,21 @@ std::string KernelTimeTally::summary() const {
                     percent(total.request_seconds - total.executor_seconds, total.wall_seconds),
                     total.wall_seconds - total.request_seconds,
                     percent(total.wall_seconds - total.request_seconds, total.wall_seconds));
+      out += line;
+    }
+    if (total.phases.sum() > 0) {
+      // The executor's own split: what batching cannot win, and where
+      // the rest of a guest's time goes.
+      const auto share = [&](uint64_t ns) { return percent(seconds_of(ns), total.executor_seconds); };
+      std::snprintf(
+          line, sizeof line,
+          "    executor: plain load %.1f%%, plain run %.1f%%, full-state load %.1f%%, full-state run "
+          "%.1f%%, log reloads %.1f%%, closes %.1f%%, other %.1f%%\n",
+          share(total.phases.plain_load_ns), share(total.phases.plain_run_ns),
+          share(total.phases.full_load_ns), share(total.phases.full_run_ns), share(total.phases.log_ns),
+          share(total.phases.close_ns),
+          percent(std::max(0.0, total.executor_seconds - seconds_of(total.phases.sum())),
+                  total.executor_seconds));
       out += line;
     }
     for (const auto& [source, cell] : sources) {

@@ -29,6 +29,8 @@ struct KernelTimeCell {
   // the executor's time, the cost of asking (channel, agent, host
   // scheduling); wall minus this, the engine's own work on the host.
   double request_seconds = 0;
+  // The executor's time by phase (ExecutorPhases), summed.
+  oracle::kernel::ExecutorPhases phases;
   std::array<uint64_t, kKernelTimeBuckets.size() + 1> bucket_programs{};
   std::array<double, kKernelTimeBuckets.size() + 1> bucket_seconds{};
   // Wall seconds and programs by verdict: "accepted", "rejected: REASON",

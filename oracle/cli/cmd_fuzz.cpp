@@ -173,6 +173,11 @@ void add_fuzz_command(CLI::App& app, int& exit_code) {
                   "600 s")
       ->check(CLI::Range(0.0, 3600.0))
       ->capture_default_str();
+  cmd->add_option("--kernel-batch", opts->kernel.kernel_batch,
+                  "kernel campaign: programs each kernel engine gets at once; a guest runs them pipelined "
+                  "(1: one request at a time)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   cmd->add_flag("!--no-kernel-coverage", opts->kernel.coverage,
                 "kernel campaign: do not ask the guests for KCOV coverage of the verifier and JIT (a guest "
                 "kernel built with scripts/build-guest.sh --kcov gives it)");

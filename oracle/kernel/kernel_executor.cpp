@@ -45,6 +45,22 @@ std::string uname_release() {
   return u.release;
 }
 
+// Adds the wall time of `f()` to `into` and returns its result.
+template <class F>
+auto timed(uint64_t& into, F&& f) {
+  const auto start = std::chrono::steady_clock::now();
+  auto result = f();
+  into += elapsed_ns(start);
+  return result;
+}
+
+// Closes `fd` now, timed: the executor's time includes it.
+void close_timed(Fd& fd, uint64_t& into) {
+  const auto start = std::chrono::steady_clock::now();
+  fd = Fd();
+  into += elapsed_ns(start);
+}
+
 uint64_t load_u64(const uint8_t* p, uint32_t word) {
   uint64_t v;
   std::memcpy(&v, p + std::size_t{word} * 8, sizeof v);
@@ -139,7 +155,7 @@ void KernelExecutor::run_loaded(int prog_fd, const KernelRequest& request, Mappe
     out.log = reset.error().message;
     return;
   }
-  auto run = prog_test_run(prog_fd);
+  auto run = timed(out.phases.full_run_ns, [&] { return prog_test_run(prog_fd); });
   if (!run.ok()) {
     out.verdict = KernelVerdict::Failed;
     out.errno_value = run.err;
@@ -174,7 +190,7 @@ void KernelExecutor::run_loaded(int prog_fd, const KernelRequest& request, Mappe
 }
 
 void KernelExecutor::run_plain(const KernelRequest& request, std::span<const isa::RawInsn> relocated,
-                               PlainRun& plain) {
+                               PlainRun& plain, ExecutorPhases& phases) {
   if (maps_.has_program_array()) {
     plain.verdict = KernelVerdict::Unsupported;
     plain.log =
@@ -182,7 +198,9 @@ void KernelExecutor::run_plain(const KernelRequest& request, std::span<const isa
         "must be sleepable, and a sleepable one may not use a program array)";
     return;
   }
-  auto prog = prog_load(ProgLoad{relocated, BPF_PROG_TYPE_SYSCALL, BPF_F_SLEEPABLE, {}});
+  auto prog = timed(phases.plain_load_ns, [&] {
+    return prog_load(ProgLoad{relocated, BPF_PROG_TYPE_SYSCALL, BPF_F_SLEEPABLE, {}});
+  });
   plain.errno_value = prog.err;
   if (!prog.ok()) {
     if (prog.err == EPERM) {
@@ -191,7 +209,8 @@ void KernelExecutor::run_plain(const KernelRequest& request, std::span<const isa
       return;
     }
     plain.verdict = KernelVerdict::Rejected;
-    if (request.flags & kWantPlainLog) plain.log = verifier_log(relocated, request.flags);
+    if (request.flags & kWantPlainLog)
+      plain.log = timed(phases.log_ns, [&] { return verifier_log(relocated, request.flags); });
     return;
   }
   plain.loaded = true;
@@ -201,7 +220,8 @@ void KernelExecutor::run_plain(const KernelRequest& request, std::span<const isa
     plain.log = reset.error().message;
     return;
   }
-  auto run = prog_test_run(prog.value.get(), plain.memory);
+  auto run = timed(phases.plain_run_ns, [&] { return prog_test_run(prog.value.get(), plain.memory); });
+  close_timed(prog.value, phases.close_ns);
   if (!run.ok()) {
     plain.verdict = KernelVerdict::Failed;
     plain.errno_value = run.err;
@@ -256,7 +276,7 @@ KernelResponse KernelExecutor::execute(const KernelRequest& request) {
     return finish(KernelVerdict::Failed, acquired.error().message);
   }
   const std::vector<isa::RawInsn> relocated = relocate_maps(request.program, maps_.fds());
-  run_plain(request, relocated, out.plain);
+  run_plain(request, relocated, out.plain, out.phases);
   if (request.flags & kPlainOnly) {
     return finish(KernelVerdict::Unsupported, "the full-state run was not asked for (unmodified run only)");
   }
@@ -286,27 +306,62 @@ KernelResponse KernelExecutor::execute(const KernelRequest& request) {
   out.instrumentation = describe(rewritten->instrumentation);
   out.body_offset = rewritten->body_offset();
 
-  // With tail calls: a raw tracepoint program, in its own program array
-  // (RewriteInput::tail_calls).
-  auto prog = prog_load(ProgLoad{rewritten->insns,
-                                 tail_calls ? BPF_PROG_TYPE_RAW_TRACEPOINT : BPF_PROG_TYPE_SYSCALL,
-                                 tail_calls ? 0u : BPF_F_SLEEPABLE,
-                                 {}});
+  std::optional<std::string> reason;
+  auto prog = load_full_state(rewritten->insns, request.flags, tail_calls, out.phases, reason);
   if (!prog.ok()) {
     out.errno_value = prog.err;
     if (prog.err == EPERM) {
       return finish(KernelVerdict::Failed, sys_error("bpf(BPF_PROG_LOAD)", prog.err));
     }
-    std::string log = (request.flags & kWantLogOnReject)
-                          ? verifier_log(rewritten->insns, request.flags, tail_calls)
-                          : std::string();
+    std::string log;
+    if (reason) {
+      log = std::move(*reason);
+    } else if (request.flags & kWantLogOnReject) {
+      log =
+          timed(out.phases.log_ns, [&] { return verifier_log(rewritten->insns, request.flags, tail_calls); });
+    }
     return finish(KernelVerdict::Rejected, std::move(log));
   }
   if (auto filled = maps_.fill_program_arrays(prog.value.get()); !filled)
     return finish(KernelVerdict::Failed, filled.error().message);
   run_loaded(prog.value.get(), request, mem, rewritten->regs_valid, out);
+  close_timed(prog.value, out.phases.close_ns);
   out.duration_ns = elapsed_ns(start);
   return out;
+}
+
+SysResult<Fd> KernelExecutor::load_full_state(std::span<const isa::RawInsn> insns, uint32_t flags,
+                                              bool tail_calls, ExecutorPhases& phases,
+                                              std::optional<std::string>& reason) {
+  // With tail calls: a raw tracepoint program, in its own program array
+  // (RewriteInput::tail_calls).
+  const uint32_t type = tail_calls ? BPF_PROG_TYPE_RAW_TRACEPOINT : BPF_PROG_TYPE_SYSCALL;
+  const uint32_t prog_flags = tail_calls ? 0u : BPF_F_SLEEPABLE;
+  const bool reason_only = (flags & kWantLogOnReject) && (flags & kReasonOnlyLog);
+  if (!reason_only)
+    return timed(phases.full_load_ns, [&] { return prog_load(ProgLoad{insns, type, prog_flags, {}}); });
+  // A campaign wants only a rejection's reason, so the load itself asks for
+  // the verifier's messages at BPF_LOG_STATS: they cost next to nothing on
+  // an accepted load (no per-instruction trace, only the closing
+  // statistics), and a rejection then needs no second walk of the verifier
+  // to say why (under TCG, a second walk cost as much as the first). The
+  // log level changes what the verifier prints, never what it decides.
+  if (log_buf_.empty()) log_buf_.resize(kFirstLogBytes);
+  log_buf_[0] = '\0';
+  auto prog = timed(phases.full_load_ns, [&] {
+    return prog_load(ProgLoad{insns, type, prog_flags, log_buf_, kLogStatsLevel});
+  });
+  if (prog.ok() || prog.err == EPERM) return prog;
+  const std::size_t length = strnlen(log_buf_.data(), log_buf_.size());
+  // ENOSPC: the messages did not fit (verifier_log() grows the buffer).
+  // EINVAL with nothing logged: refused before the verifier ran, which
+  // could be the log request itself on a kernel without BPF_LOG_STATS, so
+  // the verdict is taken again without a log.
+  if (prog.err == ENOSPC || (prog.err == EINVAL && length == 0)) {
+    return timed(phases.full_load_ns, [&] { return prog_load(ProgLoad{insns, type, prog_flags, {}}); });
+  }
+  reason = std::string(log_buf_.data(), length);
+  return prog;
 }
 
 bool kernel_log_rotates(std::string_view release) {

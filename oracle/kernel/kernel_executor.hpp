@@ -21,13 +21,16 @@
 // Speed: the registers map and one memory map per memory size are created
 // once and reused; values go in and out through mmap, so a request costs
 // the load, the test run and a close. The verifier log is asked for only
-// after a rejection (logging every load costs about 3x). The program's own
+// after a rejection (logging every load at level 1 costs about 3x); a
+// campaign, which wants only the reason, gets it from the full-state load
+// itself, made with a BPF_LOG_STATS log. The program's own
 // maps (KernelRequest::maps) come from a pool of reused maps, reset to
 // their initial contents before each of the two runs and read back after
 // it (kernel_maps.hpp).
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,7 +81,13 @@ class KernelExecutor {
   // The log of a load that fails again, at level 1, or at BPF_LOG_STATS
   // with kReasonOnlyLog in `flags`.
   std::string verifier_log(std::span<const isa::RawInsn> insns, uint32_t flags, bool tail_calls = false);
-  void run_plain(const KernelRequest& request, std::span<const isa::RawInsn> relocated, PlainRun& plain);
+  void run_plain(const KernelRequest& request, std::span<const isa::RawInsn> relocated, PlainRun& plain,
+                 ExecutorPhases& phases);
+  // Loads the full-state program; for a request that wants only a
+  // rejection's reason, with a BPF_LOG_STATS log, and a rejection's
+  // messages then go to `reason` (nothing there: verifier_log() is needed).
+  SysResult<Fd> load_full_state(std::span<const isa::RawInsn> insns, uint32_t flags, bool tail_calls,
+                                ExecutorPhases& phases, std::optional<std::string>& reason);
   void run_loaded(int prog_fd, const KernelRequest& request, MappedValue* mem, uint16_t regs_valid,
                   KernelResponse& out);
 

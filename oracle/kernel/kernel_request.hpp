@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -131,6 +132,23 @@ struct PlainRun {
   bool operator==(const PlainRun&) const = default;
 };
 
+// Where the executor's time went, so a campaign can say what a guest's
+// time is spent on (duration_ns holds these and the rest: the rewrite, map
+// resets and read-back, the JIT sysctl).
+struct ExecutorPhases {
+  uint64_t plain_load_ns = 0;  // BPF_PROG_LOAD of the unmodified program: the verifier (and JIT)
+  uint64_t plain_run_ns = 0;   // its BPF_PROG_TEST_RUN
+  uint64_t full_load_ns = 0;   // BPF_PROG_LOAD of the full-state program
+  uint64_t full_run_ns = 0;    // its test run
+  uint64_t log_ns = 0;         // loads made again only for a rejection's verifier log
+  uint64_t close_ns = 0;       // closing the programs (their freeing is deferred by the kernel)
+
+  uint64_t sum() const {
+    return plain_load_ns + plain_run_ns + full_load_ns + full_run_ns + log_ns + close_ns;
+  }
+  bool operator==(const ExecutorPhases&) const = default;
+};
+
 // The fields outside `plain` describe the full-state run.
 struct KernelResponse {
   PlainRun plain;
@@ -160,13 +178,26 @@ struct KernelResponse {
   std::vector<uint64_t> map_value_bases;
   uint32_t retval = 0;         // BPF_PROG_TEST_RUN's 32-bit retval, for cross-checking
   uint64_t duration_ns = 0;    // wall time of load + run in the executor
+  ExecutorPhases phases;       // what duration_ns was spent on
   std::string kernel_release;  // uname -r of the executing kernel
   // Verifier/JIT edges of both loads and runs (kWantCoverage; guest only).
   KernelCoverage coverage;
+  // Guest only: what the kernel logged while this request ran, read by the
+  // agent from /dev/kmsg after it and before the next request starts, so a
+  // WARN, oops or sanitizer report is the finding of exactly this program
+  // even while the host has further requests in flight (protocol.hpp).
+  // `kernel_messages_read` says the agent could read them.
+  bool kernel_messages_read = false;
+  std::string kernel_messages;
 };
 
 // Whatever serves requests: the executor in this process, a guest pool, a
 // guest pool daemon, the agent's loop.
 using ExecuteFn = std::function<KernelResponse(const KernelRequest&)>;
+// Whatever serves several requests in order, answering each through the
+// callback (index, response) as soon as it is known: a guest pool
+// pipelines them.
+using ExecuteBatchFn = std::function<void(std::span<const KernelRequest>,
+                                          const std::function<void(std::size_t, KernelResponse&&)>&)>;
 
 }  // namespace bpfdiff::oracle::kernel

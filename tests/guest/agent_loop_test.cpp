@@ -5,7 +5,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -247,6 +251,123 @@ TEST_F(AgentLoop, AbandonTimeEndsTheWaitAsAbandoned) {
   const auto now = Clock::now();
   auto r = client.execute(two_slot_request(), now + 60s, now + 60s, now + 100ms);
   EXPECT_EQ(r.status, ReplyStatus::Abandoned) << r.error;
+}
+
+KernelRequest request_with_imm(int32_t imm) {
+  KernelRequest r = two_slot_request();
+  r.program[0].imm = imm;
+  return r;
+}
+
+// Answers with r1 = the first instruction's imm, so each answer names its request.
+KernelResponse naming_executor(const KernelRequest& request) {
+  KernelResponse r = echo_executor(request);
+  r.regs[1] = static_cast<uint64_t>(request.program[0].imm);
+  return r;
+}
+
+std::vector<KernelRequest> numbered_requests(int count) {
+  std::vector<KernelRequest> out;
+  for (int i = 1; i <= count; ++i)
+    out.push_back(request_with_imm(i));
+  return out;
+}
+
+PipelineTimes times(std::chrono::milliseconds silence) {
+  PipelineTimes t;
+  t.silence = silence;
+  t.limit = 60s;
+  return t;
+}
+
+// The host sends ahead, the agent serves in order: each answer comes with
+// the index of its own request, and up to the window's worth of requests
+// were on their way at once.
+TEST_F(AgentLoop, PipelinedRequestsAreAnsweredInOrderWithSeveralInFlight) {
+  start({}, naming_executor);
+  AgentClient client(host_);
+  const std::vector<KernelRequest> requests = numbered_requests(6);
+  std::vector<std::pair<std::size_t, uint64_t>> answers;
+  const PipelineEnd end =
+      client.execute_pipelined(requests, kPipelineWindow, times(5s), [&](std::size_t i, KernelResponse&& r) {
+        answers.emplace_back(i, r.regs[1]);
+        return true;
+      });
+  EXPECT_EQ(end.status, ReplyStatus::Ok) << end.error;
+  EXPECT_EQ(end.answered, 6u);
+  EXPECT_EQ(end.most_in_flight, kPipelineWindow);
+  ASSERT_EQ(answers.size(), 6u);
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    EXPECT_EQ(answers[i].first, i);
+    EXPECT_EQ(answers[i].second, i + 1);
+  }
+  // Window 1 is one request at a time.
+  const PipelineEnd one =
+      client.execute_pipelined(requests, 1, times(5s), [](std::size_t, KernelResponse&&) { return true; });
+  EXPECT_EQ(one.answered, 6u);
+  EXPECT_EQ(one.most_in_flight, 1u);
+}
+
+// What the kernel logged while a request ran travels with that request's
+// answer, read after it and before the next one starts.
+TEST_F(AgentLoop, EachAnswerCarriesTheKernelMessagesOfItsRequest) {
+  AgentConfig config;
+  auto count = std::make_shared<int>(0);
+  config.kernel_messages = [count]() -> std::optional<std::string> {
+    return "message after request " + std::to_string(++*count) + "\n";
+  };
+  start(config, naming_executor);
+  AgentClient client(host_);
+  const std::vector<KernelRequest> requests = numbered_requests(3);
+  std::vector<std::string> messages;
+  const PipelineEnd end =
+      client.execute_pipelined(requests, kPipelineWindow, times(5s), [&](std::size_t, KernelResponse&& r) {
+        EXPECT_TRUE(r.kernel_messages_read);
+        messages.push_back(r.kernel_messages);
+        return true;
+      });
+  ASSERT_EQ(end.answered, 3u) << end.error;
+  EXPECT_EQ(messages, (std::vector<std::string>{"message after request 1\n", "message after request 2\n",
+                                                "message after request 3\n"}));
+}
+
+// A request that never finishes, third of five, while the fourth and fifth
+// are already sent: the first two are answered, the hang is the third's
+// (the oldest unanswered), and the silence is counted from the second's
+// answer, when the agent started on it.
+TEST_F(AgentLoop, APipelinedHangIsTheOldestUnansweredRequest) {
+  AgentConfig config;
+  config.heartbeat = 0ms;
+  start(config, [](const KernelRequest& request) {
+    if (request.program[0].imm == 3) std::this_thread::sleep_for(1500ms);
+    return naming_executor(request);
+  });
+  AgentClient client(host_);
+  const std::vector<KernelRequest> requests = numbered_requests(5);
+  std::vector<uint64_t> answered;
+  const PipelineEnd end =
+      client.execute_pipelined(requests, kPipelineWindow, times(300ms), [&](std::size_t, KernelResponse&& r) {
+        answered.push_back(r.regs[1]);
+        return true;
+      });
+  EXPECT_EQ(end.status, ReplyStatus::Timeout) << end.error;
+  EXPECT_EQ(end.answered, 2u);
+  EXPECT_EQ(answered, (std::vector<uint64_t>{1, 2}));
+}
+
+// The caller stops after the first answer with three more in flight; their
+// late answers are dropped and the next exchange is in step.
+TEST_F(AgentLoop, AStoppedPipelineLeavesTheChannelInStep) {
+  start({}, naming_executor);
+  AgentClient client(host_);
+  const std::vector<KernelRequest> requests = numbered_requests(4);
+  const PipelineEnd end = client.execute_pipelined(requests, kPipelineWindow, times(5s),
+                                                   [&](std::size_t, KernelResponse&&) { return false; });
+  EXPECT_EQ(end.status, ReplyStatus::Ok);
+  EXPECT_EQ(end.answered, 1u);
+  auto next = client.execute(request_with_imm(42), soon());
+  ASSERT_TRUE(next.ok()) << next.error;
+  EXPECT_EQ(next.value.regs[1], 42u);
 }
 
 TEST_F(AgentLoop, ClientSeesClosedWhenTheAgentIsGone) {

@@ -7,7 +7,10 @@
 // with pvpanic does; imm 0x4a46 makes it hang (the whole process stops,
 // heartbeats too); imm 0xb5b5 keeps it busy for good while the agent's
 // heartbeats go on (a verifier walking to its complexity limit); imm 0x0095
-// prints an oops and answers. Faults (FaultKind) are always allowed.
+// prints an oops and answers; imm 0x9a27 writes half a frame and exits
+// (status 3: died, no panic). Faults (FaultKind) are always allowed.
+// Whatever the fake kernel prints goes to the agent's kernel messages too
+// (as /dev/kmsg does in a real guest), unless --no-kmsg.
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -18,6 +21,8 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "oracle/kernel/guest/agent.hpp"
 
@@ -27,9 +32,23 @@ using namespace bpfdiff::oracle::kernel::guest;
 namespace {
 
 std::string console_path;
+int connection_fd = -1;
+// The fake /dev/kmsg: what was printed since the agent last read it. The
+// executor runs on the agent's request thread, which also reads it.
+bool kmsg_enabled = false;
+std::string kmsg;
 
 void console(const std::string& line) {
   std::ofstream(console_path, std::ios::app) << line << "\n";
+  if (kmsg_enabled) kmsg += line + "\n";
+}
+
+// A reply cut off mid-header, then the "guest" is gone.
+[[noreturn]] void die_mid_reply() {
+  const std::vector<uint8_t> frame = encode_frame(MessageType::Response, 1, std::vector<uint8_t>(64, 0));
+  const ssize_t written = ::write(connection_fd, frame.data(), kHeaderBytes / 2);
+  (void)written;
+  std::_Exit(3);
 }
 
 [[noreturn]] void panic(const char* why) {
@@ -54,6 +73,7 @@ KernelResponse execute(const KernelRequest& request) {
   if (imm == 0x7a4e1c) panic("fake panic");
   if (imm == 0x4a46) hang();
   if (imm == 0xb5b5) busy();
+  if (imm == 0x9a27) die_mid_reply();
   if (imm == 0x0095) console("Oops: general protection fault in fake_bpf_prog");
   // A WARN and a KASAN report: the kernel goes on and the agent answers.
   if (imm == 0x5741) {
@@ -78,6 +98,7 @@ KernelResponse execute(const KernelRequest& request) {
 int main(int argc, char** argv) {
   std::string socket_path, snapshot;
   bool fail_boot = false;
+  bool with_kmsg = true;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--socket" && i + 1 < argc)
@@ -88,6 +109,8 @@ int main(int argc, char** argv) {
       snapshot = argv[++i];
     else if (a == "--fail-boot")
       fail_boot = true;
+    else if (a == "--no-kmsg")
+      with_kmsg = false;
   }
   if (!snapshot.empty() && ::access(snapshot.c_str(), R_OK) != 0) {
     std::fprintf(stderr, "fake_vmm: cannot read snapshot %s\n", snapshot.c_str());
@@ -112,10 +135,16 @@ int main(int argc, char** argv) {
     if (kind == FaultKind::Panic) panic("sysrq triggered crash");
     hang();
   };
+  if (with_kmsg) {
+    // Boot messages are skipped, as the real agent's reader does.
+    kmsg_enabled = true;
+    config.kernel_messages = []() -> std::optional<std::string> { return std::exchange(kmsg, {}); };
+  }
   // Like QEMU's server chardev: one connection at a time, reconnects accepted.
   for (;;) {
     const int fd = ::accept(server, nullptr, nullptr);
     if (fd < 0) continue;
+    connection_fd = fd;
     serve(fd, config, execute);
     ::close(fd);
   }

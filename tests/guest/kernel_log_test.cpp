@@ -1,6 +1,7 @@
 // The kernel-log scanner: which console lines are kernel reports, which
 // report names a finding when several appear, and what is not a report.
 #include "oracle/kernel/guest/kernel_log.hpp"
+#include "oracle/kernel/guest/kmsg_reader.hpp"
 
 #include <gtest/gtest.h>
 
@@ -95,6 +96,45 @@ TEST(KernelLog, KindNamesAreTheFindingWords) {
   EXPECT_STREQ(kernel_report_name(KernelReportKind::Lockup), "lockup");
   EXPECT_STREQ(kernel_report_name(KernelReportKind::Panic), "panic");
   EXPECT_STREQ(kernel_report_name(KernelReportKind::Trace), "trace");
+}
+
+// The agent reads /dev/kmsg records and hands them on as console lines, so
+// the same scanner finds the same reports in them.
+TEST(KernelMessages, AKmsgRecordBecomesTheConsoleLineTheScannerKnows) {
+  const std::string line = console_line_of_kmsg_record(
+      "4,1234,3141592,-;WARNING: CPU: 0 PID: 1 at kernel/bpf/verifier.c:18987 do_check+0x1e/0x20\n"
+      " SUBSYSTEM=cpu\n DEVICE=+cpu:0\n");
+  EXPECT_EQ(line,
+            "[    3.141592] WARNING: CPU: 0 PID: 1 at kernel/bpf/verifier.c:18987 do_check+0x1e/0x20\n");
+  const auto report = scan_kernel_log(line);
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->kind, KernelReportKind::Warning);
+  EXPECT_EQ(report->title, "WARNING: CPU: 0 PID: 1 at kernel/bpf/verifier.c:18987 do_check+0x1e/0x20");
+  // Without the optional fourth header field, and at a large time stamp.
+  EXPECT_EQ(console_line_of_kmsg_record("3,7,1234567890123;BUG: KASAN: use-after-free in f+0x1/0x2\n"),
+            "[1234567.890123] BUG: KASAN: use-after-free in f+0x1/0x2\n");
+}
+
+// The console shows warnings and worse (loglevel=5); so do the messages.
+TEST(KernelMessages, RecordsTheConsoleWouldNotShowAreLeftOut) {
+  EXPECT_EQ(console_line_of_kmsg_record("6,12,1000000,-;Call Trace: printed at info level\n"), "");
+  EXPECT_EQ(console_line_of_kmsg_record("5,13,1000000,-;a notice\n"), "");
+  EXPECT_EQ(console_line_of_kmsg_record("12,14,1000000,-;user facility, level 4\n"),
+            "[    1.000000] user facility, level 4\n");
+}
+
+TEST(KernelMessages, MalformedRecordsAreDropped) {
+  EXPECT_EQ(console_line_of_kmsg_record(""), "");
+  EXPECT_EQ(console_line_of_kmsg_record("no header here"), "");
+  EXPECT_EQ(console_line_of_kmsg_record("4,12;too few fields"), "");
+  EXPECT_EQ(console_line_of_kmsg_record("4,12,notanumber,-;text"), "");
+  EXPECT_EQ(console_line_of_kmsg_record("x,12,1000,-;text"), "");
+}
+
+TEST(KernelMessages, AReaderWithoutKmsgSaysWhy) {
+  auto reader = KernelMessageReader::open("/nonexistent/kmsg");
+  ASSERT_FALSE(reader);
+  EXPECT_NE(reader.error().message.find("/nonexistent/kmsg"), std::string::npos) << reader.error().message;
 }
 
 }  // namespace

@@ -25,12 +25,14 @@ namespace fs = std::filesystem;
 class FakeVmm : public Vmm {
  public:
   bool snapshots = true;
+  bool kernel_messages = true;  // false: an agent that cannot read /dev/kmsg (never pipelined)
   std::atomic<bool> fail_boot{false};
   std::string describe() const override { return "fake vmm"; }
   std::vector<std::string> boot_command(const GuestPaths& p) const override {
     std::vector<std::string> argv = {FAKE_VMM_PATH, "--socket", p.agent_socket(), "--console",
                                      p.console_log()};
     if (fail_boot) argv.push_back("--fail-boot");
+    if (!kernel_messages) argv.push_back("--no-kmsg");
     return argv;
   }
   std::vector<std::string> restore_command(const GuestPaths& p) const override {
@@ -60,6 +62,7 @@ constexpr int32_t kOopsImm = 0x0095;
 constexpr int32_t kWarnImm = 0x5741;   // fake_vmm: a WARNING on the console, then an answer
 constexpr int32_t kKasanImm = 0x4b41;  // fake_vmm: a KASAN report, then an answer
 constexpr int32_t kBusyImm = 0xb5b5;   // fake_vmm: busy for good, heartbeats going on
+constexpr int32_t kCutImm = 0x9a27;    // fake_vmm: half a reply, then the guest is gone
 
 class GuestPoolTest : public ::testing::Test {
  protected:
@@ -102,6 +105,43 @@ class GuestPoolTest : public ::testing::Test {
     path = s.findings[0];
     EXPECT_TRUE(fs::exists(path + "/finding.json")) << path;
     return nlohmann::json::parse(read_text(path + "/finding.json"), nullptr, false);
+  }
+
+  // A batch whose request i carries memory {i} (the fake answers with the
+  // memory it got) and the first instruction's imm from `imms`.
+  static std::vector<KernelRequest> batch_of(const std::vector<int32_t>& imms) {
+    std::vector<KernelRequest> out;
+    for (std::size_t i = 0; i < imms.size(); ++i) {
+      KernelRequest r = request_with_imm(imms[i]);
+      r.memory = {static_cast<uint8_t>(i)};
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+  // The pool's answers to `requests`, checked to come once each, in order.
+  std::vector<KernelResponse> run_batch(const std::vector<KernelRequest>& requests) {
+    std::vector<KernelResponse> out;
+    pool_->execute_batch(requests, [&](std::size_t i, KernelResponse&& r) {
+      EXPECT_EQ(i, out.size()) << "answers out of order";
+      out.push_back(std::move(r));
+    });
+    EXPECT_EQ(out.size(), requests.size());
+    return out;
+  }
+  // Request i of a batch answered by the guest, not by a failure.
+  static void expect_answered(const std::vector<KernelResponse>& r, std::size_t i) {
+    ASSERT_LT(i, r.size());
+    EXPECT_EQ(r[i].verdict, KernelVerdict::Accepted) << "request " << i << ": " << r[i].log;
+    EXPECT_EQ(r[i].memory, (std::vector<uint8_t>{static_cast<uint8_t>(i)})) << "request " << i;
+  }
+  // The one finding is request i's: its program and memory.
+  void expect_finding_of(const std::vector<KernelRequest>& requests, std::size_t i, const std::string& kind) {
+    std::string path;
+    const auto j = only_finding(path);
+    EXPECT_EQ(j.value("kind", ""), kind);
+    const std::string program = read_text(path + "/program.bin");
+    EXPECT_EQ(std::vector<uint8_t>(program.begin(), program.end()), isa::encode_slots(requests[i].program));
+    EXPECT_EQ(read_text(path + "/memory.bin"), std::string(1, static_cast<char>(i)));
   }
 
   fs::path dir_;
@@ -309,6 +349,110 @@ TEST_F(GuestPoolTest, PoolThatCannotBootSaysWhyWithTheConsole) {
   auto pool = GuestPool::start(vmm_, config(1));
   ASSERT_FALSE(pool);
   EXPECT_NE(pool.error().message.find("boot failure"), std::string::npos) << pool.error().message;
+}
+
+}  // namespace
+}  // namespace bpfdiff::oracle::kernel::guest
+
+namespace bpfdiff::oracle::kernel::guest {
+namespace {
+
+// A batch goes to one guest pipelined, and comes back whole and in order.
+TEST_F(GuestPoolTest, BatchAnsweredWholeInOrder) {
+  ASSERT_NO_FATAL_FAILURE(start(1));
+  const auto requests = batch_of({1, 2, 3, 4, 5, 6, 7, 8, 9});
+  const auto r = run_batch(requests);
+  for (std::size_t i = 0; i < requests.size(); ++i)
+    expect_answered(r, i);
+  const PoolStats s = pool_->stats();
+  EXPECT_EQ(s.requests, requests.size());
+  EXPECT_TRUE(s.findings.empty());
+}
+
+// The third program of a batch hangs while the fourth and fifth were sent
+// behind it: the hang is the third's finding, the first two keep their
+// answers, and the last two run on the restored guest.
+TEST_F(GuestPoolTest, BatchHangInThirdIsItsFinding) {
+  ASSERT_NO_FATAL_FAILURE(start(1));
+  const auto requests = batch_of({1, 1, kHangImm, 1, 1});
+  const auto r = run_batch(requests);
+  for (std::size_t i : {0u, 1u, 3u, 4u})
+    expect_answered(r, i);
+  ASSERT_EQ(r.size(), 5u);
+  EXPECT_EQ(r[2].verdict, KernelVerdict::Failed);
+  EXPECT_NE(r[2].log.find("guest failure: hang"), std::string::npos) << r[2].log;
+  expect_finding_of(requests, 2, "hang");
+  EXPECT_EQ(pool_->stats().restores, 1u);
+}
+
+TEST_F(GuestPoolTest, BatchPanicInThirdIsItsFinding) {
+  ASSERT_NO_FATAL_FAILURE(start(1));
+  const auto requests = batch_of({1, 1, kPanicImm, 1, 1});
+  const auto r = run_batch(requests);
+  for (std::size_t i : {0u, 1u, 3u, 4u})
+    expect_answered(r, i);
+  ASSERT_EQ(r.size(), 5u);
+  EXPECT_NE(r[2].log.find("guest failure: panic"), std::string::npos) << r[2].log;
+  expect_finding_of(requests, 2, "panic");
+}
+
+// Half a reply and then nothing: the guest died running the third program.
+TEST_F(GuestPoolTest, BatchCutReplyIsRunningsFinding) {
+  ASSERT_NO_FATAL_FAILURE(start(1));
+  const auto requests = batch_of({1, 1, kCutImm, 1, 1});
+  const auto r = run_batch(requests);
+  for (std::size_t i : {0u, 1u, 3u, 4u})
+    expect_answered(r, i);
+  ASSERT_EQ(r.size(), 5u);
+  EXPECT_NE(r[2].log.find("guest failure: died"), std::string::npos) << r[2].log;
+  expect_finding_of(requests, 2, "died");
+}
+
+// An oops while the third program ran, with the fourth already sent and
+// maybe started: the kernel messages that came with the third's answer
+// name it, not the program after it.
+TEST_F(GuestPoolTest, BatchOopsIsItsMessagesFinding) {
+  ASSERT_NO_FATAL_FAILURE(start(1));
+  const auto requests = batch_of({1, 1, kOopsImm, 1, 1});
+  const auto r = run_batch(requests);
+  for (std::size_t i : {0u, 1u, 3u, 4u})
+    expect_answered(r, i);
+  ASSERT_EQ(r.size(), 5u);
+  EXPECT_NE(r[2].log.find("guest failure: oops"), std::string::npos) << r[2].log;
+  expect_finding_of(requests, 2, "oops");
+}
+
+// An agent that cannot read the kernel's messages is sent one request at a
+// time, so the console after each answer is that request's alone.
+TEST_F(GuestPoolTest, BatchWithoutKmsgNamesRightOne) {
+  vmm_->kernel_messages = false;
+  ASSERT_NO_FATAL_FAILURE(start(1));
+  const auto requests = batch_of({1, kWarnImm, 1, 1});
+  const auto r = run_batch(requests);
+  for (std::size_t i : {0u, 2u, 3u})
+    expect_answered(r, i);
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_NE(r[1].log.find("guest failure: warning"), std::string::npos) << r[1].log;
+  expect_finding_of(requests, 1, "oops");
+}
+
+// The abandon time comes while the second program keeps its guest busy:
+// the first keeps its answer, the rest are abandoned, none is a finding.
+TEST_F(GuestPoolTest, BatchAbandonTimeAbandonsRest) {
+  PoolConfig c = config(1);
+  c.timeouts.request = 2s;
+  auto pool = GuestPool::start(vmm_, c);
+  ASSERT_TRUE(pool) << pool.error().message;
+  pool_ = std::move(*pool);
+  pool_->abandon_from(Clock::now() + 700ms);
+  const auto requests = batch_of({1, kBusyImm, 1});
+  const auto r = run_batch(requests);
+  expect_answered(r, 0);
+  ASSERT_EQ(r.size(), 3u);
+  for (std::size_t i : {1u, 2u})
+    EXPECT_EQ(r[i].log.rfind(std::string(kAbandonedPrefix) + std::string(kAbandonedAtDeadline), 0), 0u)
+        << r[i].log;
+  EXPECT_TRUE(pool_->stats().findings.empty());
 }
 
 }  // namespace

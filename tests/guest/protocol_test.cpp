@@ -41,7 +41,10 @@ KernelResponse sample_response() {
   r.frame_base = 0xffffc90000123e00ull;
   r.retval = 0xdeadbeef;
   r.duration_ns = 123456789;
+  r.phases = {11, 22, 33, 44, 55, 66};
   r.kernel_release = "6.1.0-50-cloud-amd64";
+  r.kernel_messages_read = true;
+  r.kernel_messages = "[    3.141593] WARNING: CPU: 0 PID: 1 at kernel/bpf/verifier.c:1 f+0x1/0x2\n";
   r.plain.loaded = true;
   r.plain.verdict = KernelVerdict::Failed;
   r.plain.errno_value = 22;
@@ -71,6 +74,9 @@ void expect_same(const KernelResponse& a, const KernelResponse& b) {
   EXPECT_EQ(a.frame_base, b.frame_base);
   EXPECT_EQ(a.retval, b.retval);
   EXPECT_EQ(a.duration_ns, b.duration_ns);
+  EXPECT_EQ(a.phases, b.phases);
+  EXPECT_EQ(a.kernel_messages_read, b.kernel_messages_read);
+  EXPECT_EQ(a.kernel_messages, b.kernel_messages);
   EXPECT_EQ(a.kernel_release, b.kernel_release);
   EXPECT_EQ(a.plain, b.plain);
   EXPECT_EQ(a.instrumentation, b.instrumentation);
@@ -153,6 +159,21 @@ TEST(GuestProtocol, CoverageCountsAndStatesOutOfRangeAreRejected) {
   auto huge = patched(count_at + 3, 0xff);
   ASSERT_FALSE(huge);
   EXPECT_NE(huge.error().message.find("exceeds the limit"), std::string::npos) << huge.error().message;
+}
+
+TEST(GuestProtocol, KernelMessagesFlagOutOfRangeIsRejected) {
+  // The flag is the byte before the messages' length (u32) and text, which
+  // come just before the coverage block.
+  KernelResponse r = sample_response();
+  std::vector<uint8_t> bytes = encode_response(r);
+  const std::size_t coverage_bytes =
+      1 + 4 + r.coverage.note.size() + 8 + 1 + 4 + 4 * r.coverage.new_edges.size();
+  const std::size_t flag_at = bytes.size() - coverage_bytes - r.kernel_messages.size() - 4 - 1;
+  ASSERT_EQ(bytes[flag_at], 1);
+  bytes[flag_at] = 2;
+  auto bad = decode_response(bytes);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("kernel messages read is 2"), std::string::npos) << bad.error().message;
 }
 
 TEST(GuestProtocol, HelloErrorAndFaultRoundTrip) {

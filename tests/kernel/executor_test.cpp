@@ -142,6 +142,22 @@ TEST_F(KernelExecutorTest, AReasonOnlyLogHasTheReasonWithoutTheInstructionTrace)
   EXPECT_NE(full.log.find("r2 += 50"), std::string::npos) << full.log.substr(0, 400);
   EXPECT_EQ(brief.log.find("r2 += 50"), std::string::npos) << brief.log;
   EXPECT_LT(brief.log.size(), full.log.size());
+  // The reason came with the load itself: no second walk of the verifier.
+  EXPECT_EQ(brief.phases.log_ns, 0u);
+  EXPECT_GT(brief.phases.full_load_ns, 0u);
+  EXPECT_GT(full.phases.log_ns, 0u) << "the whole log is a reload";
+}
+
+// The executor says where its time went, and the phases fit in it.
+TEST_F(KernelExecutorTest, PhasesAccountForTheExecutorsTime) {
+  const KernelResponse r = run("mov r0, 7\nexit\n");
+  ASSERT_EQ(r.verdict, KernelVerdict::Accepted) << r.log;
+  EXPECT_GT(r.phases.plain_load_ns, 0u);
+  EXPECT_GT(r.phases.plain_run_ns, 0u);
+  EXPECT_GT(r.phases.full_load_ns, 0u);
+  EXPECT_GT(r.phases.full_run_ns, 0u);
+  EXPECT_EQ(r.phases.log_ns, 0u);
+  EXPECT_LE(r.phases.sum(), r.duration_ns);
 }
 
 // For a program our VM ran past its budget only the unmodified run is made:

@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -203,6 +205,56 @@ TEST(KernelEngineFlags, ReasonOnlyLogsStayAndUnmodifiedOnlyIsPerRequest) {
     EXPECT_TRUE(flags & kernel::kReasonOnlyLog);
     EXPECT_TRUE(flags & kernel::kWantLogOnReject);
   }
+}
+
+// A batch goes to the batch executor as one call, each request with its
+// own extra flags, and comes back as the outcomes running them one by one
+// would give; a program the kernel cannot start is answered without a
+// request, in its place.
+TEST(KernelEngineBatch, ABatchIsOneCallWithTheOutcomesOfRunningEachAlone) {
+  const auto answer = [](const kernel::KernelRequest& r) {
+    kernel::KernelResponse response;
+    response.verdict = kernel::KernelVerdict::Accepted;
+    response.plain.verdict = kernel::KernelVerdict::Accepted;
+    response.regs[0] = r.program.size();
+    response.plain.retval = static_cast<uint32_t>(r.flags);
+    response.memory = r.memory;
+    response.duration_ns = 1000;
+    return response;
+  };
+  KernelEngine engine(default_helpers(), "recording-kernel", 0, answer);
+  std::vector<std::size_t> batch_sizes;
+  engine.set_batch_executor(
+      [&](std::span<const kernel::KernelRequest> requests,
+          const std::function<void(std::size_t, kernel::KernelResponse &&)>& on_response) {
+        batch_sizes.push_back(requests.size());
+        for (std::size_t i = 0; i < requests.size(); ++i)
+          on_response(i, answer(requests[i]));
+      });
+  auto one = text::assemble("mov r0, 1\nexit\n");
+  auto three = text::assemble("mov r0, 1\nmov r0, 2\nexit\n");
+  ASSERT_TRUE(one.ok() && three.ok());
+  vm::Program late_entry = *three;
+  late_entry.entry = 1;
+  EngineInput input;
+  input.memory = {1, 2, 3};
+  const std::vector<KernelEngine::BatchRun> runs = {
+      {&*one, &input, 0}, {&late_entry, &input, 0}, {&*three, &input, kernel::kPlainOnly}};
+  const std::vector<Outcome> batch = engine.run_batch(runs);
+  ASSERT_EQ(batch_sizes, std::vector<std::size_t>{2});  // the late entry never became a request
+  ASSERT_EQ(batch.size(), 3u);
+  const Outcome alone[] = {engine.run(*one, input), engine.run(late_entry, input),
+                           engine.run_with_flags(*three, input, kernel::kPlainOnly)};
+  for (std::size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(batch[i].kernel && alone[i].kernel) << i;
+    EXPECT_EQ(batch[i].kernel->verdict, alone[i].kernel->verdict) << i;
+    EXPECT_EQ(batch[i].regs, alone[i].regs) << i;
+    EXPECT_EQ(batch[i].kernel->plain.retval, alone[i].kernel->plain.retval) << i;
+    EXPECT_EQ(batch[i].memory, alone[i].memory) << i;
+  }
+  EXPECT_EQ(batch[1].kernel->verdict, kernel::KernelVerdict::Unsupported);
+  EXPECT_TRUE(batch[2].kernel->plain.retval & kernel::kPlainOnly);
+  EXPECT_FALSE(batch[0].kernel->plain.retval & kernel::kPlainOnly);
 }
 
 }  // namespace

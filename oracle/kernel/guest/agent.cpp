@@ -128,7 +128,13 @@ uint64_t serve(int fd, const AgentConfig& config, const ExecuteFn& execute) {
           break;
         }
         busy.begin(f.id);
-        const KernelResponse response = execute(*request);
+        KernelResponse response = execute(*request);
+        if (config.kernel_messages) {
+          if (std::optional<std::string> messages = config.kernel_messages()) {
+            response.kernel_messages_read = true;
+            response.kernel_messages = std::move(*messages);
+          }
+        }
         busy.end();
         ++executed;
         reply(channel, MessageType::Response, f.id, encode_response(response));

@@ -4,6 +4,8 @@
 // executor; the tests wire it to a socketpair and a trivial executor.
 #include <chrono>
 #include <functional>
+#include <optional>
+#include <string>
 
 #include "oracle/kernel/guest/protocol.hpp"
 #include "oracle/kernel/kernel_request.hpp"
@@ -27,10 +29,16 @@ struct AgentConfig {
   // it works, a dead or wedged kernel does not, so the host can wait for
   // the one and give up on the other (agent_client.hpp).
   std::chrono::milliseconds heartbeat{1000};
+  // Called after each request, before the next is read: the kernel's
+  // messages logged meanwhile (KernelResponse::kernel_messages), or nullopt
+  // when they cannot be read; unset: never asked.
+  std::function<std::optional<std::string>()> kernel_messages;
 };
 
 // Serves frames on `fd` until the peer closes (or forever with
-// wait_when_closed). Every host message gets exactly one reply with its id;
+// wait_when_closed), strictly one after the other in the order they came
+// (the host pipelines requests relying on it). Every host message gets
+// exactly one reply with its id;
 // a malformed frame gets an Error reply and the loop goes on; a Request
 // may be preceded by Busy frames with its id.
 // Returns the number of requests executed.

@@ -1,6 +1,9 @@
 #include "oracle/kernel/guest/agent_client.hpp"
 
 #include <algorithm>
+#include <deque>
+#include <optional>
+#include <utility>
 
 namespace bpfdiff::oracle::kernel::guest {
 
@@ -36,12 +39,17 @@ Reply<Frame> AgentClient::exchange(MessageType type, std::span<const uint8_t> pa
                                    Clock::time_point abandon_at) {
   const uint64_t id = next_id_++;
   const auto began = Clock::now();
-  const auto silence = deadline - began;
-  uint64_t heartbeats = 0;
   if (auto sent = stream_.write(type, id, payload, deadline); !sent) {
     const bool timed_out = Clock::now() >= deadline;
     return {timed_out ? ReplyStatus::Timeout : ReplyStatus::Closed, {}, sent.error().message};
   }
+  return await_reply(id, began, deadline, limit, abandon_at);
+}
+
+Reply<Frame> AgentClient::await_reply(uint64_t id, Clock::time_point began, Clock::time_point deadline,
+                                      Clock::time_point limit, Clock::time_point abandon_at) {
+  const auto silence = deadline - began;
+  uint64_t heartbeats = 0;
   for (;;) {
     ReadOutcome in = stream_.read(std::min(deadline, abandon_at));
     switch (in.kind) {
@@ -119,6 +127,65 @@ Reply<KernelResponse> AgentClient::execute(const KernelRequest& request, Clock::
   auto response = decode_response(r.value.payload);
   if (!response) return {ReplyStatus::ProtocolError, {}, response.error().message};
   return {ReplyStatus::Ok, std::move(*response), {}};
+}
+
+PipelineEnd AgentClient::execute_pipelined(
+    std::span<const KernelRequest> requests, std::size_t window, const PipelineTimes& times,
+    const std::function<bool(std::size_t, KernelResponse&&)>& on_response) {
+  window = std::max<std::size_t>(window, 1);
+  struct InFlight {
+    uint64_t id;
+    std::size_t bytes;
+  };
+  std::deque<InFlight> in_flight;  // oldest first
+  std::size_t sent = 0;
+  std::size_t bytes_ahead = 0;  // of the requests behind the oldest unanswered one
+  PipelineEnd end;
+  auto fail = [&](ReplyStatus status, std::string error) {
+    end.status = status;
+    end.error = std::move(error);
+    return end;
+  };
+  // A write that failed: nothing more is sent, but the answers already on
+  // their way are still read (a guest that dies running request k has
+  // answered k-1 first, and that answer must not be lost).
+  std::optional<std::pair<ReplyStatus, std::string>> write_failed;
+  // The oldest unanswered request started when the answer before it came.
+  auto started = Clock::now();
+  while (end.answered < requests.size()) {
+    while (!write_failed && sent < requests.size() && in_flight.size() < window) {
+      const std::vector<uint8_t> payload = encode_request(requests[sent]);
+      if (!in_flight.empty() && bytes_ahead + payload.size() > kPipelineBytesAhead) break;
+      const uint64_t id = next_id_++;
+      const auto deadline = Clock::now() + times.silence;
+      if (auto written = stream_.write(MessageType::Request, id, payload, deadline); !written) {
+        write_failed.emplace(Clock::now() >= deadline ? ReplyStatus::Timeout : ReplyStatus::Closed,
+                             written.error().message);
+        break;
+      }
+      if (!in_flight.empty()) bytes_ahead += payload.size();
+      in_flight.push_back({id, payload.size()});
+      end.most_in_flight = std::max(end.most_in_flight, in_flight.size());
+      ++sent;
+    }
+    // Nothing in flight: the request that could not be sent is the failure.
+    if (in_flight.empty()) return fail(write_failed->first, write_failed->second);
+    const InFlight oldest = in_flight.front();
+    auto r = await_reply(oldest.id, started, started + times.silence,
+                         std::max(started + times.silence, started + times.limit), times.abandon_at);
+    if (!r.ok()) return fail(r.status, std::move(r.error));
+    started = Clock::now();
+    in_flight.pop_front();
+    if (!in_flight.empty()) bytes_ahead -= in_flight.front().bytes;
+    if (r.value.type != MessageType::Response)
+      return fail(ReplyStatus::ProtocolError,
+                  std::string("expected a response, got ") + message_type_name(r.value.type));
+    auto response = decode_response(r.value.payload);
+    if (!response) return fail(ReplyStatus::ProtocolError, response.error().message);
+    const std::size_t index = end.answered++;
+    if (!on_response(index, std::move(*response))) return end;
+  }
+  return end;
 }
 
 Reply<bool> AgentClient::inject_fault(FaultKind kind, Clock::time_point deadline) {

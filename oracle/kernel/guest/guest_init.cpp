@@ -15,9 +15,12 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <thread>
 #include <vector>
+
+#include "oracle/kernel/guest/kmsg_reader.hpp"
 
 namespace bpfdiff::oracle::kernel::guest {
 namespace {
@@ -151,6 +154,14 @@ void run_as_init(const ExecuteFn& execute) {
   config.hello.kernel_release = kernel_release();
   config.wait_when_closed = true;
   if (kernel_cmdline_has(kFaultsAllowedArg)) config.on_fault = [](FaultKind kind) { perform_fault(kind); };
+  // Opened once devtmpfs is mounted; boot messages are skipped.
+  std::shared_ptr<KernelMessageReader> kmsg;
+  if (auto opened = KernelMessageReader::open()) {
+    kmsg = std::move(*opened);
+    config.kernel_messages = [kmsg]() -> std::optional<std::string> { return kmsg->take(); };
+  } else {
+    config.hello.agent_notes += "kernel messages unavailable: " + opened.error().message + "\n";
+  }
   if (!config.hello.agent_notes.empty()) log_console(config.hello.agent_notes);
   auto port = open_agent_port(10);
   if (!port) power_off(port.error().message);

@@ -199,6 +199,80 @@ std::variant<KernelResponse, GuestFailure> GuestMachine::execute(const KernelReq
   return std::move(reply.value);
 }
 
+std::optional<std::pair<std::size_t, GuestFailure>> GuestMachine::execute_batch(
+    std::span<const KernelRequest> requests, Clock::time_point abandon_at,
+    const std::function<void(std::size_t, KernelResponse&&)>& on_response) {
+  using Failure = std::pair<std::size_t, GuestFailure>;
+  if (requests.empty()) return std::nullopt;
+  if (!client_)
+    return Failure{0, GuestFailure{GuestFailureKind::Died, "the guest is not running", "", std::nullopt,
+                                   std::nullopt, std::nullopt}};
+  std::optional<Failure> failure;
+  // The latest response is handed over only once the next one arrived or
+  // the batch ended: a report the console shows after the batch, and no
+  // request's kernel messages did, is the last request's (as in execute()).
+  std::optional<std::pair<std::size_t, KernelResponse>> held;
+  const auto hand_over_held = [&] {
+    if (held) on_response(held->first, std::move(held->second));
+    held.reset();
+  };
+  const PipelineTimes times{timeouts_.request, timeouts_.request_limit, abandon_at};
+  std::size_t next = 0;
+  while (next < requests.size() && !failure) {
+    // Until the agent has shown that it reads the kernel's messages, one
+    // request at a time, and the console says what each one caused.
+    const bool pipelined = agent_reads_kernel_messages_;
+    const std::size_t base = next;
+    const auto part = pipelined ? requests.subspan(base) : requests.subspan(base, 1);
+    const PipelineEnd end = client_->execute_pipelined(
+        part, pipelined ? kPipelineWindow : 1, times, [&](std::size_t i, KernelResponse&& response) {
+          ++stats_.requests;
+          hand_over_held();
+          std::optional<KernelReport> report;
+          std::string console;
+          if (response.kernel_messages_read) {
+            agent_reads_kernel_messages_ = true;
+            report = scan_kernel_log(response.kernel_messages);
+            if (report) console = take_console();
+          } else {
+            // Exact only with nothing else in flight, which is why such an
+            // agent is not pipelined.
+            console = take_console();
+            report = scan_kernel_log(console);
+          }
+          if (report) {
+            failure = Failure{base + i, GuestFailure{GuestFailureKind::Oops, "kernel log: " + report->title,
+                                                     std::move(console), std::nullopt, std::move(response),
+                                                     std::move(report)}};
+            ++stats_.failures;
+            stop();
+            return false;
+          }
+          held.emplace(base + i, std::move(response));
+          return true;
+        });
+    next = base + end.answered;
+    if (!failure && end.status != ReplyStatus::Ok) failure = Failure{next, classify(end.error, end.status)};
+  }
+  if (!failure && held) {
+    // Nothing is in flight now.
+    std::string console = take_console();
+    if (auto report = scan_kernel_log(console)) {
+      failure =
+          Failure{held->first,
+                  GuestFailure{GuestFailureKind::Oops,
+                               "kernel log: " + report->title +
+                                   " (on the console after the batch, in no request's kernel messages)",
+                               std::move(console), std::nullopt, std::move(held->second), std::move(report)}};
+      held.reset();
+      ++stats_.failures;
+      stop();
+    }
+  }
+  hand_over_held();
+  return failure;
+}
+
 std::variant<bool, GuestFailure> GuestMachine::inject_fault(FaultKind kind) {
   if (!client_)
     return GuestFailure{

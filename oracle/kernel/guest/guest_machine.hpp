@@ -2,9 +2,13 @@
 // One guest of the pool: its VMM process, the agent connection, and what it
 // takes to tell a healthy guest from one that panicked, oopsed, hung or died.
 #include <chrono>
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <utility>
 #include <variant>
 
 #include "oracle/kernel/guest/agent_client.hpp"
@@ -83,6 +87,16 @@ class GuestMachine {
   // turns out to have panicked, oopsed or died meanwhile).
   std::variant<KernelResponse, GuestFailure> execute(const KernelRequest& request,
                                                      Clock::time_point abandon_at = Clock::time_point::max());
+  // Runs `requests` in order, pipelined once the agent has shown that it
+  // reads the kernel's messages after each request (so a report in them
+  // is exactly that request's), one at a time until then. Each response
+  // goes to `on_response(index, response)` as it arrives. When request i
+  // breaks the guest (or is abandoned), the responses of 0..i-1 have been
+  // handed over, the failure comes back with i, and i+1.. never ran; the
+  // guest is then stopped (recover() next).
+  std::optional<std::pair<std::size_t, GuestFailure>> execute_batch(
+      std::span<const KernelRequest> requests, Clock::time_point abandon_at,
+      const std::function<void(std::size_t, KernelResponse&&)>& on_response);
   // Test only: makes the guest panic or hang, then reports the failure that
   // follows as execute() would.
   std::variant<bool, GuestFailure> inject_fault(FaultKind kind);
@@ -107,6 +121,9 @@ class GuestMachine {
   std::unique_ptr<AgentClient> client_;
   HelloInfo hello_;
   bool has_snapshot_ = false;
+  // The agent has answered with the kernel's messages of its request
+  // (KernelResponse::kernel_messages_read): requests may be pipelined.
+  bool agent_reads_kernel_messages_ = false;
   uint64_t console_offset_ = 0;
   GuestStats stats_;
 };

@@ -117,8 +117,19 @@ KernelResponse GuestPool::execute(const KernelRequest& request) {
   }
   if (auto* response = std::get_if<KernelResponse>(&result)) {
     out = std::move(*response);
-  } else if (const auto& failure = std::get<GuestFailure>(result);
-             failure.kind == GuestFailureKind::Abandoned) {
+  } else {
+    out = answer_failure(*guest, request, std::get<GuestFailure>(result));
+  }
+  release(guest);
+  return out;
+}
+
+KernelResponse GuestPool::answer_failure(GuestMachine& guest, const KernelRequest& request,
+                                         const GuestFailure& failure) {
+  KernelResponse out;
+  out.verdict = KernelVerdict::Failed;
+  out.kernel_release = release_;
+  if (failure.kind == GuestFailureKind::Abandoned) {
     // Not judged and no finding: the guest was busy, not broken. Busy past
     // the request limit is the agent client's "past the limit"; otherwise
     // the abandon time came first.
@@ -127,16 +138,59 @@ KernelResponse GuestPool::execute(const KernelRequest& request) {
       ++counters_.abandoned;
     }
     const bool too_slow = failure.detail.find("past the limit") != std::string::npos;
-    bring_back(*guest);
+    bring_back(guest);
     out.log = std::string(kAbandonedPrefix) +
               std::string(too_slow ? kAbandonedTooSlow : kAbandonedAtDeadline) + ": " + failure.detail;
-  } else {
-    const std::string where = handle_failure(*guest, request, failure);
-    out.log = std::string("guest failure: ") + guest_failure_label(failure) + ": " + failure.detail +
-              "; finding " + where;
+    return out;
   }
-  release(guest);
+  const std::string where = handle_failure(guest, request, failure);
+  out.log = std::string("guest failure: ") + guest_failure_label(failure) + ": " + failure.detail +
+            "; finding " + where;
   return out;
+}
+
+void GuestPool::execute_batch(std::span<const KernelRequest> requests,
+                              const std::function<void(std::size_t, KernelResponse&&)>& on_response) {
+  std::size_t next = 0;
+  while (next < requests.size()) {
+    const Clock::time_point abandon = abandon_at();
+    if (Clock::now() >= abandon) {
+      // What execute() answers for a request that comes too late.
+      for (; next < requests.size(); ++next)
+        on_response(next, execute(requests[next]));
+      return;
+    }
+    GuestMachine* guest = acquire();
+    if (guest == nullptr) {
+      for (; next < requests.size(); ++next)
+        on_response(next, execute(requests[next]));
+      return;
+    }
+    // A guest failure at index i ends the machine's batch there: 0..i-1
+    // were answered, i is the finding (written before anything restarts),
+    // and i+1.. go on, on this guest once it is back or on another one.
+    const std::size_t base = next;
+    auto failure =
+        guest->execute_batch(requests.subspan(base), abandon, [&](std::size_t i, KernelResponse&& response) {
+          {
+            std::lock_guard lock(mutex_);
+            ++counters_.requests;
+          }
+          on_response(base + i, std::move(response));
+        });
+    if (failure) {
+      const std::size_t failed = base + failure->first;
+      {
+        std::lock_guard lock(mutex_);
+        ++counters_.requests;
+      }
+      on_response(failed, answer_failure(*guest, requests[failed], failure->second));
+      next = failed + 1;
+    } else {
+      next = requests.size();
+    }
+    release(guest);
+  }
 }
 
 Result<std::string> GuestPool::inject_fault(FaultKind kind) {

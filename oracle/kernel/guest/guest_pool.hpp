@@ -6,8 +6,10 @@
 // kMaxRecoveryAttempts tries is retired; the pool fails only when none is left.
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +60,13 @@ class GuestPool {
   // Thread-safe. A guest failure is answered with verdict Failed and a log
   // naming the failure and the finding written for it.
   KernelResponse execute(const KernelRequest& request);
+  // Thread-safe. Runs `requests` in order on one guest, pipelined (see
+  // GuestMachine::execute_batch), and answers each through
+  // `on_response(index, response)` as execute() would, in order, as soon as
+  // it is known. A guest failure is the finding of the request that was
+  // running; the requests after it run on the recovered guest.
+  void execute_batch(std::span<const KernelRequest> requests,
+                     const std::function<void(std::size_t, KernelResponse&&)>& on_response);
   // Test only: makes one guest panic or hang and handles the failure like a
   // request's (finding, recovery). Returns the finding's path.
   Result<std::string> inject_fault(FaultKind kind);
@@ -81,6 +90,10 @@ class GuestPool {
   // so stats() never reads a guest another thread is driving.
   void record_stats(const GuestMachine* guest);
   std::string handle_failure(GuestMachine& guest, const KernelRequest& request, const GuestFailure& failure);
+  // The answer to a request that broke its guest or was abandoned, after
+  // handle_failure() or bring_back().
+  KernelResponse answer_failure(GuestMachine& guest, const KernelRequest& request,
+                                const GuestFailure& failure);
   void bring_back(GuestMachine& guest);
   Clock::time_point abandon_at() const { return Clock::time_point(Clock::duration(abandon_at_.load())); }
 

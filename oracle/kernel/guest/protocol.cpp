@@ -297,12 +297,18 @@ std::vector<uint8_t> encode_response(const KernelResponse& response) {
   w.u64(response.frame_base);
   w.u32(response.retval);
   w.u64(response.duration_ns);
+  for (uint64_t ns :
+       {response.phases.plain_load_ns, response.phases.plain_run_ns, response.phases.full_load_ns,
+        response.phases.full_run_ns, response.phases.log_ns, response.phases.close_ns})
+    w.u64(ns);
   w.str(response.kernel_release);
   write_map_contents(w, response.plain.maps);
   write_map_contents(w, response.maps);
   w.u32(static_cast<uint32_t>(response.map_value_bases.size()));
   for (uint64_t base : response.map_value_bases)
     w.u64(base);
+  w.u8(response.kernel_messages_read ? 1 : 0);
+  w.str(response.kernel_messages);
   // Coverage last: its edges are the one unbounded part.
   w.u8(static_cast<uint8_t>(response.coverage.state));
   w.str(response.coverage.note);
@@ -340,6 +346,9 @@ Result<KernelResponse> decode_response(std::span<const uint8_t> payload) {
   resp.frame_base = r.u64("frame base");
   resp.retval = r.u32("retval");
   resp.duration_ns = r.u64("duration");
+  for (uint64_t* ns : {&resp.phases.plain_load_ns, &resp.phases.plain_run_ns, &resp.phases.full_load_ns,
+                       &resp.phases.full_run_ns, &resp.phases.log_ns, &resp.phases.close_ns})
+    *ns = r.u64("executor phases");
   resp.kernel_release = r.str("kernel release", 256);
   resp.plain.maps = read_map_contents(r, "plain maps");
   resp.maps = read_map_contents(r, "maps");
@@ -347,6 +356,10 @@ Result<KernelResponse> decode_response(std::span<const uint8_t> payload) {
   if (!r.failed() && bases > kMaxRequestMaps) r.fail("map value base count " + std::to_string(bases));
   for (uint32_t i = 0; i < bases && !r.failed(); ++i)
     resp.map_value_bases.push_back(r.u64("map value bases"));
+  const uint8_t messages_read = r.u8("kernel messages read");
+  if (!r.failed() && messages_read > 1) r.fail("kernel messages read is " + std::to_string(messages_read));
+  resp.kernel_messages_read = messages_read == 1;
+  resp.kernel_messages = r.str("kernel messages", kMaxStringBytes);
   const uint8_t coverage_state = r.u8("coverage state");
   if (!r.failed() && coverage_state > static_cast<uint8_t>(CoverageState::Collected))
     r.fail("unknown coverage state " + std::to_string(coverage_state));

@@ -11,7 +11,8 @@
 // one whose port was not yet connected when it booted, never loses a greeting.
 // Each message the host sends is answered by exactly one message with the
 // same request id: HelloReply, Response, or Error when the frame was
-// malformed or the request could not be served. Sizes are validated before
+// malformed or the request could not be served. Replies come in the order
+// of the messages, which the host may send ahead of the replies (version 5). Sizes are validated before
 // anything is allocated, so a corrupt length can neither crash nor exhaust
 // memory on either side.
 #include <cstdint>
@@ -31,7 +32,12 @@ inline constexpr uint32_t kMagic = 0x44465042;  // "BPFD" in little-endian byte 
 //    agent asked without kWantCoverage, Unavailable on a kernel without KCOV).
 // 4: the program's maps in the request (KernelMap), their contents after
 //    each run and the array maps' value addresses in the response.
-inline constexpr uint16_t kProtocolVersion = 4;
+// 5: pipelining: the host may send further Requests before the first is
+//    answered; the agent serves them strictly in order, so the oldest
+//    unanswered request is always the one running (the one a hang or panic
+//    belongs to). Each response carries the executor's time by phase
+//    (ExecutorPhases) and the kernel's messages logged while it ran.
+inline constexpr uint16_t kProtocolVersion = 5;
 inline constexpr std::size_t kHeaderBytes = 20;
 // Bounds every payload: the largest program the kernel loads (1M slots, 8 MiB)
 // plus memory and log. Anything larger is a corrupt frame, not a request.
