@@ -10,6 +10,7 @@
 #include "oracle/smt/call_out_proof.hpp"
 #include "oracle/smt/call_proof.hpp"
 #include "oracle/smt/check_matrix.hpp"
+#include "oracle/smt/entry_exit_proof.hpp"
 #include "oracle/smt/jit_proof.hpp"
 #include "oracle/smt/mem_model.hpp"
 #include "oracle/smt/mem_proof.hpp"
@@ -104,6 +105,11 @@ class JitCheck final : public FormCheck {
     // Local calls and exits (call_proof), then helper calls and callx
     // (call_out_proof); the first proof that fails ends the cell.
     std::vector<std::pair<std::string, std::function<ControlProof()>>> proofs_to_run;
+    if (form == isa::Form::exit) {
+      // The program's end is the epilogue: proved with the prologue.
+      for (const EntryExitCase& c : entry_exit_cases_for(options_))
+        proofs_to_run.emplace_back(describe(c), [c] { return prove_entry_exit_case(c); });
+    }
     for (const ControlCase& c : control_cases_for(form, options_))
       proofs_to_run.emplace_back(describe(c), [c] { return prove_control_case(c); });
     for (const CallOutCase& c : call_out_cases_for(form, assignment_.dst, options_))
