@@ -6,8 +6,8 @@
 #   OUT (default fuzz-nightly; the same OUT resumes / continues a campaign)
 # Extra arguments go to `bpfdiff fuzz` (e.g. --targets interp_vs_jit_gen).
 # Results: OUT/report.html, OUT/report.json, OUT/findings/<signature>/,
-# OUT/smt-check.json, OUT/smt-check-memory.json (and OUT/smt-counterexamples/
-# if a proof fails), OUT/planted-proofs/ (scripts/planted-proofs.sh), OUT/kernel-matrix/matrix.md (a kernel campaign per
+# OUT/smt-check.json, OUT/smt-check-memory.json (and OUT/smt-counterexamples/,
+# OUT/smt-counterexamples-memory/ if a proof fails), OUT/planted-proofs/ (scripts/planted-proofs.sh), OUT/kernel-matrix/matrix.md (a kernel campaign per
 # kernel: the host's and Debian's 6.1 and 6.12 guests, JIT and interpreter),
 # OUT/gate-coverage/summary.txt (what the gate reaches),
 # OUT/jit-mutants/summary.txt (which lowering faults it catches).
@@ -37,12 +37,14 @@ build/release/bin/bpfdiff smt check --all-registers --jobs "$jobs" --json --out 
   >"$out/smt-check.json" || smt_status=$?
 echo "smt check --all-registers: exit $smt_status, results in $out/smt-check.json"
 # The memory lowering (loads, stores, atomics, packet loads) against the interpreter, for
-# the representative register assignments, every option set and offset class;
-# and local calls, exits and block charges (depth limits 1, 2 and 8); and the helper-call glue
-# (a plain helper and bpf_tail_call, any helper behaviour).
-build/release/bin/bpfdiff smt check --memory --checks '^jit' \
-  --forms '^(ldx|st|atomic|ldabs|ldind|call_local$|exit$|call_helper$)' \
-  --jobs "$jobs" --json \
+# every register assignment (a form that reads no src or no dst in its r0 column only),
+# every option set and offset class; and, in the first column of each option set, local
+# calls, exits and block charges (depth limits 1, 2 and 8), the prologue and epilogue,
+# the helper-call glue (a plain helper and bpf_tail_call, any helper behaviour) and callx.
+# Nice'd: it takes hours of CPU (README, "Proof times").
+nice -n 10 build/release/bin/bpfdiff smt check --memory --all-registers --checks '^jit' \
+  --forms '^(ldx|st|atomic|ldabs|ldind|call_local$|exit$|call_helper$|callx$)' \
+  --jobs "$jobs" --json --out "$out/smt-counterexamples-memory" \
   >"$out/smt-check-memory.json" || smt_status=$?
 echo "smt check --memory: exit $smt_status, results in $out/smt-check-memory.json"
 # Faults planted in the JIT's memory and call lowering (their own build

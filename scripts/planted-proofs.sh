@@ -2,15 +2,19 @@
 # Proves, repeatably, that the Z3 translation validation of the JIT's memory
 # and call lowering catches a fault planted in the JIT itself, and that its
 # counterexample is a real regression test. For each planted bug (the CMake
-# option BPFDIFF_PLANT_JIT_BUG, one build directory each, build/planted-mem-bounds
-# and build/planted-call-depth;
+# option BPFDIFF_PLANT_JIT_BUG, one build directory each, build/planted-mem-bounds,
+# build/planted-call-depth, build/planted-mem-writable-unchecked, ...;
 # no normal build and no option of any command can turn one on):
 #   mem-bounds-off-by-one   the bounds check of a load or store ends one byte short
 #   call-depth-off-by-one   a local call may go one frame deeper than the limit
+#   mem-writable-unchecked  stores and atomics skip the writable check
+#   budget-charge-short     a block is charged one instruction less than it runs
+#   callx-target-unaligned  callx calls a function through a code address 1..7
+#                           bytes past its start (the interpreter refuses it)
 #   1. builds that variant's `bpfdiff`;
 #   2. runs `bpfdiff smt check --memory` on the row that lowers the fault
-#      (ldxw, call_local), which must exit 1 with a counterexample written
-#      as a .data test under OUT/BUG/;
+#      (ldxw, call_local, stxw, callx), which must exit 1 with a
+#      counterexample written as a .data test under OUT/BUG/;
 #   3. runs that .data test with `bpfdiff run FILE --engine interp` on the
 #      normal build (it must meet its expectation) and `bpfdiff run FILE
 #      --engine jit` on the planted build (it must not: a different result
@@ -19,20 +23,21 @@
 #
 # Settings from the environment:
 #   OUT   work directory (default planted-proofs; emptied first)
-#   BUGS  the bugs (default: both above, space separated)
+#   BUGS  the bugs (default: all above, space separated)
 #   BUILD_JOBS  parallel compile jobs (default 2); BUILD=0 uses the build
 #         directories as they are (build/release must hold bpfdiff)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 out=${OUT:-planted-proofs}
-bugs=${BUGS:-mem-bounds-off-by-one call-depth-off-by-one}
+bugs=${BUGS:-mem-bounds-off-by-one call-depth-off-by-one mem-writable-unchecked budget-charge-short callx-target-unaligned}
 build_jobs=${BUILD_JOBS:-2}
 
 command -v jq >/dev/null || { echo "planted-proofs: needs jq (scripts/install-deps.sh)" >&2; exit 2; }
 
 # The smt check rows that lower each bug, in the default option set's control column.
-declare -A forms=([mem-bounds-off-by-one]='^ldxw$' [call-depth-off-by-one]='^call_local$')
+declare -A forms=([mem-bounds-off-by-one]='^ldxw$' [call-depth-off-by-one]='^call_local$'
+  [mem-writable-unchecked]='^stxw$' [budget-charge-short]='^call_local$' [callx-target-unaligned]='^callx$')
 
 if [[ ${BUILD:-1} != 0 ]]; then
   cmake --preset release >/dev/null

@@ -203,13 +203,17 @@ void add_smt_command(CLI::App& app, int& exit_code) {
       "column of each option set: the call's frame, depth limit and native return address, the\n"
       "exit's unwinding, and the budget charges of the caller's and callee's blocks, against the\n"
       "interpreter's rules for every context, frame array and budget, depth limits 1, 2 and 8\n"
-      "(oracle/smt/call_proof.hpp); and call_helper in the same column: the glue around a helper\n"
+      "(oracle/smt/call_proof.hpp), the exit row with the prologue and epilogue (the start\n"
+      "registers, the callee-saved registers, the run's result, oracle/smt/entry_exit_proof.hpp);\n"
+      "call_helper in the same column: the glue around a helper\n"
       "call (arguments, calling pc, stack alignment, the failed-helper, tail-call and return paths)\n"
-      "for any helper behaviour (oracle/smt/call_out_proof.hpp). A load, store or atomic\n"
+      "for any helper behaviour; and callx: its target checks (BadCallTarget), the local call it\n"
+      "makes and the helper call by id (oracle/smt/call_out_proof.hpp). A load, store or atomic\n"
       "counterexample is solved again on a region table a real run has and written as a .data test\n"
       "whose expected outcome is the interpreter's (oracle/smt/mem_counterexample.hpp); a call_local\n"
       "or exit one as a chain of calls reaching its depth, or its program with its budget\n"
-      "(oracle/smt/control_counterexample.hpp); packet-load and call_helper ones are described only.\n"
+      "(oracle/smt/control_counterexample.hpp); a callx one at depth 0 as a program calling the\n"
+      "value (oracle/smt/callx_counterexample.hpp); packet-load and call_helper ones are described only.\n"
       "Cells run on --jobs threads; the summary gives wall time and the slowest cells. A cell reads\n"
       "`ok <time>`, COUNTEREXAMPLE, UNKNOWN (solver gave up) or ERROR; `-` where the check does\n"
       "not apply. Each counterexample is printed (or, with --out, written) as a .data test that\n"
@@ -230,7 +234,7 @@ void add_smt_command(CLI::App& app, int& exit_code) {
                   "JIT columns for every (dst, src) register pair, not only the representative ones");
   check->add_flag(
       "--memory", opts->memory,
-      "rows for the loads, stores, atomics, packet loads, call_local, exit and call_helper too (JIT "
+      "rows for the loads, stores, atomics, packet loads, call_local, exit, call_helper and callx too (JIT "
       "columns "
       "only; see below)");
   check->add_option("-j,--jobs", opts->jobs, "threads proving cells in parallel (default 0: one per CPU)");

@@ -7,6 +7,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "oracle/smt/callx_counterexample.hpp"
 #include "oracle/smt/jit_proof_support.hpp"
 #include "oracle/smt/mem_model.hpp"
 #include "oracle/smt/read_over_write.hpp"
@@ -88,6 +89,17 @@ void find_realignments(const z3::expr& e, const z3::expr& rsp, std::unordered_se
     out.emplace_back(e, static_cast<int64_t>(k));
   for (unsigned i = 0; i < e.num_args(); ++i)
     find_realignments(e.arg(i), rsp, seen, out);
+}
+
+// Whether `e` has one of `terms` as a subterm.
+bool mentions(const z3::expr& e, const z3::expr_vector& terms, std::unordered_set<unsigned>& seen) {
+  if (!seen.insert(e.id()).second) return false;
+  for (const z3::expr& t : terms)
+    if (z3::eq(e, t)) return true;
+  if (!e.is_app()) return false;
+  for (unsigned i = 0; i < e.num_args(); ++i)
+    if (mentions(e.arg(i), terms, seen)) return true;
+  return false;
 }
 
 // `memory` without its stores to rsp - 1 .. rsp - kScratchBytes.
@@ -473,52 +485,112 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
     z3::expr_vector depth_bytes(ctx);
     for (unsigned i = 0; i < 4; ++i)
       depth_bytes.push_back(z3::select(m0, at(cp, static_cast<uint64_t>(off::kDepth) + i)));
+    // callx reads the function table at the slot its value names: a symbolic
+    // index into host memory that no rewriting decides. So the values are
+    // split too: outside the code region (no table read), each slot of the
+    // program (value = code region | 8 * slot + low bits: the read is at a
+    // constant offset) and the slots past the program's end.
+    struct ValueClass {
+      z3::expr_vector from, to;  // the substitution of callx's register
+      std::optional<z3::expr> assumption;
+    };
+    std::vector<ValueClass> classes;
+    classes.push_back({z3::expr_vector(ctx), z3::expr_vector(ctx), std::nullopt});
+    if (callx) {
+      classes.back().assumption = !in_code;
+      const z3::expr low = ctx.bv_const("callx_low_bits", 3);
+      const z3::expr code_region = bv(static_cast<uint64_t>(vm::RegionId::Code), 32);
+      const auto value_class = [&](const z3::expr& slot_bits, std::optional<z3::expr> assumption) {
+        ValueClass k{z3::expr_vector(ctx), z3::expr_vector(ctx), std::move(assumption)};
+        k.from.push_back(value);
+        k.to.push_back(z3::concat(code_region, z3::concat(slot_bits, low)));
+        classes.push_back(std::move(k));
+      };
+      for (uint64_t k = 0; k < slots; ++k)
+        value_class(bv(k, 29), std::nullopt);
+      const z3::expr far = ctx.bv_const("callx_far_slot", 29);
+      value_class(far, z3::uge(far, bv(slots, 29)));
+    }
+    const auto in_class = [](const ValueClass& k, const z3::expr& e) {
+      return k.from.empty() ? e : z3::expr(e).substitute(k.from, k.to);
+    };
     std::optional<z3::model> found;
+    const ValueClass* found_class = nullptr;
     for (std::size_t p = 0; p < path && !found; ++p) {
       z3::expr_vector all(ctx);
       for (const Obligation& o : obligations)
         if (o.path == p) all.push_back(o.holds);
-      z3::expr query = z3::mk_and(pre) && !z3::mk_and(all);
-      for (uint32_t d = 0; d < c.max_call_depth && !found; ++d) {
-        z3::expr_vector fixed_depth(ctx);
-        for (unsigned i = 0; i < 4; ++i)
-          fixed_depth.push_back(bv((d >> (8 * i)) & 0xff, 8));
-        const z3::expr fixed = expand_reads(query.substitute(depth_bytes, fixed_depth).simplify(), disjoint);
-        z3::solver solver(ctx, "QF_ABV");
-        if (timeout_ms > 0) {
-          z3::params params(ctx);
-          params.set("timeout", timeout_ms);
-          solver.set(params);
+      const z3::expr claim = z3::mk_and(all);
+      for (const ValueClass& k : classes) {
+        // A path the class excludes (callx's helper paths for a code-region
+        // value, its table paths for any other) has nothing to prove there.
+        const z3::expr claimed = in_class(k, claim).simplify();
+        if (claimed.is_true()) continue;
+        z3::expr classed = in_class(k, z3::mk_and(pre)) && !claimed;
+        if (k.assumption) classed = classed && *k.assumption;
+        // A path whose obligations never read the depth (the helper glue)
+        // holds at every depth alike: one query with the depth left free.
+        std::unordered_set<unsigned> visited;
+        const uint32_t depths = mentions(claimed, depth_bytes, visited) ? c.max_call_depth : 1;
+        for (uint32_t d = 0; d < depths && !found; ++d) {
+          z3::expr_vector fixed_depth(ctx);
+          for (unsigned i = 0; i < 4; ++i)
+            fixed_depth.push_back(bv((d >> (8 * i)) & 0xff, 8));
+          const z3::expr fixed = expand_reads(
+              (depths == 1 ? classed : classed.substitute(depth_bytes, fixed_depth)).simplify(), disjoint);
+          z3::solver solver(ctx, "QF_ABV");
+          if (timeout_ms > 0) {
+            z3::params params(ctx);
+            params.set("timeout", timeout_ms);
+            solver.set(params);
+          }
+          solver.add(fixed.simplify());
+          if (depths > 1)
+            for (unsigned i = 0; i < 4; ++i)
+              solver.add(depth_bytes[static_cast<int>(i)] == fixed_depth[static_cast<int>(i)]);
+          switch (solver.check()) {
+            case z3::unsat:
+              continue;
+            case z3::unknown:
+              return finish(ControlProof::Verdict::Error,
+                            "solver gave up: " + solver.reason_unknown() + " (path " + std::to_string(p + 1) +
+                                " of " + std::to_string(path) + ", depth " + std::to_string(d) + ")");
+            case z3::sat:
+              found = solver.get_model();
+              found_class = &k;
+              break;
+          }
         }
-        solver.add(fixed.simplify());
-        for (unsigned i = 0; i < 4; ++i)
-          solver.add(depth_bytes[static_cast<int>(i)] == fixed_depth[static_cast<int>(i)]);
-        switch (solver.check()) {
-          case z3::unsat:
-            continue;
-          case z3::unknown:
-            return finish(ControlProof::Verdict::Error,
-                          "solver gave up: " + solver.reason_unknown() + " (path " + std::to_string(p + 1) +
-                              " of " + std::to_string(path) + ", depth " + std::to_string(d) + ")");
-          case z3::sat:
-            found = solver.get_model();
-            break;
-        }
+        if (found) break;
       }
     }
     if (!found) return finish(ControlProof::Verdict::Proved, "");
     const z3::model& m = *found;
     for (unsigned r = 0; r < x86::kGprCount; ++r)
-      proof.inputs[r] = value_in(m, in.gpr[r]);
+      proof.inputs[r] = value_in(m, in_class(*found_class, in.gpr[r]));
     proof.depth = static_cast<uint32_t>(value_in(m, depth));
     proof.remaining = value_in(m, remaining);
     for (const Obligation& o : obligations) {
-      if (!m.eval(o.holds, true).is_false()) continue;
+      if (!m.eval(in_class(*found_class, o.holds), true).is_false()) continue;
       std::string values = "depth " + std::to_string(proof.depth) + ", deepest " +
                            std::to_string(value_in(m, deepest)) + ", error address before " +
                            hex(value_in(m, field(off::kErrorAddress, 8)));
       values += proof_support::bpf_register_values(proof.inputs, 0);
-      return finish(ControlProof::Verdict::Counterexample, describe(c) + ": " + o.what + " [" + values + "]");
+      std::string detail = describe(c) + ": " + o.what + " [" + values + "]";
+      if (callx) {
+        CallxWitness w;
+        w.value = proof.inputs[x86_of(c.reg)];
+        w.depth = proof.depth;
+        for (uint8_t r = 0; r < 4; ++r)
+          w.callee_saved[r] = proof.inputs[x86_of(static_cast<uint8_t>(6 + r))];
+        auto text = callx_counterexample_data(c, w, s.function_starts, slots, "smt check: " + detail);
+        if (text) {
+          proof.data_test = *text;
+        } else {
+          detail += " (" + text.error().message + ")";
+        }
+      }
+      return finish(ControlProof::Verdict::Counterexample, std::move(detail));
     }
     return finish(ControlProof::Verdict::Error, "the solver's model violates no obligation");
   } catch (const z3::exception& e) {

@@ -35,6 +35,14 @@ constexpr uint32_t kCallPc = 1;
 constexpr uint32_t kCalleePc = 3;
 constexpr uint32_t kEntryLength = 2;
 
+// The budgets left a charge counterexample tries first (above every block
+// length of control_cases_for).
+constexpr uint64_t kSmallBudget = 32;
+
+bool is_charge(ControlUnit u) {
+  return u == ControlUnit::EntryCharge || u == ControlUnit::CalleeCharge;
+}
+
 uint32_t exit_pc(const ControlCase& c) {
   return kCalleePc + c.callee_length - 1;
 }
@@ -338,6 +346,19 @@ ControlProof prove_control_snippet(const ControlCase& c, const ControlSnippet& s
                                                             std::to_string(d) + ")");
           case z3::sat:
             found = solver.get_model();
+            if (is_charge(c.unit)) {
+              // A charge fault shows in a run only near the budget's end
+              // (with plenty left both engines finish alike): the smallest
+              // budget left that still refutes, if one is small.
+              for (uint64_t k = 0; k <= kSmallBudget; ++k) {
+                solver.push();
+                solver.add(remaining == bv(k));
+                const bool small = solver.check() == z3::sat;
+                if (small) found = solver.get_model();
+                solver.pop();
+                if (small) break;
+              }
+            }
             break;
         }
       }

@@ -28,7 +28,8 @@ bool proved_memory_form(isa::Form form) {
 }
 
 bool proved_control_form(isa::Form form) {
-  return form == isa::Form::call_local || form == isa::Form::exit || form == isa::Form::call_helper;
+  return form == isa::Form::call_local || form == isa::Form::exit || form == isa::Form::call_helper ||
+         form == isa::Form::callx;
 }
 
 Result<std::vector<isa::Form>> select_forms(std::string_view pattern, bool memory) {

@@ -27,10 +27,10 @@ Result<std::vector<isa::Form>> select_forms(std::string_view pattern, bool memor
 // legacy packet loads (their unwinding proved since reads over writes are
 // resolved first, read_over_write.hpp).
 bool proved_memory_form(isa::Form form);
-// The control forms it proves: call_local and exit (call_proof.hpp) and
-// call_helper (call_out_proof.hpp; its callx proof is not a row: its queries
-// do not finish yet). They use no register of a column's, so only the first
-// representative column proves them.
+// The control forms it proves: call_local and exit (call_proof.hpp),
+// call_helper and callx (call_out_proof.hpp). Only the first representative
+// column of each option set proves them (callx with that column's dst as
+// its register; the others use no register of a column's).
 bool proved_control_form(isa::Form form);
 // The indexes of the registry's checks whose name matches `pattern`.
 Result<std::vector<std::size_t>> select_checks(const CheckRegistry& registry, std::string_view pattern);

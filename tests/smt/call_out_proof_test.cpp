@@ -10,6 +10,7 @@
 
 #include "oracle/smt/call_out_proof.hpp"
 #include "oracle/smt/x86/machine.hpp"
+#include "tests/smt/data_test_runner.hpp"
 #include "vm/jit/offsets.hpp"
 #include "vm/runtime/std_helpers.hpp"
 
@@ -130,6 +131,45 @@ TEST(JitCallOutProof, ACallxBoundsCheckOffByOneIsRefuted) {
       },
       [](std::vector<uint8_t>& b) { b.back() = static_cast<uint8_t>(b.back() + 1); });
   refute(c, s, "the code calls a function only when the interpreter's callx does");
+}
+
+TEST(JitCallOutProof, CallxIsProvedForEveryTargetValue) {
+  // Depth limit 2 on the default option set (limits 1, 2 and 8 on every
+  // option set: `smt check --memory --forms '^callx$'`).
+  CallOutCase c;
+  c.unit = CallOutUnit::Callx;
+  c.reg = 4;
+  c.max_call_depth = 2;
+  const ControlProof p = prove_call_out_case(c);
+  EXPECT_EQ(p.verdict, ControlProof::Verdict::Proved) << describe(c) << ": " << p.detail;
+}
+
+TEST(JitCallOutProof, CallxAcceptingAnUnalignedTargetIsRefuted) {
+  // `test r10d, 7` becomes `test r10d, 0` (the low byte of its imm32): a code address 1..7 bytes past a
+  // function start would call that function (BPFDIFF_PLANT_JIT_BUG=
+  // callx-target-unaligned plants the same fault in a build).
+  CallOutCase c;
+  c.unit = CallOutUnit::Callx;
+  c.reg = 4;
+  c.max_call_depth = 2;
+  CallOutSnippet s = snippet_of(c);
+  patch(
+      s,
+      [](const x86::Instruction& i) {
+        return i.mnemonic == ZYDIS_MNEMONIC_TEST && i.operands[1].kind == x86::Operand::Kind::Imm &&
+               i.operands[1].imm == 7;
+      },
+      [](std::vector<uint8_t>& b) { b[b.size() - 4] = 0; });
+  const ControlProof p = refute(c, s, "the code calls a function only when the interpreter's callx does");
+  // Its .data test (a code address 1..7 bytes past a function start, at
+  // depth 0) passes on the interpreter and this build's JIT; the planted
+  // build fails it (scripts/planted-proofs.sh).
+  ASSERT_NE(p.data_test.find("callx r4"), std::string::npos) << p.detail;
+  const DataTestOutcome interp = run_data_test(p.data_test);
+  EXPECT_TRUE(interp.ran && interp.matches) << interp.observed << "\n" << p.data_test;
+  EXPECT_NE(interp.observed.find("call"), std::string::npos) << interp.observed;  // a bad call target
+  const DataTestOutcome jitted = run_data_test(p.data_test, c.options);
+  EXPECT_TRUE(jitted.ran && jitted.matches) << jitted.observed << "\n" << p.data_test;
 }
 
 TEST(JitCallOutProof, CallxCasesCoverEveryDepthLimitAndHelperCallsBothHelpers) {

@@ -176,6 +176,24 @@ TEST(JitControlProof, ABudgetChargeComparedSignedIsRefuted) {
   EXPECT_GE(p.remaining, uint64_t{1} << 63);  // a budget left that a signed compare reads as negative
 }
 
+TEST(JitControlProof, ABlockChargedOneShortIsRefutedNearTheBudgetsEnd) {
+  // `sub qword [r12 + remaining], 2` charges 1 (BPFDIFF_PLANT_JIT_BUG=
+  // budget-charge-short plants the same fault in a build). With plenty of
+  // budget left both engines finish alike, so the counterexample is the
+  // smallest budget left that shows it: 1, where the interpreter stops.
+  const ControlCase c = make_case(ControlUnit::CalleeCharge, 1, 2);
+  ControlSnippet s = snippet_of(c);
+  patch(
+      s, false,
+      [](const x86::Instruction& i) {
+        return i.mnemonic == ZYDIS_MNEMONIC_SUB && is_mem(i.operands[0], kR12, jit::offsets::kRemaining);
+      },
+      add_to_immediate(-1, 1));
+  const ControlProof p = refute(c, s, "only when the interpreter does");
+  EXPECT_EQ(p.remaining, 1u);
+  EXPECT_NE(p.data_test.find("# budget 3"), std::string::npos) << p.data_test;
+}
+
 TEST(JitControlProof, ADeoptimisationAtTheWrongPcIsRefuted) {
   const ControlCase c = make_case(ControlUnit::CalleeCharge, 8, 2);
   ControlSnippet s = snippet_of(c);

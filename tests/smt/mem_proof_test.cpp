@@ -10,11 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "oracle/smt/jit_check.hpp"
 #include "oracle/smt/mem_model.hpp"
 #include "oracle/smt/mem_proof.hpp"
 #include "tests/smt/data_test_runner.hpp"
 #include "vm/jit/lowering.hpp"
 #include "vm/jit/offsets.hpp"
+#include "vm/jit/options.hpp"
 
 namespace bpfdiff::oracle::smt {
 namespace {
@@ -221,6 +223,36 @@ TEST(JitMemoryProof, AFetchThatForgetsTheOldValueIsRefuted) {
         }
       });
   refute(c, s, "r2 (rsi) after the access equals the interpreter's");
+}
+
+}  // namespace
+}  // namespace bpfdiff::oracle::smt
+
+namespace bpfdiff::oracle::smt {
+namespace {
+
+// Columns of `smt check --memory --all-registers` (nightly) whose cell proves
+// `form`, by name.
+std::vector<std::string> columns_proving(isa::Form form) {
+  CheckRegistry registry;
+  add_jit_checks(registry, JitAssignments::All);
+  std::vector<std::string> out;
+  for (const auto& check : registry.checks())
+    if (check->applies_to(form)) out.push_back(check->name());
+  return out;
+}
+
+TEST(JitMemoryMatrix, EveryAssignmentProvesARegisterBlindFormOnceNotPerIgnoredRegister) {
+  const std::size_t option_sets = jit::all_option_sets().size();
+  // stw reads no src: one column per dst (r0..r10) and option set, the r0 one.
+  const std::vector<std::string> stw = columns_proving(isa::Form::stw);
+  EXPECT_EQ(stw.size(), 11 * option_sets);
+  for (const std::string& name : stw)
+    EXPECT_TRUE(name.ends_with(",r0")) << name;
+  // ldabsw reads neither: one column per option set.
+  EXPECT_EQ(columns_proving(isa::Form::ldabsw).size(), option_sets);
+  // ldxw reads both: every writable dst (r0..r9) with every base (r0..r10).
+  EXPECT_EQ(columns_proving(isa::Form::ldxw).size(), 10 * 11 * option_sets);
 }
 
 }  // namespace

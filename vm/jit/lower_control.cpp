@@ -70,6 +70,10 @@ std::string_view planted_bug() {
   return "jsgt32-sign";
 #elif defined(BPFDIFF_PLANTED_CALL_DEPTH)
   return "call-depth-off-by-one";
+#elif defined(BPFDIFF_PLANTED_BUDGET_SHORT)
+  return "budget-charge-short";
+#elif defined(BPFDIFF_PLANTED_CALLX_UNALIGNED)
+  return "callx-target-unaligned";
 #elif defined(BPFDIFF_PLANTED_NAME)
   return BPFDIFF_PLANTED_NAME;  // a bug planted in another lowering file
 #else
@@ -279,7 +283,14 @@ void Lowering::epilogue() {
 }
 
 void Lowering::charge_block(uint32_t pc) {
+#ifdef BPFDIFF_PLANTED_BUDGET_SHORT
+  // Planted on purpose (BPFDIFF_PLANT_JIT_BUG=budget-charge-short, never the
+  // default): a block is charged one instruction less than it runs, so a
+  // run may go past its budget.
+  const uint32_t length = blocks_.charge[pc] - 1;
+#else
   const uint32_t length = blocks_.charge[pc];
+#endif
   Stub s{Stub::Kind::Budget, 0};
   s.pc = pc;
   s.refund = blocks_.deopt_refund[pc];
@@ -395,7 +406,9 @@ void Lowering::lower_call(uint32_t pc, const vm::Insn& insn, const isa::Semantic
 
 // callx: a function address from `lddw rX, code(...)` (region 4, offset =
 // slot * 8, a function start) is a local call; a value below 2^32 is a helper
-// id; anything else is a bad target -- the interpreter's rules exactly.
+// id; anything else is a bad target -- the interpreter's rules exactly. The
+// local call comes last, so that its native return address is pc + 1's code,
+// as for a local call (the invariant the exit relies on).
 void Lowering::lower_callx(uint32_t pc, const vm::Insn& insn) {
   const Reg value = kRegMap[insn.dst];
   Stub bad{Stub::Kind::MemoryFault, 0};
@@ -403,16 +416,29 @@ void Lowering::lower_callx(uint32_t pc, const vm::Insn& insn) {
   bad.error = vm::ErrorKind::BadCallTarget;
   bad.base = value;
   const Emitter::Label bad_target = stub(bad);
-  const Emitter::Label helper = e_.new_label();
+  const Emitter::Label function = e_.new_label();
   const Emitter::Label done = e_.new_label();
 
   a_.mov(W64, kScratch1, value);
   a_.shr_imm(W64, kScratch1, static_cast<uint8_t>(vm::kRegionShift));
   a_.cmp_imm(W64, kScratch1, static_cast<int32_t>(vm::RegionId::Code));
-  e_.jcc(Cond::ne, helper);
+  e_.jcc(Cond::e, function);
+  a_.test(W64, kScratch1, kScratch1);  // value >> 32: a helper id fits in 32 bits
+  e_.jcc(Cond::ne, bad_target);
+  a_.mov(W64, ctx(kCallxValue), value);
+  call_out(pc, kCallxTrampoline);
+  e_.jmp(done);
+
+  e_.bind(function);
   a_.mov(W32, kScratch2, value);  // offset within the code region
+#ifndef BPFDIFF_PLANTED_CALLX_UNALIGNED
   a_.test_imm(W32, kScratch2, 7);
   e_.jcc(Cond::ne, bad_target);
+#else
+  // Planted on purpose (BPFDIFF_PLANT_JIT_BUG=callx-target-unaligned, never
+  // the default): an offset that is not a multiple of 8 is not refused, so
+  // the address of a function start plus 1..7 calls that function.
+#endif
   a_.shr_imm(W64, kScratch2, 3);
   a_.cmp_imm(W64, kScratch2, static_cast<int32_t>(program_.insns.size()));
   e_.jcc(Cond::ae, bad_target);
@@ -424,13 +450,6 @@ void Lowering::lower_callx(uint32_t pc, const vm::Insn& insn) {
   push_frame(pc);
   a_.mov(W64, kScratch3, ctx(kCallxTarget));
   a_.call(kScratch3);
-  e_.jmp(done);
-
-  e_.bind(helper);
-  a_.test(W64, kScratch1, kScratch1);  // value >> 32: a helper id fits in 32 bits
-  e_.jcc(Cond::ne, bad_target);
-  a_.mov(W64, ctx(kCallxValue), value);
-  call_out(pc, kCallxTrampoline);
   e_.bind(done);
 }
 

@@ -81,7 +81,15 @@ x86::Mem Lowering::translate(uint32_t pc, Reg base, int32_t offset, uint32_t siz
 #endif
   a_.alu(AluOp::Cmp, W64, kScratch3, mem(kScratch1, kRegionHi));
   e_.jcc(Cond::a, bad);
-  if (write) {
+#ifdef BPFDIFF_PLANTED_MEM_WRITABLE
+  // Planted on purpose (BPFDIFF_PLANT_JIT_BUG=mem-writable-unchecked, never
+  // the default): stores and atomics skip the writable check, so they
+  // write into read-only regions.
+  constexpr bool check_writable = false;
+#else
+  constexpr bool check_writable = true;
+#endif
+  if (write && check_writable) {
     a_.alu_imm(AluOp::Cmp, W8, mem(kScratch1, kRegionWritable), 0);
     e_.jcc(Cond::e, bad);
   }

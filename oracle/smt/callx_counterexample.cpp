@@ -1,0 +1,102 @@
+#include "oracle/smt/callx_counterexample.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "oracle/smt/counterexample.hpp"
+#include "vm/interp/interpreter.hpp"
+#include "vm/isa/encode.hpp"
+#include "vm/program/validate.hpp"
+#include "vm/runtime/helpers.hpp"
+#include "vm/runtime/memory.hpp"
+#include "vm/text/assembler.hpp"
+#include "vm/text/data_file.hpp"
+#include "vm/text/disassembler.hpp"
+
+namespace bpfdiff::oracle::smt {
+namespace {
+
+using isa::Form;
+
+void fold(std::vector<isa::RawInsn>& slots, uint8_t reg) {
+  slots.push_back(isa::encode(Form::mul_imm, 0, 0, 0, 31));
+  slots.push_back(isa::encode(Form::add_reg, 0, reg));
+}
+
+constexpr uint64_t kCodeRegion = static_cast<uint64_t>(vm::RegionId::Code) << vm::kRegionShift;
+constexpr uint64_t kMaxSlot = vm::kRegionOffsetMask >> 3;
+
+}  // namespace
+
+Result<std::string> callx_counterexample_data(const CallOutCase& c, const CallxWitness& w,
+                                              const std::vector<uint32_t>& function_starts, uint64_t slots,
+                                              std::string_view comment) {
+  if (c.unit != CallOutUnit::Callx) return make_error("counterexample: not a callx case");
+  if (w.depth != 0)
+    return make_error("counterexample: callx at depth " + std::to_string(w.depth) + ", no test");
+  if (w.value <= 0xffffffffu)
+    return make_error("counterexample: callx of helper id " + std::to_string(w.value) + ", no test");
+  if (c.reg == 0 || c.reg >= 6)
+    return make_error("counterexample: callx r" + std::to_string(c.reg) + ", no test");
+
+  std::vector<isa::RawInsn> program;
+  const auto lddw = [&](uint8_t reg, uint64_t v) {
+    const auto pair = isa::encode_lddw_imm64(reg, v);
+    program.insert(program.end(), pair.begin(), pair.end());
+  };
+  // Layout: the value's lddw (0), r6..r9 (2..9), mov r0, 1 (10), callx (11),
+  // the folds and exit (12..20), the second function (21, 22), its lddw
+  // code (23), exit (25): 26 slots.
+  constexpr uint32_t kSecond = 21, kLength = 26;
+  uint64_t value = w.value;
+  if ((value >> vm::kRegionShift) == (kCodeRegion >> vm::kRegionShift)) {
+    const uint64_t offset = value & vm::kRegionOffsetMask;
+    const uint64_t slot = offset >> 3;
+    uint64_t mapped = 0;
+    if (slot >= slots) {
+      mapped = std::max<uint64_t>(slot, kLength);  // past the end stays past the end
+    } else if (std::binary_search(function_starts.begin(), function_starts.end(), slot)) {
+      mapped = slot == 0 ? 0 : kSecond;
+    } else {
+      mapped = 12;  // a fold: no function start
+    }
+    if (mapped > kMaxSlot) return make_error("counterexample: slot out of the code region");
+    value = kCodeRegion | (mapped << 3) | (offset & 7);
+  }
+  lddw(c.reg, value);
+  for (uint8_t r = 0; r < 4; ++r)
+    lddw(static_cast<uint8_t>(6 + r), w.callee_saved[r]);
+  program.push_back(isa::encode(Form::mov_imm, 0, 0, 0, 1));
+  program.push_back(isa::encode(Form::callx, c.reg));
+  for (uint8_t r = 6; r <= 9; ++r)
+    fold(program, r);
+  program.push_back(isa::encode(Form::exit));
+  program.push_back(isa::encode(Form::mov_imm, 0, 0, 0, 2));
+  program.push_back(isa::encode(Form::exit));
+  program.push_back(isa::encode(Form::lddw_code, 0, 0, 0, static_cast<int32_t>(kSecond) - 24));
+  program.push_back(isa::RawInsn{});
+  program.push_back(isa::encode(Form::exit));
+  if (program.size() != kLength) return make_error("counterexample: callx program layout");
+
+  text::DataTest test;
+  test.asm_source = text::disassemble(program);
+  const vm::HelperRegistry helpers;
+  auto assembled = text::assemble(test.asm_source, text::AssembleOptions{&helpers});
+  if (!assembled) return make_error("counterexample: " + assembled.error().message);
+  auto loaded = vm::validate(*assembled, helpers);
+  if (!loaded) return make_error("counterexample: " + loaded.error().message);
+  vm::ExecLimits limits;
+  limits.max_call_depth = c.max_call_depth;
+  vm::Interpreter interp(*loaded, helpers, limits);
+  const vm::RunResult r = interp.run(vm::RunInput{vm::RunMode::Memory});
+  if (r.ok()) {
+    test.result = r.r0();
+  } else {
+    test.error = vm::describe(r.error);
+  }
+  std::string header = data_comment_lines(comment);
+  header += "# max-call-depth " + std::to_string(limits.max_call_depth) + "\n";
+  return header + text::format_data_test(test);
+}
+
+}  // namespace bpfdiff::oracle::smt
