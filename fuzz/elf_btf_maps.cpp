@@ -2,19 +2,14 @@
 
 #include <string>
 
+#include "vm/elf/btf.hpp"
+
 namespace bpfdiff::fuzz {
 namespace {
 
-// Kinds and encodings of the BTF format (include/uapi/linux/btf.h).
-enum class Kind : uint32_t {
-  Int = 1,
-  Ptr = 2,
-  Array = 3,
-  Struct = 4,
-  FuncProto = 13,
-  Var = 14,
-  Datasec = 15
-};
+// The kinds are the reader's (vm/elf/btf.hpp); the rest of the format's
+// numbers (include/uapi/linux/btf.h) only the writer needs.
+using Kind = elf::BtfKind;
 constexpr uint16_t kMagic = 0xeB9F;
 constexpr uint32_t kHeaderBytes = 24;
 constexpr uint32_t kIntSigned = 1;

@@ -73,13 +73,19 @@ TEST(TailCallRewrite, EachTailCallJumpsToAStubThatPassesTheSpilledContext) {
   EXPECT_FALSE(kernel::rewrite_full_state(plain).ok());
 }
 
-TEST(TailCallRewrite, RefusesTailCallsFromSubprogramsAndRegistersReadBeforeWritten) {
-  const std::vector<kernel::RewriteInput::Map> maps{{50, false, 2}};
+// A full-state request with helper calls and one program array (map 0).
+kernel::RewriteInput tail_call_request() {
+  static const std::vector<kernel::RewriteInput::Map> maps{{50, false, 2}};
   kernel::RewriteInput in;
   in.regs_map_fd = 7;
   in.allow_helper_calls = true;
   in.maps = maps;
   in.tail_calls = true;
+  return in;
+}
+
+TEST(TailCallRewrite, RefusesTailCallsFromSubprogramsAndRegistersReadBeforeWritten) {
+  kernel::RewriteInput in = tail_call_request();
   // A local call of the subprogram at pc 3, which tail-calls.
   std::vector<RawInsn> local =
       slots("call 1\nmov r0, 0\nexit\nlddw r2, map_fd(0)\nmov r3, 0\ncall 12\nmov r0, 0\nexit");
@@ -101,12 +107,7 @@ TEST(TailCallRewrite, RefusesTailCallsFromSubprogramsAndRegistersReadBeforeWritt
 // plain scalar's negative add, which once pushed an entry frame and a
 // callee's past the kernel's combined 512 bytes.
 TEST(TailCallRewrite, TheContextSlotLiesBelowTheFrameTheEntryUsesAndNoLower) {
-  const std::vector<kernel::RewriteInput::Map> maps{{50, false, 2}};
-  kernel::RewriteInput in;
-  in.regs_map_fd = 7;
-  in.allow_helper_calls = true;
-  in.maps = maps;
-  in.tail_calls = true;
+  kernel::RewriteInput in = tail_call_request();
   const auto slot_of = [&](const std::string& body) {
     const std::vector<RawInsn> p = slots(body + "\nlddw r2, map_fd(0)\nmov r3, 0\ncall 12\nmov r0, 0\nexit");
     in.program = p;
