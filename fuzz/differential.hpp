@@ -43,9 +43,9 @@ void check_engines_agree(const vm::Program& program, const oracle::EngineInput& 
 // One JIT option set per fuzz input instead of all of them.
 //
 // Compiling a program once per option set was most of what an
-// interp_vs_jit_gen or _raw execution cost (perf, ASan + UBSan build): the
+// interp_vs_jit_gen, _raw or _insn execution cost (perf, ASan + UBSan build): the
 // four compilations, each with its own interpreter, buffers and coverage
-// callbacks, against one interpreter run. Those two targets therefore compare
+// callbacks, against one interpreter run. Those three targets therefore compare
 // the interpreter with the option set the input itself selects
 // (jit_option_set_of): libFuzzer reaches every set, since any mutation that
 // changes the bytes' sum changes the set, and a crash file selects the same
@@ -68,7 +68,7 @@ std::string jit_option_set_name(std::size_t index);
 std::optional<Divergence> find_divergence_on(const vm::Program& program, const oracle::EngineInput& input,
                                              std::size_t index);
 
-// What the interp_vs_jit_gen and _raw targets check: find_divergence_on the
+// What the interp_vs_jit_gen, _raw and _insn targets check: find_divergence_on the
 // set `fuzz_input` selects (every set when BPFDIFF_ALL_OPTION_SETS=1),
 // reporting a divergence through report_violation (abort).
 void check_selected_engine_agrees(const vm::Program& program, const oracle::EngineInput& input,

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include "oracle/kernel/bpf_syscall.hpp"
@@ -86,6 +88,25 @@ std::vector<Difference> state_differences(const Outcome& l, uint16_t l_valid, co
 }
 
 constexpr uint16_t kAllRegs = 0x3ff;
+
+// The verifier refuses some programs only when they will not be JIT-compiled
+// (fixup_call_args in kernel/bpf/verifier.c, 6.1 to 6.18): a kernel's
+// interpreter cannot run tail calls from a program with bpf-to-bpf calls,
+// callbacks (bpf_loop and friends) or kfunc calls. Its JIT accepting such a
+// program and its interpreter refusing it is the kernel's documented rule,
+// not a verifier that judges alike-looking runs apart.
+bool refused_only_for_the_interpreter(const KernelOutcome& k) {
+  static constexpr std::string_view kInterpreterOnlyRefusals[] = {
+      "tail_calls are not allowed in non-JITed programs with bpf-to-bpf calls",
+      "callbacks are not allowed in non-JITed programs",
+      "calling kernel functions are not allowed in non-JITed programs",
+  };
+  for (std::string_view refusal : kInterpreterOnlyRefusals) {
+    if (k.log.find(refusal) != std::string::npos || k.plain.log.find(refusal) != std::string::npos)
+      return true;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -253,13 +274,16 @@ std::vector<Difference> compare_kernels(const Outcome& l, const Outcome& r) {
   // Verdicts are compared only within one kernel release (its JIT against
   // its interpreter): two releases' verifiers legitimately accept different
   // programs, and each release's rejection reasons are tallied on its own.
+  // Nor where an interpreter refused what only a JIT may run.
   const bool one_release = lk.release.empty() || rk.release.empty() || lk.release == rk.release;
+  const bool verdicts_comparable =
+      one_release && !refused_only_for_the_interpreter(lk) && !refused_only_for_the_interpreter(rk);
   if (lk.plain.loaded != rk.plain.loaded) {
-    if (!one_release) return {};
+    if (!verdicts_comparable) return {};
     return {{"kernel.plain.verdict", to_string(lk.plain.verdict), to_string(rk.plain.verdict)}};
   }
   if (lk.verdict != rk.verdict) {
-    if (!one_release) return {};
+    if (!verdicts_comparable) return {};
     return {{"kernel.verdict", to_string(lk.verdict), to_string(rk.verdict)}};
   }
   std::vector<Difference> out;

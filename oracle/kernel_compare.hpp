@@ -69,7 +69,9 @@ struct KernelComparison {
 KernelComparison compare_with_kernel(const Outcome& ours, const Outcome& kernel);
 
 // Two kernel outcomes (e.g. host and guest, JIT and interpreter): verdicts
-// (plain, then full; only when both come from one kernel release), then the
+// (plain, then full; only when both come from one kernel release, and not
+// when the interpreter refused a program only JIT-compiled ones may be, such
+// as tail calls with bpf-to-bpf calls), then the
 // registers both exported and the memory, and the plain runs' retval (unless
 // r0 holds a pointer) and memory.
 std::vector<Difference> compare_kernels(const Outcome& left, const Outcome& right);

@@ -308,6 +308,24 @@ TEST(KernelCompareTwoKernels, VerdictsOfTwoReleasesMayDifferOneReleasesMayNot) {
       "kernel.plain.verdict");
 }
 
+TEST(KernelCompareTwoKernels, AnInterpreterRefusingWhatOnlyAJitMayRunIsNoFinding) {
+  // The main job's false alarm on a 6.1 guest: a kernel-friendly program with
+  // a tail call and a bpf-to-bpf call, accepted by the guest's JIT, refused by
+  // its interpreter by design.
+  Outcome jit = with_plain(kernel_outcome(KernelVerdict::Accepted), KernelVerdict::Accepted);
+  Outcome interp = with_plain(kernel_outcome(KernelVerdict::Rejected), KernelVerdict::Rejected);
+  jit.kernel->release = interp.kernel->release = "6.1.0-50-cloud-amd64";
+  interp.kernel->plain.log = interp.kernel->log =
+      "processed 19 insns\ntail_calls are not allowed in non-JITed programs with bpf-to-bpf calls\n";
+  EXPECT_TRUE(compare_kernels(jit, interp).empty());
+  EXPECT_TRUE(compare_kernels(interp, jit).empty());
+  // Any other refusal by the same release's interpreter is still a finding.
+  interp.kernel->plain.log = interp.kernel->log = "R1 invalid mem access 'scalar'\n";
+  EXPECT_EQ(compare_kernels(jit, interp).at(0).field, "kernel.plain.verdict");
+  interp.kernel->plain = jit.kernel->plain;
+  EXPECT_EQ(compare_kernels(jit, interp).at(0).field, "kernel.verdict");
+}
+
 TEST(KernelCompareTwoKernels, AnUnmodifiedRunReturningAPointerIsNotComparedButAScalarIs) {
   // r0 = r10 - 64 at exit: each kernel (and its JIT and interpreter) has its
   // own stack address; the full-state run translated it to our stack region.
