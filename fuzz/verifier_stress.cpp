@@ -31,6 +31,15 @@ GeneratedCase StressGenerator::run(StressPatterns* patterns) {
     map_entries_ = 1 + src_.below(4);
     map_seed = src_.u64();
   }
+  has_hash_ = src_.chance(opt_.hash_program_rate);
+  if (has_hash_) {
+    static constexpr std::array<uint32_t, 6> kKeySizes = {1, 2, 4, 8, 12, 16};
+    static constexpr std::array<uint32_t, 4> kValueSizes = {8, 16, 24, 32};
+    hash_key_size_ = src_.pick(std::span<const uint32_t>(kKeySizes));
+    hash_value_size_ = src_.pick(std::span<const uint32_t>(kValueSizes));
+    // Small, so that updates fill it (E2BIG) and lookups find what they put.
+    hash_entries_ = 1 + src_.below(4);
+  }
 
   setup();
   // Room for the subprogram (6 slots) and the final exit (2).
@@ -45,13 +54,15 @@ GeneratedCase StressGenerator::run(StressPatterns* patterns) {
   out.program.slots = std::move(b_).finish();
   out.memory = make_memory(memory_seed);
   if (has_map_) out.program.maps.push_back(make_map(map_seed));
+  if (has_hash_) out.program.maps.push_back(make_hash_map());
   if (patterns != nullptr) *patterns = patterns_;
   return out;
 }
 
 void StressGenerator::setup() {
   emit(Form::mov_reg, kMem, 1);
-  for (int16_t off = -8; off >= kMapKeySlot; off -= 8)
+  const int16_t lowest = has_hash_ ? kHashValueSlot : kMapKeySlot;
+  for (int16_t off = -8; off >= lowest; off -= 8)
     emit(Form::stdw, kFp, 0, off, src_.chance(0.5) ? draw_imm(src_) : static_cast<int32_t>(src_.below(64)));
   emit(Form::mov_imm, 0, 0, 0, 0);
 }
@@ -156,6 +167,8 @@ std::string_view stress_pattern_name(StressPattern p) {
       return "map-value";
     case StressPattern::EdgeBranch:
       return "edge-branch";
+    case StressPattern::HashMap:
+      return "hash-map";
     case StressPattern::Count:
       break;
   }

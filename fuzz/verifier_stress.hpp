@@ -5,9 +5,9 @@
 // branches, 32-bit subregister bounds, spills and fills, atomics on the
 // stack, pruning at join points, dead branches, pointer arithmetic with
 // branch-bounded scalars, bpf-to-bpf calls with stack pointers, bounded
-// loops, division by zero and INT_MIN / -1, v4 sign extension, array map
-// value pointers from bpf_map_lookup_elem, branches at the edge of a value's
-// range).
+// loops, division by zero and INT_MIN / -1, v4 sign extension, array and
+// hash map value pointers from bpf_map_lookup_elem, hash map updates and
+// deletes, branches at the edge of a value's range).
 //
 // The kernel-friendly generator (kernel_friendly.hpp) writes programs the
 // verifier accepts by construction, so it never leaves the verifier in doubt;
@@ -63,6 +63,7 @@ enum class StressPattern : uint8_t {
   BoundedLoop,    // a loop counting an unknown, masked value down
   MapValue,       // an array map value pointer from a lookup: null checks, variable offsets, spills
   EdgeBranch,     // a branch against the edge of a computed value's range, both paths valid
+  HashMap,        // a hash map: keys stored at varied widths, lookup (checked or not), update, delete
   Count,
 };
 inline constexpr std::size_t kNumStressPatterns = static_cast<std::size_t>(StressPattern::Count);
@@ -77,6 +78,11 @@ struct VerifierStressOptions {
   double doubt_rate = 0.04;
   // Share of programs given an array map and map-value patterns.
   double map_program_rate = 0.35;
+  // Share of programs given a hash map and hash-map patterns, and of their
+  // lookups whose result is used without a null check (none when doubt_rate
+  // is 0: every program then runs to its exit in our VM).
+  double hash_program_rate = 0.3;
+  double hash_unchecked_rate = 0.06;
 };
 
 // Bit i set: the program holds pattern i.

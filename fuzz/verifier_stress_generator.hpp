@@ -6,7 +6,7 @@
 //   verifier_stress_guards.cpp    unknown values, operations on them, guards and bounded accesses;
 //   verifier_stress_patterns.cpp  the patterns (spills, atomics, joins, dead branches, calls, loops)
 //                                 and the subprogram the calls go to;
-//   verifier_stress_maps.cpp      the map-value pattern;
+//   verifier_stress_maps.cpp      the map-value (array) and hash-map patterns;
 //   verifier_stress_edges.cpp     the edge-branch pattern.
 #include <algorithm>
 #include <array>
@@ -35,6 +35,12 @@ constexpr int16_t kArena = 64;
 constexpr int16_t kPointerSlot = -72;
 constexpr int16_t kCallSlot = -80;
 constexpr int16_t kMapKeySlot = -88;  // the key of a map lookup (written in the setup too)
+// A hash map's key (up to 16 bytes) and an update's value (up to 32 bytes),
+// below the rest; the setup writes them only in programs with a hash map.
+constexpr int16_t kHashKeySlot = -104;
+constexpr uint32_t kHashKeyArea = 16;
+constexpr int16_t kHashValueSlot = -136;
+constexpr uint32_t kHashValueArea = 32;
 // Most slots one pattern emits (a loop with its body, guards and access).
 constexpr std::size_t kMaxPatternSlots = 40;
 // The scratch registers: everything but r6 (the memory) and r10.
@@ -188,8 +194,30 @@ class StressGenerator {
   void map_value();
   // The array map of a program that has one, its contents drawn like the memory's.
   vm::MapDef make_map(uint64_t seed) const;
+  // q = the lookup's result in r0 and, unless `unchecked`, a check that it
+  // is not null (plain, inverted, on a copy, around a spill and fill, or the
+  // 32-bit one the verifier refuses) that jumps to `skip` when it is.
+  void null_check(uint8_t q, Label skip, bool unchecked);
+  // A value pointer q used: a word read from the value (or the memory, or an
+  // atomic's fetch from the value) as a variable offset into it, or q
+  // spilled, filled and used so.
+  void use_value(uint8_t q, uint8_t v, uint32_t value_size);
   // An access of n bytes at [q + v + off] after v is guarded into the value.
-  void map_access(uint8_t q, uint8_t v);
+  void map_access(uint8_t q, uint8_t v, uint32_t value_size);
+
+  // A hash map (verifier_stress_maps.cpp): a key written on the stack in
+  // stores of varied widths (from a constant or a value the verifier cannot
+  // know), then a lookup (null-checked as above, or, at
+  // hash_unchecked_rate, not at all: the kernel must refuse), an update
+  // (the value from constants and unknowns, every flag) or a delete, whose
+  // result is stored to the memory and sometimes used as a guarded offset.
+  void hash_value();
+  void write_hash_key(uint8_t v);
+  // r2 = the key's address (fp + kHashKeySlot, or, for keys of 8 bytes at
+  // most, that plus a masked unknown), then r1 = map `index`.
+  void hash_key_pointer(uint8_t v, int32_t index);
+  // The hash map of a program that has one: empty, as Linux creates it.
+  vm::MapDef make_hash_map() const;
 
   ByteSource& src_;
   const VerifierStressOptions& opt_;
@@ -204,6 +232,11 @@ class StressGenerator {
   bool has_map_ = false;
   uint32_t map_value_size_ = 16;
   uint32_t map_entries_ = 1;
+  // The program's hash map (when has_hash_), map 1 after the array or map 0.
+  bool has_hash_ = false;
+  uint32_t hash_key_size_ = 4;
+  uint32_t hash_value_size_ = 16;
+  uint32_t hash_entries_ = 2;
   // A register other_than() never returns (a live map value pointer), or 0xff.
   uint8_t reserved_ = 0xff;
 };

@@ -24,8 +24,16 @@ void StressGenerator::map_value() {
   b_.emit_helper_call(1);  // bpf_map_lookup_elem
 
   const Label skip = b_.new_label();
-  if (doubt()) {
-    // No check: valid only where the verifier knows the key is in range.
+  // No check: valid only where the verifier knows the key is in range.
+  null_check(q, skip, doubt());
+  use_value(q, v, map_value_size_);
+  b_.place(skip);
+  // r0 may still hold the value pointer: the program returns a scalar.
+  emit(Form::mov_imm, 0, 0, 0, 0);
+}
+
+void StressGenerator::null_check(uint8_t q, Label skip, bool unchecked) {
+  if (unchecked) {
     emit(Form::mov_reg, q, 0);
   } else {
     switch (src_.below(6)) {
@@ -63,29 +71,32 @@ void StressGenerator::map_value() {
         break;
     }
   }
+}
+
+void StressGenerator::use_value(uint8_t q, uint8_t v, uint32_t value_size) {
   reserved_ = q;
   switch (src_.below(4)) {
     case 0: {  // an offset read from the value itself
-      emit(Form::ldxdw, v, q, static_cast<int16_t>(8 * src_.below(map_value_size_ / 8)));
+      emit(Form::ldxdw, v, q, static_cast<int16_t>(8 * src_.below(value_size / 8)));
       for (uint32_t i = src_.below(3); i > 0; --i)
         one_op(v);
-      map_access(q, v);
+      map_access(q, v, value_size);
       break;
     }
     case 1:  // from the memory
       load_unknown(v);
       for (uint32_t i = src_.below(3); i > 0; --i)
         one_op(v);
-      map_access(q, v);
+      map_access(q, v, value_size);
       break;
     case 2: {  // the old contents of a value word an atomic adds to
       mark(StressPattern::AtomicMemory);
       const bool wide = src_.chance(0.5);
-      const uint32_t words = map_value_size_ / (wide ? 8 : 4);
+      const uint32_t words = value_size / (wide ? 8 : 4);
       emit(Form::mov_imm, v, 0, 0, static_cast<int32_t>(src_.below(8)));
       emit(wide ? Form::atomic_fetch_add : Form::atomic32_fetch_add, q, v,
            static_cast<int16_t>((wide ? 8 : 4) * src_.below(words)));
-      map_access(q, v);
+      map_access(q, v, value_size);
       break;
     }
     default:  // the checked pointer spilled, filled whole and used
@@ -94,20 +105,17 @@ void StressGenerator::map_value() {
       emit(Form::mov_imm, q, 0, 0, 0);
       emit(Form::ldxdw, q, kFp, kPointerSlot);
       load_unknown(v);
-      map_access(q, v);
+      map_access(q, v, value_size);
       break;
   }
   reserved_ = 0xff;
-  b_.place(skip);
-  // r0 may still hold the value pointer: the program returns a scalar.
-  emit(Form::mov_imm, 0, 0, 0, 0);
 }
 
-void StressGenerator::map_access(uint8_t q, uint8_t v) {
+void StressGenerator::map_access(uint8_t q, uint8_t v, uint32_t value_size) {
   static constexpr std::array<unsigned, 4> kSizes = {1, 2, 4, 8};
   const unsigned n = src_.pick(std::span<const unsigned>(kSizes));
-  const auto off = static_cast<int16_t>(src_.below((map_value_size_ - n) / 2 + 1));
-  const int32_t bound = static_cast<int32_t>(map_value_size_ - n) - off;
+  const auto off = static_cast<int16_t>(src_.below((value_size - n) / 2 + 1));
+  const int32_t bound = static_cast<int32_t>(value_size - n) - off;
   const Label skip = b_.new_label();
   guard(v, bound, skip);
   const uint8_t p = other_than(v);
@@ -122,6 +130,157 @@ void StressGenerator::map_access(uint8_t q, uint8_t v) {
     emit(kStores[w], p, v, off);
   }
   b_.place(skip);
+}
+
+}  // namespace bpfdiff::fuzz::verifier_stress
+
+namespace bpfdiff::fuzz::verifier_stress {
+
+namespace {
+
+static_assert(kHashValueSlot + static_cast<int16_t>(kHashValueArea) == kHashKeySlot,
+              "value area right below the key");
+static_assert(kHashKeySlot + static_cast<int16_t>(kHashKeyArea) <= kMapKeySlot,
+              "key area below the array's key");
+
+Form store_imm(unsigned width) {
+  return width == 1 ? Form::stb : width == 2 ? Form::sth : width == 4 ? Form::stw : Form::stdw;
+}
+Form store_reg(unsigned width) {
+  return width == 1 ? Form::stxb : width == 2 ? Form::stxh : width == 4 ? Form::stxw : Form::stxdw;
+}
+
+}  // namespace
+
+void StressGenerator::write_hash_key(uint8_t v) {
+  // One of three ways of cutting the key into stores: the widest aligned
+  // ones, none wider than 4 bytes, or a narrow first one (1 or 2 bytes).
+  // A store may run past the key's end (inside the key area): the helper
+  // reads only key_size bytes, the verifier must check just those.
+  const uint32_t style = src_.below(3);
+  const bool unknown_first = src_.chance(0.3);
+  if (unknown_first) {
+    load_unknown(v);
+    if (src_.chance(0.8)) emit(Form::and_imm, v, 0, 0, 3);
+  }
+  // Only the first store, sometimes: the rest of the key is what an earlier
+  // key left there (the whole area is written in the setup).
+  const bool first_only = src_.chance(0.2);
+  for (uint32_t pos = 0; pos < hash_key_size_;) {
+    unsigned w = 8;
+    const auto fits = [&](unsigned width) {
+      if (pos % width != 0 || pos + width > kHashKeyArea) return false;
+      if (style == 1 && width > 4) return false;
+      return !(style == 2 && pos == 0 && width > 2);
+    };
+    while (w > 1 && !fits(w))
+      w /= 2;
+    const auto off = static_cast<int16_t>(kHashKeySlot + static_cast<int16_t>(pos));
+    if (pos == 0 && unknown_first) {
+      emit(store_reg(w), kFp, v, off);
+    } else {
+      // The first store picks the entry (one of the first few, so that
+      // lookups find what updates put there, and the map fills up); the
+      // others are mostly zero.
+      const uint32_t entries = hash_entries_ + 2;
+      const int32_t word = pos == 0 ? static_cast<int32_t>(src_.below(entries))
+                                    : (src_.chance(0.8) ? 0 : static_cast<int32_t>(src_.below(4)));
+      emit(store_imm(w), kFp, 0, off, word);
+    }
+    pos += w;
+    if (first_only) break;
+  }
+}
+
+void StressGenerator::hash_value() {
+  mark(StressPattern::HashMap);
+  const auto [q, v] = regs<2>();
+  const auto index = static_cast<int32_t>(has_map_ ? 1 : 0);
+  write_hash_key(v);
+  const uint32_t op = src_.below(10);  // 0..5 lookup, 6..8 update, 9 delete
+  if (op >= 6) {
+    if (op < 9) {
+      // The value: each word kept from before, a small constant or a value
+      // the verifier cannot know (never a pointer: no pointer reaches a map).
+      bool loaded = false;
+      for (uint32_t off = 0; off < hash_value_size_; off += 8) {
+        const auto at = static_cast<int16_t>(kHashValueSlot + static_cast<int16_t>(off));
+        switch (src_.below(3)) {
+          case 0:
+            break;
+          case 1:
+            emit(Form::stdw, kFp, 0, at, static_cast<int32_t>(src_.below(2 * hash_value_size_ + 2)));
+            break;
+          default:
+            if (!loaded) load_unknown(v);
+            loaded = true;
+            emit(Form::stxdw, kFp, v, at);
+            break;
+        }
+      }
+    }
+    hash_key_pointer(v, index);
+    if (op < 9) {
+      b_.emit_frame_address(3, kHashValueSlot);
+      // BPF_ANY mostly; NOEXIST, EXIST; rarely an invalid flag (-EINVAL).
+      const uint32_t f = src_.below(20);
+      emit(Form::mov_imm, 4, 0, 0, f < 11 ? 0 : f < 15 ? 1 : f < 19 ? 2 : 4);
+      b_.emit_helper_call(2);  // bpf_map_update_elem
+    } else {
+      b_.emit_helper_call(3);  // bpf_map_delete_elem
+    }
+    // The result (0 or a negative errno) kept where it is compared, and
+    // sometimes used as an offset the verifier must bound.
+    emit(Form::stxdw, kMem, 0, memory_offset(8));
+    if (src_.chance(0.4)) {
+      emit(Form::mov_reg, v, 0);
+      guard_and_access(v);
+    }
+    emit(Form::mov_imm, 0, 0, 0, 0);
+    return;
+  }
+  hash_key_pointer(v, index);
+  b_.emit_helper_call(1);  // bpf_map_lookup_elem
+  const Label skip = b_.new_label();
+  // A hash map lookup may always fail: without the check the kernel must
+  // refuse. Doubt of its own kind, so none without doubt.
+  const bool unchecked = src_.chance(opt_.hash_unchecked_rate) && opt_.doubt_rate > 0;
+  null_check(q, skip, unchecked);
+  use_value(q, v, hash_value_size_);
+  b_.place(skip);
+  emit(Form::mov_imm, 0, 0, 0, 0);
+}
+
+void StressGenerator::hash_key_pointer(uint8_t v, int32_t index) {
+  if (hash_key_size_ + 8 <= kHashKeyArea && src_.chance(0.25)) {
+    // A key at a variable offset into the key area, every byte of which
+    // the setup wrote: the verifier must check the whole range it may read.
+    mark(StressPattern::StackPtrArith);
+    load_unknown(v);
+    emit(Form::and_imm, v, 0, 0, src_.chance(0.5) ? 8 : 7);
+    if (v == 2) {
+      // scalar += frame pointer: the verifier swaps the operands.
+      emit(Form::add_imm, 2, 0, 0, kHashKeySlot);
+      emit(Form::add_reg, 2, kFp);
+    } else {
+      emit(Form::add_imm, v, 0, 0, kHashKeySlot);
+      emit(Form::mov_reg, 2, kFp);
+      emit(Form::add_reg, 2, v);
+    }
+  } else {
+    b_.emit_frame_address(2, kHashKeySlot);
+  }
+  b_.emit(isa::encode_lddw(src_.chance(0.8) ? Form::lddw_map_fd : Form::lddw_map_idx, 1, index, 0));
+}
+
+vm::MapDef StressGenerator::make_hash_map() const {
+  vm::MapDef m;
+  m.name = "stress_hash";
+  m.type = vm::MapType::Hash;
+  m.key_size = hash_key_size_;
+  m.value_size = hash_value_size_;
+  m.max_entries = hash_entries_;
+  return m;
 }
 
 }  // namespace bpfdiff::fuzz::verifier_stress

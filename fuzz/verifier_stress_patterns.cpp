@@ -7,6 +7,10 @@ void StressGenerator::pattern() {
     map_value();
     return;
   }
+  if (has_hash_ && src_.chance(0.35)) {
+    hash_value();
+    return;
+  }
   switch (src_.below(13)) {
     case 0:
     case 1:

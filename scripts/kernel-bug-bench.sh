@@ -103,14 +103,14 @@ for patch in "${patches[@]}"; do
     running=1
     kill -0 "$campaign" 2>/dev/null || running=0
     for dir in "$run/campaign/findings"/*/; do
-      [[ -f $dir/finding.json && -f $dir/input.raw ]] || continue
+      [[ -f $dir/finding.json && -f $dir/case.data ]] || continue
       sig=$(basename "$dir")
       [[ -n ${checked[$sig]:-} ]] && continue
       checked[$sig]=1
       seconds=$((SECONDS - began))
       budget=$(jq -r '.budget' "$dir/finding.json")
       # The same program on the unpatched kernel: engines must agree there.
-      if BPFDIFF_GUEST_DIR="$stock" BPFDIFF_GUEST_DAEMON=0 "$bpfdiff" repro "$dir/input.raw" --fuzz-input \
+      if BPFDIFF_GUEST_DIR="$stock" BPFDIFF_GUEST_DAEMON=0 "$bpfdiff" repro "$dir/case.data" \
         --budget "$budget" --engines interp,jit,kernel-qemu >"$dir/stock-repro.txt" 2>&1; then
         programs=$(($(jq -r '.iteration' "$dir/finding.json") + 1))
         result="$name: flagged after $seconds s, $programs programs: $sig ($(jq -r '.kind' "$dir/finding.json"); stock kernel agrees)"

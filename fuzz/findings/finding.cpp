@@ -242,6 +242,13 @@ text::DataTest reference_data_test(const vm::Program& program, std::span<const u
   return test;
 }
 
+std::string replay_data_text(const vm::Program& program, std::span<const uint8_t> memory,
+                             const oracle::Outcome& reference, uint64_t budget, const RunSetup& setup,
+                             std::string_view comments) {
+  return std::string(comments) + "# budget " + std::to_string(budget) + "\n" + call_depth_comment(setup) +
+         text::format_data_test(reference_data_test(program, memory, reference, setup));
+}
+
 std::string regression_test_text(const MinimizedFinding& f, const std::string& origin,
                                  const std::string& data_path) {
   const text::DataTest test =

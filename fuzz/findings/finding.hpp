@@ -84,11 +84,21 @@ MinimizedFinding minimize_finding(const FindingCase& c, const fuzz::Signature& s
 
 // A .data test of `program` on `memory` that expects what `reference`
 // produced: its r0, or the message of the error it stopped with (a load or a
-// run-time error). How every finding is written as a test.
+// run-time error). How every finding is written as a test. The assembly
+// gives back the very slots: an encoding no mnemonic spells is a `.slot`.
 // The test's `-- mode` is `setup`'s (none for memory mode); the call depth
 // goes into a header comment (call_depth_comment).
 text::DataTest reference_data_test(const vm::Program& program, std::span<const uint8_t> memory,
                                    const oracle::Outcome& reference, const RunSetup& setup = {});
+
+// A .data file that replays `program` as it ran, with `bpfdiff repro`, `diff`
+// and `minimize`: `comments` (each line starting with '#'), "# budget N", the
+// call depth, then reference_data_test's text -- so the maps (a program
+// array's targets included), the run mode and the memory come along, which a
+// raw fuzz input (fuzz/raw_input.hpp) cannot carry.
+std::string replay_data_text(const vm::Program& program, std::span<const uint8_t> memory,
+                             const oracle::Outcome& reference, uint64_t budget, const RunSetup& setup = {},
+                             std::string_view comments = {});
 
 // "# max-call-depth N\n" when `setup` has a limit other than the default, else empty.
 std::string call_depth_comment(const RunSetup& setup);

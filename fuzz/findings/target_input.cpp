@@ -48,13 +48,19 @@ std::optional<std::string> target_of_key(const std::string& key) {
 Result<ReplayTarget> from_finding_dir(const fs::path& dir, const std::string& target) {
   std::error_code ec;
   ReplayTarget out;
-  if (fs::exists(dir / "finding.json", ec) && fs::exists(dir / "input.raw", ec)) {
-    // A kernel campaign's finding: the program as a raw input.
+  const bool has_data = fs::exists(dir / "case.data", ec);
+  if (fs::exists(dir / "finding.json", ec) && (has_data || fs::exists(dir / "input.raw", ec))) {
+    // A kernel campaign's finding: its .data test, which carries the maps;
+    // a finding written before there was one has its raw input only.
     std::ifstream in(dir / "finding.json");
     const auto j = nlohmann::json::parse(in, nullptr, false);
     if (j.is_discarded() || !j.is_object()) return make_error((dir / "finding.json").string() + ": not JSON");
-    out.file = (dir / "input.raw").string();
-    out.layout = to_string(FindingLayout::Raw);
+    if (has_data) {
+      out.file = (dir / "case.data").string();
+    } else {
+      out.file = (dir / "input.raw").string();
+      out.layout = to_string(FindingLayout::Raw);
+    }
     if (j.contains("engines") && j["engines"].is_array()) {
       for (const auto& e : j["engines"])
         if (e.is_string()) out.engines.push_back(e.get<std::string>());

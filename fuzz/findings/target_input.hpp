@@ -28,9 +28,9 @@ std::vector<std::string> engines_of_target(std::string_view target);
 
 // What to replay for FILE (and --target, when given): a file is read in the
 // target's layout. A campaign finding's directory is replaced by its input:
-// a kernel campaign's (finding.json: input.raw in the raw layout, its engines
-// and budget), a libFuzzer/AFL campaign's (OUT/findings/<target>.<title>/:
-// its minimized input or its input, in the target's layout; a divergence's:
+// a kernel campaign's (finding.json: case.data with its maps, or input.raw
+// in the raw layout when it has none; its engines and budget), a libFuzzer/AFL campaign's
+// (OUT/findings/<target>.<title>/: its minimized input or its input, in the target's layout; a divergence's:
 // its .data regression test).
 struct ReplayTarget {
   std::string file;

@@ -11,15 +11,14 @@
 
 #include "fuzz/case_source.hpp"
 #include "fuzz/differential.hpp"
+#include "fuzz/findings/finding.hpp"
 #include "fuzz/kernel_friendly.hpp"
-#include "fuzz/raw_input.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/kernel/rejection_reason.hpp"
 #include "oracle/kernel_compare.hpp"
 #include "oracle/kernel_engine.hpp"
 #include "oracle/run/input.hpp"
 #include "oracle/verifier_state_check.hpp"
-#include "vm/isa/raw.hpp"
 #include "vm/text/disassembler.hpp"
 
 namespace bpfdiff::cli {
@@ -78,14 +77,30 @@ const char* isa_name(isa::IsaVersion v) {
   return "?";
 }
 
-// The case as a raw fuzz input; the path, or the reason it could not be written.
-std::string save_case(const std::string& dir, uint64_t seed, const fuzz::GeneratedCase& c) {
+}  // namespace
+
+Result<std::string> write_accept_case(const AcceptOptions& options, uint64_t seed,
+                                      const fuzz::GeneratedCase& c, const oracle::Outcome& ours) {
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  const std::string path = dir + "/kernel-accept-" + std::to_string(seed) + ".bin";
-  const auto raw = fuzz::join_raw_input(isa::encode_slots(c.program.slots), c.memory);
-  auto written = write_file(path, raw);
-  return written ? path : "not saved: " + written.error().message;
+  std::filesystem::create_directories(options.findings_dir, ec);
+  const std::string path = options.findings_dir + "/kernel-accept-" + std::to_string(seed) + ".data";
+  const std::string comments = "# bpfdiff kernel accept: seed " + std::to_string(seed) + " of generator " +
+                               options.generator + "\n# bpfdiff repro " + path + " --engines interp," +
+                               options.engine + "\n";
+  const std::string text = replay_data_text(c.program, c.memory, ours, fuzz::kGeneratedInstructionBudget,
+                                            run_setup_of(fuzz::engine_input(c)), comments);
+  auto written = write_file(path, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+  if (!written) return written.error();
+  return path;
+}
+
+namespace {
+
+// The file a finding's case was saved to, or why it was not.
+std::string saved_case(const AcceptOptions& options, uint64_t seed, const fuzz::GeneratedCase& c,
+                       const oracle::Outcome& ours) {
+  auto written = write_accept_case(options, seed, c, ours);
+  return written ? *written : "not saved: " + written.error().message;
 }
 
 }  // namespace
@@ -162,7 +177,7 @@ Result<AcceptReport> measure_acceptance(const AcceptOptions& options,
       report.states_checked += r.status == oracle::CheckStatus::Checked ? 1 : 0;
       for (const oracle::StateViolation& v : r.violations) {
         AcceptFinding finding{seed, "verifier-state", v.describe(), ""};
-        if (!options.findings_dir.empty()) finding.file = save_case(options.findings_dir, seed, c);
+        if (!options.findings_dir.empty()) finding.file = saved_case(options, seed, c, ours);
         report.findings.push_back(finding);
       }
     }
@@ -191,7 +206,7 @@ Result<AcceptReport> measure_acceptance(const AcceptOptions& options,
       std::string title = cmp.reason;
       if (!cmp.differences.empty()) title += (title.empty() ? "" : ": ") + cmp.differences.front().field;
       AcceptFinding finding{seed, oracle::to_string(cmp.kind), title, ""};
-      if (!options.findings_dir.empty()) finding.file = save_case(options.findings_dir, seed, c);
+      if (!options.findings_dir.empty()) finding.file = saved_case(options, seed, c, ours);
       report.findings.push_back(finding);
     }
     if (progress) progress(i + 1);

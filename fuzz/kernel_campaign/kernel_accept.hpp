@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fuzz/generator.hpp"
+#include "oracle/outcome.hpp"
 #include "vm/isa/table.hpp"
 #include "vm/util/result.hpp"
 
@@ -25,8 +27,8 @@ struct AcceptOptions {
   isa::IsaVersion isa_version = isa::IsaVersion::V4;
   std::string engine = "kernel-host";
   std::size_t max_instructions = 128;
-  // When set, each finding's case is written there as a raw fuzz input
-  // (`bpfdiff repro FILE --fuzz-input --engines interp,ENGINE`).
+  // When set, each finding's case is written there as a .data test with its
+  // maps, memory and budget (`bpfdiff repro FILE --engines interp,ENGINE`).
   std::string findings_dir;
   // Which generator writes the programs (fuzz/case_source.hpp), and the
   // share of mutants of accepted programs among them.
@@ -87,6 +89,14 @@ struct AcceptReport {
 // given, is called after every program with the number done.
 Result<AcceptReport> measure_acceptance(const AcceptOptions& options,
                                         const std::function<void(uint64_t)>& progress = {});
+
+// Writes a finding's case into options.findings_dir as
+// kernel-accept-SEED.data: the program with its maps (a program array's
+// targets included), its memory and budget, and `ours` (our interpreter's
+// outcome) as the expected result, so `bpfdiff repro`, `diff` and `minimize`
+// replay exactly what ran. Returns the path.
+Result<std::string> write_accept_case(const AcceptOptions& options, uint64_t seed,
+                                      const fuzz::GeneratedCase& c, const oracle::Outcome& ours);
 
 // The text report; `top` rejection reasons, each with its example.
 std::string format_accept_report(const AcceptReport& report, std::size_t top = 10);

@@ -45,9 +45,10 @@ std::string join(const std::vector<std::string>& names) {
 
 // The .data test with the reference engine's result: what every engine
 // should produce once the bug is understood.
-std::string data_test(const KernelCase& c) {
-  return "# budget " + std::to_string(c.input.limits.instruction_budget) + "\n" +
-         text::format_data_test(reference_data_test(c.program, c.input.memory, c.outcomes.front()));
+// It carries the maps, so it is what the repro command replays.
+std::string data_test(const vm::Program& program, std::span<const uint8_t> memory, const KernelCase& c) {
+  return replay_data_text(program, memory, c.outcomes.front(), c.input.limits.instruction_budget,
+                          run_setup_of(c.input));
 }
 
 bool has_field(const KernelFindingRecord& f, std::string_view prefix) {
@@ -184,7 +185,7 @@ json outcome_json(const oracle::Outcome& o) {
 
 std::string kernel_repro_command(const std::string& finding_dir, const KernelCase& c,
                                  const std::vector<std::string>& engines) {
-  return "bpfdiff repro " + finding_dir + "/input.raw --fuzz-input --budget " +
+  return "bpfdiff repro " + finding_dir + "/case.data --budget " +
          std::to_string(c.input.limits.instruction_budget) + " --engines " + join(engines);
 }
 
@@ -230,11 +231,11 @@ Result<std::string> write_kernel_finding(const std::string& findings_dir, const 
     j["minimized"] = {{"original_slots", finding.original_program->slots.size()},
                       {"slots", c.program.slots.size()},
                       {"tests", finding.minimize_tests},
-                      {"original", (final_dir / "original.raw").string()}};
+                      {"original", (final_dir / "original.data").string()}};
   }
   if (auto w = staged->write_text("finding.json", j.dump(2) + "\n"); !w) return w.error();
 
-  if (auto w = staged->write_text("case.data", data_test(c)); !w) return w.error();
+  if (auto w = staged->write_text("case.data", data_test(c.program, c.input.memory, c)); !w) return w.error();
   const std::vector<uint8_t> raw = fuzz::join_raw_input(isa::encode_slots(c.program.slots), c.input.memory);
   if (auto w = staged->write_file("input.raw", raw); !w) return w.error();
   if (c_source) {
@@ -244,6 +245,15 @@ Result<std::string> write_kernel_finding(const std::string& findings_dir, const 
     const std::vector<uint8_t> original =
         fuzz::join_raw_input(isa::encode_slots(finding.original_program->slots), finding.original_memory);
     if (auto w = staged->write_file("original.raw", original); !w) return w.error();
+    // With its maps, like case.data, but expecting nothing: the reference's
+    // outcome on the original program is not at hand.
+    text::DataTest test =
+        reference_data_test(*finding.original_program, finding.original_memory, c.outcomes.front());
+    test.result.reset();
+    test.error.reset();
+    const std::string text = "# budget " + std::to_string(c.input.limits.instruction_budget) + "\n" +
+                             call_depth_comment(run_setup_of(c.input)) + text::format_data_test(test);
+    if (auto w = staged->write_text("original.data", text); !w) return w.error();
   }
 
   json outcomes = json::array();

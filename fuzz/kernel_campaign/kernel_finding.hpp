@@ -2,8 +2,11 @@
 // One finding of the kernel campaign on disk: OUT/findings/<signature>/ with
 //   finding.json   signature, kind, title, differences, seed and iteration,
 //                  kernel releases, the reproducer command
-//   case.data      the program as a .data test (memory, the reference's result)
-//   input.raw      the same as a raw fuzz input (`bpfdiff repro --fuzz-input`)
+//   case.data      the program as a .data test (maps, memory, budget, the
+//                  reference's result): what the repro command replays
+//   input.raw      the program and memory as a raw fuzz input, without the
+//                  maps (for tools that read raw inputs; `--fuzz-input`)
+//   original.data, original.raw   the program as found, when minimized
 //   outcomes.json  every engine's outcome, kernel verdicts and logs included
 //   kernel-<engine>.log   each kernel engine's log: the verifier log of a rejection,
 //                  or what failed (a guest failure names the pool's record)
@@ -84,7 +87,7 @@ nlohmann::ordered_json outcome_json(const oracle::Outcome& outcome);
 Result<std::string> write_kernel_finding(const std::string& findings_dir, const KernelFindingRecord& finding,
                                          const KernelCase& c, const std::vector<std::string>& engines);
 
-// "bpfdiff repro DIR/input.raw --fuzz-input --budget N --engines a,b,c"
+// "bpfdiff repro DIR/case.data --budget N --engines a,b,c"
 std::string kernel_repro_command(const std::string& finding_dir, const KernelCase& c,
                                  const std::vector<std::string>& engines);
 

@@ -76,7 +76,7 @@ void add_kernel_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   accept->add_option(
       "--findings", o->accept.findings_dir,
-      "write each finding's case there as a raw fuzz input, for `bpfdiff repro FILE --fuzz-input`");
+      "write each finding's case there as a .data test with its maps, for `bpfdiff repro FILE`");
   accept
       ->add_option("--generator", o->accept.generator,
                    "kernel-friendly (accepted by construction) or verifier-stress (safety the verifier must "

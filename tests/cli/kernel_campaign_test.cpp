@@ -504,7 +504,7 @@ TEST_F(KernelCampaignLoop, WritesEachSignatureOnceAndCountsRepeats) {
   EXPECT_EQ(finding["kind"], "mismatch");
   EXPECT_EQ(finding["differences"][0]["field"], "r0");
   EXPECT_EQ(finding["kernel_releases"]["fake-kernel"], "6.1.0-fake");
-  EXPECT_NE(finding["repro"].get<std::string>().find("--fuzz-input"), std::string::npos);
+  EXPECT_NE(finding["repro"].get<std::string>().find("/case.data --budget"), std::string::npos);
   const json outcomes = read_json(d / "outcomes.json");
   ASSERT_EQ(outcomes.size(), 2u);
   EXPECT_EQ(outcomes[0]["engine"], "interp");

@@ -89,6 +89,14 @@ TEST(TargetInput, ACampaignFindingDirectoryIsRecognised) {
   EXPECT_EQ(k->layout, "raw");
   EXPECT_EQ(k->engines, (std::vector<std::string>{"interp", "kernel-host"}));
   EXPECT_EQ(k->budget, 10000u);
+  // One written since it has a .data test: that, which carries the maps.
+  std::ofstream(kernel / "case.data") << "-- asm\nexit\n";
+  auto d = resolve_replay_target(kernel.string(), "");
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->file, (kernel / "case.data").string());
+  EXPECT_EQ(d->layout, "");
+  EXPECT_EQ(d->engines, (std::vector<std::string>{"interp", "kernel-host"}));
+  EXPECT_EQ(d->budget, 10000u);
 
   // A libFuzzer campaign's: the target is the key's prefix; the minimized
   // input is preferred.

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 
 #include "fuzz/case_source.hpp"
@@ -10,6 +11,7 @@
 #include "oracle/engine.hpp"
 #include "tests/fuzz/form_count.hpp"
 #include "vm/program/validate.hpp"
+#include "vm/text/disassembler.hpp"
 
 namespace bpfdiff::fuzz {
 namespace {
@@ -94,7 +96,8 @@ TEST(VerifierStress, WithoutDoubtEveryProgramRunsToItsExitInOurVm) {
     for (uint64_t seed = 0; seed < 300; ++seed) {
       const GeneratedCase c = from_seed(seed, with(version, 0.0));
       const oracle::Outcome o = interp().run(c.program, engine_input(c));
-      ASSERT_TRUE(o.ok()) << "seed " << seed << ": " << o.load_error << vm::describe(o.error);
+      ASSERT_TRUE(o.ok()) << "seed " << seed << ": " << o.load_error << vm::describe(o.error) << "\n"
+                          << text::disassemble(c.program.slots, {.pc_prefix = true});
       ASSERT_LE(o.instructions, kGeneratedInstructionBudget) << "seed " << seed;
     }
   }
@@ -106,6 +109,7 @@ TEST(VerifierStress, WithoutDoubtEveryProgramRunsToItsExitInOurVm) {
 TEST(VerifierStress, MapProgramsLookUpTheirArrayMapAndWriteThroughTheValuePointer) {
   VerifierStressOptions opt = with(isa::IsaVersion::V3, 0.0);
   opt.map_program_rate = 1.0;
+  opt.hash_program_rate = 0.0;
   int with_pattern = 0, changed = 0;
   for (uint64_t seed = 0; seed < 200; ++seed) {
     StressPatterns p = 0;
@@ -132,6 +136,86 @@ TEST(VerifierStress, MapProgramsLookUpTheirArrayMapAndWriteThroughTheValuePointe
     StressPatterns p = 0;
     EXPECT_TRUE(from_seed(seed, opt, &p).program.maps.empty());
     EXPECT_EQ(p & (StressPatterns{1} << static_cast<unsigned>(StressPattern::MapValue)), 0u);
+  }
+}
+
+// A hash map program holds an empty hash map (after the array map, when it
+// has one) and the hash-map pattern: keys of every size, written in stores
+// of varied widths; in our VM its updates fill the map and its checked
+// lookups run to the exit; unchecked lookups that miss fault, as the kernel
+// must refuse them; without a hash map program the pattern never appears.
+TEST(VerifierStress, HashMapProgramsUpdateLookUpAndDeleteTheirHashMap) {
+  VerifierStressOptions opt = with(isa::IsaVersion::V4, 0.0);
+  opt.hash_program_rate = 1.0;
+  const auto has = [](StressPatterns p, StressPattern which) {
+    return (p & (StressPatterns{1} << static_cast<unsigned>(which))) != 0;
+  };
+  int with_pattern = 0, filled = 0, updates = 0, deletes = 0, lookups = 0, variable_keys = 0;
+  std::set<uint32_t> key_sizes;
+  std::set<isa::Form> key_stores;
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    StressPatterns p = 0;
+    const GeneratedCase c = from_seed(seed, opt, &p);
+    ASSERT_EQ(why_invalid(c.program), "") << "seed " << seed;
+    ASSERT_FALSE(c.program.maps.empty());
+    const vm::MapDef& h = c.program.maps.back();
+    ASSERT_EQ(h.type, vm::MapType::Hash) << "seed " << seed;
+    EXPECT_TRUE(h.initial_values.empty());
+    EXPECT_EQ(c.program.maps.size(), has(p, StressPattern::MapValue) ? 2u : c.program.maps.size());
+    key_sizes.insert(h.key_size);
+    for (std::size_t pc = 0; pc < c.program.slots.size(); ++pc) {
+      const isa::RawInsn& i = c.program.slots[pc];
+      const auto form = isa::find_form(i);
+      if (!form) continue;
+      // A key at a variable offset: r2 = fp; r2 += scalar, or scalar r2 += fp.
+      if (*form == isa::Form::add_reg && i.dst == 2 && pc > 0) {
+        const isa::RawInsn& before = c.program.slots[pc - 1];
+        variable_keys += (before.opcode == 0xbf && before.dst == 2 && before.src == 10) || i.src == 10;
+      }
+      if (*form == isa::Form::call_helper) {
+        updates += i.imm == 2;
+        deletes += i.imm == 3;
+        lookups += i.imm == 1;
+      }
+      // Stores into the key area, fp-104 .. fp-89.
+      static const std::set<isa::Form> kStores = {isa::Form::stb,  isa::Form::sth,  isa::Form::stw,
+                                                  isa::Form::stdw, isa::Form::stxb, isa::Form::stxh,
+                                                  isa::Form::stxw, isa::Form::stxdw};
+      if (i.dst == 10 && i.off >= -104 && i.off < -88 && kStores.count(*form) != 0) key_stores.insert(*form);
+    }
+    if (!has(p, StressPattern::HashMap)) continue;
+    ++with_pattern;
+    const oracle::Outcome o = interp().run(c.program, engine_input(c));
+    ASSERT_TRUE(o.ok()) << "seed " << seed << ": " << vm::describe(o.error);
+    ASSERT_EQ(o.maps.size(), c.program.maps.size());
+    filled += o.maps.back().entries.empty() ? 0 : 1;
+  }
+  EXPECT_GE(with_pattern, 100);
+  EXPECT_GE(filled, 50);
+  EXPECT_GT(updates, 0);
+  EXPECT_GT(deletes, 0);
+  EXPECT_GT(lookups, updates);
+  EXPECT_GT(variable_keys, 0);
+  EXPECT_EQ(key_sizes.size(), 6u);
+  EXPECT_GE(key_stores.size(), 6u) << "stb/sth/stw/stdw and stx of the unknown key";
+
+  // Unchecked lookups (doubt): some miss and fault in our VM.
+  opt.doubt_rate = 1e-9;
+  opt.hash_unchecked_rate = 1.0;
+  int faults = 0;
+  for (uint64_t seed = 0; seed < 100; ++seed) {
+    const GeneratedCase c = from_seed(seed, opt);
+    faults += interp().run(c.program, engine_input(c)).ok() ? 0 : 1;
+  }
+  EXPECT_GT(faults, 0);
+
+  opt.hash_program_rate = 0.0;
+  for (uint64_t seed = 0; seed < 100; ++seed) {
+    StressPatterns p = 0;
+    const GeneratedCase c = from_seed(seed, opt, &p);
+    EXPECT_FALSE(has(p, StressPattern::HashMap));
+    for (const vm::MapDef& m : c.program.maps)
+      EXPECT_NE(m.type, vm::MapType::Hash);
   }
 }
 

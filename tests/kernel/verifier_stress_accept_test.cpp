@@ -53,6 +53,26 @@ TEST_F(VerifierStressOnHost, MapValueProgramsAreAcceptedSomeRejectedSomeAndAgree
     ADD_FAILURE() << f.seed << ": " << f.kind << " " << f.title;
 }
 
+// Hash maps: the kernel creates each empty, as our VM does; some programs
+// holding the pattern are accepted, some rejected (lookups used without a
+// null check), and every accepted one agrees with our VM, the map contents
+// after the run included.
+TEST_F(VerifierStressOnHost, HashMapProgramsAreAcceptedSomeRejectedSomeAndAgreeOnTheirContents) {
+  AcceptOptions opt;
+  opt.generator = "verifier-stress";
+  opt.count = 300;
+  opt.seed = 5000;
+  auto report = measure_acceptance(opt);
+  ASSERT_TRUE(report) << report.error().message;
+  const auto [generated, accepted] = report->patterns[static_cast<std::size_t>(fuzz::StressPattern::HashMap)];
+  EXPECT_GE(generated, 50u);
+  EXPECT_GT(accepted, 0u);
+  EXPECT_LT(accepted, generated);
+  EXPECT_GT(report->agreement["agree"], 0u);
+  for (const AcceptFinding& f : report->findings)
+    ADD_FAILURE() << f.seed << ": " << f.kind << " " << f.title;
+}
+
 TEST_F(VerifierStressOnHost, TheMutationModeRunsMutantsOfAcceptedPrograms) {
   AcceptOptions opt;
   opt.generator = "verifier-stress";
