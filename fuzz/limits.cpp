@@ -17,7 +17,7 @@ bool same(const vm::ExecLimits& a, const vm::ExecLimits& b) {
 
 }  // namespace
 
-std::vector<bool> block_leaders(const vm::Program& program) {
+std::vector<bool> block_leaders(const vm::Program& program, std::span<const std::size_t> starts) {
   const std::size_t n = program.slots.size();
   std::vector<bool> leader(n, false);
   const auto mark = [&](int64_t slot) {
@@ -26,7 +26,6 @@ std::vector<bool> block_leaders(const vm::Program& program) {
   mark(program.entry);
   for (const vm::ProgramEntry& e : program.entries)
     mark(e.slot);
-  const std::vector<std::size_t> starts = instruction_starts(program.slots);
   for (std::size_t k = 0; k < starts.size(); ++k) {
     const std::size_t pc = starts[k];
     const isa::RawInsn& insn = program.slots[pc];
@@ -53,10 +52,10 @@ std::optional<RunExtent> measure_extent(oracle::Engine& engine, const vm::Progra
   if (!executor || !(*executor)->can_trace()) return std::nullopt;
   std::vector<uint8_t> memory = input.memory;
   std::vector<uint8_t> metadata = input.metadata;
-  const std::vector<bool> leader = block_leaders(program);
+  const std::vector<std::size_t> starts = instruction_starts(program.slots);
+  const std::vector<bool> leader = block_leaders(program, starts);
   // The slot after each instruction (lddw takes two).
   std::vector<uint64_t> fall_through(program.slots.size(), 0);
-  const std::vector<std::size_t> starts = instruction_starts(program.slots);
   for (std::size_t k = 0; k < starts.size(); ++k)
     fall_through[starts[k]] = k + 1 < starts.size() ? starts[k + 1] : program.slots.size();
   std::vector<bool> entered(leader.size(), false);

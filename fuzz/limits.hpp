@@ -8,6 +8,7 @@
 // reaches the later iterations of loops.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "fuzz/byte_source.hpp"
@@ -35,10 +36,12 @@ struct RunExtent {
   std::vector<BlockEntry> blocks;
 };
 
-// Where blocks start in `program`: its entries, jump and call targets, and
-// the instruction after every jump, call and exit -- the boundaries at which
-// a compiler charges the budget. Indexed by slot.
-std::vector<bool> block_leaders(const vm::Program& program);
+// Where blocks start in `program`, whose instructions start at `starts`
+// (instruction_starts of its slots, which the caller usually needs too):
+// its entries, jump and call targets, and the instruction after every jump,
+// call and exit -- the boundaries at which a compiler charges the budget.
+// Indexed by slot.
+std::vector<bool> block_leaders(const vm::Program& program, std::span<const std::size_t> starts);
 
 // The extent of a run of `program` on `input`, measured on `engine` with a
 // trace (the interpreter); nothing when it does not load or cannot trace.

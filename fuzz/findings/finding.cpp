@@ -5,6 +5,8 @@
 #include <sys/utsname.h>
 
 #include "fuzz/byte_source.hpp"
+#include "fuzz/differential.hpp"
+#include "fuzz/elf_gen_case.hpp"
 #include "fuzz/findings/atomic_file.hpp"
 #include "fuzz/generator.hpp"
 #include "fuzz/kernel_friendly.hpp"
@@ -38,8 +40,9 @@ FindingCase from_generated(fuzz::GeneratedCase&& g, FindingLayout layout) {
 }
 
 constexpr FindingLayout kLayouts[] = {
-    FindingLayout::Raw,    FindingLayout::Generated, FindingLayout::SingleInsn, FindingLayout::Program,
-    FindingLayout::Kernel, FindingLayout::LoopFree,  FindingLayout::JitDecode,  FindingLayout::Asm};
+    FindingLayout::Raw,       FindingLayout::Generated, FindingLayout::SingleInsn,
+    FindingLayout::Program,   FindingLayout::Kernel,    FindingLayout::LoopFree,
+    FindingLayout::JitDecode, FindingLayout::Asm,       FindingLayout::ElfGen};
 
 Result<FindingCase> from_raw(std::span<const uint8_t> bytes, const std::string& path, FindingLayout layout) {
   const fuzz::RawInput raw = fuzz::split_raw_input(bytes);
@@ -57,6 +60,41 @@ Result<FindingCase> from_raw(std::span<const uint8_t> bytes, const std::string& 
 isa::IsaVersion this_kernels_isa_version() {
   utsname u{};
   return fuzz::isa_version_for_kernel(uname(&u) == 0 ? u.release : "");
+}
+
+// "program 2 of 3 (prog_1) in packet mode, its own"
+std::string describe_run(const fuzz::ElfGenRun& run, std::size_t programs) {
+  return "program " + std::to_string(run.index + 1) + " of " + std::to_string(programs) + " (" + run.entry +
+         ") in " + text::run_mode_name(run.input.mode) + " mode" + (run.own_mode ? ", its own" : "");
+}
+
+// As elf_gen reads its input; the run it stops at (see read_finding).
+Result<FindingCase> from_elf_gen(std::span<const uint8_t> bytes, const std::string& path) {
+  fuzz::ByteSource src(bytes);
+  auto g = fuzz::generate_elf_gen_case(src);
+  if (!g) return make_error(path + ": no elf_gen object (the target skips this input): " + g.error().message);
+  auto loaded = fuzz::load_generated_object(g->object);
+  if (!loaded) return make_error(path + ": " + loaded.error().message);
+  auto runs = fuzz::elf_gen_runs(*g, *loaded);
+  if (!runs) return make_error(path + ": " + runs.error().message);
+  std::size_t chosen = 0;
+  for (std::size_t i = 0; i < runs->size(); ++i) {
+    if (fuzz::find_divergence((*runs)[i].program, (*runs)[i].input)) {
+      chosen = i;
+      break;
+    }
+  }
+  fuzz::ElfGenRun& run = (*runs)[chosen];
+  FindingCase c;
+  c.part = describe_run(run, g->cases.size());
+  c.program = std::move(run.program);
+  c.memory = std::move(run.input.memory);
+  c.budget = run.input.limits.instruction_budget;
+  c.setup = run_setup_of(run.input);
+  c.layout = FindingLayout::ElfGen;
+  c.elf_object = std::move(g->object.bytes);
+  c.elf_program = run.entry;
+  return c;
 }
 
 }  // namespace
@@ -84,6 +122,8 @@ const char* to_string(FindingLayout layout) {
       return "jit-decode";
     case FindingLayout::Asm:
       return "asm";
+    case FindingLayout::ElfGen:
+      return "elf-gen";
   }
   return "?";
 }
@@ -106,6 +146,7 @@ std::optional<FindingLayout> layout_of_target(std::string_view target) {
   if (target == "interp_vs_jit_raw") return FindingLayout::Raw;
   if (target == "interp_vs_jit_gen") return FindingLayout::Generated;
   if (target == "interp_vs_jit_insn") return FindingLayout::SingleInsn;
+  if (target == "elf_gen") return FindingLayout::ElfGen;
   return std::nullopt;
 }
 
@@ -171,6 +212,8 @@ Result<FindingCase> read_finding(const std::string& path, FindingLayout layout) 
       fuzz::ByteSource src(*bytes);
       return from_generated(fuzz::single_insn_case(src), layout);
     }
+    case FindingLayout::ElfGen:
+      return from_elf_gen(*bytes, path);
     case FindingLayout::Program: {
       auto input = load_replay_input(path, false, oracle::default_helpers());
       if (!input) return input.error();

@@ -31,9 +31,10 @@ enum class FindingLayout : uint8_t {
   LoopFree,    // loop-free generator decisions (smt_vs_engines)
   JitDecode,   // jit_decode: byte 0 the JIT options, then the raw layout
   Asm,         // asm_roundtrip: byte 0 odd, then slots; even, then assembly text
+  ElfGen,      // elf_gen: decisions of a generated ELF object (fuzz/elf_gen_case.hpp)
 };
 
-// "raw", "generated", "single-insn", "program", "kernel", "loop-free", "jit-decode", "asm"
+// "raw", "generated", "single-insn", "program", "kernel", "loop-free", "jit-decode", "asm", "elf-gen"
 const char* to_string(FindingLayout layout);
 std::optional<FindingLayout> finding_layout_named(std::string_view name);
 std::vector<std::string> finding_layout_names();
@@ -48,10 +49,22 @@ struct FindingCase {
   uint64_t budget = 0;  // what the target (or the .data test) runs with
   RunSetup setup;       // the run mode and call depth it runs with
   FindingLayout layout = FindingLayout::Program;
+  // An input that holds several runs (elf-gen: every program of an object in
+  // every mode) is read as one of them: which, e.g. "program 2 of 3 (prog_1)
+  // in packet mode, its own". Empty for the others.
+  std::string part;
+  // elf-gen: the generated object and the name of the program `program` is
+  // (`bpfdiff run OBJECT --program NAME` runs it). Empty for the others.
+  std::vector<uint8_t> elf_object;
+  std::string elf_program;
 };
 
 // Reads `path` in `layout`, with that layout's budget (a .data test's
-// "# budget N" comment, else the default budget, for Program).
+// "# budget N" comment, else the default budget, for Program). An elf-gen
+// input regenerates its object, loads it (an error when the loader reads it
+// back differently: the loader bug elf_gen reports) and is read as the first
+// run elf_gen checks on which the interpreter and a JIT option set disagree
+// (fuzz::find_divergence, the target's own oracle), else as its first run.
 Result<FindingCase> read_finding(const std::string& path, FindingLayout layout);
 
 // The signature of the first engine of `engines` that disagrees with the

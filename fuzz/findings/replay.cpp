@@ -105,9 +105,11 @@ Result<ReplayInput> load_replay_input(const std::string& path, bool fuzz_input, 
   out.program = std::move(c->program);
   out.memory = std::move(c->memory);
   out.setup = c->setup;
-  out.kind = std::string(to_string(*l)) + " input";
+  out.kind = std::string(to_string(*l)) + " input" + (c->part.empty() ? "" : ", " + c->part);
   out.fuzz_layout = *l != FindingLayout::Program;
   out.budget = c->budget;
+  out.elf_object = std::move(c->elf_object);
+  out.elf_program = std::move(c->elf_program);
   return out;
 }
 

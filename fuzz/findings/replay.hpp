@@ -65,6 +65,9 @@ struct ReplayInput {
   std::string kind;  // "assembly", "bytecode", "data test" or "fuzz input"
   bool fuzz_layout = false;
   uint64_t budget = 0;  // the fuzz target's budget with a --layout, a .data test's "# budget N"; else 0
+  // An elf-gen input: the generated object and the name of `program` in it.
+  std::vector<uint8_t> elf_object;
+  std::string elf_program;
 };
 
 // A raw fuzz input (u32 program_length | program | memory), told apart from

@@ -19,6 +19,7 @@ struct TargetLayout {
 
 constexpr TargetLayout kTargets[] = {
     {"asm_roundtrip", FindingLayout::Asm},
+    {"elf_gen", FindingLayout::ElfGen},  // the run of the object the target stops at
     {"elf_loader", FindingLayout::Program},
     {"interp_raw", FindingLayout::Raw},
     {"interp_vs_jit_gen", FindingLayout::Generated},
@@ -113,9 +114,10 @@ std::vector<std::string> engines_of_target(std::string_view target) {
   if (target == "interp_vs_kernel") return {"interp", "kernel-host"};
   if (target == "smt_vs_engines") return {"interp", "smt"};
   // These compare the interpreter with the JIT option set the input selects
-  // (_gen, _raw) or with every set (_insn): a crash file reproduces on the
-  // set it named only when every set runs.
-  if (target == "interp_vs_jit_gen" || target == "interp_vs_jit_raw" || target == "interp_vs_jit_insn") {
+  // (_gen, _raw) or with every set (_insn, elf_gen): a crash file reproduces
+  // on the set it named only when every set runs.
+  if (target == "interp_vs_jit_gen" || target == "interp_vs_jit_raw" || target == "interp_vs_jit_insn" ||
+      target == "elf_gen") {
     return oracle::engine_names();
   }
   return {"interp", "jit"};

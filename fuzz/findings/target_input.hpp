@@ -23,7 +23,8 @@ Result<FindingLayout> input_layout_of_target(std::string_view target);
 
 // The engines `target` compares, reference first ("interp,kernel-host" for
 // interp_vs_kernel, "interp,smt" for smt_vs_engines, the interpreter and
-// every JIT option set for the interp_vs_jit targets, else "interp,jit").
+// every JIT option set for the interp_vs_jit targets and elf_gen, else
+// "interp,jit").
 std::vector<std::string> engines_of_target(std::string_view target);
 
 // What to replay for FILE (and --target, when given): a file is read in the

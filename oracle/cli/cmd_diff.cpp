@@ -160,9 +160,11 @@ void add_diff_command(CLI::App& app, int& exit_code) {
   mem_file->excludes(mem);
   cmd->add_option("--budget", opts->budget, "instruction budget of every run")->check(kAtLeastOne);
   cmd->add_flag("--fuzz-input", opts->fuzz_input, "read every FILE as a raw fuzz input");
-  cmd->add_option("--layout", opts->layout,
-                  "read every FILE as this fuzz target's input: raw, generated (interp_vs_jit_gen decisions: "
-                  "the program with its maps), single-insn or program; the budget is the target's")
+  cmd->add_option(
+         "--layout", opts->layout,
+         "read every FILE as this fuzz target's input: raw, generated (interp_vs_jit_gen decisions: "
+         "the program with its maps), single-insn, elf-gen (elf_gen decisions: the run it stops at) or "
+         "program; the budget is the target's")
       ->check(CLI::IsMember(finding_layout_names()));
   cmd->add_option(
          "--target", opts->target,

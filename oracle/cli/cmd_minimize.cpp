@@ -38,7 +38,7 @@ std::vector<FindingLayout> layouts_to_try(const MinimizeCommandOptions& opts) {
   if (auto l = finding_layout_named(opts.layout)) return {*l};
   const std::string ext = lowercase_extension(opts.input);
   if (ext == ".data" || ext == ".asm" || ext == ".s" || ext == ".bin") return {FindingLayout::Program};
-  return {FindingLayout::Raw, FindingLayout::Generated, FindingLayout::SingleInsn};
+  return {FindingLayout::Raw, FindingLayout::Generated, FindingLayout::SingleInsn, FindingLayout::ElfGen};
 }
 
 int run_minimize(const MinimizeCommandOptions& opts) {
@@ -126,9 +126,10 @@ void add_minimize_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "minimize", "Shrink a divergence input to the smallest program with the same signature.");
   cmd->footer(
-      "FILE is a crash input of a differential fuzz target (interp_vs_jit_raw, _gen or _insn; the\n"
-      "layout is found by trying each, or given with --layout) or a program file (.data, .asm,\n"
-      "bytecode). Its signature -- the engines that disagree, the first differing field and the form\n"
+      "FILE is a crash input of a differential fuzz target (interp_vs_jit_raw, _gen or _insn, or\n"
+      "elf_gen: the run of its object it stops at; the layout is found by trying each, or given with\n"
+      "--layout or --target) or a program file (.data, .asm, bytecode). Its signature -- the engines that "
+      "disagree, the first differing field and the form\n"
       "of the instruction where they part ways (found by bisection on the budget) -- is kept while\n"
       "instructions are removed (delta debugging, jumps repaired), the memory is cut and zeroed and\n"
       "immediates, offsets and registers move toward 0. The result is written to --out as\n"
@@ -141,7 +142,8 @@ void add_minimize_command(CLI::App& app, int& exit_code) {
       "Exit status: 0 minimized and written, 1 the engines agree on FILE, 2 bad usage or input.");
   cmd->add_option("FILE", opts->input, "the input to minimize")->required();
   cmd->add_option("--out", opts->out, "directory for the .data test")->capture_default_str();
-  cmd->add_option("--layout", opts->layout, "how to read FILE: auto, raw, generated, single-insn, program")
+  cmd->add_option("--layout", opts->layout,
+                  "how to read FILE: auto, raw, generated, single-insn, elf-gen, program")
       ->check([] {
         auto names = finding_layout_names();
         names.insert(names.begin(), "auto");

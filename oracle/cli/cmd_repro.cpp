@@ -8,9 +8,11 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "fuzz/findings/atomic_file.hpp"
 #include "fuzz/findings/replay.hpp"
 #include "fuzz/findings/repro.hpp"
 #include "fuzz/findings/target_input.hpp"
@@ -19,6 +21,7 @@
 #include "oracle/cli/exit_codes.hpp"
 #include "oracle/cli/run_mode_flags.hpp"
 #include "oracle/engine.hpp"
+#include "oracle/run/hex.hpp"
 #include "oracle/run/kernel_report.hpp"
 #include "oracle/run/outcome_table.hpp"
 
@@ -36,7 +39,8 @@ struct ReproCommandOptions {
   std::string target;  // --target: the fuzz target whose input FILE is (fuzz/findings/target_input.hpp)
   std::string color = "auto";
   RunModeFlags run_mode;
-  bool gate_runs = false;  // --gate-runs: the gate's runs of one prepared program
+  bool gate_runs = false;    // --gate-runs: the gate's runs of one prepared program
+  std::string write_object;  // --write-object: where an elf-gen input's object goes
 };
 
 bool use_color(const std::string& setting) {
@@ -77,6 +81,21 @@ int report_later_run(const ReproCommandOptions& opts, const ReplayInput& input, 
   return kExitRunFailed;
 }
 
+// --write-object: the object an elf-gen input generates, and the command
+// that runs the chosen program of it on one engine.
+Result<void> write_generated_object(const ReproCommandOptions& opts, const ReplayInput& input,
+                                    std::span<const uint8_t> memory, uint64_t budget, const RunSetup& setup) {
+  if (input.elf_object.empty())
+    return make_error("--write-object: " + opts.input + " is no elf_gen input (give --target elf_gen)");
+  if (auto w = write_file_atomically(opts.write_object, input.elf_object); !w) return w.error();
+  std::cout << "wrote " << opts.write_object << " (" << input.elf_object.size()
+            << " bytes, the generated object); its program " << input.elf_program
+            << " runs as shown below with\n  bpfdiff run " << opts.write_object << " --program "
+            << input.elf_program << run_setup_flags(setup) << " --budget " << budget
+            << (memory.empty() ? "" : " --mem " + hex_compact(memory)) << " [--engine ENGINE]\n\n";
+  return {};
+}
+
 int run_repro(const ReproCommandOptions& opts) {
   auto engines = make_engines(opts.engines);
   if (!engines) return usage_error(engines.error().message);
@@ -90,6 +109,10 @@ int run_repro(const ReproCommandOptions& opts) {
   const uint64_t budget = replay_budget(*input, opts.budget);
   const vm::Program& program = input->program;
   const RunSetup setup = opts.run_mode.given().applied_to(input->setup);
+  if (!opts.write_object.empty()) {
+    if (auto w = write_generated_object(opts, *input, memory, budget, setup); !w)
+      return usage_error(w.error().message);
+  }
   if (opts.gate_runs) {
     if (!all_in_process(*engines))
       return usage_error("--gate-runs reruns a prepared program: the kernel engines load per input");
@@ -221,6 +244,10 @@ void add_repro_command(CLI::App& app, int& exit_code) {
       "    rejection is no disagreement; see `bpfdiff diff --help`); no bisection.\n\n"
       "Run mode: the input's own (a .data test's `-- mode`, a generated input's), else memory;\n"
       "--mode and the other run-mode flags of `bpfdiff run` replace it.\n"
+      "An elf_gen input (--target elf_gen) is a generated ELF object with several programs, each run\n"
+      "in every mode: repro regenerates and loads the object and shows the first of those runs on\n"
+      "which the interpreter and a JIT option set disagree (else the first run); --write-object OBJ\n"
+      "writes the object out and prints the `bpfdiff run OBJ --program NAME ...` command of that run.\n"
       "Engines: " +
       engine_list() + ". Budget: --budget, else " + std::to_string(kFuzzTargetBudget) +
       " for fuzz inputs (as the fuzz target) and " + std::to_string(vm::ExecLimits{}.instruction_budget) +
@@ -237,7 +264,8 @@ void add_repro_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--fuzz-input", opts->fuzz_input, "read FILE as a raw fuzz input whatever it looks like");
   cmd->add_option("--layout", opts->layout,
                   "read FILE as this fuzz target's input: raw, generated (interp_vs_jit_gen decisions: the "
-                  "program with its maps), single-insn or program; its budget is the target's")
+                  "program with its maps), single-insn, elf-gen (elf_gen decisions: the run it stops at) or "
+                  "program; its budget is the target's")
       ->check(CLI::IsMember(finding_layout_names()));
   cmd->add_option("--target", opts->target,
                   "FILE is this fuzz target's input (read in its layout, on its engines unless --engines); "
@@ -253,6 +281,9 @@ void add_repro_command(CLI::App& app, int& exit_code) {
                 "run the program as the gate runs a case: prepared once on each engine, then run on the "
                 "input, on it again, on the varied input (the first half of the memory inverted, seed + 1) "
                 "and on the input after a map reset, comparing every run (in-process engines only)");
+  cmd->add_option("--write-object", opts->write_object,
+                  "elf_gen input: write its generated ELF object to this file (for `bpfdiff run OBJ "
+                  "--program NAME`, readelf, llvm-objdump)");
   cmd->add_option("--color", opts->color,
                   "highlight differing rows: auto (when stdout is a terminal), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))

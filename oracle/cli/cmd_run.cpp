@@ -141,7 +141,9 @@ int run_run(const RunCommandOptions& given) {
     if (opts.trace) j["trace"] = std::move(trace_json);
     if (opts.maps) j["maps"] = maps_json(report->maps);
     if (verdict) j["expected"] = verdict_json(*verdict);
-    std::cout << j.dump() << "\n";
+    // printk lines are what the program wrote, often not UTF-8 (a `%s` of
+    // arbitrary bytes): replaced by U+FFFD rather than aborting the dump.
+    std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
   } else {
     print_printk(report->printk);
     if (opts.state) {

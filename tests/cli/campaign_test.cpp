@@ -310,7 +310,7 @@ std::optional<std::string> env_value(const Environment& env, const std::string& 
 
 TEST(InputTimeout, TheKernelTargetWaitsForAVerifierWalkingToItsLimit) {
   EXPECT_EQ(input_timeout_seconds("interp_vs_kernel"), 60);
-  for (const char* target : {"interp_raw", "interp_vs_jit_gen", "smt_vs_engines", "elf_loader"})
+  for (const char* target : {"interp_raw", "interp_vs_jit_gen", "smt_vs_engines", "elf_loader", "elf_gen"})
     EXPECT_EQ(input_timeout_seconds(target), 10) << target;
 }
 
@@ -329,7 +329,8 @@ TEST(AflEnvironment, RawTargetsGetTheCustomMutatorOfTheBuild) {
     EXPECT_EQ(env_value(env, "AFL_NO_UI"), "1") << target;
   }
   // Generator decisions are not instructions: those targets keep AFL++'s own mutations.
-  for (const char* target : {"interp_vs_jit_gen", "interp_vs_jit_insn", "elf_loader", "asm_roundtrip"}) {
+  for (const char* target :
+       {"interp_vs_jit_gen", "interp_vs_jit_insn", "elf_loader", "elf_gen", "asm_roundtrip"}) {
     const Environment env = afl_environment(build.path(), target);
     EXPECT_FALSE(env_value(env, "AFL_CUSTOM_MUTATOR_LIBRARY")) << target;
     EXPECT_EQ(env_value(env, "AFL_NO_UI"), "1") << target;

@@ -10,6 +10,7 @@
 
 #include "fuzz/differential.hpp"
 #include "fuzz/generator.hpp"
+#include "fuzz/program_edit.hpp"
 #include "oracle/interp_engine.hpp"
 #include "vm/isa/encode.hpp"
 #include "vm/jit/jit_program.hpp"
@@ -73,7 +74,7 @@ TEST(Limits, EachBlockTheRunEntersGetsABudgetEndingAtItsEntryAndAtItsLastInstruc
              wide[0],                               // 7-8: the callee
              wide[1],
              encode(Form::exit)};  // 9
-  const std::vector<bool> leaders = block_leaders(p);
+  const std::vector<bool> leaders = block_leaders(p, instruction_starts(p.slots));
   EXPECT_EQ(leaders, (std::vector<bool>{true, false, false, true, true, false, true, true, false, false}));
   oracle::InterpEngine interp(oracle::default_helpers());
   const auto e = measure_extent(interp, p, oracle::EngineInput{});
