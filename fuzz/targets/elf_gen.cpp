@@ -8,8 +8,8 @@
 // mode and in every other one, on the interpreter and the JIT option set
 // the input selects (as the gen, raw and insn targets do, differential.hpp:
 // 2.7 times the executions per CPU second of all four sets; the replay
-// tools and the gate's elf phase still run all four), which must agree. elf_loader mutates compiled objects; this target reaches
-// the relocation kinds and map layouts those few objects do not hold.
+// tools and the gate's elf phase still run all four), which must agree. elf_loader mutates compiled objects;
+// this target reaches the relocation kinds and map layouts those few objects do not hold.
 #include <cstdint>
 
 #include "fuzz/byte_source.hpp"
