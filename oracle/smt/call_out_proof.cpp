@@ -17,7 +17,6 @@
 #include "vm/jit/jit_program.hpp"
 #include "vm/jit/lowering.hpp"
 #include "vm/jit/offsets.hpp"
-#include "vm/program/validate.hpp"
 #include "vm/runtime/memory.hpp"
 #include "vm/runtime/std_helpers.hpp"
 
@@ -144,18 +143,13 @@ Result<CallOutSnippet> compile_call_out_snippet(const CallOutCase& c) {
       isa::encode(isa::Form::lddw_code, 0, 0, 0, static_cast<int32_t>(kSecondFunction) - 6));
   program.slots.push_back(isa::RawInsn{});
   program.slots.push_back(isa::encode(isa::Form::exit));
-  const vm::HelperRegistry& helpers = vm::standard_helpers();
-  auto loaded = vm::validate(program, helpers);
-  if (!loaded) return make_error(describe(c) + ": " + loaded.error().message);
-  vm::ExecLimits limits;
-  limits.max_call_depth = c.max_call_depth;
-  auto compiled = jit::JitProgram::compile(*loaded, helpers, limits, c.options);
+  auto compiled = proof_support::compile_snippet(program, c.max_call_depth, c.options);
   if (!compiled) return make_error(describe(c) + ": " + compiled.error().message);
-  const jit::JitProgram& jp = **compiled;
+  const jit::JitProgram& jp = *compiled->jit;
   CallOutSnippet s;
   s.code.assign(jp.code().begin(), jp.code().end());
   s.insn_offsets = jp.insn_offsets();
-  s.function_starts = loaded->function_starts;
+  s.function_starts = compiled->loaded->function_starts;
   s.stubs_begin = jp.body_size();
   s.begin = s.insn_offsets[kCallPc];
   s.end = s.insn_offsets[kCallPc + 1];
