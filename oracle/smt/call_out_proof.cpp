@@ -531,9 +531,19 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
       }
       return solver;
     };
+    // The paths after a helper call last: their queries (over the memory
+    // the helper leaves) are the slowest, and a fault in callx's target
+    // checks or local call is then found without proving the helper glue
+    // first. A proof solves every path either way.
+    std::vector<std::size_t> order;
+    for (const bool after_helper : {false, true})
+      for (std::size_t p = 0; p < path; ++p)
+        if (helper_in_test.contains(p) == after_helper) order.push_back(p);
     std::optional<z3::model> found;
     const ValueClass* found_class = nullptr;
-    for (std::size_t p = 0; p < path && !found; ++p) {
+    std::size_t found_at = 0;  // in `order`
+    for (std::size_t n = 0; n < order.size() && !found; ++n) {
+      const std::size_t p = order[n];
       z3::expr_vector all(ctx);
       for (const Obligation& o : obligations)
         if (o.path == p) all.push_back(o.holds);
@@ -570,6 +580,7 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
             case z3::sat:
               found = solver.get_model();
               found_class = &k;
+              found_at = n;
               break;
           }
         }
@@ -607,7 +618,10 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
         // tail call pending.
         const z3::expr test_run =
             field(off::kErrorKind, 4) == bv(0, 32) && field(off::kTailTarget, 8) == bv(0);
-        for (std::size_t q = 0; test_helper && q < path && proof.data_test.empty(); ++q) {
+        // Only adds constraints and drops obligations: the paths searched
+        // before the one refuted stay proved, so the search starts there.
+        for (std::size_t i = found_at; test_helper && i < order.size() && proof.data_test.empty(); ++i) {
+          const std::size_t q = order[i];
           z3::expr_vector shown(ctx);
           for (const Obligation& ob : obligations)
             if (ob.path == q && ob.shows_in_a_run) shown.push_back(ob.holds);
