@@ -11,9 +11,13 @@
 #   budget-charge-short     a block is charged one instruction less than it runs
 #   callx-target-unaligned  callx calls a function through a code address 1..7
 #                           bytes past its start (the interpreter refuses it)
+#   packet-bounds-off-by-one  a legacy packet load may read one byte past the
+#                           packet (the interpreter ends the program, r0 = 0)
+#   helper-result-dropped   r0 keeps its value across a helper call instead
+#                           of taking the helper's result
 #   1. builds that variant's `bpfdiff`;
 #   2. runs `bpfdiff smt check --memory` on the row that lowers the fault
-#      (ldxw, call_local, stxw, callx), which must exit 1 with a
+#      (ldxw, call_local, stxw, callx, ldindw, call_helper), which must exit 1 with a
 #      counterexample written as a .data test under OUT/BUG/;
 #   3. runs that .data test with `bpfdiff run FILE --engine interp` on the
 #      normal build (it must meet its expectation) and `bpfdiff run FILE
@@ -30,14 +34,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 out=${OUT:-planted-proofs}
-bugs=${BUGS:-mem-bounds-off-by-one call-depth-off-by-one mem-writable-unchecked budget-charge-short callx-target-unaligned}
+bugs=${BUGS:-mem-bounds-off-by-one call-depth-off-by-one mem-writable-unchecked budget-charge-short callx-target-unaligned packet-bounds-off-by-one helper-result-dropped}
 build_jobs=${BUILD_JOBS:-2}
 
 command -v jq >/dev/null || { echo "planted-proofs: needs jq (scripts/install-deps.sh)" >&2; exit 2; }
 
 # The smt check rows that lower each bug, in the default option set's control column.
 declare -A forms=([mem-bounds-off-by-one]='^ldxw$' [call-depth-off-by-one]='^call_local$'
-  [mem-writable-unchecked]='^stxw$' [budget-charge-short]='^call_local$' [callx-target-unaligned]='^callx$')
+  [mem-writable-unchecked]='^stxw$' [budget-charge-short]='^call_local$' [callx-target-unaligned]='^callx$'
+  [packet-bounds-off-by-one]='^ldindw$' [helper-result-dropped]='^call_helper$')
 
 if [[ ${BUILD:-1} != 0 ]]; then
   cmake --preset release >/dev/null

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <unordered_set>
 #include <utility>
 
 #include "oracle/smt/callx_counterexample.hpp"
+#include "oracle/smt/helper_counterexample.hpp"
 #include "oracle/smt/jit_proof_support.hpp"
 #include "oracle/smt/mem_model.hpp"
 #include "oracle/smt/read_over_write.hpp"
@@ -17,7 +19,6 @@
 #include "vm/jit/jit_program.hpp"
 #include "vm/jit/lowering.hpp"
 #include "vm/jit/offsets.hpp"
-#include "vm/program/validate.hpp"
 #include "vm/runtime/memory.hpp"
 #include "vm/runtime/std_helpers.hpp"
 
@@ -46,6 +47,7 @@ struct Obligation {
   std::string what;
   z3::expr holds;
   std::size_t path;
+  bool shows_in_a_run = true;  // a .data test's outcome can show it broken (helper_counterexample.hpp)
 };
 
 // The call instruction at `from` calls the trampoline in context field
@@ -144,18 +146,13 @@ Result<CallOutSnippet> compile_call_out_snippet(const CallOutCase& c) {
       isa::encode(isa::Form::lddw_code, 0, 0, 0, static_cast<int32_t>(kSecondFunction) - 6));
   program.slots.push_back(isa::RawInsn{});
   program.slots.push_back(isa::encode(isa::Form::exit));
-  const vm::HelperRegistry& helpers = vm::standard_helpers();
-  auto loaded = vm::validate(program, helpers);
-  if (!loaded) return make_error(describe(c) + ": " + loaded.error().message);
-  vm::ExecLimits limits;
-  limits.max_call_depth = c.max_call_depth;
-  auto compiled = jit::JitProgram::compile(*loaded, helpers, limits, c.options);
+  auto compiled = proof_support::compile_snippet(program, c.max_call_depth, c.options);
   if (!compiled) return make_error(describe(c) + ": " + compiled.error().message);
-  const jit::JitProgram& jp = **compiled;
+  const jit::JitProgram& jp = *compiled->jit;
   CallOutSnippet s;
   s.code.assign(jp.code().begin(), jp.code().end());
   s.insn_offsets = jp.insn_offsets();
-  s.function_starts = loaded->function_starts;
+  s.function_starts = compiled->loaded->function_starts;
   s.stubs_begin = jp.body_size();
   s.begin = s.insn_offsets[kCallPc];
   s.end = s.insn_offsets[kCallPc + 1];
@@ -301,14 +298,19 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
 
     std::vector<Obligation> obligations;
     std::size_t path = 0;
+    // Per path after a helper call: the helper doing what the case's helper
+    // does in a .data test's run (helper_counterexample.hpp); other paths
+    // need nothing of it.
+    const std::optional<TestRunHelper> test_helper = callx ? std::nullopt : helper_in_test_run(c.helper);
+    std::map<std::size_t, z3::expr> helper_in_test;
     const auto registers = [&](const x86::Machine& out, const std::array<z3::expr, isa::kNumRegisters>& want,
-                               const std::string& where, const z3::expr& when) {
+                               const std::string& where, const z3::expr& when, bool shows = true) {
       for (uint8_t r = 0; r < isa::kNumRegisters; ++r)
         obligations.push_back({"r" + std::to_string(r) + " (" + x86::gpr_name(x86_of(r)) + ") " + where +
                                    " equals the interpreter's",
-                               z3::implies(when, out.gpr[x86_of(r)] == want[r]), path});
+                               z3::implies(when, out.gpr[x86_of(r)] == want[r]), path, shows});
       obligations.push_back({"r12 (the JIT context) keeps its value " + where,
-                             z3::implies(when, out.gpr[kContext] == cp), path});
+                             z3::implies(when, out.gpr[kContext] == cp), path, shows});
     };
     const auto obligation = [&](std::string what, const z3::expr& when, const z3::expr& holds) {
       obligations.push_back({std::move(what), z3::implies(when, holds), path});
@@ -438,6 +440,10 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
         const z3::expr tail = !failed && tail_target != bv(0);
         std::array<z3::expr, isa::kNumRegisters> returned = regs;
         returned[0] = result;
+        const z3::expr as_in_test = !test_helper ? ctx.bool_val(false)
+                                    : test_helper->fails
+                                        ? failed
+                                        : !failed && !tail && result == bv(test_helper->result);
 
         uint32_t resume = 0;
         for (const x86::Instruction& i : s.insns)
@@ -447,12 +453,14 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
         for (const x86::PathExit& f : *second) {
           const z3::expr both = cond && f.condition;
           const x86::Machine& end = f.state;
+          helper_in_test.insert_or_assign(path, as_in_test);
           obligation("rsp after the helper is the interpreter's native stack", both,
                      end.gpr[x86::kRsp] == rsp);
           if (f.target == s.exit_label) {
             obligation("the run ends with an error after the helper only when the helper failed", both,
                        failed);
-            registers(end, regs, "after the failed helper (r0 kept)", both);
+            // A failed run reports its error, not its registers.
+            registers(end, regs, "after the failed helper (r0 kept)", both, false);
             const z3::expr want =
                 set_field(m1, off::kStatus, bv(static_cast<uint32_t>(jit::JitStatus::Error), 32));
             obligation("host memory after the failed helper is the helper's, status Error", both,
@@ -514,9 +522,28 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
     const auto in_class = [](const ValueClass& k, const z3::expr& e) {
       return k.from.empty() ? e : z3::expr(e).substitute(k.from, k.to);
     };
+    const auto make_solver = [&] {
+      z3::solver solver(ctx, "QF_ABV");
+      if (timeout_ms > 0) {
+        z3::params params(ctx);
+        params.set("timeout", timeout_ms);
+        solver.set(params);
+      }
+      return solver;
+    };
+    // The paths after a helper call last: their queries (over the memory
+    // the helper leaves) are the slowest, and a fault in callx's target
+    // checks or local call is then found without proving the helper glue
+    // first. A proof solves every path either way.
+    std::vector<std::size_t> order;
+    for (const bool after_helper : {false, true})
+      for (std::size_t p = 0; p < path; ++p)
+        if (helper_in_test.contains(p) == after_helper) order.push_back(p);
     std::optional<z3::model> found;
     const ValueClass* found_class = nullptr;
-    for (std::size_t p = 0; p < path && !found; ++p) {
+    std::size_t found_at = 0;  // in `order`
+    for (std::size_t n = 0; n < order.size() && !found; ++n) {
+      const std::size_t p = order[n];
       z3::expr_vector all(ctx);
       for (const Obligation& o : obligations)
         if (o.path == p) all.push_back(o.holds);
@@ -538,12 +565,7 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
             fixed_depth.push_back(bv((d >> (8 * i)) & 0xff, 8));
           const z3::expr fixed = expand_reads(
               (depths == 1 ? classed : classed.substitute(depth_bytes, fixed_depth)).simplify(), disjoint);
-          z3::solver solver(ctx, "QF_ABV");
-          if (timeout_ms > 0) {
-            z3::params params(ctx);
-            params.set("timeout", timeout_ms);
-            solver.set(params);
-          }
+          z3::solver solver = make_solver();
           solver.add(fixed.simplify());
           if (depths > 1)
             for (unsigned i = 0; i < 4; ++i)
@@ -558,6 +580,7 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
             case z3::sat:
               found = solver.get_model();
               found_class = &k;
+              found_at = n;
               break;
           }
         }
@@ -589,6 +612,36 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
         } else {
           detail += " (" + text.error().message + ")";
         }
+      } else {
+        // Solved again with the helper of a test's run, on what such a run
+        // shows, and with the context JitProgram::run starts: no error, no
+        // tail call pending.
+        const z3::expr test_run =
+            field(off::kErrorKind, 4) == bv(0, 32) && field(off::kTailTarget, 8) == bv(0);
+        // Only adds constraints and drops obligations: the paths searched
+        // before the one refuted stay proved, so the search starts there.
+        for (std::size_t i = found_at; test_helper && i < order.size() && proof.data_test.empty(); ++i) {
+          const std::size_t q = order[i];
+          z3::expr_vector shown(ctx);
+          for (const Obligation& ob : obligations)
+            if (ob.path == q && ob.shows_in_a_run) shown.push_back(ob.holds);
+          const auto helper = helper_in_test.find(q);
+          z3::expr query = z3::mk_and(pre) && !z3::mk_and(shown) && test_run;
+          if (helper != helper_in_test.end()) query = query && helper->second;
+          z3::solver solver = make_solver();
+          solver.add(expand_reads(query.simplify(), disjoint).simplify());
+          if (solver.check() != z3::sat) continue;
+          const z3::model hm = solver.get_model();
+          HelperWitness w;
+          for (uint8_t r = 0; r < isa::kFramePointer; ++r)
+            w.regs[r] = value_in(hm, regs[r]);
+          if (auto text = helper_counterexample_data(c, w, "smt check: " + detail)) proof.data_test = *text;
+        }
+        if (proof.data_test.empty())
+          detail += test_helper ? " (no .data test: no run of helper " + std::to_string(c.helper) +
+                                      " without maps shows it; helper_counterexample.hpp)"
+                                : " (no .data test: helper " + std::to_string(c.helper) +
+                                      " behaves by its arguments or maps in a run)";
       }
       return finish(ControlProof::Verdict::Counterexample, std::move(detail));
     }

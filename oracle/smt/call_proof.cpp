@@ -16,8 +16,6 @@
 #include "vm/jit/jit_program.hpp"
 #include "vm/jit/lowering.hpp"
 #include "vm/jit/offsets.hpp"
-#include "vm/program/validate.hpp"
-#include "vm/runtime/helpers.hpp"
 #include "vm/runtime/memory.hpp"
 
 namespace bpfdiff::oracle::smt {
@@ -96,14 +94,9 @@ Result<ControlSnippet> compile_control_snippet(const ControlCase& c) {
   for (uint32_t i = 0; i + 1 < c.callee_length; ++i)
     program.slots.push_back(isa::encode(isa::Form::mov_reg, 0, 0));
   program.slots.push_back(isa::encode(isa::Form::exit));
-  const vm::HelperRegistry helpers;
-  auto loaded = vm::validate(program, helpers);
-  if (!loaded) return make_error(describe(c) + ": " + loaded.error().message);
-  vm::ExecLimits limits;
-  limits.max_call_depth = c.max_call_depth;
-  auto compiled = jit::JitProgram::compile(*loaded, helpers, limits, c.options);
+  auto compiled = proof_support::compile_snippet(program, c.max_call_depth, c.options);
   if (!compiled) return make_error(describe(c) + ": " + compiled.error().message);
-  const jit::JitProgram& jp = **compiled;
+  const jit::JitProgram& jp = *compiled->jit;
   ControlSnippet s;
   s.code.assign(jp.code().begin(), jp.code().end());
   s.insn_offsets = jp.insn_offsets();

@@ -14,8 +14,7 @@
 #include "vm/isa/encode.hpp"
 #include "vm/jit/jit_program.hpp"
 #include "vm/jit/offsets.hpp"
-#include "vm/program/validate.hpp"
-#include "vm/runtime/helpers.hpp"
+#include "vm/runtime/std_helpers.hpp"
 
 namespace bpfdiff::oracle::smt {
 namespace {
@@ -51,17 +50,13 @@ Result<EntryExitSnippet> compile_entry_exit_snippet(const EntryExitCase& c) {
   vm::Program program;
   program.slots.push_back(isa::encode(isa::Form::mov_reg, 0, 0));
   program.slots.push_back(isa::encode(isa::Form::exit));
-  const vm::HelperRegistry helpers;
-  auto loaded = vm::validate(program, helpers);
-  if (!loaded) return make_error(describe(c) + ": " + loaded.error().message);
-  vm::ExecLimits limits;
-  limits.max_call_depth = c.max_call_depth;
-  auto compiled = jit::JitProgram::compile(*loaded, helpers, limits, c.options);
+  auto compiled = proof_support::compile_snippet(program, c.max_call_depth, c.options);
   if (!compiled) return make_error(describe(c) + ": " + compiled.error().message);
-  const jit::JitProgram& jp = **compiled;
+  const jit::JitProgram& jp = *compiled->jit;
+  const vm::LoadedProgram& loaded = *compiled->loaded;
   EntryExitSnippet s;
   s.code.assign(jp.code().begin(), jp.code().end());
-  s.entry = jp.insn_offsets()[loaded->source.entry];
+  s.entry = jp.insn_offsets()[loaded.source.entry];
   auto decoded = proof_support::decode_function(s.code, jp.body_size());
   if (!decoded) return make_error(describe(c) + ": " + decoded.error().message);
   s.insns = std::move(decoded->insns);
@@ -69,7 +64,7 @@ Result<EntryExitSnippet> compile_entry_exit_snippet(const EntryExitCase& c) {
   for (const x86::Instruction& i : s.insns)
     if (i.end() == s.exit_label) s.error_exit = i.offset;
   // The interpreter's own start (Interpreter::loop: r10 = stack_top()).
-  const vm::Interpreter interp(*loaded, helpers, limits);
+  const vm::Interpreter interp(loaded, vm::standard_helpers(), compiled->limits);
   s.stack_top = interp.stack_top();
   return s;
 }

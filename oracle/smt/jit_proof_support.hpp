@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
@@ -19,6 +20,10 @@
 #include "vm/jit/jit_program.hpp"
 #include "vm/jit/lowering.hpp"
 #include "vm/jit/offsets.hpp"
+#include "vm/jit/options.hpp"
+#include "vm/program/program.hpp"
+#include "vm/program/validate.hpp"
+#include "vm/runtime/std_helpers.hpp"
 
 namespace bpfdiff::oracle::smt::proof_support {
 
@@ -89,6 +94,30 @@ inline Result<DecodedFunction> decode_function(std::span<const uint8_t> code, ui
     }
   }
   if (out.exit_label == 0) return make_error("no error exit found after the stubs");
+  return out;
+}
+
+// A snippet program the proofs compile (call_proof, call_out_proof,
+// entry_exit_proof): validated against the standard helpers (a static
+// registry, so it outlives the JIT program that refers to it) and compiled
+// under a depth limit and an option set. The JitProgram refers to the
+// LoadedProgram, which therefore lives on the heap beside it.
+struct CompiledSnippet {
+  std::unique_ptr<vm::LoadedProgram> loaded;
+  std::unique_ptr<jit::JitProgram> jit;
+  vm::ExecLimits limits;  // what it was compiled with
+};
+inline Result<CompiledSnippet> compile_snippet(const vm::Program& program, uint32_t max_call_depth,
+                                               const jit::JitOptions& options) {
+  const vm::HelperRegistry& helpers = vm::standard_helpers();
+  auto loaded = vm::validate(program, helpers);
+  if (!loaded) return loaded.error();
+  CompiledSnippet out;
+  out.loaded = std::make_unique<vm::LoadedProgram>(std::move(loaded).value());
+  out.limits.max_call_depth = max_call_depth;
+  auto compiled = jit::JitProgram::compile(*out.loaded, helpers, out.limits, options);
+  if (!compiled) return compiled.error();
+  out.jit = std::move(compiled).value();
   return out;
 }
 

@@ -38,6 +38,22 @@ void fold_doubleword(std::vector<isa::RawInsn>& slots, uint8_t base, int16_t off
   fold(slots, 8);
 }
 
+// Host objects (base, size) that do not wrap around and do not overlap.
+template <std::size_t N>
+void keep_apart(z3::expr_vector& c, const std::array<std::pair<z3::expr, uint64_t>, N>& objects) {
+  z3::context& ctx = c.ctx();
+  const auto bv = [&](uint64_t v) { return ctx.bv_val(v, 64); };
+  for (const auto& [base, size] : objects)
+    c.push_back(z3::ule(base, bv(~uint64_t{0} - size)));
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    for (std::size_t j = i + 1; j < objects.size(); ++j) {
+      const auto& [a, la] = objects[i];
+      const auto& [b, lb] = objects[j];
+      c.push_back(z3::ule(a + bv(la), b) || z3::ule(b + bv(lb), a));
+    }
+  }
+}
+
 }  // namespace
 
 DataTestRun data_test_run(z3::context& ctx, const z3::expr& m0, const z3::expr& cp,
@@ -99,16 +115,27 @@ DataTestRun data_test_run(z3::context& ctx, const z3::expr& m0, const z3::expr& 
       std::pair{read(stack, offsetof(vm::Region, host), 8), kStackBytes},
       std::pair{input_host, uint64_t{kWitnessInputMax}},
       std::pair{packet_host, uint64_t{kWitnessPacketBytes}}};
-  for (const auto& [base, size] : objects)
-    c.push_back(z3::ule(base, bv(~uint64_t{0} - size)));
-  for (std::size_t i = 0; i < objects.size(); ++i) {
-    for (std::size_t j = i + 1; j < objects.size(); ++j) {
-      const auto& [a, la] = objects[i];
-      const auto& [b, lb] = objects[j];
-      c.push_back(z3::ule(a + bv(la), b) || z3::ule(b + bv(lb), a));
-    }
-  }
+  keep_apart(c, objects);
   return {z3::mk_and(c), input_host, length, packet_mode, packet_host};
+}
+
+PacketTestRun packet_test_run(z3::context& ctx, const z3::expr& m0, const z3::expr& cp,
+                              const std::array<z3::expr, isa::kNumRegisters>& regs) {
+  namespace off = jit::offsets;
+  const auto bv = [&](uint64_t v, unsigned bits = 64) { return ctx.bv_val(v, bits); };
+  const z3::expr length = mem::context_field(m0, cp, off::kPacketLen, 8);
+  const z3::expr packet = mem::context_field(m0, cp, off::kPacket, 8);
+  z3::expr_vector c(ctx);
+  c.push_back(regs[isa::kFramePointer] == bv(vm::region_base(kStack) + kStackBytes));
+  c.push_back(mem::context_field(m0, cp, off::kDepth, 4) == bv(0, 32));
+  c.push_back(z3::ule(length, bv(kWitnessInputMax)));
+  const std::array<std::pair<z3::expr, uint64_t>, 4> objects = {
+      std::pair{cp, uint64_t{sizeof(jit::JitContext)}},
+      std::pair{mem::context_field(m0, cp, off::kRegions, 8), uint64_t{sizeof(vm::Region) * vm::kMaxRegions}},
+      std::pair{mem::context_field(m0, cp, off::kFrames, 8), uint64_t{sizeof(vm::CallFrame)}},
+      std::pair{packet, uint64_t{kWitnessInputMax}}};
+  keep_apart(c, objects);
+  return {z3::mk_and(c), packet, length};
 }
 
 Result<std::string> mem_counterexample_data(const MemCase& c, const MemWitness& w, std::string_view comment) {

@@ -48,6 +48,22 @@ struct DataTestRun {
 // The packet of a packet-mode counterexample.
 inline constexpr uint32_t kWitnessPacketBytes = 8;
 
+// What a run of a .data test in memory mode looks like to a legacy packet
+// load (ldabs*, ldind*): the packet is the input region (ctx.packet, up to
+// kWitnessInputMax bytes, none at all included), the load runs in the entry
+// function (depth 0) with r10 at the fresh stack's top, and the packet is
+// apart from the context, the region table and the frames. Depth 0 because
+// a packet end is the program's end: the unwinding of deeper calls changes
+// only r6..r10 and context fields, which no outcome of a run (r0, or an
+// error) shows, so a counterexample that needs depth > 0 has no test.
+struct PacketTestRun {
+  z3::expr constraint;     // Bool
+  z3::expr packet_host;    // host address of the packet's first byte
+  z3::expr packet_length;  // ctx.packet_len
+};
+PacketTestRun packet_test_run(z3::context& ctx, const z3::expr& m0, const z3::expr& cp,
+                              const std::array<z3::expr, isa::kNumRegisters>& regs);
+
 // `m0` is host memory, `cp` the JIT context, `regs` r0..r10 before the
 // instruction, `address` the BPF address it accesses.
 DataTestRun data_test_run(z3::context& ctx, const z3::expr& m0, const z3::expr& cp,
@@ -56,11 +72,13 @@ DataTestRun data_test_run(z3::context& ctx, const z3::expr& m0, const z3::expr& 
 struct MemWitness {
   std::array<uint64_t, isa::kNumRegisters> regs{};  // r0..r9 (r10 is the run's)
   bool packet_mode = false;                         // -- mode packet
-  std::vector<uint8_t> input;                       // memory mode: the input region; packet mode: the packet
-  uint64_t address = 0;                             // the BPF address the instruction accesses
+  std::vector<uint8_t> input;  // memory mode: the input region (a legacy packet load's packet); packet
+                               // mode: the packet
+  uint64_t address = 0;        // the BPF address the instruction accesses (legacy packet loads: 0, none)
 };
 
-// The .data test of `c` on `w`, its expected outcome from the interpreter.
+// The .data test of `c` on `w`, its expected outcome from the interpreter
+// (a legacy packet load folds no memory: it writes none).
 // `comment` becomes '#' lines at the top.
 Result<std::string> mem_counterexample_data(const MemCase& c, const MemWitness& w, std::string_view comment);
 

@@ -78,6 +78,32 @@ std::string realizable_data_test(const MemCase& c, const std::string& detail, st
   return "";
 }
 
+// The same for a legacy packet load, on the packet a .data test's run in
+// memory mode has (its input) at depth 0 (mem_counterexample.hpp, which
+// says why no deeper one); "" when no path refutes there.
+template <class MakeSolver>
+std::string realizable_packet_test(const MemCase& c, const std::string& detail, std::size_t paths,
+                                   const MakeSolver& make_solver, const z3::expr& m0, const z3::expr& cp,
+                                   const std::array<z3::expr, isa::kNumRegisters>& regs) {
+  z3::context& ctx = m0.ctx();
+  const PacketTestRun run = packet_test_run(ctx, m0, cp, regs);
+  for (std::size_t p = 0; p < paths; ++p) {
+    z3::solver solver = make_solver(p, run.constraint);
+    if (solver.check() != z3::sat) continue;
+    const z3::model m = solver.get_model();
+    MemWitness w;
+    for (uint8_t r = 0; r < isa::kFramePointer; ++r)
+      w.regs[r] = value_in(m, regs[r]);
+    const uint64_t length = value_in(m, run.packet_length);
+    for (uint64_t i = 0; i < length; ++i)
+      w.input.push_back(
+          static_cast<uint8_t>(value_in(m, z3::select(m0, run.packet_host + ctx.bv_val(i, 64)))));
+    auto text = mem_counterexample_data(c, w, "smt check: " + detail);
+    if (text) return *text;
+  }
+  return "";
+}
+
 }  // namespace
 
 isa::RawInsn mem_case_instruction(const MemCase& c) {
@@ -366,7 +392,11 @@ MemProof prove_mem_snippet(const MemCase& c, const MemSnippet& s, unsigned timeo
                                                    : "proceeds");
       values += proof_support::bpf_register_values(proof.inputs, 0);
       std::string detail = describe(c) + ": " + o.what + " [" + values + "]";
-      if (!packet) proof.data_test = realizable_data_test(c, detail, path, make_solver, m0, cp, regs, addr);
+      proof.data_test = packet ? realizable_packet_test(c, detail, path, make_solver, m0, cp, regs)
+                               : realizable_data_test(c, detail, path, make_solver, m0, cp, regs, addr);
+      if (packet && proof.data_test.empty())
+        detail += " (no .data test: no run at depth 0 with a packet of at most " +
+                  std::to_string(kWitnessInputMax) + " bytes refutes it)";
       return finish(MemProof::Verdict::Counterexample, std::move(detail));
     }
     return finish(MemProof::Verdict::Error, "the solver's model violates no obligation");

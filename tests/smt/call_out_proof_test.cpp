@@ -4,6 +4,7 @@
 // byte patches of the real code) each refuted with the obligation they break.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
@@ -55,6 +56,17 @@ ControlProof refute(const CallOutCase& c, const CallOutSnippet& s, const std::st
   return p;
 }
 
+// The counterexample's .data test passes on the interpreter and on this
+// build's JIT; `observed` is part of the interpreter's outcome.
+void expect_test_holds(const CallOutCase& c, const ControlProof& p, const std::string& observed) {
+  ASSERT_NE(p.data_test.find("call "), std::string::npos) << p.detail;
+  const DataTestOutcome interp = run_data_test(p.data_test);
+  EXPECT_TRUE(interp.ran && interp.matches) << interp.observed << "\n" << p.data_test;
+  EXPECT_NE(interp.observed.find(observed), std::string::npos) << interp.observed;
+  const DataTestOutcome jitted = run_data_test(p.data_test, c.options);
+  EXPECT_TRUE(jitted.ran && jitted.matches) << jitted.observed << "\n" << p.data_test;
+}
+
 CallOutCase helper_case() {
   CallOutCase c;
   c.unit = CallOutUnit::Helper;
@@ -83,7 +95,35 @@ TEST(JitCallOutProof, TheWrongCallingPcGivenToTheTrampolineIsRefuted) {
                i.operands[0].base == kR12 && i.operands[0].imm == jit::offsets::kPc;
       },
       [](std::vector<uint8_t>& b) { b[b.size() - 4] = 2; });
-  refute(c, s, "host memory the helper sees");
+  const ControlProof p = refute(c, s, "host memory the helper sees");
+  // Its .data test calls bpf_tail_call, which fails without maps: the
+  // error names the calling pc (what the trampoline reads from ctx.pc).
+  expect_test_holds(c, p, "helper failed");
+}
+
+TEST(JitCallOutProof, AHelperResultDroppedIsRefutedWithATest) {
+  // bpf_ktime_get_ns, whose glue pops the saved r0 back instead of dropping
+  // it (`add rsp, 8` -> `pop rax` and nops): r0 keeps its value
+  // (BPFDIFF_PLANT_JIT_BUG=helper-result-dropped plants the same fault).
+  CallOutCase c = helper_case();
+  c.helper = static_cast<uint32_t>(vm::HelperId::KtimeGetNs);
+  CallOutSnippet s = snippet_of(c);
+  int seen = 0;
+  patch(
+      s,
+      [&seen](const x86::Instruction& i) {
+        // The second `add rsp, 8` (the first drops the call's padding).
+        return i.mnemonic == ZYDIS_MNEMONIC_ADD && is_reg(i.operands[0], x86::kRsp) &&
+               i.operands[1].kind == x86::Operand::Kind::Imm && i.operands[1].imm == 8 && ++seen == 2;
+      },
+      [](std::vector<uint8_t>& b) {
+        std::fill(b.begin(), b.end(), 0x90);
+        b.front() = 0x58;  // pop rax
+      });
+  const ControlProof p = refute(c, s, "after the helper (r0 its result)");
+  // The test folds r1..r9 into the helper's result: a JIT that loses the
+  // result (or a register) fails it.
+  expect_test_holds(c, p, "");
 }
 
 TEST(JitCallOutProof, AHelperEnteredWithAMisalignedStackIsRefuted) {
@@ -111,7 +151,10 @@ TEST(JitCallOutProof, AFailedHelperThatClobbersR0IsRefuted) {
         return i.mnemonic == ZYDIS_MNEMONIC_POP && is_reg(i.operands[0], x86::kRax);
       },
       [](std::vector<uint8_t>& b) { b.back() = 0x59; });
-  refute(c, s, "after the failed helper (r0 kept)");
+  const ControlProof p = refute(c, s, "after the failed helper (r0 kept)");
+  // A failed run shows its error, not its registers: no test can show it.
+  EXPECT_TRUE(p.data_test.empty()) << p.data_test;
+  EXPECT_NE(p.detail.find("no .data test"), std::string::npos) << p.detail;
 }
 
 TEST(JitCallOutProof, ACallxBoundsCheckOffByOneIsRefuted) {
@@ -170,6 +213,38 @@ TEST(JitCallOutProof, CallxAcceptingAnUnalignedTargetIsRefuted) {
   EXPECT_NE(interp.observed.find("call"), std::string::npos) << interp.observed;  // a bad call target
   const DataTestOutcome jitted = run_data_test(p.data_test, c.options);
   EXPECT_TRUE(jitted.ran && jitted.matches) << jitted.observed << "\n" << p.data_test;
+}
+
+TEST(JitCallOutProof, ACallxDepthLimitOffByOneIsRefutedWithATestAtThatDepth) {
+  // Depth limit 2: the frame push's `cmp r11d, 1` (max_call_depth - 1)
+  // becomes `cmp r11d, 2` (BPFDIFF_PLANT_JIT_BUG=call-depth-off-by-one plants
+  // the same fault in a build). The two differ at depth 1 only, so the
+  // .data test reaches the callx through one local call.
+  CallOutCase c;
+  c.unit = CallOutUnit::Callx;
+  c.reg = 4;
+  c.max_call_depth = 2;
+  CallOutSnippet s = snippet_of(c);
+  patch(
+      s,
+      [](const x86::Instruction& i) {
+        return i.mnemonic == ZYDIS_MNEMONIC_CMP && is_reg(i.operands[0], 11) &&
+               i.operands[1].kind == x86::Operand::Kind::Imm && i.operands[1].imm == 1;
+      },
+      [](std::vector<uint8_t>& b) { b.back() = 2; });
+  const ControlProof p = refute(c, s, "the code calls a function only when the interpreter's callx does");
+  EXPECT_EQ(p.depth, 1u);
+  ASSERT_NE(p.data_test.find("callx r4"), std::string::npos) << p.detail;
+  EXPECT_NE(p.data_test.find("# max-call-depth 2"), std::string::npos) << p.data_test;
+  const DataTestOutcome interp = run_data_test(p.data_test);
+  EXPECT_TRUE(interp.ran && interp.matches) << interp.observed << "\n" << p.data_test;
+  EXPECT_NE(interp.observed.find("call depth"), std::string::npos) << interp.observed;
+  const DataTestOutcome jitted = run_data_test(p.data_test, c.options);
+  EXPECT_TRUE(jitted.ran && jitted.matches) << jitted.observed << "\n" << p.data_test;
+  // This build's JIT allowed one frame more, as the planted one does: the
+  // test fails on it.
+  const DataTestOutcome deeper = run_data_test(p.data_test, c.options, c.max_call_depth + 1);
+  EXPECT_TRUE(deeper.ran && !deeper.matches) << deeper.observed << "\n" << p.data_test;
 }
 
 TEST(JitCallOutProof, CallxCasesCoverEveryDepthLimitAndHelperCallsBothHelpers) {

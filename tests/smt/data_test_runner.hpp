@@ -14,6 +14,7 @@
 #include "vm/program/validate.hpp"
 #include "vm/runtime/error.hpp"
 #include "vm/runtime/helpers.hpp"
+#include "vm/runtime/std_helpers.hpp"
 #include "vm/text/assembler.hpp"
 #include "vm/text/data_file.hpp"
 
@@ -25,13 +26,16 @@ struct DataTestOutcome {
   std::string observed;  // "0x.." or the error's description, or why it did not run
 };
 
-// `jit` empty: the interpreter.
+// `jit` empty: the interpreter. `max_call_depth`, when given, replaces the
+// test's own limit (a JIT compiled with one frame more than the test says
+// behaves as one whose depth check is off by one).
 inline DataTestOutcome run_data_test(const std::string& text,
-                                     std::optional<jit::JitOptions> jit = std::nullopt) {
+                                     std::optional<jit::JitOptions> jit = std::nullopt,
+                                     std::optional<uint32_t> max_call_depth = std::nullopt) {
   DataTestOutcome out;
   auto test = text::parse_data_test(text);
   if (!test) return {false, false, test.error().message};
-  const vm::HelperRegistry helpers;
+  const vm::HelperRegistry& helpers = vm::standard_helpers();
   auto program = text::assemble(test->asm_source, text::AssembleOptions{&helpers});
   if (!program) return {false, false, program.error().message};
   auto loaded = vm::validate(*program, helpers);
@@ -39,6 +43,7 @@ inline DataTestOutcome run_data_test(const std::string& text,
   vm::ExecLimits limits;
   if (test->budget) limits.instruction_budget = *test->budget;
   if (test->max_call_depth) limits.max_call_depth = *test->max_call_depth;
+  if (max_call_depth) limits.max_call_depth = *max_call_depth;
   std::vector<uint8_t> memory = test->memory;
   const vm::RunMode mode = test->run_mode ? test->run_mode->mode : vm::RunMode::Memory;
   vm::RunResult r;

@@ -68,15 +68,14 @@ bool is_access_end(const x86::Instruction& i, int64_t size) {
   return i.mnemonic == ZYDIS_MNEMONIC_LEA && is_mem(i.operands[1], kR10, size);
 }
 
-// The planted fault is refuted with the obligation it breaks and, unless
-// it is a packet load, with a .data test that passes on the interpreter and
-// on this build's (correct) JIT: a regression test that a JIT with the
-// fault fails (scripts/planted-proofs.sh runs it on one).
+// The planted fault is refuted with the obligation it breaks and with a
+// .data test that passes on the interpreter and on this build's (correct)
+// JIT: a regression test that a JIT with the fault fails
+// (scripts/planted-proofs.sh runs it on one).
 MemProof refute(const MemCase& c, const MemSnippet& s, const std::string& obligation) {
   const MemProof p = prove_mem_snippet(c, s);
   EXPECT_EQ(p.verdict, MemProof::Verdict::Counterexample) << describe(c) << ": " << p.detail;
   EXPECT_NE(p.detail.find(obligation), std::string::npos) << p.detail;
-  if (isa::info(c.form).sem.family == isa::Family::PacketLoad) return p;
   EXPECT_NE(p.data_test.find("-- asm"), std::string::npos) << p.detail;
   const DataTestOutcome interp = run_data_test(p.data_test);
   EXPECT_TRUE(interp.ran && interp.matches) << interp.observed << "\n" << p.data_test;
@@ -126,7 +125,28 @@ TEST(JitMemoryProof, APacketEndThatLeavesR0NonZeroIsRefuted) {
                i.operands[1].imm == 0;
       },
       [](std::vector<uint8_t>& b) { b[b.size() - 4] = 1; });
-  refute(c, s, "r0 (rax) at the stub's exit equals the interpreter's");
+  // Its .data test (memory mode: the input is the packet) expects r0 = 0.
+  const MemProof p = refute(c, s, "r0 (rax) at the stub's exit equals the interpreter's");
+  EXPECT_NE(p.data_test.find("ldabsh"), std::string::npos) << p.data_test;
+  EXPECT_NE(p.data_test.find("-- result\n0x0\n"), std::string::npos) << p.data_test;
+}
+
+TEST(JitMemoryProof, APacketBoundOffByOneIsRefutedWithATestThatReadsPastThePacket) {
+  // ldindw r0, [r3 - 4]: `sub len, 4` becomes `sub len, 3`, so a word that
+  // ends one byte past the packet is read (BPFDIFF_PLANT_JIT_BUG=
+  // packet-bounds-off-by-one plants the same fault in a build).
+  const MemCase c = make_case(isa::Form::ldindw, 0, 3, 0, -4);
+  MemSnippet s = snippet_of(c);
+  patch(
+      s,
+      [&](const x86::Instruction& i) {
+        return i.offset < s.end && i.mnemonic == ZYDIS_MNEMONIC_SUB &&
+               i.operands[1].kind == x86::Operand::Kind::Imm && i.operands[1].imm == 4;
+      },
+      [](std::vector<uint8_t>& b) { b.back() = 3; });
+  const MemProof p = refute(c, s, "the code falls through only when the interpreter neither faults nor ends");
+  // The interpreter ends the program there: r0 = 0.
+  EXPECT_NE(p.data_test.find("-- result\n0x0\n"), std::string::npos) << p.data_test;
 }
 
 TEST(JitMemoryProof, TheCheckedPathOfAnR10BaseIsProved) {

@@ -74,6 +74,8 @@ std::string_view planted_bug() {
   return "budget-charge-short";
 #elif defined(BPFDIFF_PLANTED_CALLX_UNALIGNED)
   return "callx-target-unaligned";
+#elif defined(BPFDIFF_PLANTED_HELPER_RESULT)
+  return "helper-result-dropped";
 #elif defined(BPFDIFF_PLANTED_NAME)
   return BPFDIFF_PLANTED_NAME;  // a bug planted in another lowering file
 #else
@@ -352,7 +354,13 @@ void Lowering::call_out(uint32_t pc, int32_t trampoline_offset) {
   a_.pop(Reg::rax);
   e_.jmp(error_exit_label_);
   e_.bind(ok);
+#ifdef BPFDIFF_PLANTED_HELPER_RESULT
+  // Planted on purpose (BPFDIFF_PLANT_JIT_BUG=helper-result-dropped, never
+  // the default): the saved r0 comes back, so the helper's result is lost.
+  a_.pop(Reg::rax);
+#else
   a_.add_imm(W64, Reg::rsp, 8);  // drop the saved r0: the result stays
+#endif
   // Any helper may have been bpf_tail_call (callx can reach it by id too).
   a_.mov(W64, kScratch3, ctx(kTailTarget));
   a_.test(W64, kScratch3, kScratch3);

@@ -199,7 +199,14 @@ void Lowering::lower_packet_load(uint32_t pc, const vm::Insn& insn, const isa::S
   a_.mov(W64, kScratch1, ctx(kPacketLen));
   a_.cmp_imm(W64, kScratch1, static_cast<int32_t>(n));
   e_.jcc(Cond::b, out);
+#ifdef BPFDIFF_PLANTED_PACKET_BOUNDS
+  // Planted on purpose (BPFDIFF_PLANT_JIT_BUG=packet-bounds-off-by-one, never
+  // the default): the last offset allowed is one too far, so the load's
+  // last byte may lie past the packet.
+  a_.sub_imm(W64, kScratch1, static_cast<int32_t>(n) - 1);
+#else
   a_.sub_imm(W64, kScratch1, static_cast<int32_t>(n));
+#endif
   if (s.packet == isa::PacketMode::Ind) {
     a_.lea(W64, kScratch2, mem(kRegMap[insn.src], insn.imm));
   } else {
