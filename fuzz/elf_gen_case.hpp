@@ -7,8 +7,9 @@
 // names, legacy, BTF or global-data maps, relocation styles -- the decisions
 // after the programs' choose. The loader must read the object back exactly
 // as it was written; then every program of the loaded object runs in its
-// own mode and input and in each other run mode on the same bytes, each run
-// on every engine.
+// own mode and input and in each other run mode on the same bytes (the
+// target on the interpreter and the JIT option set its input selects, the
+// tools on every engine).
 #include <cstddef>
 #include <cstdint>
 #include <string>

@@ -114,8 +114,8 @@ std::vector<std::string> engines_of_target(std::string_view target) {
   if (target == "interp_vs_kernel") return {"interp", "kernel-host"};
   if (target == "smt_vs_engines") return {"interp", "smt"};
   // These compare the interpreter with the JIT option set the input selects
-  // (_gen, _raw) or with every set (_insn, elf_gen): a crash file reproduces
-  // on the set it named only when every set runs.
+  // (differential.hpp): a crash file reproduces on the set it chose only
+  // when every set runs.
   if (target == "interp_vs_jit_gen" || target == "interp_vs_jit_raw" || target == "interp_vs_jit_insn" ||
       target == "elf_gen") {
     return oracle::engine_names();

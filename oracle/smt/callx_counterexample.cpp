@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "oracle/smt/counterexample.hpp"
+#include "oracle/smt/witness_fold.hpp"
 #include "vm/interp/interpreter.hpp"
 #include "vm/isa/encode.hpp"
 #include "vm/program/validate.hpp"
@@ -17,11 +18,6 @@ namespace bpfdiff::oracle::smt {
 namespace {
 
 using isa::Form;
-
-void fold(std::vector<isa::RawInsn>& slots, uint8_t reg) {
-  slots.push_back(isa::encode(Form::mul_imm, 0, 0, 0, 31));
-  slots.push_back(isa::encode(Form::add_reg, 0, reg));
-}
 
 constexpr uint64_t kCodeRegion = static_cast<uint64_t>(vm::RegionId::Code) << vm::kRegionShift;
 constexpr uint64_t kMaxSlot = vm::kRegionOffsetMask >> 3;
@@ -79,7 +75,7 @@ Result<std::string> callx_counterexample_data(const CallOutCase& c, const CallxW
   program.push_back(isa::encode(Form::mov_imm, 0, 0, 0, 1));
   program.push_back(isa::encode(Form::callx, c.reg));
   for (uint8_t r = 6; r <= 9; ++r)
-    fold(program, r);
+    fold_into_r0(program, r);
   program.push_back(isa::encode(Form::exit));
   program.push_back(isa::encode(Form::mov_imm, 0, 0, 0, 2));
   program.push_back(isa::encode(Form::exit));

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "oracle/smt/counterexample.hpp"
+#include "oracle/smt/witness_fold.hpp"
 #include "vm/interp/interpreter.hpp"
 #include "vm/isa/encode.hpp"
 #include "vm/program/validate.hpp"
@@ -17,11 +18,6 @@ namespace {
 
 using isa::Form;
 
-void fold(std::vector<isa::RawInsn>& slots, uint8_t reg) {
-  slots.push_back(isa::encode(Form::mul_imm, 0, 0, 0, 31));
-  slots.push_back(isa::encode(Form::add_reg, 0, reg));
-}
-
 // Function k of the chain, calling function k + 1 at `callee` (a slot index).
 void chain_function(std::vector<isa::RawInsn>& slots, uint32_t k, const ControlWitness& w,
                     std::size_t callee) {
@@ -34,9 +30,9 @@ void chain_function(std::vector<isa::RawInsn>& slots, uint32_t k, const ControlW
   slots.push_back(
       isa::encode(Form::call_local, 0, 0, 0, static_cast<int32_t>(static_cast<int64_t>(callee) - here - 1)));
   for (uint8_t r = 6; r <= 9; ++r)
-    fold(slots, r);
+    fold_into_r0(slots, r);
   slots.push_back(isa::encode(Form::ldxdw, 1, isa::kFramePointer, -8));
-  fold(slots, 1);
+  fold_into_r0(slots, 1);
   slots.push_back(isa::encode(Form::mul_imm, 0, 0, 0, 31));
   slots.push_back(isa::encode(Form::add_imm, 0, 0, 0, static_cast<int32_t>(k + 1)));
   slots.push_back(isa::encode(Form::exit));

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "oracle/smt/counterexample.hpp"
+#include "oracle/smt/witness_fold.hpp"
 #include "vm/interp/interpreter.hpp"
 #include "vm/isa/encode.hpp"
 #include "vm/program/validate.hpp"
@@ -15,11 +16,6 @@ namespace bpfdiff::oracle::smt {
 namespace {
 
 using isa::Form;
-
-void fold(std::vector<isa::RawInsn>& slots, uint8_t reg) {
-  slots.push_back(isa::encode(Form::mul_imm, 0, 0, 0, 31));
-  slots.push_back(isa::encode(Form::add_reg, 0, reg));
-}
 
 // The interpreter's outcome of `slots` as a test's run has it (memory mode,
 // no input, default limits, standard helpers).
@@ -63,7 +59,7 @@ Result<std::string> helper_counterexample_data(const CallOutCase& c, const Helpe
   }
   slots.push_back(isa::encode(Form::call_helper, 0, 0, 0, static_cast<int32_t>(c.helper)));
   for (uint8_t r = 1; r < isa::kFramePointer; ++r)
-    fold(slots, r);
+    fold_into_r0(slots, r);
   slots.push_back(isa::encode(Form::exit));
 
   text::DataTest test;

@@ -5,6 +5,7 @@
 
 #include "oracle/smt/counterexample.hpp"
 #include "oracle/smt/mem_model.hpp"
+#include "oracle/smt/witness_fold.hpp"
 #include "vm/interp/interpreter.hpp"
 #include "vm/isa/encode.hpp"
 #include "vm/jit/context.hpp"
@@ -27,15 +28,9 @@ constexpr auto kStack = static_cast<uint32_t>(vm::RegionId::Stack);
 constexpr auto kInput = static_cast<uint32_t>(vm::RegionId::Input);
 constexpr auto kNull = static_cast<uint32_t>(vm::RegionId::Null);
 
-// r0 = r0 * 31 + rN: injective in each term, so one differing value shows.
-void fold(std::vector<isa::RawInsn>& slots, uint8_t reg) {
-  slots.push_back(isa::encode(isa::Form::mul_imm, 0, 0, 0, 31));
-  slots.push_back(isa::encode(isa::Form::add_reg, 0, reg));
-}
-
 void fold_doubleword(std::vector<isa::RawInsn>& slots, uint8_t base, int16_t offset) {
   slots.push_back(isa::encode(isa::Form::ldxdw, 8, base, offset));
-  fold(slots, 8);
+  fold_into_r0(slots, 8);
 }
 
 // Host objects (base, size) that do not wrap around and do not overlap.
@@ -146,7 +141,7 @@ Result<std::string> mem_counterexample_data(const MemCase& c, const MemWitness& 
   }
   slots.push_back(mem_case_instruction(c));
   for (uint8_t r = 1; r < isa::kFramePointer; ++r)
-    fold(slots, r);
+    fold_into_r0(slots, r);
   const uint64_t index = w.address >> vm::kRegionShift;
   const auto offset = static_cast<int64_t>(w.address & vm::kRegionOffsetMask);
   if (index == kInput || (index == kNull && w.packet_mode)) {
