@@ -35,9 +35,12 @@ bool untranslatable_pointer(const Outcome& ours, uint64_t v) {
 // byte, then the maps. `l` is ours when one side is ours.
 // Between two kernels, a value in the kernel's half of the address space
 // on both sides that was not translated (a hash value, a map) is an
-// address each kernel chose for itself.
+// address each kernel chose for itself. The kernel's half starts at
+// 0xffff800000000000 with 4-level paging but at 0xff00000000000000 with
+// 5-level paging, which a QEMU guest gets when the emulated CPU has LA57
+// (the 6.1 guest's hash values lie at 0xff32...).
 bool kernel_address(uint64_t v) {
-  return v >= 0xffff800000000000ull;
+  return v >= 0xff00000000000000ull;
 }
 
 // The kernel's memory (`r`) as compared with ours (`l`): a word that was
