@@ -166,12 +166,6 @@ Result<CallOutSnippet> compile_call_out_snippet(const CallOutCase& c) {
 ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& s, unsigned timeout_ms) {
   const auto start = std::chrono::steady_clock::now();
   ControlProof proof;
-  auto finish = [&](ControlProof::Verdict v, std::string detail) {
-    proof.verdict = v;
-    proof.detail = std::move(detail);
-    proof.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return proof;
-  };
   try {
     z3::context& ctx = x86::shared_context();
     const x86::Machine in = x86::Machine::symbolic(ctx);
@@ -338,7 +332,9 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
     };
 
     auto first = run(s.begin, in);
-    if (!first) return finish(ControlProof::Verdict::Error, describe(c) + ": " + first.error().message);
+    if (!first)
+      return finish_proof(proof, start, ControlProof::Verdict::Error,
+                          describe(c) + ": " + first.error().message);
     // The glue realigns rsp to 16 bytes with an `and`, which would leave
     // every address after it a bit-mask of rsp that no rewriting decides;
     // with rsp mod 16 fixed (0 or 8: each path twice), `(rsp + k) & -16` is
@@ -449,7 +445,9 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
         for (const x86::Instruction& i : s.insns)
           if (i.offset == e.from) resume = i.end();
         auto second = run(resume, back);
-        if (!second) return finish(ControlProof::Verdict::Error, describe(c) + ": " + second.error().message);
+        if (!second)
+          return finish_proof(proof, start, ControlProof::Verdict::Error,
+                              describe(c) + ": " + second.error().message);
         for (const x86::PathExit& f : *second) {
           const z3::expr both = cond && f.condition;
           const x86::Machine& end = f.state;
@@ -574,9 +572,10 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
             case z3::unsat:
               continue;
             case z3::unknown:
-              return finish(ControlProof::Verdict::Error,
-                            "solver gave up: " + solver.reason_unknown() + " (path " + std::to_string(p + 1) +
-                                " of " + std::to_string(path) + ", depth " + std::to_string(d) + ")");
+              return finish_proof(proof, start, ControlProof::Verdict::Error,
+                                  "solver gave up: " + solver.reason_unknown() + " (path " +
+                                      std::to_string(p + 1) + " of " + std::to_string(path) + ", depth " +
+                                      std::to_string(d) + ")");
             case z3::sat:
               found = solver.get_model();
               found_class = &k;
@@ -587,7 +586,7 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
         if (found) break;
       }
     }
-    if (!found) return finish(ControlProof::Verdict::Proved, "");
+    if (!found) return finish_proof(proof, start, ControlProof::Verdict::Proved, "");
     const z3::model& m = *found;
     for (unsigned r = 0; r < x86::kGprCount; ++r)
       proof.inputs[r] = value_in(m, in_class(*found_class, in.gpr[r]));
@@ -643,11 +642,12 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
                                 : " (no .data test: helper " + std::to_string(c.helper) +
                                       " behaves by its arguments or maps in a run)";
       }
-      return finish(ControlProof::Verdict::Counterexample, std::move(detail));
+      return finish_proof(proof, start, ControlProof::Verdict::Counterexample, std::move(detail));
     }
-    return finish(ControlProof::Verdict::Error, "the solver's model violates no obligation");
+    return finish_proof(proof, start, ControlProof::Verdict::Error,
+                        "the solver's model violates no obligation");
   } catch (const z3::exception& e) {
-    return finish(ControlProof::Verdict::Error, std::string("z3: ") + e.msg());
+    return finish_proof(proof, start, ControlProof::Verdict::Error, std::string("z3: ") + e.msg());
   }
 }
 

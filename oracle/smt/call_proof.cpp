@@ -126,15 +126,17 @@ Result<ControlSnippet> compile_control_snippet(const ControlCase& c) {
   return s;
 }
 
+ControlProof finish_proof(ControlProof& proof, std::chrono::steady_clock::time_point start,
+                          ControlProof::Verdict verdict, std::string detail) {
+  proof.verdict = verdict;
+  proof.detail = std::move(detail);
+  proof.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return proof;
+}
+
 ControlProof prove_control_snippet(const ControlCase& c, const ControlSnippet& s, unsigned timeout_ms) {
   const auto start = std::chrono::steady_clock::now();
   ControlProof proof;
-  auto finish = [&](ControlProof::Verdict v, std::string detail) {
-    proof.verdict = v;
-    proof.detail = std::move(detail);
-    proof.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return proof;
-  };
   try {
     z3::context& ctx = x86::shared_context();
     const x86::Machine in = x86::Machine::symbolic(ctx);
@@ -254,7 +256,9 @@ ControlProof prove_control_snippet(const ControlCase& c, const ControlSnippet& s
 
     // The unit's code, then the stubs it jumps to, up to the exit label.
     auto body = x86::execute_range(s.insns, s.begin, s.end, in);
-    if (!body) return finish(ControlProof::Verdict::Error, describe(c) + ": " + body.error().message);
+    if (!body)
+      return finish_proof(proof, start, ControlProof::Verdict::Error,
+                          describe(c) + ": " + body.error().message);
     std::vector<x86::PathExit> exits;
     for (x86::PathExit& e : *body) {
       if (e.target < s.stubs_begin || e.target >= s.exit_label) {
@@ -262,7 +266,9 @@ ControlProof prove_control_snippet(const ControlCase& c, const ControlSnippet& s
         continue;
       }
       auto stub = x86::execute_range(s.insns, e.target, s.exit_label, e.state);
-      if (!stub) return finish(ControlProof::Verdict::Error, describe(c) + ": " + stub.error().message);
+      if (!stub)
+        return finish_proof(proof, start, ControlProof::Verdict::Error,
+                            describe(c) + ": " + stub.error().message);
       for (x86::PathExit& f : *stub) {
         f.condition = e.condition && f.condition;
         exits.push_back(std::move(f));
@@ -333,10 +339,10 @@ ControlProof prove_control_snippet(const ControlCase& c, const ControlSnippet& s
           case z3::unsat:
             continue;
           case z3::unknown:
-            return finish(ControlProof::Verdict::Error, "solver gave up: " + solver.reason_unknown() +
-                                                            " (x86 path " + std::to_string(p + 1) + " of " +
-                                                            std::to_string(path) + ", depth " +
-                                                            std::to_string(d) + ")");
+            return finish_proof(proof, start, ControlProof::Verdict::Error,
+                                "solver gave up: " + solver.reason_unknown() + " (x86 path " +
+                                    std::to_string(p + 1) + " of " + std::to_string(path) + ", depth " +
+                                    std::to_string(d) + ")");
           case z3::sat:
             found = solver.get_model();
             if (is_charge(c.unit)) {
@@ -356,7 +362,7 @@ ControlProof prove_control_snippet(const ControlCase& c, const ControlSnippet& s
         }
       }
     }
-    if (!found) return finish(ControlProof::Verdict::Proved, "");
+    if (!found) return finish_proof(proof, start, ControlProof::Verdict::Proved, "");
     const z3::model& m = *found;
     for (unsigned r = 0; r < x86::kGprCount; ++r)
       proof.inputs[r] = value_in(m, in.gpr[r]);
@@ -375,11 +381,12 @@ ControlProof prove_control_snippet(const ControlCase& c, const ControlSnippet& s
       for (uint8_t r = 0; r < 4; ++r)
         w.callee_saved[r] = proof.inputs[x86_of(static_cast<uint8_t>(6 + r))];
       if (auto text = control_counterexample_data(c, w, "smt check: " + detail)) proof.data_test = *text;
-      return finish(ControlProof::Verdict::Counterexample, std::move(detail));
+      return finish_proof(proof, start, ControlProof::Verdict::Counterexample, std::move(detail));
     }
-    return finish(ControlProof::Verdict::Error, "the solver's model violates no obligation");
+    return finish_proof(proof, start, ControlProof::Verdict::Error,
+                        "the solver's model violates no obligation");
   } catch (const z3::exception& e) {
-    return finish(ControlProof::Verdict::Error, std::string("z3: ") + e.msg());
+    return finish_proof(proof, start, ControlProof::Verdict::Error, std::string("z3: ") + e.msg());
   }
 }
 

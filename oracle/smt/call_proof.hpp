@@ -47,6 +47,7 @@
 // table, the frame array (max_call_depth frames) and the native stack slots
 // the code touches are distinct objects that do not wrap around.
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -101,6 +102,11 @@ struct ControlProof {
   uint32_t depth = 0;                 // Counterexample: ctx.depth
   uint64_t remaining = 0;             // Counterexample: ctx.remaining
 };
+
+// How every control-flow proof ends: its verdict, why, and the time since
+// `start`; returns the proof so a prover can `return finish_proof(...)`.
+ControlProof finish_proof(ControlProof& proof, std::chrono::steady_clock::time_point start,
+                          ControlProof::Verdict verdict, std::string detail);
 
 ControlProof prove_control_snippet(const ControlCase& c, const ControlSnippet& s, unsigned timeout_ms = 0);
 ControlProof prove_control_case(const ControlCase& c, unsigned timeout_ms = 0);

@@ -3,16 +3,11 @@
 #include <algorithm>
 #include <vector>
 
-#include "oracle/smt/counterexample.hpp"
+#include "oracle/smt/interpreted_data_test.hpp"
 #include "oracle/smt/witness_fold.hpp"
-#include "vm/interp/interpreter.hpp"
 #include "vm/isa/encode.hpp"
-#include "vm/program/validate.hpp"
 #include "vm/runtime/helpers.hpp"
 #include "vm/runtime/memory.hpp"
-#include "vm/text/assembler.hpp"
-#include "vm/text/data_file.hpp"
-#include "vm/text/disassembler.hpp"
 
 namespace bpfdiff::oracle::smt {
 namespace {
@@ -84,25 +79,9 @@ Result<std::string> callx_counterexample_data(const CallOutCase& c, const CallxW
   program.push_back(isa::encode(Form::exit));
   if (program.size() != chain + kLength) return make_error("counterexample: callx program layout");
 
-  text::DataTest test;
-  test.asm_source = text::disassemble(program);
-  const vm::HelperRegistry helpers;
-  auto assembled = text::assemble(test.asm_source, text::AssembleOptions{&helpers});
-  if (!assembled) return make_error("counterexample: " + assembled.error().message);
-  auto loaded = vm::validate(*assembled, helpers);
-  if (!loaded) return make_error("counterexample: " + loaded.error().message);
-  vm::ExecLimits limits;
-  limits.max_call_depth = c.max_call_depth;
-  vm::Interpreter interp(*loaded, helpers, limits);
-  const vm::RunResult r = interp.run(vm::RunInput{vm::RunMode::Memory});
-  if (r.ok()) {
-    test.result = r.r0();
-  } else {
-    test.error = vm::describe(r.error);
-  }
-  std::string header = data_comment_lines(comment);
-  header += "# max-call-depth " + std::to_string(limits.max_call_depth) + "\n";
-  return header + text::format_data_test(test);
+  InterpretedRun run;
+  run.limits.max_call_depth = c.max_call_depth;
+  return interpreted_data_test(program, run, comment);
 }
 
 }  // namespace bpfdiff::oracle::smt

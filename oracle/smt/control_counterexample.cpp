@@ -3,15 +3,10 @@
 #include <algorithm>
 #include <vector>
 
-#include "oracle/smt/counterexample.hpp"
+#include "oracle/smt/interpreted_data_test.hpp"
 #include "oracle/smt/witness_fold.hpp"
-#include "vm/interp/interpreter.hpp"
 #include "vm/isa/encode.hpp"
-#include "vm/program/validate.hpp"
 #include "vm/runtime/helpers.hpp"
-#include "vm/text/assembler.hpp"
-#include "vm/text/data_file.hpp"
-#include "vm/text/disassembler.hpp"
 
 namespace bpfdiff::oracle::smt {
 namespace {
@@ -69,25 +64,9 @@ Result<std::string> control_counterexample_data(const ControlCase& c, const Cont
     slots.push_back(isa::encode(Form::exit));
   }
 
-  text::DataTest test;
-  test.asm_source = text::disassemble(slots);
-  const vm::HelperRegistry helpers;
-  auto program = text::assemble(test.asm_source, text::AssembleOptions{&helpers});
-  if (!program) return make_error("counterexample: " + program.error().message);
-  auto loaded = vm::validate(*program, helpers);
-  if (!loaded) return make_error("counterexample: " + loaded.error().message);
-  vm::Interpreter interp(*loaded, helpers, limits);
-  const vm::RunResult r = interp.run(vm::RunInput{vm::RunMode::Memory});
-  if (r.ok()) {
-    test.result = r.r0();
-  } else {
-    test.error = vm::describe(r.error);
-  }
-  std::string header = data_comment_lines(comment);
-  header += "# max-call-depth " + std::to_string(limits.max_call_depth) + "\n";
-  if (limits.instruction_budget != vm::ExecLimits{}.instruction_budget)
-    header += "# budget " + std::to_string(limits.instruction_budget) + "\n";
-  return header + text::format_data_test(test);
+  InterpretedRun run;
+  run.limits = limits;
+  return interpreted_data_test(slots, run, comment);
 }
 
 }  // namespace bpfdiff::oracle::smt

@@ -73,12 +73,6 @@ ControlProof prove_entry_exit_snippet(const EntryExitCase& c, const EntryExitSni
                                       unsigned timeout_ms) {
   const auto start = std::chrono::steady_clock::now();
   ControlProof proof;
-  auto finish = [&](ControlProof::Verdict v, std::string detail) {
-    proof.verdict = v;
-    proof.detail = std::move(detail);
-    proof.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return proof;
-  };
   try {
     z3::context& ctx = x86::shared_context();
     // The C++ caller's call: JitEntry(ctx, r1, r2).
@@ -126,7 +120,9 @@ ControlProof prove_entry_exit_snippet(const EntryExitCase& c, const EntryExitSni
 
     // The prologue.
     auto entered = x86::execute_range(s.insns, 0, s.entry, in);
-    if (!entered) return finish(ControlProof::Verdict::Error, describe(c) + ": " + entered.error().message);
+    if (!entered)
+      return finish_proof(proof, start, ControlProof::Verdict::Error,
+                          describe(c) + ": " + entered.error().message);
     std::array<z3::expr, isa::kNumRegisters> start_regs = {
         bv(0), in.gpr[x86::kRsi], in.gpr[x86::kRdx], bv(0), bv(0), bv(0), bv(0), bv(0), bv(0),
         bv(0), bv(s.stack_top)};
@@ -187,7 +183,9 @@ ControlProof prove_entry_exit_snippet(const EntryExitCase& c, const EntryExitSni
     for (const bool error : {false, true}) {
       auto ended = x86::execute_range(s.insns, error ? s.error_exit : s.exit_label,
                                       static_cast<uint32_t>(s.code.size()), body);
-      if (!ended) return finish(ControlProof::Verdict::Error, describe(c) + ": " + ended.error().message);
+      if (!ended)
+        return finish_proof(proof, start, ControlProof::Verdict::Error,
+                            describe(c) + ": " + ended.error().message);
       const std::string where = error ? " after the error exit" : " after the exit";
       for (const x86::PathExit& e : *ended) {
         const z3::expr cond = e.condition && saved == frame;  // the body kept ctx.saved_rsp
@@ -237,15 +235,15 @@ ControlProof prove_entry_exit_snippet(const EntryExitCase& c, const EntryExitSni
         case z3::unsat:
           continue;
         case z3::unknown:
-          return finish(ControlProof::Verdict::Error, "solver gave up: " + solver.reason_unknown() + " (" +
-                                                          o.what + ", path " + std::to_string(o.path + 1) +
-                                                          " of " + std::to_string(path) + ")");
+          return finish_proof(proof, start, ControlProof::Verdict::Error,
+                              "solver gave up: " + solver.reason_unknown() + " (" + o.what + ", path " +
+                                  std::to_string(o.path + 1) + " of " + std::to_string(path) + ")");
         case z3::sat:
           found = solver.get_model();
           break;
       }
     }
-    if (!found) return finish(ControlProof::Verdict::Proved, "");
+    if (!found) return finish_proof(proof, start, ControlProof::Verdict::Proved, "");
     const z3::model& m = *found;
     for (unsigned r = 0; r < x86::kGprCount; ++r)
       proof.inputs[r] = value_in(m, in.gpr[r]);
@@ -254,11 +252,13 @@ ControlProof prove_entry_exit_snippet(const EntryExitCase& c, const EntryExitSni
       std::string values = "context " + hex(proof.inputs[x86::kRdi]) + ", r1 " +
                            hex(proof.inputs[x86::kRsi]) + ", r2 " + hex(proof.inputs[x86::kRdx]) + ", rsp " +
                            hex(proof.inputs[x86::kRsp]);
-      return finish(ControlProof::Verdict::Counterexample, describe(c) + ": " + o.what + " [" + values + "]");
+      return finish_proof(proof, start, ControlProof::Verdict::Counterexample,
+                          describe(c) + ": " + o.what + " [" + values + "]");
     }
-    return finish(ControlProof::Verdict::Error, "the solver's model violates no obligation");
+    return finish_proof(proof, start, ControlProof::Verdict::Error,
+                        "the solver's model violates no obligation");
   } catch (const z3::exception& e) {
-    return finish(ControlProof::Verdict::Error, std::string("z3: ") + e.msg());
+    return finish_proof(proof, start, ControlProof::Verdict::Error, std::string("z3: ") + e.msg());
   }
 }
 

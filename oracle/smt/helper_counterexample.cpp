@@ -2,35 +2,13 @@
 
 #include <vector>
 
-#include "oracle/smt/counterexample.hpp"
+#include "oracle/smt/interpreted_data_test.hpp"
 #include "oracle/smt/witness_fold.hpp"
-#include "vm/interp/interpreter.hpp"
 #include "vm/isa/encode.hpp"
-#include "vm/program/validate.hpp"
 #include "vm/runtime/std_helpers.hpp"
-#include "vm/text/assembler.hpp"
-#include "vm/text/data_file.hpp"
-#include "vm/text/disassembler.hpp"
 
 namespace bpfdiff::oracle::smt {
-namespace {
-
 using isa::Form;
-
-// The interpreter's outcome of `slots` as a test's run has it (memory mode,
-// no input, default limits, standard helpers).
-Result<vm::RunResult> run_on_interpreter(const std::vector<isa::RawInsn>& slots, std::string& source) {
-  source = text::disassemble(slots);
-  const vm::HelperRegistry& helpers = vm::standard_helpers();
-  auto assembled = text::assemble(source, text::AssembleOptions{&helpers});
-  if (!assembled) return make_error("counterexample: " + assembled.error().message);
-  auto loaded = vm::validate(*assembled, helpers);
-  if (!loaded) return make_error("counterexample: " + loaded.error().message);
-  vm::Interpreter interp(*loaded, helpers);
-  return interp.run(vm::RunInput{vm::RunMode::Memory});
-}
-
-}  // namespace
 
 std::optional<TestRunHelper> helper_in_test_run(uint32_t id) {
   // Only helpers whose behaviour in a run without maps is the same for
@@ -39,10 +17,10 @@ std::optional<TestRunHelper> helper_in_test_run(uint32_t id) {
   if (id != static_cast<uint32_t>(vm::HelperId::KtimeGetNs) &&
       id != static_cast<uint32_t>(vm::HelperId::TailCall))
     return std::nullopt;
-  std::string source;
   const std::vector<isa::RawInsn> slots = {isa::encode(Form::call_helper, 0, 0, 0, static_cast<int32_t>(id)),
                                            isa::encode(Form::exit)};
-  auto r = run_on_interpreter(slots, source);
+  text::DataTest test;
+  auto r = interpret_into_test(slots, InterpretedRun{}, test);
   if (!r) return std::nullopt;
   if (r->ok()) return TestRunHelper{false, r->r0()};
   if (r->error.kind == vm::ErrorKind::HelperFailed) return TestRunHelper{true, 0};
@@ -62,15 +40,7 @@ Result<std::string> helper_counterexample_data(const CallOutCase& c, const Helpe
     fold_into_r0(slots, r);
   slots.push_back(isa::encode(Form::exit));
 
-  text::DataTest test;
-  auto r = run_on_interpreter(slots, test.asm_source);
-  if (!r) return r.error();
-  if (r->ok()) {
-    test.result = r->r0();
-  } else {
-    test.error = vm::describe(r->error);
-  }
-  return data_comment_lines(comment) + text::format_data_test(test);
+  return interpreted_data_test(slots, InterpretedRun{}, comment);
 }
 
 }  // namespace bpfdiff::oracle::smt

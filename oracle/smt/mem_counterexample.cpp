@@ -3,19 +3,14 @@
 #include <cstddef>
 #include <utility>
 
-#include "oracle/smt/counterexample.hpp"
+#include "oracle/smt/interpreted_data_test.hpp"
 #include "oracle/smt/mem_model.hpp"
 #include "oracle/smt/witness_fold.hpp"
-#include "vm/interp/interpreter.hpp"
 #include "vm/isa/encode.hpp"
 #include "vm/jit/context.hpp"
 #include "vm/jit/offsets.hpp"
-#include "vm/program/validate.hpp"
 #include "vm/runtime/helpers.hpp"
 #include "vm/runtime/memory.hpp"
-#include "vm/text/assembler.hpp"
-#include "vm/text/data_file.hpp"
-#include "vm/text/disassembler.hpp"
 
 namespace bpfdiff::oracle::smt {
 namespace {
@@ -164,25 +159,10 @@ Result<std::string> mem_counterexample_data(const MemCase& c, const MemWitness& 
   }
   slots.push_back(isa::encode(isa::Form::exit));
 
-  text::DataTest test;
-  test.asm_source = text::disassemble(slots);
-  test.memory = w.input;
-  if (w.packet_mode) test.run_mode = text::DataRunMode{vm::RunMode::Packet};
-  const vm::HelperRegistry helpers;
-  auto program = text::assemble(test.asm_source, text::AssembleOptions{&helpers});
-  if (!program) return make_error("counterexample: " + program.error().message);
-  auto loaded = vm::validate(*program, helpers);
-  if (!loaded) return make_error("counterexample: " + loaded.error().message);
-  vm::Interpreter interp(*loaded, helpers);
-  std::vector<uint8_t> memory = w.input;
-  const vm::RunResult r =
-      interp.run(vm::RunInput{w.packet_mode ? vm::RunMode::Packet : vm::RunMode::Memory, memory});
-  if (r.ok()) {
-    test.result = r.r0();
-  } else {
-    test.error = vm::describe(r.error);
-  }
-  return data_comment_lines(comment) + text::format_data_test(test);
+  InterpretedRun run;
+  run.memory = w.input;
+  run.mode = w.packet_mode ? vm::RunMode::Packet : vm::RunMode::Memory;
+  return interpreted_data_test(slots, run, comment);
 }
 
 }  // namespace bpfdiff::oracle::smt
