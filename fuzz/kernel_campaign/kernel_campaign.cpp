@@ -273,6 +273,7 @@ void KernelCampaign::record(const KernelFindingRecord& finding, const KernelCase
                          [&](const KernelCampaignFinding& f) { return f.signature == finding.signature; });
   if (it != result_.findings.end()) {
     ++it->count;
+    ++it->hits_this_session;
   } else {
     const std::string findings_dir = (fs::path(options_.out) / "findings").string();
     auto written = write_kernel_finding(findings_dir, finding, c, engine_names_);
@@ -281,6 +282,7 @@ void KernelCampaign::record(const KernelFindingRecord& finding, const KernelCase
     f.kind = finding.kind;
     f.dir = written ? *written : "NOT WRITTEN: " + written.error().message;
     f.count = 1;
+    f.hits_this_session = 1;
     f.first_iteration = c.iteration;
     if (finding.known_bug) f.known_bug = std::string(finding.known_bug->id);
     result_.findings.push_back(f);
@@ -762,9 +764,10 @@ Result<KernelCampaignResult> KernelCampaign::run() {
 
 }  // namespace
 
-bool KernelCampaignResult::has_unknown_findings() const {
-  return std::any_of(findings.begin(), findings.end(),
-                     [](const KernelCampaignFinding& f) { return f.known_bug.empty(); });
+bool KernelCampaignResult::hit_unknown_findings() const {
+  return std::any_of(findings.begin(), findings.end(), [](const KernelCampaignFinding& f) {
+    return f.known_bug.empty() && f.hits_this_session > 0;
+  });
 }
 
 bool names_kernel_engine(const std::vector<std::string>& engines) {

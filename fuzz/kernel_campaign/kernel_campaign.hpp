@@ -108,9 +108,10 @@ struct EngineThroughput {
 
 struct KernelCampaignFinding {
   std::string signature;
-  std::string kind;  // "divergence", "mismatch", "verifier soundness", "guest failure", ...
-  std::string dir;   // OUT/findings/<signature>
-  uint64_t count = 0;
+  std::string kind;                // "divergence", "mismatch", "verifier soundness", "guest failure", ...
+  std::string dir;                 // OUT/findings/<signature>
+  uint64_t count = 0;              // programs that hit it, all sessions
+  uint64_t hits_this_session = 0;  // of them in this session (a resumed session starts at 0)
   uint64_t first_iteration = 0;
   // The known kernel bug it is (oracle/known_kernel_bugs.hpp), or empty.
   std::string known_bug;
@@ -150,9 +151,13 @@ struct KernelCampaignResult {
   std::map<std::string, std::string> kernel_releases;
   std::vector<KernelCampaignFinding> findings;  // every signature, all sessions
   uint64_t new_findings = 0;                    // signatures first seen this session
-  // Whether a finding is not a known kernel bug: what makes `bpfdiff fuzz`
-  // exit 1.
-  bool has_unknown_findings() const;
+  // Whether this session's programs hit a finding that is not a known
+  // kernel bug: what makes `bpfdiff fuzz` exit 1. Findings of earlier
+  // sessions are still listed, but one this session did not hit again does
+  // not fail it: the run that found it failed already, and a finding the
+  // current build no longer produces (a fixed false alarm, say) must not
+  // fail every later run of the same --out.
+  bool hit_unknown_findings() const;
   // Verifier/JIT edges reached this session, the corpus size and the edges
   // over time (empty timeline: nothing was traced).
   uint64_t coverage_edges = 0;

@@ -47,6 +47,7 @@ json kernel_campaign_findings_json(const std::vector<KernelCampaignFinding>& fin
                    {"kind", f.kind},
                    {"dir", f.dir},
                    {"count", f.count},
+                   {"hits_this_session", f.hits_this_session},
                    {"first_iteration", f.first_iteration},
                    {"known_kernel_bug", f.known_bug}});
   }

@@ -76,11 +76,16 @@ std::string format_kernel_campaign_summary(const KernelCampaignResult& r) {
   out += r.coverage_summary;
   const auto known = std::count_if(r.findings.begin(), r.findings.end(),
                                    [](const KernelCampaignFinding& f) { return !f.known_bug.empty(); });
+  const auto earlier_only =
+      std::count_if(r.findings.begin(), r.findings.end(),
+                    [](const KernelCampaignFinding& f) { return f.hits_this_session == 0; });
   out += "  findings: " + std::to_string(r.findings.size()) + " (" + std::to_string(r.new_findings) + " new";
+  if (earlier_only > 0) out += "; " + std::to_string(earlier_only) + " not hit again in this session";
   if (known > 0) out += "; " + std::to_string(known) + " of them known kernel bugs";
   out += ")\n";
   for (const KernelCampaignFinding& f : r.findings) {
-    out += "    " + f.signature + "  x" + std::to_string(f.count) + "  " + f.dir + "\n";
+    out += "    " + f.signature + "  x" + std::to_string(f.count) + "  " + f.dir;
+    out += f.hits_this_session == 0 ? "  (earlier sessions only)\n" : "\n";
     if (!f.known_bug.empty())
       out += "      a known kernel bug: corpus/kernel-findings/" + f.known_bug + "/README.md\n";
   }

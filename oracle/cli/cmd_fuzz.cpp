@@ -58,7 +58,7 @@ int run_fuzz(FuzzCommandOptions& opts) {
     auto result = run_kernel_campaign(opts.kernel, progress_line, default_kernel_campaign_hooks(opts.kernel));
     if (!result) return usage_error(result.error().message);
     return finish(opts.json, result->report_json, format_kernel_campaign_summary(*result),
-                  result->interrupted, result->has_unknown_findings());
+                  result->interrupted, result->hit_unknown_findings());
   }
   opts.campaign.engine = opts.engine == "afl" ? FuzzEngine::Afl : FuzzEngine::LibFuzzer;
   opts.campaign.triage = !opts.no_triage;

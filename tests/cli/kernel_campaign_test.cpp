@@ -223,7 +223,7 @@ TEST_F(KernelCampaignLoop, AKnownKernelBugIsLabelledAndDoesNotCountAsNew) {
   EXPECT_EQ(f.signature, "interp-vs-fake-kernel.known.map-op-result-zero-extended");
   EXPECT_EQ(f.known_bug, "map-op-result-zero-extended");
   EXPECT_GE(f.count, 1u);
-  EXPECT_FALSE(r->has_unknown_findings());
+  EXPECT_FALSE(r->hit_unknown_findings());
   const json finding = read_json(fs::path(f.dir) / "finding.json");
   EXPECT_EQ(finding["known_kernel_bug"]["id"], "map-op-result-zero-extended");
   EXPECT_EQ(finding["known_kernel_bug"]["evidence"], "corpus/kernel-findings/map-op-result-zero-extended");
@@ -244,14 +244,14 @@ TEST_F(KernelCampaignLoop, TwoKernelsApartBecauseOfAKnownBugAreThatBug) {
   EXPECT_EQ(signatures,
             (std::vector<std::string>{"fake-kernel-vs-fake-kernel-fixed.known.map-op-result-zero-extended",
                                       "interp-vs-fake-kernel.known.map-op-result-zero-extended"}));
-  EXPECT_FALSE(r->has_unknown_findings());
+  EXPECT_FALSE(r->hit_unknown_findings());
 }
 
 TEST_F(KernelCampaignLoop, AMismatchBesideAKnownBugIsStillNew) {
   options_.max_programs = 1500;
   auto r = run([](uint64_t n) { return n % 50 == 7 ? Script::Mismatch : Script::KnownMapBug; });
   ASSERT_TRUE(r) << r.error().message;
-  EXPECT_TRUE(r->has_unknown_findings());
+  EXPECT_TRUE(r->hit_unknown_findings());
   bool known = false;
   for (const KernelCampaignFinding& f : r->findings) {
     known = known || !f.known_bug.empty();
@@ -561,7 +561,29 @@ TEST_F(KernelCampaignLoop, ResumesFromItsStateWithTheSameSeed) {
   EXPECT_GE(read_json(dir_ / "kernel-state.json")["next_iteration"].get<uint64_t>(), next + 10);
   ASSERT_EQ(second->findings.size(), 1u);
   EXPECT_EQ(second->findings[0].count, 2u);  // seen again in the second session, still one directory
+  EXPECT_EQ(second->findings[0].hits_this_session, 1u);
   EXPECT_EQ(second->new_findings, 0u);
+  EXPECT_TRUE(second->hit_unknown_findings());
+}
+
+TEST_F(KernelCampaignLoop, AFindingOfAnEarlierSessionAloneDoesNotFailTheNextOne) {
+  // Session one finds a mismatch (the run fails); session two, on the same
+  // --out, finds nothing: the finding stays listed, but the run passes.
+  options_.max_programs = 10;
+  auto first = run([](uint64_t n) { return n == 3 ? Script::Mismatch : Script::Agree; });
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_TRUE(first->hit_unknown_findings());
+
+  auto second = run([](uint64_t) { return Script::Agree; });
+  ASSERT_TRUE(second) << second.error().message;
+  ASSERT_EQ(second->findings.size(), 1u);
+  EXPECT_EQ(second->findings[0].count, 1u);
+  EXPECT_EQ(second->findings[0].hits_this_session, 0u);
+  EXPECT_FALSE(second->hit_unknown_findings());
+  const std::string summary = format_kernel_campaign_summary(*second);
+  EXPECT_NE(summary.find("1 not hit again in this session"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("(earlier sessions only)"), std::string::npos) << summary;
+  EXPECT_EQ(read_json(dir_ / "report.json")["findings"][0]["hits_this_session"], 0);
 }
 
 TEST_F(KernelCampaignLoop, RefusesEngineListsWithoutBothSides) {
