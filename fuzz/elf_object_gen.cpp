@@ -448,6 +448,7 @@ std::optional<std::string> loaded_object_difference(const vm::Program& expected,
              std::to_string(b.key_size) + "/" + std::to_string(b.value_size) + "/" +
              std::to_string(b.max_entries) + "/" + std::to_string(b.flags);
     if (a.initial_values != b.initial_values) return at + "initial values differ";
+    if (a.initial_entries != b.initial_entries) return at + "starting entries differ";
     if (a.read_only != b.read_only)
       return at + "read-only " + std::to_string(a.read_only) + " vs " + std::to_string(b.read_only);
     if (a.prog_entries != b.prog_entries) return at + "program-array entries differ";

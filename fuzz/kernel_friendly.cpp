@@ -20,7 +20,6 @@ using isa::Form;
 using isa::FormInfo;
 using Label = ProgramBuilder::Label;
 
-using detail::away_from_pointers;
 using detail::kFp;
 using detail::Kind;
 using detail::kNoReg;

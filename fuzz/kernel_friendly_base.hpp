@@ -23,16 +23,6 @@ namespace bpfdiff::fuzz::detail {
 inline constexpr uint8_t kFp = isa::kFramePointer;
 inline constexpr uint8_t kNoReg = 0xff;
 
-// A boundary value, moved out of our stack and input regions (2^32 and 2^33
-// are boundary values): oracle/comparability.hpp takes any value there for
-// a pointer, and a scalar that looks like one would excuse a disagreement.
-inline uint64_t away_from_pointers(uint64_t v) {
-  const uint64_t region = v >> vm::kRegionShift;
-  const bool looks_like_pointer = region == static_cast<uint64_t>(vm::RegionId::Stack) ||
-                                  region == static_cast<uint64_t>(vm::RegionId::Input);
-  return looks_like_pointer ? v | (uint64_t{1} << 63) : v;
-}
-
 inline uint64_t scalar_value(ByteSource& src) {
   return away_from_pointers(draw_value(src));
 }

@@ -3,6 +3,8 @@
 #include <array>
 #include <limits>
 
+#include "vm/runtime/memory.hpp"
+
 namespace bpfdiff::fuzz {
 namespace {
 
@@ -88,6 +90,13 @@ uint64_t draw_value(ByteSource& src) {
   if (how == 5) return src.pick(boundary_values()) + (src.byte() & 1 ? 1 : kAllOnes);
   if (how == 6) return static_cast<uint64_t>(src.range(-1000, 1000));
   return src.u64();
+}
+
+uint64_t away_from_pointers(uint64_t v) {
+  const uint64_t region = v >> vm::kRegionShift;
+  const bool looks_like_pointer = region == static_cast<uint64_t>(vm::RegionId::Stack) ||
+                                  region == static_cast<uint64_t>(vm::RegionId::Input);
+  return looks_like_pointer ? v | (uint64_t{1} << 63) : v;
 }
 
 uint64_t splitmix64_next(uint64_t& state) {

@@ -28,6 +28,12 @@ int32_t draw_imm(ByteSource& src);
 // a neighbour of either, or uniformly random.
 uint64_t draw_value(ByteSource& src);
 
+// A value moved out of our stack and input regions (2^32 and 2^33 are
+// boundary values) by setting its top bit: oracle/comparability.hpp takes
+// any value there for a pointer, and a scalar that looks like one would
+// excuse a disagreement.
+uint64_t away_from_pointers(uint64_t v);
+
 // splitmix64: advances `state` and returns the next value of its sequence.
 uint64_t splitmix64_next(uint64_t& state);
 

@@ -1,20 +1,7 @@
 #include "fuzz/verifier_stress_generator.hpp"
 
-#include "vm/runtime/memory.hpp"
-
 namespace bpfdiff::fuzz {
 namespace verifier_stress {
-namespace {
-
-uint64_t away_from_pointers(uint64_t v) {
-  const uint64_t region = v >> vm::kRegionShift;
-  const bool looks_like_pointer = region == static_cast<uint64_t>(vm::RegionId::Stack) ||
-                                  region == static_cast<uint64_t>(vm::RegionId::Input);
-  return looks_like_pointer ? v | (uint64_t{1} << 63) : v;
-}
-
-}  // namespace
-
 GeneratedCase StressGenerator::run(StressPatterns* patterns) {
   const std::size_t total = std::clamp(opt_.max_instructions, kMinGeneratedSlots, kMaxGeneratedSlots);
   static constexpr std::array<uint32_t, 6> kSizes = {16, 32, 64, 64, 128, 256};
@@ -54,7 +41,10 @@ GeneratedCase StressGenerator::run(StressPatterns* patterns) {
   out.program.slots = std::move(b_).finish();
   out.memory = make_memory(memory_seed);
   if (has_map_) out.program.maps.push_back(make_map(map_seed));
-  if (has_hash_) out.program.maps.push_back(make_hash_map());
+  // Drawn from the memory's seed rather than the input, so that inputs
+  // written before hash maps had starting entries still decode to the same
+  // programs.
+  if (has_hash_) out.program.maps.push_back(make_hash_map(memory_seed ^ 0x68617368u));
   if (patterns != nullptr) *patterns = patterns_;
   return out;
 }

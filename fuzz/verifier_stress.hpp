@@ -83,6 +83,9 @@ struct VerifierStressOptions {
   // is 0: every program then runs to its exit in our VM).
   double hash_program_rate = 0.3;
   double hash_unchecked_rate = 0.06;
+  // Share of hash maps that start with entries (keys the programs' key
+  // stores write, so lookups hit and updates may find the map full).
+  double hash_seeded_rate = 0.6;
 };
 
 // Bit i set: the program holds pattern i.

@@ -216,8 +216,11 @@ class StressGenerator {
   // r2 = the key's address (fp + kHashKeySlot, or, for keys of 8 bytes at
   // most, that plus a masked unknown), then r1 = map `index`.
   void hash_key_pointer(uint8_t v, int32_t index);
-  // The hash map of a program that has one: empty, as Linux creates it.
-  vm::MapDef make_hash_map() const;
+  // The hash map of a program that has one: at hash_seeded_rate, with 1 to
+  // max_entries starting entries whose keys write_hash_key stores (a small
+  // number in the first bytes, zeros after it), their values drawn like the
+  // array map's; otherwise empty, as Linux creates it.
+  vm::MapDef make_hash_map(uint64_t seed) const;
 
   ByteSource& src_;
   const VerifierStressOptions& opt_;

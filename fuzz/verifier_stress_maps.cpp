@@ -273,13 +273,43 @@ void StressGenerator::hash_key_pointer(uint8_t v, int32_t index) {
   b_.emit(isa::encode_lddw(src_.chance(0.8) ? Form::lddw_map_fd : Form::lddw_map_idx, 1, index, 0));
 }
 
-vm::MapDef StressGenerator::make_hash_map() const {
+vm::MapDef StressGenerator::make_hash_map(uint64_t seed) const {
   vm::MapDef m;
   m.name = "stress_hash";
   m.type = vm::MapType::Hash;
   m.key_size = hash_key_size_;
   m.value_size = hash_value_size_;
   m.max_entries = hash_entries_;
+  uint64_t state = seed;
+  const auto unit = [&state] { return static_cast<double>(splitmix(state) >> 11) * 0x1.0p-53; };
+  if (unit() >= opt_.hash_seeded_rate) return m;
+  // Keys as write_hash_key's first store picks them: 0 .. hash_entries_ + 1,
+  // little-endian, the rest zero; a few of them, distinct.
+  const uint32_t candidates = hash_entries_ + 2;
+  std::vector<uint32_t> numbers(candidates);
+  for (uint32_t i = 0; i < candidates; ++i)
+    numbers[i] = i;
+  for (uint32_t i = 0; i + 1 < candidates; ++i)
+    std::swap(numbers[i], numbers[i + splitmix(state) % (candidates - i)]);
+  const uint32_t count = 1 + static_cast<uint32_t>(splitmix(state) % hash_entries_);
+  const std::span<const uint64_t> values = boundary_values();
+  for (uint32_t i = 0; i < count; ++i) {
+    vm::MapEntry e;
+    e.key.assign(hash_key_size_, 0);
+    for (uint32_t b = 0; b < hash_key_size_ && b < 4; ++b)
+      e.key[b] = static_cast<uint8_t>(numbers[i] >> (8 * b));
+    e.value.resize(hash_value_size_);
+    for (std::size_t at = 0; at < e.value.size(); at += 8) {
+      const uint64_t r = splitmix(state);
+      // Mostly around the value size, which the guards bound offsets by.
+      uint64_t word =
+          r % 3 == 2 ? values[(r >> 8) % values.size()] : (r >> 8) % (2 * uint64_t{hash_value_size_} + 2);
+      word = away_from_pointers(word);
+      for (std::size_t j = 0; j < 8; ++j)
+        e.value[at + j] = static_cast<uint8_t>(word >> (8 * j));
+    }
+    m.initial_entries.push_back(std::move(e));
+  }
   return m;
 }
 

@@ -33,8 +33,10 @@ std::vector<kernel::KernelMap> request_maps(const vm::Program& program) {
     m.value_size = def.value_size;
     m.max_entries = def.max_entries;
     m.read_only = def.read_only;
-    // Only an array's initial values are visible (a hash map starts empty).
+    // An array's initial values, a hash map's starting entries.
     if (def.type == vm::MapType::Array) m.initial_values = def.initial_values;
+    for (const vm::MapEntry& e : def.initial_entries)
+      m.initial_entries.push_back({e.key, e.value});
     // A program array's targets: at index k, 1 + the slot the target
     // starts at (0: empty), as u32 (kernel_request.hpp).
     if (def.type == vm::MapType::ProgArray && !def.prog_entries.empty()) {

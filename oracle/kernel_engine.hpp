@@ -17,8 +17,9 @@
 
 namespace bpfdiff::oracle {
 
-// The program's maps as a kernel request carries them: type, sizes, and an
-// array's initial contents (a hash map starts empty).
+// The program's maps as a kernel request carries them: type, sizes, an
+// array's initial contents, a hash map's starting entries, a program
+// array's targets.
 std::vector<kernel::KernelMap> request_maps(const vm::Program& program);
 
 class KernelEngine final : public Engine {

@@ -13,7 +13,10 @@
 
 #include "oracle/engine.hpp"
 #include "oracle/kernel/bpf_syscall.hpp"
+#include "oracle/kernel/full_state_rewrite.hpp"
 #include "oracle/kernel/kernel_executor.hpp"
+#include "oracle/kernel/kernel_maps.hpp"
+#include "oracle/kernel_engine.hpp"
 #include "vm/interp/interpreter.hpp"
 #include "vm/isa/encode.hpp"
 #include "vm/program/validate.hpp"
@@ -34,11 +37,51 @@ std::string hex(uint64_t v) {
   return b;
 }
 
+// A map's values as our VM lays them out: entry k at base + k * value_size.
+struct MapArea {
+  uint64_t base = 0;
+  uint32_t key_size = 0;
+  uint32_t value_size = 0;
+  uint32_t entries = 0;
+};
+
 // Where our run's values are, to turn a logged pointer claim into an address.
 struct Frames {
   uint64_t entry_fp = 0;  // r10 of the entry function
+  // What a map_value pointer may point into: the memory (the prologues
+  // present it as the value of a one-entry array) and the program's maps.
+  std::vector<MapArea> maps;
   uint64_t fp(int frame) const { return entry_fp - kFrameBytes * static_cast<uint64_t>(frame); }
 };
+
+std::vector<MapArea> map_areas(const vm::Program& program, std::size_t memory_size) {
+  std::vector<MapArea> out;
+  if (memory_size > 0)
+    out.push_back({vm::region_base(vm::RegionId::Input), 4, static_cast<uint32_t>(memory_size), 1});
+  for (std::size_t i = 0; i < program.maps.size(); ++i) {
+    const vm::MapDef& m = program.maps[i];
+    if (m.type == vm::MapType::ProgArray) continue;  // its values are programs, never pointed into
+    out.push_back({vm::map_values_base(static_cast<uint32_t>(i)), m.key_size, m.value_size, m.max_entries});
+  }
+  return out;
+}
+
+// A map_value claim's offset is from the start of the value a lookup (or a
+// direct `lddw map_value`) gave; the claim does not say which map or which
+// entry. `v` is inside it when it is for some map of the logged sizes and
+// some entry of it: no report unless no value the verifier could have
+// meant contains it.
+bool map_value_contains(const ValueClaim& c, uint64_t v, const std::vector<MapArea>& maps) {
+  for (const MapArea& m : maps) {
+    if (c.map_key_size != 0 && c.map_key_size != m.key_size) continue;
+    if (c.map_value_size != 0 && c.map_value_size != m.value_size) continue;
+    for (uint32_t k = 0; k < m.entries; ++k) {
+      const uint64_t value_start = m.base + uint64_t{k} * m.value_size;
+      if (c.var.contains(v - value_start - static_cast<uint64_t>(c.off))) return true;
+    }
+  }
+  return false;
+}
 
 // Whether `v` (our concrete value) is inside the claim; only called for
 // claims that are not ValueKind::Other.
@@ -59,9 +102,10 @@ bool contains(const ValueClaim& c, uint64_t v, int state_frame, const Frames& fr
       base = frames.fp(c.frame);
       break;
     case ValueKind::Ctx:
-    case ValueKind::MapValue:
       base = vm::region_base(vm::RegionId::Input);
       break;
+    case ValueKind::MapValue:
+      return map_value_contains(c, v, frames.maps);
     case ValueKind::Other:
       return true;
   }
@@ -75,8 +119,10 @@ bool claims_something(const std::optional<ValueClaim>& c) {
 class Replay {
  public:
   Replay(const kernel::VerifierLog& log, uint32_t shift, const vm::Interpreter& interp, StateCheckResult& out,
-         bool spill_sizes_logged)
-      : log_(log), shift_(shift), interp_(interp), out_(out), spill_sizes_logged_(spill_sizes_logged) {}
+         bool spill_sizes_logged, std::vector<MapArea> maps)
+      : log_(log), shift_(shift), interp_(interp), out_(out), spill_sizes_logged_(spill_sizes_logged) {
+    frames_.maps = std::move(maps);
+  }
 
   void step(uint32_t pc, const std::array<uint64_t, isa::kNumRegisters>& regs) {
     if (out_.steps++ == 0) frames_.entry_fp = regs[10];
@@ -273,7 +319,7 @@ StateCheckResult check_states(const vm::Program& program, std::span<const uint8_
   }
   vm::Interpreter interp(*loaded, default_helpers());
   std::vector<uint8_t> mem(memory.begin(), memory.end());
-  Replay replay(log, pc_shift, interp, out, spill_sizes_logged);
+  Replay replay(log, pc_shift, interp, out, spill_sizes_logged, map_areas(program, memory.size()));
   const vm::RunResult run = interp.run_traced(vm::RunInput{vm::RunMode::Memory, mem},
                                               [&](uint32_t pc, const auto& regs) { replay.step(pc, regs); });
   if (!run.ok()) {
@@ -308,7 +354,8 @@ bool kernel_logs_spill_sizes(std::string_view release) {
 
 struct VerifierStateChecker::Impl {
   StateCheckOptions options;
-  std::map<uint32_t, kernel::Fd> maps;  // by value size
+  std::map<uint32_t, kernel::Fd> maps;  // the memory's, by value size
+  kernel::KernelMapPool program_maps;   // the program's own maps, of the program checked last
   std::vector<char> log;
   bool spill_sizes_logged = false;
 };
@@ -329,9 +376,25 @@ Result<std::unique_ptr<VerifierStateChecker>> VerifierStateChecker::create(const
 Result<std::vector<isa::RawInsn>> VerifierStateChecker::kernel_program(const vm::Program& program,
                                                                        std::size_t memory_size,
                                                                        uint32_t* prologue) {
-  if (!program.maps.empty()) return make_error("programs with maps are not loaded for the state check");
   if (program.entry != 0) return make_error("the entry function must come first");
   if (memory_size > UINT32_MAX / 2) return make_error("the memory is too large");
+  for (const vm::MapDef& m : program.maps) {
+    if (m.type == vm::MapType::ProgArray) {
+      return make_error(
+          "programs with a program array are not loaded for the state check: a tail call's target "
+          "would start at the prologue again, not where our VM's does");
+    }
+  }
+  const auto map_count = static_cast<uint32_t>(program.maps.size());
+  if (auto ok = kernel::check_expressible(program.slots, true, map_count); !ok) return ok.error();
+  // The program's maps as every kernel run creates them (kernel_maps.hpp:
+  // a .rodata frozen with its contents, which the verifier reads).
+  std::vector<isa::RawInsn> body = program.slots;
+  if (map_count > 0) {
+    if (auto ok = impl_->program_maps.acquire(request_maps(program)); !ok) return ok.error();
+    if (auto ok = impl_->program_maps.reset(); !ok) return ok.error();
+    body = kernel::relocate_maps(program.slots, impl_->program_maps.fds());
+  }
   std::vector<isa::RawInsn> out;
   const auto size = static_cast<uint32_t>(memory_size);
   if (size > 0) {
@@ -346,7 +409,7 @@ Result<std::vector<isa::RawInsn>> VerifierStateChecker::kernel_program(const vm:
     out = state_check_prologue(-1, 0, impl_->options.zero_registers);
   }
   if (prologue != nullptr) *prologue = static_cast<uint32_t>(out.size());
-  out.insert(out.end(), program.slots.begin(), program.slots.end());
+  out.insert(out.end(), body.begin(), body.end());
   return out;
 }
 

@@ -27,7 +27,14 @@
 // r0 and r3..r9 = 0 with `zero_registers`), followed by the program's own
 // instructions unchanged: no epilogue, no rewritten exits, so the
 // verifier's pruning points are the program's own (shifted by the
-// prologue). BPF_PROG_TYPE_SYSCALL, sleepable, as in the recipe.
+// prologue). BPF_PROG_TYPE_SYSCALL, sleepable, as in the recipe. The
+// program's array and hash maps are created as every kernel run creates
+// them (oracle/kernel/kernel_maps.hpp: a .rodata frozen with its contents)
+// and its map lddw instructions relocated to them; a map value pointer is
+// in a claim when it lies in a value of some map of the logged key and
+// value sizes (the memory counts as a one-value array). Programs with a
+// program array are not checked: a tail call's target would start at the
+// prologue again.
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -56,7 +63,7 @@ struct StateViolation {
 enum class CheckStatus : uint8_t {
   Checked,      // accepted, logged, replayed
   Rejected,     // the verifier said no: nothing to check
-  Unsupported,  // not loadable this way (maps, helpers the recipe refuses, a log too large)
+  Unsupported,  // not loadable this way (program arrays, what check_expressible refuses, a log too large)
   Failed,       // our side could not run it (validator), or bpf() failed
 };
 const char* to_string(CheckStatus status);

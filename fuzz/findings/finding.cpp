@@ -292,6 +292,15 @@ std::string replay_data_text(const vm::Program& program, std::span<const uint8_t
          text::format_data_test(reference_data_test(program, memory, reference, setup));
 }
 
+std::string case_data_text(const vm::Program& program, std::span<const uint8_t> memory, uint64_t budget,
+                           const RunSetup& setup, std::string_view comments) {
+  text::DataTest test = reference_data_test(program, memory, oracle::Outcome{}, setup);
+  test.result.reset();
+  test.error.reset();
+  return std::string(comments) + "# budget " + std::to_string(budget) + "\n" + call_depth_comment(setup) +
+         text::format_data_test(test);
+}
+
 std::string regression_test_text(const MinimizedFinding& f, const std::string& origin,
                                  const std::string& data_path) {
   const text::DataTest test =

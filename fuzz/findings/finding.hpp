@@ -113,6 +113,11 @@ std::string replay_data_text(const vm::Program& program, std::span<const uint8_t
                              const oracle::Outcome& reference, uint64_t budget, const RunSetup& setup = {},
                              std::string_view comments = {});
 
+// replay_data_text expecting nothing (no `-- result`, no `-- error`): for a
+// case written before it runs, or one whose reference outcome is not at hand.
+std::string case_data_text(const vm::Program& program, std::span<const uint8_t> memory, uint64_t budget,
+                           const RunSetup& setup = {}, std::string_view comments = {});
+
 // "# max-call-depth N\n" when `setup` has a limit other than the default, else empty.
 std::string call_depth_comment(const RunSetup& setup);
 

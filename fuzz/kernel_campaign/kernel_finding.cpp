@@ -247,12 +247,8 @@ Result<std::string> write_kernel_finding(const std::string& findings_dir, const 
     if (auto w = staged->write_file("original.raw", original); !w) return w.error();
     // With its maps, like case.data, but expecting nothing: the reference's
     // outcome on the original program is not at hand.
-    text::DataTest test =
-        reference_data_test(*finding.original_program, finding.original_memory, c.outcomes.front());
-    test.result.reset();
-    test.error.reset();
-    const std::string text = "# budget " + std::to_string(c.input.limits.instruction_budget) + "\n" +
-                             call_depth_comment(run_setup_of(c.input)) + text::format_data_test(test);
+    const std::string text = case_data_text(*finding.original_program, finding.original_memory,
+                                            c.input.limits.instruction_budget, run_setup_of(c.input));
     if (auto w = staged->write_text("original.data", text); !w) return w.error();
   }
 

@@ -12,8 +12,10 @@
 // the rest of the mix. Where bpf() is unavailable every input is skipped
 // (said once). At exit the tally per generator (acceptance, agreements, top
 // rejection reasons) goes to stderr. With
-// BPFDIFF_CASE_FILE=path every case is written there as a raw input before
-// it runs, for `bpfdiff repro --fuzz-input`.
+// BPFDIFF_CASE_FILE=path every case is written there before it runs, as a
+// .data test with its maps, memory and budget (what a campaign finding's
+// case.data holds, expecting nothing), for `bpfdiff repro path --engines
+// interp,kernel-host`.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -26,10 +28,11 @@
 #include "fuzz/byte_source.hpp"
 #include "fuzz/check.hpp"
 #include "fuzz/differential.hpp"
+#include "fuzz/findings/finding.hpp"
+#include "fuzz/findings/replay.hpp"
 #include "fuzz/generator.hpp"
 #include "fuzz/kernel_friendly.hpp"
 #include "fuzz/kernel_mix.hpp"
-#include "fuzz/raw_input.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/kernel_compare.hpp"
 #include "oracle/kernel_engine.hpp"
@@ -82,15 +85,20 @@ void print_tally() {
   }
 }
 
-// A generated case replays through `bpfdiff repro --fuzz-input` only as raw
-// bytes; with BPFDIFF_CASE_FILE set, each case is written there before it
-// runs, so the last one survives an abort (or a kernel that goes down).
+// With BPFDIFF_CASE_FILE set, each case is written there before it runs, so
+// the last one survives an abort (or a kernel that goes down): a .data test
+// with the program's maps (a raw input cannot carry them, and a generated
+// map program replayed without them is another program).
 void save_case(const vm::Program& program, const oracle::EngineInput& input) {
   const char* path = std::getenv("BPFDIFF_CASE_FILE");
   if (path == nullptr) return;
-  const auto raw = fuzz::join_raw_input(isa::encode_slots(program.slots), input.memory);
+  const std::string text =
+      cli::case_data_text(program, input.memory, input.limits.instruction_budget, cli::run_setup_of(input),
+                          "# interp_vs_kernel: the case running last, written before it ran\n"
+                          "# bpfdiff repro " +
+                              std::string(path) + " --engines interp,kernel-host\n");
   if (std::FILE* f = std::fopen(path, "wb")) {
-    std::fwrite(raw.data(), 1, raw.size(), f);
+    std::fwrite(text.data(), 1, text.size(), f);
     std::fclose(f);
   }
 }
@@ -110,8 +118,8 @@ void check(KernelOracle& o, const vm::Program& program, const oracle::EngineInpu
   for (const auto& d : c.differences)
     details += "  " + oracle::to_string(d) + "\n";
   if (std::getenv("BPFDIFF_CASE_FILE") != nullptr) {
-    details += "  case in $BPFDIFF_CASE_FILE (replay: bpfdiff repro FILE --fuzz-input --budget " +
-               std::to_string(input.limits.instruction_budget) + " --engines interp,kernel-host)\n";
+    details += "  case in $BPFDIFF_CASE_FILE, with its maps (replay: bpfdiff repro " +
+               std::string(std::getenv("BPFDIFF_CASE_FILE")) + " --engines interp,kernel-host)\n";
   }
   details += "  reproduce: bpfdiff repro CRASH_FILE --target interp_vs_kernel --engines interp,kernel-host\n";
   fuzz::report_violation(std::string(oracle::to_string(c.kind)) + " interp vs kernel-host: " +

@@ -95,13 +95,27 @@ static int create_maps(void) {
       return -1;
     }
     const int programs = maps[m].type == BPF_MAP_TYPE_PROG_ARRAY; /* filled after the load */
-    for (uint32_t key = 0; !programs && maps[m].initial != 0 && key < maps[m].max_entries; ++key) {
+    const int hash = maps[m].type == BPF_MAP_TYPE_HASH;
+    for (uint32_t key = 0; !programs && !hash && maps[m].initial != 0 && key < maps[m].max_entries; ++key) {
       memset(&attr, 0, sizeof(attr));
       attr.map_fd = map_fds[m];
       attr.key = (uint64_t)(uintptr_t)&key;
       attr.value = (uint64_t)(uintptr_t)(maps[m].initial + (uint64_t)key * maps[m].value_size);
       if (sys_bpf(BPF_MAP_UPDATE_ELEM, &attr) < 0) {
         printf("BPF_MAP_UPDATE_ELEM (map %u): %s\n", m, strerror(errno));
+        return -1;
+      }
+    }
+    /* A hash map's starting entries, key then value, inserted in order. */
+    for (uint32_t e = 0; hash && e < maps[m].initial_count; ++e) {
+      const unsigned char *entry = maps[m].initial + (uint64_t)e * (maps[m].key_size + maps[m].value_size);
+      memset(&attr, 0, sizeof(attr));
+      attr.map_fd = map_fds[m];
+      attr.key = (uint64_t)(uintptr_t)entry;
+      attr.value = (uint64_t)(uintptr_t)(entry + maps[m].key_size);
+      attr.flags = BPF_NOEXIST;
+      if (sys_bpf(BPF_MAP_UPDATE_ELEM, &attr) < 0) {
+        printf("BPF_MAP_UPDATE_ELEM (map %u, starting entry %u): %s\n", m, e, strerror(errno));
         return -1;
       }
     }
@@ -428,11 +442,20 @@ Result<std::string> c_reproducer(const CReproducerInput& in) {
   for (std::size_t r = 0; r < in.expected_regs.size(); ++r)
     c += (r ? ", " : "") + hex64(in.expected_regs[r]);
   c += "};\n";
-  // The maps: type, sizes and (arrays) the initial contents.
+  // The maps: type, sizes and the initial contents (an array's values, a
+  // hash map's starting entries as key then value).
+  const auto initial_bytes = [](const KernelMap& k) {
+    std::vector<uint8_t> bytes = k.initial_values;
+    for (const KernelMapEntry& e : k.initial_entries) {
+      bytes.insert(bytes.end(), e.key.begin(), e.key.end());
+      bytes.insert(bytes.end(), e.value.begin(), e.value.end());
+    }
+    return bytes;
+  };
   for (std::size_t m = 0; m < in.maps.size(); ++m) {
-    if (in.maps[m].initial_values.empty()) continue;
-    c += "static const unsigned char map" + std::to_string(m) + "_initial[] = {" +
-         byte_list(in.maps[m].initial_values) + "};\n";
+    const std::vector<uint8_t> bytes = initial_bytes(in.maps[m]);
+    if (bytes.empty()) continue;
+    c += "static const unsigned char map" + std::to_string(m) + "_initial[] = {" + byte_list(bytes) + "};\n";
   }
   // What RFC 9669 leaves in each map: its entries, key then value.
   for (std::size_t m = 0; m < in.expected_maps.size(); ++m) {
@@ -446,7 +469,8 @@ Result<std::string> c_reproducer(const CReproducerInput& in) {
            "};\n";
   }
   c += "static const struct {\n  uint32_t type, key_size, value_size, max_entries, read_only;\n"
-       "  const unsigned char *initial;\n  const unsigned char *expected;\n  uint32_t expected_count;\n"
+       "  const unsigned char *initial;\n  uint32_t initial_count; /* hash maps: starting entries */\n"
+       "  const unsigned char *expected;\n  uint32_t expected_count;\n"
        "} maps[MAP_COUNT + 1] = {\n";
   for (std::size_t m = 0; m < in.maps.size(); ++m) {
     const KernelMap& k = in.maps[m];
@@ -454,11 +478,12 @@ Result<std::string> c_reproducer(const CReproducerInput& in) {
     c += "    {" + std::to_string(k.type) + ", " + std::to_string(k.key_size) + ", " +
          std::to_string(k.value_size) + ", " + std::to_string(k.max_entries) + ", " +
          (k.read_only ? "1" : "0") + ", " +
-         (k.initial_values.empty() ? std::string("0") : "map" + std::to_string(m) + "_initial") + ", " +
+         (initial_bytes(k).empty() ? std::string("0") : "map" + std::to_string(m) + "_initial") + ", " +
+         std::to_string(k.initial_entries.size()) + ", " +
          (expected == 0 ? std::string("0") : "map" + std::to_string(m) + "_expected") + ", " +
          std::to_string(expected) + "},\n";
   }
-  c += "    {0, 0, 0, 0, 0, 0, 0, 0},\n};\n";  // a C array is never empty
+  c += "    {0, 0, 0, 0, 0, 0, 0, 0, 0},\n};\n";  // a C array is never empty
   c += kCommon;
   c += in.full_state ? kFullMain : kPlainMain;
   return c;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <set>
 
 namespace bpfdiff::oracle::kernel {
 namespace {
@@ -37,6 +38,26 @@ bool same_shape(const KernelMap& a, const KernelMap& b) {
 std::span<const uint8_t> initial_value(const KernelMap& m, uint32_t i, std::span<const uint8_t> zeros) {
   if (m.initial_values.empty()) return zeros.first(m.value_size);
   return std::span(m.initial_values).subspan(std::size_t{i} * m.value_size, m.value_size);
+}
+
+Result<void> check_initial_entries(const std::string& name, const KernelMap& m) {
+  if (m.initial_entries.empty()) return {};
+  if (m.type != kMapTypeHash) return make_error(name + "only a hash map starts with entries");
+  if (m.initial_entries.size() > m.max_entries) {
+    return make_error(name + std::to_string(m.initial_entries.size()) + " starting entries, more than its " +
+                      std::to_string(m.max_entries));
+  }
+  std::set<std::string> keys;  // by their bytes (g++ 12 warns wrongly about std::less of byte vectors)
+  for (const KernelMapEntry& e : m.initial_entries) {
+    if (e.key.size() != m.key_size || e.value.size() != m.value_size) {
+      return make_error(name + "a starting entry of a " + std::to_string(e.key.size()) + "-byte key and a " +
+                        std::to_string(e.value.size()) + "-byte value");
+    }
+    // The kernel would take the second as an update: our VM refuses it.
+    if (!keys.emplace(e.key.begin(), e.key.end()).second)
+      return make_error(name + "a starting key given twice");
+  }
+  return {};
 }
 
 }  // namespace
@@ -82,7 +103,8 @@ Result<void> check_request_maps(std::span<const KernelMap> maps) {
     }
     if (m.type == kMapTypeArray && m.key_size != 4) return make_error(name + "an array's key size must be 4");
     if (m.type == kMapTypeHash && (m.read_only || !m.initial_values.empty()))
-      return make_error(name + "a hash map starts empty and writable");
+      return make_error(name + "a hash map is writable and starts with its entries, not values");
+    if (auto entries = check_initial_entries(name, m); !entries) return entries;
     if (!m.initial_values.empty() && m.initial_values.size() != std::size_t{m.max_entries} * m.value_size)
       return make_error(name + "initial values of " + std::to_string(m.initial_values.size()) + " bytes");
   }
@@ -99,6 +121,7 @@ Result<std::unique_ptr<KernelMapPool::Pooled>> KernelMapPool::create(const Kerne
   auto p = std::make_unique<Pooled>();
   p->shape = m;
   p->shape.initial_values.clear();
+  p->shape.initial_entries.clear();
   MapCreate c;
   c.map_type = m.type == kMapTypeHash        ? BPF_MAP_TYPE_HASH
                : m.type == kMapTypeProgArray ? BPF_MAP_TYPE_PROG_ARRAY
@@ -216,6 +239,11 @@ Result<void> KernelMapPool::reset() {
       if (!next.ok()) return make_error(sys_error("bpf(BPF_MAP_GET_NEXT_KEY)", next.err));
       if (auto d = map_delete(p.fd.get(), key.data()); !d.ok())
         return make_error(sys_error("bpf(BPF_MAP_DELETE_ELEM)", d.err));
+    }
+    // Then its starting entries, in order, as our VM inserts them.
+    for (const KernelMapEntry& e : m.initial_entries) {
+      if (auto u = map_update(p.fd.get(), e.key.data(), e.value.data(), BPF_NOEXIST); !u.ok())
+        return make_error(sys_error("bpf(BPF_MAP_UPDATE_ELEM) of a hash map's starting entry", u.err));
     }
   }
   return {};

@@ -9,8 +9,9 @@
 // seen recently and resets their contents instead: an array is an
 // mmappable BPF_MAP_TYPE_ARRAY written and read through its mapping (no
 // syscall), a hash map is emptied key by key (a generated program inserts a
-// handful). Read-only maps (.rodata) cannot be reused: once frozen their
-// contents are fixed, so each request gets fresh ones, closed at its end.
+// handful) and its starting entries inserted again. Read-only maps (.rodata)
+// cannot be reused: once frozen their contents are fixed, so each request
+// gets fresh ones, closed at its end.
 //
 // Runs do not leak into each other: reset() restores every map of the
 // request before each of its two runs (unmodified, full state).
@@ -29,7 +30,8 @@ namespace bpfdiff::oracle::kernel {
 // Refuses what the executor cannot create with the same meaning, with the
 // reason: too many maps, an unknown type, a program array with a target
 // other than the program itself, sizes past the request bounds, initial values of the
-// wrong length, a key size other than 4 for an array.
+// wrong length, a key size other than 4 for an array, starting entries
+// anywhere but in a hash map, of the wrong sizes, repeated or too many.
 Result<void> check_request_maps(std::span<const KernelMap> maps);
 
 // The target at `index` of a program array: 1 + its slot, 0 when empty.

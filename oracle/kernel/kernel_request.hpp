@@ -53,6 +53,12 @@ inline constexpr uint32_t kMaxRequestMapValueSize = 1u << 16;
 inline constexpr uint32_t kMaxRequestMapEntries = 4096;
 inline constexpr uint64_t kMaxRequestMapBytes = 1u << 20;  // max_entries * value_size
 
+struct KernelMapEntry {
+  std::vector<uint8_t> key;
+  std::vector<uint8_t> value;
+  bool operator==(const KernelMapEntry&) const = default;
+};
+
 // One of the program's maps (vm::MapDef without what only our VM needs).
 // `lddw map_fd/map_idx(i)` and `map_value/map_idx_value(i, off)` in the
 // program name map i of the request; the executor creates the kernel maps
@@ -66,20 +72,17 @@ struct KernelMap {
   // Global .rodata: created with BPF_F_RDONLY_PROG and frozen after the
   // initial contents are written, so the verifier knows its bytes.
   bool read_only = false;
-  // Arrays: max_entries * value_size bytes, or empty for zeros. Hash maps
-  // start empty (our VM has no initial hash contents). Program arrays
-  // (value size 4): per index a u32, 1 + the slot of the program our VM
-  // tail-calls there, 0 when empty; the executor puts the kernel program
-  // of that slot there (only slot 0, the program itself, so far).
+  // Arrays: max_entries * value_size bytes, or empty for zeros. Program
+  // arrays (value size 4): per index a u32, 1 + the slot of the program our
+  // VM tail-calls there, 0 when empty; the executor puts the kernel program
+  // of that slot there (only slot 0, the program itself, so far). Hash
+  // maps: none (their contents are initial_entries).
   std::vector<uint8_t> initial_values;
+  // Hash maps: the entries inserted (BPF_MAP_UPDATE_ELEM, in order) into
+  // the emptied map before each run, as vm::MapDef::initial_entries.
+  std::vector<KernelMapEntry> initial_entries;
 
   bool operator==(const KernelMap&) const = default;
-};
-
-struct KernelMapEntry {
-  std::vector<uint8_t> key;
-  std::vector<uint8_t> value;
-  bool operator==(const KernelMapEntry&) const = default;
 };
 
 // A map's contents after a run: an array's every index in order (key = the

@@ -115,6 +115,10 @@ bool apply_fields(std::string_view fields, ValueClaim& v, bool& has_ranges, bool
       else if (name == "off") {
         if (!n) return false;
         v.off = static_cast<int64_t>(*n);
+      } else if (name == "ks" || name == "vs") {
+        // Which map a value pointer points into; no bearing on the offset.
+        if (!n || *n > UINT32_MAX) return false;
+        (name == "ks" ? v.map_key_size : v.map_value_size) = static_cast<uint32_t>(*n);
       } else if (name == "imm") {
         // 6.1 prints it in hex without 0x, later kernels as a number:
         // only 0 reads the same in both.
@@ -122,7 +126,7 @@ bool apply_fields(std::string_view fields, ValueClaim& v, bool& has_ranges, bool
         v.var = ScalarClaim::constant(0);
         has_imm = true;
       }
-      // id, ref_obj_id, map, ks, vs, r, range ...: no bearing on the value
+      // id, ref_obj_id, map, r, range ...: no bearing on the value
       if (!ok) return false;
     }
   }

@@ -57,15 +57,18 @@ enum class ValueKind : uint8_t {
   Scalar,    // `scalar`
   Stack,     // pointer into a frame: fp + off + variable part
   Ctx,       // the program's context (r1 of an unmodified program)
-  MapValue,  // a map value (the input memory under the full-state prologue)
+  MapValue,  // a map value: the input memory under the prologues, or one of the program's maps
   Other,     // any other type: no claim about the concrete value
 };
 
 struct ValueClaim {
   ValueKind kind = ValueKind::Other;
-  ScalarClaim var;   // Scalar: the value; pointers: the variable part of the offset
-  int64_t off = 0;   // pointers: the fixed part
-  int frame = -1;    // Stack: the frame pointed into (-1: the state's own frame)
+  ScalarClaim var;  // Scalar: the value; pointers: the variable part of the offset
+  int64_t off = 0;  // pointers: the fixed part
+  int frame = -1;   // Stack: the frame pointed into (-1: the state's own frame)
+  // MapValue: the map's key and value sizes ("ks=4,vs=16"), 0 when not logged.
+  uint32_t map_key_size = 0;
+  uint32_t map_value_size = 0;
   std::string text;  // as logged, for reports
 };
 

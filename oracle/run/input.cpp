@@ -68,6 +68,23 @@ bool has_elf_magic(std::span<const uint8_t> bytes) {
   return bytes.size() >= 4 && bytes[0] == 0x7f && bytes[1] == 'E' && bytes[2] == 'L' && bytes[3] == 'F';
 }
 
+namespace {
+
+// A .data test under another name (a BPFDIFF_CASE_FILE path): a line that
+// opens its program section, which no assembly source has.
+bool has_data_test_section(std::span<const uint8_t> bytes) {
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  for (std::size_t at = 0; at < text.size();) {
+    const std::size_t end = std::min(text.find('\n', at), text.size());
+    const std::string_view line = text.substr(at, end - at);
+    if (line.rfind("-- asm", 0) == 0 || line.rfind("-- raw", 0) == 0) return true;
+    at = end + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
 InputKind detect_input_kind(std::string_view path, std::span<const uint8_t> bytes) {
   if (has_elf_magic(bytes)) return InputKind::Elf;
   const std::string ext = lowercase_extension(path);
@@ -75,7 +92,8 @@ InputKind detect_input_kind(std::string_view path, std::span<const uint8_t> byte
   if (ext == ".asm" || ext == ".s") return InputKind::Assembly;
   if (ext == ".bin" || ext == ".o") return InputKind::Bytecode;
   if (bytes.size() % 8 != 0 || is_printable_text(bytes)) {
-    return InputKind::Assembly;
+    return is_printable_text(bytes) && has_data_test_section(bytes) ? InputKind::DataTest
+                                                                    : InputKind::Assembly;
   }
   return InputKind::Bytecode;
 }

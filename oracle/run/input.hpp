@@ -50,7 +50,8 @@ std::string lowercase_extension(std::string_view path);
 bool is_printable_text(std::span<const uint8_t> bytes);
 
 // ELF by magic whatever the name; then .data, .asm/.s, .bin/.o by extension;
-// then text that is printable, or not a whole number of slots, is assembly.
+// then printable text with a line opening `-- asm` or `-- raw` is a .data
+// test, other printable text (or not a whole number of slots) assembly.
 InputKind detect_input_kind(std::string_view path, std::span<const uint8_t> bytes);
 
 // The program of a .data test: its `-- raw` bytes, else its assembled `-- asm`,

@@ -46,6 +46,11 @@ TEST(InputDetection, UsesMagicThenExtensionThenContent) {
   EXPECT_EQ(detect_input_kind("x.asm", as_bytes(code)), InputKind::Assembly);
   EXPECT_EQ(detect_input_kind("x.bin", as_bytes("exit\n\n\n\n")), InputKind::Bytecode);
   EXPECT_EQ(detect_input_kind("x", as_bytes(code)), InputKind::Bytecode);
+  // A .data test under any name (BPFDIFF_CASE_FILE): by its program section.
+  EXPECT_EQ(detect_input_kind("case", as_bytes("# budget 9\n-- map-def m\ntype hash\n-- asm\nexit\n")),
+            InputKind::DataTest);
+  EXPECT_EQ(detect_input_kind("case", as_bytes("-- raw\n95 00 00 00 00 00 00 00\n")), InputKind::DataTest);
+  EXPECT_EQ(detect_input_kind("case", as_bytes("mov r0, 1  # -- asm\nexit\n")), InputKind::Assembly);
   EXPECT_EQ(detect_input_kind("x", as_bytes("exit\n\n\n\n")), InputKind::Assembly);
   EXPECT_EQ(detect_input_kind("x", as_bytes("\x01\x02\x03")), InputKind::Assembly);
 }

@@ -178,8 +178,8 @@ TEST(ElfObjectGen, TheLoaderReadsBackWhatWasWrittenAndTheEnginesAgree) {
 // with an offset, a code address by section symbol.
 TEST(ElfObjectGen, EachRelocationResolvesToWhatTheProgramMeant) {
   vm::Program p;
-  vm::MapDef hash{"h", vm::MapType::Hash, 4, 8, 4, 0, {}, false, {}};
-  vm::MapDef rodata{"r", vm::MapType::Array, 4, 16, 1, 0, std::vector<uint8_t>(16, 7), true, {}};
+  vm::MapDef hash{"h", vm::MapType::Hash, 4, 8, 4, 0, {}, {}, false, {}};
+  vm::MapDef rodata{"r", vm::MapType::Array, 4, 16, 1, 0, std::vector<uint8_t>(16, 7), {}, true, {}};
   p.maps = {hash, rodata};
   const auto push2 = [&p](std::array<isa::RawInsn, 2> s) {
     p.slots.insert(p.slots.end(), s.begin(), s.end());
@@ -231,7 +231,7 @@ TEST(ElfObjectGen, WhatAnObjectCannotSayIsRefusedWithTheReason) {
       << r.error().message;
 
   vm::Program value_of_hash;
-  value_of_hash.maps = {vm::MapDef{"h", vm::MapType::Hash, 4, 8, 4, 0, {}, false, {}}};
+  value_of_hash.maps = {vm::MapDef{"h", vm::MapType::Hash, 4, 8, 4, 0, {}, {}, false, {}}};
   for (const isa::RawInsn& s : isa::encode_lddw(Form::lddw_map_value, 1, 0, 0))
     value_of_hash.slots.push_back(s);
   value_of_hash.slots.push_back(isa::encode(Form::exit, 0, 0, 0, 0));

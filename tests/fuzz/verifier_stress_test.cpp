@@ -10,6 +10,7 @@
 #include "fuzz/verifier_mutate.hpp"
 #include "oracle/engine.hpp"
 #include "tests/fuzz/form_count.hpp"
+#include "vm/interp/interpreter.hpp"
 #include "vm/program/validate.hpp"
 #include "vm/text/disassembler.hpp"
 
@@ -217,6 +218,69 @@ TEST(VerifierStress, HashMapProgramsUpdateLookUpAndDeleteTheirHashMap) {
     for (const vm::MapDef& m : c.program.maps)
       EXPECT_NE(m.type, vm::MapType::Hash);
   }
+}
+
+// Lookups of a run that return a value before the run has updated the map
+// (only a starting entry can be found then).
+int lookups_hitting_before_any_update(const GeneratedCase& c) {
+  auto loaded = vm::validate(c.program, oracle::default_helpers());
+  EXPECT_TRUE(loaded.ok());
+  if (!loaded) return 0;
+  vm::Interpreter interp(*loaded, oracle::default_helpers());
+  std::vector<uint8_t> memory = c.memory;
+  int hits = 0;
+  bool after_lookup = false, updated = false;
+  interp.run_traced(vm::RunInput{vm::RunMode::Memory, memory}, [&](uint32_t pc, const auto& regs) {
+    if (after_lookup && !updated && regs[0] != 0) ++hits;
+    const isa::RawInsn& i = c.program.slots[pc];
+    const bool helper = i.opcode == 0x85 && i.src == 0;
+    after_lookup = helper && i.imm == 1;
+    updated = updated || (helper && i.imm == 2);
+  });
+  return hits;
+}
+
+// At hash_seeded_rate the hash map starts with 1 to max_entries distinct
+// entries whose keys are ones the programs store (a number below
+// max_entries + 2, zeros after it), so lookups find them before any update
+// put something there; without seeding no lookup can.
+TEST(VerifierStress, SeededHashMapsHoldKeysTheProgramsStoreSoLookupsHit) {
+  VerifierStressOptions opt = with(isa::IsaVersion::V4, 0.0);
+  opt.map_program_rate = 0.0;  // no array map: every lookup is of the hash map
+  opt.hash_program_rate = 1.0;
+  opt.hash_seeded_rate = 1.0;
+  int early_hits = 0, full = 0;
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    const GeneratedCase c = from_seed(seed, opt);
+    ASSERT_EQ(why_invalid(c.program), "") << "seed " << seed;
+    const vm::MapDef& h = c.program.maps.back();
+    ASSERT_EQ(h.type, vm::MapType::Hash);
+    ASSERT_FALSE(h.initial_entries.empty()) << "seed " << seed;
+    ASSERT_LE(h.initial_entries.size(), h.max_entries);
+    full += h.initial_entries.size() == h.max_entries ? 1 : 0;
+    for (const vm::MapEntry& e : h.initial_entries) {
+      ASSERT_EQ(e.key.size(), h.key_size);
+      ASSERT_EQ(e.value.size(), h.value_size);
+      EXPECT_LT(e.key[0], h.max_entries + 2);
+      for (std::size_t b = 1; b < e.key.size(); ++b)
+        EXPECT_EQ(e.key[b], 0) << "seed " << seed;
+    }
+    early_hits += lookups_hitting_before_any_update(c) > 0 ? 1 : 0;
+  }
+  EXPECT_GE(early_hits, 30) << "of 200 programs";
+  EXPECT_GT(full, 20) << "some start full: their inserts fail with E2BIG";
+
+  opt.hash_seeded_rate = 0.0;
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    const GeneratedCase c = from_seed(seed, opt);
+    EXPECT_TRUE(c.program.maps.back().initial_entries.empty());
+    EXPECT_EQ(lookups_hitting_before_any_update(c), 0) << "seed " << seed;
+  }
+  // The same input decodes to the same program either way: only the map differs.
+  VerifierStressOptions seeded = opt;
+  seeded.hash_seeded_rate = 1.0;
+  for (uint64_t seed = 0; seed < 50; ++seed)
+    EXPECT_EQ(from_seed(seed, opt).program.slots, from_seed(seed, seeded).program.slots);
 }
 
 // With doubt some runs fault: the doubtful guards really let values through.

@@ -259,6 +259,42 @@ TEST_F(KernelQemuEngines, AWrongInitialMapContentOnOurSideIsReported) {
   EXPECT_EQ(c.differences[0].field, "maps[0].entries[0].value[3]");
 }
 
+// A hash map's starting entries travel to the agent (protocol 6) and are in
+// the guest's map before each run: key 3 is found, key 4 inserted.
+TEST_F(KernelQemuEngines, AHashMapsStartingEntriesAreInTheGuestsMap) {
+  auto assembled = text::assemble(
+      "stdw [r10-8], 3\n"
+      "lddw r1, map_fd(0)\nmov r2, r10\nadd r2, -8\ncall 1\n"
+      "jeq r0, 0, missing\n"
+      "ldxdw r6, [r0+0]\n"
+      "stdw [r10-8], 4\nstxdw [r10-16], r6\n"
+      "lddw r1, map_fd(0)\nmov r2, r10\nadd r2, -8\nmov r3, r10\nadd r3, -16\nmov r4, 1\ncall 2\n"
+      "mov r0, r6\nexit\n"
+      "missing:\nmov r0, 99\nexit");
+  ASSERT_TRUE(assembled.ok()) << assembled.error().message;
+  vm::Program p = *assembled;
+  vm::MapDef h = map_def(vm::MapType::Hash, 8, 8, 3);
+  h.initial_entries = {{{3, 0, 0, 0, 0, 0, 0, 0}, {33, 0, 0, 0, 0, 0, 0, 0}},
+                       {{1, 0, 0, 0, 0, 0, 0, 0}, {11, 0, 0, 0, 0, 0, 0, 0}}};
+  p.maps = {h};
+  const oracle::Outcome ours =
+      std::move(oracle::make_engine("interp")).value()->run(p, oracle::EngineInput{});
+  ASSERT_TRUE(ours.ok()) << ours.load_error;
+  for (oracle::Engine* e : {jit_, interp_}) {
+    const oracle::Outcome theirs = e->run(p, oracle::EngineInput{});
+    ASSERT_TRUE(theirs.kernel) << e->name();
+    ASSERT_EQ(theirs.kernel->verdict, oracle::kernel::KernelVerdict::Accepted)
+        << e->name() << ": " << theirs.kernel->log;
+    const oracle::KernelComparison c = oracle::compare_with_kernel(ours, theirs);
+    EXPECT_EQ(c.kind, oracle::KernelAgreement::Agree)
+        << e->name() << ": " << c.reason << (c.differences.empty() ? "" : to_string(c.differences[0]));
+    EXPECT_EQ(theirs.regs[0], 33u) << e->name();
+    EXPECT_EQ(theirs.kernel->plain.retval, 33u) << e->name();
+    ASSERT_EQ(theirs.maps.size(), 1u) << e->name();
+    EXPECT_EQ(theirs.maps[0].entries.size(), 3u) << e->name() << ": two starting entries and key 4";
+  }
+}
+
 TEST_F(KernelQemuEngines, GeneratedMapProgramsAgreeWithTheGuest) {
   fuzz::KernelFriendlyOptions opt;
   opt.map_program_rate = 1.0;

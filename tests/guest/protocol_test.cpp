@@ -24,6 +24,8 @@ KernelRequest sample_request() {
   hash.key_size = 8;
   hash.value_size = 16;
   hash.max_entries = 5;
+  hash.initial_entries = {{{1, 2, 3, 4, 5, 6, 7, 8}, std::vector<uint8_t>(16, 0xaa)},
+                          {std::vector<uint8_t>(8, 0), std::vector<uint8_t>(16, 0)}};
   r.maps = {array, hash};
   return r;
 }
@@ -230,6 +232,25 @@ TEST(GuestProtocol, HugeAnnouncedLengthsAreRejectedBeforeAllocation) {
   auto r = decode_request(bytes);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("exceeds the limit"), std::string::npos) << r.error().message;
+}
+
+TEST(GuestProtocol, AHugeStartingEntryCountIsRejectedBeforeAllocation) {
+  KernelRequest r;
+  KernelMap hash;
+  hash.type = kMapTypeHash;
+  hash.value_size = 8;
+  hash.max_entries = 1;
+  r.maps = {hash};
+  auto bytes = encode_request(r);
+  ASSERT_TRUE(decode_request(bytes).ok());
+  // The request ends with the hash map's starting entry count (none).
+  for (std::size_t i = bytes.size() - 4; i < bytes.size(); ++i)
+    bytes[i] = 0xff;
+  auto decoded = decode_request(bytes);
+  ASSERT_FALSE(decoded);
+  EXPECT_NE(decoded.error().message.find("starting entry count 4294967295 is out of range"),
+            std::string::npos)
+      << decoded.error().message;
 }
 
 TEST(GuestProtocol, UnknownVerdictAndFaultKindAreRejected) {

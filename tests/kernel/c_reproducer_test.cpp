@@ -240,6 +240,40 @@ TEST_F(CReproducerTest, MapsAreReadBackAndEachDifferingEntryIsNamed) {
   }
 }
 
+// A hash map's starting entries are inserted by the reproducer: the program
+// returns key 3's value, which is there only if they were.
+TEST_F(CReproducerTest, AHashMapsStartingEntriesAreInsertedByTheReproducer) {
+  const std::vector<isa::RawInsn> program = assemble(
+      "stw [r10-4], 3\nlddw r1, map_fd(0)\nmov r2, r10\nadd r2, -4\ncall 1\n"
+      "jeq r0, 0, missing\nldxdw r0, [r0+0]\nexit\nmissing:\nmov r0, 99\nexit\n");
+  KernelMap hash;
+  hash.type = kMapTypeHash;
+  hash.key_size = 4;
+  hash.value_size = 8;
+  hash.max_entries = 2;
+  hash.initial_entries = {{{1, 0, 0, 0}, {11, 0, 0, 0, 0, 0, 0, 0}},
+                          {{3, 0, 0, 0}, {33, 0, 0, 0, 0, 0, 0, 0}}};
+  for (bool full : {false, true}) {
+    SCOPED_TRACE(full ? "full state" : "unmodified");
+    CReproducerInput in;
+    in.title = "test: hash starting entries";
+    in.program = program;
+    in.maps = {hash};
+    in.full_state = full;
+    in.instrumentation = instrumentation_for_seed(2);
+    in.compare_regs = 1;
+    in.compare_memory = false;
+    in.compare_maps = true;
+    in.expected_regs[0] = 33;
+    in.expected_maps = {hash.initial_entries};
+    const Ran ran = build_and_run(in);
+    EXPECT_EQ(ran.status, 0) << ran.output;
+    EXPECT_NE(ran.output.find("r0 = 0x21, RFC 9669 says 0x21"), std::string::npos) << ran.output;
+    EXPECT_NE(ran.output.find("map 0 (hash): 2 entries read back and compared"), std::string::npos)
+        << ran.output;
+  }
+}
+
 // A program that tail-calls itself: the reproducer loads the wrapped
 // program as a raw tracepoint program, puts it in its own program array
 // and shows the 33 tail calls the kernel takes.

@@ -241,6 +241,46 @@ TEST_F(KernelMapsEngineTest, AWrongInitialContentOnOurSideIsReported) {
   EXPECT_EQ(c.differences[0].field, "maps[0].entries[0].value[0]");
 }
 
+// A hash map with starting entries: the kernel engine inserts them as our
+// VM does, so lookups find them on both sides and the contents read back
+// agree; our VM given another starting value is reported.
+TEST_F(KernelMapsEngineTest, HashMapStartingEntriesReachTheKernel) {
+  vm::MapDef h = hash_def(4, 8, 3);
+  h.initial_entries = {{{7, 0, 0, 0}, {0, 0x11, 0, 0, 0, 0, 0, 0}},
+                       {{2, 0, 0, 0}, {0x22, 0, 0, 0, 0, 0, 0, 0}}};
+  const vm::Program p = assemble(
+      "stw [r10-4], 7\n"
+      "lddw r1, map_fd(0)\nmov r2, r10\nadd r2, -4\ncall 1\n"
+      "jeq r0, 0, missing\n"
+      "ldxdw r6, [r0+0]\nadd r6, 1\nstxdw [r0+0], r6\n"
+      "stw [r10-4], 2\n"
+      "lddw r1, map_fd(0)\nmov r2, r10\nadd r2, -4\ncall 1\n"
+      "jeq r0, 0, missing\n"
+      "ldxdw r0, [r0+0]\nadd r0, r6\nexit\n"
+      "missing:\nmov r0, 99\nexit",
+      {h});
+  Outcome ours, kernel;
+  const KernelComparison c = both(p, {}, &ours, &kernel);
+  ASSERT_EQ(c.kind, KernelAgreement::Agree)
+      << c.reason << (c.differences.empty() ? "" : to_string(c.differences[0]));
+  ASSERT_TRUE(kernel.ok()) << kernel.load_error;
+  EXPECT_EQ(kernel.regs[0], 0x1101u + 0x22u);
+  EXPECT_EQ(kernel.kernel->plain.retval, 0x1123u);
+  ASSERT_EQ(kernel.maps.size(), 1u);
+  ASSERT_EQ(kernel.maps[0].entries.size(), 2u);
+  EXPECT_EQ(kernel.maps[0].entries[1].key, (std::vector<uint8_t>{7, 0, 0, 0}));
+  EXPECT_EQ(kernel.maps[0].entries[1].value[0], 1) << "0x1100 + 1, written through the lookup pointer";
+  ASSERT_EQ(ours.maps.size(), 1u);
+  EXPECT_EQ(kernel.maps[0].entries, ours.maps[0].entries);
+  ASSERT_EQ(kernel.kernel->plain_maps.size(), 1u);
+  EXPECT_EQ(kernel.kernel->plain_maps[0].entries, ours.maps[0].entries);
+
+  vm::Program skewed = p;
+  skewed.maps[0].initial_entries[1].value[0] = 0x23;
+  const KernelComparison wrong = compare_with_kernel(interp_->run(skewed, EngineInput{}), kernel);
+  EXPECT_EQ(wrong.kind, KernelAgreement::Mismatch);
+}
+
 TEST_F(KernelMapsEngineTest, ArrayValuePointersLeftInRegistersTranslate) {
   const vm::Program p = assemble(
       "mov r7, 0\nlddw r6, map_value(1, 4)\nstw [r10-4], 2\nlddw r1, map_fd(0)\nmov r2, r10\nadd r2, "

@@ -111,6 +111,28 @@ TEST(MapRelocation, TheEpilogueExportsEachArrayMapsValueAddress) {
   EXPECT_EQ(exported, 2);
 }
 
+TEST(RequestMaps, StartingEntriesAreForHashMapsOfTheRightSizes) {
+  KernelMap h = hash_map(2, 4, 2);
+  h.initial_entries = {{{1, 0}, {1, 2, 3, 4}}, {{2, 0}, {5, 6, 7, 8}}};
+  EXPECT_TRUE(check_request_maps(std::vector<KernelMap>{h}).ok());
+  const auto refused = [](const KernelMap& m) {
+    auto r = check_request_maps(std::vector<KernelMap>{m});
+    return r.ok() ? std::string("accepted") : r.error().message;
+  };
+  KernelMap too_many = h;
+  too_many.initial_entries.push_back({{3, 0}, {0, 0, 0, 0}});
+  EXPECT_EQ(refused(too_many), "map 0: 3 starting entries, more than its 2");
+  KernelMap twice = h;
+  twice.initial_entries[1].key = {1, 0};
+  EXPECT_EQ(refused(twice), "map 0: a starting key given twice");
+  KernelMap short_value = h;
+  short_value.initial_entries[0].value = {1};
+  EXPECT_EQ(refused(short_value), "map 0: a starting entry of a 2-byte key and a 1-byte value");
+  KernelMap array = array_map(4, 2);
+  array.initial_entries = h.initial_entries;
+  EXPECT_EQ(refused(array), "map 0: only a hash map starts with entries");
+}
+
 TEST(RequestMaps, CheckRequestMapsNamesWhatItRefuses) {
   EXPECT_TRUE(check_request_maps(std::vector<KernelMap>{array_map(8, 2), hash_map(8, 16, 4)}).ok());
   KernelMap prog = array_map(4, 4);
@@ -183,6 +205,42 @@ TEST_F(KernelMapsHostTest, AnArrayAndAHashMapAreFilledRunAndReadBackPerRun) {
     ASSERT_EQ(r.map_value_bases.size(), 2u);
     EXPECT_NE(r.map_value_bases[0], 0u) << "the array's value address";
     EXPECT_EQ(r.map_value_bases[1], 0u);
+  }
+}
+
+// A hash map with starting entries: the program finds key 2's value, deletes
+// key 2 and inserts key 8 (the map holds 2 entries at most: without the
+// delete it would be full); each run starts from the two starting entries
+// again, whatever the previous run left.
+TEST_F(KernelMapsHostTest, AHashMapsStartingEntriesAreThereBeforeEveryRun) {
+  KernelRequest request;
+  request.program = assemble(
+      "stw [r10-4], 2\n"
+      "lddw r1, map_fd(0)\nmov r2, r10\nadd r2, -4\ncall 1\n"
+      "jeq r0, 0, missing\n"
+      "ldxdw r6, [r0+0]\n"
+      "lddw r1, map_fd(0)\nmov r2, r10\nadd r2, -4\ncall 3\n"
+      "stw [r10-4], 8\nstxdw [r10-16], r6\n"
+      "lddw r1, map_fd(0)\nmov r2, r10\nadd r2, -4\nmov r3, r10\nadd r3, -16\nmov r4, 1\ncall 2\n"
+      "add r0, r6\nexit\n"
+      "missing:\nmov r0, 99\nexit");
+  KernelMap h = hash_map(4, 8, 2);
+  h.initial_entries = {{{5, 0, 0, 0}, {50, 0, 0, 0, 0, 0, 0, 0}}, {{2, 0, 0, 0}, {20, 0, 0, 0, 0, 0, 0, 0}}};
+  request.maps = {h};
+  for (int repeat = 0; repeat < 3; ++repeat) {
+    const KernelResponse r = executor_->execute(request);
+    ASSERT_EQ(r.plain.verdict, KernelVerdict::Accepted) << r.plain.log;
+    ASSERT_EQ(r.verdict, KernelVerdict::Accepted) << r.log;
+    EXPECT_EQ(r.plain.retval, 20u) << "run " << repeat << ": key 2 found, key 8 inserted (0)";
+    EXPECT_EQ(r.regs[0], 20u);
+    for (const auto* maps : {&r.plain.maps, &r.maps}) {
+      ASSERT_EQ(maps->size(), 1u);
+      std::vector<KernelMapEntry> entries = (*maps)[0].entries;
+      ASSERT_EQ(entries.size(), 2u) << "run " << repeat;
+      if (entries[0].key[0] > entries[1].key[0]) std::swap(entries[0], entries[1]);
+      EXPECT_EQ(entries[0], (KernelMapEntry{{5, 0, 0, 0}, {50, 0, 0, 0, 0, 0, 0, 0}}));
+      EXPECT_EQ(entries[1], (KernelMapEntry{{8, 0, 0, 0}, {20, 0, 0, 0, 0, 0, 0, 0}}));
+    }
   }
 }
 

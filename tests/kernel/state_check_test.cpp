@@ -8,9 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "fuzz/byte_source.hpp"
 #include "fuzz/verifier_stress.hpp"
 #include "oracle/kernel/kernel_executor.hpp"
 #include "tests/support/read_text.hpp"
+#include "vm/runtime/memory.hpp"
+#include "vm/text/assembler.hpp"
 
 namespace bpfdiff::oracle {
 namespace {
@@ -176,6 +179,104 @@ TEST_F(StateCheckOnHost, GeneratedProgramsAreCheckedAndRejectionsAreNotChecked) 
   }
   EXPECT_GT(checked, 0);
   EXPECT_GT(rejected, 0);
+}
+
+// Array entry 2 and a hash map's starting entry looked up, their value
+// pointers moved, offset, spilled and filled: with the program's maps
+// created in the kernel the program is checked, the verifier's map_value
+// claims hold for our pointers, and they are claims: replayed with map 0's
+// values 24 bytes apart instead of 16, the pointer into entry 2 lies in no
+// value of a map of the logged sizes and is reported.
+constexpr const char* kMapPointers =
+    "stw [r10-4], 2\n"
+    "lddw r1, map_fd(0)\nmov r2, r10\nadd r2, -4\ncall 1\n"
+    "jeq r0, 0, out\n"
+    "mov r7, r0\nadd r7, 8\nldxdw r3, [r7+0]\n"
+    "stw [r10-8], 5\n"
+    "lddw r1, map_fd(1)\nmov r2, r10\nadd r2, -8\ncall 1\n"
+    "jeq r0, 0, out\n"
+    "mov r8, r0\nstxdw [r10-16], r8\nldxdw r4, [r8+0]\nldxdw r9, [r10-16]\nldxdw r5, [r9+0]\n"
+    "out:\nmov r0, 0\nexit";
+
+vm::Program map_pointer_program(uint32_t array_value_size) {
+  auto p = text::assemble(kMapPointers);
+  EXPECT_TRUE(p.ok()) << p.error().message;
+  vm::Program program = p.ok() ? *p : vm::Program{};
+  vm::MapDef array;
+  array.name = "a";
+  array.type = vm::MapType::Array;
+  array.value_size = array_value_size;
+  array.max_entries = 3;
+  vm::MapDef hash;
+  hash.name = "h";
+  hash.type = vm::MapType::Hash;
+  hash.key_size = 4;
+  hash.value_size = 8;
+  hash.max_entries = 2;
+  hash.initial_entries = {{{9, 0, 0, 0}, std::vector<uint8_t>(8, 1)},
+                          {{5, 0, 0, 0}, std::vector<uint8_t>(8, 2)}};
+  program.maps = {array, hash};
+  return program;
+}
+
+TEST_F(StateCheckOnHost, MapValuePointersOfTheProgramsMapsAreCheckedAgainstTheVerifiersClaims) {
+  StateCheckOptions options;
+  options.keep_log = true;
+  auto with_log = VerifierStateChecker::create(options);
+  ASSERT_TRUE(with_log) << with_log.error().message;
+  const vm::Program program = map_pointer_program(16);
+  const std::vector<uint8_t> memory(32, 0);  // not 16 bytes: no other map of the logged sizes
+  const StateCheckResult r = (*with_log)->check(program, memory);
+  ASSERT_EQ(r.status, CheckStatus::Checked) << r.reason << "\n" << r.log;
+  for (const StateViolation& v : r.violations)
+    ADD_FAILURE() << v.describe();
+  EXPECT_NE(r.log.find("vs=16"), std::string::npos) << "the array's value pointers are in the log";
+  EXPECT_GT(r.values_checked, 20u);
+
+  uint32_t shift = 0;
+  auto insns = (*with_log)->kernel_program(program, memory.size(), &shift);
+  ASSERT_TRUE(insns) << insns.error().message;
+  const kernel::VerifierLog log = kernel::parse_verifier_log(r.log, *insns);
+  const StateCheckResult skewed = check_states(map_pointer_program(24), memory, log, shift);
+  bool reported = false;
+  for (const StateViolation& v : skewed.violations) {
+    reported =
+        reported || (v.kind == ViolationKind::Value && v.claim.find("map_value") != std::string::npos &&
+                     v.value == vm::map_values_base(0) + 2 * 24 + 8);
+  }
+  EXPECT_TRUE(reported) << "violations: " << skewed.violations.size();
+}
+
+TEST_F(StateCheckOnHost, ProgramArraysAreNotCheckedWithTheReason) {
+  vm::Program program = map_pointer_program(16);
+  program.maps[1].type = vm::MapType::ProgArray;
+  program.maps[1].key_size = 4;
+  program.maps[1].value_size = 4;
+  program.maps[1].initial_entries.clear();
+  const StateCheckResult r = checker_->check(program, std::vector<uint8_t>(32, 0));
+  EXPECT_EQ(r.status, CheckStatus::Unsupported);
+  EXPECT_NE(r.reason.find("program array"), std::string::npos) << r.reason;
+}
+
+// Generated programs with array and hash maps (seeded or not): checked, and
+// not one false report.
+TEST_F(StateCheckOnHost, GeneratedMapProgramsAreCheckedWithoutFalseReports) {
+  fuzz::VerifierStressOptions opt;
+  opt.map_program_rate = 1.0;
+  opt.hash_program_rate = 1.0;
+  int checked = 0;
+  for (uint64_t seed = 1; seed <= 60; ++seed) {
+    fuzz::ByteSource src(seed);
+    const fuzz::GeneratedCase g = fuzz::generate_verifier_stress(src, opt);
+    ASSERT_EQ(g.program.maps.size(), 2u);
+    const StateCheckResult r = checker_->check(g.program, g.memory);
+    EXPECT_NE(r.status, CheckStatus::Unsupported) << "seed " << seed << ": " << r.reason;
+    EXPECT_NE(r.status, CheckStatus::Failed) << "seed " << seed << ": " << r.reason;
+    checked += r.status == CheckStatus::Checked;
+    for (const StateViolation& v : r.violations)
+      ADD_FAILURE() << "seed " << seed << ": " << v.describe();
+  }
+  EXPECT_GT(checked, 20);
 }
 
 }  // namespace

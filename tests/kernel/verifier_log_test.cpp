@@ -80,6 +80,13 @@ TEST(VerifierLogValue, PointersIntoFramesContextAndMapValues) {
   EXPECT_EQ(m.kind, ValueKind::MapValue);
   EXPECT_EQ(m.off, 4);
   EXPECT_EQ(m.var.umax, 8u);
+  EXPECT_EQ(m.map_key_size, 4u) << "which map: its key and value sizes";
+  EXPECT_EQ(m.map_value_size, 16u);
+  const ValueClaim old_style = parse_value("map_value(id=0,off=0,ks=8,vs=24,imm=0)");  // 6.1
+  EXPECT_EQ(old_style.kind, ValueKind::MapValue);
+  EXPECT_EQ(old_style.map_key_size, 8u);
+  EXPECT_EQ(old_style.map_value_size, 24u);
+  EXPECT_EQ(old_style.var, ScalarClaim::constant(0));
   EXPECT_EQ(parse_value("trusted_ptr_task_struct()").kind, ValueKind::Other);
   EXPECT_EQ(parse_value("scalar(smin=what)").kind, ValueKind::Other);  // not understood: no claim
 }

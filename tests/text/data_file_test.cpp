@@ -131,6 +131,7 @@ void expect_same(const DataTest& a, const DataTest& b) {
     EXPECT_EQ(a.maps[i].flags, b.maps[i].flags);
     EXPECT_EQ(a.maps[i].read_only, b.maps[i].read_only);
     EXPECT_EQ(a.maps[i].initial_values, b.maps[i].initial_values);
+    EXPECT_EQ(a.maps[i].initial_entries, b.maps[i].initial_entries);
     EXPECT_EQ(a.maps[i].prog_entries, b.maps[i].prog_entries);
   }
 }
@@ -158,6 +159,7 @@ TEST(DataFile, FormatRoundTripsThroughParse) {
   hash.value_size = 8;
   hash.max_entries = 3;
   hash.flags = 1;
+  hash.initial_entries = {{Bytes(16, 0xab), Bytes{1, 2, 3, 4, 5, 6, 7, 8}}, {Bytes(16, 0), Bytes(8, 0)}};
   vm::MapDef progs;
   progs.type = vm::MapType::ProgArray;
   progs.value_size = 4;
@@ -196,11 +198,18 @@ TEST(DataFile, ModeAndMapsAreDeclaredInTheirOwnSections) {
       "value_size 4\n"
       "max_entries 1\n"
       "prog 0 5\n"
+      "-- map-def h\n"
+      "type hash\n"
+      "key_size 2\n"
+      "value_size 3\n"
+      "max_entries 2\n"
+      "entry 01 00 = 0a 0b 0c  # the first\n"
+      "entry 0x02 0x00 =0d 0e 0f\n"
       "-- asm\n"
       "exit\n");
   ASSERT_TRUE(t.ok()) << t.error().message;
   EXPECT_EQ(t->run_mode, (DataRunMode{vm::RunMode::MetaBuffer, 24, 0, 16}));
-  ASSERT_EQ(t->maps.size(), 2u);
+  ASSERT_GE(t->maps.size(), 2u);
   EXPECT_EQ(t->maps[0].name, "counts");
   EXPECT_EQ(t->maps[0].type, vm::MapType::Array);
   EXPECT_TRUE(t->maps[0].read_only);
@@ -208,6 +217,10 @@ TEST(DataFile, ModeAndMapsAreDeclaredInTheirOwnSections) {
   EXPECT_EQ(t->maps[1].name, "");
   EXPECT_EQ(t->maps[1].type, vm::MapType::ProgArray);
   EXPECT_EQ(t->maps[1].prog_entries, (std::vector<std::pair<uint32_t, uint32_t>>{{0, 5}}));
+  ASSERT_EQ(t->maps.size(), 3u);
+  EXPECT_EQ(t->maps[2].type, vm::MapType::Hash);
+  EXPECT_EQ(t->maps[2].initial_entries,
+            (std::vector<vm::MapEntry>{{Bytes{1, 0}, Bytes{10, 11, 12}}, {Bytes{2, 0}, Bytes{13, 14, 15}}}));
 }
 
 TEST(DataFile, BudgetCommentBeforeTheFirstSectionSetsTheBudget) {
@@ -260,6 +273,22 @@ TEST(DataFile, BadModeOrMapNamesTheLineAndTheSetting) {
        "-- map-def: map 0 'm': initial_values: only array maps have them"},
       {"-- map-def m\nvalue_size 4\nmax_entries 2\nvalues 00\n",
        "initial_values: 1 bytes, but max_entries * value_size is 8"},
+      {"-- map-def m\ntype hash\nentry 01 02\n",
+       "line 3: -- map-def m: entry: expected the key's bytes, '='"},
+      {"-- map-def m\ntype hash\nentry 01 zz = 02\n",
+       "line 3: -- map-def m: entry key: invalid hex byte 'zz'"},
+      {"-- map-def m\ntype hash\nentry 01 = 2g\n", "entry value: invalid hex byte '2g'"},
+      {"-- map-def m\ntype hash\nentry = 02\n", "entry: the key and the value need at least one byte each"},
+      {"-- map-def m\nvalue_size 1\nmax_entries 1\nentry 00 00 00 00 = 01\n",
+       "map 0 'm': initial_entries: only hash maps have them"},
+      {"-- map-def m\ntype hash\nkey_size 2\nvalue_size 1\nmax_entries 2\nentry 01 = 01\n",
+       "initial_entries: entry 0: a key of 1 bytes, but key_size is 2"},
+      {"-- map-def m\ntype hash\nkey_size 1\nvalue_size 2\nmax_entries 2\nentry 01 = 01\n",
+       "initial_entries: entry 0: a value of 1 bytes, but value_size is 2"},
+      {"-- map-def m\ntype hash\nkey_size 1\nvalue_size 1\nmax_entries 2\nentry 01 = 01\nentry 01 = 02\n",
+       "initial_entries: entry 1: key 01 is given twice"},
+      {"-- map-def m\ntype hash\nkey_size 1\nvalue_size 1\nmax_entries 1\nentry 01 = 01\nentry 02 = 02\n",
+       "initial_entries: 2 entries, more than max_entries 1"},
   };
   for (const auto& [text, message] : cases) {
     auto t = parse_data_test(text);

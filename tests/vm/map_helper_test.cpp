@@ -93,6 +93,43 @@ TEST(HashMap, UpdateFlagsFullMapAndDeleteReturnTheKernelsErrors) {
   EXPECT_EQ(u64_at(maps[0].entries[1].value, 0), 30u);
 }
 
+// Starting entries are in the map before the first run, count towards
+// max_entries, and come back (and only they) when the maps are reset.
+TEST(HashMap, StartingEntriesAreThereFirstAndAfterEachReset) {
+  vm::MapDef h = hash_map("h", 4, 8, 2);
+  h.initial_entries = {{{5, 0, 0, 0}, {50, 0, 0, 0, 0, 0, 0, 0}}, {{1, 0, 0, 0}, {10, 0, 0, 0, 0, 0, 0, 0}}};
+  MapOps m(h);
+  EXPECT_EQ(m.lookup(5), 50u);
+  EXPECT_EQ(m.lookup(1), 10u);
+  EXPECT_EQ(m.update(7, 70), neg_errno(kE2BIG)) << "the two starting entries fill it";
+  EXPECT_EQ(m.update(5, 55, vm::kBpfNoExist), neg_errno(kEEXIST));
+  EXPECT_EQ(m.remove(5), 0u);
+  EXPECT_EQ(m.update(7, 70), 0u);
+  m.program().engine().reset_maps();
+  EXPECT_EQ(m.lookup(7), ~uint64_t{0});
+  EXPECT_EQ(m.lookup(5), 50u);
+  const auto maps = m.program().maps();
+  ASSERT_EQ(maps[0].entries.size(), 2u);
+  EXPECT_EQ(maps[0].entries[0].key, (std::vector<uint8_t>{1, 0, 0, 0}));
+  EXPECT_EQ(u64_at(maps[0].entries[0].value, 0), 10u);
+  EXPECT_EQ(maps[0].entries[1].key, (std::vector<uint8_t>{5, 0, 0, 0}));
+}
+
+// The first starting entry takes the lowest slot, as the first insert of a
+// program would: a lookup of it returns the values region's start.
+TEST(HashMap, StartingEntriesTakeTheLowestSlotsInOrder) {
+  vm::MapDef h = hash_map("h", 4, 8, 3);
+  h.initial_entries = {{{9, 0, 0, 0}, std::vector<uint8_t>(8, 1)},
+                       {{3, 0, 0, 0}, std::vector<uint8_t>(8, 2)}};
+  ProgramBuilder b;
+  b.op(Form::stw, 10, 0, -4, 3).lddw_map(1, 0).movr(2, 10).op(Form::add_imm, 2, 0, 0, -4);
+  b.call_helper(kLookup).exit();
+  MapProgram p(with_maps(b, {h}));
+  const vm::RunResult r = p.run();
+  ASSERT_TRUE(r.ok()) << vm::describe(r.error);
+  EXPECT_EQ(r.r0(), vm::map_values_base(0) + 8) << "key 3 is the second entry: slot 1";
+}
+
 TEST(ArrayMap, EveryElementExistsAndNoneCanBeDeleted) {
   MapOps m(array_map("a", 8, 4));
   EXPECT_EQ(m.lookup(3), 0u);

@@ -10,6 +10,48 @@ Error map_error(std::size_t index, const MapDef& map, const char* field, const s
   return make_error("map " + std::to_string(index) + " '" + map.name + "': " + field + ": " + reason);
 }
 
+std::string hex_bytes(const std::vector<uint8_t>& bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (uint8_t b : bytes) {
+    if (!out.empty()) out += ' ';
+    out += kDigits[b >> 4];
+    out += kDigits[b & 15];
+  }
+  return out;
+}
+
+Result<void> check_initial_entries(std::size_t index, const MapDef& m) {
+  if (m.initial_entries.empty()) return {};
+  if (m.type != MapType::Hash) return map_error(index, m, "initial_entries", "only hash maps have them");
+  if (m.initial_entries.size() > m.max_entries) {
+    return map_error(index, m, "initial_entries",
+                     std::to_string(m.initial_entries.size()) + " entries, more than max_entries " +
+                         std::to_string(m.max_entries));
+  }
+  // By their bytes as a string: g++ 12 warns (wrongly) about std::less of
+  // byte vectors.
+  std::set<std::string> keys;
+  for (std::size_t i = 0; i < m.initial_entries.size(); ++i) {
+    const MapEntry& e = m.initial_entries[i];
+    const std::string which = "entry " + std::to_string(i) + ": ";
+    if (e.key.size() != m.key_size) {
+      return map_error(index, m, "initial_entries",
+                       which + "a key of " + std::to_string(e.key.size()) + " bytes, but key_size is " +
+                           std::to_string(m.key_size));
+    }
+    if (e.value.size() != m.value_size) {
+      return map_error(index, m, "initial_entries",
+                       which + "a value of " + std::to_string(e.value.size()) + " bytes, but value_size is " +
+                           std::to_string(m.value_size));
+    }
+    if (!keys.emplace(e.key.begin(), e.key.end()).second) {
+      return map_error(index, m, "initial_entries", which + "key " + hex_bytes(e.key) + " is given twice");
+    }
+  }
+  return {};
+}
+
 Result<void> check_map(std::size_t index, const MapDef& m) {
   switch (m.type) {
     case MapType::Hash:
@@ -54,6 +96,7 @@ Result<void> check_map(std::size_t index, const MapDef& m) {
   if (m.read_only && m.type != MapType::Array) {
     return map_error(index, m, "read_only", "only array maps can be read-only");
   }
+  if (auto r = check_initial_entries(index, m); !r.ok()) return r;
   if (!m.prog_entries.empty() && m.type != MapType::ProgArray) {
     return map_error(index, m, "prog_entries", "only program arrays hold programs");
   }

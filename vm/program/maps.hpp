@@ -30,6 +30,14 @@ enum class MapType : uint32_t {
 
 const char* to_string(MapType type);
 
+// One key and its value: a hash map's starting entry, and in dumps and
+// full-state comparisons any map's entry.
+struct MapEntry {
+  std::vector<uint8_t> key;
+  std::vector<uint8_t> value;
+  bool operator==(const MapEntry&) const = default;
+};
+
 struct MapDef {
   std::string name;
   MapType type = MapType::Array;
@@ -40,6 +48,12 @@ struct MapDef {
   // Array maps: max_entries * value_size bytes, or empty for all zeros. This
   // is how global data (.data, .rodata) arrives: one entry holding the section.
   std::vector<uint8_t> initial_values;
+  // Hash maps: the entries the map holds before the first run, inserted in
+  // this order (so they take the lowest slots, first entry first). Keys are
+  // key_size bytes and distinct, values value_size bytes, at most
+  // max_entries of them. The kernel engines insert them with
+  // BPF_MAP_UPDATE_ELEM before each run.
+  std::vector<MapEntry> initial_entries;
   // .rodata: the values region is read-only, so a store by the program faults
   // and map_update_elem fails.
   bool read_only = false;

@@ -42,6 +42,12 @@ void MapInstance::reset() {
       free_slots_.reserve(d.max_entries);
       for (uint32_t s = d.max_entries; s > 0; --s)
         free_slots_.push_back(s - 1);
+      // The starting entries take slots as inserts by the program would.
+      // check_maps refuses wrong sizes; skipping them here keeps an
+      // unchecked definition from reading past a short value.
+      for (const MapEntry& e : d.initial_entries) {
+        if (e.key.size() == d.key_size && e.value.size() == d.value_size) update(e.key, e.value, kBpfNoExist);
+      }
       break;
     case MapType::ProgArray:
       programs_.assign(d.max_entries, std::nullopt);

@@ -30,13 +30,6 @@ inline constexpr uint64_t kBpfNoExist = 1;
 inline constexpr uint64_t kBpfExist = 2;
 inline constexpr uint64_t kBpfFLock = 4;  // update under the value's spin lock
 
-// One key and its value, for dumps and full-state comparison.
-struct MapEntry {
-  std::vector<uint8_t> key;
-  std::vector<uint8_t> value;
-  bool operator==(const MapEntry&) const = default;
-};
-
 // A map's contents at one moment: arrays list every index, hash maps their
 // keys in byte order, program arrays the slot each filled index calls.
 struct MapSnapshot {

@@ -14,7 +14,9 @@
 //                     "type array|hash|prog_array" (or the Linux number),
 //                     "key_size N", "value_size N", "max_entries N",
 //                     "flags N", "read_only", "values HEX..." (array initial
-//                     contents, concatenated over lines) and "prog KEY SLOT"
+//                     contents, concatenated over lines), "entry HEX... =
+//                     HEX..." (a hash map's starting entry: key, value; one
+//                     line each, inserted in order) and "prog KEY SLOT"
 //                     (a program array's entry); '#' starts a comment
 //                     anywhere on these sections' lines
 // Lines starting with '#' outside the asm section are comments; one reading

@@ -114,6 +114,22 @@ Result<void> parse_map_line(std::string_view line, vm::MapDef& map) {
     map.initial_values.insert(map.initial_values.end(), bytes->begin(), bytes->end());
     return {};
   }
+  if (key == "entry") {
+    // "entry KEY... = VALUE...": a hash map's starting entry, bytes in hex.
+    const std::string_view text = line.substr(0, line.find('#'));
+    const std::string_view rest = text.substr(text.find("entry") + 5);
+    const std::size_t eq = rest.find('=');
+    if (eq == std::string_view::npos)
+      return make_error("entry: expected the key's bytes, '=' and the value's");
+    auto k = parse_hex_bytes(rest.substr(0, eq));
+    if (!k) return make_error("entry key: " + k.error().message);
+    auto v = parse_hex_bytes(rest.substr(eq + 1));
+    if (!v) return make_error("entry value: " + v.error().message);
+    if (k->empty() || v->empty())
+      return make_error("entry: the key and the value need at least one byte each");
+    map.initial_entries.push_back({std::move(k).value(), std::move(v).value()});
+    return {};
+  }
   if (key == "prog") {
     if (words.size() != 3) return make_error("prog: expected a key and the slot its program starts at");
     auto k = parse_u32("prog key", words[1]);
@@ -131,7 +147,7 @@ Result<void> parse_map_line(std::string_view line, vm::MapDef& map) {
   if (field == nullptr) {
     return make_error(
         "unknown map setting '" + std::string(key) +
-        "': expected type, key_size, value_size, max_entries, flags, read_only, values or prog");
+        "': expected type, key_size, value_size, max_entries, flags, read_only, values, entry or prog");
   }
   auto value = single_u32(words);
   if (!value) return value.error();
@@ -172,6 +188,20 @@ void append_map_section(std::string& out, const vm::MapDef& map) {
       std::snprintf(buf, sizeof buf, " %02x", map.initial_values[j]);
       out += buf;
     }
+    out += '\n';
+  }
+  const auto append_hex = [&out](const std::vector<uint8_t>& bytes) {
+    for (uint8_t b : bytes) {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, " %02x", b);
+      out += buf;
+    }
+  };
+  for (const vm::MapEntry& e : map.initial_entries) {
+    out += "entry";
+    append_hex(e.key);
+    out += " =";
+    append_hex(e.value);
     out += '\n';
   }
   for (const auto& [key, slot] : map.prog_entries) {

@@ -241,6 +241,11 @@ std::vector<uint8_t> encode_request(const KernelRequest& request) {
     w.u32(m.max_entries);
     w.u8(m.read_only ? 1 : 0);
     w.bytes(m.initial_values);
+    w.u32(static_cast<uint32_t>(m.initial_entries.size()));
+    for (const KernelMapEntry& e : m.initial_entries) {
+      w.bytes(e.key);
+      w.bytes(e.value);
+    }
   }
   return w.take();
 }
@@ -268,6 +273,15 @@ Result<KernelRequest> decode_request(std::span<const uint8_t> payload) {
     m.read_only = read_only == 1;
     const auto initial = r.bytes("map initial values", static_cast<uint32_t>(kMaxRequestMapBytes));
     m.initial_values.assign(initial.begin(), initial.end());
+    const uint32_t entries = r.u32("map starting entries");
+    // Each entry takes at least 8 bytes (two lengths): bounds the allocation.
+    if (!r.failed() && (entries > kMaxRequestMapEntries || std::size_t{entries} * 8 > r.remaining()))
+      r.fail("map starting entry count " + std::to_string(entries) + " is out of range");
+    for (uint32_t e = 0; e < entries && !r.failed(); ++e) {
+      const auto key = r.bytes("map starting key", kMaxRequestMapKeySize);
+      const auto value = r.bytes("map starting value", kMaxRequestMapValueSize);
+      m.initial_entries.push_back({{key.begin(), key.end()}, {value.begin(), value.end()}});
+    }
     req.maps.push_back(std::move(m));
   }
   if (auto ok = r.finish("request"); !ok) return ok.error();

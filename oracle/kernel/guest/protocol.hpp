@@ -37,7 +37,8 @@ inline constexpr uint32_t kMagic = 0x44465042;  // "BPFD" in little-endian byte 
 //    unanswered request is always the one running (the one a hang or panic
 //    belongs to). Each response carries the executor's time by phase
 //    (ExecutorPhases) and the kernel's messages logged while it ran.
-inline constexpr uint16_t kProtocolVersion = 5;
+// 6: a hash map's starting entries in the request (KernelMap::initial_entries).
+inline constexpr uint16_t kProtocolVersion = 6;
 inline constexpr std::size_t kHeaderBytes = 20;
 // Bounds every payload: the largest program the kernel loads (1M slots, 8 MiB)
 // plus memory and log. Anything larger is a corrupt frame, not a request.
