@@ -394,10 +394,13 @@ void Lowering::push_frame(uint32_t pc) {
   a_.mov_imm(W32, mem(kScratch1, kFrameReturnPc), static_cast<int32_t>(pc + 1));
   a_.add_imm(W32, kScratch3, 1);
   a_.mov(W32, ctx(kDepth), kScratch3);
-  a_.mov(W32, kScratch1, ctx(kDeepest));
-  a_.cmp(W32, kScratch3, kScratch1);
-  a_.cmov(Cond::a, W32, kScratch1, kScratch3);
-  a_.mov(W32, ctx(kDeepest), kScratch1);
+  // deepest is stored only when this call goes deeper: an unconditional
+  // store made every call's load of it wait for the previous call's store.
+  const Emitter::Label not_deeper = e_.new_label();
+  a_.alu(x86::AluOp::Cmp, W32, kScratch3, ctx(kDeepest));
+  e_.jcc(Cond::be, not_deeper);
+  a_.mov(W32, ctx(kDeepest), kScratch3);
+  e_.bind(not_deeper);
   a_.sub_imm(W64, Reg::rbp, static_cast<int32_t>(vm::kStackFrameBytes));
   a_.mov(W64, kScratch1, ctx(kRegions));
   a_.alu_imm(x86::AluOp::Sub, W64, mem(kScratch1, kStackLo), static_cast<int32_t>(vm::kStackFrameBytes));
