@@ -35,13 +35,14 @@ namespace off = jit::offsets;
 
 constexpr uint32_t kCallPc = 1;
 constexpr uint32_t kSecondFunction = 3;
-// The native stack below rsp the glue may use as scratch: six saved
-// registers, up to 8 bytes of realignment, the saved rsp, 8 bytes of padding
-// and the return address are 80 bytes; the rest is margin.
+// The native stack below rsp the glue may use as scratch: seven saved
+// registers (the budget r10, r0, r1..r5), up to 8 bytes of realignment, the
+// saved rsp, 8 bytes of padding and the return address are 88 bytes; the
+// rest is margin.
 constexpr uint64_t kScratchBytes = 128;
 // Slots above the trampoline's return address it must leave alone (its
 // caller's frame: everything the glue pushed, and more).
-constexpr unsigned kCallerSlots = 9;
+constexpr unsigned kCallerSlots = 10;
 
 struct Obligation {
   std::string what;
@@ -184,7 +185,7 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
     };
     const z3::expr depth = field(off::kDepth, 4);
     const z3::expr deepest = field(off::kDeepest, 4);
-    const z3::expr remaining = field(off::kRemaining, 8);
+    const z3::expr budget = in.gpr[proof_support::kBudget];
     const z3::expr frames = field(off::kFrames, 8);
     const z3::expr regions = field(off::kRegions, 8);
     const z3::expr table = field(off::kFunctionCode, 8);
@@ -305,6 +306,9 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
                                z3::implies(when, out.gpr[x86_of(r)] == want[r]), path, shows});
       obligations.push_back({"r12 (the JIT context) keeps its value " + where,
                              z3::implies(when, out.gpr[kContext] == cp), path, shows});
+      // The budget r10 waits on the native stack while the helper runs.
+      obligations.push_back({"r10 (the budget) keeps its value " + where,
+                             z3::implies(when, out.gpr[proof_support::kBudget] == budget), path, shows});
     };
     const auto obligation = [&](std::string what, const z3::expr& when, const z3::expr& holds) {
       obligations.push_back({std::move(what), z3::implies(when, holds), path});
@@ -591,7 +595,7 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
     for (unsigned r = 0; r < x86::kGprCount; ++r)
       proof.inputs[r] = value_in(m, in_class(*found_class, in.gpr[r]));
     proof.depth = static_cast<uint32_t>(value_in(m, depth));
-    proof.remaining = value_in(m, remaining);
+    proof.remaining = value_in(m, budget);
     for (const Obligation& o : obligations) {
       if (!m.eval(in_class(*found_class, o.holds), true).is_false()) continue;
       std::string values = "depth " + std::to_string(proof.depth) + ", deepest " +

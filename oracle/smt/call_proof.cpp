@@ -55,6 +55,7 @@ struct Outcome {
   z3::expr rsp;
   z3::expr memory;
   std::optional<z3::expr> address;  // kIndirectTarget: the host address returned to
+  z3::expr budget;                  // r10: the budget left
 };
 
 struct Obligation {
@@ -152,7 +153,7 @@ ControlProof prove_control_snippet(const ControlCase& c, const ControlSnippet& s
     };
     const z3::expr depth = field(off::kDepth, 4);
     const z3::expr deepest = field(off::kDeepest, 4);
-    const z3::expr remaining = field(off::kRemaining, 8);
+    const z3::expr remaining = in.gpr[proof_support::kBudget];  // the budget lives in r10
     const z3::expr frames = field(off::kFrames, 8);
     const z3::expr regions = field(off::kRegions, 8);
     const z3::expr stack_lo = at(regions, static_cast<uint64_t>(off::kStackLo));
@@ -190,11 +191,11 @@ ControlProof prove_control_snippet(const ControlCase& c, const ControlSnippet& s
     const auto charge = [&](uint32_t pc, uint32_t length) {
       const z3::expr enough = z3::uge(remaining, bv(length));
       outcomes.push_back({"the block runs (budget - " + std::to_string(length) + ")", enough, s.end, regs,
-                          rsp, set_field(m0, off::kRemaining, remaining - bv(length)), std::nullopt});
+                          rsp, m0, std::nullopt, remaining - bv(length)});
       z3::expr deopt = set_field(m0, off::kStatus, bv(static_cast<uint32_t>(jit::JitStatus::Deopt), 32));
       deopt = set_field(deopt, off::kPc, bv(pc, 32));
       outcomes.push_back({"deoptimise at pc " + std::to_string(pc) + ", budget unchanged", !enough,
-                          s.exit_label, regs, rsp, deopt, std::nullopt});
+                          s.exit_label, regs, rsp, deopt, std::nullopt, remaining});
     };
     switch (c.unit) {
       case ControlUnit::EntryCharge:
@@ -214,7 +215,7 @@ ControlProof prove_control_snippet(const ControlCase& c, const ControlSnippet& s
         fault = set_field(fault, off::kErrorAddress, bv(0));
         fault = set_field(fault, off::kErrorSize, bv(0, 32));
         outcomes.push_back(
-            {"CallDepthExceeded at pc 1", too_deep, s.exit_label, regs, rsp, fault, std::nullopt});
+            {"CallDepthExceeded at pc 1", too_deep, s.exit_label, regs, rsp, fault, std::nullopt, remaining});
         const z3::expr frame = (frames + z3::zext(depth, 32) * bv(frame_bytes)).simplify();
         z3::expr called = m0;
         for (unsigned i = 0; i < 4; ++i)
@@ -231,14 +232,14 @@ ControlProof prove_control_snippet(const ControlCase& c, const ControlSnippet& s
         std::array<z3::expr, isa::kNumRegisters> after = regs;
         after[10] = regs[10] - bv(vm::kStackFrameBytes);
         outcomes.push_back({"the call (frame pushed, depth + 1)", !too_deep, s.insn_offsets[kCalleePc], after,
-                            (rsp - bv(8)).simplify(), called, std::nullopt});
+                            (rsp - bv(8)).simplify(), called, std::nullopt, remaining});
         break;
       }
       case ControlUnit::Exit: {
         // interpreter.cpp do_exit.
         const z3::expr outermost = depth == bv(0, 32);
         outcomes.push_back(
-            {"the program ends (depth 0)", outermost, s.exit_label, regs, rsp, m0, std::nullopt});
+            {"the program ends (depth 0)", outermost, s.exit_label, regs, rsp, m0, std::nullopt, remaining});
         const z3::expr shallower = depth - bv(1, 32);
         const z3::expr frame = (frames + z3::zext(shallower, 32) * bv(frame_bytes)).simplify();
         std::array<z3::expr, isa::kNumRegisters> after = regs;
@@ -249,7 +250,7 @@ ControlProof prove_control_snippet(const ControlCase& c, const ControlSnippet& s
         returned =
             mem::write_le(returned, stack_lo, mem::read_le(m0, stack_lo, 8) + bv(vm::kStackFrameBytes));
         outcomes.push_back({"the return to the caller (depth - 1)", !outermost, x86::kIndirectTarget, after,
-                            (rsp + bv(8)).simplify(), returned, mem::read_le(m0, rsp, 8)});
+                            (rsp + bv(8)).simplify(), returned, mem::read_le(m0, rsp, 8), remaining});
         break;
       }
     }
@@ -301,6 +302,8 @@ ControlProof prove_control_snippet(const ControlCase& c, const ControlSnippet& s
             out.gpr[x86_of(r)] == o->regs[r]);
       add("r12 (the JIT context) keeps its value", out.gpr[kContext] == cp);
       add("rsp at " + o->name + " is the interpreter's native stack", out.gpr[x86::kRsp] == o->rsp);
+      add("r10 (the budget) at " + o->name + " is the interpreter's",
+          out.gpr[proof_support::kBudget] == o->budget);
       add("host memory at " + o->name +
               " (context, frames, region table, native stack) equals the interpreter's",
           same_memory(out.memory, o->memory, m0, probe));

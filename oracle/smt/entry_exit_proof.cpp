@@ -142,6 +142,8 @@ ControlProof prove_entry_exit_snippet(const EntryExitCase& c, const EntryExitSni
                        ") at the entry instruction is the interpreter's start value",
                    cond, out.gpr[x86_of(r)] == start_regs[r]);
       obligation("r12 holds the JIT context after the prologue", cond, out.gpr[kContext] == cp);
+      obligation("r10 holds the budget C++ set in ctx.remaining after the prologue", cond,
+                 out.gpr[proof_support::kBudget] == mem::read_le(m0, at(cp, off::kRemaining), 8));
       obligation("rsp after the prologue is 16-byte aligned, the frame below the return address", cond,
                  out.gpr[x86::kRsp] == body_rsp);
       // Everything the prologue writes: the saved registers and ctx.saved_rsp.
@@ -207,10 +209,12 @@ ControlProof prove_entry_exit_snippet(const EntryExitCase& c, const EntryExitSni
         if (error)
           want =
               mem::write_le(want, at(cp, off::kStatus), bv(static_cast<uint32_t>(jit::JitStatus::Error), 32));
+        want = mem::write_le(want, at(cp, off::kRemaining), body.gpr[proof_support::kBudget]);
         for (uint8_t r = 0; r < isa::kNumRegisters; ++r)
           want = mem::write_le(want, at(out_regs, 8 * r), result[r]);
         obligation("host memory" + where + " holds r0..r10 in ctx.out_regs (the run's result)" +
-                       (error ? ", status Error," : "") + " and nothing else written",
+                       (error ? ", status Error," : "") +
+                       " the budget left (r10) in ctx.remaining and nothing else written",
                    cond, same_memory(out.memory, want, body_memory, probe));
         ++path;
       }

@@ -34,6 +34,8 @@ inline uint8_t x86_of(uint8_t bpf) {
 
 // The register holding the JIT context during a run.
 inline constexpr uint8_t kContext = jit::x86::number(jit::kCtx);
+// The register holding the instruction budget left during a run.
+inline constexpr uint8_t kBudget = jit::x86::number(jit::kBudget);
 
 inline std::string hex(uint64_t v) {
   char buf[24];

@@ -258,16 +258,17 @@ MemProof prove_mem_snippet(const MemCase& c, const MemSnippet& s, unsigned timeo
     if (!step) return finish(MemProof::Verdict::Error, step.error().message);
 
     // The interpreter's outcome in the terms the JIT context records it in.
-    const z3::expr refunded = field(off::kRemaining, 8) + bv(kRefund);
-    z3::expr fault_memory = mem::write_le(m0, at(cp, off::kRemaining), refunded);
-    fault_memory = mem::write_le(fault_memory, at(cp, off::kStatus),
-                                 bv(static_cast<uint32_t>(jit::JitStatus::Error), 32));
+    // The budget lives in r10 (jit::kBudget) while JIT code runs.
+    const z3::expr budget = in.gpr[proof_support::kBudget];
+    const z3::expr refunded = budget + bv(kRefund);
+    z3::expr fault_memory =
+        mem::write_le(m0, at(cp, off::kStatus), bv(static_cast<uint32_t>(jit::JitStatus::Error), 32));
     fault_memory =
         mem::write_le(fault_memory, at(cp, off::kErrorKind), bv(static_cast<uint32_t>(step->kind), 32));
     fault_memory = mem::write_le(fault_memory, at(cp, off::kErrorPc), bv(kMemPc, 32));
     fault_memory = mem::write_le(fault_memory, at(cp, off::kErrorAddress), step->address);
     fault_memory = mem::write_le(fault_memory, at(cp, off::kErrorSize), bv(step->size, 32));
-    const z3::expr end_memory = mem::write_le(step->memory, at(cp, off::kRemaining), refunded);
+    const z3::expr& end_memory = step->memory;
     const z3::expr probe = ctx.bv_const("probe", 64);  // any host byte
 
     auto body = x86::execute_range(s.insns, s.begin, s.end, in);
@@ -304,6 +305,8 @@ MemProof prove_mem_snippet(const MemCase& c, const MemSnippet& s, unsigned timeo
                   ") after the access equals the interpreter's",
               z3::implies(cond, out.gpr[x86_of(r)] == step->regs[r]));
         }
+        add("the budget (r10) after the access is unchanged",
+            z3::implies(cond, out.gpr[proof_support::kBudget] == budget));
         add("host memory after the access equals the interpreter's (every byte)",
             z3::implies(cond, packet ? same_memory(out.memory, step->memory, m0, probe)
                                      : z3::select(out.memory, probe) == z3::select(step->memory, probe)));
@@ -315,8 +318,10 @@ MemProof prove_mem_snippet(const MemCase& c, const MemSnippet& s, unsigned timeo
                   ") at the stub's exit equals the interpreter's",
               z3::implies(cond, out.gpr[x86_of(r)] == z3::ite(step->fault, regs[r], step->regs[r])));
         }
+        add("the budget (r10) at the stub's exit has the rest of the block given back",
+            z3::implies(cond, out.gpr[proof_support::kBudget] == refunded));
         const z3::expr expected = z3::ite(step->fault, fault_memory, end_memory).simplify();
-        add("host memory at the stub's exit (error fields, status, budget, unwinding) equals the "
+        add("host memory at the stub's exit (error fields, status, unwinding) equals the "
             "interpreter's",
             z3::implies(cond, packet ? same_memory(out.memory, expected, m0, probe)
                                      : z3::select(out.memory, probe) == z3::select(expected, probe)));

@@ -61,11 +61,42 @@ bool is_mem(const x86::Operand& op, uint8_t base, int64_t disp) {
   return op.kind == x86::Operand::Kind::Mem && op.base == base && op.imm == disp;
 }
 
-constexpr uint8_t kR9 = 9, kR10 = 10, kR12 = 12;
+constexpr uint8_t kR9 = 9, kR11 = 11, kR12 = 12;
 
-// `lea r11, [r10 + size]`: the end of the access that the bounds compare uses.
+// `add r11, size`: the end of the access that the bounds compare uses
+// (r11 held its region offset).
 bool is_access_end(const x86::Instruction& i, int64_t size) {
-  return i.mnemonic == ZYDIS_MNEMONIC_LEA && is_mem(i.operands[1], kR10, size);
+  return i.mnemonic == ZYDIS_MNEMONIC_ADD && i.operands[0].kind == x86::Operand::Kind::Reg &&
+         i.operands[0].reg == kR11 && i.operands[1].kind == x86::Operand::Kind::Imm &&
+         i.operands[1].imm == size;
+}
+
+// The access itself, `[r11 - size]`: the host address of the end stepped
+// back to the start.
+bool is_access(const x86::Instruction& i, int64_t size) {
+  for (const x86::Operand& op : i.operands)
+    if (is_mem(op, kR11, -size)) return true;
+  return false;
+}
+
+// The bounds compare of a `size`-byte access made with the end of a
+// `checked`-byte one (the access still `size` bytes at its start): both the
+// end and the access's step back are patched, as a lowering with the wrong
+// size would emit them.
+void check_as_if(MemSnippet& s, int64_t size, uint8_t checked) {
+  patch(
+      s, [&](const x86::Instruction& i) { return is_access_end(i, size); },
+      [&](auto& b) { b.back() = checked; });
+  patch(
+      s, [&](const x86::Instruction& i) { return is_access(i, size); },
+      [&](std::vector<uint8_t>& b) {
+        for (std::size_t k = b.size(); k-- > 0;) {
+          if (b[k] == static_cast<uint8_t>(-size)) {  // the disp8
+            b[k] = static_cast<uint8_t>(-checked);
+            return;
+          }
+        }
+      });
 }
 
 // The planted fault is refuted with the obligation it breaks and with a
@@ -165,8 +196,7 @@ TEST(JitMemoryProof, ABoundsCompareOffByOneIsRefuted) {
   // last three bytes plus one past its end gets through.
   const MemCase c = make_case(isa::Form::ldxw, 0, 1, 0);
   MemSnippet s = snippet_of(c);
-  patch(
-      s, [](const x86::Instruction& i) { return is_access_end(i, 4); }, [](auto& b) { b.back() = 3; });
+  check_as_if(s, 4, 3);
   refute(c, s, "falls through only when the interpreter neither faults");
 }
 
@@ -192,8 +222,7 @@ TEST(JitMemoryProof, ACheckOfTheWrongSizeIsRefuted) {
   // ldxdw r0, [r1]: bounds checked for 4 bytes, 8 read.
   const MemCase c = make_case(isa::Form::ldxdw, 0, 1, 0);
   MemSnippet s = snippet_of(c);
-  patch(
-      s, [](const x86::Instruction& i) { return is_access_end(i, 8); }, [](auto& b) { b.back() = 4; });
+  check_as_if(s, 8, 4);
   refute(c, s, "falls through only when the interpreter neither faults");
 }
 
@@ -218,7 +247,7 @@ TEST(JitMemoryProof, AnUncheckedAccessPastTheFrameIsRefuted) {
   patch(
       s,
       [](const x86::Instruction& i) {
-        return i.mnemonic == ZYDIS_MNEMONIC_MOV && is_mem(i.operands[0], kR10, -8);
+        return i.mnemonic == ZYDIS_MNEMONIC_MOV && is_mem(i.operands[0], kR11, -8);
       },
       [](auto& b) { b.back() = static_cast<uint8_t>(-4); });
   refute(make_case(isa::Form::stxdw, 10, 1, -4), s, "the interpreter");
@@ -228,7 +257,7 @@ TEST(JitMemoryProof, AFetchThatForgetsTheOldValueIsRefuted) {
   // atomic_fetch_add [r1], r2 lowered as a plain add: r2 keeps its value.
   const MemCase c = make_case(isa::Form::atomic_fetch_add, 1, 2, 0);
   MemSnippet s = snippet_of(c);
-  // xadd [r10], rsi -> add [r10], rsi (0f c1 /r -> 90 01 /r: a nop and the add, same length).
+  // xadd [r11 - 8], rsi -> add [r11 - 8], rsi (0f c1 /r -> 90 01 /r: a nop and the add, same length).
   patch(
       s, [](const x86::Instruction& i) { return i.mnemonic == ZYDIS_MNEMONIC_XADD; },
       [](std::vector<uint8_t>& b) {

@@ -1,6 +1,7 @@
 // Local calls and their frames, the call-depth limit, helper calls and callx.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -263,6 +264,42 @@ TEST(HelperCall, WriteBeyondTheInputFails) {
   b.op(Form::add_imm, 1, 0, 0, 4).call_helper(3).exit();
   EXPECT_EQ(run(b, mem, h.opt).error, (ExecError{ErrorKind::HelperFailed, 1, kInputBase + 4, 8}));
   EXPECT_EQ(mem, std::vector<uint8_t>(8, 0));
+}
+
+TEST(HelperCall, TheBudgetRunsOutAtTheSameInstructionAcrossHelperAndLocalCalls) {
+  // The JIT keeps the budget in a register that a helper call may clobber
+  // and a local call must carry into the callee and back: every budget
+  // short of the run's length stops it at exactly the instruction the
+  // trace reaches, having called the helper exactly as often.
+  //   0: mov r6, 20   1: call count   2: call 6   3: sub r6, 1   4: jne r6, 0, 1   5: exit
+  //   6: add r0, 1    7: exit
+  ProgramBuilder b;
+  b.mov(6, 20)
+      .call_helper(4)
+      .call_local(6)
+      .op(Form::sub_imm, 6, 0, 0, 1)
+      .op(Form::jne_imm, 6, 0, -4, 0)
+      .exit();
+  b.op(Form::add_imm, 0, 0, 0, 1).exit();
+  std::vector<uint32_t> trace = {0};
+  for (int trip = 0; trip < 20; ++trip)
+    trace.insert(trace.end(), {1, 2, 6, 7, 3, 4});
+  trace.push_back(5);
+  for (uint32_t budget = 0; budget <= trace.size(); ++budget) {
+    Helpers h;
+    h.opt.limits.instruction_budget = budget;
+    const vm::RunResult r = run(b, {}, h.opt);
+    const auto helper_calls = static_cast<uint64_t>(
+        std::count(trace.begin(), trace.begin() + std::min<std::size_t>(budget, trace.size()), 1u));
+    EXPECT_EQ(h.counter, helper_calls) << "budget " << budget;
+    if (budget >= trace.size()) {
+      EXPECT_TRUE(r.ok()) << vm::describe(r.error);
+      EXPECT_EQ(r.instructions, trace.size());
+      continue;
+    }
+    EXPECT_EQ(r.error, (ExecError{ErrorKind::BudgetExhausted, trace[budget], 0, 0})) << "budget " << budget;
+    EXPECT_EQ(r.instructions, budget);
+  }
 }
 
 TEST(Callx, CodeAddressFromLddwIsALocalCall) {

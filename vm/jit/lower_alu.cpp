@@ -18,15 +18,15 @@ Width width_of(const isa::Semantics& s) {
 
 }  // namespace
 
-Reg Lowering::immediate_operand(int32_t imm, Width w) {
+Reg Lowering::immediate_operand(int32_t imm, Width w, Reg into) {
   if (options_.constant_blinding) {
     const auto key = static_cast<int32_t>(static_cast<uint32_t>(key_));
-    a_.mov_imm(w, kScratch3, imm ^ key);
-    a_.xor_imm(w, kScratch3, key);
+    a_.mov_imm(w, into, imm ^ key);
+    a_.xor_imm(w, into, key);
   } else {
-    a_.mov_imm(w, kScratch3, imm);
+    a_.mov_imm(w, into, imm);
   }
-  return kScratch3;
+  return into;
 }
 
 void Lowering::lower_alu(const vm::Insn& insn, const isa::Semantics& s) {
@@ -200,10 +200,17 @@ void Lowering::lower_divide(const vm::Insn& insn, const isa::Semantics& s) {
     e_.bind(divide);
   }
   // Divisor in r11, neither 0 nor (signed) -1. Keep rax/rdx (BPF r0/r3)
-  // unless one of them is the destination.
-  a_.mov(W64, kScratch1, Reg::rax);
-  a_.mov(W64, kScratch2, Reg::rdx);
-  if (dst != Reg::rax) a_.mov(W64, Reg::rax, dst);
+  // unless one of them is the destination. With r10 holding the budget there
+  // is one scratch register left for two saves: r9 keeps rax, and rdx goes
+  // into dst itself once dst's value is in rax (dst is overwritten last).
+  const bool dst_keeps_rdx = dst != Reg::rax && dst != Reg::rdx;
+  if (dst == Reg::rax) {
+    a_.mov(W64, kScratch1, Reg::rdx);
+  } else {
+    a_.mov(W64, kScratch1, Reg::rax);
+    a_.mov(W64, Reg::rax, dst);
+    if (dst_keeps_rdx) a_.mov(W64, dst, Reg::rdx);
+  }
   if (is_signed) {
     if (w == W64) {
       a_.cqo();
@@ -216,8 +223,12 @@ void Lowering::lower_divide(const vm::Insn& insn, const isa::Semantics& s) {
     a_.div(w, kScratch3);
   }
   a_.mov(W64, kScratch3, is_mod ? Reg::rdx : Reg::rax);  // 32-bit div already zero-extended it
-  if (dst != Reg::rax) a_.mov(W64, Reg::rax, kScratch1);
-  if (dst != Reg::rdx) a_.mov(W64, Reg::rdx, kScratch2);
+  if (dst == Reg::rax) {
+    a_.mov(W64, Reg::rdx, kScratch1);
+  } else {
+    a_.mov(W64, Reg::rax, kScratch1);
+    if (dst_keeps_rdx) a_.mov(W64, Reg::rdx, dst);
+  }
   a_.mov(W64, dst, kScratch3);
   if (guarded) e_.bind(done);
 }

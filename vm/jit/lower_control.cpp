@@ -249,6 +249,7 @@ void Lowering::prologue() {
   a_.sub_imm(W64, Reg::rsp, 8);  // 6 pushes + return address: realign to 16
   a_.mov(W64, kCtx, Reg::rdi);
   a_.mov(W64, ctx(kSavedRsp), Reg::rsp);
+  a_.mov(W64, kBudget, ctx(kRemaining));
   // Every run starts alike (JitEntry): r1 and r2 arrive as the second and
   // third arguments, r10 is a constant of the program, the rest are zeroed
   // here rather than loaded from memory the caller would have to fill.
@@ -273,6 +274,7 @@ void Lowering::epilogue() {
   e_.bind(error_exit_label_);
   a_.mov_imm(W32, ctx(kStatus), static_cast<int32_t>(JitStatus::Error));
   e_.bind(exit_label_);
+  a_.mov(W64, ctx(kRemaining), kBudget);
   // The registers go straight into the caller's result.
   a_.mov(W64, kScratch1, ctx(kOutRegs));
   for (int r = 0; r < isa::kNumRegisters; ++r)
@@ -296,7 +298,7 @@ void Lowering::charge_block(uint32_t pc) {
   Stub s{Stub::Kind::Budget, 0};
   s.pc = pc;
   s.refund = blocks_.deopt_refund[pc];
-  a_.alu_imm(x86::AluOp::Sub, W64, ctx(kRemaining), static_cast<int32_t>(length));
+  a_.sub_imm(W64, kBudget, static_cast<int32_t>(length));
   e_.jcc(Cond::b, stub(s));
 }
 
@@ -332,7 +334,9 @@ void Lowering::lower_jump(uint32_t, const vm::Insn& insn, const isa::Semantics& 
 void Lowering::call_out(uint32_t pc, int32_t trampoline_offset) {
   // Helpers leave BPF r1..r5 alone, but the SysV call may not; a failing
   // helper leaves r0 alone too, so rax is kept until the call succeeded. Local
-  // calls may have left the native stack 8-byte aligned, so realign.
+  // calls may have left the native stack 8-byte aligned, so realign. The
+  // budget (r10) waits on the native stack too: SysV lets the callee clobber it.
+  a_.push(kBudget);
   a_.push(Reg::rax);
   for (Reg r : kArgs)
     a_.push(r);
@@ -352,6 +356,7 @@ void Lowering::call_out(uint32_t pc, int32_t trampoline_offset) {
   a_.alu_imm(x86::AluOp::Cmp, W32, ctx(kErrorKind), 0);
   e_.jcc(Cond::e, ok);
   a_.pop(Reg::rax);
+  a_.pop(kBudget);
   e_.jmp(error_exit_label_);
   e_.bind(ok);
 #ifdef BPFDIFF_PLANTED_HELPER_RESULT
@@ -361,6 +366,7 @@ void Lowering::call_out(uint32_t pc, int32_t trampoline_offset) {
 #else
   a_.add_imm(W64, Reg::rsp, 8);  // drop the saved r0: the result stays
 #endif
+  a_.pop(kBudget);
   // Any helper may have been bpf_tail_call (callx can reach it by id too).
   a_.mov(W64, kScratch3, ctx(kTailTarget));
   a_.test(W64, kScratch3, kScratch3);
@@ -380,18 +386,21 @@ void Lowering::push_frame(uint32_t pc) {
   a_.cmp_imm(W32, kScratch3, static_cast<int32_t>(limits_.max_call_depth - 1));
 #endif
   e_.jcc(Cond::ae, stub(depth));
-  a_.imul_imm(W64, kScratch2, kScratch3, kFrameSize);
-  a_.alu(x86::AluOp::Add, W64, kScratch2, ctx(kFrames));
+  a_.imul_imm(W64, kScratch1, kScratch3, kFrameSize);
+  a_.alu(x86::AluOp::Add, W64, kScratch1, ctx(kFrames));
   for (int i = 0; i < 4; ++i)
-    a_.mov(W64, mem(kScratch2, 8 * i), kBpfCalleeSaved[i]);
-  a_.mov(W64, mem(kScratch2, kFrameR10), Reg::rbp);
-  a_.mov_imm(W32, mem(kScratch2, kFrameReturnPc), static_cast<int32_t>(pc + 1));
+    a_.mov(W64, mem(kScratch1, 8 * i), kBpfCalleeSaved[i]);
+  a_.mov(W64, mem(kScratch1, kFrameR10), Reg::rbp);
+  a_.mov_imm(W32, mem(kScratch1, kFrameReturnPc), static_cast<int32_t>(pc + 1));
   a_.add_imm(W32, kScratch3, 1);
   a_.mov(W32, ctx(kDepth), kScratch3);
-  a_.mov(W32, kScratch1, ctx(kDeepest));
-  a_.cmp(W32, kScratch3, kScratch1);
-  a_.cmov(Cond::a, W32, kScratch1, kScratch3);
-  a_.mov(W32, ctx(kDeepest), kScratch1);
+  // deepest is stored only when this call goes deeper: an unconditional
+  // store made every call's load of it wait for the previous call's store.
+  const Emitter::Label not_deeper = e_.new_label();
+  a_.alu(x86::AluOp::Cmp, W32, kScratch3, ctx(kDeepest));
+  e_.jcc(Cond::be, not_deeper);
+  a_.mov(W32, ctx(kDeepest), kScratch3);
+  e_.bind(not_deeper);
   a_.sub_imm(W64, Reg::rbp, static_cast<int32_t>(vm::kStackFrameBytes));
   a_.mov(W64, kScratch1, ctx(kRegions));
   a_.alu_imm(x86::AluOp::Sub, W64, mem(kScratch1, kStackLo), static_cast<int32_t>(vm::kStackFrameBytes));
@@ -438,20 +447,20 @@ void Lowering::lower_callx(uint32_t pc, const vm::Insn& insn) {
   e_.jmp(done);
 
   e_.bind(function);
-  a_.mov(W32, kScratch2, value);  // offset within the code region
+  a_.mov(W32, kScratch3, value);  // offset within the code region
 #ifndef BPFDIFF_PLANTED_CALLX_UNALIGNED
-  a_.test_imm(W32, kScratch2, 7);
+  a_.test_imm(W32, kScratch3, 7);
   e_.jcc(Cond::ne, bad_target);
 #else
   // Planted on purpose (BPFDIFF_PLANT_JIT_BUG=callx-target-unaligned, never
   // the default): an offset that is not a multiple of 8 is not refused, so
   // the address of a function start plus 1..7 calls that function.
 #endif
-  a_.shr_imm(W64, kScratch2, 3);
-  a_.cmp_imm(W64, kScratch2, static_cast<int32_t>(program_.insns.size()));
+  a_.shr_imm(W64, kScratch3, 3);
+  a_.cmp_imm(W64, kScratch3, static_cast<int32_t>(program_.insns.size()));
   e_.jcc(Cond::ae, bad_target);
   a_.mov(W64, kScratch1, ctx(kFunctionCode));
-  a_.mov(W64, kScratch1, x86::mem(kScratch1, kScratch2, x86::Scale::S8, 0));
+  a_.mov(W64, kScratch1, x86::mem(kScratch1, kScratch3, x86::Scale::S8, 0));
   a_.test(W64, kScratch1, kScratch1);
   e_.jcc(Cond::e, bad_target);
   a_.mov(W64, ctx(kCallxTarget), kScratch1);
@@ -467,11 +476,11 @@ void Lowering::lower_exit() {
   e_.jcc(Cond::e, exit_label_);
   a_.sub_imm(W32, kScratch3, 1);
   a_.mov(W32, ctx(kDepth), kScratch3);
-  a_.imul_imm(W64, kScratch2, kScratch3, kFrameSize);
-  a_.alu(x86::AluOp::Add, W64, kScratch2, ctx(kFrames));
+  a_.imul_imm(W64, kScratch1, kScratch3, kFrameSize);
+  a_.alu(x86::AluOp::Add, W64, kScratch1, ctx(kFrames));
   for (int i = 0; i < 4; ++i)
-    a_.mov(W64, kBpfCalleeSaved[i], mem(kScratch2, 8 * i));
-  a_.mov(W64, Reg::rbp, mem(kScratch2, kFrameR10));
+    a_.mov(W64, kBpfCalleeSaved[i], mem(kScratch1, 8 * i));
+  a_.mov(W64, Reg::rbp, mem(kScratch1, kFrameR10));
   a_.mov(W64, kScratch1, ctx(kRegions));
   a_.alu_imm(x86::AluOp::Add, W64, mem(kScratch1, kStackLo), static_cast<int32_t>(vm::kStackFrameBytes));
   a_.ret();
@@ -479,7 +488,7 @@ void Lowering::lower_exit() {
 
 void Lowering::emit_stub(const Stub& s) {
   e_.bind(s.label);
-  if (s.refund > 0) a_.alu_imm(x86::AluOp::Add, W64, ctx(kRemaining), static_cast<int32_t>(s.refund));
+  if (s.refund > 0) a_.add_imm(W64, kBudget, static_cast<int32_t>(s.refund));
   switch (s.kind) {
     case Stub::Kind::MemoryFault:
       a_.lea(W64, kScratch3, mem(s.base, s.off));
@@ -509,15 +518,15 @@ void Lowering::emit_stub(const Stub& s) {
       a_.mov(W32, kScratch3, ctx(kDepth));
       a_.test(W32, kScratch3, kScratch3);
       e_.jcc(Cond::e, done);
-      a_.mov(W64, kScratch2, ctx(kFrames));
+      a_.mov(W64, kScratch1, ctx(kFrames));
       for (int i = 0; i < 4; ++i)
-        a_.mov(W64, kBpfCalleeSaved[i], mem(kScratch2, 8 * i));
-      a_.mov(W64, Reg::rbp, mem(kScratch2, kFrameR10));
+        a_.mov(W64, kBpfCalleeSaved[i], mem(kScratch1, 8 * i));
+      a_.mov(W64, Reg::rbp, mem(kScratch1, kFrameR10));
       a_.mov_imm(W32, ctx(kDepth), 0);
       a_.mov(W64, kScratch1, ctx(kRegions));
-      a_.mov(W64, kScratch2, mem(kScratch1, kStackHi));
-      a_.sub_imm(W64, kScratch2, static_cast<int32_t>(vm::kStackFrameBytes));
-      a_.mov(W64, mem(kScratch1, kStackLo), kScratch2);
+      a_.mov(W64, kScratch3, mem(kScratch1, kStackHi));
+      a_.sub_imm(W64, kScratch3, static_cast<int32_t>(vm::kStackFrameBytes));
+      a_.mov(W64, mem(kScratch1, kStackLo), kScratch3);
       e_.bind(done);
       a_.mov_imm(W32, Reg::rax, 0);
       e_.jmp(exit_label_);

@@ -34,23 +34,24 @@ Width width_of_size(unsigned bytes) {
 
 }  // namespace
 
-// Returns the host operand for [base + off], size bytes. Clobbers r9..r11.
+// Returns the host operand for [base + off], size bytes: based on r11,
+// clobbers r9 (r10 holds the budget).
 x86::Mem Lowering::translate(uint32_t pc, Reg base, int32_t offset, uint32_t size, bool write) {
   // r10-relative with a constant offset inside the current frame: the frame
   // is live by construction, so no check is needed.
   if (base == kRegMap[isa::kFramePointer] && offset >= -static_cast<int32_t>(vm::kStackFrameBytes) &&
       offset + static_cast<int32_t>(size) <= 0) {
-    a_.mov(W32, kScratch2, Reg::rbp);  // offset of r10 in the stack region
-    a_.alu(AluOp::Add, W64, kScratch2, ctx(kStackHost));
-    return mem(kScratch2, offset);
+    a_.mov(W32, kScratch3, Reg::rbp);  // offset of r10 in the stack region
+    a_.alu(AluOp::Add, W64, kScratch3, ctx(kStackHost));
+    return mem(kScratch3, offset);
   }
   // A pointer derived from r10 that the range analysis proved inside the
   // frame for every input (stack_bounds.hpp): its region offset is the low
   // 32 bits of the address, exactly as for r10 itself.
   if (pc < blocks_.in_frame.size() && blocks_.in_frame[pc]) {
-    a_.lea(W32, kScratch2, mem(base, offset));
-    a_.alu(AluOp::Add, W64, kScratch2, ctx(kStackHost));
-    return mem(kScratch2, 0);
+    a_.lea(W32, kScratch3, mem(base, offset));
+    a_.alu(AluOp::Add, W64, kScratch3, ctx(kStackHost));
+    return mem(kScratch3, 0);
   }
   Stub fault{Stub::Kind::MemoryFault, 0};
   fault.pc = pc;
@@ -68,17 +69,20 @@ x86::Mem Lowering::translate(uint32_t pc, Reg base, int32_t offset, uint32_t siz
   e_.jcc(Cond::a, bad);
   a_.shl_imm(W64, kScratch1, 5);  // * sizeof(Region)
   a_.alu(AluOp::Add, W64, kScratch1, ctx(kRegions));
-  a_.mov(W32, kScratch2, kScratch3);  // offset within the region
-  a_.alu(AluOp::Cmp, W64, kScratch2, mem(kScratch1, kRegionLo));
+  a_.mov(W32, kScratch3, kScratch3);  // offset within the region
+  a_.alu(AluOp::Cmp, W64, kScratch3, mem(kScratch1, kRegionLo));
   e_.jcc(Cond::b, bad);
+  // r11 steps on to the end of the access, compared with hi; the operand
+  // returned steps back to its start.
 #ifdef BPFDIFF_PLANTED_MEM_BOUNDS
   // Planted on purpose (BPFDIFF_PLANT_JIT_BUG=mem-bounds-off-by-one, never
   // the default): the access's end one byte short, so its last byte may lie
   // past the region.
-  a_.lea(W64, kScratch3, mem(kScratch2, static_cast<int32_t>(size) - 1));
+  const int32_t end = static_cast<int32_t>(size) - 1;
 #else
-  a_.lea(W64, kScratch3, mem(kScratch2, static_cast<int32_t>(size)));
+  const int32_t end = static_cast<int32_t>(size);
 #endif
+  a_.add_imm(W64, kScratch3, end);
   a_.alu(AluOp::Cmp, W64, kScratch3, mem(kScratch1, kRegionHi));
   e_.jcc(Cond::a, bad);
 #ifdef BPFDIFF_PLANTED_MEM_WRITABLE
@@ -93,8 +97,8 @@ x86::Mem Lowering::translate(uint32_t pc, Reg base, int32_t offset, uint32_t siz
     a_.alu_imm(AluOp::Cmp, W8, mem(kScratch1, kRegionWritable), 0);
     e_.jcc(Cond::e, bad);
   }
-  a_.alu(AluOp::Add, W64, kScratch2, mem(kScratch1, kRegionHost));
-  return mem(kScratch2, 0);
+  a_.alu(AluOp::Add, W64, kScratch3, mem(kScratch1, kRegionHost));
+  return mem(kScratch3, -end);
 }
 
 void Lowering::lower_load(uint32_t pc, const vm::Insn& insn, const isa::Semantics& s) {
@@ -134,7 +138,7 @@ void Lowering::lower_store(uint32_t pc, const vm::Insn& insn, const isa::Semanti
   if (n == 1) imm = static_cast<int8_t>(imm);
   if (n == 2) imm = static_cast<int16_t>(imm);
   if (options_.constant_blinding) {
-    a_.mov(w, m, immediate_operand(imm, w == W64 ? W64 : W32));
+    a_.mov(w, m, immediate_operand(imm, w == W64 ? W64 : W32, kScratch1));  // r11 is m's base
   } else {
     a_.mov_imm(w, m, imm);
   }
@@ -145,17 +149,12 @@ void Lowering::lower_atomic(uint32_t pc, const vm::Insn& insn, const isa::Semant
   const x86::Mem m = translate(pc, kRegMap[insn.dst], insn.off, isa::bytes_of(s.size), true);
   const Reg src = kRegMap[insn.src];
   // or, and, xor: one x86 instruction without fetch; x86 has no fetch-or/and/
-  // xor, so with fetch: load, operate, store, return the old value.
+  // xor, so with fetch: load the old value (into r9: m is based on r11),
+  // operate in memory, return the old value.
   const auto bitwise = [&](AluOp op) {
-    if (!s.fetch) {
-      a_.alu(op, w, m, src);
-      return;
-    }
-    a_.mov(w, kScratch3, m);
-    a_.mov(W64, kScratch1, kScratch3);
-    a_.alu(op, w, kScratch1, src);
-    a_.mov(w, m, kScratch1);
-    a_.mov(w, src, kScratch3);
+    if (s.fetch) a_.mov(w, kScratch1, m);
+    a_.alu(op, w, m, src);
+    if (s.fetch) a_.mov(w, src, kScratch1);  // a 32-bit mov zero-extends, as BPF's fetch32 does
   };
   // Unlocked read-modify-writes (see Assembler::xadd): the program is the
   // only thread touching its memory, so they are atomic as far as it can tell.
@@ -178,9 +177,9 @@ void Lowering::lower_atomic(uint32_t pc, const vm::Insn& insn, const isa::Semant
       return;
     case isa::AtomicOp::Xchg:
       // Not `xchg [m], src`: the CPU locks that one whatever the prefix.
-      a_.mov(w, kScratch3, m);
+      a_.mov(w, kScratch1, m);
       a_.mov(w, m, src);
-      a_.mov(w, src, kScratch3);  // a 32-bit mov zero-extends, as BPF's xchg32 does
+      a_.mov(w, src, kScratch1);  // a 32-bit mov zero-extends, as BPF's xchg32 does
       return;
     case isa::AtomicOp::Cmpxchg:
       a_.cmpxchg(w, m, src);                          // compares with rax (BPF r0), old value to rax
@@ -208,24 +207,24 @@ void Lowering::lower_packet_load(uint32_t pc, const vm::Insn& insn, const isa::S
   a_.sub_imm(W64, kScratch1, static_cast<int32_t>(n));
 #endif
   if (s.packet == isa::PacketMode::Ind) {
-    a_.lea(W64, kScratch2, mem(kRegMap[insn.src], insn.imm));
+    a_.lea(W64, kScratch3, mem(kRegMap[insn.src], insn.imm));
   } else {
-    a_.mov_imm(W64, kScratch2, insn.imm);
+    a_.mov_imm(W64, kScratch3, insn.imm);
   }
-  a_.cmp(W64, kScratch2, kScratch1);
+  a_.cmp(W64, kScratch3, kScratch1);
   e_.jcc(Cond::a, out);
-  a_.alu(AluOp::Add, W64, kScratch2, ctx(kPacket));
+  a_.alu(AluOp::Add, W64, kScratch3, ctx(kPacket));
   const Reg r0 = kRegMap[0];
   switch (n) {
     case 1:
-      a_.movzx(r0, W8, mem(kScratch2, 0));
+      a_.movzx(r0, W8, mem(kScratch3, 0));
       return;
     case 2:
-      a_.movzx(r0, W16, mem(kScratch2, 0));
+      a_.movzx(r0, W16, mem(kScratch3, 0));
       a_.ror_imm(W16, r0, 8);
       return;
     default:
-      a_.mov(W32, r0, mem(kScratch2, 0));
+      a_.mov(W32, r0, mem(kScratch3, 0));
       a_.bswap(W32, r0);
       return;
   }

@@ -7,7 +7,14 @@
 // sit in callee-saved registers, so calls out of JIT code keep them):
 //   r0 rax  r1 rdi  r2 rsi  r3 rdx  r4 rcx  r5 r8
 //   r6 rbx  r7 r13  r8 r14  r9 r15  r10 rbp
-//   r12: the JitContext; r9, r10, r11: scratch.
+//   r12: the JitContext; r10: the instruction budget left; r9, r11: scratch.
+//
+// The budget lives in r10 while JIT code runs (loaded by the prologue,
+// stored back into ctx.remaining at the exit every run leaves through, and
+// kept on the native stack across helper calls): charging a block is then a
+// `sub r10, n; jb`, where a read-modify-write of ctx.remaining made every
+// charge wait for the previous one's store (branchy code charges a few times
+// per loop trip).
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -28,7 +35,7 @@ inline constexpr std::array<Reg, isa::kNumRegisters> kRegMap = {Reg::rax, Reg::r
                                                                 Reg::r14, Reg::r15, Reg::rbp};
 inline constexpr Reg kCtx = Reg::r12;
 inline constexpr Reg kScratch1 = Reg::r9;
-inline constexpr Reg kScratch2 = Reg::r10;
+inline constexpr Reg kBudget = Reg::r10;
 inline constexpr Reg kScratch3 = Reg::r11;
 
 // Per-instruction facts about basic blocks, for budget accounting.
@@ -116,8 +123,10 @@ class Lowering {
   void lower_divide(const vm::Insn& insn, const isa::Semantics& s);
   void lower_endian(const vm::Insn& insn, const isa::Semantics& s);
   void lower_lddw(const vm::Insn& insn);
-  Reg immediate_operand(int32_t imm, x86::Width w);  // r11 holding imm (blinded if asked)
+  // `into` (r11 unless given) holding imm, blinded if asked.
+  Reg immediate_operand(int32_t imm, x86::Width w, Reg into = kScratch3);
   // lower_memory.cpp
+  // The host operand of an access; clobbers r9 and r11 and is based on r11.
   x86::Mem translate(uint32_t pc, Reg base, int32_t off, uint32_t size, bool write);
   void lower_load(uint32_t pc, const vm::Insn& insn, const isa::Semantics& s);
   void lower_store(uint32_t pc, const vm::Insn& insn, const isa::Semantics& s);
