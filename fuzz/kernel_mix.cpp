@@ -42,6 +42,19 @@ KernelCaseMix::Drawn KernelCaseMix::next(uint64_t seed) {
   // whatever the share.
   ByteSource choice(seed ^ 0x5bd1e995u);
   Drawn out;
+  if (scheduler_) {
+    // Its own draw too: whether this is a mutant, whose, and the edits.
+    ByteSource mutation(seed ^ 0x9e3779b97f4a7c15u);
+    if (mutation.chance(scheduler_->mutant_share())) {
+      out.parent = scheduler_->pick(mutation);
+      if (const GeneratedCase* parent = out.parent ? scheduler_->program(*out.parent) : nullptr) {
+        out.c = mutate_case_for_verifier(*parent, mutation, options_.isa_version);
+        out.origin = CaseOrigin::Mutant;
+        return out;
+      }
+      out.parent.reset();
+    }
+  }
   if (choice.chance(options_.verifier_stress_share)) {
     out.c = stress_.next(seed);
     out.origin = stress_.last_was_mutant() ? CaseOrigin::Mutant : CaseOrigin::VerifierStress;
@@ -50,6 +63,11 @@ KernelCaseMix::Drawn KernelCaseMix::next(uint64_t seed) {
     out.origin = CaseOrigin::KernelFriendly;
   }
   return out;
+}
+
+bool KernelCaseMix::covered(const Drawn& drawn, std::size_t new_edges, double cost_seconds) {
+  if (!scheduler_) return false;
+  return scheduler_->record(drawn.c, drawn.parent, new_edges, cost_seconds).has_value();
 }
 
 Result<KernelTargetCase> kernel_target_case(std::span<const uint8_t> data, isa::IsaVersion isa_version,

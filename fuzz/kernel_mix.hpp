@@ -15,6 +15,7 @@
 
 #include "fuzz/byte_source.hpp"
 #include "fuzz/case_source.hpp"
+#include "fuzz/corpus_scheduler.hpp"
 #include "fuzz/generator.hpp"
 #include "vm/isa/table.hpp"
 #include "vm/util/result.hpp"
@@ -34,6 +35,13 @@ struct KernelMixOptions {
   // Share of the verifier-stressing draws that are mutants of a program the
   // kernel accepted, once there is one.
   double mutate_rate = 0.25;
+  // Coverage-guided: once covered() has admitted a program, mutants come
+  // from the programs that reached new kernel edges, picked and shared out
+  // by a CorpusScheduler. Until then (a kernel without KCOV never gets
+  // there) mutants are drawn at mutate_rate from what accepted() fed, as
+  // without it.
+  bool coverage_scheduled = false;
+  CorpusSchedulerOptions scheduler;
 };
 
 class KernelCaseMix {
@@ -44,20 +52,29 @@ class KernelCaseMix {
   struct Drawn {
     GeneratedCase c;
     CaseOrigin origin = CaseOrigin::KernelFriendly;
+    std::optional<CorpusScheduler::EntryId> parent;  // coverage-scheduled mutants: the entry mutated
   };
   // The case for `seed`: which source writes it depends on `seed` alone; a
-  // mutant also depends on the programs accepted() so far.
+  // mutant also depends on the programs accepted() (or covered()) so far.
   Drawn next(uint64_t seed);
   // A case the kernel accepted: mutants are drawn from these.
   void accepted(const GeneratedCase& c) { stress_.accepted(c); }
+  // Coverage-scheduled: what `drawn` added to the kernel coverage and what
+  // it cost (seconds); returns whether it joined the corpus.
+  bool covered(const Drawn& drawn, std::size_t new_edges, double cost_seconds);
+  // Coverage-scheduled only, else null.
+  const CorpusScheduler* scheduler() const { return scheduler_ ? &*scheduler_ : nullptr; }
 
  private:
   KernelCaseMix(const KernelMixOptions& options, CaseSource friendly, CaseSource stress)
-      : options_(options), friendly_(std::move(friendly)), stress_(std::move(stress)) {}
+      : options_(options), friendly_(std::move(friendly)), stress_(std::move(stress)) {
+    if (options.coverage_scheduled) scheduler_.emplace(options.scheduler);
+  }
 
   KernelMixOptions options_;
   CaseSource friendly_;
   CaseSource stress_;
+  std::optional<CorpusScheduler> scheduler_;
 };
 
 // The interp_vs_kernel fuzz target's input layout. Byte 0 odd: the rest is a

@@ -8,7 +8,8 @@ using oracle::kernel::CoverageState;
 using oracle::kernel::KernelCoverage;
 
 CampaignCoverage::Added CampaignCoverage::add(std::span<const KernelCoverage* const> coverages,
-                                              bool accepted_and_agreed) {
+                                              bool accepted_and_agreed,
+                                              const std::function<bool(std::size_t)>& keep_traced) {
   Added out;
   for (const KernelCoverage* c : coverages) {
     if (c == nullptr) continue;
@@ -22,7 +23,10 @@ CampaignCoverage::Added CampaignCoverage::add(std::span<const KernelCoverage* co
   if (out.traced) ++traced_programs_;
   // Guidance needs this program's trace; without one (no KCOV, or a guest
   // failure that lost the response) it falls back to what a kernel accepted.
-  out.admit = guided_ && out.traced ? out.edges > 0 : accepted_and_agreed;
+  if (guided_ && out.traced)
+    out.admit = keep_traced ? keep_traced(out.edges) : out.edges > 0;
+  else
+    out.admit = accepted_and_agreed;
   corpus_ += out.admit ? 1 : 0;
   return out;
 }
@@ -52,6 +56,14 @@ std::string CampaignCoverage::summary() const {
                 guided_ ? "coverage-guided" : "unguided: corpus = accepted programs",
                 static_cast<unsigned long long>(corpus_), static_cast<unsigned long long>(truncated_traces_));
   std::string out = line;
+  if (scheduler_) {
+    std::snprintf(line, sizeof line,
+                  "  corpus scheduler: mutants %.0f%% of the programs at the end, typical program %.3f s, "
+                  "%llu programs with new edges left out as too slow\n",
+                  scheduler_->mutant_share * 100, scheduler_->typical_seconds,
+                  static_cast<unsigned long long>(scheduler_->too_slow));
+    out += line;
+  }
   if (timeline_.empty()) return out;
   out += "  edges over time:";
   const std::size_t n = timeline_.size();
@@ -77,6 +89,11 @@ nlohmann::ordered_json CampaignCoverage::to_json() const {
   j["corpus"] = corpus_;
   j["trace_pcs"] = trace_pcs_;
   j["truncated_traces"] = truncated_traces_;
+  if (scheduler_) {
+    j["scheduler"] = {{"mutant_share", scheduler_->mutant_share},
+                      {"typical_seconds", scheduler_->typical_seconds},
+                      {"too_slow", scheduler_->too_slow}};
+  }
   nlohmann::ordered_json points = nlohmann::ordered_json::array();
   for (const CoveragePoint& p : timeline_)
     points.push_back(

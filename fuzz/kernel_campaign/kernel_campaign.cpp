@@ -595,7 +595,14 @@ void KernelCampaign::judge(std::vector<NamedEngine>& engines, const NextCase& ne
   for (std::size_t i = 0; i < engines.size(); ++i) {
     if (engines[i].kernel && c.outcomes[i].kernel) coverages.push_back(&c.outcomes[i].kernel->coverage);
   }
-  if (coverage_->add(coverages, accepted).admit) mix_->accepted(next.drawn.c);
+  // Guided, the scheduler hears about every traced program (what it found,
+  // what it cost) and keeps those that found something and are not too slow.
+  double cost = 0;
+  for (double s : seconds)
+    cost += s;
+  const auto keep_traced = [&](std::size_t new_edges) { return mix_->covered(next.drawn, new_edges, cost); };
+  const auto added = coverage_->add(coverages, accepted, keep_traced);
+  if (added.admit && !(coverage_->guided() && added.traced)) mix_->accepted(next.drawn.c);
   if (ours_disagree) ++result_.ours_disagree;
   const auto [helpers, map_helpers] = helper_use(c.program);
   result_.with_helper_calls += helpers;
@@ -687,6 +694,7 @@ Result<KernelCampaignResult> KernelCampaign::run() {
   mix.max_instructions = options_.max_instructions;
   mix.verifier_stress_share = options_.verifier_stress_share;
   mix.mutate_rate = options_.mutate_rate;
+  mix.coverage_scheduled = options_.coverage && options_.coverage_guided;
   auto made_mix = fuzz::KernelCaseMix::create(mix);
   if (!made_mix) return made_mix.error();
   mix_.emplace(std::move(made_mix).value());
@@ -748,6 +756,8 @@ Result<KernelCampaignResult> KernelCampaign::run() {
   result_.seconds = seconds_since(start_);
   result_.total_programs = previous_programs_ + result_.programs;
   coverage_->sample(result_.seconds, result_.programs);
+  if (const fuzz::CorpusScheduler* s = mix_->scheduler(); s && s->size() > 0)
+    coverage_->note_scheduler({s->mutant_share(), s->typical_cost(), s->too_slow()});
   result_.coverage_edges = coverage_->edges();
   result_.corpus = coverage_->corpus();
   result_.coverage_timeline = coverage_->timeline();

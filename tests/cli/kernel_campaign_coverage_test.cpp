@@ -173,6 +173,10 @@ TEST_F(CoverageCampaign, ReportsTheUnionOfEdgesTheCorpusAndEdgesOverPrograms) {
   EXPECT_EQ(j["coverage"]["traced"], true);
   EXPECT_EQ(j["coverage"]["guided"], true);
   EXPECT_EQ(j["coverage"]["edges"], guest_.reported.size());
+  // The corpus scheduler chose the mutants and says how.
+  ASSERT_TRUE(j["coverage"].contains("scheduler")) << j["coverage"].dump();
+  EXPECT_GE(j["coverage"]["scheduler"]["mutant_share"].get<double>(), 0.1);
+  EXPECT_LE(j["coverage"]["scheduler"]["mutant_share"].get<double>(), 0.7);
   const auto& timeline = j["coverage"]["timeline"];
   ASSERT_GE(timeline.size(), 2u);
   EXPECT_EQ(timeline.back()["programs"], 60);
@@ -183,6 +187,7 @@ TEST_F(CoverageCampaign, ReportsTheUnionOfEdgesTheCorpusAndEdgesOverPrograms) {
   EXPECT_NE(summary.find("verifier/JIT coverage: " + std::to_string(guest_.reported.size()) + " edges"),
             std::string::npos)
       << summary;
+  EXPECT_NE(summary.find("corpus scheduler: mutants "), std::string::npos) << summary;
 }
 
 TEST_F(CoverageCampaign, WithoutCoverageNoRequestAsksForATrace) {
@@ -203,6 +208,7 @@ TEST_F(CoverageCampaign, UnguidedMeasuresTheSameEdgesWithTheAcceptedCorpus) {
   EXPECT_EQ(r->coverage_edges, guest_.reported.size());
   EXPECT_EQ(r->corpus, 0u);  // the fake rejects everything, so nothing is accepted
   EXPECT_EQ(report()["coverage"]["guided"], false);
+  EXPECT_FALSE(report()["coverage"].contains("scheduler"));
 }
 
 }  // namespace
