@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -27,6 +28,7 @@
 #include "oracle/kernel/kernel_release.hpp"
 #include "oracle/kernel_compare.hpp"
 #include "oracle/known_kernel_bugs.hpp"
+#include "tests/support/map_defs.hpp"
 #include "tests/support/map_error_programs.hpp"
 #include "tests/support/read_text.hpp"
 #include "vm/text/assembler.hpp"
@@ -92,6 +94,26 @@ class KernelQemuEngines : public ::testing::Test {
   void SetUp() override {
     if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
     ASSERT_NE(jit_, nullptr) << start_error_;
+  }
+
+  // Our interpreter runs `p`; each kernel engine (the guest's JIT and its
+  // interpreter) must accept it and agree with ours, and `check` then looks
+  // at that kernel's outcome.
+  static void every_kernel_engine_accepts_and_agrees(
+      const vm::Program& p, const std::function<void(const oracle::Engine*, const oracle::Outcome&)>& check) {
+    const oracle::Outcome ours =
+        std::move(oracle::make_engine("interp")).value()->run(p, oracle::EngineInput{});
+    ASSERT_TRUE(ours.ok()) << ours.load_error;
+    for (oracle::Engine* e : {jit_, interp_}) {
+      const oracle::Outcome theirs = e->run(p, oracle::EngineInput{});
+      ASSERT_TRUE(theirs.kernel) << e->name();
+      ASSERT_EQ(theirs.kernel->verdict, oracle::kernel::KernelVerdict::Accepted)
+          << e->name() << ": " << theirs.kernel->log;
+      const oracle::KernelComparison c = oracle::compare_with_kernel(ours, theirs);
+      EXPECT_EQ(c.kind, oracle::KernelAgreement::Agree)
+          << e->name() << ": " << c.reason << (c.differences.empty() ? "" : to_string(c.differences[0]));
+      check(e, theirs);
+    }
   }
 
   static inline oracle::Engine* jit_ = nullptr;
@@ -169,18 +191,6 @@ TEST_F(KernelQemuEngines, ReportTheVerifiersRejectionWithItsReason) {
   EXPECT_NE(theirs.kernel->log.find("R3"), std::string::npos) << theirs.kernel->log;
 }
 
-vm::MapDef map_def(vm::MapType type, uint32_t key_size, uint32_t value_size, uint32_t entries,
-                   std::vector<uint8_t> initial = {}) {
-  vm::MapDef m;
-  m.name = type == vm::MapType::Array ? "array" : "hash";
-  m.type = type;
-  m.key_size = key_size;
-  m.value_size = value_size;
-  m.max_entries = entries;
-  m.initial_values = std::move(initial);
-  return m;
-}
-
 // Array value 1: [0..8) += 5 through the lookup pointer, then an atomic add
 // of 3 on it and an atomic fetch-add32 of 2 on [8..12) (old value in r9);
 // hash key 7 = the first word; hash value 7 then gets an atomic fetch-add of
@@ -212,23 +222,13 @@ vm::Program guest_map_program() {
   std::vector<uint8_t> initial(32, 0);
   initial[16] = 40;  // value 1, first word
   initial[24] = 9;   // value 1, second word
-  p.maps = {map_def(vm::MapType::Array, 4, 16, 2, initial), map_def(vm::MapType::Hash, 8, 8, 4)};
+  p.maps = {test_support::array_map("array", 16, 2, initial), test_support::hash_map("hash", 8, 8, 4)};
   return p;
 }
 
 TEST_F(KernelQemuEngines, MapProgramsWithLookupsUpdatesAndAtomicAddsAgree) {
   const vm::Program p = guest_map_program();
-  const oracle::Outcome ours =
-      std::move(oracle::make_engine("interp")).value()->run(p, oracle::EngineInput{});
-  ASSERT_TRUE(ours.ok()) << ours.load_error;
-  for (oracle::Engine* e : {jit_, interp_}) {
-    const oracle::Outcome theirs = e->run(p, oracle::EngineInput{});
-    ASSERT_TRUE(theirs.kernel) << e->name();
-    ASSERT_EQ(theirs.kernel->verdict, oracle::kernel::KernelVerdict::Accepted)
-        << e->name() << ": " << theirs.kernel->log;
-    const oracle::KernelComparison c = oracle::compare_with_kernel(ours, theirs);
-    EXPECT_EQ(c.kind, oracle::KernelAgreement::Agree)
-        << e->name() << ": " << c.reason << (c.differences.empty() ? "" : to_string(c.differences[0]));
+  every_kernel_engine_accepts_and_agrees(p, [](const oracle::Engine* e, const oracle::Outcome& theirs) {
     EXPECT_EQ(theirs.regs[0], 57u) << e->name() << ": 48 + 9";
     EXPECT_EQ(theirs.regs[9], 9u) << e->name() << ": the fetch-add32's old value";
     EXPECT_EQ(theirs.regs[8], 48u) << e->name() << ": the hash value before its fetch-add";
@@ -241,7 +241,7 @@ TEST_F(KernelQemuEngines, MapProgramsWithLookupsUpdatesAndAtomicAddsAgree) {
     // The unmodified program ran too, and left the same contents.
     EXPECT_EQ(theirs.kernel->plain.verdict, oracle::kernel::KernelVerdict::Accepted) << e->name();
     EXPECT_EQ(theirs.kernel->plain_maps, theirs.maps) << e->name();
-  }
+  });
 }
 
 TEST_F(KernelQemuEngines, AWrongInitialMapContentOnOurSideIsReported) {
@@ -273,26 +273,15 @@ TEST_F(KernelQemuEngines, AHashMapsStartingEntriesAreInTheGuestsMap) {
       "missing:\nmov r0, 99\nexit");
   ASSERT_TRUE(assembled.ok()) << assembled.error().message;
   vm::Program p = *assembled;
-  vm::MapDef h = map_def(vm::MapType::Hash, 8, 8, 3);
-  h.initial_entries = {{{3, 0, 0, 0, 0, 0, 0, 0}, {33, 0, 0, 0, 0, 0, 0, 0}},
-                       {{1, 0, 0, 0, 0, 0, 0, 0}, {11, 0, 0, 0, 0, 0, 0, 0}}};
-  p.maps = {h};
-  const oracle::Outcome ours =
-      std::move(oracle::make_engine("interp")).value()->run(p, oracle::EngineInput{});
-  ASSERT_TRUE(ours.ok()) << ours.load_error;
-  for (oracle::Engine* e : {jit_, interp_}) {
-    const oracle::Outcome theirs = e->run(p, oracle::EngineInput{});
-    ASSERT_TRUE(theirs.kernel) << e->name();
-    ASSERT_EQ(theirs.kernel->verdict, oracle::kernel::KernelVerdict::Accepted)
-        << e->name() << ": " << theirs.kernel->log;
-    const oracle::KernelComparison c = oracle::compare_with_kernel(ours, theirs);
-    EXPECT_EQ(c.kind, oracle::KernelAgreement::Agree)
-        << e->name() << ": " << c.reason << (c.differences.empty() ? "" : to_string(c.differences[0]));
+  p.maps = {test_support::hash_map("hash", 8, 8, 3,
+                                   {{{3, 0, 0, 0, 0, 0, 0, 0}, {33, 0, 0, 0, 0, 0, 0, 0}},
+                                    {{1, 0, 0, 0, 0, 0, 0, 0}, {11, 0, 0, 0, 0, 0, 0, 0}}})};
+  every_kernel_engine_accepts_and_agrees(p, [](const oracle::Engine* e, const oracle::Outcome& theirs) {
     EXPECT_EQ(theirs.regs[0], 33u) << e->name();
     EXPECT_EQ(theirs.kernel->plain.retval, 33u) << e->name();
     ASSERT_EQ(theirs.maps.size(), 1u) << e->name();
     EXPECT_EQ(theirs.maps[0].entries.size(), 3u) << e->name() << ": two starting entries and key 4";
-  }
+  });
 }
 
 TEST_F(KernelQemuEngines, GeneratedMapProgramsAgreeWithTheGuest) {

@@ -16,29 +16,18 @@
 #include "oracle/kernel_compare.hpp"
 #include "oracle/kernel_host_engine.hpp"
 #include "oracle/kernel_outcome.hpp"
+#include "tests/support/map_defs.hpp"
 #include "vm/text/assembler.hpp"
 
 namespace bpfdiff::oracle {
 namespace {
 
 vm::MapDef array_def(uint32_t value_size, uint32_t entries, std::vector<uint8_t> initial = {}) {
-  vm::MapDef m;
-  m.name = "array";
-  m.type = vm::MapType::Array;
-  m.value_size = value_size;
-  m.max_entries = entries;
-  m.initial_values = std::move(initial);
-  return m;
+  return test_support::array_map("array", value_size, entries, std::move(initial));
 }
 
 vm::MapDef hash_def(uint32_t key_size, uint32_t value_size, uint32_t entries) {
-  vm::MapDef m;
-  m.name = "hash";
-  m.type = vm::MapType::Hash;
-  m.key_size = key_size;
-  m.value_size = value_size;
-  m.max_entries = entries;
-  return m;
+  return test_support::hash_map("hash", key_size, value_size, entries);
 }
 
 TEST(KernelMapSnapshots, HashKeysAreSortedArraysKeepTheirOrder) {

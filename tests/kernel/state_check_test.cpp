@@ -11,6 +11,7 @@
 #include "fuzz/byte_source.hpp"
 #include "fuzz/verifier_stress.hpp"
 #include "oracle/kernel/kernel_executor.hpp"
+#include "tests/support/map_defs.hpp"
 #include "tests/support/read_text.hpp"
 #include "vm/runtime/memory.hpp"
 #include "vm/text/assembler.hpp"
@@ -202,20 +203,10 @@ vm::Program map_pointer_program(uint32_t array_value_size) {
   auto p = text::assemble(kMapPointers);
   EXPECT_TRUE(p.ok()) << p.error().message;
   vm::Program program = p.ok() ? *p : vm::Program{};
-  vm::MapDef array;
-  array.name = "a";
-  array.type = vm::MapType::Array;
-  array.value_size = array_value_size;
-  array.max_entries = 3;
-  vm::MapDef hash;
-  hash.name = "h";
-  hash.type = vm::MapType::Hash;
-  hash.key_size = 4;
-  hash.value_size = 8;
-  hash.max_entries = 2;
-  hash.initial_entries = {{{9, 0, 0, 0}, std::vector<uint8_t>(8, 1)},
-                          {{5, 0, 0, 0}, std::vector<uint8_t>(8, 2)}};
-  program.maps = {array, hash};
+  program.maps = {test_support::array_map("a", array_value_size, 3),
+                  test_support::hash_map("h", 4, 8, 2,
+                                         {{{9, 0, 0, 0}, std::vector<uint8_t>(8, 1)},
+                                          {{5, 0, 0, 0}, std::vector<uint8_t>(8, 2)}})};
   return program;
 }
 

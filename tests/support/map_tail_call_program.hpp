@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/map_defs.hpp"
 #include "vm/program/program.hpp"
 #include "vm/text/assembler.hpp"
 
@@ -40,21 +41,8 @@ exit
   EXPECT_TRUE(assembled.ok()) << assembled.error().message;
   if (!assembled) return {};
   vm::Program p = std::move(assembled).value();
-  vm::MapDef counter;
-  counter.name = "counter";
-  counter.type = vm::MapType::Array;
-  counter.key_size = 4;
-  counter.value_size = 8;
-  counter.max_entries = 1;
-  counter.initial_values = {kMapTailCallInitialCount, 0, 0, 0, 0, 0, 0, 0};
-  vm::MapDef progs;
-  progs.name = "progs";
-  progs.type = vm::MapType::ProgArray;
-  progs.key_size = 4;
-  progs.value_size = 4;
-  progs.max_entries = 2;
-  progs.prog_entries = {{0, 0}};  // index 0: the program itself
-  p.maps = {counter, progs};
+  p.maps = {test_support::array_map("counter", 8, 1, {kMapTailCallInitialCount, 0, 0, 0, 0, 0, 0, 0}),
+            test_support::prog_array("progs", 2, {{0, 0}})};  // index 0: the program itself
   return p;
 }
 

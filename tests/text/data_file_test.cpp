@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/map_defs.hpp"
 #include "vm/text/data_file.hpp"
 
 namespace bpfdiff::text {
@@ -145,26 +146,14 @@ TEST(DataFile, FormatRoundTripsThroughParse) {
   full.result = 0xfedcba9876543210u;
   full.error = "division by zero\nat pc 3";
   full.run_mode = DataRunMode{vm::RunMode::MetaBuffer, 32, 8, 24};
-  vm::MapDef rodata;
-  rodata.name = ".rodata";
-  rodata.value_size = 20;
-  rodata.max_entries = 1;
-  rodata.read_only = true;
+  std::string rodata_bytes;
   for (int i = 0; i < 20; ++i)
-    rodata.initial_values.push_back(static_cast<uint8_t>(0xf0 + i));
-  vm::MapDef hash;
-  hash.name = "h";
-  hash.type = vm::MapType::Hash;
-  hash.key_size = 16;
-  hash.value_size = 8;
-  hash.max_entries = 3;
+    rodata_bytes.push_back(static_cast<char>(0xf0 + i));
+  const vm::MapDef rodata = test_support::data_map(".rodata", rodata_bytes);
+  vm::MapDef hash = test_support::hash_map(
+      "h", 16, 8, 3, {{Bytes(16, 0xab), Bytes{1, 2, 3, 4, 5, 6, 7, 8}}, {Bytes(16, 0), Bytes(8, 0)}});
   hash.flags = 1;
-  hash.initial_entries = {{Bytes(16, 0xab), Bytes{1, 2, 3, 4, 5, 6, 7, 8}}, {Bytes(16, 0), Bytes(8, 0)}};
-  vm::MapDef progs;
-  progs.type = vm::MapType::ProgArray;
-  progs.value_size = 4;
-  progs.max_entries = 4;
-  progs.prog_entries = {{2, 0}, {0, 1}};
+  const vm::MapDef progs = test_support::prog_array("", 4, {{2, 0}, {0, 1}});
   full.maps = {rodata, hash, progs};
   DataTest minimal;
   DataTest empty_error;

@@ -10,43 +10,16 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/map_defs.hpp"
 #include "tests/vm/program_builder.hpp"
 #include "vm/runtime/std_helpers.hpp"
 
 namespace bpfdiff::test {
 
-inline vm::MapDef array_map(std::string name, uint32_t value_size, uint32_t max_entries) {
-  vm::MapDef m;
-  m.name = std::move(name);
-  m.type = vm::MapType::Array;
-  m.key_size = 4;
-  m.value_size = value_size;
-  m.max_entries = max_entries;
-  return m;
-}
-
-inline vm::MapDef hash_map(std::string name, uint32_t key_size, uint32_t value_size, uint32_t max_entries) {
-  vm::MapDef m = array_map(std::move(name), value_size, max_entries);
-  m.type = vm::MapType::Hash;
-  m.key_size = key_size;
-  return m;
-}
-
-inline vm::MapDef prog_array(std::string name, uint32_t max_entries,
-                             std::vector<std::pair<uint32_t, uint32_t>> entries) {
-  vm::MapDef m = array_map(std::move(name), 4, max_entries);
-  m.type = vm::MapType::ProgArray;
-  m.prog_entries = std::move(entries);
-  return m;
-}
-
-// An array map holding `bytes` as its one value (global data, strings).
-inline vm::MapDef data_map(std::string name, const std::string& bytes, bool read_only = true) {
-  vm::MapDef m = array_map(std::move(name), static_cast<uint32_t>(bytes.size()), 1);
-  m.initial_values.assign(bytes.begin(), bytes.end());
-  m.read_only = read_only;
-  return m;
-}
+using test_support::array_map;
+using test_support::data_map;
+using test_support::hash_map;
+using test_support::prog_array;
 
 inline uint64_t u64_at(const std::vector<uint8_t>& bytes, std::size_t offset) {
   uint64_t v = 0;

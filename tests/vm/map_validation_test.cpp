@@ -6,27 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/map_defs.hpp"
 #include "tests/vm/program_builder.hpp"
 
 namespace bpfdiff::test {
 namespace {
 
-vm::MapDef array_map(std::string name, uint32_t value_size, uint32_t max_entries) {
-  vm::MapDef m;
-  m.name = std::move(name);
-  m.type = vm::MapType::Array;
-  m.key_size = 4;
-  m.value_size = value_size;
-  m.max_entries = max_entries;
-  return m;
-}
-
-vm::MapDef hash_map(std::string name, uint32_t key_size, uint32_t value_size, uint32_t max_entries) {
-  vm::MapDef m = array_map(std::move(name), value_size, max_entries);
-  m.type = vm::MapType::Hash;
-  m.key_size = key_size;
-  return m;
-}
+using test_support::array_map;
+using test_support::hash_map;
 
 vm::Program with_maps(ProgramBuilder& b, std::vector<vm::MapDef> maps) {
   vm::Program p = b.program();
@@ -130,10 +117,7 @@ TEST(MapDefinition, TooManyMapsAreRejected) {
 }
 
 vm::MapDef prog_array(std::vector<std::pair<uint32_t, uint32_t>> entries) {
-  vm::MapDef m = array_map("jmp", 4, 4);
-  m.type = vm::MapType::ProgArray;
-  m.prog_entries = std::move(entries);
-  return m;
+  return test_support::prog_array("jmp", 4, std::move(entries));
 }
 
 TEST(ProgramEntries, TailCallTargetsAndEntriesBecomeFunctionStarts) {
