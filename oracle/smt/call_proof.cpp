@@ -127,14 +127,6 @@ Result<ControlSnippet> compile_control_snippet(const ControlCase& c) {
   return s;
 }
 
-ControlProof finish_proof(ControlProof& proof, std::chrono::steady_clock::time_point start,
-                          ControlProof::Verdict verdict, std::string detail) {
-  proof.verdict = verdict;
-  proof.detail = std::move(detail);
-  proof.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return proof;
-}
-
 ControlProof prove_control_snippet(const ControlCase& c, const ControlSnippet& s, unsigned timeout_ms) {
   const auto start = std::chrono::steady_clock::now();
   ControlProof proof;

@@ -52,6 +52,7 @@
 #include <string>
 #include <vector>
 
+#include "oracle/smt/finish_proof.hpp"
 #include "oracle/smt/x86/decode.hpp"
 #include "vm/isa/table.hpp"
 #include "vm/jit/options.hpp"
@@ -102,11 +103,6 @@ struct ControlProof {
   uint32_t depth = 0;                 // Counterexample: ctx.depth
   uint64_t remaining = 0;             // Counterexample: ctx.remaining
 };
-
-// How every control-flow proof ends: its verdict, why, and the time since
-// `start`; returns the proof so a prover can `return finish_proof(...)`.
-ControlProof finish_proof(ControlProof& proof, std::chrono::steady_clock::time_point start,
-                          ControlProof::Verdict verdict, std::string detail);
 
 ControlProof prove_control_snippet(const ControlCase& c, const ControlSnippet& s, unsigned timeout_ms = 0);
 ControlProof prove_control_case(const ControlCase& c, unsigned timeout_ms = 0);

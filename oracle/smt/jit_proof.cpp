@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "oracle/smt/bpf_model.hpp"
+#include "oracle/smt/finish_proof.hpp"
 #include "oracle/smt/jit_proof_support.hpp"
 #include "oracle/smt/jit_rewrite.hpp"
 #include "oracle/smt/x86/shared_context.hpp"
@@ -99,10 +100,7 @@ JitProof prove_snippet(const JitCase& c, const JitSnippet& s, unsigned timeout_m
   const auto start = std::chrono::steady_clock::now();
   JitProof proof;
   auto finish = [&](JitProof::Verdict v, std::string detail) {
-    proof.verdict = v;
-    proof.detail = std::move(detail);
-    proof.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return proof;
+    return finish_proof(proof, start, v, std::move(detail));
   };
   const isa::FormInfo& fi = isa::info(c.form);
   const bool is_jump = fi.sem.family == isa::Family::Jump;

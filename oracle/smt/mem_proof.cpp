@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "oracle/smt/finish_proof.hpp"
 #include "oracle/smt/jit_proof_support.hpp"
 #include "oracle/smt/jit_snippet.hpp"
 #include "oracle/smt/mem_counterexample.hpp"
@@ -164,10 +165,7 @@ MemProof prove_mem_snippet(const MemCase& c, const MemSnippet& s, unsigned timeo
   const auto start = std::chrono::steady_clock::now();
   MemProof proof;
   auto finish = [&](MemProof::Verdict v, std::string detail) {
-    proof.verdict = v;
-    proof.detail = std::move(detail);
-    proof.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return proof;
+    return finish_proof(proof, start, v, std::move(detail));
   };
   if (!mem::is_memory_form(c.form))
     return finish(MemProof::Verdict::Error, describe(c) + ": not a memory form");
