@@ -79,7 +79,8 @@ struct Job {
   std::size_t log_offset = 0;
   std::string log_tail;  // the unparsed end of the log (a status line may arrive in pieces)
   Clock::time_point started;
-  double done_before = 0;  // item.done when it started
+  double done_before = 0;    // item.done when it started
+  double asked_seconds = 0;  // its -max_total_time
   FuzzerStatus status;
   std::string afl_name;
 };
@@ -320,6 +321,7 @@ class Campaign {
     job.log = (out_ / "logs" / (job.target + "-" + std::to_string(slot) + ".log")).string();
     job.started = Clock::now();
     job.done_before = s.items[item].done;
+    job.asked_seconds = seconds;
     auto p = Subprocess::start(command(job, seconds), job.log, environment(job.target));
     if (!p) return p.error();
     job.process = std::move(p).value();
@@ -352,7 +354,12 @@ class Campaign {
   void account(Session& s, Job& job) {
     refresh_status(job);
     WorkItem& item = s.items[job.item];
-    item.done = std::min(item.seconds, job.done_before + seconds_between(job.started, Clock::now()));
+    const double wall = seconds_between(job.started, Clock::now());
+    item.done = std::min(item.seconds, job.done_before + wall);
+    // A job that ran its whole time shows how long jobs take to start; one
+    // that ended early (a crash) shows nothing. The largest seen, at most 10 s.
+    if (wall >= job.asked_seconds)
+      startup_seconds_ = std::min(10.0, std::max(startup_seconds_, wall - job.asked_seconds));
     TargetTotals& t = state_.targets[job.target];
     t.execs += job.status.execs;
     t.seconds += seconds_between(job.started, Clock::now());
@@ -426,6 +433,16 @@ class Campaign {
       return std::nullopt;
     };
 
+    const auto waiting_items = [&] {
+      std::size_t n = 0;
+      for (std::size_t i = 0; i < s.items.size(); ++i) {
+        const bool busy =
+            std::any_of(running.begin(), running.end(), [i](const Job& j) { return j.item == i; });
+        n += !busy && s.items[i].remaining() >= kMinSliceSeconds;
+      }
+      return n;
+    };
+
     for (;;) {
       if (g_stop.load()) {
         stopped = true;
@@ -437,7 +454,9 @@ class Campaign {
         if (slot_busy[slot] || wall_left < kMinSliceSeconds) continue;
         const auto item = next_item();
         if (!item) break;
-        auto job = start_job(s, *item, slot, std::min(s.items[*item].remaining(), wall_left));
+        const double seconds =
+            job_seconds(wall_left, waiting_items(), s.jobs, startup_seconds_, s.items[*item].remaining());
+        auto job = start_job(s, *item, slot, seconds);
         if (!job) {
           say("fuzz: " + job.error().message);
           s.items[*item].done = s.items[*item].seconds;  // cannot run: give its time up
@@ -569,6 +588,7 @@ class Campaign {
   const ProgressSink& progress_;
   fs::path out_;
   fs::path bin_dir_;
+  double startup_seconds_ = 0;  // how long jobs of this run take to start fuzzing (see job_seconds)
 };
 
 void on_signal(int) {
@@ -703,6 +723,11 @@ std::string format_campaign_summary(const CampaignResult& r) {
     execs += t.execs;
     seconds += t.seconds;
     char line[200];
+    if (t.seconds <= 0) {  // said, rather than a row of zeros that reads like a target that found nothing
+      std::snprintf(line, sizeof line, "  %-22s not run: the time ran out before its turn\n", name.c_str());
+      out += line;
+      continue;
+    }
     std::snprintf(line, sizeof line, "  %-22s %-12llu %-8.0f %-7llu %-7llu %llu\n", name.c_str(),
                   static_cast<unsigned long long>(t.execs),
                   t.seconds > 0 ? static_cast<double>(t.execs) / t.seconds : 0.0,

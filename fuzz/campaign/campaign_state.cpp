@@ -1,5 +1,7 @@
 #include "fuzz/campaign/campaign_state.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "fuzz/findings/atomic_file.hpp"
@@ -185,6 +187,14 @@ std::vector<WorkItem> plan_work(const std::vector<std::string>& targets, unsigne
   for (const std::string& t : targets)
     items.push_back({t, share, 0});
   return items;
+}
+
+double job_seconds(double wall_left, std::size_t waiting, unsigned jobs, double startup, double remaining) {
+  if (wall_left <= 0) return 0;
+  const double rounds =
+      std::ceil(static_cast<double>(std::max<std::size_t>(waiting, 1)) / std::max(jobs, 1u));
+  const double turn = std::min(remaining, wall_left / rounds);
+  return std::max(turn - startup, std::min(1.0, wall_left));
 }
 
 }  // namespace bpfdiff::cli

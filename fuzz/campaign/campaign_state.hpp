@@ -109,4 +109,15 @@ Result<void> save_campaign_state(const CampaignState& state, const std::string& 
 // run one after another on whichever job is free.
 std::vector<WorkItem> plan_work(const std::vector<std::string>& targets, unsigned jobs, double seconds);
 
+// How long the next job of an item may fuzz (its -max_total_time). A job's
+// wall time is its fuzzing plus its start-up (a libFuzzer job loads ASan and
+// its corpus first), which on a loaded machine can be a quarter of a short
+// turn: asking for the plan's share would then run the session out of time
+// before the last targets' turn (a one-minute campaign of 10 targets on 2
+// jobs gave two of them no run at all). So each job gets an equal part of
+// the wall time left among the `waiting` items (this one included), never
+// more than the item's own `remaining` share, less the `startup` that jobs
+// have been taking; at least a second, or what is left when that is less.
+double job_seconds(double wall_left, std::size_t waiting, unsigned jobs, double startup, double remaining);
+
 }  // namespace bpfdiff::cli
