@@ -86,6 +86,7 @@ Outcome KernelEngine::finish(const vm::Program& program, const EngineInput& inpu
                              uint64_t request_ns) const {
   Outcome out = outcome_from_response(name_, response, input.limits, request.maps);
   out.kernel->request_ns = request_ns;
+  out.kernel->interpreted = (request.flags & kernel::kJitDisable) != 0;
   if (input.mode != vm::RunMode::Memory) {
     out.memory = input.memory;
     out.kernel->plain.memory = input.memory;
@@ -98,8 +99,7 @@ Outcome KernelEngine::finish(const vm::Program& program, const EngineInput& inpu
     out.kernel->pointer_stored_in_memory = c.pointer_stored_in_memory;
     out.kernel->pointer_stored_in_map = c.pointer_stored_in_map;
     out.kernel->stale_map_pointer = c.stale_map_pointer;
-    // Either tail-call condition (comparability.hpp) makes the run not comparable.
-    out.kernel->tail_call_argument_changed = c.tail_call_argument_changed || c.tail_call_into_empty_slot;
+    out.kernel->tail_call_argument_changed = c.tail_call_argument_changed;
     out.kernel->rejection_not_comparable = c.rejection_not_comparable;
   }
   return out;
