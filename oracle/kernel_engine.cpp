@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "oracle/comparability.hpp"
+#include "oracle/kernel_entry_program.hpp"
 #include "oracle/kernel_outcome.hpp"
 
 namespace bpfdiff::oracle {
@@ -63,21 +64,24 @@ Outcome KernelEngine::run(const vm::Program& program, const EngineInput& input) 
 std::optional<kernel::KernelRequest> KernelEngine::make_request(const vm::Program& program,
                                                                 const EngineInput& input, uint32_t extra,
                                                                 Outcome& unsupported) const {
-  if (program.entry != 0) {
+  // The kernel starts every program at pc 0: another entry is loaded as a
+  // loader would load that program of its object (kernel_entry_program.hpp).
+  const Result<vm::Program> as_loaded = program_from_entry(program);
+  if (!as_loaded) {
     kernel::KernelResponse response;
     response.verdict = kernel::KernelVerdict::Unsupported;
-    response.log = "the entry point is pc " + std::to_string(program.entry) +
-                   "; the kernel starts every program at pc 0";
+    response.log =
+        "the entry point is pc " + std::to_string(program.entry) + ": " + as_loaded.error().message;
     response.memory = input.memory;
     unsupported = outcome_from_response(name_, response, input.limits);
     return std::nullopt;
   }
   kernel::KernelRequest request;
   request.flags = kernel::kWantLogOnReject | flags_ | extra | (want_coverage_ ? kernel::kWantCoverage : 0u);
-  request.program = program.slots;
+  request.program = as_loaded->slots;
   if (input.mode == vm::RunMode::Memory) request.memory = input.memory;
   request.instrumentation_seed = instrumentation_seed(program, input);
-  request.maps = request_maps(program);
+  request.maps = request_maps(*as_loaded);
   return request;
 }
 
