@@ -374,13 +374,6 @@ Comparability check_comparability(const vm::Program& program, std::span<const ui
         if (s.call == isa::CallKind::Helper && insn.imm == static_cast<int32_t>(vm::HelperId::TailCall)) {
           tail_call_at = pc;
           if (regs[1] != entry_r1) out.tail_call_argument_changed = true;
-          const vm::MapDef* progs = map_of(regs[2]);
-          const auto index = static_cast<uint32_t>(regs[3]);
-          if (progs != nullptr && progs->type == vm::MapType::ProgArray && index < progs->max_entries &&
-              std::none_of(progs->prog_entries.begin(), progs->prog_entries.end(),
-                           [&](const auto& e) { return e.first == index; })) {
-            out.tail_call_into_empty_slot = true;
-          }
         }
         // The callee's frame is the 512 bytes under the caller's.
         if (s.call != isa::CallKind::Helper &&

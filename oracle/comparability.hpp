@@ -45,11 +45,6 @@ struct Comparability {
   // bpf_tail_call takes the context there (the full-state wrapper passes
   // its own, kernel_executor.hpp), and our VM carries r1 into the target.
   bool tail_call_argument_changed = false;
-  // A tail call tried an empty slot inside the program array. The kernel's
-  // interpreter and our VM count that attempt towards the limit of 33; the
-  // x86-64 JIT (6.12 and 6.18 at least) counts only tail calls it takes,
-  // so a later chain can run longer there: not comparable.
-  bool tail_call_into_empty_slot = false;
   // Our validator rejects the program for a reason that is ours alone, not
   // a rule of the verifier's: a helper our registry lacks (the kernel has
   // hundreds), more slots than our limit, a reserved field set only in

@@ -228,10 +228,7 @@ KernelComparison compare_with_kernel(const Outcome& ours, const Outcome& kernel)
   // the kernel, where it may not fault.
   if (k.tail_call_argument_changed) {
     c.kind = KernelAgreement::NotComparable;
-    c.reason =
-        "a tail call passed r1 other than the program's r1 (the kernel's wrapper passes its context) "
-        "or tried an empty slot (the x86-64 JIT does not count that towards the limit of 33, the "
-        "kernel's interpreter and our VM do)";
+    c.reason = "a tail call passed r1 other than the program's r1 (the kernel's wrapper passes its context)";
     return c;
   }
   if (ours.error.kind == vm::ErrorKind::BudgetExhausted) {

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "oracle/comparability.hpp"
+#include "oracle/kernel_entry_program.hpp"
 #include "oracle/kernel_outcome.hpp"
 
 namespace bpfdiff::oracle {
@@ -63,21 +64,24 @@ Outcome KernelEngine::run(const vm::Program& program, const EngineInput& input) 
 std::optional<kernel::KernelRequest> KernelEngine::make_request(const vm::Program& program,
                                                                 const EngineInput& input, uint32_t extra,
                                                                 Outcome& unsupported) const {
-  if (program.entry != 0) {
+  // The kernel starts every program at pc 0: another entry is loaded as a
+  // loader would load that program of its object (kernel_entry_program.hpp).
+  const Result<vm::Program> as_loaded = program_from_entry(program);
+  if (!as_loaded) {
     kernel::KernelResponse response;
     response.verdict = kernel::KernelVerdict::Unsupported;
-    response.log = "the entry point is pc " + std::to_string(program.entry) +
-                   "; the kernel starts every program at pc 0";
+    response.log =
+        "the entry point is pc " + std::to_string(program.entry) + ": " + as_loaded.error().message;
     response.memory = input.memory;
     unsupported = outcome_from_response(name_, response, input.limits);
     return std::nullopt;
   }
   kernel::KernelRequest request;
   request.flags = kernel::kWantLogOnReject | flags_ | extra | (want_coverage_ ? kernel::kWantCoverage : 0u);
-  request.program = program.slots;
+  request.program = as_loaded->slots;
   if (input.mode == vm::RunMode::Memory) request.memory = input.memory;
   request.instrumentation_seed = instrumentation_seed(program, input);
-  request.maps = request_maps(program);
+  request.maps = request_maps(*as_loaded);
   return request;
 }
 
@@ -86,6 +90,7 @@ Outcome KernelEngine::finish(const vm::Program& program, const EngineInput& inpu
                              uint64_t request_ns) const {
   Outcome out = outcome_from_response(name_, response, input.limits, request.maps);
   out.kernel->request_ns = request_ns;
+  out.kernel->interpreted = (request.flags & kernel::kJitDisable) != 0;
   if (input.mode != vm::RunMode::Memory) {
     out.memory = input.memory;
     out.kernel->plain.memory = input.memory;
@@ -98,8 +103,7 @@ Outcome KernelEngine::finish(const vm::Program& program, const EngineInput& inpu
     out.kernel->pointer_stored_in_memory = c.pointer_stored_in_memory;
     out.kernel->pointer_stored_in_map = c.pointer_stored_in_map;
     out.kernel->stale_map_pointer = c.stale_map_pointer;
-    // Either tail-call condition (comparability.hpp) makes the run not comparable.
-    out.kernel->tail_call_argument_changed = c.tail_call_argument_changed || c.tail_call_into_empty_slot;
+    out.kernel->tail_call_argument_changed = c.tail_call_argument_changed;
     out.kernel->rejection_not_comparable = c.rejection_not_comparable;
   }
   return out;

@@ -21,15 +21,23 @@
 
 namespace bpfdiff::oracle {
 
+// Which of a kernel's two engines a bug lives in: a bug of the JIT never
+// explains an interpreted run (bpf_jit_enable=0, `kernel-qemu-interp`) and
+// the other way round.
+enum class KernelEngines { Both, JitOnly, InterpreterOnly };
+
 struct KnownKernelBug {
   std::string_view id;        // file-name safe; corpus/kernel-findings/<id>/
   std::string_view what;      // one line: what the kernel does wrong
   std::string_view fixed_by;  // the upstream fix and the first release with it
   // Kernels at or past this release have the fix; the label is never given
   // to them (a regression there is a new finding). 0: not fixed upstream
-  // (as of the newest kernel we ran), every kernel has it.
+  // (as of the newest kernel we ran), or fixed in a way a release number
+  // cannot tell (a fix backported to stable trees): every kernel may have it,
+  // and the emulation alone decides.
   unsigned fixed_major = 0;
   unsigned fixed_minor = 0;
+  KernelEngines engines = KernelEngines::Both;
   // The bug emulated: our helpers with its behaviour, and/or the program as
   // the kernel effectively runs it (nullptr: as written).
   const vm::HelperRegistry* emulation = nullptr;

@@ -34,6 +34,10 @@ struct KernelOutcome {
   std::string rejection_reason;  // kernel::rejection_reason() of a rejection
   std::string release;           // uname -r of the kernel that judged it
   uint16_t regs_valid = 0x3ff;   // bit i: ri was exported (r1..r5 may not be after calls)
+  // The request asked for the kernel's interpreter (bpf_jit_enable=0:
+  // kernel-qemu-interp). kernel-host never asks, and is taken as JITed
+  // (x86-64 distribution kernels run with the JIT on).
+  bool interpreted = false;
   // r0..r9 as the kernel exported them, before kernel addresses were turned
   // into our region+offset form (Outcome::regs): a scalar that merely lies
   // near a kernel object (0xffffc90000000000 is computed as easily as any

@@ -13,6 +13,7 @@
 #include "oracle/kernel/c_reproducer.hpp"
 #include "oracle/kernel/guest/guest_pool.hpp"
 #include "oracle/kernel_engine.hpp"
+#include "oracle/kernel_entry_program.hpp"
 #include "oracle/kernel_outcome.hpp"
 #include "oracle/run/hex.hpp"
 #include "oracle/run/report.hpp"
@@ -77,9 +78,12 @@ std::optional<std::string> reproducer_source(const KernelFindingRecord& f, const
   const oracle::Outcome& ours = c.outcomes.front();
   oracle::kernel::CReproducerInput in;
   in.title = f.title;
-  in.program = c.program.slots;
+  // The program the kernel engine loaded (kernel_entry_program.hpp).
+  const Result<vm::Program> as_loaded = oracle::program_from_entry(c.program);
+  if (!as_loaded) return std::nullopt;
+  in.program = as_loaded->slots;
   in.memory = c.input.memory;
-  in.maps = oracle::request_maps(c.program);
+  in.maps = oracle::request_maps(*as_loaded);
   std::copy_n(ours.regs.begin(), in.expected_regs.size(), in.expected_regs.begin());
   in.expected_memory = ours.memory;
   if (has_field(f, "plain.")) {

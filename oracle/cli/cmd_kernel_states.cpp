@@ -1,11 +1,11 @@
 // `bpfdiff kernel check-states`: the verifier-state oracle over generated
-// programs (fuzz/state_check_campaign.hpp); this file only reads options
+// programs (fuzz/kernel_campaign/state_check_campaign.hpp); this file only reads options
 // and prints.
 #include <iostream>
 #include <memory>
 #include <string>
 
-#include "fuzz/state_check_campaign.hpp"
+#include "fuzz/kernel_campaign/state_check_campaign.hpp"
 #include "oracle/cli/commands.hpp"
 #include "oracle/cli/exit_codes.hpp"
 #include "vm/text/disassembler.hpp"
@@ -73,7 +73,9 @@ void add_kernel_check_states_command(CLI::App& kernel, int& exit_code) {
   cmd->add_flag("--minimal-prologue", o->minimal_prologue,
                 "set only r1 and r2 before the program (r0, r3..r9 left uninitialised for the verifier)");
   cmd->add_option("--findings", o->options.findings_dir,
-                  "write each program with a violation there as a raw fuzz input");
+                  "write each program with a violation there as check-states-SEED.data, a .data test with "
+                  "its maps that `bpfdiff repro` replays (and, without maps, as the raw input "
+                  "scripts/state-check-loader.c reads)");
   cmd->add_flag("--json", o->json, "print one JSON object");
   cmd->callback([o, &exit_code] { exit_code = run_check_states(*o); });
 }

@@ -3,7 +3,8 @@
 // kernel campaign finding and as a `kernel accept` finding, is read back the
 // way `bpfdiff repro`, `diff` and `minimize` read it (resolve_replay_target,
 // load_replay_input) with the same maps, and gives the same result and map
-// contents on our engines. No kernel needed; the host-kernel half is
+// contents on our engines; so is a `kernel check-states` violation's case.
+// No kernel needed; the host-kernel half is
 // tests/kernel/finding_replay_kernel_test.cpp.
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "fuzz/findings/target_input.hpp"
 #include "fuzz/kernel_campaign/kernel_accept.hpp"
 #include "fuzz/kernel_campaign/kernel_finding.hpp"
+#include "fuzz/kernel_campaign/state_check_campaign.hpp"
 #include "oracle/engine.hpp"
 #include "tests/support/map_tail_call_program.hpp"
 #include "tests/support/read_text.hpp"
@@ -189,6 +191,55 @@ TEST(KernelFindingReplay, AnOddEncodingSurvivesTheDataTest) {
   auto input = load_replay_input(*path, false, oracle::default_helpers());
   ASSERT_TRUE(input.ok()) << input.error().message;
   EXPECT_EQ(input->program.slots, c.program.slots) << test_support::read_text(*path);
+}
+
+// `bpfdiff kernel check-states --findings DIR`: a violation's program is
+// saved as a .data test with its maps, which `bpfdiff repro` replays as the
+// program that was checked (a raw input would lose the maps).
+TEST(KernelFindingReplay, AStateCheckViolationIsWrittenAsADataTestWithItsMaps) {
+  TempDir dir("bpfdiff-kstates-maps");
+  fuzz::GeneratedCase c;
+  c.program = test_support::map_tail_call_program();
+  c.memory.assign(16, 0x5a);
+  const oracle::Outcome ours = run_interp(c.program, fuzz::engine_input(c));
+  ASSERT_TRUE(ours.loaded) << ours.load_error;
+  const std::vector<oracle::StateViolation> violations = {
+      {oracle::ViolationKind::Value, 9, "r7", 6, "R7=scalar(umax=5)"},
+      {oracle::ViolationKind::Unvisited, 12, "", 0, "never visited"}};
+  auto path = fuzz::write_state_check_case(dir.path.string(), 314, "verifier-stress", c, violations);
+  ASSERT_TRUE(path.ok()) << path.error().message;
+  EXPECT_EQ(fs::path(*path).filename(), "check-states-314.data");
+  EXPECT_FALSE(fs::exists(dir.path / "check-states-314.bin")) << "a raw input cannot carry the maps";
+  const std::string text = test_support::read_text(*path);
+  EXPECT_NE(text.find("# bpfdiff kernel check-states: seed 314 of generator verifier-stress"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("# verifier-state violation: " + violations[0].describe()), std::string::npos) << text;
+  EXPECT_NE(text.find("# verifier-state violation: " + violations[1].describe()), std::string::npos) << text;
+  EXPECT_NE(text.find("# bpfdiff repro " + *path + " --engines interp,kernel-host"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("-- map-def counter"), std::string::npos) << text;
+  expect_faithful_replay(*path, c.program, ours, fuzz::kGeneratedInstructionBudget);
+  auto input = load_replay_input(*path, false, oracle::default_helpers());
+  ASSERT_TRUE(input.ok());
+  EXPECT_EQ(input->memory, c.memory);
+}
+
+TEST(KernelFindingReplay, AStateCheckCaseWithoutMapsAlsoGetsTheRawLoadersInput) {
+  TempDir dir("bpfdiff-kstates-raw");
+  fuzz::GeneratedCase c;
+  c.program.slots = {isa::RawInsn{0xb7, 0, 0, 0, 7}, isa::RawInsn{0x95, 0, 0, 0, 0}};
+  c.memory = {1, 2, 3, 4};
+  auto path = fuzz::write_state_check_case(dir.path.string(), 5, "kernel-friendly", c, {});
+  ASSERT_TRUE(path.ok()) << path.error().message;
+  auto input = load_replay_input(*path, false, oracle::default_helpers());
+  ASSERT_TRUE(input.ok()) << input.error().message;
+  EXPECT_EQ(input->program.slots, c.program.slots);
+  EXPECT_NE(test_support::read_text(*path).find("-- result\n0x7"), std::string::npos);
+  auto raw = load_replay_input((dir.path / "check-states-5.bin").string(), true, oracle::default_helpers());
+  ASSERT_TRUE(raw.ok()) << raw.error().message;
+  EXPECT_EQ(raw->program.slots, c.program.slots);
+  EXPECT_EQ(raw->memory, c.memory);
 }
 
 }  // namespace

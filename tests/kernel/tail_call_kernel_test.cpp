@@ -11,6 +11,7 @@
 #include "oracle/engine.hpp"
 #include "oracle/kernel/full_state_rewrite.hpp"
 #include "oracle/kernel/kernel_executor.hpp"
+#include "oracle/kernel/kernel_release.hpp"
 #include "oracle/kernel_compare.hpp"
 #include "oracle/kernel_host_engine.hpp"
 #include "vm/text/assembler.hpp"
@@ -188,16 +189,20 @@ TEST_F(TailCallKernelTest, TheKernelTakesTheTailCallsOurProgramArrayDescribes) {
   EXPECT_EQ(e.kind, KernelAgreement::Agree) << e.reason;
   EXPECT_EQ(ours.regs[0], 1u);
   EXPECT_EQ(kernel.regs[0], 1u);
-  // An empty slot inside the array before the restarts: the kernel's JIT
-  // does not count that attempt, its interpreter and our VM do (the chain
-  // runs longer under the JIT) -- not comparable, never a mismatch.
+  // An empty slot tried inside the array before each restart: neither our
+  // VM nor the host's x86-64 JIT (6.12 on) counts that attempt towards the
+  // limit of 33, so the chain is as long as without it and is compared.
   const vm::Program empty_slot = program(
       "mov r8, r1\nldxdw r6, [r1+0]\nadd r6, 1\nstxdw [r1+0], r6\nlddw r2, map_fd(0)\nmov r3, 1\ncall 12\n"
       "mov r1, r8\nlddw r2, map_fd(0)\nmov r3, 0\ncall 12\nmov r0, r6\nexit",
       {{0, 0}});
   const KernelComparison n = both(empty_slot, empty_slot, ours, kernel);
-  EXPECT_EQ(n.kind, KernelAgreement::NotComparable) << n.reason;
-  EXPECT_NE(n.reason.find("empty slot"), std::string::npos) << n.reason;
+  if (!kernel::kernel_release_at_least(kernel.kernel->release, 6, 12))
+    GTEST_SKIP() << kernel.kernel->release << ": a JIT before 6.12 may count the attempts (known bug)";
+  EXPECT_EQ(n.kind, KernelAgreement::Agree) << n.reason;
+  EXPECT_EQ(ours.regs[0], 34u);
+  EXPECT_EQ(kernel.regs[0], 34u);
+  EXPECT_EQ(kernel.memory[0], 34);
 }
 
 TEST_F(TailCallKernelTest, RegistersOnlyTheFirstRunWroteAreNotComparedAndAnotherContextIsNotComparable) {

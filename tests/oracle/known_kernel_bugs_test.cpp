@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 
 #include "oracle/engine.hpp"
 #include "oracle/kernel_compare.hpp"
@@ -114,6 +115,88 @@ TEST(KnownKernelBugs, AnExitWithAnOffsetTheKernelRanIsTheKnownBugOnEveryKernel) 
   EXPECT_EQ(explain_with_known_bug(q, EngineInput{},
                                    kernel_run(program_of(kNoMapOperation), "6.18", 0xfffffffffffffffe)),
             nullptr);
+}
+
+// corpus/kernel-findings/tail-call-count-jit-vs-interp: each run tries the
+// empty key 1, then tail-calls itself through key 0; r6 counts the runs.
+// Our VM counts only tail calls taken (34 runs); a kernel that counts the
+// attempts too stops after 16 tail calls (17 runs).
+constexpr char kEmptySlotThenSelf[] = R"(-- map-def jmp
+type prog_array
+key_size 4
+value_size 4
+max_entries 2
+prog 0 0
+-- asm
+add r6, 1
+lddw r2, map_fd(0)
+mov r3, 1
+call 12
+lddw r2, map_fd(0)
+mov r3, 0
+call 12
+mov r0, r6
+exit
+)";
+
+// A kernel run of `program` that ended with `runs` in r0 and r6.
+Outcome counted_runs(const vm::Program& program, const std::string& engine, const std::string& release,
+                     uint64_t runs) {
+  Outcome k = kernel_run(program, release, runs);
+  k.engine = engine;
+  k.kernel->interpreted = engine == "kernel-qemu-interp";
+  k.regs[6] = runs;
+  return k;
+}
+
+TEST(KnownKernelBugs, CountingEmptySlotAttemptsIsTheKnownBugWhereTheKernelHasIt) {
+  const vm::Program p = program_of(kEmptySlotThenSelf);
+  const Outcome ours = std::move(make_engine("interp")).value()->run(p, EngineInput{});
+  ASSERT_TRUE(ours.ok()) << vm::describe(ours.error);
+  ASSERT_EQ(ours.regs[0], 34u);
+  // 6.1: JIT and interpreter both count attempts; 6.12: its interpreter.
+  for (const auto& [engine, release] : {std::pair{"kernel-qemu", "6.1.0-50-cloud-amd64"},
+                                        std::pair{"kernel-qemu-interp", "6.1.0-50-cloud-amd64"},
+                                        std::pair{"kernel-qemu-interp", "6.12.117+deb12-cloud-amd64"}}) {
+    const Outcome k = counted_runs(p, engine, release, 17);
+    ASSERT_TRUE(is_finding(p, k)) << engine << " " << release;
+    const KnownKernelBug* bug = explain_with_known_bug(p, EngineInput{}, k);
+    ASSERT_NE(bug, nullptr) << engine << " " << release;
+    EXPECT_EQ(bug->id, "tail-call-count-jit-vs-interp");
+  }
+}
+
+TEST(KnownKernelBugs, CountingEmptySlotAttemptsInA612JitIsNew) {
+  // 6.12's and 6.18's x86-64 JIT count only tail calls taken, as we do.
+  const vm::Program p = program_of(kEmptySlotThenSelf);
+  for (const char* release : {"6.12.117+deb12-cloud-amd64", "6.18.44-fc-v1272"}) {
+    for (const char* engine : {"kernel-qemu", "kernel-host"}) {
+      const Outcome k = counted_runs(p, engine, release, 17);
+      ASSERT_TRUE(is_finding(p, k));
+      EXPECT_EQ(explain_with_known_bug(p, EngineInput{}, k), nullptr) << engine << " " << release;
+    }
+  }
+}
+
+TEST(KnownKernelBugs, AnotherShortChainIsNotExplainedByCountingAttempts) {
+  const vm::Program p = program_of(kEmptySlotThenSelf);
+  // A chain of another length than the old rule gives.
+  for (uint64_t runs : {uint64_t{16}, uint64_t{18}, uint64_t{33}}) {
+    const Outcome k = counted_runs(p, "kernel-qemu-interp", "6.12.117+deb12-cloud-amd64", runs);
+    ASSERT_TRUE(is_finding(p, k));
+    EXPECT_EQ(explain_with_known_bug(p, EngineInput{}, k), nullptr) << runs;
+  }
+  // The right count with a wrong register beside it.
+  Outcome k = counted_runs(p, "kernel-qemu-interp", "6.12.117+deb12-cloud-amd64", 17);
+  k.regs[7] = 1;
+  EXPECT_EQ(explain_with_known_bug(p, EngineInput{}, k), nullptr);
+  // Without an empty slot tried there is nothing for the old rule to count:
+  // a kernel stopping that chain early is another bug.
+  vm::Program no_empty_slot = p;
+  no_empty_slot.slots[3].imm = 0;  // mov r3, 0: the first tail call is taken
+  const Outcome short_chain = counted_runs(no_empty_slot, "kernel-qemu", "6.1.0-50-cloud-amd64", 17);
+  ASSERT_TRUE(is_finding(no_empty_slot, short_chain));
+  EXPECT_EQ(explain_with_known_bug(no_empty_slot, EngineInput{}, short_chain), nullptr);
 }
 
 }  // namespace

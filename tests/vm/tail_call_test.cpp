@@ -1,6 +1,7 @@
 // bpf_tail_call: the target replaces the running function in its frame
 // (reset, same depth, same r10; r6..r9 carry over), a failed call falls
-// through with -ENOENT, and a run takes at most 33 tail calls, as in Linux.
+// through with -ENOENT, and a run takes at most 33 tail calls, as in Linux
+// (an attempt into an empty slot is not one: upstream's settled rule).
 // Budget and errors are accounted exactly as the interpreter does, on every
 // engine.
 #include <gtest/gtest.h>
@@ -80,6 +81,44 @@ TEST(TailCall, ChainStopsAfter33TailCalls) {
   EXPECT_EQ(r.r0(), 1u + vm::kMaxTailCalls);
   EXPECT_EQ(r.instructions, (1u + vm::kMaxTailCalls) * 4 + 2);
   EXPECT_EQ(p.run().r0(), 34u);  // the count starts again with every run
+}
+
+// r6 += 1; tail_call(index 1, empty); tail_call(itself); r0 = r6.
+ProgramBuilder empty_slot_then_self() {
+  ProgramBuilder b;
+  b.op(Form::add_imm, 6, 0, 0, 1).lddw_map(2, 0).mov(3, 1).call_helper(kTailCall);  // 0..4
+  b.lddw_map(2, 0).mov(3, 0).call_helper(kTailCall);                                // 5..8
+  b.movr(0, 6).exit();                                                              // 9, 10
+  return b;
+}
+
+TEST(TailCall, OnlyTailCallsTakenCountTowardsTheLimit) {
+  // Upstream's rule (the x86-64 JIT of 6.12, the interpreter after
+  // 3733f4be2870): the empty slot tried before each tail call uses none of
+  // the 33, so the chain is as long as without it. Counting attempts (6.1)
+  // would stop it after 16 tail calls: r0 = 17.
+  MapProgram p(with_maps(empty_slot_then_self(), {prog_array("jmp", 2, {{0, 0}})}));
+  const vm::RunResult r = p.run();
+  ASSERT_TRUE(r.ok()) << vm::describe(r.error);
+  EXPECT_EQ(r.r0(), 1u + vm::kMaxTailCalls);
+  EXPECT_EQ(r.instructions, (1u + vm::kMaxTailCalls) * 7 + 2);
+  EXPECT_EQ(p.run().r0(), 34u);
+}
+
+TEST(TailCall, FortyEmptySlotAttemptsLeaveTheTailCallAfterThem) {
+  // r6 = 40; do tail_call(index 1, empty) while (--r6); tail_call(index 0):
+  // the target (pc 13) returns 2. Had the attempts counted, the limit would
+  // be spent and the last call fall through to r0 = 1.
+  ProgramBuilder b;
+  b.mov(6, 40);                                                        // 0
+  b.lddw_map(2, 0).mov(3, 1).call_helper(kTailCall);                   // 1..4
+  b.op(Form::sub_imm, 6, 0, 0, 1).op(Form::jne_imm, 6, 0, -6, 0);      // 5, 6
+  b.lddw_map(2, 0).mov(3, 0).call_helper(kTailCall).mov(0, 1).exit();  // 7..12
+  b.mov(0, 2).exit();                                                  // 13, 14
+  MapProgram p(with_maps(b, {prog_array("jmp", 2, {{0, 13}})}));
+  const vm::RunResult r = p.run();
+  ASSERT_TRUE(r.ok()) << vm::describe(r.error);
+  EXPECT_EQ(r.r0(), 2u);
 }
 
 TEST(TailCall, BudgetRunsOutInsideTheChainAtTheInterpretersPc) {

@@ -91,8 +91,11 @@ uint64_t trace_printk(HelperCall& call) {
 // bpf_tail_call(ctx, prog_array, index): on success the program at `index`
 // replaces the running function in its frame (zeroed, as every frame starts)
 // and never returns here; otherwise the caller continues with -ENOENT in r0.
-// The kernel's order: the index, then the chain limit (the attempt counts
-// even when the slot turns out to be empty), then the slot.
+// Only a tail call taken counts towards the limit of 33: an attempt into an
+// empty slot does not. That is the rule upstream Linux settled on (the
+// x86-64 JIT of 6.12 and later; the interpreter since "bpf: Do not increment
+// tailcall count when prog is NULL", 3733f4be2870). Older kernels count the
+// attempt too; oracle/known_kernel_bugs.cpp emulates that to label them.
 uint64_t tail_call(HelperCall& call) {
   MapInstance* m = map_arg(call, call.args[1]);
   if (m == nullptr) return 0;
@@ -103,9 +106,9 @@ uint64_t tail_call(HelperCall& call) {
   const auto index = static_cast<uint32_t>(call.args[2]);
   if (index >= m->def().max_entries) return errno_result(-kENOENT);  // a u32, as in the kernel
   if (call.env->tail_calls >= kMaxTailCalls) return errno_result(-kENOENT);
-  ++call.env->tail_calls;
   const auto slot = m->program_at(index);
   if (!slot) return errno_result(-kENOENT);
+  ++call.env->tail_calls;
   Region& stack = call.memory->region(static_cast<uint32_t>(RegionId::Stack));
   std::memset(stack.host + stack.lo, 0, kStackFrameBytes);
   call.tail_call = *slot;

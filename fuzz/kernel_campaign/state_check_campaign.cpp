@@ -1,33 +1,51 @@
-#include "fuzz/state_check_campaign.hpp"
+#include "fuzz/kernel_campaign/state_check_campaign.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <system_error>
 
+#include "fuzz/differential.hpp"
+#include "fuzz/findings/atomic_file.hpp"
+#include "fuzz/findings/finding.hpp"
+#include "fuzz/findings/replay.hpp"
 #include "fuzz/raw_input.hpp"
+#include "oracle/engine.hpp"
 #include "vm/isa/raw.hpp"
 
 namespace bpfdiff::fuzz {
-namespace {
 
-// Written to a temporary name and renamed, so a file that exists is whole.
-std::string save_case(const std::string& dir, uint64_t seed, const GeneratedCase& c) {
+Result<std::string> write_state_check_case(const std::string& dir, uint64_t seed,
+                                           const std::string& generator, const GeneratedCase& c,
+                                           const std::vector<oracle::StateViolation>& violations) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  const std::string path = dir + "/check-states-" + std::to_string(seed) + ".bin";
-  const std::vector<uint8_t> raw = join_raw_input(isa::encode_slots(c.program.slots), c.memory);
-  {
-    std::ofstream f(path + ".tmp", std::ios::binary | std::ios::trunc);
-    f.write(reinterpret_cast<const char*>(raw.data()), static_cast<std::streamsize>(raw.size()));
-    if (!f) return "not saved: cannot write " + path + ".tmp";
+  if (ec) return make_error("cannot create " + dir + ": " + ec.message());
+  const std::string stem = dir + "/check-states-" + std::to_string(seed);
+  if (c.program.maps.empty()) {
+    const std::vector<uint8_t> raw = join_raw_input(isa::encode_slots(c.program.slots), c.memory);
+    if (auto w = cli::write_file_atomically(stem + ".bin", raw); !w) return w.error();
   }
-  std::filesystem::rename(path + ".tmp", path, ec);
-  return ec ? "not saved: " + ec.message() : path;
+  std::string comments =
+      "# bpfdiff kernel check-states: seed " + std::to_string(seed) + " of generator " + generator + "\n";
+  for (const oracle::StateViolation& v : violations) {
+    std::string line = v.describe();
+    std::replace(line.begin(), line.end(), '\n', ' ');  // one comment line each
+    comments += "# verifier-state violation: " + line + "\n";
+  }
+  comments +=
+      "# the result expected is our interpreter's; the violation is in the verifier's log (level 2)\n";
+  comments += "# bpfdiff repro " + stem + ".data --engines interp,kernel-host\n";
+  auto interp = oracle::make_engine("interp");
+  if (!interp) return interp.error();
+  const oracle::EngineInput input = engine_input(c);
+  const oracle::Outcome ours = (*interp)->run(c.program, input);
+  const std::string text = cli::replay_data_text(c.program, c.memory, ours, kGeneratedInstructionBudget,
+                                                 cli::run_setup_of(input), comments);
+  if (auto w = cli::write_text_atomically(stem + ".data", text); !w) return w.error();
+  return stem + ".data";
 }
-
-}  // namespace
 
 uint64_t StateCheckReport::checked() const {
   auto it = status.find(oracle::to_string(oracle::CheckStatus::Checked));
@@ -63,7 +81,12 @@ Result<StateCheckReport> run_state_check(const StateCheckCampaignOptions& option
       ++report.reasons[r.reason.substr(0, r.reason.find('\n'))];
     }
     if (!r.violations.empty()) {
-      const std::string file = options.findings_dir.empty() ? "" : save_case(options.findings_dir, seed, c);
+      std::string file;
+      if (!options.findings_dir.empty()) {
+        auto saved =
+            write_state_check_case(options.findings_dir, seed, options.cases.generator, c, r.violations);
+        file = saved ? *saved : "not saved: " + saved.error().message;
+      }
       for (const oracle::StateViolation& v : r.violations) {
         report.findings.push_back({seed, v, c.program.slots, c.memory, file});
       }

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz/case_source.hpp"
+#include "fuzz/generator.hpp"
 #include "oracle/verifier_state_check.hpp"
 #include "vm/isa/raw.hpp"
 #include "vm/util/result.hpp"
@@ -25,8 +26,10 @@ struct StateCheckCampaignOptions {
   uint64_t count = 1000;
   uint64_t seed = 1;
   oracle::StateCheckOptions check;
-  // When set, each program with a violation is written there as a raw fuzz
-  // input (u32 length | program | memory), before anything else happens.
+  // When set, each program with a violation is written there before
+  // anything else happens, as check-states-SEED.data (write_state_check_case)
+  // and, for a program without maps, also as check-states-SEED.bin, the raw
+  // input scripts/state-check-loader.c reads.
   std::string findings_dir;
 };
 
@@ -35,7 +38,7 @@ struct StateCheckFinding {
   oracle::StateViolation violation;
   std::vector<isa::RawInsn> program;
   std::vector<uint8_t> memory;
-  std::string file;  // where the case was saved, or why it was not
+  std::string file;  // the .data test the case was saved as, or why it was not
 };
 
 struct StateCheckReport {
@@ -58,6 +61,17 @@ struct StateCheckReport {
 // called after every program with the number done.
 Result<StateCheckReport> run_state_check(const StateCheckCampaignOptions& options,
                                          const std::function<void(uint64_t)>& progress = {});
+
+// Writes `c` to DIR/check-states-SEED.data as a .data test `bpfdiff repro`
+// replays: its maps, memory and budget, our interpreter's result as the
+// expectation, and comment lines naming the generator, each violation and the
+// repro command (kernel_campaign/kernel_finding.hpp writes case.data the same
+// way). A program without maps also goes to DIR/check-states-SEED.bin, the
+// raw input (u32 length | program | memory) of scripts/state-check-loader.c.
+// Returns the .data file's path.
+Result<std::string> write_state_check_case(const std::string& dir, uint64_t seed,
+                                           const std::string& generator, const GeneratedCase& c,
+                                           const std::vector<oracle::StateViolation>& violations);
 
 std::string format_state_check_report(const StateCheckReport& report);
 
