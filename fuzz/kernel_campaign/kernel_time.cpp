@@ -29,6 +29,8 @@ void add_phases(oracle::kernel::ExecutorPhases& into, const oracle::kernel::Exec
   into.full_run_ns += from.full_run_ns;
   into.log_ns += from.log_ns;
   into.close_ns += from.close_ns;
+  into.maps_ns += from.maps_ns;
+  into.prepare_ns += from.prepare_ns;
 }
 
 double seconds_of(uint64_t ns) {
@@ -90,6 +92,8 @@ json cell_json(const KernelTimeCell& cell) {
             {"full_state_run", seconds_of(cell.phases.full_run_ns)},
             {"log_reload", seconds_of(cell.phases.log_ns)},
             {"close", seconds_of(cell.phases.close_ns)},
+            {"maps", seconds_of(cell.phases.maps_ns)},
+            {"prepare", seconds_of(cell.phases.prepare_ns)},
             {"other", std::max(0.0, cell.executor_seconds - seconds_of(cell.phases.sum()))}}},
           {"histogram", std::move(histogram)},
           {"costliest_verdicts", std::move(verdicts)},
@@ -186,10 +190,10 @@ std::string KernelTimeTally::summary() const {
       std::snprintf(
           line, sizeof line,
           "    executor: plain load %.1f%%, plain run %.1f%%, full-state load %.1f%%, full-state run "
-          "%.1f%%, log reloads %.1f%%, closes %.1f%%, other %.1f%%\n",
+          "%.1f%%, log reloads %.1f%%, closes %.1f%%, maps %.1f%%, preparing %.1f%%, other %.1f%%\n",
           share(total.phases.plain_load_ns), share(total.phases.plain_run_ns),
           share(total.phases.full_load_ns), share(total.phases.full_run_ns), share(total.phases.log_ns),
-          share(total.phases.close_ns),
+          share(total.phases.close_ns), share(total.phases.maps_ns), share(total.phases.prepare_ns),
           percent(std::max(0.0, total.executor_seconds - seconds_of(total.phases.sum())),
                   total.executor_seconds));
       out += line;

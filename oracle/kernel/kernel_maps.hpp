@@ -14,9 +14,16 @@
 // gets fresh ones, closed at its end.
 //
 // Runs do not leak into each other: reset() restores every map of the
-// request before each of its two runs (unmodified, full state).
+// request before each of its two runs (unmodified, full state). A hash map
+// whose contents, as read back after the last run, are already its
+// starting entries in the same order is left alone: most programs never
+// change their hash maps, and emptying and refilling one costs a syscall
+// per key, a tenth of a guest's time under TCG. Equal contents in equal
+// iteration order leave nothing a program can observe different (element
+// addresses aside, which are kernel pointers we never compare).
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -52,10 +59,14 @@ class KernelMapPool {
   const std::vector<int>& fds() const { return fds_; }
   // Every acquired map back to its initial contents.
   Result<void> reset();
-  // Every acquired map's contents.
-  Result<std::vector<KernelMapContents>> read() const;
+  // Every acquired map's contents. Remembers a hash map's as its known
+  // contents, which the next reset() may keep.
+  Result<std::vector<KernelMapContents>> read();
 
   std::size_t pooled() const { return pool_.size(); }
+  // Hash maps emptied and refilled by reset() so far (the others were
+  // already as they start).
+  uint64_t hash_refills() const { return hash_refills_; }
 
   // The request has a program array (its programs are tail-call targets).
   bool has_program_array() const;
@@ -70,6 +81,10 @@ class KernelMapPool {
     uint8_t* data = nullptr;  // mmappable arrays
     std::size_t mapped = 0;
     bool in_use = false;
+    // A hash map's entries in iteration order, as last read back (empty
+    // when created); unknown from a reset() until the next read(), since a
+    // run follows every reset and may change them.
+    std::optional<std::vector<KernelMapEntry>> known;
     ~Pooled();
   };
   Result<std::unique_ptr<Pooled>> create(const KernelMap& map) const;
@@ -80,6 +95,7 @@ class KernelMapPool {
   std::vector<Pooled*> active_;                     // request order
   std::vector<KernelMap> defs_;                     // the request's maps, with initial contents
   std::vector<int> fds_;
+  uint64_t hash_refills_ = 0;
 };
 
 }  // namespace bpfdiff::oracle::kernel

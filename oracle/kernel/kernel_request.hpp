@@ -136,8 +136,8 @@ struct PlainRun {
 };
 
 // Where the executor's time went, so a campaign can say what a guest's
-// time is spent on (duration_ns holds these and the rest: the rewrite, map
-// resets and read-back, the JIT sysctl).
+// time is spent on (duration_ns holds these and the rest: the JIT sysctl,
+// copying the response).
 struct ExecutorPhases {
   uint64_t plain_load_ns = 0;  // BPF_PROG_LOAD of the unmodified program: the verifier (and JIT)
   uint64_t plain_run_ns = 0;   // its BPF_PROG_TEST_RUN
@@ -145,9 +145,12 @@ struct ExecutorPhases {
   uint64_t full_run_ns = 0;    // its test run
   uint64_t log_ns = 0;         // loads made again only for a rejection's verifier log
   uint64_t close_ns = 0;       // closing the programs (their freeing is deferred by the kernel)
+  uint64_t maps_ns = 0;        // kernel maps: taking them from the pool, resetting, reading them back
+  uint64_t prepare_ns = 0;     // our own work: checks, map relocation, the full-state rewrite, memory copies
 
   uint64_t sum() const {
-    return plain_load_ns + plain_run_ns + full_load_ns + full_run_ns + log_ns + close_ns;
+    return plain_load_ns + plain_run_ns + full_load_ns + full_run_ns + log_ns + close_ns + maps_ns +
+           prepare_ns;
   }
   bool operator==(const ExecutorPhases&) const = default;
 };

@@ -272,5 +272,51 @@ TEST_F(KernelMapsHostTest, MapsOfOneShapeAreReusedAcrossRequests) {
   EXPECT_NE(pool.fds()[0], pool.fds()[1]) << "one request never shares a map between two of its maps";
 }
 
+// reset() leaves a hash map alone when what was read back after the last
+// run is already its starting entries, and refills it when a run changed
+// it or when nothing was read since the last reset (a run that failed).
+TEST_F(KernelMapsHostTest, AHashMapIsRefilledOnlyWhenARunMayHaveChangedIt) {
+  KernelMapPool pool;
+  KernelMap h = hash_map(4, 8, 2);
+  h.initial_entries = {{{5, 0, 0, 0}, {50, 0, 0, 0, 0, 0, 0, 0}}};
+  const std::vector<KernelMap> maps{h};
+  ASSERT_TRUE(pool.acquire(maps).ok());
+  const auto contents = [&] {
+    auto read = pool.read();
+    EXPECT_TRUE(read.ok()) << read.error().message;
+    return read.ok() ? read.value()[0].entries : std::vector<KernelMapEntry>{};
+  };
+  // A "run": what a program could do to the map between reset() and read().
+  const auto change_value = [&] {
+    const std::vector<uint8_t> key{5, 0, 0, 0}, value{51, 0, 0, 0, 0, 0, 0, 0};
+    ASSERT_TRUE(map_update(pool.fds()[0], key.data(), value.data(), 0 /* BPF_ANY */).ok());
+  };
+  ASSERT_TRUE(pool.reset().ok());
+  EXPECT_EQ(pool.hash_refills(), 1u) << "a new map is empty, not as it starts";
+  EXPECT_EQ(contents(), h.initial_entries);
+
+  ASSERT_TRUE(pool.reset().ok());
+  EXPECT_EQ(pool.hash_refills(), 1u) << "read back as it starts: left alone";
+  change_value();
+  EXPECT_NE(contents(), h.initial_entries);
+  ASSERT_TRUE(pool.reset().ok());
+  EXPECT_EQ(pool.hash_refills(), 2u) << "changed by the run: refilled";
+  EXPECT_EQ(contents(), h.initial_entries);
+
+  ASSERT_TRUE(pool.reset().ok());
+  change_value();  // a run that failed: nothing read back
+  ASSERT_TRUE(pool.reset().ok());
+  EXPECT_EQ(pool.hash_refills(), 3u) << "unknown since the last reset: refilled";
+  EXPECT_EQ(contents(), h.initial_entries);
+
+  // The next request of the same shape with other starting entries.
+  KernelMap other = h;
+  other.initial_entries = {{{6, 0, 0, 0}, {60, 0, 0, 0, 0, 0, 0, 0}}};
+  ASSERT_TRUE(pool.acquire(std::vector<KernelMap>{other}).ok());
+  ASSERT_TRUE(pool.reset().ok());
+  EXPECT_EQ(pool.hash_refills(), 4u);
+  EXPECT_EQ(contents(), other.initial_entries);
+}
+
 }  // namespace
 }  // namespace bpfdiff::oracle::kernel

@@ -311,9 +311,9 @@ std::vector<uint8_t> encode_response(const KernelResponse& response) {
   w.u64(response.frame_base);
   w.u32(response.retval);
   w.u64(response.duration_ns);
-  for (uint64_t ns :
-       {response.phases.plain_load_ns, response.phases.plain_run_ns, response.phases.full_load_ns,
-        response.phases.full_run_ns, response.phases.log_ns, response.phases.close_ns})
+  for (uint64_t ns : {response.phases.plain_load_ns, response.phases.plain_run_ns,
+                      response.phases.full_load_ns, response.phases.full_run_ns, response.phases.log_ns,
+                      response.phases.close_ns, response.phases.maps_ns, response.phases.prepare_ns})
     w.u64(ns);
   w.str(response.kernel_release);
   write_map_contents(w, response.plain.maps);
@@ -361,7 +361,8 @@ Result<KernelResponse> decode_response(std::span<const uint8_t> payload) {
   resp.retval = r.u32("retval");
   resp.duration_ns = r.u64("duration");
   for (uint64_t* ns : {&resp.phases.plain_load_ns, &resp.phases.plain_run_ns, &resp.phases.full_load_ns,
-                       &resp.phases.full_run_ns, &resp.phases.log_ns, &resp.phases.close_ns})
+                       &resp.phases.full_run_ns, &resp.phases.log_ns, &resp.phases.close_ns,
+                       &resp.phases.maps_ns, &resp.phases.prepare_ns})
     *ns = r.u64("executor phases");
   resp.kernel_release = r.str("kernel release", 256);
   resp.plain.maps = read_map_contents(r, "plain maps");
