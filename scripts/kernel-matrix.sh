@@ -80,13 +80,21 @@ section() {
 
 # campaign NAME DIR ENGINES ISA [ENV...]: one kernel's campaign; its exit
 # status decides the section's status (0 agree, 1 findings, else failed).
+# One TCG guest per core (a guest's vCPU is one host thread): the JIT and
+# interpreter engines share each guest, so with one guest a campaign leaves
+# the other cores idle. FUZZ-ARGS with --guests choose otherwise.
+guest_args=(--guests "$(nproc)")
+for a in "${extra[@]}"; do [[ $a == --guests* ]] && guest_args=(); done
+
 campaign() {
   local name=$1 dir=$2 engines=$3 isa=$4
   shift 4
-  echo "kernel-matrix: $name: bpfdiff fuzz --engines $engines --isa-version $isa --minutes $minutes --out $dir"
+  local guests=()
+  [[ $engines == *kernel-qemu* ]] && guests=("${guest_args[@]}")
+  echo "kernel-matrix: $name: bpfdiff fuzz --engines $engines --isa-version $isa --minutes $minutes ${guests[*]} --out $dir"
   local status=0
   env "$@" nice -n 10 "$bpfdiff" fuzz --engines "$engines" --isa-version "$isa" --minutes "$minutes" \
-    --progress 60 --out "$dir" "${extra[@]}" || status=$?
+    --progress 60 --out "$dir" "${guests[@]}" "${extra[@]}" || status=$?
   case $status in
     0) section "$name" agree "" "$dir" ;;  # known kernel bugs alone (listed) do not fail it
     1) section "$name" findings "" "$dir"; ((overall == 0)) && overall=1 ;;

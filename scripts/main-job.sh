@@ -93,7 +93,8 @@ else
 fi
 kernel_status=0
 if [[ "$kernel_engines" != interp,jit ]]; then
-  "$bin/bpfdiff" fuzz --engines "$kernel_engines" --max-programs 1000 --progress 10 \
+  # One guest per core: the guests' vCPUs are single host threads.
+  "$bin/bpfdiff" fuzz --engines "$kernel_engines" --max-programs 1000 --progress 10 --guests "$(nproc)" \
     --out build/main-job-kernel 2>&1 | grep -v '^kernel campaign [0-9]' || kernel_status=$?
 fi
 
