@@ -90,7 +90,11 @@ Outcome KernelEngine::finish(const vm::Program& program, const EngineInput& inpu
                              uint64_t request_ns) const {
   Outcome out = outcome_from_response(name_, response, input.limits, request.maps);
   out.kernel->request_ns = request_ns;
-  out.kernel->interpreted = (request.flags & kernel::kJitDisable) != 0;
+  // As the kernel says it ran the program; the engine's JIT setting when
+  // it could not say (an older agent, or nothing loaded).
+  out.kernel->interpreted = response.jit == kernel::JitState::Unknown
+                                ? (request.flags & kernel::kJitDisable) != 0
+                                : response.jit == kernel::JitState::Interpreted;
   if (input.mode != vm::RunMode::Memory) {
     out.memory = input.memory;
     out.kernel->plain.memory = input.memory;

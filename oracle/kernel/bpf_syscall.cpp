@@ -142,6 +142,18 @@ SysResult<Fd> prog_load(const ProgLoad& load) {
   return {Fd(static_cast<int>(fd)), 0};
 }
 
+SysResult<bool> prog_jited(int prog_fd) {
+  bpf_prog_info info;
+  std::memset(&info, 0, sizeof info);
+  bpf_attr attr;
+  std::memset(&attr, 0, sizeof attr);
+  attr.info.bpf_fd = static_cast<uint32_t>(prog_fd);
+  attr.info.info_len = sizeof info;
+  attr.info.info = reinterpret_cast<uint64_t>(&info);
+  if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, attr) < 0) return {false, errno};
+  return {info.jited_prog_len > 0, 0};
+}
+
 SysResult<uint32_t> prog_test_run(int prog_fd) {
   bpf_attr attr;
   std::memset(&attr, 0, sizeof attr);

@@ -61,6 +61,9 @@ SysResult<int> map_delete(int map_fd, const void* key);
 SysResult<int> map_get_next_key(int map_fd, const void* key, void* next_key);
 // BPF_MAP_FREEZE (5.2): user space may no longer write the map.
 SysResult<int> map_freeze(int map_fd);
+// Whether the kernel JIT-compiled the loaded program (BPF_OBJ_GET_INFO_BY_FD:
+// a non-zero jited_prog_len), or runs it in its interpreter.
+SysResult<bool> prog_jited(int prog_fd);
 
 struct ProgLoad {
   std::span<const isa::RawInsn> insns;

@@ -64,6 +64,12 @@ void close_timed(Fd& fd, uint64_t& into) {
   into += elapsed_ns(start);
 }
 
+JitState jit_state_of(int prog_fd) {
+  const SysResult<bool> jited = prog_jited(prog_fd);
+  if (!jited.ok()) return JitState::Unknown;
+  return jited.value ? JitState::Jited : JitState::Interpreted;
+}
+
 uint64_t load_u64(const uint8_t* p, uint32_t word) {
   uint64_t v;
   std::memcpy(&v, p + std::size_t{word} * 8, sizeof v);
@@ -196,7 +202,7 @@ void KernelExecutor::run_loaded(int prog_fd, const KernelRequest& request, Mappe
 }
 
 void KernelExecutor::run_plain(const KernelRequest& request, std::span<const isa::RawInsn> relocated,
-                               PlainRun& plain, ExecutorPhases& phases) {
+                               PlainRun& plain, ExecutorPhases& phases, JitState& jit) {
   if (maps_.has_program_array()) {
     plain.verdict = KernelVerdict::Unsupported;
     plain.log =
@@ -220,6 +226,7 @@ void KernelExecutor::run_plain(const KernelRequest& request, std::span<const isa
     return;
   }
   plain.loaded = true;
+  jit = jit_state_of(prog.value.get());
   plain.memory = request.memory;
   if (auto reset = timed(phases.maps_ns, [&] { return maps_.reset(); }); !reset) {
     plain.verdict = KernelVerdict::Failed;
@@ -286,7 +293,7 @@ KernelResponse KernelExecutor::execute(const KernelRequest& request) {
   }
   const std::vector<isa::RawInsn> relocated =
       timed(out.phases.prepare_ns, [&] { return relocate_maps(request.program, maps_.fds()); });
-  run_plain(request, relocated, out.plain, out.phases);
+  run_plain(request, relocated, out.plain, out.phases, out.jit);
   if (request.flags & kPlainOnly) {
     return finish(KernelVerdict::Unsupported, "the full-state run was not asked for (unmodified run only)");
   }
@@ -332,6 +339,7 @@ KernelResponse KernelExecutor::execute(const KernelRequest& request) {
     }
     return finish(KernelVerdict::Rejected, std::move(log));
   }
+  out.jit = jit_state_of(prog.value.get());
   if (auto filled = timed(out.phases.maps_ns, [&] { return maps_.fill_program_arrays(prog.value.get()); });
       !filled)
     return finish(KernelVerdict::Failed, filled.error().message);

@@ -81,8 +81,9 @@ class KernelExecutor {
   // The log of a load that fails again, at level 1, or at BPF_LOG_STATS
   // with kReasonOnlyLog in `flags`.
   std::string verifier_log(std::span<const isa::RawInsn> insns, uint32_t flags, bool tail_calls = false);
+  // `jit`: how the kernel runs the unmodified program, once it loaded.
   void run_plain(const KernelRequest& request, std::span<const isa::RawInsn> relocated, PlainRun& plain,
-                 ExecutorPhases& phases);
+                 ExecutorPhases& phases, JitState& jit);
   // Loads the full-state program; for a request that wants only a
   // rejection's reason, with a BPF_LOG_STATS log, and a rejection's
   // messages then go to `reason` (nothing there: verifier_log() is needed).

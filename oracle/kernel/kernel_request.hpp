@@ -135,6 +135,8 @@ struct PlainRun {
   bool operator==(const PlainRun&) const = default;
 };
 
+enum class JitState : uint8_t { Unknown, Jited, Interpreted };
+
 // Where the executor's time went, so a campaign can say what a guest's
 // time is spent on (duration_ns holds these and the rest: the JIT sysctl,
 // copying the response).
@@ -195,6 +197,11 @@ struct KernelResponse {
   // `kernel_messages_read` says the agent could read them.
   bool kernel_messages_read = false;
   std::string kernel_messages;
+  // How the kernel ran the full-state program (else the unmodified one),
+  // as it reports it: the engine's JIT setting is only a request (a kernel
+  // built with BPF_JIT_ALWAYS_ON JITs anyway, one with its JIT off on the
+  // host interprets). Unknown when neither loaded.
+  JitState jit = JitState::Unknown;
 };
 
 // Whatever serves requests: the executor in this process, a guest pool, a

@@ -43,7 +43,7 @@ KernelResponse sample_response() {
   r.frame_base = 0xffffc90000123e00ull;
   r.retval = 0xdeadbeef;
   r.duration_ns = 123456789;
-  r.phases = {11, 22, 33, 44, 55, 66};
+  r.phases = {11, 22, 33, 44, 55, 66, 77, 88};
   r.kernel_release = "6.1.0-50-cloud-amd64";
   r.kernel_messages_read = true;
   r.kernel_messages = "[    3.141593] WARNING: CPU: 0 PID: 1 at kernel/bpf/verifier.c:1 f+0x1/0x2\n";
@@ -62,6 +62,7 @@ KernelResponse sample_response() {
   r.plain.maps = {{{{{0, 0, 0, 0}, {1, 2}}, {{1, 0, 0, 0}, {3, 4}}}}, {}};
   r.maps = {{{{{0, 0, 0, 0}, {5, 6}}}}, {{{{9, 9, 9, 9, 9, 9, 9, 9}, {7}}}}};
   r.map_value_bases = {0xffffc90000a01000ull, 0};
+  r.jit = JitState::Interpreted;
   return r;
 }
 
@@ -86,6 +87,7 @@ void expect_same(const KernelResponse& a, const KernelResponse& b) {
   EXPECT_EQ(a.coverage, b.coverage);
   EXPECT_EQ(a.maps, b.maps);
   EXPECT_EQ(a.map_value_bases, b.map_value_bases);
+  EXPECT_EQ(a.jit, b.jit);
 }
 
 TEST(GuestProtocol, HeaderRoundTripsTypeIdAndLength) {
@@ -176,6 +178,13 @@ TEST(GuestProtocol, KernelMessagesFlagOutOfRangeIsRejected) {
   auto bad = decode_response(bytes);
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("kernel messages read is 2"), std::string::npos) << bad.error().message;
+  // The JIT state is the byte before it.
+  bytes[flag_at] = 1;
+  ASSERT_EQ(bytes[flag_at - 1], static_cast<uint8_t>(JitState::Interpreted));
+  bytes[flag_at - 1] = 3;
+  auto jit = decode_response(bytes);
+  ASSERT_FALSE(jit);
+  EXPECT_NE(jit.error().message.find("unknown jit state 3"), std::string::npos) << jit.error().message;
 }
 
 TEST(GuestProtocol, HelloErrorAndFaultRoundTrip) {

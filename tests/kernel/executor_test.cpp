@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,20 @@ class KernelExecutorTest : public ::testing::Test {
 
 KernelExecutor* KernelExecutorTest::executor_ = nullptr;
 std::string KernelExecutorTest::skip_reason_;
+
+// The response says how the kernel ran the program, as the kernel reports
+// it: JIT-compiled exactly when this machine's bpf_jit_enable is not 0.
+TEST_F(KernelExecutorTest, TheResponseSaysWhetherTheKernelJitCompiledTheProgram) {
+  std::ifstream sysctl("/proc/sys/net/core/bpf_jit_enable");
+  std::string enable;
+  if (!(sysctl >> enable)) GTEST_SKIP() << "no /proc/sys/net/core/bpf_jit_enable";
+  const KernelResponse r = run("mov r0, 1\nexit");
+  ASSERT_EQ(r.verdict, KernelVerdict::Accepted) << r.log;
+  EXPECT_EQ(r.jit, enable == "0" ? JitState::Interpreted : JitState::Jited) << "bpf_jit_enable=" << enable;
+  const KernelResponse rejected = run("ldxdw r0, [r3+0]\nexit");
+  ASSERT_EQ(rejected.verdict, KernelVerdict::Rejected) << rejected.log;
+  EXPECT_EQ(rejected.jit, JitState::Unknown) << "nothing loaded";
+}
 
 TEST_F(KernelExecutorTest, ExportsAllTenRegistersWithTheirFull64Bits) {
   const KernelResponse r =

@@ -321,6 +321,7 @@ std::vector<uint8_t> encode_response(const KernelResponse& response) {
   w.u32(static_cast<uint32_t>(response.map_value_bases.size()));
   for (uint64_t base : response.map_value_bases)
     w.u64(base);
+  w.u8(static_cast<uint8_t>(response.jit));
   w.u8(response.kernel_messages_read ? 1 : 0);
   w.str(response.kernel_messages);
   // Coverage last: its edges are the one unbounded part.
@@ -371,6 +372,10 @@ Result<KernelResponse> decode_response(std::span<const uint8_t> payload) {
   if (!r.failed() && bases > kMaxRequestMaps) r.fail("map value base count " + std::to_string(bases));
   for (uint32_t i = 0; i < bases && !r.failed(); ++i)
     resp.map_value_bases.push_back(r.u64("map value bases"));
+  const uint8_t jit = r.u8("jit state");
+  if (!r.failed() && jit > static_cast<uint8_t>(JitState::Interpreted))
+    r.fail("unknown jit state " + std::to_string(jit));
+  resp.jit = r.failed() ? JitState::Unknown : static_cast<JitState>(jit);
   const uint8_t messages_read = r.u8("kernel messages read");
   if (!r.failed() && messages_read > 1) r.fail("kernel messages read is " + std::to_string(messages_read));
   resp.kernel_messages_read = messages_read == 1;

@@ -38,7 +38,8 @@ inline constexpr uint32_t kMagic = 0x44465042;  // "BPFD" in little-endian byte 
 //    belongs to). Each response carries the executor's time by phase
 //    (ExecutorPhases) and the kernel's messages logged while it ran.
 // 6: a hash map's starting entries in the request (KernelMap::initial_entries).
-// 7: two more executor phases: kernel maps, and our own preparation.
+// 7: two more executor phases: kernel maps, and our own preparation; and
+//    whether the kernel JIT-compiled the program (KernelResponse::jit).
 inline constexpr uint16_t kProtocolVersion = 7;
 inline constexpr std::size_t kHeaderBytes = 20;
 // Bounds every payload: the largest program the kernel loads (1M slots, 8 MiB)
