@@ -199,6 +199,8 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
     // The native stack is 8-byte aligned wherever JIT code runs (entered by
     // a call from C++, then moved by pushes, calls and 8-byte adjustments).
     pre.push_back((rsp & bv(7)) == bv(0));
+    const z3::expr delta = in.gpr[proof_support::kStackDelta];
+    pre.push_back(delta == field(off::kStackDelta, 8));
     const std::array<std::pair<z3::expr, uint64_t>, 5> objects = {
         std::pair{cp, uint64_t{sizeof(jit::JitContext)}},
         std::pair{regions, uint64_t{sizeof(vm::Region) * vm::kMaxRegions}},
@@ -390,6 +392,8 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
           std::array<z3::expr, isa::kNumRegisters> after = regs;
           after[10] = regs[10] - bv(vm::kStackFrameBytes);
           registers(out, after, "at the local call", cond);
+          obligation("r9 at the local call is the stack delta", cond,
+                     out.gpr[proof_support::kStackDelta] == delta);
           obligation("rsp at the local call is the interpreter's native stack less the return address", cond,
                      out.gpr[x86::kRsp] == rsp - bv(8));
           obligation("the local call goes to the code of the function the value names", cond,
@@ -434,6 +438,9 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
           back.memory = mem::write_le(back.memory, slot_address, mem::read_le(out.memory, slot_address, 8));
         }
         const z3::expr m1 = back.memory;
+        // The trampolines write the error fields and tail_target, never
+        // ctx.stack_delta (r9 is reloaded from it after the call).
+        pre.push_back(field_of(m1, off::kStackDelta, 8) == field(off::kStackDelta, 8));
         const z3::expr result = back.gpr[x86::kRax];
         const z3::expr failed = field_of(m1, off::kErrorKind, 4) != bv(0, 32);
         const z3::expr tail_target = field_of(m1, off::kTailTarget, 8);
@@ -471,12 +478,16 @@ ControlProof prove_call_out_snippet(const CallOutCase& c, const CallOutSnippet& 
             obligation("the code goes on to pc 2 only when the helper succeeded without a tail call", both,
                        !failed && !tail);
             registers(end, returned, "after the helper (r0 its result)", both);
+            obligation("r9 after the helper is the stack delta", both,
+                       end.gpr[proof_support::kStackDelta] == delta);
             obligation("host memory after the helper is the helper's", both,
                        same_beyond_scratch(end.memory, m1, helper_memory));
           } else if (f.target == x86::kIndirectTarget && !is_call(s.insns, f.from)) {
             obligation("the code jumps away only when the helper made a tail call", both, tail);
             obligation("the tail call jumps to the target the helper set", both, *f.address == tail_target);
             registers(end, returned, "at the tail call (r0 the helper's result, same frame)", both);
+            obligation("r9 at the tail call is the stack delta", both,
+                       end.gpr[proof_support::kStackDelta] == delta);
             obligation(
                 "host memory at the tail call is the helper's with ctx.tail_target cleared", both,
                 same_beyond_scratch(end.memory, set_field(m1, off::kTailTarget, bv(0)), helper_memory));

@@ -42,7 +42,9 @@
 //     (same frame, same depth: the target runs in place of the caller); else
 //     the code falls into pc 2 with r0 = the result and r1..r10, rsp kept;
 //     in every case host memory is what the helper left (beyond the native
-//     stack below rsp, the glue's scratch);
+//     stack below rsp, the glue's scratch); r9 is the stack delta
+//     ctx.stack_delta again after the helper, at the tail call and at
+//     callx's local call (SysV lets the helper clobber r9);
 //   - callx: a value in the code region (value >> 32 == 4) whose offset is a
 //     multiple of 8 and names a function start is a local call (the depth
 //     fault, the frame, depth, deepest, r10 and stack bound of call_proof, the
@@ -54,7 +56,8 @@
 // queries did not finish within 500 s (it refutes planted faults quickly).
 // The glue realigns rsp with `and rsp, -16`; every path is proved twice,
 // for rsp = 0 and 8 mod 16, with the `and` resolved to a constant offset.
-// Assumed: rsp is a multiple of 8; ctx.depth < max_call_depth; the context, region table, frame
+// Assumed: rsp is a multiple of 8; r9 = ctx.stack_delta, which no
+// trampoline writes; ctx.depth < max_call_depth; the context, region table, frame
 // array, function table and the native stack's 136 bytes around rsp are
 // distinct objects that do not wrap around; the function table holds, for
 // each slot, the code address of the function starting there and 0

@@ -155,6 +155,8 @@ ControlProof prove_control_snippet(const ControlCase& c, const ControlSnippet& s
     z3::expr_vector pre(ctx);
     pre.push_back(field(off::kStatus, 4) == bv(static_cast<uint32_t>(jit::JitStatus::Exit), 32));
     pre.push_back(z3::ult(depth, bv(c.max_call_depth, 32)));
+    const z3::expr delta = in.gpr[proof_support::kStackDelta];
+    pre.push_back(delta == field(off::kStackDelta, 8));
     const std::array<std::pair<z3::expr, uint64_t>, 4> objects = {
         std::pair{cp, uint64_t{sizeof(jit::JitContext)}},
         std::pair{regions, uint64_t{sizeof(vm::Region) * vm::kMaxRegions}},
@@ -296,6 +298,9 @@ ControlProof prove_control_snippet(const ControlCase& c, const ControlSnippet& s
       add("rsp at " + o->name + " is the interpreter's native stack", out.gpr[x86::kRsp] == o->rsp);
       add("r10 (the budget) at " + o->name + " is the interpreter's",
           out.gpr[proof_support::kBudget] == o->budget);
+      // Code runs on from every target but the exit, and expects the stack delta in r9.
+      if (o->target != s.exit_label)
+        add("r9 at " + o->name + " is the stack delta", out.gpr[proof_support::kStackDelta] == delta);
       add("host memory at " + o->name +
               " (context, frames, region table, native stack) equals the interpreter's",
           same_memory(out.memory, o->memory, m0, probe));

@@ -41,8 +41,11 @@
 // pc + 1; the exit pops what it finds). The prologue, the epilogue (registers
 // stored back, rsp from ctx.saved_rsp), helper calls, callx and tail calls
 // are not proved here.
+// On every path that runs on (into a block, the callee, or back to the
+// caller), r9 is still the stack delta ctx.stack_delta, which the
+// memory proofs assume at every instruction.
 // Assumed, because the JIT and the interpreter keep them for every program:
-// ctx.depth < max_call_depth; status is Exit while a run is going; the JIT
+// r9 = ctx.stack_delta on entry; ctx.depth < max_call_depth; status is Exit while a run is going; the JIT
 // context, the region
 // table, the frame array (max_call_depth frames) and the native stack slots
 // the code touches are distinct objects that do not wrap around.

@@ -144,6 +144,8 @@ ControlProof prove_entry_exit_snippet(const EntryExitCase& c, const EntryExitSni
       obligation("r12 holds the JIT context after the prologue", cond, out.gpr[kContext] == cp);
       obligation("r10 holds the budget C++ set in ctx.remaining after the prologue", cond,
                  out.gpr[proof_support::kBudget] == mem::read_le(m0, at(cp, off::kRemaining), 8));
+      obligation("r9 holds the stack delta C++ set in ctx.stack_delta after the prologue", cond,
+                 out.gpr[proof_support::kStackDelta] == mem::read_le(m0, at(cp, off::kStackDelta), 8));
       obligation("rsp after the prologue is 16-byte aligned, the frame below the return address", cond,
                  out.gpr[x86::kRsp] == body_rsp);
       // Everything the prologue writes: the saved registers and ctx.saved_rsp.

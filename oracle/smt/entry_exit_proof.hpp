@@ -14,8 +14,8 @@
 // Proved, for every entry state (context, r1, r2, callee-saved registers,
 // native stack, host memory), on every x86 path:
 //   - the prologue reaches the entry instruction's code with BPF r0..r10
-//     the interpreter's start registers, r12 the context, rsp 16-byte
-//     aligned, ctx.saved_rsp = that rsp, and host memory unchanged but for
+//     the interpreter's start registers, r12 the context, r9 the stack
+//     delta ctx.stack_delta, rsp 16-byte aligned, ctx.saved_rsp = that rsp, and host memory unchanged but for
 //     ctx.saved_rsp and the native stack below the return address (so the
 //     budget, depth, deepest, status and error fields JitProgram::run set
 //     reach the first block as C++ left them);

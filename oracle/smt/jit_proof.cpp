@@ -161,6 +161,9 @@ JitProof prove_snippet(const JitCase& c, const JitSnippet& s, unsigned timeout_m
           z3::implies(e.condition, out.gpr[kContext] == in.gpr[kContext]));
       add(Obligation::Kind::Frame, "r10 (the instruction budget) keeps its value",
           z3::implies(e.condition, out.gpr[proof_support::kBudget] == in.gpr[proof_support::kBudget]));
+      add(Obligation::Kind::Frame, "r9 (the stack delta) keeps its value",
+          z3::implies(e.condition,
+                      out.gpr[proof_support::kStackDelta] == in.gpr[proof_support::kStackDelta]));
       add(Obligation::Kind::Frame, "rsp keeps its value",
           z3::implies(e.condition, out.gpr[x86::kRsp] == in.gpr[x86::kRsp]));
     }

@@ -36,6 +36,8 @@ inline uint8_t x86_of(uint8_t bpf) {
 inline constexpr uint8_t kContext = jit::x86::number(jit::kCtx);
 // The register holding the instruction budget left during a run.
 inline constexpr uint8_t kBudget = jit::x86::number(jit::kBudget);
+// The register holding ctx.stack_delta at every instruction boundary.
+inline constexpr uint8_t kStackDelta = jit::x86::number(jit::kStackDeltaReg);
 
 inline std::string hex(uint64_t v) {
   char buf[24];

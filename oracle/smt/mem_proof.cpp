@@ -171,7 +171,7 @@ MemProof prove_mem_snippet(const MemCase& c, const MemSnippet& s, unsigned timeo
     return finish(MemProof::Verdict::Error, describe(c) + ": not a memory form");
   try {
     z3::context& ctx = x86::shared_context();
-    const x86::Machine in = x86::Machine::symbolic(ctx);
+    x86::Machine in = x86::Machine::symbolic(ctx);
     const z3::expr cp = in.gpr[kContext];
     const z3::expr& m0 = in.memory;
     std::array<z3::expr, isa::kNumRegisters> regs = proof_support::bpf_registers(in);
@@ -194,10 +194,16 @@ MemProof prove_mem_snippet(const MemCase& c, const MemSnippet& s, unsigned timeo
                           r10_off - bv(vm::kStackFrameBytes)));
     pre.push_back(z3::ule(r10_off, mem::read_le(m0, at(stack, offsetof(vm::Region, hi)), 8)));
     pre.push_back(z3::select(m0, at(stack, offsetof(vm::Region, writable))) != bv(0, 8));
-    // Byte by byte, so that the solver merges the bytes themselves.
-    for (unsigned i = 0; i < 8; ++i)
-      pre.push_back(z3::select(m0, at(stack, offsetof(vm::Region, host) + i)) ==
-                    z3::select(m0, at(cp, static_cast<uint64_t>(off::kStackHost) + i)));
+    // r9 holds ctx.stack_delta, the stack's host base minus its virtual
+    // base: written as that difference rather than a free value equal to it,
+    // so that the fast path's r10 + r9 + off and the interpreter's host +
+    // offset become the same sum once the solver flattens them (a free r9
+    // left the frame cases to minutes of array reasoning).
+    const z3::expr stack_base = bv(vm::region_base(vm::RegionId::Stack));
+    in.gpr[proof_support::kStackDelta] =
+        mem::read_le(m0, at(stack, offsetof(vm::Region, host)), 8) - stack_base;
+    const z3::expr delta = in.gpr[proof_support::kStackDelta];
+    pre.push_back(delta == field(off::kStackDelta, 8));
     pre.push_back(field(off::kStatus, 4) == bv(static_cast<uint32_t>(jit::JitStatus::Exit), 32));
     if (packet) {
       // Distinct C++ objects: none wraps around the address space, none overlaps another.
@@ -221,8 +227,8 @@ MemProof prove_mem_snippet(const MemCase& c, const MemSnippet& s, unsigned timeo
     // invariant alone. Asserted once proved (a small bit-vector query), they
     // let the solver identify the interpreter's region-table entry with the
     // stack's without rediscovering the arithmetic inside the array theory.
-    // Only for an access inside the frame [r10 - 512, r10), whose code reads
-    // the stack's host base from the JIT context. An access that may leave
+    // Only for an access inside the frame [r10 - 512, r10), whose code adds
+    // the stack delta in r9 to the address. An access that may leave
     // the frame is translated from its address by region lookup, as the
     // interpreter's plain terms are, and the solver matches those directly:
     // with the facts substituted, the frame-top case of ldxw took 50-90 s of
@@ -242,7 +248,7 @@ MemProof prove_mem_snippet(const MemCase& c, const MemSnippet& s, unsigned timeo
       const std::array<z3::expr, 2> facts = {
           z3::lshr(addr, bv(vm::kRegionShift)) == bv(static_cast<uint32_t>(vm::RegionId::Stack)),
           (addr & bv(vm::kRegionOffsetMask)) ==
-              r10_off + bv(static_cast<uint64_t>(static_cast<int64_t>(raw.off)))};
+              r10 - stack_base + bv(static_cast<uint64_t>(static_cast<int64_t>(raw.off)))};
       const auto proved = [&](const z3::expr& fact) {
         z3::solver lemma(ctx, "QF_BV");
         lemma.add(r10_pre && !fact);
@@ -250,7 +256,11 @@ MemProof prove_mem_snippet(const MemCase& c, const MemSnippet& s, unsigned timeo
       };
       if (proved(facts[0])) hints.index = bv(static_cast<uint32_t>(vm::RegionId::Stack));
       if (proved(facts[1]))
-        hints.offset = (r10_off + bv(static_cast<uint64_t>(static_cast<int64_t>(raw.off)))).simplify();
+        hints.offset =
+            (r10 - stack_base + bv(static_cast<uint64_t>(static_cast<int64_t>(raw.off)))).simplify();
+      // The frame's bounds in the same terms as the offset.
+      const z3::expr same_offset = r10_off == r10 - stack_base;
+      if (proved(same_offset)) pre.push_back(same_offset);
     }
     auto step = mem::interpret(c.form, raw, regs, m0, cp, hints);
     if (!step) return finish(MemProof::Verdict::Error, step.error().message);
@@ -305,6 +315,14 @@ MemProof prove_mem_snippet(const MemCase& c, const MemSnippet& s, unsigned timeo
         }
         add("the budget (r10) after the access is unchanged",
             z3::implies(cond, out.gpr[proof_support::kBudget] == budget));
+        // Code that borrows r9 past a store reloads it from ctx.stack_delta,
+        // which no store reaches (no region maps the JIT context, as none
+        // maps the region table): either form keeps r9 = ctx.stack_delta.
+        add("r9 after the access is the stack delta (kept, or reloaded from ctx.stack_delta)",
+            z3::implies(
+                cond, out.gpr[proof_support::kStackDelta] == delta ||
+                          out.gpr[proof_support::kStackDelta] ==
+                              mem::read_le(out.memory, at(cp, static_cast<uint64_t>(off::kStackDelta)), 8)));
         add("host memory after the access equals the interpreter's (every byte)",
             z3::implies(cond, packet ? same_memory(out.memory, step->memory, m0, probe)
                                      : z3::select(out.memory, probe) == z3::select(step->memory, probe)));

@@ -18,9 +18,13 @@
 //   - the JIT context pointer r12 and rsp keep their values.
 // Assumed, because the JIT and the interpreter maintain them for every
 // program: r10 points into the stack region with its frame [r10 - 512, r10)
-// live and writable, ctx.stack_host is the stack region's host base, and a
-// run starts with status Exit; for packet loads the JIT context, the region
-// table and the outermost call frame are distinct objects.
+// live and writable, r9 holds ctx.stack_delta, which is the stack region's
+// host base minus its virtual base, and a run starts with status Exit; for
+// packet loads the JIT context, the region table and the outermost call
+// frame are distinct objects. Proved besides: on the fall-through path r9
+// keeps its value or is reloaded from ctx.stack_delta (after a store, which
+// cannot reach the JIT context in a real run, as it cannot reach the region
+// table the proofs also read).
 #include <array>
 #include <cstdint>
 #include <string>

@@ -52,7 +52,7 @@ void patch(ControlSnippet& s, bool in_stubs, const std::function<bool(const x86:
   FAIL() << "no instruction to patch";
 }
 
-constexpr uint8_t kR9 = 9, kR10 = 10, kR11 = 11, kR12 = 12, kR15 = 15;
+constexpr uint8_t kR10 = 10, kR11 = 11, kR12 = 12, kR15 = 15;
 
 bool is_mem(const x86::Operand& op, uint8_t base, int64_t disp) {
   return op.kind == x86::Operand::Kind::Mem && op.base == base && op.imm == disp;
@@ -123,7 +123,8 @@ TEST(JitControlProof, AFrameRecordingTheWrongReturnPcIsRefuted) {
       s, false,
       [](const x86::Instruction& i) {
         return i.mnemonic == ZYDIS_MNEMONIC_MOV &&
-               is_mem(i.operands[0], kR9, offsetof(vm::CallFrame, return_pc));
+               is_mem(i.operands[0], kR11,
+                      static_cast<int64_t>(offsetof(vm::CallFrame, return_pc)) - jit::offsets::kFrameSize);
       },
       add_to_immediate(1, 4));
   refute(c, s, "host memory at the call");
@@ -132,12 +133,12 @@ TEST(JitControlProof, AFrameRecordingTheWrongReturnPcIsRefuted) {
 TEST(JitControlProof, AnExitThatForgetsACalleeSavedRegisterIsRefuted) {
   const ControlCase c = make_case(ControlUnit::Exit, 8);
   ControlSnippet s = snippet_of(c);
-  // mov r15, [r9 + 24] (BPF r9 from the frame) becomes four nops.
+  // mov r15, [r11 + 24] (BPF r9 from the frame) becomes four nops.
   patch(
       s, false,
       [](const x86::Instruction& i) {
         return i.mnemonic == ZYDIS_MNEMONIC_MOV && i.operands[0].kind == x86::Operand::Kind::Reg &&
-               i.operands[0].reg == kR15 && is_mem(i.operands[1], kR9, 24);
+               i.operands[0].reg == kR15 && is_mem(i.operands[1], kR11, 24);
       },
       [](std::vector<uint8_t>& b) { b.assign(b.size(), 0x90); });
   const ControlProof p =
@@ -148,7 +149,7 @@ TEST(JitControlProof, AnExitThatForgetsACalleeSavedRegisterIsRefuted) {
 TEST(JitControlProof, AnExitGivingBackTheWrongStackFrameIsRefuted) {
   const ControlCase c = make_case(ControlUnit::Exit, 2);
   ControlSnippet s = snippet_of(c);
-  // add qword [r9 + stack lo], 512 gives back 513 bytes.
+  // add qword [r11 + stack lo], 512 gives back 513 bytes.
   patch(
       s, false,
       [](const x86::Instruction& i) {

@@ -124,10 +124,10 @@ TEST(JitPlantedBug, UnguardedDivisionIsRefutedWithADivideError) {
   const JitSnippet s = planted(
       [](Assembler& a) {
         a.mov(W64, Reg::r11, Reg::rdx);
-        a.mov(W64, Reg::r9, Reg::rdx);
+        a.push(Reg::rdx);
         a.mov_imm(W32, Reg::rdx, 0);
         a.div(W64, Reg::r11);
-        a.mov(W64, Reg::rdx, Reg::r9);
+        a.pop(Reg::rdx);
       },
       false);
   const JitProof p = refute(c, s, "#DE");

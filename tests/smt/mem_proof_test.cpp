@@ -61,7 +61,7 @@ bool is_mem(const x86::Operand& op, uint8_t base, int64_t disp) {
   return op.kind == x86::Operand::Kind::Mem && op.base == base && op.imm == disp;
 }
 
-constexpr uint8_t kR9 = 9, kR11 = 11, kR12 = 12;
+constexpr uint8_t kRbp = 5, kR9 = 9, kR11 = 11, kR12 = 12;
 
 // `add r11, size`: the end of the access that the bounds compare uses
 // (r11 held its region offset).
@@ -240,14 +240,16 @@ TEST(JitMemoryProof, AWrongSizeInTheFaultReportIsRefuted) {
 }
 
 TEST(JitMemoryProof, AnUncheckedAccessPastTheFrameIsRefuted) {
-  // stxdw [r10 - 4], r1 emitted as the unchecked fast path: the last four
-  // bytes land above the frame, where the interpreter may fault.
+  // stxdw [r10 - 4], r1 emitted as the unchecked fast path
+  // (mov [rbp + r9 - 8], rdi, displacement patched): the last four bytes
+  // land above the frame, where the interpreter may fault.
   const MemCase fast = make_case(isa::Form::stxdw, 10, 1, -8);
   MemSnippet s = snippet_of(fast);
   patch(
       s,
       [](const x86::Instruction& i) {
-        return i.mnemonic == ZYDIS_MNEMONIC_MOV && is_mem(i.operands[0], kR11, -8);
+        return i.mnemonic == ZYDIS_MNEMONIC_MOV && is_mem(i.operands[0], kRbp, -8) &&
+               i.operands[0].index == kR9;
       },
       [](auto& b) { b.back() = static_cast<uint8_t>(-4); });
   refute(make_case(isa::Form::stxdw, 10, 1, -4), s, "the interpreter");

@@ -34,8 +34,12 @@ TEST(X86JitQuickcheck, EveryInstructionTheJitEmitsAgreesWithTheCpu) {
       for (const JitCase& c : cases_for(form, assignments, imms, {options})) {
         auto snippet = compile_snippet(c);
         ASSERT_TRUE(snippet.ok()) << snippet.error().message;
-        for (const x86::Instruction& insn : snippet->insns)
+        for (const x86::Instruction& insn : snippet->insns) {
+          // Division keeps rax or rdx on the native stack, which the harness
+          // itself runs on; push and pop are checked by X86Semantics tests.
+          if (insn.mnemonic == ZYDIS_MNEMONIC_PUSH || insn.mnemonic == ZYDIS_MNEMONIC_POP) continue;
           distinct.emplace(std::string(insn.bytes.begin(), insn.bytes.end()), insn);
+        }
       }
     }
   }

@@ -22,8 +22,10 @@ struct JitContext {
   uint64_t remaining;         // instruction budget left
   const vm::Region* regions;  // the address space table (kMaxRegions entries)
   vm::CallFrame* frames;
-  uint8_t* stack_host;  // host address of the stack region's offset 0
-  uint8_t* packet;      // legacy packet loads read here
+  // Host address of a stack address a, as a + stack_delta (mod 2^64): the
+  // stack region's host base minus its virtual base. The code keeps it in r9.
+  uint64_t stack_delta;
+  uint8_t* packet;  // legacy packet loads read here
   uint64_t packet_len;
   uint64_t saved_rsp;             // native stack pointer at entry, for returning from any depth
   void* helper_trampoline;        // uint64_t (*)(r1, r2, r3, r4, r5, JitContext*)

@@ -154,7 +154,7 @@ void JitProgram::init_context() {
   c = JitContext{};
   c.regions = fixed.regions;
   c.frames = fixed.frames;
-  c.stack_host = fixed.stack_host;
+  c.stack_delta = reinterpret_cast<uint64_t>(fixed.stack_host) - vm::region_base(vm::RegionId::Stack);
   c.helper_trampoline = reinterpret_cast<void*>(&JitProgram::helper_trampoline);
   c.callx_trampoline = reinterpret_cast<void*>(&JitProgram::callx_trampoline);
   c.function_code = function_code_.data();

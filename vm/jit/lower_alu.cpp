@@ -200,14 +200,15 @@ void Lowering::lower_divide(const vm::Insn& insn, const isa::Semantics& s) {
     e_.bind(divide);
   }
   // Divisor in r11, neither 0 nor (signed) -1. Keep rax/rdx (BPF r0/r3)
-  // unless one of them is the destination. With r10 holding the budget there
-  // is one scratch register left for two saves: r9 keeps rax, and rdx goes
-  // into dst itself once dst's value is in rax (dst is overwritten last).
+  // unless one of them is the destination. With r10 holding the budget and
+  // r9 the stack delta there is no scratch register left for two saves: the
+  // native stack keeps rax, and rdx goes into dst itself once dst's value is
+  // in rax (dst is overwritten last).
   const bool dst_keeps_rdx = dst != Reg::rax && dst != Reg::rdx;
   if (dst == Reg::rax) {
-    a_.mov(W64, kScratch1, Reg::rdx);
+    a_.push(Reg::rdx);
   } else {
-    a_.mov(W64, kScratch1, Reg::rax);
+    a_.push(Reg::rax);
     a_.mov(W64, Reg::rax, dst);
     if (dst_keeps_rdx) a_.mov(W64, dst, Reg::rdx);
   }
@@ -224,9 +225,9 @@ void Lowering::lower_divide(const vm::Insn& insn, const isa::Semantics& s) {
   }
   a_.mov(W64, kScratch3, is_mod ? Reg::rdx : Reg::rax);  // 32-bit div already zero-extended it
   if (dst == Reg::rax) {
-    a_.mov(W64, Reg::rdx, kScratch1);
+    a_.pop(Reg::rdx);
   } else {
-    a_.mov(W64, Reg::rax, kScratch1);
+    a_.pop(Reg::rax);
     if (dst_keeps_rdx) a_.mov(W64, Reg::rdx, dst);
   }
   a_.mov(W64, dst, kScratch3);

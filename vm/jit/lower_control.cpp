@@ -250,6 +250,7 @@ void Lowering::prologue() {
   a_.mov(W64, kCtx, Reg::rdi);
   a_.mov(W64, ctx(kSavedRsp), Reg::rsp);
   a_.mov(W64, kBudget, ctx(kRemaining));
+  restore_stack_delta();
   // Every run starts alike (JitEntry): r1 and r2 arrive as the second and
   // third arguments, r10 is a constant of the program, the rest are zeroed
   // here rather than loaded from memory the caller would have to fill.
@@ -262,13 +263,20 @@ void Lowering::prologue() {
   a_.load_imm64(kRegMap[isa::kFramePointer], stack_top(limits_));
 }
 
+void Lowering::restore_stack_delta() {
+  a_.mov(W64, kStackDeltaReg, ctx(kStackDelta));
+}
+
 void Lowering::epilogue() {
   // A successful tail call: the target function runs in the current frame,
   // at the current native depth, so its exit returns where this function's
   // would have. Its first block charges the budget as any function entry.
-  e_.bind(tail_call_label_);
-  a_.mov_imm(W64, ctx(kTailTarget), 0);
-  a_.jmp(kScratch3);
+  // Only helper calls reach it: a program without any goes without it.
+  if (calls_out_) {
+    e_.bind(tail_call_label_);
+    a_.mov_imm(W64, ctx(kTailTarget), 0);
+    a_.jmp(kScratch3);
+  }
   // Reached from any depth: the saved rsp drops native return addresses of
   // local calls that will never return (an error or a deoptimisation).
   e_.bind(error_exit_label_);
@@ -336,6 +344,7 @@ void Lowering::call_out(uint32_t pc, int32_t trampoline_offset) {
   // helper leaves r0 alone too, so rax is kept until the call succeeded. Local
   // calls may have left the native stack 8-byte aligned, so realign. The
   // budget (r10) waits on the native stack too: SysV lets the callee clobber it.
+  calls_out_ = true;
   a_.push(kBudget);
   a_.push(Reg::rax);
   for (Reg r : kArgs)
@@ -350,6 +359,7 @@ void Lowering::call_out(uint32_t pc, int32_t trampoline_offset) {
   a_.call(kScratch3);
   a_.add_imm(W64, Reg::rsp, 8);
   a_.pop(Reg::rsp);
+  restore_stack_delta();
   for (auto it = kArgs.rbegin(); it != kArgs.rend(); ++it)
     a_.pop(*it);
   const Emitter::Label ok = e_.new_label();
@@ -386,12 +396,8 @@ void Lowering::push_frame(uint32_t pc) {
   a_.cmp_imm(W32, kScratch3, static_cast<int32_t>(limits_.max_call_depth - 1));
 #endif
   e_.jcc(Cond::ae, stub(depth));
-  a_.imul_imm(W64, kScratch1, kScratch3, kFrameSize);
-  a_.alu(x86::AluOp::Add, W64, kScratch1, ctx(kFrames));
-  for (int i = 0; i < 4; ++i)
-    a_.mov(W64, mem(kScratch1, 8 * i), kBpfCalleeSaved[i]);
-  a_.mov(W64, mem(kScratch1, kFrameR10), Reg::rbp);
-  a_.mov_imm(W32, mem(kScratch1, kFrameReturnPc), static_cast<int32_t>(pc + 1));
+  // r11 alone (r9 keeps the stack delta): depth + 1, then the address of
+  // frames[depth + 1], just past the frame this call fills.
   a_.add_imm(W32, kScratch3, 1);
   a_.mov(W32, ctx(kDepth), kScratch3);
   // deepest is stored only when this call goes deeper: an unconditional
@@ -401,9 +407,15 @@ void Lowering::push_frame(uint32_t pc) {
   e_.jcc(Cond::be, not_deeper);
   a_.mov(W32, ctx(kDeepest), kScratch3);
   e_.bind(not_deeper);
+  a_.imul_imm(W64, kScratch3, kScratch3, kFrameSize);
+  a_.alu(x86::AluOp::Add, W64, kScratch3, ctx(kFrames));
+  for (int i = 0; i < 4; ++i)
+    a_.mov(W64, mem(kScratch3, 8 * i - kFrameSize), kBpfCalleeSaved[i]);
+  a_.mov(W64, mem(kScratch3, kFrameR10 - kFrameSize), Reg::rbp);
+  a_.mov_imm(W32, mem(kScratch3, kFrameReturnPc - kFrameSize), static_cast<int32_t>(pc + 1));
   a_.sub_imm(W64, Reg::rbp, static_cast<int32_t>(vm::kStackFrameBytes));
-  a_.mov(W64, kScratch1, ctx(kRegions));
-  a_.alu_imm(x86::AluOp::Sub, W64, mem(kScratch1, kStackLo), static_cast<int32_t>(vm::kStackFrameBytes));
+  a_.mov(W64, kScratch3, ctx(kRegions));
+  a_.alu_imm(x86::AluOp::Sub, W64, mem(kScratch3, kStackLo), static_cast<int32_t>(vm::kStackFrameBytes));
 }
 
 void Lowering::lower_call(uint32_t pc, const vm::Insn& insn, const isa::Semantics& s) {
@@ -464,6 +476,7 @@ void Lowering::lower_callx(uint32_t pc, const vm::Insn& insn) {
   a_.test(W64, kScratch1, kScratch1);
   e_.jcc(Cond::e, bad_target);
   a_.mov(W64, ctx(kCallxTarget), kScratch1);
+  restore_stack_delta();
   push_frame(pc);
   a_.mov(W64, kScratch3, ctx(kCallxTarget));
   a_.call(kScratch3);
@@ -476,13 +489,14 @@ void Lowering::lower_exit() {
   e_.jcc(Cond::e, exit_label_);
   a_.sub_imm(W32, kScratch3, 1);
   a_.mov(W32, ctx(kDepth), kScratch3);
-  a_.imul_imm(W64, kScratch1, kScratch3, kFrameSize);
-  a_.alu(x86::AluOp::Add, W64, kScratch1, ctx(kFrames));
+  // r11 alone: r9 keeps the stack delta, which the caller's code expects.
+  a_.imul_imm(W64, kScratch3, kScratch3, kFrameSize);
+  a_.alu(x86::AluOp::Add, W64, kScratch3, ctx(kFrames));
   for (int i = 0; i < 4; ++i)
-    a_.mov(W64, kBpfCalleeSaved[i], mem(kScratch1, 8 * i));
-  a_.mov(W64, Reg::rbp, mem(kScratch1, kFrameR10));
-  a_.mov(W64, kScratch1, ctx(kRegions));
-  a_.alu_imm(x86::AluOp::Add, W64, mem(kScratch1, kStackLo), static_cast<int32_t>(vm::kStackFrameBytes));
+    a_.mov(W64, kBpfCalleeSaved[i], mem(kScratch3, 8 * i));
+  a_.mov(W64, Reg::rbp, mem(kScratch3, kFrameR10));
+  a_.mov(W64, kScratch3, ctx(kRegions));
+  a_.alu_imm(x86::AluOp::Add, W64, mem(kScratch3, kStackLo), static_cast<int32_t>(vm::kStackFrameBytes));
   a_.ret();
 }
 

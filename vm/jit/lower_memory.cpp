@@ -34,24 +34,20 @@ Width width_of_size(unsigned bytes) {
 
 }  // namespace
 
-// Returns the host operand for [base + off], size bytes: based on r11,
-// clobbers r9 (r10 holds the budget).
+// Returns the host operand for [base + off], size bytes. Emits nothing for
+// an access proved inside the frame; otherwise clobbers r11 only (r9 is
+// borrowed for the region entry and restored; r10 holds the budget).
 x86::Mem Lowering::translate(uint32_t pc, Reg base, int32_t offset, uint32_t size, bool write) {
-  // r10-relative with a constant offset inside the current frame: the frame
-  // is live by construction, so no check is needed.
-  if (base == kRegMap[isa::kFramePointer] && offset >= -static_cast<int32_t>(vm::kStackFrameBytes) &&
-      offset + static_cast<int32_t>(size) <= 0) {
-    a_.mov(W32, kScratch3, Reg::rbp);  // offset of r10 in the stack region
-    a_.alu(AluOp::Add, W64, kScratch3, ctx(kStackHost));
-    return mem(kScratch3, offset);
-  }
-  // A pointer derived from r10 that the range analysis proved inside the
-  // frame for every input (stack_bounds.hpp): its region offset is the low
-  // 32 bits of the address, exactly as for r10 itself.
-  if (pc < blocks_.in_frame.size() && blocks_.in_frame[pc]) {
-    a_.lea(W32, kScratch3, mem(base, offset));
-    a_.alu(AluOp::Add, W64, kScratch3, ctx(kStackHost));
-    return mem(kScratch3, 0);
+  // r10-relative with a constant offset inside the current frame (live by
+  // construction, so no check is needed), or a pointer derived from r10 that
+  // the range analysis proved inside the frame for every input
+  // (stack_bounds.hpp): a stack address, whose host address is itself plus
+  // the stack delta r9 holds.
+  const bool frame_constant = base == kRegMap[isa::kFramePointer] &&
+                              offset >= -static_cast<int32_t>(vm::kStackFrameBytes) &&
+                              offset + static_cast<int32_t>(size) <= 0;
+  if (frame_constant || (pc < blocks_.in_frame.size() && blocks_.in_frame[pc])) {
+    return mem(base, kStackDeltaReg, x86::Scale::S1, offset);
   }
   Stub fault{Stub::Kind::MemoryFault, 0};
   fault.pc = pc;
@@ -98,6 +94,7 @@ x86::Mem Lowering::translate(uint32_t pc, Reg base, int32_t offset, uint32_t siz
     e_.jcc(Cond::e, bad);
   }
   a_.alu(AluOp::Add, W64, kScratch3, mem(kScratch1, kRegionHost));
+  restore_stack_delta();
   return mem(kScratch3, -end);
 }
 
@@ -138,7 +135,9 @@ void Lowering::lower_store(uint32_t pc, const vm::Insn& insn, const isa::Semanti
   if (n == 1) imm = static_cast<int8_t>(imm);
   if (n == 2) imm = static_cast<int16_t>(imm);
   if (options_.constant_blinding) {
-    a_.mov(w, m, immediate_operand(imm, w == W64 ? W64 : W32, kScratch1));  // r11 is m's base
+    const Reg scratch = free_scratch(m);
+    a_.mov(w, m, immediate_operand(imm, w == W64 ? W64 : W32, scratch));
+    if (scratch == kStackDeltaReg) restore_stack_delta();
   } else {
     a_.mov_imm(w, m, imm);
   }
@@ -148,14 +147,20 @@ void Lowering::lower_atomic(uint32_t pc, const vm::Insn& insn, const isa::Semant
   const Width w = s.width == isa::Width::W64 ? W64 : W32;
   const x86::Mem m = translate(pc, kRegMap[insn.dst], insn.off, isa::bytes_of(s.size), true);
   const Reg src = kRegMap[insn.src];
+  // The old value's register where one is needed: the scratch m is not
+  // based on (r9, restored afterwards, when m is checked and based on r11).
+  const Reg old = free_scratch(m);
   // or, and, xor: one x86 instruction without fetch; x86 has no fetch-or/and/
-  // xor, so with fetch: load the old value (into r9: m is based on r11),
-  // operate in memory, return the old value.
+  // xor, so with fetch: load the old value, operate in memory, return the old
+  // value.
   const auto bitwise = [&](AluOp op) {
-    if (s.fetch) a_.mov(w, kScratch1, m);
+    if (s.fetch) a_.mov(w, old, m);
     a_.alu(op, w, m, src);
-    if (s.fetch) a_.mov(w, src, kScratch1);  // a 32-bit mov zero-extends, as BPF's fetch32 does
+    if (s.fetch) a_.mov(w, src, old);  // a 32-bit mov zero-extends, as BPF's fetch32 does
   };
+  const bool borrows = old == kStackDeltaReg &&
+                       (s.atomic == isa::AtomicOp::Xchg ||
+                        (s.fetch && s.atomic != isa::AtomicOp::Add && s.atomic != isa::AtomicOp::Cmpxchg));
   // Unlocked read-modify-writes (see Assembler::xadd): the program is the
   // only thread touching its memory, so they are atomic as far as it can tell.
   switch (s.atomic) {
@@ -165,27 +170,28 @@ void Lowering::lower_atomic(uint32_t pc, const vm::Insn& insn, const isa::Semant
       } else {
         a_.alu(AluOp::Add, w, m, src);
       }
-      return;
+      break;
     case isa::AtomicOp::Or:
       bitwise(AluOp::Or);
-      return;
+      break;
     case isa::AtomicOp::And:
       bitwise(AluOp::And);
-      return;
+      break;
     case isa::AtomicOp::Xor:
       bitwise(AluOp::Xor);
-      return;
+      break;
     case isa::AtomicOp::Xchg:
       // Not `xchg [m], src`: the CPU locks that one whatever the prefix.
-      a_.mov(w, kScratch1, m);
+      a_.mov(w, old, m);
       a_.mov(w, m, src);
-      a_.mov(w, src, kScratch1);  // a 32-bit mov zero-extends, as BPF's xchg32 does
-      return;
+      a_.mov(w, src, old);  // a 32-bit mov zero-extends, as BPF's xchg32 does
+      break;
     case isa::AtomicOp::Cmpxchg:
       a_.cmpxchg(w, m, src);                          // compares with rax (BPF r0), old value to rax
       if (w == W32) a_.mov(W32, Reg::rax, Reg::rax);  // a successful cmpxchg32 leaves rax's top half
-      return;
+      break;
   }
+  if (borrows) restore_stack_delta();
 }
 
 void Lowering::lower_packet_load(uint32_t pc, const vm::Insn& insn, const isa::Semantics& s) {
@@ -214,6 +220,7 @@ void Lowering::lower_packet_load(uint32_t pc, const vm::Insn& insn, const isa::S
   a_.cmp(W64, kScratch3, kScratch1);
   e_.jcc(Cond::a, out);
   a_.alu(AluOp::Add, W64, kScratch3, ctx(kPacket));
+  restore_stack_delta();
   const Reg r0 = kRegMap[0];
   switch (n) {
     case 1:

@@ -7,7 +7,8 @@
 // sit in callee-saved registers, so calls out of JIT code keep them):
 //   r0 rax  r1 rdi  r2 rsi  r3 rdx  r4 rcx  r5 r8
 //   r6 rbx  r7 r13  r8 r14  r9 r15  r10 rbp
-//   r12: the JitContext; r10: the instruction budget left; r9, r11: scratch.
+//   r12: the JitContext; r10: the instruction budget left; r9: the stack
+//   delta; r11: scratch.
 //
 // The budget lives in r10 while JIT code runs (loaded by the prologue,
 // stored back into ctx.remaining at the exit every run leaves through, and
@@ -15,6 +16,16 @@
 // `sub r10, n; jb`, where a read-modify-write of ctx.remaining made every
 // charge wait for the previous one's store (branchy code charges a few times
 // per loop trip).
+//
+// r9 holds ctx.stack_delta at every instruction boundary (set by the
+// prologue), so a stack access proved inside the frame is the single operand
+// [base + r9 + off], as the kernel's [rbp + off], where reloading the
+// stack's host base from the context cost two instructions per access. The
+// delta is a constant of the run (the stack region's host base minus its
+// virtual base), so local calls and returns leave it alone. Code that needs
+// a second scratch register borrows r9 and reloads it before the next
+// boundary (restore_stack_delta); helper calls reload it, since SysV lets
+// the callee clobber r9, which is also the trampoline's sixth argument.
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -34,7 +45,8 @@ inline constexpr std::array<Reg, isa::kNumRegisters> kRegMap = {Reg::rax, Reg::r
                                                                 Reg::rcx, Reg::r8,  Reg::rbx, Reg::r13,
                                                                 Reg::r14, Reg::r15, Reg::rbp};
 inline constexpr Reg kCtx = Reg::r12;
-inline constexpr Reg kScratch1 = Reg::r9;
+inline constexpr Reg kStackDeltaReg = Reg::r9;
+inline constexpr Reg kScratch1 = Reg::r9;  // the stack delta's register, borrowed and restored
 inline constexpr Reg kBudget = Reg::r10;
 inline constexpr Reg kScratch3 = Reg::r11;
 
@@ -126,8 +138,13 @@ class Lowering {
   // `into` (r11 unless given) holding imm, blinded if asked.
   Reg immediate_operand(int32_t imm, x86::Width w, Reg into = kScratch3);
   // lower_memory.cpp
-  // The host operand of an access; clobbers r9 and r11 and is based on r11.
+  // The host operand of an access: [base + r9 + off] when proved inside the
+  // frame, else checked and based on r11 (clobbered; r9 is restored).
   x86::Mem translate(uint32_t pc, Reg base, int32_t off, uint32_t size, bool write);
+  // A scratch register the operand `m` does not use: r11, or r9 (then
+  // restore_stack_delta() once done with it).
+  static Reg free_scratch(const x86::Mem& m) { return m.base == kScratch3 ? kScratch1 : kScratch3; }
+  void restore_stack_delta();  // lower_control.cpp
   void lower_load(uint32_t pc, const vm::Insn& insn, const isa::Semantics& s);
   void lower_store(uint32_t pc, const vm::Insn& insn, const isa::Semantics& s);
   void lower_atomic(uint32_t pc, const vm::Insn& insn, const isa::Semantics& s);
@@ -147,6 +164,7 @@ class Lowering {
   Emitter::Label exit_label_ = 0;
   Emitter::Label error_exit_label_ = 0;
   Emitter::Label tail_call_label_ = 0;  // jumps to ctx.tail_target after a successful bpf_tail_call
+  bool calls_out_ = false;              // a helper call (or callx) may jump to tail_call_label_
   uint32_t pc_ = 0;                     // instruction being lowered
 };
 

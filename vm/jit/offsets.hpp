@@ -41,7 +41,7 @@ inline constexpr int32_t kFrameSize = off(sizeof(vm::CallFrame));
 inline constexpr int32_t kFrameR10 = off(offsetof(vm::CallFrame, r10));
 inline constexpr int32_t kFrameReturnPc = off(offsetof(vm::CallFrame, return_pc));
 
-inline constexpr int32_t kStackHost = off(offsetof(JitContext, stack_host));
+inline constexpr int32_t kStackDelta = off(offsetof(JitContext, stack_delta));
 inline constexpr int32_t kPacket = off(offsetof(JitContext, packet));
 inline constexpr int32_t kPacketLen = off(offsetof(JitContext, packet_len));
 
