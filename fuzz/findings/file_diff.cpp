@@ -62,7 +62,8 @@ void add_kernel_json(Json& j, const oracle::Outcome& o) {
 PreparedFileDiff prepare_file_diff(const std::string& path, const FileDiffOptions& options) {
   PreparedFileDiff p;
   p.diff.path = path;
-  auto input = load_replay_input(path, options.fuzz_input, options.layout, oracle::default_helpers());
+  auto input =
+      load_replay_input(path, options.fuzz_input, options.layout, oracle::default_helpers(), options.elf);
   if (!input) {
     p.diff.load_error = input.error().message;
     return p;

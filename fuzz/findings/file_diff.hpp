@@ -42,6 +42,7 @@ struct FileDiffOptions {
   std::string layout;                          // read every file as this fuzz target's input
   std::optional<std::vector<uint8_t>> memory;  // replaces each file's memory
   RunSetupOverride setup;                      // replaces parts of each file's run mode and call depth
+  ElfChoice elf;                               // the program of each ELF object
 };
 
 FileDiff diff_file(const std::string& path, const FileDiffOptions& options, NamedEngines& engines);

@@ -66,11 +66,12 @@ bool looks_like_fuzz_input(std::string_view path, std::span<const uint8_t> bytes
 }
 
 Result<ReplayInput> load_replay_input(const std::string& path, bool fuzz_input,
-                                      const vm::HelperRegistry& helpers) {
+                                      const vm::HelperRegistry& helpers, const ElfChoice& elf) {
   auto bytes = read_file(path);
   if (!bytes) return bytes.error();
   ReplayInput out;
   if (fuzz_input || looks_like_fuzz_input(path, *bytes)) {
+    if (!elf.empty()) return make_error(path + ": --section and --program choose a program of an ELF object");
     const fuzz::RawInput raw = fuzz::split_raw_input(*bytes);
     auto program = vm::program_from_bytes(raw.program);
     if (!program) return make_error(path + ": " + program.error().message);
@@ -81,7 +82,7 @@ Result<ReplayInput> load_replay_input(const std::string& path, bool fuzz_input,
     out.fuzz_layout = true;
     return out;
   }
-  auto loaded = load_program_file(path, helpers);
+  auto loaded = load_program_file(path, helpers, elf);
   if (!loaded) return loaded.error();
   out.kind = to_string(loaded->kind);
   out.program = std::move(loaded->program);
@@ -95,8 +96,11 @@ Result<ReplayInput> load_replay_input(const std::string& path, bool fuzz_input,
 }
 
 Result<ReplayInput> load_replay_input(const std::string& path, bool fuzz_input, std::string_view layout,
-                                      const vm::HelperRegistry& helpers) {
-  if (layout.empty()) return load_replay_input(path, fuzz_input, helpers);
+                                      const vm::HelperRegistry& helpers, const ElfChoice& elf) {
+  if (layout.empty()) return load_replay_input(path, fuzz_input, helpers, elf);
+  if (!elf.empty())
+    return make_error(
+        path + ": --section and --program choose a program of an ELF object, not of a fuzz target's input");
   const std::optional<FindingLayout> l = finding_layout_named(layout);
   if (!l) return make_error("unknown layout '" + std::string(layout) + "'");
   auto c = read_finding(path, *l);

@@ -15,6 +15,7 @@
 #include "oracle/compare.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/outcome.hpp"
+#include "oracle/run/input.hpp"
 #include "vm/program/program.hpp"
 #include "vm/runtime/helpers.hpp"
 #include "vm/text/data_file.hpp"
@@ -76,17 +77,18 @@ struct ReplayInput {
 bool looks_like_fuzz_input(std::string_view path, std::span<const uint8_t> bytes);
 
 // Reads `path` as a fuzz input when `fuzz_input` is set or it looks like one,
-// else as load_program_file does. Memory: the fuzz input's or the .data
+// else as load_program_file does (`elf` picks an ELF object's program, and
+// is an error for any other file). Memory: the fuzz input's or the .data
 // test's, else empty. Errors name the file.
 Result<ReplayInput> load_replay_input(const std::string& path, bool fuzz_input,
-                                      const vm::HelperRegistry& helpers);
+                                      const vm::HelperRegistry& helpers, const ElfChoice& elf = {});
 
 // Reads `path` the way the fuzz target of `layout` reads its input ("raw",
 // "generated", "single-insn"; "program": as load_program_file does), with
 // that target's budget. Generator decisions rebuild the whole program, maps
 // included. An empty `layout` is load_replay_input.
 Result<ReplayInput> load_replay_input(const std::string& path, bool fuzz_input, std::string_view layout,
-                                      const vm::HelperRegistry& helpers);
+                                      const vm::HelperRegistry& helpers, const ElfChoice& elf = {});
 
 // The budget a replay runs with: `given` unless 0, else the input's own (the
 // target's, for a --layout), else the raw targets' for a fuzz input, else

@@ -34,6 +34,7 @@ struct DiffCommandOptions {
   bool json = false;
   bool gate_runs = false;  // --gate-runs: the gate's four runs of one prepared program
   RunModeFlags run_mode;
+  ElfChoice elf;  // --section / --program: the program of each ELF object
 };
 
 int run_diff(const DiffCommandOptions& opts) {
@@ -43,8 +44,8 @@ int run_diff(const DiffCommandOptions& opts) {
     return usage_error("--gate-runs reruns a prepared program: the kernel engines load per input");
   auto memory = run_memory_override(opts.run_mode, opts.mem_hex, opts.mem_file);
   if (!memory) return usage_error(memory.error().message);
-  const FileDiffOptions diff_options{opts.budget, opts.fuzz_input, opts.layout, *memory,
-                                     opts.run_mode.given()};
+  const FileDiffOptions diff_options{opts.budget, opts.fuzz_input,       opts.layout,
+                                     *memory,     opts.run_mode.given(), opts.elf};
 
   std::error_code ec;
   const bool is_dir = std::filesystem::is_directory(opts.input, ec);
@@ -170,6 +171,10 @@ void add_diff_command(CLI::App& app, int& exit_code) {
          "--target", opts->target,
          "every FILE is this fuzz target's input: read in its layout, on its engines unless --engines")
       ->check(CLI::IsMember(fuzz_target_names()));
+  cmd->add_option("--section", opts->elf.section,
+                  "ELF: diff the program of this section (e.g. xdp); with a DIR, in every ELF object");
+  cmd->add_option("--program", opts->elf.program,
+                  "ELF: diff the program (or .text function) of this name; with a DIR, in every ELF object");
   cmd->add_flag("--json", opts->json, "print JSON: one object per file, an array for a DIR");
   cmd->add_flag("--gate-runs", opts->gate_runs,
                 "run each program four times as the gate does and compare every run (JSON adds \"runs\" "

@@ -41,6 +41,7 @@ struct ReproCommandOptions {
   RunModeFlags run_mode;
   bool gate_runs = false;    // --gate-runs: the gate's runs of one prepared program
   std::string write_object;  // --write-object: where an elf-gen input's object goes
+  ElfChoice elf;             // --section / --program: the program of an ELF object
 };
 
 bool use_color(const std::string& setting) {
@@ -101,7 +102,8 @@ int run_repro(const ReproCommandOptions& opts) {
   if (!engines) return usage_error(engines.error().message);
   if (engines->engines.size() < 2)
     return usage_error("repro compares engines: give at least two with --engines");
-  auto input = load_replay_input(opts.input, opts.fuzz_input, opts.layout, oracle::default_helpers());
+  auto input =
+      load_replay_input(opts.input, opts.fuzz_input, opts.layout, oracle::default_helpers(), opts.elf);
   if (!input) return usage_error(input.error().message);
   auto memory_arg = run_memory_override(opts.run_mode, opts.mem_hex, opts.mem_file);
   if (!memory_arg) return usage_error(memory_arg.error().message);
@@ -262,6 +264,8 @@ void add_repro_command(CLI::App& app, int& exit_code) {
       ->delimiter(',')
       ->default_str("interp,jit");
   cmd->add_flag("--fuzz-input", opts->fuzz_input, "read FILE as a raw fuzz input whatever it looks like");
+  cmd->add_option("--section", opts->elf.section, "ELF: replay the program of this section (e.g. xdp)");
+  cmd->add_option("--program", opts->elf.program, "ELF: replay the program (or .text function) of this name");
   cmd->add_option("--layout", opts->layout,
                   "read FILE as this fuzz target's input: raw, generated (interp_vs_jit_gen decisions: the "
                   "program with its maps), single-insn, elf-gen (elf_gen decisions: the run it stops at) or "

@@ -91,6 +91,36 @@ TEST(ElfCli, SectionOptionOnANonElfFileIsAnError) {
       << r.err;
 }
 
+// diff and repro choose an ELF object's program as run does: by name or
+// section, and the engines agree on it (first: 0x2a, third in tc: 0x6a).
+TEST(ElfCli, DiffAndReproChooseTheProgramOfAnObject) {
+  const auto by_name = run_process(
+      {kBpfdiff, "diff", object("multi"), "--program", "first", "--mode", "none", "--engines", "interp,jit"});
+  EXPECT_EQ(by_name.exit_code, 0) << by_name.out << by_name.err;
+  EXPECT_NE(by_name.out.find("0x2a"), std::string::npos) << by_name.out;
+  const auto by_section = run_process(
+      {kBpfdiff, "diff", object("multi"), "--section", "tc", "--mode", "none", "--engines", "interp,jit"});
+  EXPECT_EQ(by_section.exit_code, 0) << by_section.out << by_section.err;
+  EXPECT_NE(by_section.out.find("0x6a"), std::string::npos) << by_section.out;
+  const auto repro =
+      run_process({kBpfdiff, "repro", object("multi"), "--program", "first", "--mode", "none"});
+  EXPECT_EQ(repro.exit_code, 0) << repro.out << repro.err;
+  EXPECT_NE(repro.out.find("0x2a"), std::string::npos) << repro.out;
+}
+
+TEST(ElfCli, DiffOfAnObjectWithSeveralProgramsAsksWhichOne) {
+  const auto r = run_process({kBpfdiff, "diff", object("multi"), "--engines", "interp,jit"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("holds 4 programs; choose one with --section or --program"), std::string::npos)
+      << r.err;
+  TempDir dir;
+  const auto asm_file = dir.write("p.asm", "mov r0, 1\nexit\n");
+  const auto not_elf =
+      run_process({kBpfdiff, "diff", asm_file, "--section", "xdp", "--engines", "interp,jit"});
+  EXPECT_EQ(not_elf.exit_code, 2) << not_elf.out << not_elf.err;
+  EXPECT_NE(not_elf.err.find("choose a program of an ELF object"), std::string::npos) << not_elf.err;
+}
+
 TEST(ElfCli, DisasmListsMapsProgramsAndResolvedRelocations) {
   const auto r = run_process({kBpfdiff, "disasm", object("multi")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
