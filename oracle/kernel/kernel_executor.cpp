@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <type_traits>
 
 #include "oracle/kernel/full_state_rewrite.hpp"
 #include "oracle/kernel/kernel_release.hpp"
@@ -48,13 +49,18 @@ std::string uname_release() {
   return u.release;
 }
 
-// Adds the wall time of `f()` to `into` and returns its result.
+// Adds the wall time of `f()` to `into` and returns its result, if any.
 template <class F>
 auto timed(uint64_t& into, F&& f) {
   const auto start = std::chrono::steady_clock::now();
-  auto result = f();
-  into += elapsed_ns(start);
-  return result;
+  if constexpr (std::is_void_v<decltype(f())>) {
+    f();
+    into += elapsed_ns(start);
+  } else {
+    auto result = f();
+    into += elapsed_ns(start);
+    return result;
+  }
 }
 
 // Closes `fd` now, timed: the executor's time includes it.
@@ -160,7 +166,6 @@ void KernelExecutor::run_loaded(int prog_fd, const KernelRequest& request, Mappe
   timed(out.phases.prepare_ns, [&] {
     std::memset(regs_.data, 0, kRegsValueSize);
     if (mem != nullptr) std::memcpy(mem->data, memory.data(), memory.size());
-    return 0;
   });
   if (auto reset = timed(out.phases.maps_ns, [&] { return maps_.reset(); }); !reset) {
     out.verdict = KernelVerdict::Failed;

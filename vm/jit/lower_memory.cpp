@@ -153,14 +153,13 @@ void Lowering::lower_atomic(uint32_t pc, const vm::Insn& insn, const isa::Semant
   // or, and, xor: one x86 instruction without fetch; x86 has no fetch-or/and/
   // xor, so with fetch: load the old value, operate in memory, return the old
   // value.
+  bool old_used = false;
   const auto bitwise = [&](AluOp op) {
+    old_used = s.fetch;
     if (s.fetch) a_.mov(w, old, m);
     a_.alu(op, w, m, src);
     if (s.fetch) a_.mov(w, src, old);  // a 32-bit mov zero-extends, as BPF's fetch32 does
   };
-  const bool borrows = old == kStackDeltaReg &&
-                       (s.atomic == isa::AtomicOp::Xchg ||
-                        (s.fetch && s.atomic != isa::AtomicOp::Add && s.atomic != isa::AtomicOp::Cmpxchg));
   // Unlocked read-modify-writes (see Assembler::xadd): the program is the
   // only thread touching its memory, so they are atomic as far as it can tell.
   switch (s.atomic) {
@@ -182,6 +181,7 @@ void Lowering::lower_atomic(uint32_t pc, const vm::Insn& insn, const isa::Semant
       break;
     case isa::AtomicOp::Xchg:
       // Not `xchg [m], src`: the CPU locks that one whatever the prefix.
+      old_used = true;
       a_.mov(w, old, m);
       a_.mov(w, m, src);
       a_.mov(w, src, old);  // a 32-bit mov zero-extends, as BPF's xchg32 does
@@ -191,7 +191,7 @@ void Lowering::lower_atomic(uint32_t pc, const vm::Insn& insn, const isa::Semant
       if (w == W32) a_.mov(W32, Reg::rax, Reg::rax);  // a successful cmpxchg32 leaves rax's top half
       break;
   }
-  if (borrows) restore_stack_delta();
+  if (old_used && old == kStackDeltaReg) restore_stack_delta();
 }
 
 void Lowering::lower_packet_load(uint32_t pc, const vm::Insn& insn, const isa::Semantics& s) {
