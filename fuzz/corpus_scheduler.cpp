@@ -39,7 +39,8 @@ double CorpusScheduler::weight_of(const Entry& e, double typical) const {
   const double yield =
       (1.0 + static_cast<double>(e.mutant_edges)) / (1.0 + static_cast<double>(e.mutants) / 4.0);
   double cheapness = 1;
-  if (typical > 0) cheapness = std::clamp(typical / std::max(e.cost, 1e-9), 1.0 / 8.0, 4.0);
+  const double mean_cost = (e.cost + e.mutant_seconds) / (1.0 + static_cast<double>(e.mutants));
+  if (typical > 0) cheapness = std::clamp(typical / std::max(mean_cost, 1e-9), 1.0 / 8.0, 4.0);
   return found * yield * cheapness;
 }
 
@@ -74,6 +75,7 @@ std::optional<CorpusScheduler::EntryId> CorpusScheduler::record(const GeneratedC
     if (Entry* p = find(*parent)) {
       ++p->mutants;
       p->mutant_edges += new_edges;
+      p->mutant_seconds += cost_seconds;
     }
   } else {
     fresh_.add(new_edges, cost_seconds, options_.memory);

@@ -1,6 +1,6 @@
 // The corpus scheduler of coverage-guided kernel campaigns
 // (fuzz/corpus_scheduler.hpp): weights by what an entry found, what its
-// mutants found and what it costs; slow programs left out; the mutant share
+// mutants found and what it and its mutants cost; slow programs left out; the mutant share
 // following what each source finds; eviction when full; and the kernel mix
 // drawing its mutants from it. Costs are given, never measured.
 #include "fuzz/corpus_scheduler.hpp"
@@ -88,6 +88,27 @@ TEST(CorpusScheduler, MutantsThatFindEdgesKeepTheirParentInFavourAndBarrenOnesLe
   s.record(program_returning(30), fruitful, 5, 1.0);                    // joins the corpus itself as well
   EXPECT_NEAR(s.weight(barren) / barren_before, 1.0 / 3.0, 1e-9);       // 1 / (1 + 8/4)
   EXPECT_NEAR(s.weight(fruitful) / fruitful_before, 6.0 / 1.25, 1e-9);  // (1 + 5) / (1 + 1/4)
+}
+
+TEST(CorpusScheduler, AQuickEntryWhoseMutantsAreSlowFallsOutOfFavour) {
+  CorpusScheduler s;
+  warm_up(s, 20, 1.0);
+  const auto steady = admit(s, 1, 2, 1.0);
+  const auto treacherous = admit(s, 2, 2, 1.0);
+  const double before = s.weight(treacherous);
+  EXPECT_NEAR(s.weight(steady) / before, std::log2(22.0) / std::log2(23.0), 1e-9);
+  // One mutant each, neither finding anything: the steady one's as quick as
+  // the typical program, the other's a 31-second verifier walk.
+  s.record(program_returning(10), steady, 0, 1.0);
+  s.record(program_returning(11), treacherous, 0, 31.0);
+  EXPECT_NEAR(s.typical_cost(), 1.0, 1e-9);  // one slow program does not move the median
+  // Mean time of entry and mutants: 1 s against (1 + 31) / 2 = 16 s, clamped to 1/8 of typical.
+  EXPECT_NEAR(s.weight(treacherous) / before, (1.0 / 1.25) / 8.0, 1e-9);
+  EXPECT_NEAR(s.weight(steady) / s.weight(treacherous), 8.0 * std::log2(22.0) / std::log2(23.0), 1e-9);
+  // Quick mutants afterwards bring it back: (1 + 31 + 14 * 1) / 16 = 2.875 s.
+  for (int i = 0; i < 14; ++i)
+    s.record(program_returning(20 + i), treacherous, 0, 1.0);
+  EXPECT_NEAR(s.weight(treacherous) / before, (1.0 / (1.0 + 15.0 / 4.0)) / 2.875, 1e-9);
 }
 
 TEST(CorpusScheduler, TheMutantShareFollowsWhichSourceFindsEdgesWithinItsBounds) {
