@@ -169,8 +169,8 @@ void add_fuzz_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--guest-request-limit", opts->kernel.guest_request_limit_seconds,
                   "kernel campaign: seconds a guest may stay busy on one program (heartbeats going on) "
                   "before it is abandoned, not judged and counted as 'verifier too slow under TCG', never a "
-                  "finding; a limit below the 20 s heartbeat silence interval acts as 20 s; 0: the pool's "
-                  "600 s")
+                  "finding; it may be shorter than the 20 s silence that makes a guest hung (the agent "
+                  "heartbeats every second while it works); 0: the pool's 600 s")
       ->check(CLI::Range(0.0, 3600.0))
       ->capture_default_str();
   cmd->add_option("--kernel-batch", opts->kernel.kernel_batch,

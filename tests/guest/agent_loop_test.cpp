@@ -241,6 +241,37 @@ TEST_F(AgentLoop, ABusyRequestStillEndsAtTheLimitAsAbandoned) {
   ASSERT_TRUE(next.ok()) << next.error;
 }
 
+// A limit shorter than the silence interval: a guest that keeps saying it is
+// busy is given up on at the limit, long before silence would call it hung.
+TEST_F(AgentLoop, ALimitShorterThanTheSilenceIntervalEndsABusyRequestAtTheLimit) {
+  AgentConfig config;
+  config.heartbeat = 50ms;
+  start(config, busy_verifier);
+  AgentClient client(host_);
+  const auto now = Clock::now();
+  auto r = client.execute(two_slot_request(), now + 30s, now + 300ms);
+  EXPECT_EQ(r.status, ReplyStatus::Abandoned);
+  EXPECT_NE(r.error.find("past the limit"), std::string::npos) << r.error;
+  // Ended by the limit, not by the 30 s silence deadline (which a correct
+  // run never comes near, however loaded the machine).
+  EXPECT_LT(Clock::now() - now, 15s);
+  auto next = client.execute(two_slot_request(), soon());
+  ASSERT_TRUE(next.ok()) << next.error;
+}
+
+// Without heartbeats the limit proves nothing (a dead kernel sends none):
+// the request waits out its silence deadline and is a hang.
+TEST_F(AgentLoop, ALimitShorterThanTheSilenceIntervalDoesNotCutASilentGuest) {
+  AgentConfig config;
+  config.heartbeat = 0ms;
+  start(config, busy_verifier);
+  AgentClient client(host_);
+  const auto now = Clock::now();
+  auto r = client.execute(two_slot_request(), now + 500ms, now + 100ms);
+  EXPECT_EQ(r.status, ReplyStatus::Timeout);
+  EXPECT_EQ(r.error, "no reply within the deadline");
+}
+
 // The caller's abandon time ends the wait before the guest fell silent for a
 // whole interval: abandoned, not a timeout.
 TEST_F(AgentLoop, AbandonTimeEndsTheWaitAsAbandoned) {

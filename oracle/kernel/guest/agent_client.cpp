@@ -51,7 +51,11 @@ Reply<Frame> AgentClient::await_reply(uint64_t id, Clock::time_point began, Cloc
   const auto silence = deadline - began;
   uint64_t heartbeats = 0;
   for (;;) {
-    ReadOutcome in = stream_.read(std::min(deadline, abandon_at));
+    // Once the guest has said it is busy, the limit may end the wait before
+    // the silence deadline does (a limit shorter than the silence interval).
+    Clock::time_point wake = std::min(deadline, abandon_at);
+    if (heartbeats > 0) wake = std::min(wake, limit);
+    ReadOutcome in = stream_.read(wake);
     switch (in.kind) {
       case ReadOutcome::Kind::Frame:
         break;
@@ -63,16 +67,17 @@ Reply<Frame> AgentClient::await_reply(uint64_t id, Clock::time_point began, Cloc
         const auto now = Clock::now();
         const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - began).count();
         const std::string busy = std::to_string(heartbeats) + " busy heartbeats";
-        // Silence for a whole interval is a hang; anything else is the
-        // caller giving up on a guest that may well be alive.
+        // Busy past the limit, or silent for a whole interval (a hang);
+        // anything else is the caller giving up on a guest that may well be
+        // alive.
+        if (heartbeats > 0 && now >= limit)
+          return {ReplyStatus::Abandoned,
+                  {},
+                  "still busy after " + std::to_string(waited) + " ms (" + busy + ", past the limit)"};
         if (now < deadline)
           return {
               ReplyStatus::Abandoned, {}, "abandoned after " + std::to_string(waited) + " ms (" + busy + ")"};
         if (heartbeats == 0) return {ReplyStatus::Timeout, {}, "no reply within the deadline"};
-        if (now >= limit)
-          return {ReplyStatus::Abandoned,
-                  {},
-                  "still busy after " + std::to_string(waited) + " ms (" + busy + ", past the limit)"};
         return {ReplyStatus::Timeout,
                 {},
                 "no reply after " + std::to_string(waited) + " ms (" + busy + ", then silence)"};
@@ -118,7 +123,7 @@ Reply<HelloInfo> AgentClient::hello(Clock::time_point deadline) {
 Reply<KernelResponse> AgentClient::execute(const KernelRequest& request, Clock::time_point deadline,
                                            Clock::time_point limit, Clock::time_point abandon_at) {
   const std::vector<uint8_t> payload = encode_request(request);
-  auto r = exchange(MessageType::Request, payload, deadline, std::max(deadline, limit), abandon_at);
+  auto r = exchange(MessageType::Request, payload, deadline, limit, abandon_at);
   if (!r.ok()) return failed_like<KernelResponse>(r);
   if (r.value.type != MessageType::Response)
     return {ReplyStatus::ProtocolError,
@@ -171,8 +176,8 @@ PipelineEnd AgentClient::execute_pipelined(
     // Nothing in flight: the request that could not be sent is the failure.
     if (in_flight.empty()) return fail(write_failed->first, write_failed->second);
     const InFlight oldest = in_flight.front();
-    auto r = await_reply(oldest.id, started, started + times.silence,
-                         std::max(started + times.silence, started + times.limit), times.abandon_at);
+    auto r =
+        await_reply(oldest.id, started, started + times.silence, started + times.limit, times.abandon_at);
     if (!r.ok()) return fail(r.status, std::move(r.error));
     started = Clock::now();
     in_flight.pop_front();

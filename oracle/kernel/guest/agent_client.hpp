@@ -74,8 +74,10 @@ class AgentClient {
   // first one was from the call, never past `limit`. So a verifier that
   // takes minutes is waited for while its guest answers, and a dead guest
   // is given up on after one silent interval. A request still busy at
-  // `limit`, or unanswered at `abandon_at` before the guest fell silent for
-  // a whole interval, is Abandoned rather than timed out.
+  // `limit` (heartbeats came; the limit may come before `deadline`, so a
+  // campaign can give up on slow verifier walks sooner than it calls a
+  // silent guest hung), or unanswered at `abandon_at` before the guest fell
+  // silent for a whole interval, is Abandoned rather than timed out.
   Reply<KernelResponse> execute(const KernelRequest& request, Clock::time_point deadline,
                                 Clock::time_point limit,
                                 Clock::time_point abandon_at = Clock::time_point::max());
