@@ -579,12 +579,21 @@ void KernelCampaign::judge(std::vector<NamedEngine>& engines, const NextCase& ne
       result_.kernel_releases[engines[i].name] = c.outcomes[i].kernel->release;
   }
   bool accepted = false;
+  // Agreement that a rerun could turn into "not comparable": the program
+  // reads kernel stack bytes it never wrote or uses a pointer's bits, so
+  // whether the kernel's state happened to match ours is luck (the stack's
+  // old contents, where the kernel placed an object). Such a program never
+  // feeds the mutants, so that the same seed draws the same programs.
+  bool agreed_by_luck = false;
   for (const auto& [i, k] : comparisons) {
     const std::string& name = engines[i].name;
     result_.tallies[name].add(k);
     result_.source_tallies[c.origin][name].add(k);
     result_.kernel_time.add(name, c.origin, seconds[i], c.outcomes[i], k);
     accepted = accepted || k.kind == oracle::KernelAgreement::Agree;
+    if (const auto& kernel = c.outcomes[i].kernel)
+      agreed_by_luck = agreed_by_luck || kernel->uninitialized_stack_read || kernel->pointer_bits_exposed ||
+                       kernel->stale_map_pointer || kernel->tail_call_argument_changed;
   }
   for (std::size_t i : abandoned)
     result_.kernel_time.add_abandoned(engines[i].name, c.origin, seconds[i], c.outcomes[i]);
@@ -601,7 +610,7 @@ void KernelCampaign::judge(std::vector<NamedEngine>& engines, const NextCase& ne
   for (double s : seconds)
     cost += s;
   const auto keep_traced = [&](std::size_t new_edges) { return mix_->covered(next.drawn, new_edges, cost); };
-  const auto added = coverage_->add(coverages, accepted, keep_traced);
+  const auto added = coverage_->add(coverages, accepted && !agreed_by_luck, keep_traced);
   if (added.admit && !(coverage_->guided() && added.traced)) mix_->accepted(next.drawn.c);
   if (ours_disagree) ++result_.ours_disagree;
   const auto [helpers, map_helpers] = helper_use(c.program);

@@ -37,7 +37,9 @@ json read_json(const fs::path& path) {
 // What the fake kernel does with the n-th program it is sent (1-based).
 // KnownMapBug: the kernel behaves as Linux before 6.4 did for a JITed program,
 // a failed map update/delete result zero-extended (oracle/known_kernel_bugs.hpp).
-enum class Script { Agree, Reject, Mismatch, GuestDies, KnownMapBug };
+// AgreeByLuck: agrees, but the program reads stack bytes it never wrote, so
+// a rerun could as well not (the kernel's stack is not zeroed).
+enum class Script { Agree, AgreeByLuck, Reject, Mismatch, GuestDies, KnownMapBug };
 
 // A kernel engine that runs our interpreter and reports its result as the
 // kernel would, or rejects, disagrees or "dies" as scripted.
@@ -81,6 +83,7 @@ class FakeKernel final : public oracle::Engine {
         return out;
       }
       case Script::Agree:
+      case Script::AgreeByLuck:
       case Script::Mismatch:
       case Script::KnownMapBug:
         break;
@@ -100,6 +103,7 @@ class FakeKernel final : public oracle::Engine {
     out.memory = ours.memory;
     out.error = ours.error;
     if (script_(call) == Script::Mismatch) out.regs[0] ^= 1;
+    if (script_(call) == Script::AgreeByLuck) out.kernel->uninitialized_stack_read = true;
     return out;
   }
 
@@ -377,6 +381,30 @@ TEST_F(KernelCampaignLoop, MixesTheGeneratorsAndReportsAcceptancePerSource) {
   EXPECT_EQ(rejected, r->tallies.at("fake-kernel").count(oracle::KernelAgreement::KernelRejected));
   const std::string summary = format_kernel_campaign_summary(*r);
   EXPECT_NE(summary.find("verifier-stress programs on fake-kernel"), std::string::npos) << summary;
+}
+
+// Mutants are drawn from programs whose agreement a rerun would repeat: one
+// that agreed only because the kernel's stale stack happened to match ours
+// never feeds them, so the same seed draws the same programs.
+TEST_F(KernelCampaignLoop, ProgramsThatAgreeByLuckAreNeverMutated) {
+  options_.verifier_stress_share = 1;
+  options_.mutate_rate = 1;
+  options_.max_programs = 30;
+  auto lucky = run([](uint64_t) { return Script::AgreeByLuck; });
+  ASSERT_TRUE(lucky) << lucky.error().message;
+  EXPECT_EQ(lucky->source_tallies.count("verifier-stress-mutant"), 0u);
+  ASSERT_TRUE(lucky->source_tallies.count("verifier-stress"));
+  EXPECT_EQ(lucky->source_tallies.at("verifier-stress").at("fake-kernel").total(), 30u);
+
+  TearDown();
+  SetUp();
+  options_.verifier_stress_share = 1;
+  options_.mutate_rate = 1;
+  options_.max_programs = 30;
+  auto agreeing = run([](uint64_t) { return Script::Agree; });
+  ASSERT_TRUE(agreeing) << agreeing.error().message;
+  ASSERT_TRUE(agreeing->source_tallies.count("verifier-stress-mutant"));
+  EXPECT_GT(agreeing->source_tallies.at("verifier-stress-mutant").at("fake-kernel").total(), 0u);
 }
 
 TEST_F(KernelCampaignLoop, AFindingNamesTheGeneratorThatWroteIt) {
