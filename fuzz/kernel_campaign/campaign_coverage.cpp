@@ -23,10 +23,17 @@ CampaignCoverage::Added CampaignCoverage::add(std::span<const KernelCoverage* co
   if (out.traced) ++traced_programs_;
   // Guidance needs this program's trace; without one (no KCOV, or a guest
   // failure that lost the response) it falls back to what a kernel accepted.
-  if (guided_ && out.traced)
+  if (guided_ && out.traced) {
     out.admit = keep_traced ? keep_traced(out.edges) : out.edges > 0;
-  else
+  } else {
+    // Guided on a kernel that traces, a program that came back without a
+    // trace (given up on as too slow, or a guest failure lost its response)
+    // still took its time: `keep_traced` hears of it with no edges, so an
+    // entry whose mutants are given up on fades like one whose mutants are
+    // slow (corpus_scheduler.hpp).
+    if (guided_ && traced() && keep_traced) (void)keep_traced(0);
     out.admit = accepted_and_agreed;
+  }
   corpus_ += out.admit ? 1 : 0;
   return out;
 }

@@ -44,7 +44,9 @@ class CampaignCoverage {
   // One program: the coverage each kernel engine returned with it, and
   // whether a kernel accepted it with outcomes that agree. Guided and
   // traced, `keep_traced` (when given) decides whether the program joins the
-  // corpus, told the edges it added; without it, any new edge does.
+  // corpus, told the edges it added; without it, any new edge does. Guided,
+  // once some program was traced, a program without a trace is told to
+  // `keep_traced` as adding no edge (its time still counts).
   Added add(std::span<const oracle::kernel::KernelCoverage* const> coverages, bool accepted_and_agreed,
             const std::function<bool(std::size_t new_edges)>& keep_traced = {});
   // A point of the timeline (taken at each progress line and at the end).

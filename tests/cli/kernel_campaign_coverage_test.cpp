@@ -63,6 +63,28 @@ TEST(CampaignCoverage, WithoutATraceTheCorpusIsWhatAKernelAccepted) {
   EXPECT_EQ(cov.progress(), "");
 }
 
+// A program given up on as too slow comes back without its trace; once the
+// kernel is known to trace, guidance still hears of it (no edges), so the
+// scheduler can charge its time to the entry it was mutated from.
+TEST(CampaignCoverage, GuidedTellsTheSchedulerOfAProgramThatLostItsTrace) {
+  CampaignCoverage cov(true);
+  std::vector<std::size_t> told;
+  const auto keep = [&](std::size_t edges) {
+    told.push_back(edges);
+    return edges > 0;
+  };
+  KernelCoverage lost;  // an abandoned request: no coverage came back
+  const KernelCoverage* untraced[] = {&lost};
+  EXPECT_FALSE(cov.add(untraced, false, keep).admit);
+  EXPECT_TRUE(told.empty());  // nothing traced yet: maybe a kernel without KCOV
+  const KernelCoverage first = collected({1, 2});
+  const KernelCoverage* traced[] = {&first};
+  EXPECT_TRUE(cov.add(traced, true, keep).admit);
+  EXPECT_FALSE(cov.add(untraced, false, keep).admit);
+  EXPECT_TRUE(cov.add(untraced, true, keep).admit);  // without a trace, what a kernel accepted
+  EXPECT_EQ(told, (std::vector<std::size_t>{2, 0, 0}));
+}
+
 TEST(CampaignCoverage, UnguidedCountsEdgesButKeepsAcceptedPrograms) {
   CampaignCoverage cov(false);
   const KernelCoverage a = collected({1, 2});
