@@ -8,7 +8,8 @@
 #   unguided   the edges are counted, the corpus is the accepted programs
 #   no-trace   no coverage asked for (programs/s without KCOV tracing)
 # Prints, per arm: programs, programs/s, verifier/JIT edges at the end and at
-# the program count every arm reached (from report.json's timeline), corpus.
+# the program count every arm reached (from report.json's timeline), corpus,
+# mutants, and programs given up on as too slow (--request-limit).
 # Needs an image of `scripts/build-guest.sh --source 6.12 --kcov` (found by
 # kcov.config in its provenance, or --image DIR); never builds one.
 set -euo pipefail
@@ -20,11 +21,13 @@ image=""
 out=kernel-coverage-bench
 arms=(guided unguided no-trace)
 parallel=0
+request_limit=""
 bpfdiff=${BPFDIFF:-build/release/bin/bpfdiff}
 
 usage() {
   cat <<EOF
 Usage: scripts/kernel-coverage-bench.sh [--minutes N] [--seed S] [--image DIR] [--out DIR] [--arms LIST]
+         [--parallel] [--request-limit S]
   --minutes N   campaign budget per arm (default $minutes)
   --seed S      the seed every arm uses (default $seed)
   --image DIR   the KCOV guest image (default: the newest build/guest/images/* built with --kcov
@@ -32,6 +35,8 @@ Usage: scripts/kernel-coverage-bench.sh [--minutes N] [--seed S] [--image DIR] [
   --out DIR     DIR/ARM/ per campaign, DIR/bench.txt (default $out)
   --arms LIST   comma-separated subset of guided,unguided,no-trace
   --parallel    run the arms at the same time (one TCG guest each) instead of one after the other
+  --request-limit S  every arm gives up on a program its guest is still busy with after S seconds
+                (--guest-request-limit; default: the campaign's 60 s)
 EOF
 }
 
@@ -43,6 +48,7 @@ while (($#)); do
     --out) out="$2"; shift 2 ;;
     --arms) IFS=, read -r -a arms <<<"$2"; shift 2 ;;
     --parallel) parallel=1; shift ;;
+    --request-limit) request_limit="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "kernel-coverage-bench: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -70,6 +76,7 @@ run_arm() {
     unguided) extra=(--unguided) ;;
     no-trace) extra=(--no-kernel-coverage) ;;
   esac
+  [[ -n $request_limit ]] && extra+=(--guest-request-limit "$request_limit")
   BPFDIFF_GUEST_DIR=$image BPFDIFF_GUEST_POOL=1 nice -n 10 "$bpfdiff" fuzz --engines interp,kernel-qemu \
     --isa-version 4 --max-instructions 128 --minutes "$minutes" --seed "$seed" --out "$out/$arm" \
     "${extra[@]}" >"$out/$arm.log" 2>&1 || true
@@ -82,7 +89,7 @@ for arm in "${arms[@]}"; do
 done
 pids=()
 for arm in "${arms[@]}"; do
-  echo "kernel-coverage-bench: $arm, $minutes min, seed $seed, image $image (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+  echo "kernel-coverage-bench: $arm, $minutes min, seed $seed${request_limit:+, request limit ${request_limit} s}, image $image (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
   if ((parallel)); then
     run_arm "$arm" &
     pids+=($!)
@@ -118,7 +125,7 @@ def edges_by(report, seconds):
 ten = all(r["seconds"] > 600 for r in reports.values())
 head = f"{'arm':10} {'programs':>9} {'prog/s':>7} {'edges':>7} {'edges@' + str(common):>12}"
 head += f" {'edges@10min':>12}" if ten else ""
-print(head + f" {'corpus':>7} {'mutants':>8}")
+print(head + f" {'corpus':>7} {'mutants':>8} {'too slow':>9}")
 for a in arms:
     r = reports[a]
     c = r["coverage"]
@@ -129,5 +136,7 @@ for a in arms:
         line += f" {edges_by(r, 600) if c['traced'] else '-':>12}"
     by_kernel = r.get("sources", {}).get("verifier-stress-mutant", {})
     mutants = max((k["programs"] for k in by_kernel.values()), default=0)
-    print(line + f" {c['corpus']:>7} {mutants:>8}")
+    # Programs given up on because a guest was busy with them past the request limit.
+    too_slow = r.get("not_judged", {}).get("by_reason", {}).get("too slow", 0)
+    print(line + f" {c['corpus']:>7} {mutants:>8} {too_slow:>9}")
 PY
