@@ -69,7 +69,8 @@ build/release/bin/bpfdiff fuzz --minutes "$minutes" --jobs "$jobs" --engine "$en
   fuzz_status=$?
 
 # Guest kernels built from Debian's source (the test command never builds
-# them): the WARN-patched guest for the kernel-log e2e test, then the
+# them): the WARN-patched guest and the KASAN guest with its out-of-bounds
+# read for the kernel-log e2e tests, then the
 # planted-kernel-bug benchmark, then the KCOV guest and the coverage-guidance
 # benchmark. KERNEL_BENCH=0 skips this; BENCH_MINUTES sets the budget per
 # planted bug (default 30), COVERAGE_MINUTES per coverage arm (default 60: the
@@ -80,6 +81,8 @@ if [[ ${KERNEL_BENCH:-1} != 0 ]]; then
   cmake --build --preset release -j "$(nproc)" --target source_kernel_e2e_test
   bash scripts/build-guest.sh --source 6.12 --no-current --patch tests/guest/kernel-patches/warn-on-magic-mov.patch ||
     kernel_status=$?
+  bash scripts/build-guest.sh --source 6.12 --kasan --no-current \
+    --patch tests/guest/kernel-patches/kasan-on-magic-mov.patch || kernel_status=$?
   ctest --preset release -R '^source_kernel_e2e$' --output-on-failure || kernel_status=$?
   bash scripts/kernel-bug-bench.sh --minutes "${BENCH_MINUTES:-30}" --out "$out/kernel-bug-bench" \
     corpus/kernel-bugs/*.patch || kernel_status=$?
