@@ -178,6 +178,10 @@ std::vector<Difference> plain_differences(const Outcome& ours, const KernelOutco
 
 }  // namespace
 
+bool agreement_is_luck(const KernelOutcome& kernel) {
+  return kernel.uninitialized_stack_read || kernel.pointer_bits_exposed || kernel.stale_map_pointer;
+}
+
 KernelComparison compare_with_kernel(const Outcome& ours, const Outcome& kernel) {
   KernelComparison c;
   const KernelOutcome k = kernel.kernel.value_or(KernelOutcome{});
@@ -252,7 +256,7 @@ KernelComparison compare_with_kernel(const Outcome& ours, const Outcome& kernel)
       c.differences.push_back(std::move(d));
   }
   if (c.differences.empty()) return c;
-  if (k.uninitialized_stack_read || k.pointer_bits_exposed || k.stale_map_pointer) {
+  if (agreement_is_luck(k)) {
     c.kind = KernelAgreement::NotComparable;
     c.reason = k.uninitialized_stack_read
                    ? "the program reads stack bytes it never wrote (the kernel's stack is not zeroed)"

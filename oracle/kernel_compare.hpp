@@ -68,6 +68,13 @@ struct KernelComparison {
 // `ours` is an outcome of one of our engines, `kernel` of a kernel engine.
 KernelComparison compare_with_kernel(const Outcome& ours, const Outcome& kernel);
 
+// Whether the kernel's final state can differ from ours by luck alone: the
+// program reads stack bytes it never wrote, uses a pointer's bits or a hash
+// map value pointer older than an update. A difference is then not
+// comparable, and an agreement is no more than the kernel's stale stack or
+// addresses happening to match ours (a rerun may not repeat it).
+bool agreement_is_luck(const KernelOutcome& kernel);
+
 // Two kernel outcomes (e.g. host and guest, JIT and interpreter): verdicts
 // (plain, then full; only when both come from one kernel release, and not
 // when the interpreter refused a program only JIT-compiled ones may be, such

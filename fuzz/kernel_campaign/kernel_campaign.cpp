@@ -579,11 +579,9 @@ void KernelCampaign::judge(std::vector<NamedEngine>& engines, const NextCase& ne
       result_.kernel_releases[engines[i].name] = c.outcomes[i].kernel->release;
   }
   bool accepted = false;
-  // Agreement that a rerun could turn into "not comparable": the program
-  // reads kernel stack bytes it never wrote or uses a pointer's bits, so
-  // whether the kernel's state happened to match ours is luck (the stack's
-  // old contents, where the kernel placed an object). Such a program never
-  // feeds the mutants, so that the same seed draws the same programs.
+  // Agreement that a rerun could turn into "not comparable"
+  // (oracle::agreement_is_luck) never feeds the mutants, so that the same
+  // seed draws the same programs.
   bool agreed_by_luck = false;
   for (const auto& [i, k] : comparisons) {
     const std::string& name = engines[i].name;
@@ -592,8 +590,7 @@ void KernelCampaign::judge(std::vector<NamedEngine>& engines, const NextCase& ne
     result_.kernel_time.add(name, c.origin, seconds[i], c.outcomes[i], k);
     accepted = accepted || k.kind == oracle::KernelAgreement::Agree;
     if (const auto& kernel = c.outcomes[i].kernel)
-      agreed_by_luck = agreed_by_luck || kernel->uninitialized_stack_read || kernel->pointer_bits_exposed ||
-                       kernel->stale_map_pointer || kernel->tail_call_argument_changed;
+      agreed_by_luck = agreed_by_luck || oracle::agreement_is_luck(*kernel);
   }
   for (std::size_t i : abandoned)
     result_.kernel_time.add_abandoned(engines[i].name, c.origin, seconds[i], c.outcomes[i]);
