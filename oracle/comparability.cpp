@@ -38,6 +38,11 @@ class PointerProvenance {
     started_ = true;
   }
   bool started() const { return started_; }
+  // A tail call was taken: its target starts with r1 as the caller passed
+  // it, which our VM carries and for which the kernel passes its context:
+  // a pointer either way (the call's clobbering of r1..r5 notwithstanding).
+  // The kernel leaves the target no other register.
+  void tail_call_taken() { reg_[1] = true; }
   bool reg(uint8_t r) const { return reg_[r]; }
   // Hash map value pointers go stale when any hash map is updated or
   // deleted from: the kernel replaces the element (an older pointer reads
@@ -309,9 +314,10 @@ Comparability check_comparability(const vm::Program& program, std::span<const ui
     }
     // A tail call that did not fall through started its target in a
     // zeroed frame; the kernel's target frame holds whatever it held.
-    if (tail_call_at && pc != *tail_call_at + 1 &&
-        on_stack(regs[isa::kFramePointer] - vm::kStackFrameBytes, vm::kStackFrameBytes, off_scratch)) {
-      mark(off_scratch, vm::kStackFrameBytes, false);
+    if (tail_call_at && pc != *tail_call_at + 1) {
+      ptr.tail_call_taken();
+      if (on_stack(regs[isa::kFramePointer] - vm::kStackFrameBytes, vm::kStackFrameBytes, off_scratch))
+        mark(off_scratch, vm::kStackFrameBytes, false);
     }
     tail_call_at.reset();
     out.pointer_bits_exposed =

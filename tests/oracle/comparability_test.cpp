@@ -51,5 +51,27 @@ TEST(Comparability, APointersBitsAreExposedWhereverItWent) {
   EXPECT_FALSE(of("mov r0, r1\ncall 7\nand r0, 0\nexit\n").pointer_bits_exposed);
 }
 
+// A tail call taken: the target starts with the r1 the caller passed (our
+// VM carries the input pointer, the kernel passes its context), a pointer
+// either way although the call clobbered r1..r5.
+TEST(Comparability, ATailCallTargetStartsWithAPointerInR1) {
+  auto p = text::assemble(
+      "mov r6, r1\nlddw r2, map_fd(0)\nmov r3, 1\ncall 12\nmov r0, 0\nexit\n"
+      "mov32 r0, r1\nexit\n");
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  vm::MapDef progs;
+  progs.type = vm::MapType::ProgArray;
+  progs.value_size = 4;
+  progs.max_entries = 2;
+  progs.prog_entries = {{0, 0}, {1, 7}};
+  p->maps = {progs};
+  const std::vector<uint8_t> memory(16, 0);
+  EXPECT_TRUE(check_comparability(*p, memory, vm::RunMode::Memory, vm::ExecLimits{}).pointer_bits_exposed)
+      << "the target's mov32 truncates the pointer";
+  p->maps[0].prog_entries.resize(1);
+  EXPECT_FALSE(check_comparability(*p, memory, vm::RunMode::Memory, vm::ExecLimits{}).pointer_bits_exposed)
+      << "without the target the mov32 never runs";
+}
+
 }  // namespace
 }  // namespace bpfdiff::oracle
