@@ -85,11 +85,21 @@ class KernelFriendlyGenerator : detail::KernelFriendlyBase {
 
     b_.place(functions_[0].label);
     const std::size_t subprograms = functions_.size() - 1;
-    const std::size_t share = subprograms == 0 ? 0 : total / (subprograms + 3);
-    function(0, total - share * subprograms);
+    const std::size_t pieces = subprograms + (tail_target_ ? 1 : 0);
+    const std::size_t share = pieces == 0 ? 0 : total / (pieces + 3);
+    function(0, total - share * pieces);
     for (uint32_t i = 1; i < functions_.size(); ++i) {
       b_.place(functions_[i].label);
       function(i, b_.size() + share);
+    }
+    if (tail_target_) {
+      // Last, so no function can call it (optional calls go to later
+      // functions only) and no branch reaches it.
+      target_ = static_cast<uint32_t>(functions_.size());
+      functions_.push_back({b_.new_label(), kSubprogramCost, {}});
+      maps_.back().prog_entries[1].second = static_cast<uint32_t>(b_.size());
+      b_.place(functions_[target_].label);
+      function(target_, b_.size() + share);
     }
 
     GeneratedCase out;
@@ -128,9 +138,9 @@ class KernelFriendlyGenerator : detail::KernelFriendlyBase {
     Function& f = functions_[index];
     st_ = State{};
     const Kind arg1 = mem_size_ > 0 ? Kind::Mem : Kind::Scalar;
-    if (index == 0 && tail_calls()) {
-      // Only r1: a tail call restarts the program through a prologue that
-      // may set nothing else (see tail_call()).
+    if ((index == 0 && tail_calls()) || index == target_) {
+      // Only r1: a tail call restarts the program (or enters the target)
+      // through a prologue that may set nothing else (see tail_call()).
     } else if (index == 0) {
       // The rewrite's prologue: r1 = memory (or 0), r2 = its size, the rest 0.
       for (auto& r : st_.regs)
@@ -232,10 +242,12 @@ class KernelFriendlyGenerator : detail::KernelFriendlyBase {
     if (!done && calls_allowed_here() && src_.chance(opt_.helper_rate)) done = helper_call();
     if (!done && !maps_.empty() && calls_allowed_here() && src_.chance(opt_.map_rate))
       done = map_call(room());
-    if (!done && fn_ == 0 && loop_depth_ == 0 && tail_calls() && src_.chance(opt_.tail_call_rate) &&
-        restarts_fit()) {
-      done = tail_call(room());
-      if (done) charge_restarts();
+    if (!done && fn_ == 0 && loop_depth_ == 0 && tail_calls() && src_.chance(opt_.tail_call_rate)) {
+      // A restart must fit the entry's bound; a tail call into the target
+      // ends the chain and needs nothing more of it.
+      const bool restart = restarts_fit();
+      done = tail_call(room(), restart);
+      if (done && restart) charge_restarts();
     }
     for (int attempt = 0; !done && attempt < 4; ++attempt) {
       const bool control = src_.chance(kControlRate);
@@ -715,6 +727,7 @@ class KernelFriendlyGenerator : detail::KernelFriendlyBase {
   ForwardLabels<State> pending_;
   std::vector<uint32_t> owed_;  // subprograms the current function still has to call
   uint32_t fn_ = 0;
+  uint32_t target_ = UINT32_MAX;  // the tail-call target's function index, once placed
   std::size_t limit_ = 0;
   std::size_t reserve_ = 0;  // slots kept for the calls still owed
   // What the current scope may still run, counted in instructions: each

@@ -146,13 +146,16 @@ class KernelFriendlyBase {
   bool map_call(std::size_t room);
   // bpf_tail_call(the entry's r1, the program array, an index): the
   // program array (the last map, planned in a share of the map programs)
-  // holds the program itself, so a tail call restarts it, up to the
-  // kernel's 33; an index past the array falls through with
+  // holds the program itself at index 0, so a tail call there restarts it,
+  // up to the kernel's 33, and in half of them at index 1 a tail-call
+  // target (tail_target_), which ends the chain; an index past the array falls through with
   // r0 undefined (the kernel's helper returns nothing) and r1..r5
   // clobbered. Entry function only, outside loops. False when it does not
   // fit in `room` slots, or the program has no memory (nothing keeps the
   // context r1 the kernel wants).
-  bool tail_call(std::size_t room);
+  // Index 0 only when `restart` (a restart fits the entry's bound);
+  // without it, false when there is no target.
+  bool tail_call(std::size_t room, bool restart);
   // The program has a program array: its entry starts with only r1 set
   // (a tail call restarts it through the wrapper's prologue, which may set
   // nothing else; kernel_executor.hpp).
@@ -171,6 +174,11 @@ class KernelFriendlyBase {
   uint16_t locked_ = 0;
   uint16_t avoid_ = 0;  // registers an instruction being built already uses
   std::vector<vm::MapDef> maps_;
+  // The program array's index 1 holds a tail-call target: code after the
+  // subprograms that only a tail call enters, with only r1 set, making no
+  // calls and no tail calls (the kernel runs it as a program of its own:
+  // oracle/kernel/program_pieces.hpp).
+  bool tail_target_ = false;
 };
 
 }  // namespace bpfdiff::fuzz::detail

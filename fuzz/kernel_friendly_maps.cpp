@@ -70,25 +70,32 @@ void KernelFriendlyBase::plan_maps() {
     p.name = "progs";
     p.type = vm::MapType::ProgArray;
     p.value_size = 4;
-    p.max_entries = 1 + src_.below(3);
-    p.prog_entries = {{0, 0}};  // index 0: the program itself; the others empty
+    // Index 0: the program itself; index 1, in half of them, a tail-call
+    // target of its own after the subprograms (its slot is known once it
+    // is placed); the others empty.
+    tail_target_ = src_.chance(0.5);
+    p.max_entries = (tail_target_ ? 2 : 1) + src_.below(tail_target_ ? 2 : 3);
+    p.prog_entries = {{0, 0}};
+    if (tail_target_) p.prog_entries.push_back({1, 0});
     maps_.push_back(std::move(p));
   }
 }
 
-bool KernelFriendlyBase::tail_call(std::size_t room) {
+bool KernelFriendlyBase::tail_call(std::size_t room, bool restart) {
   // r1 as the entry got it, kept in the pinned register: the kernel wants
   // its context there (a program without memory pins nothing, and a
   // scalar r1 would be rejected).
-  if (!tail_calls() || room < 6 || pin_ == kNoReg) return false;
+  if (!tail_calls() || room < 6 || pin_ == kNoReg || (!restart && !tail_target_)) return false;
   b_.emit(isa::encode(Form::mov_reg, 1, pin_));
   b_.emit(isa::encode_lddw(src_.chance(0.7) ? Form::lddw_map_fd : Form::lddw_map_idx, 2,
                            static_cast<int32_t>(maps_.size() - 1), 0));
-  // Index 0 mostly (a restart), one past the array sometimes. Not an empty
+  // Index 0 (a restart, when `restart`) or 1 (the tail-call target)
+  // mostly, one past the array sometimes. Not an empty
   // slot inside it: the kernel's x86-64 JIT and its interpreter count that
   // attempt differently (oracle/comparability.hpp), so it is not compared.
   const uint32_t entries = maps_.back().max_entries;
-  const uint32_t index = src_.chance(0.7) ? 0 : entries + src_.below(2);
+  uint32_t index = entries + src_.below(2);
+  if (src_.chance(0.7)) index = tail_target_ && (!restart || src_.chance(0.5)) ? 1 : 0;
   b_.emit(isa::encode(Form::mov_imm, 3, 0, 0, static_cast<int32_t>(index)));
   b_.emit_helper_call(static_cast<uint32_t>(vm::HelperId::TailCall));
   for (uint8_t r = 0; r <= 5; ++r)

@@ -51,6 +51,24 @@ class Minimizer {
     return attempt(std::move(c));
   }
 
+  // Slots [begin, end) gone: program arrays keep naming the code they
+  // named (a target inside the range names what now stands there), as the
+  // repaired jumps do.
+  bool attempt_removal(std::vector<isa::RawInsn> slots, std::size_t begin, std::size_t end) {
+    MinimizeCase c = best_;
+    c.program.slots = std::move(slots);
+    for (vm::MapDef& m : c.program.maps) {
+      for (auto& entry : m.prog_entries) {
+        if (entry.second >= end) {
+          entry.second -= static_cast<uint32_t>(end - begin);
+        } else if (entry.second > begin) {
+          entry.second = static_cast<uint32_t>(begin);
+        }
+      }
+    }
+    return attempt(std::move(c));
+  }
+
   // Delta debugging over instructions: chunks of half the program, then a
   // quarter, ... down to single instructions.
   void remove_instructions() {
@@ -60,7 +78,7 @@ class Minimizer {
         const std::size_t begin = starts[u];
         const std::size_t end = u + chunk < starts.size() ? starts[u + chunk] : best_.program.slots.size();
         auto candidate = remove_slots(best_.program.slots, begin, end);
-        if (candidate && !candidate->empty() && attempt_slots(std::move(*candidate))) {
+        if (candidate && !candidate->empty() && attempt_removal(std::move(*candidate), begin, end)) {
           starts = instruction_starts(best_.program.slots);  // same u: what followed moved here
         } else {
           u += chunk;

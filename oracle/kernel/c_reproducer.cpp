@@ -4,6 +4,8 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "oracle/kernel/program_pieces.hpp"
+
 namespace bpfdiff::oracle::kernel {
 namespace {
 
@@ -60,20 +62,30 @@ static long sys_bpf(int cmd, union bpf_attr *attr) {
   return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
 }
 
+// One kernel program per piece of prog[] (the entry's first; bpfdiff cuts
+// a program at the slots its program arrays name, each a program of its
+// own in the kernel).
+static int prog_fds[PIECES];
+
 static int load(void) {
-  union bpf_attr attr;
-  memset(&attr, 0, sizeof(attr));
-  attr.prog_type = PROG_TYPE;
-  attr.prog_flags = PROG_FLAGS;
-  attr.insns = (uint64_t)(uintptr_t)prog;
-  attr.insn_cnt = sizeof(prog) / sizeof(prog[0]);
-  attr.license = (uint64_t)(uintptr_t)"GPL";
-  attr.log_level = 1;
-  attr.log_buf = (uint64_t)(uintptr_t)log_buf;
-  attr.log_size = sizeof(log_buf);
-  int fd = (int)sys_bpf(BPF_PROG_LOAD, &attr);
-  if (fd < 0) printf("BPF_PROG_LOAD: %s\n%s\n", strerror(errno), log_buf);
-  return fd;
+  for (unsigned p = 0; p < PIECES; ++p) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.prog_type = PROG_TYPE;
+    attr.prog_flags = PROG_FLAGS;
+    attr.insns = (uint64_t)(uintptr_t)(prog + piece_first[p]);
+    attr.insn_cnt = piece_first[p + 1] - piece_first[p];
+    attr.license = (uint64_t)(uintptr_t)"GPL";
+    attr.log_level = 1;
+    attr.log_buf = (uint64_t)(uintptr_t)log_buf;
+    attr.log_size = sizeof(log_buf);
+    prog_fds[p] = (int)sys_bpf(BPF_PROG_LOAD, &attr);
+    if (prog_fds[p] < 0) {
+      printf("BPF_PROG_LOAD (the piece at slot %u): %s\n%s\n", piece_slot[p], strerror(errno), log_buf);
+      return -1;
+    }
+  }
+  return prog_fds[0];
 }
 
 // The program's maps, created as bpfdiff's executor creates them, and
@@ -140,15 +152,19 @@ static int create_maps(void) {
   return 0;
 }
 
-// Program arrays hold the program itself where bpfdiff's VM holds its
-// entry (slot 0; their initial values are 1 + the slot, 0 for empty).
-static int fill_program_arrays(int prog_fd) {
+// Program arrays hold, where bpfdiff's VM holds slot s (their initial
+// values are 1 + the slot, 0 for empty), the piece that starts at s.
+static int fill_program_arrays(void) {
   for (unsigned m = 0; m < MAP_COUNT; ++m) {
     if (maps[m].type != BPF_MAP_TYPE_PROG_ARRAY || maps[m].initial == 0) continue;
     for (uint32_t key = 0; key < maps[m].max_entries; ++key) {
       uint32_t target;
       memcpy(&target, maps[m].initial + 4 * (uint64_t)key, 4);
-      if (target != 1) continue;
+      if (target == 0) continue;
+      int prog_fd = -1;
+      for (unsigned p = 0; p < PIECES; ++p) {
+        if (piece_slot[p] == target - 1) prog_fd = prog_fds[p];
+      }
       union bpf_attr attr;
       memset(&attr, 0, sizeof(attr));
       attr.map_fd = map_fds[m];
@@ -276,7 +292,7 @@ constexpr const char* kPlainMain = R"C(
 int main(void) {
   if (create_maps() < 0) return 2;
   int prog_fd = load();
-  if (prog_fd < 0 || fill_program_arrays(prog_fd) < 0) return 2;
+  if (prog_fd < 0 || fill_program_arrays() < 0) return 2;
   union bpf_attr attr;
   memset(&attr, 0, sizeof(attr));
   attr.test.prog_fd = prog_fd;
@@ -333,7 +349,7 @@ int main(void) {
     if (prog[i].imm == MEMORY_PLACEHOLDER) prog[i].imm = mem_fd;
   }
   int prog_fd = load();
-  if (prog_fd < 0 || fill_program_arrays(prog_fd) < 0) return 2;
+  if (prog_fd < 0 || fill_program_arrays() < 0) return 2;
   union bpf_attr attr;
   memset(&attr, 0, sizeof(attr));
   attr.test.prog_fd = prog_fd;
@@ -343,8 +359,14 @@ int main(void) {
   }
   if (map_io(BPF_MAP_LOOKUP_ELEM, regs_fd, regs) < 0) return 2;
   if (MEMORY_SIZE > 0 && map_io(BPF_MAP_LOOKUP_ELEM, mem_fd, memory) < 0) return 2;
+  const uint64_t piece = regs[DONE_WORD] - EPILOGUE_DONE;
+  if (piece >= PIECES) {
+    printf("the run returned without reaching the wrapper's epilogue\n");
+    return 2;
+  }
+  if (PIECES > 1) printf("the piece at slot %u exited\n", piece_slot[piece]);
   for (int r = 0; r < 10; ++r) {
-    if (COMPARE_REGS & (1 << r)) check_reg(r, regs[r], expected_regs[r], ~0ULL);
+    if (COMPARE_REGS & piece_regs[piece] & (1 << r)) check_reg(r, regs[r], expected_regs[r], ~0ULL);
   }
   if (COMPARE_MEMORY) check_memory(memory, expected_memory, MEMORY_SIZE);
   if (COMPARE_MAPS) check_maps();
@@ -374,12 +396,16 @@ Result<std::string> c_reproducer(const CReproducerInput& in) {
                                       [](const KernelMap& m) { return m.type == kMapTypeProgArray; });
   if (tail_calls && !in.full_state)
     return make_error("a program with a program array reproduces in the full-state form only");
+  // The pieces the executor loads (program_pieces.hpp), concatenated.
+  auto pieces = cut_into_pieces(in.program, tail_call_target_slots(in.maps));
+  if (!pieces) return pieces.error();
   std::vector<isa::RawInsn> insns = relocate_maps(in.program, placeholders);
+  std::vector<uint32_t> piece_first{0};
+  std::vector<uint16_t> piece_regs;  // full state, by piece: the registers its epilogue exports
   std::string form = "the program exactly as written, memory as the test run's context (r1)";
   uint16_t compare_regs = in.compare_regs & 1;
   if (in.full_state) {
     RewriteInput rewrite;
-    rewrite.program = in.program;
     rewrite.regs_map_fd = kRegsPlaceholder;
     rewrite.memory_map_fd = in.memory.empty() ? -1 : kMemoryPlaceholder;
     rewrite.memory_size = static_cast<uint32_t>(in.memory.size());
@@ -387,21 +413,39 @@ Result<std::string> c_reproducer(const CReproducerInput& in) {
     rewrite.instrumentation = in.instrumentation;
     rewrite.maps = rewrite_maps;
     rewrite.tail_calls = tail_calls;
-    auto rewritten = rewrite_full_state(rewrite);
-    if (!rewritten) return rewritten.error();
-    insns = rewritten->insns;
-    compare_regs = in.compare_regs & rewritten->regs_valid;
-    form = "the program in bpfdiff's full-state wrapper (" + describe(rewritten->instrumentation) +
-           "): its pc p is p + " + std::to_string(rewritten->body_offset()) + " here";
+    insns.clear();
+    piece_first.clear();
+    compare_regs = in.compare_regs;
+    for (const ProgramPiece& piece : *pieces) {
+      rewrite.program = piece.insns;
+      rewrite.done_value = kEpilogueDone + static_cast<int32_t>(piece_first.size());
+      auto rewritten = rewrite_full_state(rewrite);
+      if (!rewritten) return rewritten.error();
+      piece_first.push_back(static_cast<uint32_t>(insns.size()));
+      piece_regs.push_back(rewritten->regs_valid);
+      insns.insert(insns.end(), rewritten->insns.begin(), rewritten->insns.end());
+      if (piece.start != 0) continue;
+      form = "the program in bpfdiff's full-state wrapper (" + describe(rewritten->instrumentation) +
+             "): its pc p is p + " + std::to_string(rewritten->body_offset()) + " here";
+    }
+    if (pieces->size() > 1) {
+      form +=
+          "; cut at the tail-call targets, each a program of its own: the piece at slot s "
+          "starts at prog[] index";
+      for (std::size_t p = 1; p < pieces->size(); ++p)
+        form += (p > 1 ? ", " : " ") + std::to_string((*pieces)[p].start) + " -> " +
+                std::to_string(piece_first[p]);
+    }
   }
+  piece_first.push_back(static_cast<uint32_t>(insns.size()));
   const std::size_t size = in.memory.size();
   std::vector<uint8_t> expected_memory = in.expected_memory;
   expected_memory.resize(size, 0);
 
   std::string c = "// " + in.title + "\n";
   c += "// Standalone reproducer written by bpfdiff: " + form + ".\n";
-  c += tail_calls ? "// Loads it as BPF_PROG_TYPE_RAW_TRACEPOINT (its program array holds it: it tail-calls\n"
-                    "// itself) with raw bpf(), runs it once with\n"
+  c += tail_calls ? "// Loads it as BPF_PROG_TYPE_RAW_TRACEPOINT (it tail-calls: its program arrays hold it\n"
+                    "// or its pieces) with raw bpf(), runs it once with\n"
                   : "// Loads it as BPF_PROG_TYPE_SYSCALL (sleepable) with raw bpf(), runs it once with\n";
   c += "// BPF_PROG_TEST_RUN and compares with RFC 9669's result.\n";
   c += "// Build and run as root: cc -O2 -o repro repro.c && ./repro\n";
@@ -433,7 +477,25 @@ Result<std::string> c_reproducer(const CReproducerInput& in) {
   c += "static struct bpf_insn prog[] = {\n";
   for (const isa::RawInsn& i : insns)
     c += insn_line(i);
-  c += "};\n\n";
+  c += "};\n";
+  c += "#define PIECES " + std::to_string(piece_first.size() - 1) + "u\n";
+  c += "static const unsigned piece_first[PIECES + 1] = {";
+  for (std::size_t p = 0; p < piece_first.size(); ++p)
+    c += (p ? ", " : "") + std::to_string(piece_first[p]);
+  c += "};\nstatic const unsigned piece_slot[PIECES] = {";
+  for (std::size_t p = 0; p + 1 < piece_first.size(); ++p)
+    c += (p ? ", " : "") + std::to_string(in.full_state ? (*pieces)[p].start : 0);
+  c += "};\n";
+  if (in.full_state) {
+    // The wrapper's epilogue in piece p writes EPILOGUE_DONE + p, so the
+    // registers compared are those the piece that exited exports.
+    c += "static const unsigned piece_regs[PIECES] = {";
+    for (std::size_t p = 0; p < piece_regs.size(); ++p)
+      c += (p ? ", " : "") + std::to_string(piece_regs[p]);
+    c += "};\n#define DONE_WORD " + std::to_string(kDoneWord) + "\n#define EPILOGUE_DONE " +
+         std::to_string(kEpilogueDone) + "ULL\n";
+  }
+  c += "\n";
   // One spare byte so an empty memory is still a valid C array.
   c += "static unsigned char memory[MEMORY_SIZE + 1] = {" + byte_list(in.memory) + "};\n";
   c +=

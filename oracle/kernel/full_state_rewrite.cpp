@@ -268,12 +268,12 @@ std::vector<RawInsn> epilogue(const RewriteInput& in, uint16_t regs_valid) {
   if (looked_up) {
     // r0 no longer holds the registers value's address, nor the slot r0.
     lddw_map_value(out, 1, in.regs_map_fd);
-    out.push_back(stdw_imm(1, word(kDoneWord), kEpilogueDone));
+    out.push_back(stdw_imm(1, word(kDoneWord), in.done_value));
     out.push_back(ldxdw(0, 1, word(0)));
     out.push_back({kExit, 0, 0, 0, 0});
     return out;
   }
-  out.push_back(stdw_imm(0, word(kDoneWord), kEpilogueDone));
+  out.push_back(stdw_imm(0, word(kDoneWord), in.done_value));
   out.push_back(ldxdw(0, 10, kSpillOffset));  // the program's r0 is the test run's retval
   out.push_back({kExit, 0, 0, 0, 0});
   return out;
@@ -332,10 +332,19 @@ bool entry_ends_with_jump(std::span<const RawInsn> p, uint32_t entry_end) {
   for (uint32_t pc = 0; pc < entry_end; pc += is_lddw(p[pc]) ? 2 : 1)
     last = pc;
   if (last >= entry_end || is_lddw(p[last])) return false;
-  return p[last].opcode == kExit || p[last].opcode == kJa || p[last].opcode == kGotol;
+  return ends_flow(p[last]);
 }
 
 }  // namespace
+
+std::optional<int64_t> code_target(const RawInsn& insn, uint32_t pc) {
+  if (target_field(insn) == TargetField::None) return std::nullopt;
+  return target_of(insn, pc);
+}
+
+bool ends_flow(const RawInsn& insn) {
+  return insn.opcode == kExit || insn.opcode == kJa || insn.opcode == kGotol;
+}
 
 Instrumentation instrumentation_for_seed(uint32_t seed) {
   const uint32_t v = seed % kInstrumentationVariants;
@@ -532,6 +541,10 @@ Result<RewrittenProgram> rewrite_full_state(const RewriteInput& in) {
         "restarts it through the prologue, which would give that register another value "
         "than our VM carries into the target");
   }
+  // r1 counts as defined at every start (below), so the prologue sets it
+  // even where the program never reads it: an exit that never wrote r1
+  // would otherwise export the kernel's context against our memory.
+  if (in.tail_calls) out.prologue_regs |= reg_bit(1);
   // After a tail call only what the target wrote since its start is the
   // same on both sides (r1 too: our VM carries the argument over, which the
   // comparison checks is the entry's r1).

@@ -49,6 +49,7 @@
 // function decides which registers every exit sees defined; only those are
 // stored, and `regs_valid` says which registers the kernel exported.
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -98,6 +99,13 @@ std::string describe(const Instrumentation& instrumentation);
 // array: the full-state run alone, see RewriteInput::tail_calls).
 Result<void> check_expressible(std::span<const isa::RawInsn> program, bool allow_helper_calls,
                                uint32_t map_count = 0, bool allow_tail_calls = false);
+
+// Where a branch, a local call or an `lddw` of a function address at `pc`
+// leads (pc-relative, so it may lie outside the program); nothing for any
+// other instruction. Exits and helper calls lead nowhere.
+std::optional<int64_t> code_target(const isa::RawInsn& insn, uint32_t pc);
+// An exit or an unconditional jump: nothing runs on into the next slot.
+bool ends_flow(const isa::RawInsn& insn);
 
 // The program with every `lddw map_fd/map_idx(i)` turned into
 // BPF_PSEUDO_MAP_FD and every `map_value/map_idx_value(i, off)` into
@@ -155,6 +163,10 @@ struct RewriteInput {
   // carries r0..r9 into the target, the prologue would reset them.
   // Refused: tail calls from subprograms.
   bool tail_calls = false;
+  // What the epilogue stores at kDoneWord: a program cut into pieces
+  // (program_pieces.hpp) gives piece i kEpilogueDone + i, so the executor
+  // knows whose epilogue ran and which registers it exported.
+  int32_t done_value = kEpilogueDone;
 };
 inline constexpr int16_t kLowestContextSlot = -512;
 

@@ -13,6 +13,7 @@
 
 #include "oracle/kernel/full_state_rewrite.hpp"
 #include "oracle/kernel/kernel_release.hpp"
+#include "oracle/kernel/program_pieces.hpp"
 
 namespace bpfdiff::oracle::kernel {
 namespace {
@@ -161,7 +162,7 @@ std::string KernelExecutor::verifier_log(std::span<const isa::RawInsn> insns, ui
 }
 
 void KernelExecutor::run_loaded(int prog_fd, const KernelRequest& request, MappedValue* mem,
-                                uint16_t regs_valid, KernelResponse& out) {
+                                std::span<const uint16_t> regs_valid_by_piece, KernelResponse& out) {
   const std::vector<uint8_t>& memory = request.memory;
   timed(out.phases.prepare_ns, [&] {
     std::memset(regs_.data, 0, kRegsValueSize);
@@ -179,11 +180,13 @@ void KernelExecutor::run_loaded(int prog_fd, const KernelRequest& request, Mappe
     out.log = sys_error("bpf(BPF_PROG_TEST_RUN)", run.err);
     return;
   }
-  if (load_u64(regs_.data, kDoneWord) != static_cast<uint64_t>(kEpilogueDone)) {
+  const uint64_t piece = load_u64(regs_.data, kDoneWord) - static_cast<uint64_t>(kEpilogueDone);
+  if (piece >= regs_valid_by_piece.size()) {
     out.verdict = KernelVerdict::Failed;
     out.log = "the test run returned without reaching the epilogue";
     return;
   }
+  const uint16_t regs_valid = regs_valid_by_piece[piece];
   out.verdict = KernelVerdict::Accepted;
   out.retval = run.value;
   out.regs_valid = regs_valid;
@@ -279,13 +282,17 @@ KernelResponse KernelExecutor::execute(const KernelRequest& request) {
     return finish(KernelVerdict::Unsupported, "the memory is too large");
   const bool tail_calls = std::any_of(request.maps.begin(), request.maps.end(),
                                       [](const KernelMap& m) { return m.type == kMapTypeProgArray; });
-  auto expressible = timed(out.phases.prepare_ns, [&] {
-    auto ok = check_request_maps(request.maps);
-    if (ok) {
-      ok = check_expressible(request.program, options_.allow_helper_calls,
-                             static_cast<uint32_t>(request.maps.size()), tail_calls);
-    }
-    return ok;
+  std::vector<ProgramPiece> pieces;
+  auto expressible = timed(out.phases.prepare_ns, [&]() -> Result<void> {
+    if (auto ok = check_request_maps(request.maps); !ok) return ok;
+    if (auto ok = check_expressible(request.program, options_.allow_helper_calls,
+                                    static_cast<uint32_t>(request.maps.size()), tail_calls);
+        !ok)
+      return ok;
+    auto cut = cut_into_pieces(request.program, tail_call_target_slots(request.maps));
+    if (!cut) return cut.error();
+    pieces = std::move(cut).value();
+    return {};
   });
   if (!expressible) {
     out.plain.log = expressible.error().message;
@@ -323,33 +330,49 @@ KernelResponse KernelExecutor::execute(const KernelRequest& request) {
         {maps_.fds()[m], request.maps[m].type == kMapTypeArray, request.maps[m].max_entries});
   rewrite_in.maps = rewrite_maps;
   rewrite_in.tail_calls = tail_calls;
-  auto rewritten = timed(out.phases.prepare_ns, [&] { return rewrite_full_state(rewrite_in); });
-  if (!rewritten) return finish(KernelVerdict::Unsupported, rewritten.error().message);
-  out.instrumentation = describe(rewritten->instrumentation);
-  out.body_offset = rewritten->body_offset();
-
-  std::optional<std::string> reason;
-  auto prog = load_full_state(rewritten->insns, request.flags, tail_calls, out.phases, reason);
-  if (!prog.ok()) {
-    out.errno_value = prog.err;
-    if (prog.err == EPERM) {
-      return finish(KernelVerdict::Failed, sys_error("bpf(BPF_PROG_LOAD)", prog.err));
+  // Each piece (program_pieces.hpp; one without tail calls into other
+  // slots) is wrapped and loaded; the first is the one the test run enters.
+  // The registers compared are those exported by the piece that exited.
+  std::vector<Fd> loaded;
+  std::vector<KernelMapPool::ProgramAt> programs;
+  std::vector<uint16_t> regs_valid;  // by piece
+  for (const ProgramPiece& piece : pieces) {
+    rewrite_in.program = piece.insns;
+    rewrite_in.done_value = kEpilogueDone + static_cast<int32_t>(regs_valid.size());
+    const std::string which =
+        piece.start == 0 ? "" : "the tail-call target at slot " + std::to_string(piece.start) + ": ";
+    auto rewritten = timed(out.phases.prepare_ns, [&] { return rewrite_full_state(rewrite_in); });
+    if (!rewritten) return finish(KernelVerdict::Unsupported, which + rewritten.error().message);
+    if (piece.start == 0) {
+      out.instrumentation = describe(rewritten->instrumentation);
+      out.body_offset = rewritten->body_offset();
     }
-    std::string log;
-    if (reason) {
-      log = std::move(*reason);
-    } else if (request.flags & kWantLogOnReject) {
-      log =
-          timed(out.phases.log_ns, [&] { return verifier_log(rewritten->insns, request.flags, tail_calls); });
+    std::optional<std::string> reason;
+    auto prog = load_full_state(rewritten->insns, request.flags, tail_calls, out.phases, reason);
+    if (!prog.ok()) {
+      out.errno_value = prog.err;
+      if (prog.err == EPERM) {
+        return finish(KernelVerdict::Failed, sys_error("bpf(BPF_PROG_LOAD)", prog.err));
+      }
+      std::string log;
+      if (reason) {
+        log = std::move(*reason);
+      } else if (request.flags & kWantLogOnReject) {
+        log = timed(out.phases.log_ns,
+                    [&] { return verifier_log(rewritten->insns, request.flags, tail_calls); });
+      }
+      return finish(KernelVerdict::Rejected, which + log);
     }
-    return finish(KernelVerdict::Rejected, std::move(log));
+    if (piece.start == 0) out.jit = jit_state_of(prog.value.get());
+    programs.push_back({piece.start, prog.value.get()});
+    regs_valid.push_back(rewritten->regs_valid);
+    loaded.push_back(std::move(prog.value));
   }
-  out.jit = jit_state_of(prog.value.get());
-  if (auto filled = timed(out.phases.maps_ns, [&] { return maps_.fill_program_arrays(prog.value.get()); });
-      !filled)
+  if (auto filled = timed(out.phases.maps_ns, [&] { return maps_.fill_program_arrays(programs); }); !filled)
     return finish(KernelVerdict::Failed, filled.error().message);
-  run_loaded(prog.value.get(), request, mem, rewritten->regs_valid, out);
-  close_timed(prog.value, out.phases.close_ns);
+  run_loaded(programs.front().prog_fd, request, mem, regs_valid, out);
+  for (Fd& fd : loaded)
+    close_timed(fd, out.phases.close_ns);
   out.duration_ns = elapsed_ns(start);
   return out;
 }

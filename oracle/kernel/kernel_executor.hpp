@@ -31,6 +31,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -89,8 +90,10 @@ class KernelExecutor {
   // messages then go to `reason` (nothing there: verifier_log() is needed).
   SysResult<Fd> load_full_state(std::span<const isa::RawInsn> insns, uint32_t flags, bool tail_calls,
                                 ExecutorPhases& phases, std::optional<std::string>& reason);
-  void run_loaded(int prog_fd, const KernelRequest& request, MappedValue* mem, uint16_t regs_valid,
-                  KernelResponse& out);
+  // Runs the loaded program (the first piece) and reads back what the
+  // epilogue of the piece that exited exported (`regs_valid_by_piece`).
+  void run_loaded(int prog_fd, const KernelRequest& request, MappedValue* mem,
+                  std::span<const uint16_t> regs_valid_by_piece, KernelResponse& out);
 
   ExecutorOptions options_;
   MappedValue regs_;

@@ -87,14 +87,6 @@ Result<void> check_request_maps(std::span<const KernelMap> maps) {
     if (m.type == kMapTypeProgArray) {
       if (m.key_size != 4 || m.value_size != 4 || m.read_only)
         return make_error(name + "a program array has 4-byte keys and values");
-      for (uint32_t k = 0; k < m.initial_values.size() / 4; ++k) {
-        const uint32_t target = program_array_target(m, k);
-        if (target > 1) {
-          return make_error(name + "index " + std::to_string(k) + " holds the program at slot " +
-                            std::to_string(target - 1) +
-                            "; only tail calls of the program itself (slot 0) are run on the kernel");
-        }
-      }
     } else if (m.type != kMapTypeArray && m.type != kMapTypeHash) {
       return make_error(name + "type " + std::to_string(m.type) + " is not carried to the kernel");
     }
@@ -316,14 +308,21 @@ bool KernelMapPool::has_program_array() const {
                      [](const KernelMap& m) { return m.type == kMapTypeProgArray; });
 }
 
-Result<void> KernelMapPool::fill_program_arrays(int prog_fd) {
+Result<void> KernelMapPool::fill_program_arrays(std::span<const ProgramAt> programs) {
   for (std::size_t i = 0; i < active_.size(); ++i) {
     const KernelMap& m = defs_[i];
     if (m.type != kMapTypeProgArray) continue;
     for (uint32_t k = 0; k < m.max_entries; ++k) {
-      if (program_array_target(m, k) != 1) continue;
+      const uint32_t target = program_array_target(m, k);
+      if (target == 0) continue;
+      const auto at = std::find_if(programs.begin(), programs.end(),
+                                   [&](const ProgramAt& p) { return p.slot == target - 1; });
+      if (at == programs.end()) {
+        return make_error("program array " + std::to_string(i) + " index " + std::to_string(k) +
+                          ": no kernel program starts at slot " + std::to_string(target - 1));
+      }
       const std::vector<uint8_t> key = le32(k);
-      if (auto u = map_update(active_[i]->fd.get(), key.data(), &prog_fd, BPF_ANY); !u.ok())
+      if (auto u = map_update(active_[i]->fd.get(), key.data(), &at->prog_fd, BPF_ANY); !u.ok())
         return make_error(sys_error("bpf(BPF_MAP_UPDATE_ELEM) of a program array", u.err));
     }
   }

@@ -70,9 +70,15 @@ class KernelMapPool {
 
   // The request has a program array (its programs are tail-call targets).
   bool has_program_array() const;
-  // Puts `prog_fd` at every index of every program array that holds the
-  // program itself (slot 0): our generators' tail calls restart the program.
-  Result<void> fill_program_arrays(int prog_fd);
+  // A kernel program and the slot of our program it starts at.
+  struct ProgramAt {
+    uint32_t slot = 0;
+    int prog_fd = -1;
+  };
+  // Puts at every index of every program array the kernel program of the
+  // slot our VM tail-calls there (program_pieces.hpp); fails when none of
+  // `programs` starts there.
+  Result<void> fill_program_arrays(std::span<const ProgramAt> programs);
 
  private:
   struct Pooled {

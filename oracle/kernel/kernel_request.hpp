@@ -75,7 +75,7 @@ struct KernelMap {
   // Arrays: max_entries * value_size bytes, or empty for zeros. Program
   // arrays (value size 4): per index a u32, 1 + the slot of the program our
   // VM tail-calls there, 0 when empty; the executor puts the kernel program
-  // of that slot there (only slot 0, the program itself, so far). Hash
+  // of that slot there (program_pieces.hpp). Hash
   // maps: none (their contents are initial_entries).
   std::vector<uint8_t> initial_values;
   // Hash maps: the entries inserted (BPF_MAP_UPDATE_ELEM, in order) into

@@ -8,6 +8,7 @@
 #include "fuzz/differential.hpp"
 #include "oracle/comparability.hpp"
 #include "oracle/engine.hpp"
+#include "oracle/kernel/program_pieces.hpp"
 #include "tests/fuzz/form_count.hpp"
 #include "vm/program/validate.hpp"
 #include "vm/runtime/std_helpers.hpp"
@@ -146,6 +147,45 @@ TEST(KernelFriendly, HelperCallsAreKtimePrandomAndTheMapHelpersInProgramsWithMap
   EXPECT_GT(map_helpers, 100u);
   EXPECT_GT(with_maps, 100u) << "about a third of the programs have maps";
   EXPECT_LT(with_maps, 250u);
+}
+
+// Half the program arrays hold a tail-call target at index 1: code after
+// the subprograms that the kernel runs as a program of its own, so it
+// must cut cleanly (oracle/kernel/program_pieces.hpp), and some programs
+// tail-call it (a run without it in the array ends differently).
+TEST(KernelFriendly, HalfTheProgramArraysHoldATailCallTargetThatCutsIntoAProgramOfItsOwn) {
+  std::size_t arrays = 0, with_target = 0, target_changes_the_run = 0;
+  for (uint64_t seed = 0; seed < 600; ++seed) {
+    const GeneratedCase c = from_seed(seed);
+    if (c.program.maps.empty() || c.program.maps.back().type != vm::MapType::ProgArray) continue;
+    ++arrays;
+    const auto& entries = c.program.maps.back().prog_entries;
+    ASSERT_FALSE(entries.empty());
+    EXPECT_EQ(entries[0], (std::pair<uint32_t, uint32_t>{0, 0})) << "seed " << seed;
+    if (entries.size() < 2) continue;
+    ++with_target;
+    ASSERT_EQ(entries[1].first, 1u);
+    const uint32_t target = entries[1].second;
+    ASSERT_GT(target, 0u) << "seed " << seed;
+    ASSERT_LT(target, c.program.slots.size()) << "seed " << seed;
+    const std::vector<uint32_t> targets{target};
+    auto pieces = oracle::kernel::cut_into_pieces(c.program.slots, targets);
+    ASSERT_TRUE(pieces.ok()) << "seed " << seed << ": " << pieces.error().message;
+    ASSERT_EQ(pieces->size(), 2u);
+    // Runs cleanly with the target, and differently without it when it is taken.
+    const oracle::EngineInput input = engine_input(c);
+    const oracle::Outcome with = interp().run(c.program, input);
+    ASSERT_TRUE(with.ok()) << "seed " << seed << ": " << vm::to_string(with.error.kind) << " at pc "
+                           << with.error.pc;
+    vm::Program without = c.program;
+    without.maps.back().prog_entries.resize(1);
+    const oracle::Outcome o = interp().run(without, input);
+    target_changes_the_run += o.regs != with.regs || o.memory != with.memory;
+  }
+  EXPECT_GT(arrays, 30u);
+  EXPECT_GT(with_target * 4, arrays) << with_target << " of " << arrays;
+  EXPECT_LT(with_target * 4, arrays * 3) << with_target << " of " << arrays;
+  EXPECT_GT(target_changes_the_run, 3u) << "programs that tail-call their target";
 }
 
 TEST(KernelFriendly, RatesOfZeroTurnOffCallsHelpersAndLoops) {

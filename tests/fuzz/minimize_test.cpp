@@ -46,6 +46,34 @@ TEST(Minimize, KeepsOnlyWhatThePredicateNeeds) {
   EXPECT_FALSE(stats.hit_test_limit);
 }
 
+// A program array names a slot: removing code before it moves the slot
+// with the code, so the minimized program still tail-calls its target.
+TEST(Minimize, ProgramArraysKeepNamingTheCodeTheyNamedAsSlotsAreRemoved) {
+  MinimizeCase c;
+  for (int i = 0; i < 20; ++i)
+    c.program.slots.push_back(encode(Form::mov_imm, 7, 0, 0, i));
+  c.program.slots.push_back(encode(Form::exit));
+  const auto target = static_cast<uint32_t>(c.program.slots.size());
+  c.program.slots.push_back(encode(Form::xor_imm, 4, 0, 0, 1234));
+  c.program.slots.push_back(encode(Form::exit));
+  vm::MapDef progs;
+  progs.type = vm::MapType::ProgArray;
+  progs.value_size = 4;
+  progs.max_entries = 2;
+  progs.prog_entries = {{0, 0}, {1, target}};
+  c.program.maps = {progs};
+  // Fails while the array's index 1 names an xor.
+  const auto fails = [](const MinimizeCase& x) {
+    if (x.program.maps.size() != 1 || x.program.maps[0].prog_entries.size() != 2) return false;
+    const uint32_t slot = x.program.maps[0].prog_entries[1].second;
+    return slot < x.program.slots.size() && isa::find_form(x.program.slots[slot]) == Form::xor_imm;
+  };
+  const MinimizeCase out = minimize(c, fails);
+  ASSERT_TRUE(fails(out));
+  EXPECT_LE(out.program.slots.size(), 2u) << "the movs before the target went";
+  EXPECT_EQ(out.program.maps[0].prog_entries[0].second, 0u);
+}
+
 TEST(Minimize, ShrinksImmediatesTowardZeroAsFarAsThePredicateAllows) {
   MinimizeCase c;
   c.program.slots = {encode(Form::mov_imm, 0, 0, 0, 1'000'000), encode(Form::exit)};

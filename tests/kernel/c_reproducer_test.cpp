@@ -311,6 +311,49 @@ TEST_F(CReproducerTest, AProgramThatTailCallsItselfReproducesInTheFullStateForm)
       << wrong.output;
 }
 
+// A tail call into another slot: the reproducer loads each piece
+// (program_pieces.hpp) as a program of its own and puts the target's at
+// the index our program array names.
+TEST_F(CReproducerTest, ATailCallIntoAnotherSlotReproducesAsTwoKernelPrograms) {
+  CReproducerInput in;
+  in.title = "test: a tail call into another slot";
+  in.program = assemble(
+      "ldxdw r6, [r1+0]\nadd r6, 1\nstxdw [r1+0], r6\nlddw r2, map_fd(0)\nmov r3, 1\ncall 12\n"
+      "mov r0, 99\nexit\n"
+      "ldxdw r7, [r1+0]\nadd r7, 100\nstxdw [r1+0], r7\nmov r0, r7\nexit\n");
+  KernelMap progs;
+  progs.type = kMapTypeProgArray;
+  progs.value_size = 4;
+  progs.max_entries = 2;
+  progs.initial_values = {1, 0, 0, 0, 10, 0, 0, 0};  // index 0: the program, 1: slot 9
+  in.maps = {progs};
+  in.memory.assign(8, 0);
+  in.expected_memory = {101, 0, 0, 0, 0, 0, 0, 0};
+  in.expected_regs[0] = 101;
+  in.expected_regs[7] = 101;
+  in.compare_regs = 0x81;
+  in.full_state = true;
+  for (uint32_t seed = 0; seed < kInstrumentationVariants; ++seed) {
+    in.instrumentation = instrumentation_for_seed(seed);
+    auto source = c_reproducer(in);
+    ASSERT_TRUE(source.ok()) << source.error().message;
+    EXPECT_NE(source->find("#define PIECES 2u"), std::string::npos);
+    EXPECT_NE(source->find("the piece at slot s starts at prog[] index 9 -> "), std::string::npos);
+    const Ran ran = build_and_run(in);
+    EXPECT_EQ(ran.status, 0) << describe(in.instrumentation) << "\n" << ran.output;
+    EXPECT_NE(ran.output.find("the piece at slot 9 exited"), std::string::npos) << ran.output;
+    EXPECT_NE(ran.output.find("r0 = 0x65, RFC 9669 says 0x65"), std::string::npos) << ran.output;
+    EXPECT_NE(ran.output.find("r7 = 0x65, RFC 9669 says 0x65"), std::string::npos)
+        << "the target's epilogue exports r7\n"
+        << ran.output;
+  }
+  in.expected_regs[0] = 99;  // as if the target were not taken
+  const Ran wrong = build_and_run(in);
+  EXPECT_EQ(wrong.status, 1) << wrong.output;
+  EXPECT_NE(wrong.output.find("r0 = 0x65, RFC 9669 says 0x63   <-- differs"), std::string::npos)
+      << wrong.output;
+}
+
 TEST_F(CReproducerTest, ARefusedProgramPrintsTheVerifierLog) {
   CReproducerInput in = sum_of_memory();
   in.program = {{0x24, 0, 0, 0, 9216}};  // mul32 r0, 9216: falls off its end

@@ -1,17 +1,22 @@
 // Tail calls in kernel runs: the full-state wrapper's tail-call stubs (the
-// context spilled by the prologue and passed in r1), and, where bpf() works,
-// interp against kernel-host on programs that tail-call themselves through
-// a program array -- including that the kernel really takes the tail calls
-// (a program array our VM leaves empty is a reported difference).
+// context spilled by the prologue and passed in r1), programs cut into
+// pieces at the other slots their program arrays name, and, where bpf()
+// works, interp against kernel-host on programs that tail-call themselves
+// or another piece through a program array -- including that the kernel
+// really takes the tail calls (a program array our VM leaves empty is a
+// reported difference).
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
+#include "fuzz/differential.hpp"
+#include "fuzz/kernel_friendly.hpp"
 #include "oracle/engine.hpp"
 #include "oracle/kernel/full_state_rewrite.hpp"
 #include "oracle/kernel/kernel_executor.hpp"
 #include "oracle/kernel/kernel_release.hpp"
+#include "oracle/kernel/program_pieces.hpp"
 #include "oracle/kernel_compare.hpp"
 #include "oracle/kernel_host_engine.hpp"
 #include "vm/text/assembler.hpp"
@@ -230,15 +235,137 @@ TEST_F(TailCallKernelTest, RegistersOnlyTheFirstRunWroteAreNotComparedAndAnother
   EXPECT_NE(m.reason.find("a tail call passed r1 other than"), std::string::npos) << m.reason;
 }
 
-TEST_F(TailCallKernelTest, ATailCallOfAnotherEntryIsNotRunYet) {
-  const vm::Program p = program("mov r0, 1\nexit\nmov r0, 2\nexit", {{0, 2}});
+// A program with a program array that never reads r1: its r1 at the exit
+// is still the memory both sides gave it (the wrapper's prologue sets it
+// although the program does not read it), not the kernel's context.
+TEST_F(TailCallKernelTest, AProgramThatNeverReadsR1ExportsTheMemoryInR1) {
+  const vm::Program p = program("lddw r0, 0\nexit", {{0, 0}});
+  Outcome ours, kernel;
+  const KernelComparison c = both(p, p, ours, kernel);
+  ASSERT_TRUE(kernel.kernel.has_value());
+  ASSERT_EQ(kernel.kernel->verdict, kernel::KernelVerdict::Accepted) << kernel.kernel->log;
+  EXPECT_TRUE(kernel.kernel->regs_valid & (1u << 1));
+  EXPECT_EQ(c.kind, KernelAgreement::Agree) << c.reason;
+  EXPECT_EQ(kernel.regs[1], ours.regs[1]);
+}
+
+// The entry adds 1 to memory[0] and tail-calls index 1: a target of its
+// own at slot 10 that adds 100. Index 0 would restart the entry.
+constexpr const char* kEntryThenTarget =
+    "ldxdw r6, [r1+0]\nadd r6, 1\nstxdw [r1+0], r6\nlddw r2, map_fd(0)\nmov r3, 1\ncall 12\n"
+    "mov r0, 99\nexit\n"
+    "ldxdw r7, [r1+0]\nadd r7, 100\nstxdw [r1+0], r7\nmov r0, r7\nexit";
+constexpr uint32_t kTargetSlot = 9;
+
+TEST(ProgramPieces, AProgramIsCutAtTheSlotsItsProgramArraysName) {
+  const std::vector<RawInsn> p = slots(kEntryThenTarget);
+  ASSERT_EQ(p.size(), 14u);
+  kernel::KernelMap progs;
+  progs.type = kernel::kMapTypeProgArray;
+  progs.value_size = 4;
+  progs.max_entries = 3;
+  progs.initial_values = {1, 0, 0, 0, kTargetSlot + 1, 0, 0, 0, kTargetSlot + 1, 0, 0, 0};
+  const std::vector<uint32_t> targets = kernel::tail_call_target_slots(std::vector<kernel::KernelMap>{progs});
+  EXPECT_EQ(targets, std::vector<uint32_t>{kTargetSlot}) << "slot 0 is the entry; each target once";
+  auto pieces = kernel::cut_into_pieces(p, targets);
+  ASSERT_TRUE(pieces.ok()) << pieces.error().message;
+  ASSERT_EQ(pieces->size(), 2u);
+  EXPECT_EQ((*pieces)[0].start, 0u);
+  EXPECT_EQ((*pieces)[0].insns.size(), kTargetSlot);
+  EXPECT_EQ((*pieces)[1].start, kTargetSlot);
+  EXPECT_EQ((*pieces)[1].insns.size(), 5u);
+  EXPECT_EQ((*pieces)[1].insns.data(), p.data() + kTargetSlot);
+  auto whole = kernel::cut_into_pieces(p, {});
+  ASSERT_TRUE(whole.ok());
+  ASSERT_EQ(whole->size(), 1u);
+  EXPECT_EQ(whole->front().insns.size(), p.size());
+}
+
+TEST(ProgramPieces, APieceThatIsNotAProgramOnItsOwnIsRefusedWithTheReason) {
+  const auto refusal = [](const std::string& text, uint32_t target) {
+    const std::vector<RawInsn> p = slots(text);
+    const std::vector<uint32_t> targets{target};
+    auto r = kernel::cut_into_pieces(p, targets);
+    return r.ok() ? std::string("accepted") : r.error().message;
+  };
+  EXPECT_EQ(refusal("mov r0, 1\nexit\nmov r0, 2\nexit", 2), "accepted");
+  EXPECT_NE(
+      refusal("mov r0, 1\nmov r0, 2\nexit", 1).find("the instruction before it (pc 0) may run on into it"),
+      std::string::npos);
+  EXPECT_NE(refusal("mov r0, 1\njeq r0, 1, +1\nmov r0, 2\nexit", 2).find("may run on into it"),
+            std::string::npos)
+      << "a conditional jump falls through when not taken";
+  EXPECT_NE(refusal("mov r0, 1\nja +2\nexit\nmov r0, 2\nexit", 3)
+                .find("pc 1 leads to slot 4, outside the entry's code [0, 3)"),
+            std::string::npos);
+  EXPECT_NE(refusal("mov r0, 1\nexit\nmov r0, 2\nja -4\nexit", 2)
+                .find("pc 3 leads to slot 0, outside the tail-call target at slot 2's code"),
+            std::string::npos);
+  EXPECT_NE(refusal("lddw r0, 1\nexit", 1).find("is the second slot of the lddw at pc 0"), std::string::npos);
+  EXPECT_NE(refusal("mov r0, 1\nexit", 7).find("past the program's end"), std::string::npos);
+}
+
+TEST_F(TailCallKernelTest, ATailCallIntoAnotherSlotRunsThatPieceAsAKernelProgram) {
+  const vm::Program p = program(kEntryThenTarget, {{0, 0}, {1, kTargetSlot}});
+  Outcome ours, kernel;
+  const KernelComparison c = both(p, p, ours, kernel);
+  ASSERT_TRUE(kernel.kernel.has_value());
+  ASSERT_EQ(kernel.kernel->verdict, kernel::KernelVerdict::Accepted) << kernel.kernel->log;
+  EXPECT_EQ(c.kind, KernelAgreement::Agree) << c.reason;
+  EXPECT_EQ(ours.regs[0], 101u) << "the entry's 1, then the target's 100";
+  EXPECT_EQ(kernel.regs[0], 101u);
+  EXPECT_EQ(kernel.memory[0], 101);
+  EXPECT_TRUE(kernel.kernel->regs_valid & (1u << 7)) << "the target exited, and it writes r7";
+  EXPECT_FALSE(kernel.kernel->regs_valid & (1u << 6))
+      << "r6 is the entry's: the target's program never wrote it";
+  EXPECT_EQ(ours.regs[6], 1u) << "our VM carries r6 into the target";
+  // The kernel really runs the target: our VM's array without it is a
+  // difference (the entry falls through to r0 = 99).
+  const vm::Program without = program(kEntryThenTarget, {{0, 0}});
+  const KernelComparison d = both(without, p, ours, kernel);
+  EXPECT_EQ(d.kind, KernelAgreement::Mismatch) << d.reason;
+  EXPECT_EQ(ours.regs[0], 99u);
+  EXPECT_EQ(kernel.regs[0], 101u);
+}
+
+TEST_F(TailCallKernelTest, ATargetThatCannotBeAProgramOfItsOwnIsNotRunAndNeverADifference) {
+  // The target jumps back into the entry's code.
+  const vm::Program p = program("mov r0, 1\nexit\nmov r0, 2\nja -4\nexit", {{0, 2}});
   Outcome ours, kernel;
   const KernelComparison c = both(p, p, ours, kernel);
   ASSERT_TRUE(kernel.kernel.has_value());
   EXPECT_EQ(kernel.kernel->verdict, kernel::KernelVerdict::Unsupported);
-  EXPECT_NE(kernel.kernel->log.find("only tail calls of the program itself"), std::string::npos)
+  EXPECT_NE(kernel.kernel->log.find("the kernel runs each tail-call target as a program of its own"),
+            std::string::npos)
       << kernel.kernel->log;
   EXPECT_NE(c.kind, KernelAgreement::Mismatch);
+}
+
+// The kernel-friendly generator's tail-call targets (index 1 of its
+// program arrays) on the running kernel: every such program is accepted,
+// cut and run as two kernel programs, and agrees with our interpreter.
+TEST_F(TailCallKernelTest, GeneratedProgramsWithATailCallTargetAreAcceptedAndAgree) {
+  std::size_t with_target = 0, taken = 0;
+  for (uint64_t seed = 0; seed < 800 && with_target < 40; ++seed) {
+    fuzz::ByteSource src(seed);
+    const fuzz::GeneratedCase c = fuzz::generate_kernel_friendly(src, {});
+    if (c.program.maps.empty() || c.program.maps.back().prog_entries.size() < 2) continue;
+    ++with_target;
+    const EngineInput input = fuzz::engine_input(c);
+    const Outcome ours = interp_->run(c.program, input);
+    const Outcome kernel = kernel_->run(c.program, input);
+    ASSERT_TRUE(kernel.kernel.has_value()) << "seed " << seed;
+    ASSERT_EQ(kernel.kernel->verdict, kernel::KernelVerdict::Accepted)
+        << "seed " << seed << ": " << kernel.kernel->log;
+    const KernelComparison cmp = compare_with_kernel(ours, kernel);
+    EXPECT_NE(cmp.kind, KernelAgreement::Mismatch) << "seed " << seed << ": " << cmp.reason;
+    vm::Program without = c.program;
+    without.maps.back().prog_entries.resize(1);
+    const Outcome o = interp_->run(without, input);
+    taken += o.regs != ours.regs || o.memory != ours.memory;
+  }
+  EXPECT_GE(with_target, 20u);
+  EXPECT_GT(taken, 0u) << "some programs tail-call their target";
 }
 
 }  // namespace
