@@ -1,6 +1,7 @@
 #include "oracle/kernel_engine.hpp"
 
 #include <chrono>
+#include <cstring>
 
 #include "oracle/comparability.hpp"
 #include "oracle/kernel_entry_program.hpp"
@@ -99,6 +100,25 @@ Outcome KernelEngine::finish(const vm::Program& program, const EngineInput& inpu
     out.memory = input.memory;
     out.kernel->plain.memory = input.memory;
   }
+  // A program array reads back as the request gave it (no program can
+  // change one), in the slots of the program as loaded (program_from_entry
+  // moves an object's programs): each index names its slot in `program`
+  // again, as our VM shows it.
+  const auto original_slots = [&](std::vector<vm::MapSnapshot>& maps) {
+    for (std::size_t i = 0; i < maps.size() && i < program.maps.size(); ++i) {
+      if (program.maps[i].type != vm::MapType::ProgArray) continue;
+      for (vm::MapEntry& e : maps[i].entries) {
+        if (e.key.size() != 4 || e.value.size() != 4) continue;
+        uint32_t key = 0;
+        std::memcpy(&key, e.key.data(), 4);
+        for (const auto& [k, slot] : program.maps[i].prog_entries) {
+          if (k == key) std::memcpy(e.value.data(), &slot, 4);
+        }
+      }
+    }
+  };
+  original_slots(out.maps);
+  original_slots(out.kernel->plain_maps);
   // What excuses a disagreement is needed whenever either run was compared.
   if (out.ok() || out.kernel->plain.loaded) {
     const Comparability c = check_comparability(program, input.memory, input.mode, input.limits);

@@ -76,8 +76,19 @@ uint32_t reached_end(const std::vector<isa::RawInsn>& slots, uint32_t f, uint32_
 }  // namespace
 
 Result<vm::Program> program_from_entry(const vm::Program& program) {
-  if (program.entry == 0) return program;
   const std::size_t n = program.slots.size();
+  // Another program of the object in a program array: it becomes a block of
+  // its own after the entry's (a tail-call target the kernel loads apart).
+  const auto is_other_program = [&](uint32_t slot) {
+    return slot != program.entry && std::any_of(program.entries.begin(), program.entries.end(),
+                                                [&](const vm::ProgramEntry& e) { return e.slot == slot; });
+  };
+  bool other_programs = false;
+  for (const vm::MapDef& m : program.maps) {
+    for (const auto& [key, slot] : m.prog_entries)
+      other_programs = other_programs || is_other_program(slot);
+  }
+  if (program.entry == 0 && !other_programs) return program;
   if (program.entry >= n)
     return make_error("the entry point " + std::to_string(program.entry) + " is outside the program");
 
@@ -102,47 +113,61 @@ Result<vm::Program> program_from_entry(const vm::Program& program) {
     return next == starts.end() ? static_cast<uint32_t>(n) : *next;
   };
 
-  // The functions the entry reaches, and that every jump stays in its own;
-  // each without the code after its last reachable instruction.
-  std::set<uint32_t> reached;
-  std::map<uint32_t, uint32_t> kept_end;
-  std::vector<uint32_t> work{program.entry};
-  while (!work.empty()) {
-    const uint32_t f = work.back();
-    work.pop_back();
-    if (!reached.insert(f).second) continue;
-    const uint32_t end = end_of(f);
-    kept_end[f] = reached_end(program.slots, f, end);
-    for (std::size_t pc = f; pc < kept_end[f]; pc += width(program.slots[pc])) {
-      const isa::RawInsn& insn = program.slots[pc];
-      if (auto t = code_target(insn, pc)) work.push_back(static_cast<uint32_t>(*t));
-      if (auto t = jump_target(insn, pc); t && (*t < f || *t >= end)) {
-        return make_error(at(pc, "a jump to pc " + std::to_string(*t) + " leaves its function (pc " +
-                                     std::to_string(f) + ".." + std::to_string(end - 1) +
-                                     "), which a program loaded from the entry cannot express"));
-      }
+  // One block per root: the entry, then every other program a program
+  // array holds (in object order). A block is its root's function first,
+  // then the subprograms it reaches in object order, each without the code
+  // after its last reachable instruction, with calls and code addresses
+  // relocated inside the block; a subprogram two roots reach is copied into
+  // both, since the kernel's programs share no code.
+  std::vector<uint32_t> roots{program.entry};
+  for (const vm::MapDef& m : program.maps) {
+    for (const auto& [key, slot] : m.prog_entries) {
+      if (slot != program.entry && slot < n && std::find(roots.begin(), roots.end(), slot) == roots.end())
+        roots.push_back(slot);
     }
   }
-
-  // The entry first, then the subprograms in object order.
-  std::vector<uint32_t> order{program.entry};
-  for (uint32_t f : reached) {
-    if (f != program.entry) order.push_back(f);
-  }
-  std::map<uint32_t, uint32_t> new_start;
+  std::sort(roots.begin() + 1, roots.end());
   vm::Program out = program;
   out.slots.clear();
-  for (uint32_t f : order) {
-    new_start[f] = static_cast<uint32_t>(out.slots.size());
-    out.slots.insert(out.slots.end(), program.slots.begin() + f, program.slots.begin() + kept_end[f]);
-  }
-  for (uint32_t f : order) {
-    for (std::size_t pc = f; pc < kept_end[f]; pc += width(program.slots[pc])) {
-      const auto t = code_target(program.slots[pc], pc);
-      if (!t) continue;
-      const int64_t moved_pc = new_start[f] + static_cast<int64_t>(pc - f);
-      out.slots[static_cast<std::size_t>(moved_pc)].imm =
-          static_cast<int32_t>(new_start[static_cast<uint32_t>(*t)] - moved_pc - 1);
+  std::map<uint32_t, uint32_t> block_start;
+  for (const uint32_t root : roots) {
+    std::set<uint32_t> reached;
+    std::map<uint32_t, uint32_t> kept_end;
+    std::vector<uint32_t> work{root};
+    while (!work.empty()) {
+      const uint32_t f = work.back();
+      work.pop_back();
+      if (!reached.insert(f).second) continue;
+      const uint32_t end = end_of(f);
+      kept_end[f] = reached_end(program.slots, f, end);
+      for (std::size_t pc = f; pc < kept_end[f]; pc += width(program.slots[pc])) {
+        const isa::RawInsn& insn = program.slots[pc];
+        if (auto t = code_target(insn, pc)) work.push_back(static_cast<uint32_t>(*t));
+        if (auto t = jump_target(insn, pc); t && (*t < f || *t >= end)) {
+          return make_error(at(pc, "a jump to pc " + std::to_string(*t) + " leaves its function (pc " +
+                                       std::to_string(f) + ".." + std::to_string(end - 1) +
+                                       "), which a program loaded from the entry cannot express"));
+        }
+      }
+    }
+    std::vector<uint32_t> order{root};
+    for (uint32_t f : reached) {
+      if (f != root) order.push_back(f);
+    }
+    std::map<uint32_t, uint32_t> new_start;
+    block_start[root] = static_cast<uint32_t>(out.slots.size());
+    for (uint32_t f : order) {
+      new_start[f] = static_cast<uint32_t>(out.slots.size());
+      out.slots.insert(out.slots.end(), program.slots.begin() + f, program.slots.begin() + kept_end[f]);
+    }
+    for (uint32_t f : order) {
+      for (std::size_t pc = f; pc < kept_end[f]; pc += width(program.slots[pc])) {
+        const auto t = code_target(program.slots[pc], pc);
+        if (!t) continue;
+        const int64_t moved_pc = new_start[f] + static_cast<int64_t>(pc - f);
+        out.slots[static_cast<std::size_t>(moved_pc)].imm =
+            static_cast<int32_t>(new_start[static_cast<uint32_t>(*t)] - moved_pc - 1);
+      }
     }
   }
 
@@ -151,14 +176,9 @@ Result<vm::Program> program_from_entry(const vm::Program& program) {
   for (const vm::ProgramEntry& e : program.entries) {
     if (e.slot == program.entry) out.entries.push_back({e.name, 0});
   }
-  for (std::size_t i = 0; i < out.maps.size(); ++i) {
-    for (auto& [key, slot] : out.maps[i].prog_entries) {
-      if (slot != program.entry) {
-        return make_error("map " + std::to_string(i) + " key " + std::to_string(key) +
-                          " holds another program of the object (slot " + std::to_string(slot) +
-                          "); kernel runs take only tail calls of the program itself");
-      }
-      slot = 0;
+  for (auto& m : out.maps) {
+    for (auto& [key, slot] : m.prog_entries) {
+      if (auto b = block_start.find(slot); b != block_start.end()) slot = b->second;
     }
   }
   return out;

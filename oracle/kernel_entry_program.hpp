@@ -11,18 +11,24 @@
 // targets), as our validator draws them, each without the code after its
 // last reachable instruction (a function no one refers to any more, e.g. a
 // callback of a program section the ELF loader blanked: a loader would
-// leave it out, the kernel would call it unreachable). Refused, with the reason: a jump
+// leave it out, the kernel would call it unreachable). Another program of
+// the object that a program array holds follows as a block of its own (its
+// function, then the subprograms it reaches, copied even when the entry
+// reaches them too), and the array names the block's start: the kernel
+// executor cuts the program there and loads each block as a program of its
+// own (oracle/kernel/program_pieces.hpp). Refused, with the reason: a jump
 // that leaves its function (the kernel refuses it too, but then the verdict
-// would be on a program we made up), a call or code address outside the
-// object, and a program array holding another program of the object (the
-// kernel engines run only tail calls of the program itself).
+// would be on a program we made up) and a call or code address outside the
+// object.
 #include "vm/program/program.hpp"
 #include "vm/util/result.hpp"
 
 namespace bpfdiff::oracle {
 
-// `program` itself when its entry is 0; otherwise the program from its
-// entry, starting at slot 0, with `entries` reduced to that one program.
+// `program` itself when its entry is 0 and its program arrays hold no other
+// of its programs; otherwise the program from its entry, starting at slot
+// 0, with `entries` reduced to that one program, and the blocks of the
+// programs its arrays hold after it.
 Result<vm::Program> program_from_entry(const vm::Program& program);
 
 }  // namespace bpfdiff::oracle

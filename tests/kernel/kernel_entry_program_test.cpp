@@ -90,7 +90,7 @@ TEST(KernelEntryProgram, TheEntryComesFirstThenTheSubprogramsItReachesWithCallsR
   EXPECT_EQ(loaded.regs[0], 107u);
 }
 
-TEST(KernelEntryProgram, ProgramArraysKeepOnlyTheProgramItself) {
+TEST(KernelEntryProgram, AnotherProgramInAProgramArrayFollowsAsABlockOfItsOwn) {
   vm::Program p = object();
   vm::MapDef progs;
   progs.name = "progs";
@@ -102,12 +102,23 @@ TEST(KernelEntryProgram, ProgramArraysKeepOnlyTheProgramItself) {
   auto out = program_from_entry(p);
   ASSERT_TRUE(out.ok()) << out.error().message;
   EXPECT_EQ(out->maps[0].prog_entries, (std::vector<std::pair<uint32_t, uint32_t>>{{1, 0}}));
-  // Another program of the object in the array cannot be expressed.
+  EXPECT_EQ(out->slots.size(), 12u) << "second, twice, add_one";
+  // "other" (pc 0) in the array too: its block (other, unused) follows the
+  // entry's, and the array names its start.
   p.maps[0].prog_entries = {{0, 0}, {1, 2}};
-  auto refused = program_from_entry(p);
-  ASSERT_FALSE(refused.ok());
-  EXPECT_NE(refused.error().message.find("holds another program of the object (slot 0)"), std::string::npos)
-      << refused.error().message;
+  out = program_from_entry(p);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  ASSERT_EQ(out->slots.size(), 16u);
+  EXPECT_EQ(out->maps[0].prog_entries, (std::vector<std::pair<uint32_t, uint32_t>>{{0, 12}, {1, 0}}));
+  EXPECT_EQ(out->slots[12], (isa::RawInsn{0x85, 0, 1, 0, 1})) << "other's call of unused, relocated to pc 14";
+  EXPECT_EQ(out->slots[14], p.slots[11]);
+  // The same object from its first program: "second" becomes a block after
+  // it, with its own copies of twice and add_one.
+  p.entry = 0;
+  out = program_from_entry(p);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_EQ(out->slots.size(), 16u);
+  EXPECT_EQ(out->maps[0].prog_entries, (std::vector<std::pair<uint32_t, uint32_t>>{{0, 0}, {1, 4}}));
 }
 
 TEST(KernelEntryProgram, AJumpOutOfTheEntryFunctionIsRefusedWithTheReason) {
@@ -182,6 +193,26 @@ TEST_F(KernelEntryProgramOnHost, ProgramsOfAnElfObjectRunInTheKernelAndAgree) {
     const KernelComparison c = compare_with_kernel(ours, kernel);
     EXPECT_EQ(c.kind, KernelAgreement::Agree) << name << ": " << c.reason;
   }
+}
+
+// tail_calls.o: entry -> stage_one -> stage_two by tail calls through its
+// program array, each a program of the object: in the kernel each is a
+// program of its own in the array.
+TEST_F(KernelEntryProgramOnHost, AnObjectsProgramsTailCallEachOtherInTheKernel) {
+  cli::ElfChoice choice;
+  choice.program = "entry";
+  auto in =
+      cli::load_program_file(BPFDIFF_CORPUS_DIR "/fuzz/elf_loader/tail_calls.o", default_helpers(), choice);
+  ASSERT_TRUE(in.ok()) << in.error().message;
+  EngineInput input;
+  input.memory.assign(8, 0);
+  const Outcome ours = interp_->run(in->program, input);
+  const Outcome kernel = kernel_->run(in->program, input);
+  ASSERT_TRUE(kernel.kernel.has_value());
+  ASSERT_EQ(kernel.kernel->verdict, kernel::KernelVerdict::Accepted) << kernel.kernel->log;
+  EXPECT_EQ(ours.regs[0], 0x16u);
+  EXPECT_EQ(kernel.regs[0], 0x16u);
+  EXPECT_EQ(compare_with_kernel(ours, kernel).kind, KernelAgreement::Agree);
 }
 
 TEST_F(KernelEntryProgramOnHost, WhatCannotBeExpressedIsUnsupportedWithTheReason) {
